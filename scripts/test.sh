@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make test`: builds openlab and runs every test: unit and integration tests (ctest), the
+# PostgreSQL suite against a real PostgreSQL 15 started here on loopback, and a bounded fuzz run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+JOBS=${JOBS:-$(nproc)}
+
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$BUILD" -j "$JOBS"
+
+pgdir=$(mktemp -d /tmp/openlab-pg.XXXXXX)
+chmod 755 "$pgdir"
+cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+trap cleanup EXIT
+port=$(( 20000 + RANDOM % 20000 ))
+export OPENLAB_TEST_PG_URL
+OPENLAB_TEST_PG_URL=$(scripts/pg.sh start "$pgdir" "$port")
+echo "PostgreSQL 15 for the tests: $OPENLAB_TEST_PG_URL"
+
+(cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+
+# Fuzz: libFuzzer + ASan/UBSan over raw requests, bounded, from the checked-in corpus.
+cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENLAB_FUZZ=ON \
+  -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request
+scratch=$(mktemp -d /tmp/openlab-fuzz.XXXXXX)
+cp -r fuzz/corpus/request/. "$scratch/"
+"$BUILD-fuzz/fuzz_request" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -timeout=10 \
+  -rss_limit_mb=2048 -print_final_stats=1 "$scratch" fuzz/corpus/request 2>&1 | tail -n 12
+rm -rf "$scratch"
+echo "fuzz: no crash in ${FUZZ_SECONDS}s"

@@ -1,0 +1,94 @@
+#include "auth/policy.h"
+
+namespace openlab::auth {
+
+namespace {
+constexpr unsigned kReaders = kOperator | kAuditor;  // the auditor reads everything
+}
+
+const std::vector<Rule>& Rules() {
+  static const std::vector<Rule> kRules = {
+      // Public probes and documents.
+      {"health.live", "", kAnyone, ""},
+      {"health.ready", "", kAnyone, ""},
+      {"metrics.read", "", kAnyone, ""},
+      {"openapi.read", "", kAnyone, ""},
+      {"auth.login", "", kAnyone, ""},
+      {"auth.logout", "", kAnyUser, ""},
+      {"me.read", "", kAnyUser, ""},
+      // Organisations: the centre onboards them (the home region decides local discounts).
+      {"orgs.list", "orgs:read", kAnyUser, ""},  // filtered to what the caller may see
+      {"orgs.create", "orgs:write", kOperator, ""},
+      {"orgs.read", "orgs:read", kReaders | kReviewer | kOrgMember, "orgs.read"},
+      {"orgs.update", "orgs:write", kOperator | kOrgAdmin, "orgs.read"},
+      {"orgs.members.list", "orgs:read", kReaders | kOrgMember, "orgs.read"},
+      {"orgs.members.put", "orgs:write", kOperator | kOrgAdmin, "orgs.read"},
+      {"orgs.members.remove", "orgs:write", kOperator | kOrgAdmin, "orgs.read"},
+      // Users.
+      {"users.list", "users:read", kReaders, ""},
+      {"users.create", "users:write", kOperator, ""},
+      {"users.read", "users:read", kReaders | kSelf, "users.read"},
+      {"users.update", "users:write", kOperator | kSelf, "users.read"},
+      {"users.set_roles", "users:write", kOperator, "users.read"},
+      // Projects: members of an organisation start projects in it.
+      {"projects.list", "projects:read", kAnyUser, ""},  // filtered
+      {"projects.create", "projects:write", kOperator | kOrgAdmin | kOrgMember, ""},
+      {"projects.read", "projects:read", kReaders | kReviewer | kOrgAdmin | kProjectMember,
+       "projects.read"},
+      {"projects.update", "projects:write", kOperator | kOrgAdmin | kPi, "projects.read"},
+      {"projects.members.list", "projects:read", kReaders | kOrgAdmin | kProjectMember,
+       "projects.read"},
+      // Only the PI and co-PIs invite or remove members.
+      {"projects.members.put", "projects:write", kPi | kCoPi, "projects.read"},
+      {"projects.members.remove", "projects:write", kPi | kCoPi, "projects.read"},
+      // Tokens: one's own; operators may revoke any.
+      {"tokens.list", "tokens:read", kAnyUser, ""},  // filtered to one's own
+      {"tokens.create", "tokens:write", kAnyUser, ""},
+      {"tokens.revoke", "tokens:write", kOperator | kSelf, "tokens.read"},
+      {"tokens.read", "tokens:read", kOperator | kAuditor | kSelf, "tokens.read"},
+      // The audit trail.
+      {"audit.read", "audit:read", kReaders, ""},
+  };
+  return kRules;
+}
+
+const Rule* FindRule(const std::string& action) {
+  for (const Rule& r : Rules()) {
+    if (action == r.action) return &r;
+  }
+  return nullptr;
+}
+
+namespace {
+bool Matches(const Principal& p, unsigned who, const Relation& rel) {
+  if (who & kAnyone) return true;
+  if (!p.authenticated) return false;
+  if (who & kAnyUser) return true;
+  if ((who & kOperator) && p.HasRole("operator")) return true;
+  if ((who & kAuditor) && p.HasRole("auditor")) return true;
+  if ((who & kReviewer) && p.HasRole("reviewer")) return true;
+  if ((who & kOrgAdmin) && rel.org_role == "org_admin") return true;
+  if ((who & kOrgMember) && rel.org_role.has_value()) return true;
+  if ((who & kPi) && rel.project_role == "pi") return true;
+  if ((who & kCoPi) && rel.project_role == "co_pi") return true;
+  if ((who & kProjectMember) && rel.project_role.has_value()) return true;
+  if ((who & kSelf) && rel.self) return true;
+  return false;
+}
+}  // namespace
+
+Decision Decide(const Principal& p, const std::string& action, const Relation& rel) {
+  const Rule* rule = FindRule(action);
+  if (rule == nullptr) return p.authenticated ? Decision::kForbidden : Decision::kUnauthenticated;
+  if (rule->who & kAnyone) return Decision::kAllow;
+  if (!p.authenticated) return Decision::kUnauthenticated;
+  if (rule->scope[0] != '\0' && !p.HasScope(rule->scope)) return Decision::kMissingScope;
+  if (Matches(p, rule->who, rel)) return Decision::kAllow;
+  if (rule->visible_via[0] != '\0') {
+    const Rule* vis = FindRule(rule->visible_via);
+    if (vis != nullptr && !Matches(p, vis->who, rel)) return Decision::kHidden;
+  }
+  return Decision::kForbidden;
+}
+
+}  // namespace openlab::auth

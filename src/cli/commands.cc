@@ -1,0 +1,432 @@
+#include "cli/commands.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/client.h"
+
+namespace openlab::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+struct Common {
+  bool as_json = false;
+  int* exit_code = nullptr;
+};
+
+std::string Str(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_null()) return "-";
+  if (v.is_array()) {
+    std::string out;
+    for (auto& x : v.get_array()) out += (out.empty() ? "" : ",") + Str(x);
+    return out;
+  }
+  return json::serialize(v);
+}
+
+void PrintTable(const json::array& items, const std::vector<std::string>& cols) {
+  std::vector<size_t> width(cols.size());
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < cols.size(); ++i) width[i] = cols[i].size();
+  for (const auto& item : items) {
+    std::vector<std::string> row;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const json::value* v = item.is_object() ? item.as_object().if_contains(cols[i]) : nullptr;
+      row.push_back(v ? Str(*v) : "-");
+      width[i] = std::max(width[i], row.back().size());
+    }
+    rows.push_back(std::move(row));
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t i = 0; i < r.size(); ++i) {
+      std::string cell = r[i];
+      if (i + 1 < r.size()) cell.resize(width[i] + 2, ' ');
+      out += cell;
+    }
+    std::cout << out << "\n";
+  };
+  std::vector<std::string> header;
+  for (auto& c : cols) {
+    std::string h = c;
+    for (char& ch : h) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    header.push_back(h);
+  }
+  line(header);
+  for (auto& r : rows) line(r);
+}
+
+void PrintObject(const json::object& o) {
+  size_t w = 0;
+  for (auto& kv : o) w = std::max(w, kv.key().size());
+  for (auto& kv : o) {
+    std::string k(kv.key());
+    k.resize(w + 2, ' ');
+    std::cout << k << Str(kv.value()) << "\n";
+  }
+}
+
+int Fail(const std::string& msg) {
+  std::cerr << "openlab: error: " << msg << "\n";
+  return 1;
+}
+
+// Runs one API call and prints the answer: a table of `cols` for lists, key/value otherwise.
+int Run(const Common& c, const std::string& method, const std::string& path,
+        const std::optional<json::object>& body, const std::vector<std::string>& cols = {}) {
+  Client client(LoadCredentials());
+  std::optional<std::string> payload;
+  if (body) payload = json::serialize(*body);
+  std::vector<std::pair<std::string, std::string>> extra;
+  if (method == "POST") extra.emplace_back("Idempotency-Key", "cli-" + std::to_string(getpid()) +
+                                                                  "-" + std::to_string(time(nullptr)));
+  auto r = client.Call(method, path, payload, extra);
+  if (!r.ok()) return Fail(r.status().message());
+  if (r->status >= 300) return Fail(ErrorLine(*r));
+  if (r->status == 204 || r->body.empty()) {
+    if (!c.as_json) std::cout << "done\n";
+    return 0;
+  }
+  if (c.as_json) {
+    std::cout << r->body << (r->body.back() == '\n' ? "" : "\n");
+    return 0;
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(r->body, ec);
+  if (ec || !v.is_object()) {
+    std::cout << r->body;
+    return 0;
+  }
+  auto& o = v.as_object();
+  if (o.contains("items") && o.at("items").is_array()) {
+    PrintTable(o.at("items").as_array(), cols);
+    if (o.contains("next_cursor") && o.at("next_cursor").is_string()) {
+      std::cout << "(more: --cursor " << o.at("next_cursor").get_string() << ")\n";
+    }
+  } else {
+    PrintObject(o);
+  }
+  return 0;
+}
+
+std::string PageQuery(int limit, const std::string& cursor) {
+  std::string q = fmt::format("?limit={}", limit);
+  if (!cursor.empty()) q += "&cursor=" + cursor;
+  return q;
+}
+
+std::string ReadPassword(bool from_stdin) {
+  std::string pw;
+  if (!from_stdin && isatty(STDIN_FILENO)) {
+    std::cerr << "Password: ";
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~ECHO;
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, pw);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  } else {
+    std::getline(std::cin, pw);
+  }
+  return pw;
+}
+
+int Login(const std::string& url, std::string token, const std::string& token_file,
+          const std::string& username, bool password_stdin) {
+  Credentials creds = LoadCredentials();
+  if (!url.empty()) creds.url = url;
+  if (!token_file.empty()) {
+    FILE* f = fopen(token_file.c_str(), "r");
+    if (!f) return Fail(fmt::format("cannot read {}", token_file));
+    char buf[256] = {0};
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    token.assign(buf, n);
+    while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  }
+  if (!username.empty()) {
+    std::string pw = ReadPassword(password_stdin);
+    Client anon(Credentials{creds.url, ""});
+    auto r = anon.Call("POST", "/api/v1/login",
+                       json::serialize(json::object{{"username", username}, {"password", pw}}));
+    if (!r.ok()) return Fail(r.status().message());
+    if (r->status != 200) return Fail(ErrorLine(*r));
+    std::string cookie = r->headers["set-cookie"];
+    cookie = cookie.substr(0, cookie.find(';'));
+    json::value v = json::parse(r->body);
+    std::string csrf(v.at("csrf_token").get_string());
+    char host[256] = "cli";
+    gethostname(host, sizeof(host) - 1);
+    auto t = anon.Call("POST", "/api/v1/tokens",
+                       json::serialize(json::object{{"name", fmt::format("cli on {}", host)},
+                                                    {"scopes", json::array{"*"}},
+                                                    {"expires_in_days", 30}}),
+                       {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+    if (!t.ok()) return Fail(t.status().message());
+    if (t->status != 201) return Fail(ErrorLine(*t));
+    token = std::string(json::parse(t->body).at("secret").get_string());
+    (void)anon.Call("POST", "/api/v1/logout", std::nullopt,
+                    {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  }
+  if (token.empty()) return Fail("give --token, --token-file or --username");
+  creds.token = token;
+  Client client(creds);
+  auto me = client.Call("GET", "/api/v1/me");
+  if (!me.ok()) return Fail(me.status().message());
+  if (me->status != 200) return Fail(ErrorLine(*me));
+  Status s = SaveCredentials(creds);
+  if (!s.ok()) return Fail(s.message());
+  json::value v = json::parse(me->body);
+  std::cout << "logged in to " << creds.url << " as " << Str(v.at("username")) << " (saved in "
+            << CredentialsPath() << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddClientCommands(CLI::App& app, int* exit_code) {
+  auto common = std::make_shared<Common>();
+  common->exit_code = exit_code;
+  app.add_flag("--json", common->as_json, "Print the server's JSON instead of a table");
+  auto set = [exit_code](int code) { *exit_code = code; };
+
+  // login / logout / whoami
+  {
+    auto* cmd = app.add_subcommand("login", "Save credentials for the other commands");
+    auto o = std::make_shared<std::tuple<std::string, std::string, std::string, std::string, bool>>();
+    cmd->add_option("--url", std::get<0>(*o), "Server URL (default: $OPENLAB_URL or saved)");
+    cmd->add_option("--token", std::get<1>(*o), "An API token");
+    cmd->add_option("--token-file", std::get<2>(*o), "Read the API token from a file");
+    cmd->add_option("--username,-u", std::get<3>(*o), "Log in with a password instead");
+    cmd->add_flag("--password-stdin", std::get<4>(*o), "Read the password from standard input");
+    cmd->callback([o, set] {
+      set(Login(std::get<0>(*o), std::get<1>(*o), std::get<2>(*o), std::get<3>(*o),
+                std::get<4>(*o)));
+    });
+  }
+  app.add_subcommand("logout", "Forget the saved credentials")->callback([set] {
+    (void)RemoveCredentials();
+    std::cout << "logged out\n";
+    set(0);
+  });
+  app.add_subcommand("whoami", "Show the signed-in user")->callback([common, set] {
+    set(Run(*common, "GET", "/api/v1/me", std::nullopt));
+  });
+
+  // org
+  {
+    auto* org = app.add_subcommand("org", "Organisations");
+    org->require_subcommand(1);
+    auto page = std::make_shared<std::pair<int, std::string>>(50, "");
+    auto* ls = org->add_subcommand("ls", "List organisations");
+    ls->add_option("--limit", page->first)->check(CLI::Range(1, 500));
+    ls->add_option("--cursor", page->second);
+    ls->callback([common, page, set] {
+      set(Run(*common, "GET", "/api/v1/orgs" + PageQuery(page->first, page->second), std::nullopt,
+              {"id", "name", "kind", "region", "display_name"}));
+    });
+    auto args = std::make_shared<std::map<std::string, std::string>>();
+    auto* create = org->add_subcommand("create", "Onboard an organisation (operators)");
+    create->add_option("name", (*args)["name"], "Short name")->required();
+    create->add_option("--kind", (*args)["kind"], "company, startup, research_institute, ...")
+        ->required();
+    create->add_option("--region", (*args)["region"], "Home region, e.g. KR-29")->required();
+    create->add_option("--display-name", (*args)["display_name"]);
+    create->add_option("--admin", (*args)["admin"], "First org admin (default: you)");
+    create->callback([common, args, set] {
+      json::object b;
+      for (auto& [k, v] : *args) {
+        if (!v.empty()) b[k] = v;
+      }
+      set(Run(*common, "POST", "/api/v1/orgs", b));
+    });
+    auto id = std::make_shared<std::string>();
+    auto* show = org->add_subcommand("show", "Show an organisation");
+    show->add_option("org", *id, "Organisation id or name")->required();
+    show->callback([common, id, set] { set(Run(*common, "GET", "/api/v1/orgs/" + *id, std::nullopt)); });
+    auto m = std::make_shared<std::tuple<std::string, std::string, std::string>>();
+    auto* members = org->add_subcommand("members", "List an organisation's members");
+    members->add_option("org", std::get<0>(*m))->required();
+    members->callback([common, m, set] {
+      set(Run(*common, "GET", "/api/v1/orgs/" + std::get<0>(*m) + "/members?limit=500",
+              std::nullopt, {"user_id", "username", "role"}));
+    });
+    auto* add = org->add_subcommand("add-member", "Add a member to an organisation");
+    add->add_option("org", std::get<0>(*m))->required();
+    add->add_option("user", std::get<1>(*m), "User id or username")->required();
+    std::get<2>(*m) = "member";
+    add->add_option("--role", std::get<2>(*m), "org_admin or member");
+    add->callback([common, m, set] {
+      set(Run(*common, "PUT", "/api/v1/orgs/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
+              json::object{{"role", std::get<2>(*m)}}));
+    });
+    auto* rm = org->add_subcommand("rm-member", "Remove a member from an organisation");
+    rm->add_option("org", std::get<0>(*m))->required();
+    rm->add_option("user", std::get<1>(*m))->required();
+    rm->callback([common, m, set] {
+      set(Run(*common, "DELETE",
+              "/api/v1/orgs/" + std::get<0>(*m) + "/members/" + std::get<1>(*m), std::nullopt));
+    });
+  }
+
+  // project
+  {
+    auto* prj = app.add_subcommand("project", "Projects");
+    prj->require_subcommand(1);
+    auto f = std::make_shared<std::map<std::string, std::string>>();
+    auto* ls = prj->add_subcommand("ls", "List projects you can see");
+    ls->add_option("--org", (*f)["ls_org"], "Only this organisation's (id)");
+    ls->callback([common, f, set] {
+      std::string q = "?limit=500";
+      if (!(*f)["ls_org"].empty()) q += "&org_id=" + (*f)["ls_org"];
+      set(Run(*common, "GET", "/api/v1/projects" + q, std::nullopt,
+              {"id", "org_id", "name", "status", "title"}));
+    });
+    auto* create = prj->add_subcommand("create", "Start a project");
+    create->add_option("name", (*f)["name"], "Short name")->required();
+    create->add_option("--org", (*f)["org_id"], "Organisation id or name")->required();
+    create->add_option("--title", (*f)["title"]);
+    create->add_option("--description", (*f)["description"]);
+    create->add_option("--pi", (*f)["pi"], "PI (default: you)");
+    create->callback([common, f, set] {
+      json::object b;
+      for (const char* k : {"name", "org_id", "title", "description", "pi"}) {
+        if (!(*f)[k].empty()) b[k] = (*f)[k];
+      }
+      set(Run(*common, "POST", "/api/v1/projects", b));
+    });
+    auto* show = prj->add_subcommand("show", "Show a project");
+    show->add_option("project", (*f)["show"])->required();
+    show->callback([common, f, set] {
+      set(Run(*common, "GET", "/api/v1/projects/" + (*f)["show"], std::nullopt));
+    });
+  }
+
+  // member (of projects)
+  {
+    auto* mem = app.add_subcommand("member", "Project members");
+    mem->require_subcommand(1);
+    auto m = std::make_shared<std::tuple<std::string, std::string, std::string>>();
+    std::get<2>(*m) = "member";
+    auto* ls = mem->add_subcommand("ls", "List a project's members");
+    ls->add_option("project", std::get<0>(*m))->required();
+    ls->callback([common, m, set] {
+      set(Run(*common, "GET", "/api/v1/projects/" + std::get<0>(*m) + "/members?limit=500",
+              std::nullopt, {"user_id", "username", "role"}));
+    });
+    auto* add = mem->add_subcommand("add", "Invite a member (PI and co-PIs)");
+    add->add_option("project", std::get<0>(*m))->required();
+    add->add_option("user", std::get<1>(*m), "User id or username")->required();
+    add->add_option("--role", std::get<2>(*m), "pi, co_pi, member or student");
+    add->callback([common, m, set] {
+      set(Run(*common, "PUT",
+              "/api/v1/projects/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
+              json::object{{"role", std::get<2>(*m)}}));
+    });
+    auto* rm = mem->add_subcommand("rm", "Remove a member (PI and co-PIs)");
+    rm->add_option("project", std::get<0>(*m))->required();
+    rm->add_option("user", std::get<1>(*m))->required();
+    rm->callback([common, m, set] {
+      set(Run(*common, "DELETE",
+              "/api/v1/projects/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
+              std::nullopt));
+    });
+  }
+
+  // token
+  {
+    auto* tok = app.add_subcommand("token", "API tokens");
+    tok->require_subcommand(1);
+    tok->add_subcommand("ls", "List your tokens")->callback([common, set] {
+      set(Run(*common, "GET", "/api/v1/tokens?limit=500", std::nullopt,
+              {"id", "name", "scopes", "expires_at", "revoked_at"}));
+    });
+    auto t = std::make_shared<std::tuple<std::string, std::vector<std::string>, int, std::string>>();
+    std::get<2>(*t) = 0;
+    auto* create = tok->add_subcommand("create", "Create a token; its secret is shown once");
+    create->add_option("--name", std::get<0>(*t))->required();
+    create->add_option("--scope", std::get<1>(*t), "e.g. projects:read (repeat)")->required();
+    create->add_option("--expires-in-days", std::get<2>(*t))->check(CLI::Range(1, 3650));
+    create->callback([common, t, set] {
+      json::array scopes;
+      for (auto& s : std::get<1>(*t)) scopes.emplace_back(s);
+      json::object b{{"name", std::get<0>(*t)}, {"scopes", scopes}};
+      if (std::get<2>(*t) > 0) b["expires_in_days"] = std::get<2>(*t);
+      set(Run(*common, "POST", "/api/v1/tokens", b));
+    });
+    auto* revoke = tok->add_subcommand("revoke", "Revoke a token");
+    revoke->add_option("id", std::get<3>(*t))->required();
+    revoke->callback([common, t, set] {
+      set(Run(*common, "DELETE", "/api/v1/tokens/" + std::get<3>(*t), std::nullopt));
+    });
+  }
+
+  // user
+  {
+    auto* usr = app.add_subcommand("user", "User accounts");
+    usr->require_subcommand(1);
+    usr->add_subcommand("ls", "List users (operators, auditors)")->callback([common, set] {
+      set(Run(*common, "GET", "/api/v1/users?limit=500", std::nullopt,
+              {"id", "username", "email", "platform_roles", "disabled"}));
+    });
+    auto u = std::make_shared<std::tuple<std::string, std::string, std::string,
+                                         std::vector<std::string>, bool>>();
+    auto* create = usr->add_subcommand("create", "Create a user account (operators)");
+    create->add_option("username", std::get<0>(*u))->required();
+    create->add_option("--email", std::get<1>(*u))->required();
+    create->add_option("--display-name", std::get<2>(*u));
+    create->add_option("--role", std::get<3>(*u), "operator, reviewer or auditor");
+    create->add_flag("--password-stdin", std::get<4>(*u), "Set a password read from stdin");
+    create->callback([common, u, set] {
+      json::object b{{"username", std::get<0>(*u)}, {"email", std::get<1>(*u)}};
+      if (!std::get<2>(*u).empty()) b["display_name"] = std::get<2>(*u);
+      if (!std::get<3>(*u).empty()) {
+        json::array roles;
+        for (auto& r : std::get<3>(*u)) roles.emplace_back(r);
+        b["platform_roles"] = roles;
+      }
+      if (std::get<4>(*u)) b["password"] = ReadPassword(true);
+      set(Run(*common, "POST", "/api/v1/users", b));
+    });
+    auto* show = usr->add_subcommand("show", "Show a user");
+    show->add_option("user", std::get<0>(*u))->required();
+    show->callback([common, u, set] {
+      set(Run(*common, "GET", "/api/v1/users/" + std::get<0>(*u), std::nullopt));
+    });
+  }
+
+  // audit
+  {
+    auto* aud = app.add_subcommand("audit", "Read the audit trail (operators, auditors)");
+    auto a = std::make_shared<std::map<std::string, std::string>>();
+    auto jsonl = std::make_shared<bool>(false);
+    for (const char* k : {"actor", "action", "object", "since", "until"}) {
+      aud->add_option(std::string("--") + k, (*a)[k]);
+    }
+    aud->add_flag("--jsonl", *jsonl, "Export as JSON lines");
+    aud->callback([common, a, jsonl, set] {
+      std::string q = *jsonl ? "?format=jsonl" : "?limit=500";
+      for (auto& [k, v] : *a) {
+        if (!v.empty()) q += "&" + k + "=" + v;
+      }
+      Common c = *common;
+      if (*jsonl) c.as_json = true;
+      set(Run(c, "GET", "/api/v1/audit" + q, std::nullopt,
+              {"at", "actor", "action", "object", "outcome"}));
+    });
+  }
+}
+
+}  // namespace openlab::cli

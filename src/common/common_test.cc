@@ -1,0 +1,102 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <set>
+#include <thread>
+
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "common/json_util.h"
+#include "store/db.h"
+
+namespace openlab {
+namespace {
+
+TEST(Ids, AreUniqueOrderedAndValid) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10000; ++i) ids.push_back(NewId("org"));
+  std::set<std::string> unique(ids.begin(), ids.end());
+  EXPECT_EQ(unique.size(), ids.size());
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  for (const auto& id : ids) {
+    EXPECT_TRUE(IsValidId(id)) << id;
+    EXPECT_EQ(id.size(), 4u + 26u);
+  }
+}
+
+TEST(Ids, RejectPathCharacters) {
+  EXPECT_FALSE(IsValidId(""));
+  EXPECT_FALSE(IsValidId("a/b"));
+  EXPECT_FALSE(IsValidId(".."));
+  EXPECT_FALSE(IsValidId("a b"));
+  EXPECT_FALSE(IsValidId(std::string(65, 'a')));
+  EXPECT_TRUE(IsValidId("org_01ABC-x"));
+}
+
+TEST(Slugs, FollowTheRules) {
+  EXPECT_TRUE(IsValidSlug("gist-ai"));
+  EXPECT_FALSE(IsValidSlug("Gist"));
+  EXPECT_FALSE(IsValidSlug("1abc"));
+  EXPECT_FALSE(IsValidSlug("ab-"));
+  EXPECT_FALSE(IsValidSlug("a"));
+}
+
+TEST(Crypto, PasswordHashVerifies) {
+  auto h = HashPassword("correct horse battery staple");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(VerifyPassword("correct horse battery staple", *h));
+  EXPECT_FALSE(VerifyPassword("correct horse battery stapl", *h));
+  EXPECT_FALSE(VerifyPassword("x", ""));
+}
+
+TEST(Crypto, Sha256KnownAnswer) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, RandomTokensAre256BitAndDistinct) {
+  std::string a = RandomToken(32), b = RandomToken(32);
+  EXPECT_NE(a, b);
+  std::string raw;
+  ASSERT_TRUE(Base64UrlDecode(a, &raw));
+  EXPECT_EQ(raw.size(), 32u);
+  EXPECT_FALSE(Base64UrlDecode("not base64!", &raw));
+}
+
+TEST(Json, StrictReaderRejectsUnknownAndWrongTypes) {
+  auto obj = ParseJsonObject(R"({"name":"x","n":5,"extra":true})");
+  ASSERT_TRUE(obj.ok());
+  JsonReader r(*obj);
+  EXPECT_EQ(r.String("name", {.required = true}), "x");
+  EXPECT_EQ(r.Int("n", true, 0, 10), 5);
+  Status s = r.Finish();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("unknown field 'extra'"), std::string::npos);
+
+  JsonReader r2(*obj);
+  r2.Int("name", true, 0, 1);
+  EXPECT_NE(r2.Finish().message().find("must be an integer"), std::string::npos);
+}
+
+TEST(Json, RejectsBadDocuments) {
+  EXPECT_EQ(ParseJsonObject("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJsonObject("[1]").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJsonObject("{\"a\":").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJsonObject("{\"a\":\"\xff\xfe\"}").status().code(),
+            StatusCode::kInvalidArgument);
+  std::string deep(100, '[');
+  EXPECT_EQ(ParseJsonObject("{\"a\":" + deep).status().code(), StatusCode::kInvalidArgument);
+  auto huge = ParseJsonObject(R"({"n": 123456789012345678901234567890})");
+  ASSERT_TRUE(huge.ok());  // parsed as a double...
+  JsonReader r(*huge);
+  r.Int("n", true, 0, 100);  // ...but refused as an integer
+  EXPECT_EQ(r.Finish().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Store, PlaceholdersBecomeSqliteStyle) {
+  EXPECT_EQ(store::ToSqlitePlaceholders("SELECT $1, '$2', $10"), "SELECT ?1, '$2', ?10");
+}
+
+}  // namespace
+}  // namespace openlab

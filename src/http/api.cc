@@ -1,0 +1,351 @@
+#include "http/api.h"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "common/json_util.h"
+#include "common/log.h"
+#include "http/problem.h"
+#include "tenants/audit.h"
+#include "tenants/idempotency.h"
+#include "tenants/tenants.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+Api::Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts)
+    : db_(db), clock_(clock), metrics_(metrics), opts_(opts) {
+  RegisterRoutes(router_, *this);
+}
+
+namespace {
+
+bool ValidRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+bool ValidIdempotencyKey(const std::string& k) {
+  if (k.empty() || k.size() > 128) return false;
+  for (unsigned char c : k) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string OutcomeKind(const Status& s) {
+  std::string t = ProblemTypeFor(s);
+  return t.substr(t.rfind(':') + 1);
+}
+
+}  // namespace
+
+HttpResponse Api::Handle(const HttpRequest& req) {
+  auto start = std::chrono::steady_clock::now();
+  Ctx ctx;
+  ctx.req = &req;
+  std::string rid = req.Header("x-request-id");
+  ctx.request_id = ValidRequestId(rid) ? rid : NewId("req");
+  ctx.now = clock_->NowMs();
+  const Route* route = nullptr;
+  HttpResponse resp;
+  Status s;
+  try {
+    s = Dispatch(ctx, &route);
+    if (s.ok()) resp = Render(ctx, *route);
+  } catch (const std::exception& e) {
+    // Nothing below is meant to throw; if it does, answer 500 and log it, never crash.
+    s = Internal(e.what());
+  }
+  if (!s.ok()) {
+    resp = ProblemResponse(s, ctx.path.empty() ? "/" : ctx.path, ctx.request_id);
+    if (!ctx.allow.empty()) resp.SetHeader("allow", ctx.allow);
+    if (s.code() == StatusCode::kUnauthenticated) resp.SetHeader("www-authenticate", "Bearer");
+    if (s.code() == StatusCode::kInternal) {
+      Log(LogLevel::kError, "internal error",
+          {{"request_id", ctx.request_id}, {"error", s.message()}});
+    }
+  }
+  resp.SetHeader("x-request-id", ctx.request_id);
+  resp.SetHeader("cache-control", "no-store");
+  resp.SetHeader("x-content-type-options", "nosniff");
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string route_name = route ? route->action : "unmatched";
+  metrics_->Observe(route_name, resp.status, secs);
+  if (opts_.log_requests) {
+    Log(LogLevel::kInfo, "request",
+        {{"request_id", ctx.request_id},
+         {"method", req.method},
+         {"path", ctx.path},
+         {"route", route_name},
+         {"status", resp.status},
+         {"actor", ctx.principal.Actor()},
+         {"duration_ms", secs * 1000}});
+  }
+  return resp;
+}
+
+Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
+  const HttpRequest& req = *ctx.req;
+  auto url = boost::urls::parse_origin_form(req.target);
+  if (!url) {
+    ctx.path = "/";
+    return InvalidArgument("the request target is not a valid URL path");
+  }
+  ctx.path = std::string(url->encoded_path());
+  std::vector<std::string> segments;
+  for (auto seg : url->segments()) segments.emplace_back(seg);
+  for (auto param : url->params()) ctx.query.emplace(param.key, param.value);
+
+  ASSIGN_OR_RETURN(Router::Match m, router_.Find(req.method, segments));
+  if (m.route == nullptr) {
+    if (!m.allowed.empty()) {
+      std::string allow;
+      for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+      ctx.allow = allow;
+      return InvalidArgument(fmt::format("{} is not allowed on {}; use {}", req.method, ctx.path,
+                                         allow))
+          .WithKind("method-not-allowed");
+    }
+    return NotFound(fmt::format("no route for {} {}", req.method, ctx.path))
+        .WithKind("route-not-found");
+  }
+  const Route& route = *m.route;
+  *route_out = &route;
+  ctx.params = std::move(m.params);
+  if (req.body.size() > opts_.max_body_bytes) {
+    return InvalidArgument(fmt::format("the request body is larger than {} bytes",
+                                       opts_.max_body_bytes))
+        .WithKind("payload-too-large");
+  }
+
+  if (route.store == StoreUse::kNone) {
+    bool replayed = false;
+    return Process(ctx, route, &replayed, nullptr);
+  }
+  if (route.store == StoreUse::kRead) {
+    bool replayed = false;
+    return db_->Read([&](store::Tx& tx) {
+      ctx.tx = &tx;
+      return Process(ctx, route, &replayed, nullptr);
+    });
+  }
+
+  // A write: everything in one transaction, then the audit of a failure in another.
+  bool replayed = false;
+  HttpResponse replay;
+  Ctx attempt = ctx;
+  // The store retries the closure after a lost serialization race (also a lost race to store
+  // the same Idempotency-Key, which then replays the winner), so each try starts afresh.
+  Status s = db_->Write([&](store::Tx& tx) {
+    attempt = ctx;
+    attempt.tx = &tx;
+    replayed = false;
+    replay = HttpResponse();
+    return Process(attempt, route, &replayed, &replay);
+  });
+  ctx = std::move(attempt);
+  ctx.tx = nullptr;
+  if (s.ok() && replayed) {
+    ctx.raw_body = replay.body;
+    ctx.status = replay.status;
+    ctx.headers = replay.headers;
+    ctx.content_type = replay.Header("content-type");
+    ctx.headers.emplace_back("idempotent-replayed", "true");
+    return s;
+  }
+  if (!s.ok()) {
+    tenants::AuditEntry e{"", ctx.now, ctx.principal.Actor(), route.action,
+                          ctx.audit_object.empty() ? ctx.target_id : ctx.audit_object,
+                          ctx.request_id, OutcomeKind(s), ""};
+    Status as = db_->Write([&](store::Tx& tx) { return tenants::AppendAudit(tx, e); });
+    if (!as.ok()) {
+      Log(LogLevel::kError, "cannot record the audit entry of a failed write",
+          {{"request_id", ctx.request_id}, {"error", as.message()}});
+    }
+  }
+  return s;
+}
+
+Status Api::Resolve(Ctx& ctx, const Route& route) {
+  store::Tx& tx = ctx.Tx();
+  const std::string& uid = ctx.principal.user_id;
+  switch (route.target) {
+    case Target::kNone: return Status::Ok();
+    case Target::kOrg: {
+      ASSIGN_OR_RETURN(auto org, tenants::GetOrg(tx, ctx.Param("id")));
+      ctx.target_id = org.id;
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, org.id, uid));
+      return Status::Ok();
+    }
+    case Target::kProject: {
+      ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, ctx.Param("id")));
+      ctx.target_id = p.id;
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p.org_id, uid));
+      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
+      return Status::Ok();
+    }
+    case Target::kUser: {
+      auto u = tenants::FindUser(tx, ctx.Param("id"));
+      if (!u.ok()) {
+        // Do not tell a caller who may not list users whether a name exists.
+        if (u.status().code() == StatusCode::kNotFound) return NotFound("no such user");
+        return u.status();
+      }
+      ctx.target_id = u->id;
+      ctx.relation.self = u->id == uid;
+      return Status::Ok();
+    }
+    case Target::kToken: {
+      ASSIGN_OR_RETURN(auto t, auth::GetToken(tx, ctx.Param("id")));
+      ctx.target_id = t.id;
+      ctx.relation.self = t.user_id == uid;
+      return Status::Ok();
+    }
+    case Target::kOrgInBody: {
+      ASSIGN_OR_RETURN(json::object body, ctx.Body());
+      const json::value* v = body.if_contains("org_id");
+      if (v == nullptr || !v->is_string()) return InvalidArgument("field 'org_id' is required");
+      std::string org_id(v->get_string());
+      if (!IsValidId(org_id)) return InvalidArgument("field 'org_id' is not a valid id");
+      auto org = tenants::GetOrg(tx, org_id);
+      if (!org.ok()) {
+        if (org.status().code() == StatusCode::kNotFound) {
+          return InvalidArgument(fmt::format("organisation '{}' does not exist", org_id));
+        }
+        return org.status();
+      }
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, org_id, uid));
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Status Api::Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* replay) {
+  const HttpRequest& req = *ctx.req;
+  const auth::Rule* rule = auth::FindRule(route.action);
+  bool is_public = rule != nullptr && (rule->who & auth::kAnyone);
+  bool is_write = route.store == StoreUse::kWrite;
+
+  if (ctx.tx != nullptr) {
+    auto principal = auth::Authenticate(ctx.Tx(), req.Header("authorization"),
+                                        req.Header("cookie"), ctx.now);
+    // Stale credentials do not stand in the way of public routes (logging in again, say).
+    if (!principal.ok() && !is_public) return principal.status();
+    if (principal.ok()) ctx.principal = std::move(principal).value();
+  }
+  if (!is_public && !ctx.principal.authenticated) {
+    return DecisionStatus(auth::Decision::kUnauthenticated, route.action);
+  }
+  if (is_write && ctx.principal.via_cookie &&
+      !ConstantTimeEquals(req.Header("x-csrf-token"), ctx.principal.csrf_token)) {
+    return PermissionDenied(
+               "a cookie-authenticated write needs the X-CSRF-Token header from the login reply")
+        .WithKind("csrf");
+  }
+  if (ctx.tx != nullptr) RETURN_IF_ERROR(Resolve(ctx, route));
+  RETURN_IF_ERROR(DecisionStatus(auth::Decide(ctx.principal, route.action, ctx.relation),
+                                 route.action));
+
+  // Idempotency-Key on creating POSTs.
+  std::string idem_key = req.Header("idempotency-key");
+  bool use_idem = is_write && req.method == "POST" && !idem_key.empty() && replay != nullptr &&
+                  ctx.principal.authenticated;
+  std::string req_hash;
+  if (use_idem) {
+    if (!ValidIdempotencyKey(idem_key)) {
+      return InvalidArgument("Idempotency-Key must be 1-128 visible ASCII characters");
+    }
+    req_hash = Sha256Hex(req.method + " " + ctx.path + "\n" + req.body);
+    ASSIGN_OR_RETURN(auto stored,
+                     tenants::LookupIdempotent(ctx.Tx(), ctx.principal.Actor(), idem_key));
+    if (stored) {
+      if (stored->request_hash != req_hash) {
+        return InvalidArgument(
+                   "this Idempotency-Key was used for a different request; use a new key")
+            .WithKind("idempotency-key-reused");
+      }
+      if (stored->status == 0) {
+        return Conflict(fmt::format(
+            "the first request with this Idempotency-Key already succeeded ({}); its response "
+            "held a secret that is shown only once",
+            stored->body));
+      }
+      *replayed = true;
+      replay->status = stored->status;
+      replay->body = stored->body;
+      boost::system::error_code ec;
+      json::value h = json::parse(stored->headers, ec);
+      if (!ec && h.is_object()) {
+        for (auto& kv : h.as_object()) {
+          if (kv.value().is_string()) {
+            replay->headers.emplace_back(std::string(kv.key()),
+                                         std::string(kv.value().get_string()));
+          }
+        }
+      }
+      return Status::Ok();
+    }
+  }
+
+  RETURN_IF_ERROR(route.handler(ctx));
+  if (ctx.status == 200 && route.success_status != 200) ctx.status = route.success_status;
+
+  if (is_write) {
+    if (use_idem) {
+      tenants::StoredResponse sr;
+      sr.request_hash = req_hash;
+      if (ctx.sensitive) {
+        sr.status = 0;  // marker: the response is not replayable
+        sr.body = ctx.audit_object;
+      } else {
+        sr.status = ctx.status;
+        sr.body = ctx.raw_body ? *ctx.raw_body : json::serialize(ctx.json);
+        json::object h;
+        h["content-type"] = ctx.content_type;
+        for (auto& [k, v] : ctx.headers) h[k] = v;
+        sr.headers = json::serialize(h);
+      }
+      Status st = tenants::StoreIdempotent(ctx.Tx(), ctx.principal.Actor(), idem_key, sr, ctx.now);
+      if (st.code() == StatusCode::kAlreadyExists) {
+        return Aborted("concurrent request with the same Idempotency-Key")
+            .WithKind("idempotency-race");
+      }
+      RETURN_IF_ERROR(st);
+    }
+    RETURN_IF_ERROR(tenants::AppendAudit(
+        ctx.Tx(), tenants::AuditEntry{"", ctx.now, ctx.principal.Actor(), route.action,
+                                      ctx.audit_object.empty() ? ctx.target_id : ctx.audit_object,
+                                      ctx.request_id, "ok", ctx.audit_detail}));
+  }
+  return Status::Ok();
+}
+
+HttpResponse Api::Render(Ctx& ctx, const Route& route) {
+  HttpResponse r;
+  r.status = ctx.status;
+  r.headers = ctx.headers;
+  if (ctx.raw_body) {
+    r.body = std::move(*ctx.raw_body);
+  } else if (ctx.status != 204) {
+    r.body = json::serialize(ctx.json);
+  }
+  if (ctx.status != 204) r.SetHeader("content-type", ctx.content_type);
+  if (ctx.req->method == "HEAD") r.body.clear();
+  return r;
+}
+
+}  // namespace openlab::http

@@ -1,0 +1,53 @@
+// The API: turns an HttpRequest into an HttpResponse. It parses the target, routes, authenticates,
+// resolves the caller's relation to the object, asks the policy module, runs the handler in a
+// store transaction, records the audit entry and the idempotent response in that same
+// transaction, and renders problem+json for every error. Thread-safe; never throws.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.h"
+#include "http/http_types.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "store/db.h"
+
+namespace openlab::http {
+
+struct ApiOptions {
+  size_t max_body_bytes = 1 << 20;
+  bool secure_cookies = false;  // add "Secure" to the session cookie (behind TLS)
+  bool log_requests = true;
+};
+
+class Api {
+ public:
+  // `db`, `clock` and `metrics` must outlive the Api.
+  Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts = {});
+
+  HttpResponse Handle(const HttpRequest& req);
+  const Router& router() const { return router_; }
+  const ApiOptions& options() const { return opts_; }
+  store::Database* db() { return db_; }
+  Metrics* metrics() { return metrics_; }
+
+ private:
+  Status Dispatch(Ctx& ctx, const Route** route);
+  Status Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* replay);
+  Status Resolve(Ctx& ctx, const Route& route);
+  HttpResponse Render(Ctx& ctx, const Route& route);
+
+  store::Database* db_;
+  Clock* clock_;
+  Metrics* metrics_;
+  ApiOptions opts_;
+  Router router_;
+};
+
+// Registers every route of the API (handlers.cc).
+void RegisterRoutes(Router& router, Api& api);
+
+// The OpenAPI 3.1 document of a route table (openapi.cc).
+boost::json::object OpenApiDocument(const Router& router);
+
+}  // namespace openlab::http

@@ -1,0 +1,733 @@
+// The API's routes: each handler parses its input, calls the capability, renders JSON. The API
+// layer (api.cc) has authenticated and authorised the request before a handler runs.
+#include <boost/json.hpp>
+
+#include <fmt/format.h>
+
+#include "auth/authn.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/json_util.h"
+#include "http/api.h"
+#include "tenants/audit.h"
+#include "tenants/tenants.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+using tenants::Member;
+using tenants::Org;
+using tenants::Project;
+using tenants::User;
+
+namespace {
+
+// ---- rendering
+
+json::value TimeOrNull(std::optional<int64_t> ms) {
+  if (!ms) return nullptr;
+  return json::value(FormatTime(*ms));
+}
+
+json::object RenderUser(const User& u) {
+  json::array roles;
+  for (auto& r : u.platform_roles) roles.emplace_back(r);
+  return {{"id", u.id},
+          {"username", u.username},
+          {"display_name", u.display_name},
+          {"email", u.email},
+          {"platform_roles", roles},
+          {"disabled", u.disabled},
+          {"has_password", u.has_password},
+          {"version", u.version},
+          {"created_at", FormatTime(u.created_at)},
+          {"updated_at", FormatTime(u.updated_at)}};
+}
+
+json::object RenderOrg(const Org& o) {
+  return {{"id", o.id},
+          {"name", o.name},
+          {"display_name", o.display_name},
+          {"kind", o.kind},
+          {"region", o.region},
+          {"version", o.version},
+          {"created_at", FormatTime(o.created_at)},
+          {"updated_at", FormatTime(o.updated_at)}};
+}
+
+json::object RenderProject(const Project& p) {
+  return {{"id", p.id},
+          {"org_id", p.org_id},
+          {"name", p.name},
+          {"title", p.title},
+          {"description", p.description},
+          {"status", p.status},
+          {"version", p.version},
+          {"created_at", FormatTime(p.created_at)},
+          {"updated_at", FormatTime(p.updated_at)}};
+}
+
+json::object RenderMember(const Member& m, const char* scope_key) {
+  return {{scope_key, m.scope_id},
+          {"user_id", m.user_id},
+          {"username", m.username},
+          {"role", m.role},
+          {"created_at", FormatTime(m.created_at)}};
+}
+
+json::object RenderToken(const auth::Token& t) {
+  json::array scopes;
+  for (auto& s : t.scopes) scopes.emplace_back(s);
+  return {{"id", t.id},
+          {"user_id", t.user_id},
+          {"name", t.name},
+          {"scopes", scopes},
+          {"created_at", FormatTime(t.created_at)},
+          {"expires_at", TimeOrNull(t.expires_at)},
+          {"revoked_at", TimeOrNull(t.revoked_at)}};
+}
+
+json::object RenderAudit(const tenants::AuditEntry& e) {
+  return {{"id", e.id},
+          {"at", FormatTime(e.at)},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"object", e.object},
+          {"request_id", e.request_id},
+          {"outcome", e.outcome},
+          {"detail", e.detail}};
+}
+
+void SetEtag(Ctx& ctx, int64_t version) {
+  ctx.headers.emplace_back("etag", fmt::format("\"{}\"", version));
+}
+
+// ---- pagination: ?limit=N&cursor=C, cursor = base64url(last id)
+
+StatusOr<tenants::Page> ReadPage(const Ctx& ctx) {
+  tenants::Page page;
+  if (auto l = ctx.QueryParam("limit")) {
+    char* end = nullptr;
+    long v = l->empty() || l->size() > 4 ? -1 : std::strtol(l->c_str(), &end, 10);
+    if (v < 1 || v > 500 || (end && *end != '\0')) {
+      return InvalidArgument("limit must be an integer from 1 to 500");
+    }
+    page.limit = static_cast<int>(v);
+  }
+  if (auto c = ctx.QueryParam("cursor")) {
+    std::string after;
+    if (!Base64UrlDecode(*c, &after) || after.size() > 64) {
+      return InvalidArgument("cursor is not one this server issued");
+    }
+    page.after = after;
+  }
+  return page;
+}
+
+template <typename T, typename F>
+void RenderPage(Ctx& ctx, const std::vector<T>& items, const tenants::Page& page, F render,
+                const std::string& (*id_of)(const T&)) {
+  json::array arr;
+  for (const T& item : items) arr.push_back(render(item));
+  json::object out;
+  out["items"] = std::move(arr);
+  if (static_cast<int>(items.size()) == page.limit && !items.empty()) {
+    out["next_cursor"] = Base64UrlEncode(id_of(items.back()));
+  } else {
+    out["next_cursor"] = nullptr;
+  }
+  ctx.json = std::move(out);
+}
+
+const std::string& IdOfUser(const User& u) { return u.id; }
+const std::string& IdOfOrg(const Org& o) { return o.id; }
+const std::string& IdOfProject(const Project& p) { return p.id; }
+const std::string& IdOfMember(const Member& m) { return m.user_id; }
+const std::string& IdOfToken(const auth::Token& t) { return t.id; }
+const std::string& IdOfAudit(const tenants::AuditEntry& e) { return e.id; }
+
+bool SeesAll(const auth::Principal& p) {
+  return p.HasRole("operator") || p.HasRole("auditor") || p.HasRole("reviewer");
+}
+
+// Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SSZ" (fraction optional) to epoch ms.
+StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
+  int y, mo, d, h, mi, sec;
+  char z = 0;
+  int n = 0;
+  if (s.size() < 20 || s.size() > 30 ||
+      std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) {
+    return InvalidArgument(fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z",
+                                       field));
+  }
+  size_t pos = n;
+  int64_t frac_ms = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    for (; digits < 3; ++digits) frac_ms *= 10;
+  }
+  if (pos < s.size()) z = s[pos++];
+  if (z != 'Z' || pos != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+      sec > 60 || y < 1970 || y > 9999) {
+    return InvalidArgument(fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z",
+                                       field));
+  }
+  struct tm tm {};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + frac_ms;
+}
+
+// ---- system
+
+Status Healthz(Ctx& ctx) {
+  ctx.json = json::object{{"status", "ok"}};
+  return Status::Ok();
+}
+
+// ---- me and login
+
+Status GetMe(Ctx& ctx) {
+  ASSIGN_OR_RETURN(User u, tenants::GetUser(ctx.Tx(), ctx.principal.user_id));
+  json::object o = RenderUser(u);
+  json::array scopes;
+  for (auto& s : ctx.principal.scopes) scopes.emplace_back(s);
+  o["scopes"] = scopes;
+  o["auth"] = ctx.principal.via_cookie ? "session" : "token";
+  if (!ctx.principal.token_id.empty()) o["token_id"] = ctx.principal.token_id;
+  ctx.json = std::move(o);
+  return Status::Ok();
+}
+
+Status Login(Ctx& ctx, bool secure) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto username = r.String("username", {.required = true, .min_len = 1, .max_len = 100});
+  auto password = r.String("password", {.required = true, .min_len = 1, .max_len = 1024});
+  RETURN_IF_ERROR(r.Finish());
+  const Status bad = Unauthenticated("wrong username or password");
+  auto user = tenants::GetUserByName(ctx.Tx(), *username);
+  std::string hash;
+  if (user.ok()) {
+    ASSIGN_OR_RETURN(hash, tenants::GetPasswordHash(ctx.Tx(), user->id));
+  }
+  // Verify even for unknown users so timing does not reveal which names exist.
+  static const std::string kDummy = [] {
+    auto h = HashPassword("openlab-dummy-password");
+    return h.ok() ? *h : std::string();
+  }();
+  bool ok = VerifyPassword(*password, hash.empty() ? kDummy : hash) && user.ok() && !hash.empty();
+  ctx.audit_object = user.ok() ? user->id : "";
+  if (!ok || user->disabled) return bad;
+  ASSIGN_OR_RETURN(auto session, auth::CreateSession(ctx.Tx(), user->id, ctx.now));
+  ctx.headers.emplace_back(
+      "set-cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                                auth::kSessionCookie, session.secret,
+                                auth::kSessionTtlMs / 1000, secure ? "; Secure" : ""));
+  ctx.principal.user_id = user->id;  // the audit actor is the user who logged in
+  ctx.principal.authenticated = true;
+  ctx.sensitive = true;
+  ctx.json = json::object{{"user", RenderUser(*user)},
+                          {"csrf_token", session.csrf_token},
+                          {"expires_at", FormatTime(session.expires_at)}};
+  return Status::Ok();
+}
+
+Status Logout(Ctx& ctx) {
+  std::string secret = auth::CookieValue(ctx.req->Header("cookie"), auth::kSessionCookie);
+  if (!secret.empty()) RETURN_IF_ERROR(auth::DeleteSession(ctx.Tx(), secret));
+  ctx.headers.emplace_back("set-cookie", fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; "
+                                                     "Max-Age=0",
+                                                     auth::kSessionCookie));
+  ctx.status = 204;
+  return Status::Ok();
+}
+
+// ---- organisations
+
+Status ListOrgs(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  std::optional<std::string> member_of;
+  if (!SeesAll(ctx.principal)) member_of = ctx.principal.user_id;
+  ASSIGN_OR_RETURN(auto orgs, tenants::ListOrgs(ctx.Tx(), page, member_of));
+  RenderPage(ctx, orgs, page, RenderOrg, IdOfOrg);
+  return Status::Ok();
+}
+
+Status CreateOrg(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  tenants::NewOrg in;
+  auto name = r.String("name", {.required = true, .max_len = 63});
+  auto display = r.String("display_name", {.max_len = 200});
+  auto kind = r.String("kind", {.required = true, .max_len = 40});
+  auto region = r.String("region", {.required = true, .max_len = 16});
+  auto admin = r.String("admin", {.max_len = 64});
+  RETURN_IF_ERROR(r.Finish());
+  in.name = *name;
+  in.display_name = display.value_or(*name);
+  in.kind = *kind;
+  in.region = *region;
+  // The first org admin: the named user, or the caller.
+  std::string admin_id = ctx.principal.user_id;
+  if (admin) {
+    auto u = tenants::FindUser(ctx.Tx(), *admin);
+    if (!u.ok()) return InvalidArgument(fmt::format("user '{}' does not exist", *admin));
+    admin_id = u->id;
+  }
+  ASSIGN_OR_RETURN(Org o, tenants::CreateOrg(ctx.Tx(), in, ctx.now));
+  RETURN_IF_ERROR(tenants::PutOrgMember(ctx.Tx(), o.id, admin_id, "org_admin", ctx.now).status());
+  ctx.audit_object = o.id;
+  ctx.status = 201;
+  ctx.headers.emplace_back("location", "/api/v1/orgs/" + o.id);
+  SetEtag(ctx, o.version);
+  ctx.json = RenderOrg(o);
+  return Status::Ok();
+}
+
+Status GetOrg(Ctx& ctx) {
+  ASSIGN_OR_RETURN(Org o, tenants::GetOrg(ctx.Tx(), ctx.target_id));
+  SetEtag(ctx, o.version);
+  ctx.json = RenderOrg(o);
+  return Status::Ok();
+}
+
+Status UpdateOrg(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto expected, ctx.IfMatch());
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  tenants::OrgPatch patch;
+  patch.display_name = r.String("display_name", {.max_len = 200});
+  patch.kind = r.String("kind", {.max_len = 40});
+  patch.region = r.String("region", {.max_len = 16});
+  RETURN_IF_ERROR(r.Finish());
+  if ((patch.kind || patch.region) && !ctx.principal.HasRole("operator")) {
+    // Kind and region decide pricing and local-firm shares: only the centre changes them.
+    return PermissionDenied("only an operator may change an organisation's kind or region");
+  }
+  ASSIGN_OR_RETURN(Org o, tenants::UpdateOrg(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
+  SetEtag(ctx, o.version);
+  ctx.json = RenderOrg(o);
+  return Status::Ok();
+}
+
+Status ListOrgMembers(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  ASSIGN_OR_RETURN(auto members, tenants::ListOrgMembers(ctx.Tx(), ctx.target_id, page));
+  RenderPage(ctx, members, page, [](const Member& m) { return RenderMember(m, "org_id"); },
+             IdOfMember);
+  return Status::Ok();
+}
+
+Status PutOrgMember(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto role = r.String("role", {.required = true, .max_len = 40});
+  RETURN_IF_ERROR(r.Finish());
+  auto u = tenants::FindUser(ctx.Tx(), ctx.Param("user_id"));
+  if (!u.ok()) return InvalidArgument(fmt::format("user '{}' does not exist", ctx.Param("user_id")));
+  ASSIGN_OR_RETURN(Member m, tenants::PutOrgMember(ctx.Tx(), ctx.target_id, u->id, *role, ctx.now));
+  ctx.audit_detail = fmt::format("user={} role={}", u->id, *role);
+  ctx.json = RenderMember(m, "org_id");
+  return Status::Ok();
+}
+
+Status RemoveOrgMember(Ctx& ctx) {
+  auto u = tenants::FindUser(ctx.Tx(), ctx.Param("user_id"));
+  if (!u.ok()) return NotFound(fmt::format("user '{}' is not a member", ctx.Param("user_id")));
+  RETURN_IF_ERROR(tenants::RemoveOrgMember(ctx.Tx(), ctx.target_id, u->id));
+  ctx.audit_detail = fmt::format("user={}", u->id);
+  ctx.status = 204;
+  return Status::Ok();
+}
+
+// ---- users
+
+Status ListUsers(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  ASSIGN_OR_RETURN(auto users, tenants::ListUsers(ctx.Tx(), page));
+  RenderPage(ctx, users, page, RenderUser, IdOfUser);
+  return Status::Ok();
+}
+
+Status CreateUser(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  tenants::NewUser in;
+  auto username = r.String("username", {.required = true, .max_len = 63});
+  auto display = r.String("display_name", {.max_len = 200});
+  auto email = r.String("email", {.required = true, .max_len = 254});
+  in.password = r.String("password", {.max_len = 1024});
+  auto roles = r.StringList("platform_roles", false, 3, 20);
+  RETURN_IF_ERROR(r.Finish());
+  in.username = *username;
+  in.display_name = display.value_or(*username);
+  in.email = *email;
+  if (roles) in.platform_roles = *roles;
+  ASSIGN_OR_RETURN(User u, tenants::CreateUser(ctx.Tx(), in, ctx.now));
+  ctx.audit_object = u.id;
+  ctx.status = 201;
+  ctx.headers.emplace_back("location", "/api/v1/users/" + u.id);
+  SetEtag(ctx, u.version);
+  ctx.json = RenderUser(u);
+  return Status::Ok();
+}
+
+Status GetUser(Ctx& ctx) {
+  ASSIGN_OR_RETURN(User u, tenants::GetUser(ctx.Tx(), ctx.target_id));
+  SetEtag(ctx, u.version);
+  ctx.json = RenderUser(u);
+  return Status::Ok();
+}
+
+Status UpdateUser(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto expected, ctx.IfMatch());
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  tenants::UserPatch patch;
+  patch.display_name = r.String("display_name", {.max_len = 200});
+  patch.email = r.String("email", {.max_len = 254});
+  patch.password = r.String("password", {.max_len = 1024});
+  patch.platform_roles = r.StringList("platform_roles", false, 3, 20);
+  patch.disabled = r.Bool("disabled", false);
+  RETURN_IF_ERROR(r.Finish());
+  if (patch.platform_roles || patch.disabled) RETURN_IF_ERROR(ctx.Authorize("users.set_roles"));
+  ASSIGN_OR_RETURN(User u, tenants::UpdateUser(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
+  if (patch.password) ctx.audit_detail = "password changed";
+  SetEtag(ctx, u.version);
+  ctx.json = RenderUser(u);
+  return Status::Ok();
+}
+
+// ---- projects
+
+Status ListProjects(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  std::optional<std::string> visible_to;
+  if (!SeesAll(ctx.principal)) visible_to = ctx.principal.user_id;
+  std::optional<std::string> org = ctx.QueryParam("org_id");
+  ASSIGN_OR_RETURN(auto projects, tenants::ListProjects(ctx.Tx(), page, visible_to, org));
+  RenderPage(ctx, projects, page, RenderProject, IdOfProject);
+  return Status::Ok();
+}
+
+Status CreateProject(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  tenants::NewProject in;
+  auto org_id = r.String("org_id", {.required = true, .max_len = 64});
+  auto name = r.String("name", {.required = true, .max_len = 63});
+  auto title = r.String("title", {.max_len = 200});
+  auto description = r.String("description", {.max_len = 10000});
+  auto pi = r.String("pi", {.max_len = 64});
+  RETURN_IF_ERROR(r.Finish());
+  in.org_id = *org_id;
+  in.name = *name;
+  in.title = title.value_or(*name);
+  in.description = description.value_or("");
+  in.pi_user_id = ctx.principal.user_id;
+  if (pi) {
+    auto u = tenants::FindUser(ctx.Tx(), *pi);
+    if (!u.ok()) return InvalidArgument(fmt::format("user '{}' does not exist", *pi));
+    in.pi_user_id = u->id;
+  }
+  ASSIGN_OR_RETURN(Project p, tenants::CreateProject(ctx.Tx(), in, ctx.now));
+  ctx.audit_object = p.id;
+  ctx.audit_detail = fmt::format("org={} pi={}", p.org_id, in.pi_user_id);
+  ctx.status = 201;
+  ctx.headers.emplace_back("location", "/api/v1/projects/" + p.id);
+  SetEtag(ctx, p.version);
+  ctx.json = RenderProject(p);
+  return Status::Ok();
+}
+
+Status GetProject(Ctx& ctx) {
+  ASSIGN_OR_RETURN(Project p, tenants::GetProject(ctx.Tx(), ctx.target_id));
+  SetEtag(ctx, p.version);
+  ctx.json = RenderProject(p);
+  return Status::Ok();
+}
+
+Status UpdateProject(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto expected, ctx.IfMatch());
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  tenants::ProjectPatch patch;
+  patch.title = r.String("title", {.max_len = 200});
+  patch.description = r.String("description", {.max_len = 10000});
+  patch.status = r.String("status", {.max_len = 20});
+  RETURN_IF_ERROR(r.Finish());
+  ASSIGN_OR_RETURN(Project p,
+                   tenants::UpdateProject(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
+  SetEtag(ctx, p.version);
+  ctx.json = RenderProject(p);
+  return Status::Ok();
+}
+
+Status ListProjectMembers(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  ASSIGN_OR_RETURN(auto members, tenants::ListProjectMembers(ctx.Tx(), ctx.target_id, page));
+  RenderPage(ctx, members, page, [](const Member& m) { return RenderMember(m, "project_id"); },
+             IdOfMember);
+  return Status::Ok();
+}
+
+Status PutProjectMember(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto role = r.String("role", {.required = true, .max_len = 40});
+  RETURN_IF_ERROR(r.Finish());
+  auto u = tenants::FindUser(ctx.Tx(), ctx.Param("user_id"));
+  if (!u.ok()) return InvalidArgument(fmt::format("user '{}' does not exist", ctx.Param("user_id")));
+  if (*role == "pi" && ctx.relation.project_role != "pi") {
+    return PermissionDenied("only the PI can hand the project to a new PI");
+  }
+  ASSIGN_OR_RETURN(Member m,
+                   tenants::PutProjectMember(ctx.Tx(), ctx.target_id, u->id, *role, ctx.now));
+  ctx.audit_detail = fmt::format("user={} role={}", u->id, *role);
+  ctx.json = RenderMember(m, "project_id");
+  return Status::Ok();
+}
+
+Status RemoveProjectMember(Ctx& ctx) {
+  auto u = tenants::FindUser(ctx.Tx(), ctx.Param("user_id"));
+  if (!u.ok()) return NotFound(fmt::format("user '{}' is not a member", ctx.Param("user_id")));
+  RETURN_IF_ERROR(tenants::RemoveProjectMember(ctx.Tx(), ctx.target_id, u->id));
+  ctx.audit_detail = fmt::format("user={}", u->id);
+  ctx.status = 204;
+  return Status::Ok();
+}
+
+// ---- tokens
+
+Status ListTokens(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  std::string user = ctx.principal.user_id;
+  if (auto all = ctx.QueryParam("all"); all == "true") {
+    RETURN_IF_ERROR(ctx.Authorize("audit.read"));  // operators and auditors see every token
+    user.clear();
+  }
+  ASSIGN_OR_RETURN(auto tokens, auth::ListTokens(ctx.Tx(), user, page.after, page.limit));
+  RenderPage(ctx, tokens, page, RenderToken, IdOfToken);
+  return Status::Ok();
+}
+
+Status CreateToken(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto name = r.String("name", {.required = true, .min_len = 1, .max_len = 100});
+  auto scopes = r.StringList("scopes", true, 16, 40);
+  auto expires_at = r.String("expires_at", {.max_len = 40});
+  auto expires_in_days = r.Int("expires_in_days", false, 1, 3650);
+  RETURN_IF_ERROR(r.Finish());
+  std::optional<int64_t> exp;
+  if (expires_at && expires_in_days) {
+    return InvalidArgument("give expires_at or expires_in_days, not both");
+  }
+  if (expires_at) {
+    ASSIGN_OR_RETURN(int64_t t, ParseTime(*expires_at, "expires_at"));
+    exp = t;
+  }
+  if (expires_in_days) exp = ctx.now + *expires_in_days * 86400000LL;
+  // A token can only hand on scopes it holds itself.
+  for (const auto& s : *scopes) {
+    if (!ctx.principal.HasScope(s)) {
+      return PermissionDenied(
+                 fmt::format("cannot grant scope '{}' that the calling token does not hold", s))
+          .WithKind("insufficient-scope");
+    }
+  }
+  ASSIGN_OR_RETURN(auto t, auth::CreateToken(ctx.Tx(), ctx.principal.user_id, *name, *scopes, exp,
+                                             ctx.now));
+  ctx.audit_object = t.token.id;
+  ctx.sensitive = true;
+  ctx.status = 201;
+  json::object o = RenderToken(t.token);
+  o["secret"] = t.secret;
+  ctx.json = std::move(o);
+  return Status::Ok();
+}
+
+Status GetTokenHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto t, auth::GetToken(ctx.Tx(), ctx.target_id));
+  ctx.json = RenderToken(t);
+  return Status::Ok();
+}
+
+Status RevokeToken(Ctx& ctx) {
+  RETURN_IF_ERROR(auth::RevokeToken(ctx.Tx(), ctx.target_id, ctx.now));
+  ctx.status = 204;
+  return Status::Ok();
+}
+
+// ---- audit
+
+Status ListAudit(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  tenants::AuditQuery q;
+  q.after = page.after;
+  bool jsonl = ctx.QueryParam("format") == "jsonl" ||
+               ctx.req->Header("accept").find("application/x-ndjson") != std::string::npos;
+  q.limit = ctx.QueryParam("limit") ? page.limit : (jsonl ? 10000 : 100);
+  page.limit = q.limit;
+  q.actor = ctx.QueryParam("actor");
+  q.action = ctx.QueryParam("action");
+  q.object = ctx.QueryParam("object");
+  if (auto s = ctx.QueryParam("since")) {
+    ASSIGN_OR_RETURN(int64_t t, ParseTime(*s, "since"));
+    q.since = t;
+  }
+  if (auto u = ctx.QueryParam("until")) {
+    ASSIGN_OR_RETURN(int64_t t, ParseTime(*u, "until"));
+    q.until = t;
+  }
+  ASSIGN_OR_RETURN(auto entries, tenants::ListAudit(ctx.Tx(), q));
+  if (jsonl) {
+    std::string out;
+    for (auto& e : entries) out += json::serialize(RenderAudit(e)) + "\n";
+    ctx.raw_body = std::move(out);
+    ctx.content_type = "application/x-ndjson";
+    if (static_cast<int>(entries.size()) == q.limit && !entries.empty()) {
+      ctx.headers.emplace_back("x-next-cursor", Base64UrlEncode(entries.back().id));
+    }
+    return Status::Ok();
+  }
+  RenderPage(ctx, entries, page, RenderAudit, IdOfAudit);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterRoutes(Router& router, Api& api) {
+  using F = FieldDoc;
+  auto add = [&](Route r) { router.Add(std::move(r)); };
+  // System.
+  add({"GET", "/healthz", "health.live", Target::kNone, StoreUse::kNone, Healthz,
+       "Liveness: the process is up"});
+  add({"GET", "/readyz", "health.ready", Target::kNone, StoreUse::kNone,
+       [&api](Ctx& ctx) -> Status {
+         Status s = api.db()->Ping();
+         if (!s.ok()) return Unavailable("the store is not reachable: " + s.message());
+         ctx.json = json::object{{"status", "ready"}};
+         return Status::Ok();
+       },
+       "Readiness: the store answers"});
+  add({"GET", "/metrics", "metrics.read", Target::kNone, StoreUse::kNone,
+       [&api](Ctx& ctx) -> Status {
+         ctx.raw_body = api.metrics()->Render(api.db()->error_count());
+         ctx.content_type = "text/plain; version=0.0.4";
+         return Status::Ok();
+       },
+       "Prometheus metrics"});
+  add({"GET", "/api/v1/openapi.json", "openapi.read", Target::kNone, StoreUse::kNone,
+       [&router](Ctx& ctx) -> Status {
+         ctx.json = OpenApiDocument(router);
+         return Status::Ok();
+       },
+       "This API's OpenAPI 3.1 document"});
+  // Sessions.
+  bool secure = api.options().secure_cookies;
+  add({"POST", "/api/v1/login", "auth.login", Target::kNone, StoreUse::kWrite,
+       [secure](Ctx& ctx) { return Login(ctx, secure); },
+       "Password login: sets an HttpOnly session cookie and returns the CSRF token",
+       {F{"username", "string", true, ""}, F{"password", "string", true, ""}}});
+  add({"POST", "/api/v1/logout", "auth.logout", Target::kNone, StoreUse::kWrite, Logout,
+       "End the cookie session", {}, {}, false, 204});
+  add({"GET", "/api/v1/me", "me.read", Target::kNone, StoreUse::kRead, GetMe,
+       "The signed-in user, with the scopes of the credentials used"});
+  // Organisations.
+  add({"GET", "/api/v1/orgs", "orgs.list", Target::kNone, StoreUse::kRead, ListOrgs,
+       "Organisations visible to the caller", {}, {}, true});
+  add({"POST", "/api/v1/orgs", "orgs.create", Target::kNone, StoreUse::kWrite, CreateOrg,
+       "Onboard an organisation (operators)",
+       {F{"name", "string", true, "short name: 2-63 of [a-z0-9-]"},
+        F{"display_name", "string", false, ""},
+        F{"kind", "string", true,
+          "company|startup|research_institute|university|school|public_agency|citizen_group"},
+        F{"region", "string", true, "home region, ISO 3166 code such as KR-29"},
+        F{"admin", "string", false, "first org admin (user id or username); default: caller"}},
+       {}, false, 201});
+  add({"GET", "/api/v1/orgs/{id}", "orgs.read", Target::kOrg, StoreUse::kRead, GetOrg,
+       "One organisation"});
+  add({"PATCH", "/api/v1/orgs/{id}", "orgs.update", Target::kOrg, StoreUse::kWrite, UpdateOrg,
+       "Change an organisation (If-Match honoured)",
+       {F{"display_name", "string", false, ""}, F{"kind", "string", false, "operators only"},
+        F{"region", "string", false, "operators only"}}});
+  add({"GET", "/api/v1/orgs/{id}/members", "orgs.members.list", Target::kOrg, StoreUse::kRead,
+       ListOrgMembers, "Members of an organisation", {}, {}, true});
+  add({"PUT", "/api/v1/orgs/{id}/members/{user_id}", "orgs.members.put", Target::kOrg,
+       StoreUse::kWrite, PutOrgMember, "Add a member or change their role",
+       {F{"role", "string", true, "org_admin|member"}}});
+  add({"DELETE", "/api/v1/orgs/{id}/members/{user_id}", "orgs.members.remove", Target::kOrg,
+       StoreUse::kWrite, RemoveOrgMember, "Remove a member", {}, {}, false, 204});
+  // Users.
+  add({"GET", "/api/v1/users", "users.list", Target::kNone, StoreUse::kRead, ListUsers,
+       "All users (operators, auditors)", {}, {}, true});
+  add({"POST", "/api/v1/users", "users.create", Target::kNone, StoreUse::kWrite, CreateUser,
+       "Create a user account (operators)",
+       {F{"username", "string", true, "2-63 of [a-z0-9-]"}, F{"display_name", "string", false, ""},
+        F{"email", "string", true, ""}, F{"password", "string", false, "12+ bytes"},
+        F{"platform_roles", "array", false, "operator|reviewer|auditor"}},
+       {}, false, 201});
+  add({"GET", "/api/v1/users/{id}", "users.read", Target::kUser, StoreUse::kRead, GetUser,
+       "One user (by id or username)"});
+  add({"PATCH", "/api/v1/users/{id}", "users.update", Target::kUser, StoreUse::kWrite, UpdateUser,
+       "Change a user (If-Match honoured); roles and disabling by operators only",
+       {F{"display_name", "string", false, ""}, F{"email", "string", false, ""},
+        F{"password", "string", false, ""}, F{"platform_roles", "array", false, ""},
+        F{"disabled", "boolean", false, ""}}});
+  // Projects.
+  add({"GET", "/api/v1/projects", "projects.list", Target::kNone, StoreUse::kRead, ListProjects,
+       "Projects visible to the caller", {}, {"org_id"}, true});
+  add({"POST", "/api/v1/projects", "projects.create", Target::kOrgInBody, StoreUse::kWrite,
+       CreateProject, "Start a project in an organisation (its members)",
+       {F{"org_id", "string", true, ""}, F{"name", "string", true, "2-63 of [a-z0-9-]"},
+        F{"title", "string", false, ""}, F{"description", "string", false, ""},
+        F{"pi", "string", false, "PI (user id or username, an org member); default: caller"}},
+       {}, false, 201});
+  add({"GET", "/api/v1/projects/{id}", "projects.read", Target::kProject, StoreUse::kRead,
+       GetProject, "One project"});
+  add({"PATCH", "/api/v1/projects/{id}", "projects.update", Target::kProject, StoreUse::kWrite,
+       UpdateProject, "Change a project (If-Match honoured)",
+       {F{"title", "string", false, ""}, F{"description", "string", false, ""},
+        F{"status", "string", false, "active|suspended|closed"}}});
+  add({"GET", "/api/v1/projects/{id}/members", "projects.members.list", Target::kProject,
+       StoreUse::kRead, ListProjectMembers, "Members of a project", {}, {}, true});
+  add({"PUT", "/api/v1/projects/{id}/members/{user_id}", "projects.members.put",
+       Target::kProject, StoreUse::kWrite, PutProjectMember,
+       "Invite a member or change their role (PI and co-PIs)",
+       {F{"role", "string", true, "pi|co_pi|member|student"}}});
+  add({"DELETE", "/api/v1/projects/{id}/members/{user_id}", "projects.members.remove",
+       Target::kProject, StoreUse::kWrite, RemoveProjectMember,
+       "Remove a member (PI and co-PIs)", {}, {}, false, 204});
+  // Tokens.
+  add({"GET", "/api/v1/tokens", "tokens.list", Target::kNone, StoreUse::kRead, ListTokens,
+       "The caller's API tokens (?all=true: everyone's, for operators and auditors)", {},
+       {"all"}, true});
+  add({"POST", "/api/v1/tokens", "tokens.create", Target::kNone, StoreUse::kWrite, CreateToken,
+       "Create an API token; the secret is returned once",
+       {F{"name", "string", true, ""}, F{"scopes", "array", true, "e.g. [\"projects:read\"]"},
+        F{"expires_at", "string", false, "RFC 3339 UTC"},
+        F{"expires_in_days", "integer", false, "1-3650"}},
+       {}, false, 201});
+  add({"GET", "/api/v1/tokens/{id}", "tokens.read", Target::kToken, StoreUse::kRead,
+       GetTokenHandler, "One token (never its secret)"});
+  add({"DELETE", "/api/v1/tokens/{id}", "tokens.revoke", Target::kToken, StoreUse::kWrite,
+       RevokeToken, "Revoke a token", {}, {}, false, 204});
+  // Audit.
+  add({"GET", "/api/v1/audit", "audit.read", Target::kNone, StoreUse::kRead, ListAudit,
+       "The audit trail; ?format=jsonl (or Accept: application/x-ndjson) exports JSON lines",
+       {}, {"actor", "action", "object", "since", "until", "format"}, true});
+}
+
+}  // namespace openlab::http

@@ -1,0 +1,135 @@
+// The OpenAPI 3.1 document, generated from the route table so it cannot drift from what the
+// server serves (a test checks both directions against the router).
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "auth/policy.h"
+#include "http/api.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+namespace {
+
+json::object FieldSchema(const FieldDoc& f) {
+  json::object s;
+  if (std::string(f.type) == "array") {
+    s["type"] = "array";
+    s["items"] = json::object{{"type", "string"}};
+  } else {
+    s["type"] = f.type;
+  }
+  if (f.description[0] != '\0') s["description"] = f.description;
+  return s;
+}
+
+json::object Problem() {
+  return {{"description", "Error (RFC 9457 problem+json)"},
+          {"content",
+           {{"application/problem+json",
+             {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+}
+
+}  // namespace
+
+json::object OpenApiDocument(const Router& router) {
+  json::object paths;
+  for (const Route& r : router.routes()) {
+    json::object op;
+    op["operationId"] = r.action;
+    op["summary"] = r.summary;
+    std::string tag = r.pattern.rfind("/api/v1/", 0) == 0
+                          ? r.pattern.substr(8, r.pattern.find('/', 8) - 8)
+                          : std::string("system");
+    op["tags"] = json::array{json::value(tag)};
+    const auth::Rule* rule = auth::FindRule(r.action);
+    bool is_public = rule && (rule->who & auth::kAnyone);
+    if (is_public) {
+      op["security"] = json::array();
+    } else {
+      json::array scopes;
+      if (rule && rule->scope[0] != '\0') scopes.emplace_back(rule->scope);
+      op["security"] = json::array{json::object{{"bearer", scopes}},
+                                   json::object{{"session", json::array()}}};
+    }
+    json::array params;
+    size_t pos = 0;
+    while ((pos = r.pattern.find('{', pos)) != std::string::npos) {
+      size_t end = r.pattern.find('}', pos);
+      params.push_back(json::object{
+          {"name", r.pattern.substr(pos + 1, end - pos - 1)},
+          {"in", "path"},
+          {"required", true},
+          {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{1,64}$"}}}});
+      pos = end;
+    }
+    if (r.paginated) {
+      params.push_back(json::object{{"name", "limit"}, {"in", "query"},
+                                    {"schema", {{"type", "integer"}, {"minimum", 1},
+                                                {"maximum", 500}}}});
+      params.push_back(json::object{{"name", "cursor"}, {"in", "query"},
+                                    {"schema", {{"type", "string"}}}});
+    }
+    for (const auto& q : r.query) {
+      params.push_back(json::object{{"name", q}, {"in", "query"},
+                                    {"schema", {{"type", "string"}}}});
+    }
+    if (!params.empty()) op["parameters"] = std::move(params);
+    if (r.store == StoreUse::kWrite && !r.body.empty()) {
+      json::object props;
+      json::array required;
+      for (const FieldDoc& f : r.body) {
+        props[f.name] = FieldSchema(f);
+        if (f.required) required.emplace_back(f.name);
+      }
+      json::object schema{{"type", "object"}, {"properties", props},
+                          {"additionalProperties", false}};
+      if (!required.empty()) schema["required"] = required;
+      op["requestBody"] = json::object{
+          {"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}};
+    }
+    json::object responses;
+    std::string ok = std::to_string(r.success_status);
+    if (r.success_status == 204) {
+      responses[ok] = json::object{{"description", "Done"}};
+    } else {
+      responses[ok] = json::object{{"description", "Success"}};
+    }
+    responses["default"] = Problem();
+    op["responses"] = std::move(responses);
+    std::string method = r.method;
+    for (char& c : method) c = static_cast<char>(tolower(c));
+    json::value& item = paths[r.pattern];
+    if (!item.is_object()) item = json::object();
+    item.as_object()[method] = std::move(op);
+  }
+  json::object problem_schema{
+      {"type", "object"},
+      {"required", json::array{"type", "title", "status"}},
+      {"properties",
+       {{"type", {{"type", "string"}}},
+        {"title", {{"type", "string"}}},
+        {"status", {{"type", "integer"}}},
+        {"detail", {{"type", "string"}}},
+        {"instance", {{"type", "string"}}},
+        {"request_id", {{"type", "string"}}}}}};
+  return {{"openapi", "3.1.0"},
+          {"info",
+           {{"title", "openlab API"},
+            {"version", "1"},
+            {"description",
+             "openlab lends a centre's compute, data and testbeds to projects. Errors are "
+             "problem+json; lists use cursor pagination; updates honour If-Match; creating "
+             "POSTs honour Idempotency-Key."}}},
+          {"paths", std::move(paths)},
+          {"components",
+           {{"schemas", {{"Problem", problem_schema}}},
+            {"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"session",
+               {{"type", "apiKey"}, {"in", "cookie"}, {"name", "openlab_session"}}}}}}}};
+}
+
+}  // namespace openlab::http

@@ -1,0 +1,267 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "http/problem.h"
+
+namespace openlab::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+// A connection's state that Shutdown() may touch (always on the connection's strand).
+struct Conn {
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;
+};
+}  // namespace
+
+struct Server::Impl {
+  Api* api;
+  ServerOptions opts;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc};
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::set<std::shared_ptr<Conn>> conns;  // GUARDED_BY(mu)
+  // Watchdog: stops the io_context if connections outlive the shutdown grace period.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool finished = false;  // GUARDED_BY(stop_mu)
+  std::thread watchdog;
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Session(tcp::socket socket);
+  asio::awaitable<void> Reject(tcp::socket socket);
+  void StartShutdown();
+};
+
+namespace {
+
+HttpRequest ToRequest(const bhttp::request<bhttp::string_body>& req, const std::string& remote) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    r.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  r.body = req.body();
+  r.remote = remote;
+  return r;
+}
+
+bhttp::response<bhttp::string_body> ToBeast(const HttpResponse& resp, unsigned version,
+                                            bool keep_alive) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(resp.status), version};
+  out.set(bhttp::field::server, "openlab");
+  for (const auto& [k, v] : resp.headers) out.insert(k, v);
+  out.body() = resp.body;
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+HttpResponse ParseErrorResponse(const beast::error_code& ec, size_t max_body) {
+  if (ec == bhttp::error::body_limit) {
+    return ProblemResponse(InvalidArgument(fmt::format("the request body is larger than {} bytes",
+                                                       max_body))
+                               .WithKind("payload-too-large"),
+                           "/", "none");
+  }
+  if (ec == bhttp::error::header_limit) {
+    HttpResponse r = ProblemResponse(InvalidArgument("the request headers are too large"), "/", "none");
+    r.status = 431;
+    return r;
+  }
+  return ProblemResponse(InvalidArgument(fmt::format("malformed HTTP request: {}", ec.message())),
+                         "/", "none");
+}
+
+}  // namespace
+
+asio::awaitable<void> Server::Impl::Reject(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(5));
+  HttpResponse r = ProblemResponse(
+      Unavailable("the server has too many open connections; retry shortly")
+          .WithKind("too-many-connections"),
+      "/", "none");
+  r.SetHeader("retry-after", "1");
+  auto msg = ToBeast(r, 11, false);
+  co_await bhttp::async_write(stream, msg, kTuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
+  beast::error_code ec0;
+  auto ep = socket.remote_endpoint(ec0);
+  std::string remote = ec0 ? "unknown" : ep.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  auto conn = std::make_shared<Conn>();
+  conn->stream = &stream;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    conns.insert(conn);
+  }
+  api->metrics()->open_connections++;
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    conn->idle = true;
+    if (stopping) break;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    parser.body_limit(opts.max_body_bytes);
+    stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
+    first = false;
+    // Wait for the first byte of the next request while idle; then the request must arrive
+    // within the read timeout.
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    conn->idle = false;
+    if (!ec && !parser.is_done()) {
+      stream.expires_after(opts.read_timeout);
+      std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    }
+    if (ec) {
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+          ec == beast::error::timeout || ec == asio::error::connection_reset ||
+          ec == asio::error::eof) {
+        break;
+      }
+      // Malformed or oversized request: answer once, then close.
+      auto msg = ToBeast(ParseErrorResponse(ec, opts.max_body_bytes), 11, false);
+      stream.expires_after(std::chrono::seconds(5));
+      co_await bhttp::async_write(stream, msg, kTuple);
+      break;
+    }
+    auto& req = parser.get();
+    HttpResponse resp = api->Handle(ToRequest(req, remote));
+    bool keep_alive = req.keep_alive() && !stopping;
+    auto msg = ToBeast(resp, req.version(), keep_alive);
+    stream.expires_after(opts.read_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, msg, kTuple);
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    conns.erase(conn);
+  }
+  api->metrics()->open_connections--;
+}
+
+asio::awaitable<void> Server::Impl::Accept() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+    if (stopping) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      Log(LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
+      continue;
+    }
+    auto ex = socket.get_executor();
+    if (api->metrics()->open_connections.load() >= opts.max_connections) {
+      api->metrics()->rejected_connections++;
+      asio::co_spawn(ex, Reject(std::move(socket)), asio::detached);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true));
+    asio::co_spawn(ex, Session(std::move(socket)), asio::detached);
+  }
+}
+
+void Server::Impl::StartShutdown() {
+  if (stopping.exchange(true)) return;
+  Log(LogLevel::kInfo, "shutting down: finishing in-flight requests");
+  asio::post(ioc, [this] {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& c : conns) {
+      asio::post(c->stream->get_executor(), [c] {
+        if (c->idle) c->stream->socket().cancel();
+      });
+    }
+  });
+  watchdog = std::thread([this] {
+    std::unique_lock<std::mutex> lock(stop_mu);
+    if (!stop_cv.wait_for(lock, opts.shutdown_grace, [this] { return finished; })) {
+      Log(LogLevel::kWarn, "shutdown grace period over; closing remaining connections");
+      ioc.stop();
+    }
+  });
+}
+
+Server::Server(Api* api, ServerOptions opts) : impl_(std::make_unique<Impl>()) {
+  impl_->api = api;
+  impl_->opts = opts;
+}
+
+Server::~Server() = default;
+
+Status Server::Listen() {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(impl_->opts.host, ec);
+  if (ec) return InvalidArgument(fmt::format("'{}' is not an IP address", impl_->opts.host));
+  tcp::endpoint ep(addr, impl_->opts.port);
+  auto& acc = impl_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable(fmt::format("cannot listen on {}:{}: {}", impl_->opts.host,
+                                   impl_->opts.port, ec.message()));
+  }
+  return Status::Ok();
+}
+
+uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::Run() {
+  Impl& s = *impl_;
+  if (s.opts.handle_signals) {
+    s.signals.add(SIGINT);
+    s.signals.add(SIGTERM);
+    s.signals.async_wait([this](const beast::error_code& ec, int) {
+      if (!ec) impl_->StartShutdown();
+    });
+  }
+  asio::co_spawn(s.ioc, s.Accept(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < s.opts.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  s.ioc.run();
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> lock(s.stop_mu);
+    s.finished = true;
+  }
+  s.stop_cv.notify_all();
+  if (s.watchdog.joinable()) s.watchdog.join();
+}
+
+void Server::Shutdown() { impl_->StartShutdown(); }
+
+}  // namespace openlab::http

@@ -1,0 +1,144 @@
+// openlab: one binary, the server (`openlab serve`) and its command-line client.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/log.h"
+#include "http/api.h"
+#include "http/bootstrap.h"
+#include "http/server.h"
+#include "store/db.h"
+#include "store/migrations.h"
+
+namespace {
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080";
+  std::string state = "./var";
+  std::string db;
+  int threads = 2;
+  size_t max_body = 1 << 20;
+  int max_connections = 1024;
+  int read_timeout = 30;
+  int idle_timeout = 60;
+  bool secure_cookies = false;
+  bool quiet = false;
+};
+
+int Serve(const ServeArgs& a) {
+  using namespace openlab;
+  InitCrypto();
+  auto colon = a.listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "openlab: error: --listen must be HOST:PORT\n";
+    return 2;
+  }
+  http::ServerOptions so;
+  so.host = a.listen.substr(0, colon);
+  if (so.host.size() > 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
+  try {
+    int port = std::stoi(a.listen.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    so.port = static_cast<uint16_t>(port);
+  } catch (...) {
+    std::cerr << "openlab: error: --listen must be HOST:PORT with a port from 0 to 65535\n";
+    return 2;
+  }
+  so.threads = a.threads;
+  so.max_body_bytes = a.max_body;
+  so.max_connections = a.max_connections;
+  so.read_timeout = std::chrono::seconds(a.read_timeout);
+  so.idle_timeout = std::chrono::seconds(a.idle_timeout);
+
+  std::error_code ec;
+  std::filesystem::create_directories(a.state, ec);
+  if (ec) {
+    std::cerr << "openlab: error: cannot create the state directory " << a.state << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  ::chmod(a.state.c_str(), 0700);
+  std::string db_url = a.db.empty() ? "sqlite:" + a.state + "/openlab.db" : a.db;
+  auto db = store::OpenDatabase(db_url);
+  if (!db.ok()) {
+    std::cerr << "openlab: error: " << db.status().message() << "\n";
+    return 1;
+  }
+  Status m = store::Migrate(**db);
+  if (!m.ok()) {
+    std::cerr << "openlab: error: " << m.message() << "\n";
+    return 1;
+  }
+  auto boot = http::BootstrapIfEmpty(**db, a.state, Clock::Real()->NowMs());
+  if (!boot.ok()) {
+    std::cerr << "openlab: error: " << boot.status().message() << "\n";
+    return 1;
+  }
+  if (!boot->empty()) {
+    Log(LogLevel::kInfo, "created the operator account; its API token is in the file",
+        {{"username", "operator"}, {"token_file", *boot}});
+  }
+  http::Metrics metrics;
+  http::ApiOptions ao;
+  ao.max_body_bytes = a.max_body;
+  ao.secure_cookies = a.secure_cookies;
+  ao.log_requests = !a.quiet;
+  http::Api api(db->get(), Clock::Real(), &metrics, ao);
+  http::Server server(&api, so);
+  Status l = server.Listen();
+  if (!l.ok()) {
+    std::cerr << "openlab: error: " << l.message() << "\n";
+    return 1;
+  }
+  Log(LogLevel::kInfo, "listening",
+      {{"url", fmt::format("http://{}:{}", so.host, server.port())},
+       {"state", a.state},
+       {"store", db_url.rfind("postgres", 0) == 0 ? "postgresql" : db_url}});
+  server.Run();
+  db->reset();  // close the store cleanly
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"openlab: lend a centre's compute, data and testbeds to projects"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+
+  ServeArgs serve;
+  auto* s = app.add_subcommand("serve", "Run the openlab server");
+  s->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  s->add_option("--state", serve.state, "State directory (default ./var)");
+  s->add_option("--db", serve.db, "Store URL: sqlite:PATH (default STATE/openlab.db) or postgresql://...");
+  s->add_option("--threads", serve.threads, "I/O threads")->check(CLI::Range(1, 256));
+  s->add_option("--max-body", serve.max_body, "Largest request body in bytes")
+      ->check(CLI::Range(1024, 1 << 30));
+  s->add_option("--max-connections", serve.max_connections)->check(CLI::Range(1, 100000));
+  s->add_option("--read-timeout", serve.read_timeout, "Seconds to receive a request")
+      ->check(CLI::Range(1, 3600));
+  s->add_option("--idle-timeout", serve.idle_timeout, "Seconds a keep-alive connection may idle")
+      ->check(CLI::Range(1, 3600));
+  s->add_flag("--secure-cookies", serve.secure_cookies, "Mark session cookies Secure (behind TLS)");
+  s->add_flag("--quiet", serve.quiet, "Do not log every request");
+  s->callback([&] { exit_code = Serve(serve); });
+
+  openlab::cli::AddClientCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "openlab: error: " << e.what() << "\n";
+    return 2;
+  }
+  return exit_code;
+}

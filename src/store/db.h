@@ -1,0 +1,87 @@
+// The store: one SQL database interface with two backends, SQLite (embedded default) and
+// PostgreSQL (at scale). Everything above this layer writes portable SQL with $1, $2, ...
+// placeholders and runs the same code and the same test suite on both backends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+
+namespace openlab::store {
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+
+// One result row. Accessors REQUIRE a valid column index; a NULL reads as 0 / "".
+class Row {
+ public:
+  explicit Row(std::vector<Value> cols) : cols_(std::move(cols)) {}
+  size_t size() const { return cols_.size(); }
+  bool IsNull(size_t i) const { return std::holds_alternative<std::nullptr_t>(cols_[i]); }
+  int64_t Int(size_t i) const;
+  double Double(size_t i) const;
+  std::string Str(size_t i) const;
+
+ private:
+  std::vector<Value> cols_;
+};
+
+enum class Dialect { kSqlite, kPostgres };
+
+// A transaction (or a read snapshot). Valid only inside the callback that received it; not
+// thread-safe. Errors: a unique-constraint violation is AlreadyExists, a foreign-key violation
+// is FailedPrecondition, a lost serialization race is Aborted (Database retries those).
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  virtual StatusOr<std::vector<Row>> Query(std::string_view sql,
+                                           const std::vector<Value>& params = {}) = 0;
+  // Returns the number of rows changed.
+  virtual StatusOr<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Dialect dialect() const = 0;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Runs `fn` in one read-write transaction: commits if it returns OK, rolls back otherwise.
+  // Retries `fn` (a few times) when the backend reports a serialization conflict, so `fn` must
+  // have no effects outside the transaction. Thread-safe.
+  virtual Status Write(const std::function<Status(Tx&)>& fn) = 0;
+  // Runs `fn` on a consistent read-only snapshot. Thread-safe.
+  virtual Status Read(const std::function<Status(Tx&)>& fn) = 0;
+  // OK if the database answers a trivial query now.
+  virtual Status Ping() = 0;
+  virtual Dialect dialect() const = 0;
+  // Number of store errors seen (for /metrics).
+  virtual int64_t error_count() const = 0;
+};
+
+struct SqliteOptions {
+  int read_connections = 4;
+  bool synchronous_full = true;  // fsync the WAL at every commit (survives power loss)
+};
+
+// Opens (creating if needed) the SQLite database at `path`, in WAL mode with foreign keys on.
+StatusOr<std::unique_ptr<Database>> OpenSqlite(const std::string& path, SqliteOptions opts = {});
+
+// Connects to PostgreSQL with a libpq URL ("postgresql://user@host:port/db").
+StatusOr<std::unique_ptr<Database>> OpenPostgres(const std::string& url, int connections = 4);
+
+// Runs one statement outside any transaction on a fresh connection (CREATE/DROP DATABASE).
+Status PgAdminExec(const std::string& url, const std::string& sql);
+
+// Opens a database from a URL: "sqlite:PATH" / a plain path, or "postgresql://..." /
+// "postgres://...".
+StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
+
+// Rewrites "$1" placeholders to SQLite's "?1". Exposed for tests.
+std::string ToSqlitePlaceholders(std::string_view sql);
+
+}  // namespace openlab::store

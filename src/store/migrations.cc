@@ -1,0 +1,180 @@
+#include "store/migrations.h"
+
+#include <fmt/format.h>
+
+#include "common/clock.h"
+
+namespace openlab::store {
+namespace {
+
+// Splits a script on ";\n" so each statement runs as one parameterless statement.
+std::vector<std::string> SplitStatements(const std::string& script) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < script.size()) {
+    size_t end = script.find(";\n", start);
+    if (end == std::string::npos) end = script.size();
+    std::string stmt = script.substr(start, end - start);
+    if (stmt.find_first_not_of(" \n\t") != std::string::npos) out.push_back(stmt);
+    start = end + 2;
+  }
+  return out;
+}
+
+const char* kV1Common = R"SQL(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  password_hash TEXT,
+  platform_roles TEXT NOT NULL DEFAULT '',
+  disabled INTEGER NOT NULL DEFAULT 0,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+CREATE TABLE orgs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  region TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+CREATE TABLE org_members (
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (org_id, user_id));
+CREATE INDEX org_members_by_user ON org_members(user_id);
+CREATE TABLE projects (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  status TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (org_id, name));
+CREATE TABLE project_members (
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  role TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, user_id));
+CREATE INDEX project_members_by_user ON project_members(user_id);
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  revoked_at BIGINT);
+CREATE INDEX tokens_by_user ON tokens(user_id);
+CREATE TABLE sessions (
+  secret_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  csrf_token TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL);
+CREATE TABLE audit (
+  id TEXT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL);
+CREATE TABLE idempotency (
+  actor TEXT NOT NULL,
+  idem_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  headers TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (actor, idem_key))
+)SQL";
+
+// The audit trail is append-only, enforced by the database itself.
+const char* kV1SqliteAudit = R"SQL(;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+)SQL";
+
+const char* kV1PostgresAudit = R"SQL(;
+CREATE FUNCTION openlab_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = '23000'; END $$;
+CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION openlab_audit_append_only()
+)SQL";
+
+}  // namespace
+
+const std::vector<Migration>& AllMigrations() {
+  static const std::vector<Migration> kAll = {
+      {1, "tenants, users, projects, tokens, sessions, audit, idempotency",
+       std::string(kV1Common) + kV1SqliteAudit, std::string(kV1Common) + kV1PostgresAudit},
+  };
+  return kAll;
+}
+
+StatusOr<int> SchemaVersion(Database& db) {
+  int version = 0;
+  Status s = db.Write([&](Tx& tx) -> Status {
+    RETURN_IF_ERROR(tx.Exec(
+                          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                          "KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+                        .status());
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    version = static_cast<int>(rows[0].Int(0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return version;
+}
+
+Status Migrate(Database& db, const std::vector<Migration>& migrations) {
+  ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > latest) {
+    return FailedPrecondition(fmt::format(
+        "the database schema is version {} but this openlab knows only up to version {}; "
+        "run a newer openlab against this database",
+        current, latest));
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    const std::string& script = (db.dialect() == Dialect::kPostgres && !m.postgres_sql.empty())
+                                    ? m.postgres_sql
+                                    : m.sqlite_sql;
+    Status s = db.Write([&](Tx& tx) -> Status {
+      if (tx.dialect() == Dialect::kPostgres) {
+        // Two servers starting together: one migrates, the other waits and then sees it done.
+        RETURN_IF_ERROR(tx.Query("SELECT pg_advisory_xact_lock(7243011)").status());
+      }
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                                           {int64_t{m.version}}));
+      if (rows[0].Int(0) > 0) return Status::Ok();
+      for (const std::string& stmt : SplitStatements(script)) {
+        RETURN_IF_ERROR(tx.Exec(stmt).status());
+      }
+      return tx
+          .Exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+                {int64_t{m.version}, m.description, Clock::Real()->NowMs()})
+          .status();
+    });
+    if (!s.ok()) {
+      return Status(s.code(), fmt::format("migration {} ({}) failed: {}", m.version,
+                                          m.description, s.message()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace openlab::store

@@ -1,0 +1,150 @@
+#include "testing/harness.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "auth/authn.h"
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "store/migrations.h"
+#include "tenants/tenants.h"
+
+namespace openlab::testing {
+
+std::vector<Backend> Backends() {
+  std::vector<Backend> out = {Backend::kSqlite};
+  const char* pg = std::getenv("OPENLAB_TEST_PG_URL");
+  if (pg != nullptr && *pg != '\0') out.push_back(Backend::kPostgres);
+  return out;
+}
+
+std::string BackendName(Backend b) { return b == Backend::kSqlite ? "sqlite" : "postgres"; }
+
+namespace {
+void Must(const Status& s, const char* what) {
+  if (!s.ok()) throw std::runtime_error(std::string(what) + ": " + s.ToString());
+}
+
+std::string ReplaceDbName(const std::string& url, const std::string& name) {
+  auto slash = url.rfind('/');
+  return url.substr(0, slash + 1) + name;
+}
+}  // namespace
+
+TestDb::TestDb(Backend b) : backend_(b) {
+  if (b == Backend::kSqlite) {
+    char tmpl[] = "/tmp/openlab-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    url_ = "sqlite:" + dir_ + "/openlab.db";
+  } else {
+    std::string admin_url = std::getenv("OPENLAB_TEST_PG_URL");
+    std::string id = NewId("t");
+    for (char& c : id) c = static_cast<char>(tolower(c));
+    pg_name_ = "openlab_" + id;
+    auto admin = store::OpenPostgres(admin_url, 1);
+    Must(admin.status(), "connect to the test PostgreSQL");
+    // CREATE DATABASE cannot run in a transaction: use a raw statement outside one.
+    Must(store::PgAdminExec(admin_url, "CREATE DATABASE " + pg_name_), "create database");
+    url_ = ReplaceDbName(admin_url, pg_name_);
+  }
+  auto db = store::OpenDatabase(url_);
+  Must(db.status(), "open the test database");
+  db_ = std::move(db).value();
+  Must(store::Migrate(*db_), "migrate");
+}
+
+TestDb::~TestDb() {
+  db_.reset();
+  if (backend_ == Backend::kSqlite) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  } else {
+    (void)store::PgAdminExec(std::getenv("OPENLAB_TEST_PG_URL"),
+                             "DROP DATABASE IF EXISTS " + pg_name_ + " WITH (FORCE)");
+  }
+}
+
+std::unique_ptr<store::Database> TestDb::Reopen() {
+  auto db = store::OpenDatabase(url_);
+  Must(db.status(), "reopen");
+  return std::move(db).value();
+}
+
+std::string Reply::Header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::string Reply::Str(const std::string& key) const {
+  if (!json.is_object()) return "";
+  const auto* v = json.as_object().if_contains(key);
+  if (v == nullptr || !v->is_string()) return "";
+  return std::string(v->get_string());
+}
+
+ApiHarness::ApiHarness(Backend b) : tdb_(b) {
+  http::ApiOptions opts;
+  opts.log_requests = false;
+  api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_, opts);
+  operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
+}
+
+std::string ApiHarness::MakeUser(const std::string& username,
+                                 const std::vector<std::string>& roles,
+                                 const std::vector<std::string>& scopes, std::string* user_id) {
+  std::string secret;
+  Must(tdb_.db().Write([&](store::Tx& tx) -> Status {
+    auto existing = tenants::GetUserByName(tx, username);
+    std::string id;
+    if (existing.ok()) {
+      id = existing->id;
+    } else {
+      tenants::NewUser u{username, username, username + "@example.org", std::nullopt, roles};
+      ASSIGN_OR_RETURN(tenants::User made, tenants::CreateUser(tx, u, Clock::Real()->NowMs()));
+      id = made.id;
+    }
+    if (user_id) *user_id = id;
+    ASSIGN_OR_RETURN(auto t, auth::CreateToken(tx, id, "test", scopes, std::nullopt,
+                                               Clock::Real()->NowMs()));
+    secret = t.secret;
+    return Status::Ok();
+  }),
+       "make user");
+  return secret;
+}
+
+Reply ApiHarness::Call(const std::string& method, const std::string& target,
+                       const std::string& token, const std::string& body,
+                       std::vector<std::pair<std::string, std::string>> headers) {
+  http::HttpRequest req;
+  req.method = method;
+  req.target = target;
+  req.body = body;
+  if (!token.empty()) req.headers.emplace_back("authorization", "Bearer " + token);
+  for (auto& [k, v] : headers) {
+    std::string lk = k;
+    for (char& c : lk) c = static_cast<char>(tolower(c));
+    req.headers.emplace_back(lk, v);
+  }
+  if (!body.empty() && req.Header("content-type").empty()) {
+    req.headers.emplace_back("content-type", "application/json");
+  }
+  http::HttpResponse resp = api_->Handle(req);
+  Reply r;
+  r.status = resp.status;
+  r.body = resp.body;
+  r.headers = resp.headers;
+  boost::system::error_code ec;
+  r.json = boost::json::parse(resp.body, ec);
+  if (ec) r.json = nullptr;
+  return r;
+}
+
+}  // namespace openlab::testing

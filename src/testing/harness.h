@@ -1,0 +1,77 @@
+// Test harness: an in-process Api over a fresh store (SQLite in a temp dir, or a fresh
+// PostgreSQL database when OPENLAB_TEST_PG_URL is set), with helpers to make users and tokens
+// and to send requests. Used by the API tests and the fuzz target.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "http/api.h"
+#include "store/db.h"
+
+namespace openlab::testing {
+
+enum class Backend { kSqlite, kPostgres };
+
+// The backends to test: SQLite always, PostgreSQL when OPENLAB_TEST_PG_URL is set.
+std::vector<Backend> Backends();
+std::string BackendName(Backend b);
+
+// A fresh, migrated database. For PostgreSQL a new database is created and dropped with it.
+class TestDb {
+ public:
+  explicit TestDb(Backend b);
+  ~TestDb();
+  store::Database& db() { return *db_; }
+  std::unique_ptr<store::Database> Reopen();  // another handle on the same database
+  const std::string& url() const { return url_; }
+
+ private:
+  Backend backend_;
+  std::string url_, dir_, pg_name_;
+  std::unique_ptr<store::Database> db_;
+};
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  boost::json::value json;  // parsed body (null if not JSON)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string Header(const std::string& name) const;
+  // Convenience: json.at(key) as string.
+  std::string Str(const std::string& key) const;
+};
+
+class ApiHarness {
+ public:
+  explicit ApiHarness(Backend b = Backend::kSqlite);
+
+  http::Api& api() { return *api_; }
+  store::Database& db() { return tdb_.db(); }
+
+  // Sends a request. `token` "" means anonymous.
+  Reply Call(const std::string& method, const std::string& target, const std::string& token = "",
+             const std::string& body = "",
+             std::vector<std::pair<std::string, std::string>> headers = {});
+
+  // The operator created like on first start, with a "*" token.
+  const std::string& operator_token() const { return operator_token_; }
+  const std::string& operator_id() const { return operator_id_; }
+
+  // Creates a user (through the store) and a token with the given scopes; returns the token.
+  std::string MakeUser(const std::string& username, const std::vector<std::string>& roles = {},
+                       const std::vector<std::string>& scopes = {"*"},
+                       std::string* user_id = nullptr);
+
+ private:
+  TestDb tdb_;
+  http::Metrics metrics_;
+  std::unique_ptr<http::Api> api_;
+  std::string operator_token_, operator_id_;
+};
+
+}  // namespace openlab::testing
