@@ -1,1 +1,382 @@
+// API behaviour through the in-process Api, on SQLite and (under `make test`) PostgreSQL.
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <fmt/format.h>
+
+#include <set>
+#include <sstream>
+
+#include "auth/policy.h"
+#include "testing/harness.h"
+
+namespace openlab {
+namespace {
+
+namespace json = boost::json;
+using testing::ApiHarness;
+using testing::Backend;
+using testing::Reply;
+
+class ApiTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  ApiTest() : h_(GetParam()) {}
+
+  std::string Op() { return h_.operator_token(); }
+
+  std::string CreateOrg(const std::string& name) {
+    auto r = h_.Call("POST", "/api/v1/orgs", Op(),
+                     fmt::format(R"({{"name":"{}","kind":"university","region":"KR-29"}})", name));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Str("id");
+  }
+
+  ApiHarness h_;
+};
+
+TEST_P(ApiTest, OperatorOnboardsAnOrganisationWithAProjectAndMembers) {
+  std::string org = CreateOrg("gist");
+  std::string alice_id;
+  std::string alice = h_.MakeUser("alice", {}, {"*"}, &alice_id);
+  auto r = h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Str("role"), "member");
+
+  // Alice, an org member, starts a project and becomes its PI.
+  r = h_.Call("POST", "/api/v1/projects", alice,
+              fmt::format(R"({{"org_id":"{}","name":"traffic-ai","title":"Traffic AI"}})", org));
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string prj = r.Str("id");
+  EXPECT_EQ(r.Header("location"), "/api/v1/projects/" + prj);
+
+  h_.MakeUser("bob");
+  r = h_.Call("PUT", "/api/v1/projects/" + prj + "/members/bob", alice, R"({"role":"student"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = h_.Call("GET", "/api/v1/projects/" + prj + "/members", alice);
+  ASSERT_EQ(r.status, 200);
+  std::map<std::string, std::string> roles;
+  for (auto& m : r.json.at("items").as_array()) {
+    roles[std::string(m.at("username").as_string())] = std::string(m.at("role").as_string());
+  }
+  EXPECT_EQ(roles["alice"], "pi");
+  EXPECT_EQ(roles["bob"], "student");
+
+  // The operator's view of the audit trail shows who did what.
+  r = h_.Call("GET", "/api/v1/audit?action=projects.members.put", Op());
+  ASSERT_EQ(r.status, 200);
+  auto& items = r.json.at("items").as_array();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].at("actor").as_string(), alice_id);
+  EXPECT_EQ(items[0].at("object").as_string(), prj);
+  EXPECT_EQ(items[0].at("outcome").as_string(), "ok");
+}
+
+TEST_P(ApiTest, StaleIfMatchGets412) {
+  std::string org = CreateOrg("kenti");
+  auto r = h_.Call("GET", "/api/v1/orgs/" + org, Op());
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("etag"), "\"1\"");
+  r = h_.Call("PATCH", "/api/v1/orgs/" + org, Op(), R"({"display_name":"KENTI"})",
+              {{"If-Match", "\"1\""}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("etag"), "\"2\"");
+  r = h_.Call("PATCH", "/api/v1/orgs/" + org, Op(), R"({"display_name":"Lost update"})",
+              {{"If-Match", "\"1\""}});
+  EXPECT_EQ(r.status, 412) << r.body;
+  EXPECT_EQ(r.Str("type"), "urn:openlab:problem:precondition-failed");
+  r = h_.Call("GET", "/api/v1/orgs/" + org, Op());
+  EXPECT_EQ(r.Str("display_name"), "KENTI");
+}
+
+TEST_P(ApiTest, IdempotencyKeyReplaysTheFirstResult) {
+  std::string body = R"({"name":"once","kind":"startup","region":"KR"})";
+  auto a = h_.Call("POST", "/api/v1/orgs", Op(), body, {{"Idempotency-Key", "k-123"}});
+  auto b = h_.Call("POST", "/api/v1/orgs", Op(), body, {{"Idempotency-Key", "k-123"}});
+  ASSERT_EQ(a.status, 201) << a.body;
+  ASSERT_EQ(b.status, 201) << b.body;
+  EXPECT_EQ(a.Str("id"), b.Str("id"));
+  EXPECT_EQ(b.Header("idempotent-replayed"), "true");
+  auto list = h_.Call("GET", "/api/v1/orgs", Op());
+  EXPECT_EQ(list.json.at("items").as_array().size(), 1u);
+  // The same key for a different request is refused.
+  auto c = h_.Call("POST", "/api/v1/orgs", Op(), R"({"name":"twice","kind":"startup","region":"KR"})",
+                   {{"Idempotency-Key", "k-123"}});
+  EXPECT_EQ(c.status, 422);
+  EXPECT_EQ(c.Str("type"), "urn:openlab:problem:idempotency-key-reused");
+  // Without a key, a retry is a new request (and the name is taken).
+  auto d = h_.Call("POST", "/api/v1/orgs", Op(), body);
+  EXPECT_EQ(d.status, 409);
+}
+
+TEST_P(ApiTest, TokenSecretIsNeverReplayed) {
+  std::string body = R"({"name":"ci","scopes":["orgs:read"]})";
+  auto a = h_.Call("POST", "/api/v1/tokens", Op(), body, {{"Idempotency-Key", "tok-1"}});
+  ASSERT_EQ(a.status, 201);
+  EXPECT_EQ(a.Str("secret").rfind("olt_", 0), 0u);
+  auto b = h_.Call("POST", "/api/v1/tokens", Op(), body, {{"Idempotency-Key", "tok-1"}});
+  EXPECT_EQ(b.status, 409) << b.body;
+  EXPECT_EQ(b.body.find(a.Str("secret")), std::string::npos);
+  auto list = h_.Call("GET", "/api/v1/tokens", Op());
+  int ci = 0;
+  for (auto& t : list.json.at("items").as_array()) ci += t.at("name").as_string() == "ci";
+  EXPECT_EQ(ci, 1);
+  EXPECT_EQ(list.body.find("secret"), std::string::npos);
+}
+
+TEST_P(ApiTest, ScopedTokensAreLimitedAndCannotEscalate) {
+  auto t = h_.Call("POST", "/api/v1/tokens", Op(),
+                   R"({"name":"reader","scopes":["orgs:read","tokens:write"],"expires_in_days":1})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  std::string reader = t.Str("secret");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/orgs", reader).status, 200);
+  auto w = h_.Call("POST", "/api/v1/orgs", reader, R"({"name":"x1","kind":"startup","region":"KR"})");
+  EXPECT_EQ(w.status, 403);
+  EXPECT_EQ(w.Str("type"), "urn:openlab:problem:insufficient-scope");
+  // It may mint narrower tokens, never broader ones.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["orgs:read"]})").status,
+            201);
+  auto esc = h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["orgs:write"]})");
+  EXPECT_EQ(esc.status, 403);
+  auto star = h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["*"]})");
+  EXPECT_EQ(star.status, 403);
+  auto unknown = h_.Call("POST", "/api/v1/tokens", Op(), R"({"name":"n","scopes":["root"]})");
+  EXPECT_EQ(unknown.status, 400);
+}
+
+TEST_P(ApiTest, RevokedAndExpiredTokensStopWorking) {
+  auto t = h_.Call("POST", "/api/v1/tokens", Op(), R"({"name":"short","scopes":["*"]})");
+  std::string secret = t.Str("secret"), id = t.Str("id");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/me", secret).status, 200);
+  EXPECT_EQ(h_.Call("DELETE", "/api/v1/tokens/" + id, Op()).status, 204);
+  auto r = h_.Call("GET", "/api/v1/me", secret);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("www-authenticate"), "Bearer");
+  EXPECT_NE(r.Str("detail").find("revoked"), std::string::npos);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/me", "olt_not-a-real-token").status, 401);
+  auto past = h_.Call("POST", "/api/v1/tokens", Op(),
+                      R"({"name":"old","scopes":["*"],"expires_at":"2001-01-01T00:00:00Z"})");
+  EXPECT_EQ(past.status, 400);
+}
+
+TEST_P(ApiTest, PasswordLoginSetsACookieAndRequiresCsrfForWrites) {
+  auto u = h_.Call("POST", "/api/v1/users", Op(),
+                   R"({"username":"carol","email":"c@x.kr","password":"a long passphrase"})");
+  ASSERT_EQ(u.status, 201) << u.body;
+  auto bad = h_.Call("POST", "/api/v1/login", "", R"({"username":"carol","password":"wrong one!!"})");
+  EXPECT_EQ(bad.status, 401);
+  auto ok = h_.Call("POST", "/api/v1/login", "", R"({"username":"carol","password":"a long passphrase"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  std::string set_cookie = ok.Header("set-cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  std::string csrf = ok.Str("csrf_token");
+  ASSERT_FALSE(csrf.empty());
+
+  auto me = h_.Call("GET", "/api/v1/me", "", "", {{"Cookie", cookie}});
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(me.Str("username"), "carol");
+  EXPECT_EQ(me.Str("auth"), "session");
+
+  std::string body = R"({"name":"from-browser","scopes":["orgs:read"]})";
+  auto no_csrf = h_.Call("POST", "/api/v1/tokens", "", body, {{"Cookie", cookie}});
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(no_csrf.Str("type"), "urn:openlab:problem:csrf");
+  auto wrong = h_.Call("POST", "/api/v1/tokens", "", body,
+                       {{"Cookie", cookie}, {"X-CSRF-Token", csrf + "x"}});
+  EXPECT_EQ(wrong.status, 403);
+  auto with = h_.Call("POST", "/api/v1/tokens", "", body,
+                      {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(with.status, 201) << with.body;
+
+  EXPECT_EQ(h_.Call("POST", "/api/v1/logout", "", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
+                .status,
+            204);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/me", "", "", {{"Cookie", cookie}}).status, 401);
+}
+
+TEST_P(ApiTest, TenantsDoNotSeeEachOthersProjects) {
+  std::string a = CreateOrg("org-a"), b = CreateOrg("org-b");
+  std::string alice = h_.MakeUser("alice"), bob = h_.MakeUser("bob");
+  h_.Call("PUT", "/api/v1/orgs/" + a + "/members/alice", Op(), R"({"role":"member"})");
+  h_.Call("PUT", "/api/v1/orgs/" + b + "/members/bob", Op(), R"({"role":"member"})");
+  auto pa = h_.Call("POST", "/api/v1/projects", alice, fmt::format(R"({{"org_id":"{}","name":"pa"}})", a));
+  auto pb = h_.Call("POST", "/api/v1/projects", bob, fmt::format(R"({{"org_id":"{}","name":"pb"}})", b));
+  ASSERT_EQ(pa.status, 201);
+  ASSERT_EQ(pb.status, 201);
+  auto list = h_.Call("GET", "/api/v1/projects", alice);
+  ASSERT_EQ(list.json.at("items").as_array().size(), 1u);
+  EXPECT_EQ(list.json.at("items").as_array()[0].at("name").as_string(), "pa");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/projects/" + pb.Str("id"), alice).status, 404);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/orgs/" + b, alice).status, 404);
+  auto orgs = h_.Call("GET", "/api/v1/orgs", alice);
+  EXPECT_EQ(orgs.json.at("items").as_array().size(), 1u);
+  // Alice cannot start a project in Bob's organisation.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/projects", alice,
+                    fmt::format(R"({{"org_id":"{}","name":"sneaky"}})", b))
+                .status,
+            403);
+}
+
+TEST_P(ApiTest, CursorPaginationVisitsEveryItemOnce) {
+  for (int i = 0; i < 7; ++i) CreateOrg(fmt::format("org-{}", i));
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  for (;;) {
+    auto r = h_.Call("GET", "/api/v1/orgs?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), Op());
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (auto& o : r.json.at("items").as_array()) {
+      EXPECT_TRUE(seen.insert(std::string(o.at("id").as_string())).second);
+    }
+    ++pages;
+    if (r.json.at("next_cursor").is_null()) break;
+    cursor = std::string(r.json.at("next_cursor").as_string());
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/orgs?cursor=%25%25", Op()).status, 400);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/orgs?limit=0", Op()).status, 400);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/orgs?limit=100000", Op()).status, 400);
+}
+
+TEST_P(ApiTest, AuditRecordsDeniedWritesAndExportsJsonLines) {
+  std::string eve_id;
+  std::string eve = h_.MakeUser("eve", {}, {"*"}, &eve_id);
+  EXPECT_EQ(h_.Call("POST", "/api/v1/orgs", eve, R"({"name":"evil","kind":"startup","region":"KR"})")
+                .status,
+            403);
+  CreateOrg("good");
+  std::string auditor = h_.MakeUser("auditor1", {"auditor"});
+  auto r = h_.Call("GET", "/api/v1/audit?format=jsonl", auditor);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type"), "application/x-ndjson");
+  std::istringstream lines(r.body);
+  std::string line;
+  bool saw_denied = false, saw_create = false;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    json::value v = json::parse(line);
+    if (v.at("actor") == json::value(eve_id) && v.at("action") == json::value("orgs.create")) {
+      EXPECT_EQ(v.at("outcome").as_string(), "forbidden");
+      saw_denied = true;
+    }
+    if (v.at("action") == json::value("orgs.create") && v.at("outcome") == json::value("ok")) {
+      saw_create = true;
+    }
+    EXPECT_FALSE(v.at("request_id").as_string().empty());
+  }
+  EXPECT_TRUE(saw_denied);
+  EXPECT_TRUE(saw_create);
+  EXPECT_GE(n, 2);
+  // The auditor reads but never writes.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/orgs", auditor, R"({"name":"aud","kind":"startup","region":"KR"})")
+                .status,
+            403);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/audit", eve).status, 403);
+}
+
+TEST_P(ApiTest, OnlyOperatorsChangeRolesKindOrRegion) {
+  std::string org = CreateOrg("lab");
+  std::string alice = h_.MakeUser("alice");
+  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"org_admin"})");
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/orgs/" + org, alice, R"({"region":"KR-11"})").status, 403);
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/orgs/" + org, alice, R"({"display_name":"Lab"})").status, 200);
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/users/alice", alice, R"({"platform_roles":["operator"]})").status,
+            403);
+  auto me = h_.Call("GET", "/api/v1/me", alice);
+  EXPECT_EQ(me.json.at("platform_roles").as_array().size(), 0u);
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/users/alice", Op(), R"({"platform_roles":["reviewer"]})").status,
+            200);
+  // A disabled user's tokens stop working.
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/users/alice", Op(), R"({"disabled":true})").status, 200);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/me", alice).status, 401);
+}
+
+TEST_P(ApiTest, HealthReadinessAndMetrics) {
+  EXPECT_EQ(h_.Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(h_.Call("GET", "/readyz").status, 200);
+  h_.Call("GET", "/api/v1/orgs", Op());
+  h_.Call("GET", "/api/v1/nowhere", Op());
+  auto m = h_.Call("GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("openlab_http_requests_total{route=\"orgs.list\",status=\"200\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("openlab_http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("openlab_http_request_duration_seconds_bucket{route=\"orgs.list\",le=\"+Inf\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("openlab_store_errors_total 0"), std::string::npos);
+}
+
+TEST_P(ApiTest, RequestIdIsEchoedOrMinted) {
+  auto r = h_.Call("GET", "/healthz", "", "", {{"X-Request-Id", "abc-123"}});
+  EXPECT_EQ(r.Header("x-request-id"), "abc-123");
+  auto s = h_.Call("GET", "/healthz", "", "", {{"X-Request-Id", "bad id with spaces"}});
+  EXPECT_EQ(s.Header("x-request-id").rfind("req_", 0), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+// The OpenAPI document and the route table describe the same API.
+TEST(OpenApi, MatchesTheRouteTable) {
+  ApiHarness h;
+  auto r = h.Call("GET", "/api/v1/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  const json::object& doc = r.json.as_object();
+  EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
+  ASSERT_TRUE(doc.at("info").as_object().contains("title"));
+  const json::object& paths = doc.at("paths").as_object();
+  std::set<std::string> ops, from_doc;
+  for (const auto& route : h.api().router().routes()) {
+    std::string m = route.method;
+    for (char& c : m) c = static_cast<char>(tolower(c));
+    ops.insert(m + " " + route.pattern);
+    ASSERT_TRUE(paths.contains(route.pattern)) << route.pattern;
+    const json::object& item = paths.at(route.pattern).as_object();
+    ASSERT_TRUE(item.contains(m)) << route.method << " " << route.pattern;
+    EXPECT_EQ(item.at(m).at("operationId").as_string(), route.action);
+    EXPECT_NE(auth::FindRule(route.action), nullptr) << "no policy rule for " << route.action;
+    // Each documented path parameter is in the pattern.
+    if (item.at(m).as_object().contains("parameters")) {
+      for (auto& p : item.at(m).at("parameters").as_array()) {
+        if (p.at("in") == json::value("path")) {
+          EXPECT_NE(route.pattern.find("{" + std::string(p.at("name").as_string()) + "}"),
+                    std::string::npos);
+        }
+      }
+    }
+  }
+  std::set<std::string> op_ids;
+  for (const auto& [path, item] : paths) {
+    for (const auto& [method, op] : item.as_object()) {
+      from_doc.insert(std::string(method) + " " + std::string(path));
+      EXPECT_TRUE(op_ids.insert(std::string(op.at("operationId").as_string())).second);
+      EXPECT_TRUE(op.as_object().contains("responses"));
+    }
+  }
+  EXPECT_EQ(ops, from_doc);
+}
+
+// Each documented request body: unknown fields are refused, every required field is required.
+TEST(OpenApi, DocumentedBodiesAreEnforced) {
+  ApiHarness h;
+  for (const auto& route : h.api().router().routes()) {
+    if (route.body.empty()) continue;
+    std::string path = route.pattern;
+    for (auto p = path.find('{'); p != std::string::npos; p = path.find('{')) {
+      path.replace(p, path.find('}', p) - p + 1, "x-1");
+    }
+    if (route.target != http::Target::kNone && route.target != http::Target::kOrgInBody) continue;
+    auto r = h.Call(route.method, path, h.operator_token(), R"({"surely_unknown_field":1})");
+    EXPECT_EQ(r.status, 400) << route.action << ": " << r.body;
+  }
+}
+
+}  // namespace
+}  // namespace openlab

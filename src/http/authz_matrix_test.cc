@@ -16,6 +16,7 @@
 
 #include "auth/authn.h"
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 
@@ -49,7 +50,6 @@ std::unique_ptr<World> MakeWorld() {
   Status s = w->h->db().Write([&](store::Tx& tx) -> Status {
     for (auto& [name, roles] : users) {
       tenants::NewUser nu{name, name, name + "@example.org", std::nullopt, roles};
-      if (name == "stranger") nu.password = "stranger-password-1";
       ASSIGN_OR_RETURN(auto u, name == "operator" ? tenants::GetUserByName(tx, "operator")
                                                   : tenants::CreateUser(tx, nu, now));
       w->user_id[name] = u.id;
@@ -59,6 +59,11 @@ std::unique_ptr<World> MakeWorld() {
       w->token2[name] = t2.secret;
       w->token2_id[name] = t2.token.id;
     }
+    // The stranger can log in; the hash is computed once for all worlds (Argon2id is slow).
+    static const std::string kHash = *HashPassword("stranger-password-1");
+    RETURN_IF_ERROR(tx.Exec("UPDATE users SET password_hash = $1 WHERE username = 'stranger'",
+                            {kHash})
+                        .status());
     ASSIGN_OR_RETURN(auto a, tenants::CreateOrg(tx, {"org-a", "A", "university", "KR-29"}, now));
     ASSIGN_OR_RETURN(auto b, tenants::CreateOrg(tx, {"org-b", "B", "startup", "VN-HN"}, now));
     w->org_a = a.id;
