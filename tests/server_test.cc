@@ -1,1 +1,479 @@
+// End-to-end tests against the real binary: `openlab serve` as a child process, spoken to over
+// loopback TCP. Request limits, graceful shutdown, SIGKILL durability, bootstrap, the CLI, and
+// the server on PostgreSQL.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/client.h"
+#include "common/ids.h"
+#include "store/db.h"
+#include "store/migrations.h"
+
+namespace openlab {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string Bin() {
+  const char* b = std::getenv("OPENLAB_BIN");
+  return b ? b : "./openlab";
+}
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/openlab-e2e-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+// A running `openlab serve`.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string state, std::vector<std::string> extra = {})
+      : state_(std::move(state)) {
+    int err_pipe[2];
+    EXPECT_EQ(pipe(err_pipe), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(err_pipe[1], 2);
+      close(err_pipe[0]);
+      std::vector<std::string> args = {Bin(), "serve", "--listen", "127.0.0.1:0", "--state", state_};
+      for (auto& e : extra) args.push_back(e);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(err_pipe[1]);
+    err_ = fdopen(err_pipe[0], "r");
+    // Wait for the "listening" log line and read the port from it.
+    char line[4096];
+    while (fgets(line, sizeof(line), err_) != nullptr) {
+      log_ += line;
+      std::string l(line);
+      if (l.find("\"msg\":\"listening\"") != std::string::npos) {
+        auto v = json::parse(l);
+        std::string url(v.at("url").as_string());
+        port_ = std::stoi(url.substr(url.rfind(':') + 1));
+        break;
+      }
+    }
+    // Keep draining stderr so the server never blocks on a full pipe.
+    drain_ = std::thread([this] {
+      char buf[4096];
+      while (fgets(buf, sizeof(buf), err_) != nullptr) {
+        std::lock_guard<std::mutex> lock(mu_);
+        log_ += buf;
+      }
+    });
+  }
+
+  ~ServerProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      Wait();
+    }
+    if (drain_.joinable()) drain_.join();
+    if (err_) fclose(err_);
+  }
+
+  int port() const { return port_; }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  void Signal(int sig) { kill(pid_, sig); }
+  // Waits for the process; returns its exit status (or 128+signal).
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exited_ = true;
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+  }
+  // Waits at most `limit`; returns -1 if the process is still running.
+  int WaitFor(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exited_ = true;
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+        return WEXITSTATUS(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+  std::string log() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+  }
+
+ private:
+  std::string state_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  FILE* err_ = nullptr;
+  int port_ = 0;
+  std::mutex mu_;
+  std::string log_;
+  std::thread drain_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Sends raw bytes and returns everything the server answers until it closes (or 5 s pass).
+std::string RawExchange(int port, const std::string& bytes, bool half_close = true) {
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::socket s(ioc);
+  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  boost::system::error_code wec;
+  asio::write(s, asio::buffer(bytes), wec);  // the server may answer and close before the end
+  if (half_close) s.shutdown(asio::ip::tcp::socket::shutdown_send, wec);
+  std::string out;
+  std::array<char, 4096> buf;
+  timeval tv{5, 0};
+  setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  for (;;) {
+    boost::system::error_code ec;
+    size_t n = s.read_some(asio::buffer(buf), ec);
+    out.append(buf.data(), n);
+    if (ec) break;
+  }
+  return out;
+}
+
+int StatusOf(const std::string& raw) {
+  if (raw.rfind("HTTP/1.1 ", 0) != 0) return 0;
+  return std::stoi(raw.substr(9, 3));
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state_ = TempDir();
+    server_ = std::make_unique<ServerProcess>(state_, std::vector<std::string>{"--quiet"});
+    ASSERT_GT(server_->port(), 0) << server_->log();
+    token_ = Trim(ReadFile(state_ + "/bootstrap-token"));
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    fs::remove_all(state_, ec);
+  }
+  cli::Client Client(std::string token = "") {
+    return cli::Client({server_->url(), token.empty() ? token_ : token});
+  }
+
+  std::string state_, state2_, token_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(ServerTest, FirstStartWritesAPrivateOperatorToken) {
+  struct stat st {};
+  ASSERT_EQ(stat((state_ + "/bootstrap-token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(token_.rfind("olt_", 0), 0u);
+  EXPECT_NE(server_->log().find("bootstrap-token"), std::string::npos);  // logs where it is
+  auto me = Client().Call("GET", "/api/v1/me");
+  ASSERT_TRUE(me.ok());
+  EXPECT_EQ(me->status, 200);
+  EXPECT_NE(me->body.find("\"operator\""), std::string::npos);
+  // A restart keeps the account and writes no new token.
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->Wait(), 0);
+  fs::remove(state_ + "/bootstrap-token");
+  server_ = std::make_unique<ServerProcess>(state_, std::vector<std::string>{"--quiet"});
+  EXPECT_FALSE(fs::exists(state_ + "/bootstrap-token"));
+  EXPECT_EQ(Client().Call("GET", "/api/v1/me")->status, 200);
+}
+
+TEST_F(ServerTest, EnforcesRequestLimits) {
+  // Body over the limit (1 MiB by default): 413, announced by Content-Length.
+  std::string big = fmt::format(
+      "POST /api/v1/orgs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: {}\r\n\r\n",
+      (2 << 20));
+  std::string r = RawExchange(server_->port(), big);
+  EXPECT_EQ(StatusOf(r), 413) << r.substr(0, 200);
+  EXPECT_NE(r.find("payload-too-large"), std::string::npos);
+  // Headers over the limit: 431.
+  std::string huge_header = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+  EXPECT_EQ(StatusOf(RawExchange(server_->port(), huge_header)), 431);
+  // Garbage: 400 problem+json.
+  std::string g = RawExchange(server_->port(), "HELLO THERE\r\n\r\n");
+  EXPECT_EQ(StatusOf(g), 400) << g;
+  EXPECT_NE(g.find("application/problem+json"), std::string::npos);
+  // Keep-alive: two requests on one connection.
+  std::string two = RawExchange(server_->port(),
+                                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  size_t first = two.find("HTTP/1.1 200");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_NE(two.find("HTTP/1.1 200", first + 1), std::string::npos);
+}
+
+TEST_F(ServerTest, IdleConnectionsTimeOut) {
+  state2_ = TempDir();
+  ServerProcess s(state2_, {"--quiet", "--read-timeout", "1", "--idle-timeout", "1"});
+  auto start = std::chrono::steady_clock::now();
+  // A client that sends half a request and then nothing is cut off, not waited on forever.
+  std::string r = RawExchange(s.port(), "GET /healthz HTTP/1.1\r\nHost:", false);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 4s);
+  EXPECT_EQ(r.find("HTTP/1.1 200"), std::string::npos);
+  fs::remove_all(state2_);
+}
+
+TEST_F(ServerTest, SigtermFinishesInFlightRequestsAndExits) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, broken{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      cli::Client c = Client();
+      for (int i = 0; !stop; ++i) {
+        auto r = c.Call("POST", "/api/v1/orgs",
+                        fmt::format(R"({{"name":"o-{}-{}","kind":"startup","region":"KR"}})", t, i));
+        if (!r.ok()) break;  // refused after shutdown began: fine
+        if (r->status == 201) {
+          ++ok;
+        } else {
+          ++broken;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(300ms);
+  // An idle keep-alive connection must not hold the shutdown up.
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::socket idle(ioc);
+  idle.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server_->port())});
+  server_->Signal(SIGTERM);
+  int code = server_->WaitFor(10s);
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(code, 0) << server_->log();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(broken.load(), 0);
+  EXPECT_NE(server_->log().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+// SIGKILL in the middle of a burst of writes: every acknowledged write is there after restart,
+// each with its audit entry, and the database passes its integrity check.
+TEST_F(ServerTest, SigkillLosesNoAcknowledgedWrite) {
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      cli::Client c = Client();
+      for (int i = 0; !stop; ++i) {
+        std::string name = fmt::format("burst-{}-{}", t, i);
+        auto r = c.Call("POST", "/api/v1/orgs",
+                        fmt::format(R"({{"name":"{}","kind":"startup","region":"KR"}})", name));
+        if (!r.ok()) break;
+        if (r->status == 201) {
+          std::lock_guard<std::mutex> lock(mu);
+          acked.insert(name);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(700ms);
+  server_->Signal(SIGKILL);
+  EXPECT_EQ(server_->Wait(), 128 + SIGKILL);
+  stop = true;
+  for (auto& c : clients) c.join();
+  ASSERT_GT(acked.size(), 5u);
+
+  server_ = std::make_unique<ServerProcess>(state_, std::vector<std::string>{"--quiet"});
+  ASSERT_GT(server_->port(), 0) << server_->log();
+  std::set<std::string> found;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    auto r = Client().Call("GET", "/api/v1/orgs?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200);
+    auto v = json::parse(r->body);
+    for (auto& o : v.at("items").as_array()) found.insert(std::string(o.at("name").as_string()));
+    if (v.at("next_cursor").is_null()) break;
+    cursor = std::string(v.at("next_cursor").as_string());
+  }
+  for (const auto& name : acked) EXPECT_TRUE(found.count(name)) << "lost acknowledged " << name;
+
+  auto db = store::OpenSqlite(state_ + "/openlab.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Read([&](store::Tx& tx) -> Status {
+                     ASSIGN_OR_RETURN(auto ic, tx.Query("PRAGMA integrity_check"));
+                     EXPECT_EQ(ic[0].Str(0), "ok");
+                     ASSIGN_OR_RETURN(auto orgs, tx.Query("SELECT COUNT(*) FROM orgs"));
+                     ASSIGN_OR_RETURN(auto audited,
+                                      tx.Query("SELECT COUNT(*) FROM audit WHERE action = "
+                                               "'orgs.create' AND outcome = 'ok'"));
+                     // Every org has its audit record and vice versa: they commit together.
+                     EXPECT_EQ(orgs[0].Int(0), audited[0].Int(0));
+                     ASSIGN_OR_RETURN(auto members, tx.Query("SELECT COUNT(*) FROM org_members"));
+                     EXPECT_EQ(members[0].Int(0), orgs[0].Int(0));
+                     return Status::Ok();
+                   })
+                  .ok());
+}
+
+// The CLI end to end: log in with the bootstrap token, onboard an organisation, a user, a
+// project, a member and a scoped token, then read the audit trail.
+class CliTest : public ServerTest {
+ protected:
+  struct Out {
+    int code;
+    std::string out, err;
+  };
+  Out Cli(const std::vector<std::string>& args, const std::string& input = "") {
+    std::string dir = state_ + "/cli";
+    fs::create_directories(dir);
+    std::string cmd = "OPENLAB_CONFIG=" + dir + "/credentials.json OPENLAB_URL= OPENLAB_TOKEN= " +
+                      Bin();
+    for (const auto& a : args) cmd += " '" + a + "'";
+    cmd += " <" + dir + "/in >" + dir + "/out 2>" + dir + "/err";
+    std::ofstream(dir + "/in") << input;
+    int rc = std::system(cmd.c_str());
+    return {WEXITSTATUS(rc), ReadFile(dir + "/out"), ReadFile(dir + "/err")};
+  }
+};
+
+TEST_F(CliTest, OperatorOnboardsAProjectFromTheCommandLine) {
+  auto login = Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"});
+  ASSERT_EQ(login.code, 0) << login.err;
+  EXPECT_NE(login.out.find("as operator"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(stat((state_ + "/cli/credentials.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto org = Cli({"--json", "org", "create", "gist", "--kind", "university", "--region", "KR-29"});
+  ASSERT_EQ(org.code, 0) << org.err;
+  std::string org_id(json::parse(org.out).at("id").as_string());
+  auto user = Cli({"user", "create", "alice", "--email", "alice@gist.ac.kr", "--password-stdin"},
+                  "a long enough password\n");
+  ASSERT_EQ(user.code, 0) << user.err;
+  ASSERT_EQ(Cli({"org", "add-member", org_id, "alice"}).code, 0);
+  auto prj = Cli({"--json", "project", "create", "traffic", "--org", org_id, "--pi", "alice"});
+  ASSERT_EQ(prj.code, 0) << prj.err;
+  std::string prj_id(json::parse(prj.out).at("id").as_string());
+
+  // Alice logs in with her password and invites Bob.
+  auto bob = Cli({"user", "create", "bob", "--email", "bob@gist.ac.kr"});
+  ASSERT_EQ(bob.code, 0) << bob.err;
+  auto alice_login = Cli({"login", "--url", server_->url(), "-u", "alice", "--password-stdin"},
+                         "a long enough password\n");
+  ASSERT_EQ(alice_login.code, 0) << alice_login.err;
+  auto add = Cli({"member", "add", prj_id, "bob", "--role", "student"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  auto members = Cli({"member", "ls", prj_id});
+  ASSERT_EQ(members.code, 0);
+  EXPECT_NE(members.out.find("USERNAME"), std::string::npos);  // a table by default
+  EXPECT_NE(members.out.find("student"), std::string::npos);
+  auto tok = Cli({"--json", "token", "create", "--name", "notebook", "--scope", "projects:read"});
+  ASSERT_EQ(tok.code, 0) << tok.err;
+  EXPECT_EQ(std::string(json::parse(tok.out).at("secret").as_string()).rfind("olt_", 0), 0u);
+
+  // Errors: one line on stderr, non-zero exit.
+  auto denied = Cli({"org", "create", "other", "--kind", "startup", "--region", "KR"});
+  EXPECT_NE(denied.code, 0);
+  EXPECT_EQ(std::count(denied.err.begin(), denied.err.end(), '\n'), 1) << denied.err;
+  EXPECT_NE(denied.err.find("HTTP 403"), std::string::npos) << denied.err;
+  auto bad = Cli({"project", "create", "Bad Name!", "--org", org_id});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("HTTP 400"), std::string::npos) << bad.err;
+
+  // Back as the operator: the audit trail shows what happened, as JSON lines.
+  ASSERT_EQ(Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"}).code, 0);
+  auto audit = Cli({"audit", "--jsonl"});
+  ASSERT_EQ(audit.code, 0) << audit.err;
+  for (const char* action : {"orgs.create", "users.create", "projects.create",
+                             "projects.members.put", "tokens.create", "auth.login"}) {
+    EXPECT_NE(audit.out.find(fmt::format("\"action\":\"{}\"", action)), std::string::npos) << action;
+  }
+  EXPECT_NE(audit.out.find("\"outcome\":\"forbidden\""), std::string::npos);
+}
+
+TEST(CliErrors, UnreachableServerIsOneLine) {
+  std::string cmd = "OPENLAB_CONFIG=/nonexistent/c.json OPENLAB_URL=http://127.0.0.1:1 OPENLAB_TOKEN=x " +
+                    Bin() + " org ls 2>&1 >/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[1024] = {0};
+  size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+  int rc = pclose(p);
+  std::string err(buf, n);
+  EXPECT_NE(WEXITSTATUS(rc), 0);
+  EXPECT_EQ(err.rfind("openlab: error: cannot reach openlab", 0), 0u) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1);
+}
+
+// The same server binary on PostgreSQL.
+TEST(ServerOnPostgres, ServesAndSurvivesRestart) {
+  const char* pg = std::getenv("OPENLAB_TEST_PG_URL");
+  if (pg == nullptr || *pg == '\0') GTEST_SKIP() << "OPENLAB_TEST_PG_URL is not set";
+  std::string name = "openlab_e2e_" + NewId("x").substr(2);
+  for (char& c : name) c = static_cast<char>(tolower(c));
+  ASSERT_TRUE(store::PgAdminExec(pg, "CREATE DATABASE " + name).ok());
+  std::string url = std::string(pg).substr(0, std::string(pg).rfind('/') + 1) + name;
+  std::string state = TempDir();
+  std::string org_id;
+  {
+    ServerProcess s(state, {"--quiet", "--db", url});
+    ASSERT_GT(s.port(), 0) << s.log();
+    std::string token = Trim(ReadFile(state + "/bootstrap-token"));
+    cli::Client c({s.url(), token});
+    EXPECT_EQ(c.Call("GET", "/readyz")->status, 200);
+    auto r = c.Call("POST", "/api/v1/orgs", R"({"name":"hanoi-lab","kind":"research_institute","region":"VN-HN"})");
+    ASSERT_EQ(r->status, 201) << r->body;
+    org_id = std::string(json::parse(r->body).at("id").as_string());
+    s.Signal(SIGTERM);
+    EXPECT_EQ(s.Wait(), 0);
+  }
+  {
+    ServerProcess s(state, {"--quiet", "--db", url});
+    std::string token = Trim(ReadFile(state + "/bootstrap-token"));
+    cli::Client c({s.url(), token});
+    auto r = c.Call("GET", "/api/v1/orgs/" + org_id);
+    EXPECT_EQ(r->status, 200);
+  }
+  fs::remove_all(state);
+  (void)store::PgAdminExec(pg, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+}
+
+}  // namespace
+}  // namespace openlab

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 
 #include <condition_variable>
+#include <array>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -26,9 +27,12 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 // A connection's state that Shutdown() may touch (always on the connection's strand).
+// `stream` lives in the session's coroutine frame: it is used only on the session's strand,
+// and only while `alive`.
 struct Conn {
   beast::tcp_stream* stream = nullptr;
   bool idle = true;
+  bool alive = true;
 };
 }  // namespace
 
@@ -152,6 +156,17 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       auto msg = ToBeast(ParseErrorResponse(ec, opts.max_body_bytes), 11, false);
       stream.expires_after(std::chrono::seconds(5));
       co_await bhttp::async_write(stream, msg, kTuple);
+      // Lingering close: stop sending, then drain what the client is still sending for a
+      // moment, so the kernel does not reset the connection before it has read the answer.
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream.expires_after(std::chrono::seconds(1));
+      std::array<char, 16 * 1024> sink;
+      for (size_t drained = 0; drained < (8u << 20);) {
+        auto [rec, rn] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+        if (rec) break;
+        drained += rn;
+      }
       break;
     }
     auto& req = parser.get();
@@ -164,6 +179,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  conn->alive = false;
   {
     std::lock_guard<std::mutex> lock(mu);
     conns.erase(conn);
@@ -201,7 +217,8 @@ void Server::Impl::StartShutdown() {
     std::lock_guard<std::mutex> lock(mu);
     for (const auto& c : conns) {
       asio::post(c->stream->get_executor(), [c] {
-        if (c->idle) c->stream->socket().cancel();
+        beast::error_code ignored;
+        if (c->alive && c->idle) c->stream->socket().cancel(ignored);
       });
     }
   });
