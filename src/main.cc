@@ -1,4 +1,6 @@
 // openlab: one binary, the server (`openlab serve`) and its command-line client.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +33,7 @@ struct ServeArgs {
   int idle_timeout = 60;
   bool secure_cookies = false;
   bool quiet = false;
+  bool no_read_cache = false;
 };
 
 int Serve(const ServeArgs& a) {
@@ -66,6 +69,14 @@ int Serve(const ServeArgs& a) {
     return 1;
   }
   ::chmod(a.state.c_str(), 0700);
+  // One server per state directory: the embedded store and the read cache rely on it.
+  std::string lock_path = a.state + "/openlab.lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::cerr << "openlab: error: another openlab server is using the state directory " << a.state
+              << "\n";
+    return 1;
+  }
   std::string db_url = a.db.empty() ? "sqlite:" + a.state + "/openlab.db" : a.db;
   auto db = store::OpenDatabase(db_url);
   if (!db.ok()) {
@@ -91,6 +102,7 @@ int Serve(const ServeArgs& a) {
   ao.max_body_bytes = a.max_body;
   ao.secure_cookies = a.secure_cookies;
   ao.log_requests = !a.quiet;
+  ao.read_cache = !a.no_read_cache;
   http::Api api(db->get(), Clock::Real(), &metrics, ao);
   http::Server server(&api, so);
   Status l = server.Listen();
@@ -130,6 +142,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   s->add_flag("--secure-cookies", serve.secure_cookies, "Mark session cookies Secure (behind TLS)");
   s->add_flag("--quiet", serve.quiet, "Do not log every request");
+  s->add_flag("--no-read-cache", serve.no_read_cache,
+              "Answer every GET from the store (no cache of responses between writes)");
   s->callback([&] { exit_code = Serve(serve); });
 
   openlab::cli::AddClientCommands(app, &exit_code);

@@ -23,6 +23,18 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 Token ToToken(const store::Row& r) {
   Token t{r.Str(0), r.Str(1), r.Str(2), Split(r.Str(3)), r.Int(4), std::nullopt, std::nullopt};
   if (!r.IsNull(5)) t.expires_at = r.Int(5);
@@ -165,16 +177,28 @@ StatusOr<Principal> Authenticate(store::Tx& tx, const std::string& authorization
       return Unauthenticated("the Authorization header must be 'Bearer <token>'");
     }
     std::string secret = authorization.substr(kBearer.size());
-    ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM tokens WHERE secret_hash = $1",
-                                                     kTokenCols),
+    // One query for the token and its user: this runs on every request.
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT t.id, t.user_id, t.scopes, t.expires_at, "
+                                         "t.revoked_at, u.username, u.platform_roles, u.disabled "
+                                         "FROM tokens t JOIN users u ON u.id = t.user_id "
+                                         "WHERE t.secret_hash = $1",
                                          {Sha256Hex(secret)}));
     if (rows.empty()) return Unauthenticated("the API token is not valid");
-    Token t = ToToken(rows[0]);
-    if (t.revoked_at) return Unauthenticated("the API token has been revoked");
-    if (t.expires_at && *t.expires_at <= now) return Unauthenticated("the API token has expired");
-    ASSIGN_OR_RETURN(Principal p, PrincipalFor(tx, t.user_id));
-    p.scopes = t.scopes;
-    p.token_id = t.id;
+    const store::Row& r = rows[0];
+    if (!r.IsNull(4)) return Unauthenticated("the API token has been revoked");
+    if (!r.IsNull(3) && r.Int(3) <= now) return Unauthenticated("the API token has expired");
+    int64_t expires_at = r.IsNull(3) ? 0 : r.Int(3);
+    if (r.Int(7) != 0) {
+      return Unauthenticated("the account behind these credentials is disabled or gone");
+    }
+    Principal p;
+    p.authenticated = true;
+    p.token_id = r.Str(0);
+    p.user_id = r.Str(1);
+    p.scopes = Split(r.Str(2));
+    p.expires_at = expires_at;
+    p.username = r.Str(5);
+    for (const std::string& role : SplitComma(r.Str(6))) p.platform_roles.push_back(role);
     return p;
   }
   std::string secret = CookieValue(cookie, kSessionCookie);
@@ -189,6 +213,7 @@ StatusOr<Principal> Authenticate(store::Tx& tx, const std::string& authorization
   p.scopes = {"*"};
   p.via_cookie = true;
   p.csrf_token = rows[0].Str(1);
+  p.expires_at = rows[0].Int(2);
   return p;
 }
 

@@ -19,6 +19,7 @@ struct Principal {
   std::string token_id;             // set for Bearer tokens
   bool via_cookie = false;          // cookie session: writes need the CSRF token
   std::string csrf_token;
+  int64_t expires_at = 0;  // when these credentials stop working (epoch ms); 0 = never
 
   bool HasRole(const std::string& role) const;
   bool HasScope(const std::string& scope) const;

@@ -136,11 +136,37 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
     return Process(ctx, route, &replayed, nullptr);
   }
   if (route.store == StoreUse::kRead) {
+    bool cacheable = opts_.read_cache && db_->generation_is_exact();
+    std::string key;
+    uint64_t generation = 0;
+    if (cacheable) {
+      key = req.method + " " + req.target + "\n" + req.Header("authorization") + "\n" +
+            req.Header("cookie") + "\n" + req.Header("accept");
+      generation = db_->generation();  // read before the query: see read_cache.h
+      if (auto hit = read_cache_.Get(key, generation, ctx.now)) {
+        metrics_->read_cache_hits++;
+        ctx.status = hit->status;
+        ctx.headers = std::move(hit->headers);
+        ctx.content_type = std::move(hit->content_type);
+        ctx.raw_body = std::move(hit->body);
+        ctx.principal.authenticated = hit->actor != "anonymous";
+        ctx.principal.user_id = hit->actor;
+        return Status::Ok();
+      }
+    }
     bool replayed = false;
-    return db_->Read([&](store::Tx& tx) {
+    Status s = db_->Read([&](store::Tx& tx) {
       ctx.tx = &tx;
       return Process(ctx, route, &replayed, nullptr);
     });
+    ctx.tx = nullptr;
+    if (s.ok() && cacheable && ctx.status == 200) {
+      if (!ctx.raw_body) ctx.raw_body = json::serialize(ctx.json);
+      read_cache_.Put(key, generation,
+                      CachedResponse{ctx.status, ctx.headers, ctx.content_type, *ctx.raw_body,
+                                     ctx.principal.Actor(), ctx.principal.expires_at});
+    }
+    return s;
   }
 
   // A write: everything in one transaction, then the audit of a failure in another.

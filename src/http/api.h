@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
+#include "http/read_cache.h"
 #include "http/router.h"
 #include "store/db.h"
 
@@ -18,6 +19,9 @@ struct ApiOptions {
   size_t max_body_bytes = 1 << 20;
   bool secure_cookies = false;  // add "Secure" to the session cookie (behind TLS)
   bool log_requests = true;
+  // Serve repeated GETs from a cache that every committed write empties (only where the store
+  // says no one else writes it).
+  bool read_cache = true;
 };
 
 class Api {
@@ -42,6 +46,7 @@ class Api {
   Metrics* metrics_;
   ApiOptions opts_;
   Router router_;
+  ReadCache read_cache_;
 };
 
 // Registers every route of the API (handlers.cc).

@@ -380,3 +380,38 @@ TEST(OpenApi, DocumentedBodiesAreEnforced) {
 
 }  // namespace
 }  // namespace openlab
+
+namespace openlab::http {
+namespace {
+
+TEST(ReadCache, HoldsOnlyTheCurrentGenerationAndHonoursExpiry) {
+  ReadCache cache;
+  cache.Put("k", 5, CachedResponse{200, {}, "application/json", "v5", "u", 0});
+  ASSERT_TRUE(cache.Get("k", 5, 0).has_value());
+  EXPECT_EQ(cache.Get("k", 5, 0)->body, "v5");
+  EXPECT_FALSE(cache.Get("k", 6, 0).has_value());  // a write happened since
+  cache.Put("k", 4, CachedResponse{200, {}, "", "stale", "u", 0});  // computed before a write
+  EXPECT_EQ(cache.Get("k", 5, 0)->body, "v5");
+  cache.Put("k2", 6, CachedResponse{200, {}, "", "v6", "u", 1000});
+  EXPECT_FALSE(cache.Get("k", 6, 0).has_value());  // the newer generation evicted the old
+  EXPECT_TRUE(cache.Get("k2", 6, 999).has_value());
+  EXPECT_FALSE(cache.Get("k2", 6, 1000).has_value());  // the credentials expired
+}
+
+TEST(ReadCache, ApiNeverServesAResponseOlderThanTheLastWrite) {
+  testing::ApiHarness h;
+  std::string op = h.operator_token();
+  auto a = h.Call("GET", "/api/v1/orgs", op);
+  auto b = h.Call("GET", "/api/v1/orgs", op);  // from the cache
+  EXPECT_EQ(a.body, b.body);
+  ASSERT_EQ(h.Call("POST", "/api/v1/orgs", op, R"({"name":"fresh","kind":"startup","region":"KR"})")
+                .status,
+            201);
+  auto c = h.Call("GET", "/api/v1/orgs", op);
+  EXPECT_NE(c.body.find("\"fresh\""), std::string::npos);
+  auto m = h.Call("GET", "/metrics");
+  EXPECT_NE(m.body.find("openlab_read_cache_hits_total 1"), std::string::npos) << m.body;
+}
+
+}  // namespace
+}  // namespace openlab::http

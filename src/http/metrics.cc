@@ -46,6 +46,9 @@ std::string Metrics::Render(int64_t store_errors) const {
   out += "# HELP openlab_http_rejected_connections_total Connections refused over the limit.\n";
   out += "# TYPE openlab_http_rejected_connections_total counter\n";
   out += fmt::format("openlab_http_rejected_connections_total {}\n", rejected_connections.load());
+  out += "# HELP openlab_read_cache_hits_total GET responses served from the read cache.\n";
+  out += "# TYPE openlab_read_cache_hits_total counter\n";
+  out += fmt::format("openlab_read_cache_hits_total {}\n", read_cache_hits.load());
   return out;
 }
 

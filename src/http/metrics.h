@@ -21,6 +21,7 @@ class Metrics {
 
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> rejected_connections{0};
+  std::atomic<int64_t> read_cache_hits{0};
 
  private:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,

@@ -61,6 +61,10 @@ class Database {
   virtual Dialect dialect() const = 0;
   // Number of store errors seen (for /metrics).
   virtual int64_t error_count() const = 0;
+  // Incremented after every committed write through this handle. If generation_is_exact(),
+  // nothing else writes the database, so an unchanged generation means unchanged data.
+  virtual uint64_t generation() const = 0;
+  virtual bool generation_is_exact() const = 0;
 };
 
 struct SqliteOptions {

@@ -141,6 +141,9 @@ class PgDatabase : public Database {
   }
   Dialect dialect() const override { return Dialect::kPostgres; }
   int64_t error_count() const override { return errors_.load(); }
+  uint64_t generation() const override { return generation_.load(); }
+  // Other servers may share the database.
+  bool generation_is_exact() const override { return false; }
 
  private:
   Status Simple(PGconn* c, const char* sql) {
@@ -162,6 +165,7 @@ class PgDatabase : public Database {
         s = fn(tx);
         if (s.ok()) {
           s = Simple(c, "COMMIT");
+          if (s.ok()) ++generation_;
         } else {
           (void)Simple(c, "ROLLBACK");
         }
@@ -196,6 +200,7 @@ class PgDatabase : public Database {
   std::condition_variable cv_;
   std::vector<PGconn*> free_;  // GUARDED_BY(mu_)
   std::atomic<int64_t> errors_{0};
+  std::atomic<uint64_t> generation_{1};
 };
 
 }  // namespace

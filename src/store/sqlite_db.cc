@@ -51,6 +51,9 @@ class SqliteConn {
     return ExecRaw(pragmas);
   }
 
+  // BEGIN, COMMIT and friends through the statement cache (they run on every request).
+  Status Simple(std::string_view sql) { return Run(sql, {}, nullptr).status(); }
+
   Status ExecRaw(const std::string& sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
@@ -181,15 +184,16 @@ class SqliteDatabase : public Database {
   Status Write(const std::function<Status(Tx&)>& fn) override {
     std::lock_guard<std::mutex> lock(write_mu_);
     for (int attempt = 0;; ++attempt) {
-      Status s = writer_->ExecRaw("BEGIN IMMEDIATE");
+      Status s = writer_->Simple("BEGIN IMMEDIATE");
       if (s.ok()) {
         SqliteTx tx(writer_.get());
         s = fn(tx);
         if (s.ok()) {
-          s = writer_->ExecRaw("COMMIT");
-          if (!s.ok()) (void)writer_->ExecRaw("ROLLBACK");
+          s = writer_->Simple("COMMIT");
+          if (!s.ok()) (void)writer_->Simple("ROLLBACK");
+          if (s.ok()) ++generation_;
         } else {
-          (void)writer_->ExecRaw("ROLLBACK");
+          (void)writer_->Simple("ROLLBACK");
         }
       }
       if (s.code() == StatusCode::kAborted && attempt < 5) continue;
@@ -200,11 +204,11 @@ class SqliteDatabase : public Database {
 
   Status Read(const std::function<Status(Tx&)>& fn) override {
     SqliteConn* conn = AcquireReader();
-    Status s = conn->ExecRaw("BEGIN");
+    Status s = conn->Simple("BEGIN");
     if (s.ok()) {
       SqliteTx tx(conn);
       s = fn(tx);
-      (void)conn->ExecRaw("COMMIT");
+      (void)conn->Simple("COMMIT");
     }
     ReleaseReader(conn);
     if (s.code() == StatusCode::kInternal || s.code() == StatusCode::kUnavailable) ++errors_;
@@ -216,6 +220,9 @@ class SqliteDatabase : public Database {
   }
   Dialect dialect() const override { return Dialect::kSqlite; }
   int64_t error_count() const override { return errors_.load(); }
+  uint64_t generation() const override { return generation_.load(); }
+  // The state directory is locked by one server process, which owns the file.
+  bool generation_is_exact() const override { return true; }
 
  private:
   SqliteConn* AcquireReader() {
@@ -240,6 +247,7 @@ class SqliteDatabase : public Database {
   std::vector<SqliteConn*> readers_;  // GUARDED_BY(pool_mu_)
   std::vector<std::unique_ptr<SqliteConn>> owned_;
   std::atomic<int64_t> errors_{0};
+  std::atomic<uint64_t> generation_{1};
 };
 
 }  // namespace
