@@ -40,7 +40,11 @@ wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 wrk.headers["Content-Type"] = "application/json"
 local n = 0
-local tag = tostring(math.random(1, 1000000000))
+local tag = ""
+init = function(args)
+  -- Each wrk thread has its own Lua state: the address of a fresh table tells them apart.
+  tag = string.gsub(tostring({}), "[^%x]", ""):sub(-8) .. tostring(os.time())
+end
 request = function()
   n = n + 1
   return wrk.format(nil, nil, nil,
@@ -52,6 +56,7 @@ run() {  # name, wrk args...
   local name=$1; shift
   local out
   out=$(wrk -t$THREADS -c$CONNS -d${DUR}s --latency "$@")
+  echo "$out" >> "$work/wrk.log"
   local rps p50 p99 non2xx
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
@@ -64,8 +69,17 @@ echo "openlab API benchmark: wrk -t$THREADS -c$CONNS -d${DUR}s, list payload $by
 run "openlab GET /api/v1/orgs?limit=50 (auth)" -s "$work/auth.lua" "$URL/api/v1/orgs?limit=50"
 run "openlab POST /api/v1/orgs (auth, durable)" -s "$work/post.lua" "$URL/api/v1/orgs"
 run "baseline: openlab GET /healthz" "$URL/healthz"
+
+# The same GET with every request answered from the store (no read cache).
+kill $srv; wait $srv 2>/dev/null || true
+"$BIN" serve --listen 127.0.0.1:$port --state "$work/state" --quiet --no-read-cache 2>>"$work/server.log" &
+srv=$!
+sleep 0.5
+run "openlab GET ...limit=50 (auth, --no-read-cache)" -s "$work/auth.lua" "$URL/api/v1/orgs?limit=50"
 if command -v nginx >/dev/null; then
   mkdir -p "$work/nginx/html" "$work/nginx/logs"
+  chmod 755 "$work" "$work/nginx" "$work/nginx/html"
+  chmod 644 "$work/list.json"
   cp "$work/list.json" "$work/nginx/html/list.json"
   nport=$((port + 1))
   cat > "$work/nginx/nginx.conf" <<NGX
