@@ -3,7 +3,6 @@
 // well-formed response (a crash, a sanitizer report, a 5xx) is a finding.
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 

@@ -1,14 +1,12 @@
 // openlab: one binary, the server (`openlab serve`) and its command-line client.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "common/clock.h"
@@ -131,7 +129,8 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("serve", "Run the openlab server");
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   s->add_option("--state", serve.state, "State directory (default ./var)");
-  s->add_option("--db", serve.db, "Store URL: sqlite:PATH (default STATE/openlab.db) or postgresql://...");
+  s->add_option("--db", serve.db,
+                "Store URL: sqlite:PATH (default STATE/openlab.db) or postgresql://...");
   s->add_option("--threads", serve.threads, "I/O threads")->check(CLI::Range(1, 256));
   s->add_option("--max-body", serve.max_body, "Largest request body in bytes")
       ->check(CLI::Range(1024, 1 << 30));

@@ -2,18 +2,17 @@
 // loopback TCP. Request limits, graceful shutdown, SIGKILL durability, bootstrap, the CLI, and
 // the server on PostgreSQL.
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
-#include <boost/asio.hpp>
-#include <boost/json.hpp>
-
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -21,8 +20,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "cli/client.h"
 #include "common/ids.h"
@@ -57,7 +54,8 @@ class ServerProcess {
     if (pid_ == 0) {
       dup2(err_pipe[1], 2);
       close(err_pipe[0]);
-      std::vector<std::string> args = {Bin(), "serve", "--listen", "127.0.0.1:0", "--state", state_};
+      std::vector<std::string> args = {Bin(),         "serve",   "--listen",
+                                       "127.0.0.1:0", "--state", state_};
       for (auto& e : extra) args.push_back(e);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -229,7 +227,8 @@ TEST_F(ServerTest, EnforcesRequestLimits) {
   EXPECT_EQ(StatusOf(r), 413) << r.substr(0, 200);
   EXPECT_NE(r.find("payload-too-large"), std::string::npos);
   // Headers over the limit: 431.
-  std::string huge_header = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+  std::string huge_header =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
   EXPECT_EQ(StatusOf(RawExchange(server_->port(), huge_header)), 431);
   // Garbage: 400 problem+json.
   std::string g = RawExchange(server_->port(), "HELLO THERE\r\n\r\n");
@@ -264,8 +263,9 @@ TEST_F(ServerTest, SigtermFinishesInFlightRequestsAndExits) {
     clients.emplace_back([&, t] {
       cli::Client c = Client();
       for (int i = 0; !stop; ++i) {
-        auto r = c.Call("POST", "/api/v1/orgs",
-                        fmt::format(R"({{"name":"o-{}-{}","kind":"startup","region":"KR"}})", t, i));
+        auto r =
+            c.Call("POST", "/api/v1/orgs",
+                   fmt::format(R"({{"name":"o-{}-{}","kind":"startup","region":"KR"}})", t, i));
         if (!r.ok()) break;  // refused after shutdown began: fine
         if (r->status == 201) {
           ++ok;
@@ -325,7 +325,8 @@ TEST_F(ServerTest, SigkillLosesNoAcknowledgedWrite) {
   std::set<std::string> found;
   std::string cursor;
   for (int page = 0; page < 1000; ++page) {
-    auto r = Client().Call("GET", "/api/v1/orgs?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    auto r = Client().Call("GET",
+                           "/api/v1/orgs?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor));
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 200);
     auto v = json::parse(r->body);
@@ -337,19 +338,20 @@ TEST_F(ServerTest, SigkillLosesNoAcknowledgedWrite) {
 
   auto db = store::OpenSqlite(state_ + "/openlab.db");
   ASSERT_TRUE(db.ok());
-  ASSERT_TRUE((*db)->Read([&](store::Tx& tx) -> Status {
-                     ASSIGN_OR_RETURN(auto ic, tx.Query("PRAGMA integrity_check"));
-                     EXPECT_EQ(ic[0].Str(0), "ok");
-                     ASSIGN_OR_RETURN(auto orgs, tx.Query("SELECT COUNT(*) FROM orgs"));
-                     ASSIGN_OR_RETURN(auto audited,
-                                      tx.Query("SELECT COUNT(*) FROM audit WHERE action = "
-                                               "'orgs.create' AND outcome = 'ok'"));
-                     // Every org has its audit record and vice versa: they commit together.
-                     EXPECT_EQ(orgs[0].Int(0), audited[0].Int(0));
-                     ASSIGN_OR_RETURN(auto members, tx.Query("SELECT COUNT(*) FROM org_members"));
-                     EXPECT_EQ(members[0].Int(0), orgs[0].Int(0));
-                     return Status::Ok();
-                   })
+  ASSERT_TRUE((*db)
+                  ->Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(auto ic, tx.Query("PRAGMA integrity_check"));
+                    EXPECT_EQ(ic[0].Str(0), "ok");
+                    ASSIGN_OR_RETURN(auto orgs, tx.Query("SELECT COUNT(*) FROM orgs"));
+                    ASSIGN_OR_RETURN(auto audited,
+                                     tx.Query("SELECT COUNT(*) FROM audit WHERE action = "
+                                              "'orgs.create' AND outcome = 'ok'"));
+                    // Every org has its audit record and vice versa: they commit together.
+                    EXPECT_EQ(orgs[0].Int(0), audited[0].Int(0));
+                    ASSIGN_OR_RETURN(auto members, tx.Query("SELECT COUNT(*) FROM org_members"));
+                    EXPECT_EQ(members[0].Int(0), orgs[0].Int(0));
+                    return Status::Ok();
+                  })
                   .ok());
 }
 
@@ -364,8 +366,8 @@ class CliTest : public ServerTest {
   Out Cli(const std::vector<std::string>& args, const std::string& input = "") {
     std::string dir = state_ + "/cli";
     fs::create_directories(dir);
-    std::string cmd = "OPENLAB_CONFIG=" + dir + "/credentials.json OPENLAB_URL= OPENLAB_TOKEN= " +
-                      Bin();
+    std::string cmd =
+        "OPENLAB_CONFIG=" + dir + "/credentials.json OPENLAB_URL= OPENLAB_TOKEN= " + Bin();
     for (const auto& a : args) cmd += " '" + a + "'";
     cmd += " <" + dir + "/in >" + dir + "/out 2>" + dir + "/err";
     std::ofstream(dir + "/in") << input;
@@ -419,19 +421,22 @@ TEST_F(CliTest, OperatorOnboardsAProjectFromTheCommandLine) {
   EXPECT_NE(bad.err.find("HTTP 400"), std::string::npos) << bad.err;
 
   // Back as the operator: the audit trail shows what happened, as JSON lines.
-  ASSERT_EQ(Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"}).code, 0);
+  ASSERT_EQ(
+      Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"}).code, 0);
   auto audit = Cli({"audit", "--jsonl"});
   ASSERT_EQ(audit.code, 0) << audit.err;
   for (const char* action : {"orgs.create", "users.create", "projects.create",
                              "projects.members.put", "tokens.create", "auth.login"}) {
-    EXPECT_NE(audit.out.find(fmt::format("\"action\":\"{}\"", action)), std::string::npos) << action;
+    EXPECT_NE(audit.out.find(fmt::format("\"action\":\"{}\"", action)), std::string::npos)
+        << action;
   }
   EXPECT_NE(audit.out.find("\"outcome\":\"forbidden\""), std::string::npos);
 }
 
 TEST(CliErrors, UnreachableServerIsOneLine) {
-  std::string cmd = "OPENLAB_CONFIG=/nonexistent/c.json OPENLAB_URL=http://127.0.0.1:1 OPENLAB_TOKEN=x " +
-                    Bin() + " org ls 2>&1 >/dev/null";
+  std::string cmd =
+      "OPENLAB_CONFIG=/nonexistent/c.json OPENLAB_URL=http://127.0.0.1:1 OPENLAB_TOKEN=x " + Bin() +
+      " org ls 2>&1 >/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   char buf[1024] = {0};
   size_t n = fread(buf, 1, sizeof(buf) - 1, p);
@@ -458,7 +463,8 @@ TEST(ServerOnPostgres, ServesAndSurvivesRestart) {
     std::string token = Trim(ReadFile(state + "/bootstrap-token"));
     cli::Client c({s.url(), token});
     EXPECT_EQ(c.Call("GET", "/readyz")->status, 200);
-    auto r = c.Call("POST", "/api/v1/orgs", R"({"name":"hanoi-lab","kind":"research_institute","region":"VN-HN"})");
+    auto r = c.Call("POST", "/api/v1/orgs",
+                    R"({"name":"hanoi-lab","kind":"research_institute","region":"VN-HN"})");
     ASSERT_EQ(r->status, 201) << r->body;
     org_id = std::string(json::parse(r->body).at("id").as_string());
     s.Signal(SIGTERM);

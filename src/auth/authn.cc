@@ -1,8 +1,8 @@
 #include "auth/authn.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -77,7 +77,8 @@ bool IsScope(const std::string& s) {
 StatusOr<NewToken> CreateToken(store::Tx& tx, const std::string& user_id, const std::string& name,
                                const std::vector<std::string>& scopes,
                                std::optional<int64_t> expires_at, int64_t now) {
-  if (name.empty() || name.size() > 100) return InvalidArgument("token name must be 1 to 100 bytes");
+  if (name.empty() || name.size() > 100)
+    return InvalidArgument("token name must be 1 to 100 bytes");
   if (scopes.empty()) return InvalidArgument("a token needs at least one scope");
   std::vector<std::string> sorted = scopes;
   std::sort(sorted.begin(), sorted.end());

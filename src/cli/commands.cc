@@ -1,14 +1,12 @@
 #include "cli/commands.h"
 
+#include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "cli/client.h"
 
@@ -88,8 +86,9 @@ int Run(const Common& c, const std::string& method, const std::string& path,
   std::optional<std::string> payload;
   if (body) payload = json::serialize(*body);
   std::vector<std::pair<std::string, std::string>> extra;
-  if (method == "POST") extra.emplace_back("Idempotency-Key", "cli-" + std::to_string(getpid()) +
-                                                                  "-" + std::to_string(time(nullptr)));
+  if (method == "POST")
+    extra.emplace_back("Idempotency-Key",
+                       "cli-" + std::to_string(getpid()) + "-" + std::to_string(time(nullptr)));
   auto r = client.Call(method, path, payload, extra);
   if (!r.ok()) return Fail(r.status().message());
   if (r->status >= 300) return Fail(ErrorLine(*r));
@@ -205,7 +204,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
   // login / logout / whoami
   {
     auto* cmd = app.add_subcommand("login", "Save credentials for the other commands");
-    auto o = std::make_shared<std::tuple<std::string, std::string, std::string, std::string, bool>>();
+    auto o =
+        std::make_shared<std::tuple<std::string, std::string, std::string, std::string, bool>>();
     cmd->add_option("--url", std::get<0>(*o), "Server URL (default: $OPENLAB_URL or saved)");
     cmd->add_option("--token", std::get<1>(*o), "An API token");
     cmd->add_option("--token-file", std::get<2>(*o), "Read the API token from a file");
@@ -255,7 +255,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     auto id = std::make_shared<std::string>();
     auto* show = org->add_subcommand("show", "Show an organisation");
     show->add_option("org", *id, "Organisation id or name")->required();
-    show->callback([common, id, set] { set(Run(*common, "GET", "/api/v1/orgs/" + *id, std::nullopt)); });
+    show->callback(
+        [common, id, set] { set(Run(*common, "GET", "/api/v1/orgs/" + *id, std::nullopt)); });
     auto m = std::make_shared<std::tuple<std::string, std::string, std::string>>();
     auto* members = org->add_subcommand("members", "List an organisation's members");
     members->add_option("org", std::get<0>(*m))->required();
@@ -276,8 +277,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     rm->add_option("org", std::get<0>(*m))->required();
     rm->add_option("user", std::get<1>(*m))->required();
     rm->callback([common, m, set] {
-      set(Run(*common, "DELETE",
-              "/api/v1/orgs/" + std::get<0>(*m) + "/members/" + std::get<1>(*m), std::nullopt));
+      set(Run(*common, "DELETE", "/api/v1/orgs/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
+              std::nullopt));
     });
   }
 
@@ -331,8 +332,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     add->add_option("user", std::get<1>(*m), "User id or username")->required();
     add->add_option("--role", std::get<2>(*m), "pi, co_pi, member or student");
     add->callback([common, m, set] {
-      set(Run(*common, "PUT",
-              "/api/v1/projects/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
+      set(Run(*common, "PUT", "/api/v1/projects/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
               json::object{{"role", std::get<2>(*m)}}));
     });
     auto* rm = mem->add_subcommand("rm", "Remove a member (PI and co-PIs)");
@@ -340,8 +340,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     rm->add_option("user", std::get<1>(*m))->required();
     rm->callback([common, m, set] {
       set(Run(*common, "DELETE",
-              "/api/v1/projects/" + std::get<0>(*m) + "/members/" + std::get<1>(*m),
-              std::nullopt));
+              "/api/v1/projects/" + std::get<0>(*m) + "/members/" + std::get<1>(*m), std::nullopt));
     });
   }
 
@@ -353,7 +352,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       set(Run(*common, "GET", "/api/v1/tokens?limit=500", std::nullopt,
               {"id", "name", "scopes", "expires_at", "revoked_at"}));
     });
-    auto t = std::make_shared<std::tuple<std::string, std::vector<std::string>, int, std::string>>();
+    auto t =
+        std::make_shared<std::tuple<std::string, std::vector<std::string>, int, std::string>>();
     std::get<2>(*t) = 0;
     auto* create = tok->add_subcommand("create", "Create a token; its secret is shown once");
     create->add_option("--name", std::get<0>(*t))->required();
@@ -381,8 +381,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       set(Run(*common, "GET", "/api/v1/users?limit=500", std::nullopt,
               {"id", "username", "email", "platform_roles", "disabled"}));
     });
-    auto u = std::make_shared<std::tuple<std::string, std::string, std::string,
-                                         std::vector<std::string>, bool>>();
+    auto u = std::make_shared<
+        std::tuple<std::string, std::string, std::string, std::vector<std::string>, bool>>();
     auto* create = usr->add_subcommand("create", "Create a user account (operators)");
     create->add_option("username", std::get<0>(*u))->required();
     create->add_option("--email", std::get<1>(*u))->required();

@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <set>
 #include <thread>
 
@@ -83,8 +82,7 @@ TEST(Json, RejectsBadDocuments) {
   EXPECT_EQ(ParseJsonObject("").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseJsonObject("[1]").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseJsonObject("{\"a\":").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseJsonObject("{\"a\":\"\xff\xfe\"}").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseJsonObject("{\"a\":\"\xff\xfe\"}").status().code(), StatusCode::kInvalidArgument);
   std::string deep(100, '[');
   EXPECT_EQ(ParseJsonObject("{\"a\":" + deep).status().code(), StatusCode::kInvalidArgument);
   auto huge = ParseJsonObject(R"({"n": 123456789012345678901234567890})");

@@ -1,9 +1,9 @@
 #include "common/json_util.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <fmt/format.h>
 
 namespace openlab {
 
@@ -87,9 +87,8 @@ std::optional<bool> JsonReader::Bool(std::string_view key, bool required) {
   return v->get_bool();
 }
 
-std::optional<std::vector<std::string>> JsonReader::StringList(std::string_view key,
-                                                               bool required, size_t max_items,
-                                                               size_t max_len) {
+std::optional<std::vector<std::string>> JsonReader::StringList(std::string_view key, bool required,
+                                                               size_t max_items, size_t max_len) {
   const json::value* v = Get(key, required);
   if (v == nullptr) return std::nullopt;
   if (!v->is_array()) {

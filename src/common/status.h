@@ -51,8 +51,12 @@ class [[nodiscard]] Status {
   std::string kind_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
 inline Status PermissionDenied(std::string m) {
   return {StatusCode::kPermissionDenied, std::move(m)};
 }
@@ -73,10 +77,10 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const Status& s) : status_(s) {}  // NOLINT: implicit by design
+  StatusOr(const Status& s) : status_(s) {}        // NOLINT: implicit by design
   StatusOr(Status&& s) : status_(std::move(s)) {}  // NOLINT
-  StatusOr(const T& v) : value_(v) {}  // NOLINT
-  StatusOr(T&& v) : value_(std::move(v)) {}  // NOLINT
+  StatusOr(const T& v) : value_(v) {}              // NOLINT
+  StatusOr(T&& v) : value_(std::move(v)) {}        // NOLINT
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
@@ -97,10 +101,10 @@ class [[nodiscard]] StatusOr {
 #define OPENLAB_CONCAT_INNER(a, b) a##b
 #define OPENLAB_CONCAT(a, b) OPENLAB_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    ::openlab::Status _st = (expr);           \
-    if (!_st.ok()) return _st;                \
+#define RETURN_IF_ERROR(expr)       \
+  do {                              \
+    ::openlab::Status _st = (expr); \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

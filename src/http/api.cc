@@ -1,12 +1,11 @@
 #include "http/api.h"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-
 #include <chrono>
-
-#include <fmt/format.h>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -80,8 +79,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   resp.SetHeader("x-request-id", ctx.request_id);
   resp.SetHeader("cache-control", "no-store");
   resp.SetHeader("x-content-type-options", "nosniff");
-  double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string route_name = route ? route->action : "unmatched";
   metrics_->Observe(route_name, resp.status, secs);
   if (opts_.log_requests) {
@@ -115,8 +113,8 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
       std::string allow;
       for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
       ctx.allow = allow;
-      return InvalidArgument(fmt::format("{} is not allowed on {}; use {}", req.method, ctx.path,
-                                         allow))
+      return InvalidArgument(
+                 fmt::format("{} is not allowed on {}; use {}", req.method, ctx.path, allow))
           .WithKind("method-not-allowed");
     }
     return NotFound(fmt::format("no route for {} {}", req.method, ctx.path))
@@ -126,8 +124,8 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
   *route_out = &route;
   ctx.params = std::move(m.params);
   if (req.body.size() > opts_.max_body_bytes) {
-    return InvalidArgument(fmt::format("the request body is larger than {} bytes",
-                                       opts_.max_body_bytes))
+    return InvalidArgument(
+               fmt::format("the request body is larger than {} bytes", opts_.max_body_bytes))
         .WithKind("payload-too-large");
   }
 
@@ -170,6 +168,13 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
   }
 
   // A write: everything in one transaction, then the audit of a failure in another.
+  if (route.prepare) {
+    Status ps = route.prepare(ctx);
+    if (!ps.ok()) {
+      AuditFailure(ctx, route, ps);
+      return ps;
+    }
+  }
   bool replayed = false;
   HttpResponse replay;
   Ctx attempt = ctx;
@@ -192,24 +197,32 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
     ctx.headers.emplace_back("idempotent-replayed", "true");
     return s;
   }
-  if (!s.ok()) {
-    tenants::AuditEntry e{"", ctx.now, ctx.principal.Actor(), route.action,
-                          ctx.audit_object.empty() ? ctx.target_id : ctx.audit_object,
-                          ctx.request_id, OutcomeKind(s), ""};
-    Status as = db_->Write([&](store::Tx& tx) { return tenants::AppendAudit(tx, e); });
-    if (!as.ok()) {
-      Log(LogLevel::kError, "cannot record the audit entry of a failed write",
-          {{"request_id", ctx.request_id}, {"error", as.message()}});
-    }
-  }
+  if (!s.ok()) AuditFailure(ctx, route, s);
   return s;
+}
+
+void Api::AuditFailure(const Ctx& ctx, const Route& route, const Status& s) {
+  tenants::AuditEntry e{"",
+                        ctx.now,
+                        ctx.principal.Actor(),
+                        route.action,
+                        ctx.audit_object.empty() ? ctx.target_id : ctx.audit_object,
+                        ctx.request_id,
+                        OutcomeKind(s),
+                        ""};
+  Status as = db_->Write([&](store::Tx& tx) { return tenants::AppendAudit(tx, e); });
+  if (!as.ok()) {
+    Log(LogLevel::kError, "cannot record the audit entry of a failed write",
+        {{"request_id", ctx.request_id}, {"error", as.message()}});
+  }
 }
 
 Status Api::Resolve(Ctx& ctx, const Route& route) {
   store::Tx& tx = ctx.Tx();
   const std::string& uid = ctx.principal.user_id;
   switch (route.target) {
-    case Target::kNone: return Status::Ok();
+    case Target::kNone:
+      return Status::Ok();
     case Target::kOrg: {
       ASSIGN_OR_RETURN(auto org, tenants::GetOrg(tx, ctx.Param("id")));
       ctx.target_id = org.id;
@@ -267,8 +280,8 @@ Status Api::Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* 
   bool is_write = route.store == StoreUse::kWrite;
 
   if (ctx.tx != nullptr) {
-    auto principal = auth::Authenticate(ctx.Tx(), req.Header("authorization"),
-                                        req.Header("cookie"), ctx.now);
+    auto principal =
+        auth::Authenticate(ctx.Tx(), req.Header("authorization"), req.Header("cookie"), ctx.now);
     // Stale credentials do not stand in the way of public routes (logging in again, say).
     if (!principal.ok() && !is_public) return principal.status();
     if (principal.ok()) ctx.principal = std::move(principal).value();
@@ -283,8 +296,8 @@ Status Api::Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* 
         .WithKind("csrf");
   }
   if (ctx.tx != nullptr) RETURN_IF_ERROR(Resolve(ctx, route));
-  RETURN_IF_ERROR(DecisionStatus(auth::Decide(ctx.principal, route.action, ctx.relation),
-                                 route.action));
+  RETURN_IF_ERROR(
+      DecisionStatus(auth::Decide(ctx.principal, route.action, ctx.relation), route.action));
 
   // Idempotency-Key on creating POSTs.
   std::string idem_key = req.Header("idempotency-key");

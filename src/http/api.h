@@ -40,6 +40,7 @@ class Api {
   Status Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* replay);
   Status Resolve(Ctx& ctx, const Route& route);
   HttpResponse Render(Ctx& ctx, const Route& route);
+  void AuditFailure(const Ctx& ctx, const Route& route, const Status& s);
 
   store::Database* db_;
   Clock* clock_;

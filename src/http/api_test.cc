@@ -1,10 +1,8 @@
 // API behaviour through the in-process Api, on SQLite and (under `make test`) PostgreSQL.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
-#include <fmt/format.h>
-
 #include <set>
 #include <sstream>
 
@@ -100,8 +98,9 @@ TEST_P(ApiTest, IdempotencyKeyReplaysTheFirstResult) {
   auto list = h_.Call("GET", "/api/v1/orgs", Op());
   EXPECT_EQ(list.json.at("items").as_array().size(), 1u);
   // The same key for a different request is refused.
-  auto c = h_.Call("POST", "/api/v1/orgs", Op(), R"({"name":"twice","kind":"startup","region":"KR"})",
-                   {{"Idempotency-Key", "k-123"}});
+  auto c =
+      h_.Call("POST", "/api/v1/orgs", Op(), R"({"name":"twice","kind":"startup","region":"KR"})",
+              {{"Idempotency-Key", "k-123"}});
   EXPECT_EQ(c.status, 422);
   EXPECT_EQ(c.Str("type"), "urn:openlab:problem:idempotency-key-reused");
   // Without a key, a retry is a new request (and the name is taken).
@@ -125,17 +124,20 @@ TEST_P(ApiTest, TokenSecretIsNeverReplayed) {
 }
 
 TEST_P(ApiTest, ScopedTokensAreLimitedAndCannotEscalate) {
-  auto t = h_.Call("POST", "/api/v1/tokens", Op(),
-                   R"({"name":"reader","scopes":["orgs:read","tokens:write"],"expires_in_days":1})");
+  auto t =
+      h_.Call("POST", "/api/v1/tokens", Op(),
+              R"({"name":"reader","scopes":["orgs:read","tokens:write"],"expires_in_days":1})");
   ASSERT_EQ(t.status, 201) << t.body;
   std::string reader = t.Str("secret");
   EXPECT_EQ(h_.Call("GET", "/api/v1/orgs", reader).status, 200);
-  auto w = h_.Call("POST", "/api/v1/orgs", reader, R"({"name":"x1","kind":"startup","region":"KR"})");
+  auto w =
+      h_.Call("POST", "/api/v1/orgs", reader, R"({"name":"x1","kind":"startup","region":"KR"})");
   EXPECT_EQ(w.status, 403);
   EXPECT_EQ(w.Str("type"), "urn:openlab:problem:insufficient-scope");
   // It may mint narrower tokens, never broader ones.
-  EXPECT_EQ(h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["orgs:read"]})").status,
-            201);
+  EXPECT_EQ(
+      h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["orgs:read"]})").status,
+      201);
   auto esc = h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["orgs:write"]})");
   EXPECT_EQ(esc.status, 403);
   auto star = h_.Call("POST", "/api/v1/tokens", reader, R"({"name":"n","scopes":["*"]})");
@@ -163,9 +165,11 @@ TEST_P(ApiTest, PasswordLoginSetsACookieAndRequiresCsrfForWrites) {
   auto u = h_.Call("POST", "/api/v1/users", Op(),
                    R"({"username":"carol","email":"c@x.kr","password":"a long passphrase"})");
   ASSERT_EQ(u.status, 201) << u.body;
-  auto bad = h_.Call("POST", "/api/v1/login", "", R"({"username":"carol","password":"wrong one!!"})");
+  auto bad =
+      h_.Call("POST", "/api/v1/login", "", R"({"username":"carol","password":"wrong one!!"})");
   EXPECT_EQ(bad.status, 401);
-  auto ok = h_.Call("POST", "/api/v1/login", "", R"({"username":"carol","password":"a long passphrase"})");
+  auto ok = h_.Call("POST", "/api/v1/login", "",
+                    R"({"username":"carol","password":"a long passphrase"})");
   ASSERT_EQ(ok.status, 200) << ok.body;
   std::string set_cookie = ok.Header("set-cookie");
   EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
@@ -186,8 +190,8 @@ TEST_P(ApiTest, PasswordLoginSetsACookieAndRequiresCsrfForWrites) {
   auto wrong = h_.Call("POST", "/api/v1/tokens", "", body,
                        {{"Cookie", cookie}, {"X-CSRF-Token", csrf + "x"}});
   EXPECT_EQ(wrong.status, 403);
-  auto with = h_.Call("POST", "/api/v1/tokens", "", body,
-                      {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
+  auto with =
+      h_.Call("POST", "/api/v1/tokens", "", body, {{"Cookie", cookie}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(with.status, 201) << with.body;
 
   EXPECT_EQ(h_.Call("POST", "/api/v1/logout", "", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
@@ -201,8 +205,10 @@ TEST_P(ApiTest, TenantsDoNotSeeEachOthersProjects) {
   std::string alice = h_.MakeUser("alice"), bob = h_.MakeUser("bob");
   h_.Call("PUT", "/api/v1/orgs/" + a + "/members/alice", Op(), R"({"role":"member"})");
   h_.Call("PUT", "/api/v1/orgs/" + b + "/members/bob", Op(), R"({"role":"member"})");
-  auto pa = h_.Call("POST", "/api/v1/projects", alice, fmt::format(R"({{"org_id":"{}","name":"pa"}})", a));
-  auto pb = h_.Call("POST", "/api/v1/projects", bob, fmt::format(R"({{"org_id":"{}","name":"pb"}})", b));
+  auto pa = h_.Call("POST", "/api/v1/projects", alice,
+                    fmt::format(R"({{"org_id":"{}","name":"pa"}})", a));
+  auto pb =
+      h_.Call("POST", "/api/v1/projects", bob, fmt::format(R"({{"org_id":"{}","name":"pb"}})", b));
   ASSERT_EQ(pa.status, 201);
   ASSERT_EQ(pb.status, 201);
   auto list = h_.Call("GET", "/api/v1/projects", alice);
@@ -225,7 +231,8 @@ TEST_P(ApiTest, CursorPaginationVisitsEveryItemOnce) {
   std::string cursor;
   int pages = 0;
   for (;;) {
-    auto r = h_.Call("GET", "/api/v1/orgs?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), Op());
+    auto r =
+        h_.Call("GET", "/api/v1/orgs?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), Op());
     ASSERT_EQ(r.status, 200) << r.body;
     for (auto& o : r.json.at("items").as_array()) {
       EXPECT_TRUE(seen.insert(std::string(o.at("id").as_string())).second);
@@ -245,9 +252,10 @@ TEST_P(ApiTest, CursorPaginationVisitsEveryItemOnce) {
 TEST_P(ApiTest, AuditRecordsDeniedWritesAndExportsJsonLines) {
   std::string eve_id;
   std::string eve = h_.MakeUser("eve", {}, {"*"}, &eve_id);
-  EXPECT_EQ(h_.Call("POST", "/api/v1/orgs", eve, R"({"name":"evil","kind":"startup","region":"KR"})")
-                .status,
-            403);
+  EXPECT_EQ(
+      h_.Call("POST", "/api/v1/orgs", eve, R"({"name":"evil","kind":"startup","region":"KR"})")
+          .status,
+      403);
   CreateOrg("good");
   std::string auditor = h_.MakeUser("auditor1", {"auditor"});
   auto r = h_.Call("GET", "/api/v1/audit?format=jsonl", auditor);
@@ -273,9 +281,10 @@ TEST_P(ApiTest, AuditRecordsDeniedWritesAndExportsJsonLines) {
   EXPECT_TRUE(saw_create);
   EXPECT_GE(n, 2);
   // The auditor reads but never writes.
-  EXPECT_EQ(h_.Call("POST", "/api/v1/orgs", auditor, R"({"name":"aud","kind":"startup","region":"KR"})")
-                .status,
-            403);
+  EXPECT_EQ(
+      h_.Call("POST", "/api/v1/orgs", auditor, R"({"name":"aud","kind":"startup","region":"KR"})")
+          .status,
+      403);
   EXPECT_EQ(h_.Call("GET", "/api/v1/audit", eve).status, 403);
 }
 
@@ -284,13 +293,16 @@ TEST_P(ApiTest, OnlyOperatorsChangeRolesKindOrRegion) {
   std::string alice = h_.MakeUser("alice");
   h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"org_admin"})");
   EXPECT_EQ(h_.Call("PATCH", "/api/v1/orgs/" + org, alice, R"({"region":"KR-11"})").status, 403);
-  EXPECT_EQ(h_.Call("PATCH", "/api/v1/orgs/" + org, alice, R"({"display_name":"Lab"})").status, 200);
-  EXPECT_EQ(h_.Call("PATCH", "/api/v1/users/alice", alice, R"({"platform_roles":["operator"]})").status,
-            403);
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/orgs/" + org, alice, R"({"display_name":"Lab"})").status,
+            200);
+  EXPECT_EQ(
+      h_.Call("PATCH", "/api/v1/users/alice", alice, R"({"platform_roles":["operator"]})").status,
+      403);
   auto me = h_.Call("GET", "/api/v1/me", alice);
   EXPECT_EQ(me.json.at("platform_roles").as_array().size(), 0u);
-  EXPECT_EQ(h_.Call("PATCH", "/api/v1/users/alice", Op(), R"({"platform_roles":["reviewer"]})").status,
-            200);
+  EXPECT_EQ(
+      h_.Call("PATCH", "/api/v1/users/alice", Op(), R"({"platform_roles":["reviewer"]})").status,
+      200);
   // A disabled user's tokens stop working.
   EXPECT_EQ(h_.Call("PATCH", "/api/v1/users/alice", Op(), R"({"disabled":true})").status, 200);
   EXPECT_EQ(h_.Call("GET", "/api/v1/me", alice).status, 401);
@@ -308,7 +320,8 @@ TEST_P(ApiTest, HealthReadinessAndMetrics) {
       << m.body;
   EXPECT_NE(m.body.find("openlab_http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
             std::string::npos);
-  EXPECT_NE(m.body.find("openlab_http_request_duration_seconds_bucket{route=\"orgs.list\",le=\"+Inf\"} 1"),
+  EXPECT_NE(m.body.find(
+                "openlab_http_request_duration_seconds_bucket{route=\"orgs.list\",le=\"+Inf\"} 1"),
             std::string::npos);
   EXPECT_NE(m.body.find("openlab_store_errors_total 0"), std::string::npos);
 }
@@ -389,7 +402,7 @@ TEST(ReadCache, HoldsOnlyTheCurrentGenerationAndHonoursExpiry) {
   cache.Put("k", 5, CachedResponse{200, {}, "application/json", "v5", "u", 0});
   ASSERT_TRUE(cache.Get("k", 5, 0).has_value());
   EXPECT_EQ(cache.Get("k", 5, 0)->body, "v5");
-  EXPECT_FALSE(cache.Get("k", 6, 0).has_value());  // a write happened since
+  EXPECT_FALSE(cache.Get("k", 6, 0).has_value());                   // a write happened since
   cache.Put("k", 4, CachedResponse{200, {}, "", "stale", "u", 0});  // computed before a write
   EXPECT_EQ(cache.Get("k", 5, 0)->body, "v5");
   cache.Put("k2", 6, CachedResponse{200, {}, "", "v6", "u", 1000});

@@ -6,9 +6,8 @@
 // project PA (org A). The co-PI, member and student are outside collaborators: in the project,
 // not in org A. "own" targets org A / project PA / the caller's own user and token; "other"
 // targets org B / project PB / another user and their token.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <functional>
 #include <map>
@@ -25,14 +24,14 @@ namespace {
 
 using testing::ApiHarness;
 
-const std::vector<std::string> kCallers = {"anon",  "plain",    "operator", "auditor",
-                                           "reviewer", "a-admin", "a-member", "pi-a",
-                                           "copi-a", "member-a", "student-a"};
+const std::vector<std::string> kCallers = {"anon",     "plain",    "operator", "auditor",
+                                           "reviewer", "a-admin",  "a-member", "pi-a",
+                                           "copi-a",   "member-a", "student-a"};
 
 struct World {
   std::unique_ptr<ApiHarness> h;
-  std::map<std::string, std::string> token;    // username -> "*" token
-  std::map<std::string, std::string> token2;   // username -> a second token (to revoke)
+  std::map<std::string, std::string> token;   // username -> "*" token
+  std::map<std::string, std::string> token2;  // username -> a second token (to revoke)
   std::map<std::string, std::string> token2_id;
   std::map<std::string, std::string> user_id;  // username -> id
   std::string org_a, org_b, pa, pb;
@@ -42,11 +41,19 @@ std::unique_ptr<World> MakeWorld() {
   auto w = std::make_unique<World>();
   w->h = std::make_unique<ApiHarness>();
   int64_t now = Clock::Real()->NowMs();
-  std::vector<std::pair<std::string, std::vector<std::string>>> users = {
-      {"plain", {}},     {"operator", {"operator"}}, {"auditor", {"auditor"}},
-      {"reviewer", {"reviewer"}}, {"a-admin", {}}, {"a-member", {}}, {"pi-a", {}},
-      {"copi-a", {}},    {"member-a", {}},   {"student-a", {}}, {"stranger", {}},
-      {"b-admin", {}},   {"b-member", {}}};
+  std::vector<std::pair<std::string, std::vector<std::string>>> users = {{"plain", {}},
+                                                                         {"operator", {"operator"}},
+                                                                         {"auditor", {"auditor"}},
+                                                                         {"reviewer", {"reviewer"}},
+                                                                         {"a-admin", {}},
+                                                                         {"a-member", {}},
+                                                                         {"pi-a", {}},
+                                                                         {"copi-a", {}},
+                                                                         {"member-a", {}},
+                                                                         {"student-a", {}},
+                                                                         {"stranger", {}},
+                                                                         {"b-admin", {}},
+                                                                         {"b-member", {}}};
   Status s = w->h->db().Write([&](store::Tx& tx) -> Status {
     for (auto& [name, roles] : users) {
       tenants::NewUser nu{name, name, name + "@example.org", std::nullopt, roles};
@@ -61,9 +68,9 @@ std::unique_ptr<World> MakeWorld() {
     }
     // The stranger can log in; the hash is computed once for all worlds (Argon2id is slow).
     static const std::string kHash = *HashPassword("stranger-password-1");
-    RETURN_IF_ERROR(tx.Exec("UPDATE users SET password_hash = $1 WHERE username = 'stranger'",
-                            {kHash})
-                        .status());
+    RETURN_IF_ERROR(
+        tx.Exec("UPDATE users SET password_hash = $1 WHERE username = 'stranger'", {kHash})
+            .status());
     ASSIGN_OR_RETURN(auto a, tenants::CreateOrg(tx, {"org-a", "A", "university", "KR-29"}, now));
     ASSIGN_OR_RETURN(auto b, tenants::CreateOrg(tx, {"org-b", "B", "startup", "VN-HN"}, now));
     w->org_a = a.id;
@@ -75,7 +82,8 @@ std::unique_ptr<World> MakeWorld() {
     RETURN_IF_ERROR(tenants::PutOrgMember(tx, b.id, id["b-admin"], "org_admin", now).status());
     RETURN_IF_ERROR(tenants::PutOrgMember(tx, b.id, id["b-member"], "member", now).status());
     ASSIGN_OR_RETURN(auto pa, tenants::CreateProject(tx, {a.id, "pa", "PA", "", id["pi-a"]}, now));
-    ASSIGN_OR_RETURN(auto pb, tenants::CreateProject(tx, {b.id, "pb", "PB", "", id["b-admin"]}, now));
+    ASSIGN_OR_RETURN(auto pb,
+                     tenants::CreateProject(tx, {b.id, "pb", "PB", "", id["b-admin"]}, now));
     w->pa = pa.id;
     w->pb = pb.id;
     RETURN_IF_ERROR(tenants::PutProjectMember(tx, pa.id, id["copi-a"], "co_pi", now).status());
@@ -120,10 +128,13 @@ std::vector<Row> Matrix() {
        [](World&, auto&, bool) { return Fixed("/api/v1/openapi.json"); }, all200, all200},
       {"POST", "/api/v1/login",
        [](World&, auto&, bool) {
-         return Fixed("/api/v1/login", R"({"username":"stranger","password":"stranger-password-1"})");
+         return Fixed("/api/v1/login",
+                      R"({"username":"stranger","password":"stranger-password-1"})");
        },
        public200, public200},
-      {"POST", "/api/v1/logout", [](World&, auto&, bool) { return Fixed("/api/v1/logout"); },
+      {"POST",
+       "/api/v1/logout",
+       [](World&, auto&, bool) { return Fixed("/api/v1/logout"); },
        {401, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204},
        {401, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204}},
       {"GET", "/api/v1/me", [](World&, auto&, bool) { return Fixed("/api/v1/me"); }, signed_in200,
@@ -131,55 +142,69 @@ std::vector<Row> Matrix() {
       // Organisations.
       {"GET", "/api/v1/orgs", [](World&, auto&, bool) { return Fixed("/api/v1/orgs"); },
        signed_in200, signed_in200},
-      {"POST", "/api/v1/orgs",
+      {"POST",
+       "/api/v1/orgs",
        [](World&, auto&, bool) {
          return Fixed("/api/v1/orgs", R"({"name":"new-org","kind":"startup","region":"KR-29"})");
        },
        {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403},
        {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403}},
-      {"GET", "/api/v1/orgs/{id}",
+      {"GET",
+       "/api/v1/orgs/{id}",
        [org](World& w, auto&, bool own) { return Fixed("/api/v1/orgs/" + org(w, own)); },
        {401, 404, 200, 200, 200, 200, 200, 200, 404, 404, 404},
        {401, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404}},
-      {"PATCH", "/api/v1/orgs/{id}",
+      {"PATCH",
+       "/api/v1/orgs/{id}",
        [org](World& w, auto&, bool own) {
          return Fixed("/api/v1/orgs/" + org(w, own), R"({"display_name":"Renamed"})");
        },
        {401, 404, 200, 403, 403, 200, 403, 403, 404, 404, 404},
        {401, 404, 200, 403, 403, 404, 404, 404, 404, 404, 404}},
-      {"GET", "/api/v1/orgs/{id}/members",
-       [org](World& w, auto&, bool own) { return Fixed("/api/v1/orgs/" + org(w, own) + "/members"); },
+      {"GET",
+       "/api/v1/orgs/{id}/members",
+       [org](World& w, auto&, bool own) {
+         return Fixed("/api/v1/orgs/" + org(w, own) + "/members");
+       },
        {401, 404, 200, 200, 403, 200, 200, 200, 404, 404, 404},
        {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404}},
-      {"PUT", "/api/v1/orgs/{id}/members/{user_id}",
+      {"PUT",
+       "/api/v1/orgs/{id}/members/{user_id}",
        [org](World& w, auto&, bool own) {
          return Fixed("/api/v1/orgs/" + org(w, own) + "/members/stranger", R"({"role":"member"})");
        },
        {401, 404, 200, 403, 403, 200, 403, 403, 404, 404, 404},
        {401, 404, 200, 403, 403, 404, 404, 404, 404, 404, 404}},
-      {"DELETE", "/api/v1/orgs/{id}/members/{user_id}",
+      {"DELETE",
+       "/api/v1/orgs/{id}/members/{user_id}",
        [org](World& w, auto&, bool own) {
-         return Fixed("/api/v1/orgs/" + org(w, own) + "/members/" + (own ? "a-member" : "b-member"));
+         return Fixed("/api/v1/orgs/" + org(w, own) + "/members/" +
+                      (own ? "a-member" : "b-member"));
        },
        {401, 404, 204, 403, 403, 204, 403, 403, 404, 404, 404},
        {401, 404, 204, 403, 403, 404, 404, 404, 404, 404, 404}},
       // Users.
-      {"GET", "/api/v1/users", [](World&, auto&, bool) { return Fixed("/api/v1/users"); },
+      {"GET",
+       "/api/v1/users",
+       [](World&, auto&, bool) { return Fixed("/api/v1/users"); },
        {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403},
        {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403}},
-      {"POST", "/api/v1/users",
+      {"POST",
+       "/api/v1/users",
        [](World&, auto&, bool) {
          return Fixed("/api/v1/users", R"({"username":"newbie","email":"n@example.org"})");
        },
        {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403},
        {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403}},
-      {"GET", "/api/v1/users/{id}",
+      {"GET",
+       "/api/v1/users/{id}",
        [](World& w, const std::string& c, bool own) {
          return Fixed("/api/v1/users/" + w.user_id[SelfOr(w, c, own)]);
        },
        {401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200},
        {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
-      {"PATCH", "/api/v1/users/{id}",
+      {"PATCH",
+       "/api/v1/users/{id}",
        [](World& w, const std::string& c, bool own) {
          return Fixed("/api/v1/users/" + SelfOr(w, c, own), R"({"display_name":"New Name"})");
        },
@@ -188,7 +213,8 @@ std::vector<Row> Matrix() {
       // Projects.
       {"GET", "/api/v1/projects", [](World&, auto&, bool) { return Fixed("/api/v1/projects"); },
        signed_in200, signed_in200},
-      {"POST", "/api/v1/projects",
+      {"POST",
+       "/api/v1/projects",
        [org](World& w, auto&, bool own) {
          return Fixed("/api/v1/projects",
                       fmt::format(R"({{"org_id":"{}","name":"new-project","pi":"{}"}})",
@@ -196,27 +222,35 @@ std::vector<Row> Matrix() {
        },
        {401, 403, 201, 403, 403, 201, 201, 201, 403, 403, 403},
        {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403}},
-      {"GET", "/api/v1/projects/{id}",
+      {"GET",
+       "/api/v1/projects/{id}",
        [prj](World& w, auto&, bool own) { return Fixed("/api/v1/projects/" + prj(w, own)); },
        {401, 404, 200, 200, 200, 200, 404, 200, 200, 200, 200},
        {401, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404}},
-      {"PATCH", "/api/v1/projects/{id}",
+      {"PATCH",
+       "/api/v1/projects/{id}",
        [prj](World& w, auto&, bool own) {
          return Fixed("/api/v1/projects/" + prj(w, own), R"({"title":"New title"})");
        },
        {401, 404, 200, 403, 403, 200, 404, 200, 403, 403, 403},
        {401, 404, 200, 403, 403, 404, 404, 404, 404, 404, 404}},
-      {"GET", "/api/v1/projects/{id}/members",
-       [prj](World& w, auto&, bool own) { return Fixed("/api/v1/projects/" + prj(w, own) + "/members"); },
+      {"GET",
+       "/api/v1/projects/{id}/members",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/projects/" + prj(w, own) + "/members");
+       },
        {401, 404, 200, 200, 403, 200, 404, 200, 200, 200, 200},
        {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404}},
-      {"PUT", "/api/v1/projects/{id}/members/{user_id}",
+      {"PUT",
+       "/api/v1/projects/{id}/members/{user_id}",
        [prj](World& w, auto&, bool own) {
-         return Fixed("/api/v1/projects/" + prj(w, own) + "/members/stranger", R"({"role":"member"})");
+         return Fixed("/api/v1/projects/" + prj(w, own) + "/members/stranger",
+                      R"({"role":"member"})");
        },
        {401, 404, 403, 403, 403, 403, 404, 200, 200, 403, 403},
        {401, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404}},
-      {"DELETE", "/api/v1/projects/{id}/members/{user_id}",
+      {"DELETE",
+       "/api/v1/projects/{id}/members/{user_id}",
        [prj](World& w, auto&, bool own) {
          return Fixed("/api/v1/projects/" + prj(w, own) + "/members/" +
                       (own ? "student-a" : "b-member"));
@@ -226,26 +260,31 @@ std::vector<Row> Matrix() {
       // Tokens.
       {"GET", "/api/v1/tokens", [](World&, auto&, bool) { return Fixed("/api/v1/tokens"); },
        signed_in200, signed_in200},
-      {"POST", "/api/v1/tokens",
+      {"POST",
+       "/api/v1/tokens",
        [](World&, auto&, bool) {
          return Fixed("/api/v1/tokens", R"({"name":"ci","scopes":["orgs:read"]})");
        },
        {401, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201},
        {401, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201}},
-      {"GET", "/api/v1/tokens/{id}",
+      {"GET",
+       "/api/v1/tokens/{id}",
        [](World& w, const std::string& c, bool own) {
          return Fixed("/api/v1/tokens/" + w.token2_id[SelfOr(w, c, own)]);
        },
        {401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200},
        {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
-      {"DELETE", "/api/v1/tokens/{id}",
+      {"DELETE",
+       "/api/v1/tokens/{id}",
        [](World& w, const std::string& c, bool own) {
          return Fixed("/api/v1/tokens/" + w.token2_id[SelfOr(w, c, own)]);
        },
        {401, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204},
        {401, 404, 204, 403, 404, 404, 404, 404, 404, 404, 404}},
       // Audit.
-      {"GET", "/api/v1/audit", [](World&, auto&, bool) { return Fixed("/api/v1/audit"); },
+      {"GET",
+       "/api/v1/audit",
+       [](World&, auto&, bool) { return Fixed("/api/v1/audit"); },
        {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403},
        {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403}},
   };

@@ -1,9 +1,8 @@
 // Bad input gets a clear 4xx problem+json: never a 5xx, a crash or a hang.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
-#include <fmt/format.h>
 
 #include "testing/harness.h"
 
@@ -44,7 +43,7 @@ std::vector<Bad> Cases(const std::string& org) {
        "invalid-argument"},
       {"negative number", "POST", "/api/v1/tokens",
        R"({"name":"t","scopes":["orgs:read"],"expires_in_days":-1})", 400, "invalid-argument"},
-      {"deep nesting", "POST", "/api/v1/orgs", "{\"a\":" + std::string(5000, '[') , 400,
+      {"deep nesting", "POST", "/api/v1/orgs", "{\"a\":" + std::string(5000, '['), 400,
        "invalid-json"},
       {"oversized body", "POST", "/api/v1/orgs", big, 413, "payload-too-large"},
       {"nul in string", "POST", "/api/v1/orgs",
@@ -66,14 +65,33 @@ std::vector<Bad> Cases(const std::string& org) {
       {"bad limit", "GET", "/api/v1/orgs?limit=abc", "", 400, "invalid-argument"},
       {"bad cursor", "GET", "/api/v1/orgs?cursor=!!!", "", 400, "invalid-argument"},
       {"bad time", "GET", "/api/v1/audit?since=yesterday", "", 400, "invalid-argument"},
-      {"bad if-match", "PATCH", "/api/v1/orgs/" + org, R"({"display_name":"x"})", 412,
-       "precondition-failed", {{"If-Match", "garbage"}}},
-      {"wrong content type", "POST", "/api/v1/orgs", "name=x", 415, "unsupported-media-type",
+      {"bad if-match",
+       "PATCH",
+       "/api/v1/orgs/" + org,
+       R"({"display_name":"x"})",
+       412,
+       "precondition-failed",
+       {{"If-Match", "garbage"}}},
+      {"wrong content type",
+       "POST",
+       "/api/v1/orgs",
+       "name=x",
+       415,
+       "unsupported-media-type",
        {{"Content-Type", "application/x-www-form-urlencoded"}}},
-      {"bad idempotency key", "POST", "/api/v1/orgs",
-       R"({"name":"a2","kind":"startup","region":"KR"})", 400, "invalid-argument",
+      {"bad idempotency key",
+       "POST",
+       "/api/v1/orgs",
+       R"({"name":"a2","kind":"startup","region":"KR"})",
+       400,
+       "invalid-argument",
        {{"Idempotency-Key", std::string(300, 'k')}}},
-      {"bad authorization scheme", "GET", "/api/v1/me", "", 401, "unauthenticated",
+      {"bad authorization scheme",
+       "GET",
+       "/api/v1/me",
+       "",
+       401,
+       "unauthenticated",
        {{"Authorization", "Basic Zm9vOmJhcg=="}}},
       {"short password", "POST", "/api/v1/users",
        R"({"username":"pw","email":"p@x.kr","password":"short"})", 400, "invalid-argument"},
@@ -81,8 +99,8 @@ std::vector<Bad> Cases(const std::string& org) {
        "invalid-argument"},
       {"unknown platform role", "POST", "/api/v1/users",
        R"({"username":"rr","email":"r@x.kr","platform_roles":["god"]})", 400, "invalid-argument"},
-      {"project in missing org", "POST", "/api/v1/projects",
-       R"({"org_id":"org_nope","name":"p1"})", 400, "invalid-argument"},
+      {"project in missing org", "POST", "/api/v1/projects", R"({"org_id":"org_nope","name":"p1"})",
+       400, "invalid-argument"},
   };
 }
 
@@ -102,7 +120,8 @@ TEST(BadInput, EachGetsAClearProblem) {
     auto r = h.Call(c.method, c.target, has_auth ? "" : h.operator_token(), c.body, headers);
     EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body.substr(0, 300);
     EXPECT_EQ(r.Header("content-type"), "application/problem+json") << c.name;
-    EXPECT_EQ(r.Str("type"), "urn:openlab:problem:" + c.type) << c.name << ": " << r.body.substr(0, 300);
+    EXPECT_EQ(r.Str("type"), "urn:openlab:problem:" + c.type)
+        << c.name << ": " << r.body.substr(0, 300);
     EXPECT_FALSE(r.Str("detail").empty()) << c.name;
     EXPECT_FALSE(r.Str("request_id").empty()) << c.name;
   }

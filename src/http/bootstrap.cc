@@ -1,12 +1,11 @@
 #include "http/bootstrap.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "auth/authn.h"
 #include "common/ids.h"

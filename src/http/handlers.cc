@@ -1,8 +1,8 @@
 // The API's routes: each handler parses its input, calls the capability, renders JSON. The API
 // layer (api.cc) has authenticated and authorised the request before a handler runs.
-#include <boost/json.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "auth/authn.h"
 #include "common/clock.h"
@@ -88,14 +88,9 @@ json::object RenderToken(const auth::Token& t) {
 }
 
 json::object RenderAudit(const tenants::AuditEntry& e) {
-  return {{"id", e.id},
-          {"at", FormatTime(e.at)},
-          {"actor", e.actor},
-          {"action", e.action},
-          {"object", e.object},
-          {"request_id", e.request_id},
-          {"outcome", e.outcome},
-          {"detail", e.detail}};
+  return {{"id", e.id},           {"at", FormatTime(e.at)}, {"actor", e.actor},
+          {"action", e.action},   {"object", e.object},     {"request_id", e.request_id},
+          {"outcome", e.outcome}, {"detail", e.detail}};
 }
 
 void SetEtag(Ctx& ctx, int64_t version) {
@@ -157,8 +152,8 @@ StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
   int n = 0;
   if (s.size() < 20 || s.size() > 30 ||
       std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) {
-    return InvalidArgument(fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z",
-                                       field));
+    return InvalidArgument(
+        fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z", field));
   }
   size_t pos = n;
   int64_t frac_ms = 0;
@@ -175,8 +170,8 @@ StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
   if (pos < s.size()) z = s[pos++];
   if (z != 'Z' || pos != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
       sec > 60 || y < 1970 || y > 9999) {
-    return InvalidArgument(fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z",
-                                       field));
+    return InvalidArgument(
+        fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z", field));
   }
   struct tm tm {};
   tm.tm_year = y - 1900;
@@ -209,35 +204,47 @@ Status GetMe(Ctx& ctx) {
   return Status::Ok();
 }
 
-Status Login(Ctx& ctx, bool secure) {
+// Verifies the password outside the write transaction (Argon2id takes tens of milliseconds).
+// On success the user id is left in ctx.target_id for LoginCommit.
+Status LoginVerify(Ctx& ctx, store::Database& db) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());
   JsonReader r(body);
   auto username = r.String("username", {.required = true, .min_len = 1, .max_len = 100});
   auto password = r.String("password", {.required = true, .min_len = 1, .max_len = 1024});
   RETURN_IF_ERROR(r.Finish());
-  const Status bad = Unauthenticated("wrong username or password");
-  auto user = tenants::GetUserByName(ctx.Tx(), *username);
+  std::optional<User> user;
   std::string hash;
-  if (user.ok()) {
-    ASSIGN_OR_RETURN(hash, tenants::GetPasswordHash(ctx.Tx(), user->id));
-  }
+  RETURN_IF_ERROR(db.Read([&](store::Tx& tx) -> Status {
+    auto u = tenants::GetUserByName(tx, *username);
+    if (!u.ok()) return u.status().code() == StatusCode::kNotFound ? Status::Ok() : u.status();
+    user = *u;
+    ASSIGN_OR_RETURN(hash, tenants::GetPasswordHash(tx, u->id));
+    return Status::Ok();
+  }));
   // Verify even for unknown users so timing does not reveal which names exist.
   static const std::string kDummy = [] {
     auto h = HashPassword("openlab-dummy-password");
     return h.ok() ? *h : std::string();
   }();
-  bool ok = VerifyPassword(*password, hash.empty() ? kDummy : hash) && user.ok() && !hash.empty();
-  ctx.audit_object = user.ok() ? user->id : "";
-  if (!ok || user->disabled) return bad;
-  ASSIGN_OR_RETURN(auto session, auth::CreateSession(ctx.Tx(), user->id, ctx.now));
+  bool ok = VerifyPassword(*password, hash.empty() ? kDummy : hash) && user && !hash.empty();
+  if (user) ctx.audit_object = user->id;
+  if (!ok || user->disabled) return Unauthenticated("wrong username or password");
+  ctx.target_id = user->id;
+  return Status::Ok();
+}
+
+Status LoginCommit(Ctx& ctx, bool secure) {
+  ASSIGN_OR_RETURN(User user, tenants::GetUser(ctx.Tx(), ctx.target_id));
+  if (user.disabled) return Unauthenticated("wrong username or password");
+  ASSIGN_OR_RETURN(auto session, auth::CreateSession(ctx.Tx(), user.id, ctx.now));
   ctx.headers.emplace_back(
-      "set-cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-                                auth::kSessionCookie, session.secret,
-                                auth::kSessionTtlMs / 1000, secure ? "; Secure" : ""));
-  ctx.principal.user_id = user->id;  // the audit actor is the user who logged in
+      "set-cookie",
+      fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}", auth::kSessionCookie,
+                  session.secret, auth::kSessionTtlMs / 1000, secure ? "; Secure" : ""));
+  ctx.principal.user_id = user.id;  // the audit actor is the user who logged in
   ctx.principal.authenticated = true;
   ctx.sensitive = true;
-  ctx.json = json::object{{"user", RenderUser(*user)},
+  ctx.json = json::object{{"user", RenderUser(user)},
                           {"csrf_token", session.csrf_token},
                           {"expires_at", FormatTime(session.expires_at)}};
   return Status::Ok();
@@ -324,8 +331,8 @@ Status UpdateOrg(Ctx& ctx) {
 Status ListOrgMembers(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
   ASSIGN_OR_RETURN(auto members, tenants::ListOrgMembers(ctx.Tx(), ctx.target_id, page));
-  RenderPage(ctx, members, page, [](const Member& m) { return RenderMember(m, "org_id"); },
-             IdOfMember);
+  RenderPage(
+      ctx, members, page, [](const Member& m) { return RenderMember(m, "org_id"); }, IdOfMember);
   return Status::Ok();
 }
 
@@ -335,7 +342,8 @@ Status PutOrgMember(Ctx& ctx) {
   auto role = r.String("role", {.required = true, .max_len = 40});
   RETURN_IF_ERROR(r.Finish());
   auto u = tenants::FindUser(ctx.Tx(), ctx.Param("user_id"));
-  if (!u.ok()) return InvalidArgument(fmt::format("user '{}' does not exist", ctx.Param("user_id")));
+  if (!u.ok())
+    return InvalidArgument(fmt::format("user '{}' does not exist", ctx.Param("user_id")));
   ASSIGN_OR_RETURN(Member m, tenants::PutOrgMember(ctx.Tx(), ctx.target_id, u->id, *role, ctx.now));
   ctx.audit_detail = fmt::format("user={} role={}", u->id, *role);
   ctx.json = RenderMember(m, "org_id");
@@ -477,8 +485,9 @@ Status UpdateProject(Ctx& ctx) {
 Status ListProjectMembers(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
   ASSIGN_OR_RETURN(auto members, tenants::ListProjectMembers(ctx.Tx(), ctx.target_id, page));
-  RenderPage(ctx, members, page, [](const Member& m) { return RenderMember(m, "project_id"); },
-             IdOfMember);
+  RenderPage(
+      ctx, members, page, [](const Member& m) { return RenderMember(m, "project_id"); },
+      IdOfMember);
   return Status::Ok();
 }
 
@@ -488,7 +497,8 @@ Status PutProjectMember(Ctx& ctx) {
   auto role = r.String("role", {.required = true, .max_len = 40});
   RETURN_IF_ERROR(r.Finish());
   auto u = tenants::FindUser(ctx.Tx(), ctx.Param("user_id"));
-  if (!u.ok()) return InvalidArgument(fmt::format("user '{}' does not exist", ctx.Param("user_id")));
+  if (!u.ok())
+    return InvalidArgument(fmt::format("user '{}' does not exist", ctx.Param("user_id")));
   if (*role == "pi" && ctx.relation.project_role != "pi") {
     return PermissionDenied("only the PI can hand the project to a new PI");
   }
@@ -547,8 +557,8 @@ Status CreateToken(Ctx& ctx) {
           .WithKind("insufficient-scope");
     }
   }
-  ASSIGN_OR_RETURN(auto t, auth::CreateToken(ctx.Tx(), ctx.principal.user_id, *name, *scopes, exp,
-                                             ctx.now));
+  ASSIGN_OR_RETURN(
+      auto t, auth::CreateToken(ctx.Tx(), ctx.principal.user_id, *name, *scopes, exp, ctx.now));
   ctx.audit_object = t.token.id;
   ctx.sensitive = true;
   ctx.status = 201;
@@ -637,18 +647,48 @@ void RegisterRoutes(Router& router, Api& api) {
        "This API's OpenAPI 3.1 document"});
   // Sessions.
   bool secure = api.options().secure_cookies;
-  add({"POST", "/api/v1/login", "auth.login", Target::kNone, StoreUse::kWrite,
-       [secure](Ctx& ctx) { return Login(ctx, secure); },
-       "Password login: sets an HttpOnly session cookie and returns the CSRF token",
-       {F{"username", "string", true, ""}, F{"password", "string", true, ""}}});
-  add({"POST", "/api/v1/logout", "auth.logout", Target::kNone, StoreUse::kWrite, Logout,
-       "End the cookie session", {}, {}, false, 204});
+  {
+    Route login{"POST",
+                "/api/v1/login",
+                "auth.login",
+                Target::kNone,
+                StoreUse::kWrite,
+                [secure](Ctx& ctx) { return LoginCommit(ctx, secure); },
+                "Password login: sets an HttpOnly session cookie and returns the CSRF token",
+                {F{"username", "string", true, ""}, F{"password", "string", true, ""}}};
+    login.prepare = [&api](Ctx& ctx) { return LoginVerify(ctx, *api.db()); };
+    add(std::move(login));
+  }
+  add({"POST",
+       "/api/v1/logout",
+       "auth.logout",
+       Target::kNone,
+       StoreUse::kWrite,
+       Logout,
+       "End the cookie session",
+       {},
+       {},
+       false,
+       204});
   add({"GET", "/api/v1/me", "me.read", Target::kNone, StoreUse::kRead, GetMe,
        "The signed-in user, with the scopes of the credentials used"});
   // Organisations.
-  add({"GET", "/api/v1/orgs", "orgs.list", Target::kNone, StoreUse::kRead, ListOrgs,
-       "Organisations visible to the caller", {}, {}, true});
-  add({"POST", "/api/v1/orgs", "orgs.create", Target::kNone, StoreUse::kWrite, CreateOrg,
+  add({"GET",
+       "/api/v1/orgs",
+       "orgs.list",
+       Target::kNone,
+       StoreUse::kRead,
+       ListOrgs,
+       "Organisations visible to the caller",
+       {},
+       {},
+       true});
+  add({"POST",
+       "/api/v1/orgs",
+       "orgs.create",
+       Target::kNone,
+       StoreUse::kWrite,
+       CreateOrg,
        "Onboard an organisation (operators)",
        {F{"name", "string", true, "short name: 2-63 of [a-z0-9-]"},
         F{"display_name", "string", false, ""},
@@ -656,78 +696,197 @@ void RegisterRoutes(Router& router, Api& api) {
           "company|startup|research_institute|university|school|public_agency|citizen_group"},
         F{"region", "string", true, "home region, ISO 3166 code such as KR-29"},
         F{"admin", "string", false, "first org admin (user id or username); default: caller"}},
-       {}, false, 201});
+       {},
+       false,
+       201});
   add({"GET", "/api/v1/orgs/{id}", "orgs.read", Target::kOrg, StoreUse::kRead, GetOrg,
        "One organisation"});
-  add({"PATCH", "/api/v1/orgs/{id}", "orgs.update", Target::kOrg, StoreUse::kWrite, UpdateOrg,
+  add({"PATCH",
+       "/api/v1/orgs/{id}",
+       "orgs.update",
+       Target::kOrg,
+       StoreUse::kWrite,
+       UpdateOrg,
        "Change an organisation (If-Match honoured)",
        {F{"display_name", "string", false, ""}, F{"kind", "string", false, "operators only"},
         F{"region", "string", false, "operators only"}}});
-  add({"GET", "/api/v1/orgs/{id}/members", "orgs.members.list", Target::kOrg, StoreUse::kRead,
-       ListOrgMembers, "Members of an organisation", {}, {}, true});
-  add({"PUT", "/api/v1/orgs/{id}/members/{user_id}", "orgs.members.put", Target::kOrg,
-       StoreUse::kWrite, PutOrgMember, "Add a member or change their role",
+  add({"GET",
+       "/api/v1/orgs/{id}/members",
+       "orgs.members.list",
+       Target::kOrg,
+       StoreUse::kRead,
+       ListOrgMembers,
+       "Members of an organisation",
+       {},
+       {},
+       true});
+  add({"PUT",
+       "/api/v1/orgs/{id}/members/{user_id}",
+       "orgs.members.put",
+       Target::kOrg,
+       StoreUse::kWrite,
+       PutOrgMember,
+       "Add a member or change their role",
        {F{"role", "string", true, "org_admin|member"}}});
-  add({"DELETE", "/api/v1/orgs/{id}/members/{user_id}", "orgs.members.remove", Target::kOrg,
-       StoreUse::kWrite, RemoveOrgMember, "Remove a member", {}, {}, false, 204});
+  add({"DELETE",
+       "/api/v1/orgs/{id}/members/{user_id}",
+       "orgs.members.remove",
+       Target::kOrg,
+       StoreUse::kWrite,
+       RemoveOrgMember,
+       "Remove a member",
+       {},
+       {},
+       false,
+       204});
   // Users.
-  add({"GET", "/api/v1/users", "users.list", Target::kNone, StoreUse::kRead, ListUsers,
-       "All users (operators, auditors)", {}, {}, true});
-  add({"POST", "/api/v1/users", "users.create", Target::kNone, StoreUse::kWrite, CreateUser,
+  add({"GET",
+       "/api/v1/users",
+       "users.list",
+       Target::kNone,
+       StoreUse::kRead,
+       ListUsers,
+       "All users (operators, auditors)",
+       {},
+       {},
+       true});
+  add({"POST",
+       "/api/v1/users",
+       "users.create",
+       Target::kNone,
+       StoreUse::kWrite,
+       CreateUser,
        "Create a user account (operators)",
        {F{"username", "string", true, "2-63 of [a-z0-9-]"}, F{"display_name", "string", false, ""},
         F{"email", "string", true, ""}, F{"password", "string", false, "12+ bytes"},
         F{"platform_roles", "array", false, "operator|reviewer|auditor"}},
-       {}, false, 201});
+       {},
+       false,
+       201});
   add({"GET", "/api/v1/users/{id}", "users.read", Target::kUser, StoreUse::kRead, GetUser,
        "One user (by id or username)"});
-  add({"PATCH", "/api/v1/users/{id}", "users.update", Target::kUser, StoreUse::kWrite, UpdateUser,
+  add({"PATCH",
+       "/api/v1/users/{id}",
+       "users.update",
+       Target::kUser,
+       StoreUse::kWrite,
+       UpdateUser,
        "Change a user (If-Match honoured); roles and disabling by operators only",
        {F{"display_name", "string", false, ""}, F{"email", "string", false, ""},
         F{"password", "string", false, ""}, F{"platform_roles", "array", false, ""},
         F{"disabled", "boolean", false, ""}}});
   // Projects.
-  add({"GET", "/api/v1/projects", "projects.list", Target::kNone, StoreUse::kRead, ListProjects,
-       "Projects visible to the caller", {}, {"org_id"}, true});
-  add({"POST", "/api/v1/projects", "projects.create", Target::kOrgInBody, StoreUse::kWrite,
-       CreateProject, "Start a project in an organisation (its members)",
+  add({"GET",
+       "/api/v1/projects",
+       "projects.list",
+       Target::kNone,
+       StoreUse::kRead,
+       ListProjects,
+       "Projects visible to the caller",
+       {},
+       {"org_id"},
+       true});
+  add({"POST",
+       "/api/v1/projects",
+       "projects.create",
+       Target::kOrgInBody,
+       StoreUse::kWrite,
+       CreateProject,
+       "Start a project in an organisation (its members)",
        {F{"org_id", "string", true, ""}, F{"name", "string", true, "2-63 of [a-z0-9-]"},
         F{"title", "string", false, ""}, F{"description", "string", false, ""},
         F{"pi", "string", false, "PI (user id or username, an org member); default: caller"}},
-       {}, false, 201});
+       {},
+       false,
+       201});
   add({"GET", "/api/v1/projects/{id}", "projects.read", Target::kProject, StoreUse::kRead,
        GetProject, "One project"});
-  add({"PATCH", "/api/v1/projects/{id}", "projects.update", Target::kProject, StoreUse::kWrite,
-       UpdateProject, "Change a project (If-Match honoured)",
+  add({"PATCH",
+       "/api/v1/projects/{id}",
+       "projects.update",
+       Target::kProject,
+       StoreUse::kWrite,
+       UpdateProject,
+       "Change a project (If-Match honoured)",
        {F{"title", "string", false, ""}, F{"description", "string", false, ""},
         F{"status", "string", false, "active|suspended|closed"}}});
-  add({"GET", "/api/v1/projects/{id}/members", "projects.members.list", Target::kProject,
-       StoreUse::kRead, ListProjectMembers, "Members of a project", {}, {}, true});
-  add({"PUT", "/api/v1/projects/{id}/members/{user_id}", "projects.members.put",
-       Target::kProject, StoreUse::kWrite, PutProjectMember,
+  add({"GET",
+       "/api/v1/projects/{id}/members",
+       "projects.members.list",
+       Target::kProject,
+       StoreUse::kRead,
+       ListProjectMembers,
+       "Members of a project",
+       {},
+       {},
+       true});
+  add({"PUT",
+       "/api/v1/projects/{id}/members/{user_id}",
+       "projects.members.put",
+       Target::kProject,
+       StoreUse::kWrite,
+       PutProjectMember,
        "Invite a member or change their role (PI and co-PIs)",
        {F{"role", "string", true, "pi|co_pi|member|student"}}});
-  add({"DELETE", "/api/v1/projects/{id}/members/{user_id}", "projects.members.remove",
-       Target::kProject, StoreUse::kWrite, RemoveProjectMember,
-       "Remove a member (PI and co-PIs)", {}, {}, false, 204});
+  add({"DELETE",
+       "/api/v1/projects/{id}/members/{user_id}",
+       "projects.members.remove",
+       Target::kProject,
+       StoreUse::kWrite,
+       RemoveProjectMember,
+       "Remove a member (PI and co-PIs)",
+       {},
+       {},
+       false,
+       204});
   // Tokens.
-  add({"GET", "/api/v1/tokens", "tokens.list", Target::kNone, StoreUse::kRead, ListTokens,
-       "The caller's API tokens (?all=true: everyone's, for operators and auditors)", {},
-       {"all"}, true});
-  add({"POST", "/api/v1/tokens", "tokens.create", Target::kNone, StoreUse::kWrite, CreateToken,
+  add({"GET",
+       "/api/v1/tokens",
+       "tokens.list",
+       Target::kNone,
+       StoreUse::kRead,
+       ListTokens,
+       "The caller's API tokens (?all=true: everyone's, for operators and auditors)",
+       {},
+       {"all"},
+       true});
+  add({"POST",
+       "/api/v1/tokens",
+       "tokens.create",
+       Target::kNone,
+       StoreUse::kWrite,
+       CreateToken,
        "Create an API token; the secret is returned once",
        {F{"name", "string", true, ""}, F{"scopes", "array", true, "e.g. [\"projects:read\"]"},
         F{"expires_at", "string", false, "RFC 3339 UTC"},
         F{"expires_in_days", "integer", false, "1-3650"}},
-       {}, false, 201});
+       {},
+       false,
+       201});
   add({"GET", "/api/v1/tokens/{id}", "tokens.read", Target::kToken, StoreUse::kRead,
        GetTokenHandler, "One token (never its secret)"});
-  add({"DELETE", "/api/v1/tokens/{id}", "tokens.revoke", Target::kToken, StoreUse::kWrite,
-       RevokeToken, "Revoke a token", {}, {}, false, 204});
+  add({"DELETE",
+       "/api/v1/tokens/{id}",
+       "tokens.revoke",
+       Target::kToken,
+       StoreUse::kWrite,
+       RevokeToken,
+       "Revoke a token",
+       {},
+       {},
+       false,
+       204});
   // Audit.
-  add({"GET", "/api/v1/audit", "audit.read", Target::kNone, StoreUse::kRead, ListAudit,
+  add({"GET",
+       "/api/v1/audit",
+       "audit.read",
+       Target::kNone,
+       StoreUse::kRead,
+       ListAudit,
        "The audit trail; ?format=jsonl (or Accept: application/x-ndjson) exports JSON lines",
-       {}, {"actor", "action", "object", "since", "until", "format"}, true});
+       {},
+       {"actor", "action", "object", "since", "until", "format"},
+       true});
 }
 
 }  // namespace openlab::http

@@ -10,8 +10,8 @@
 namespace openlab::http {
 
 struct HttpRequest {
-  std::string method;  // "GET", ...
-  std::string target;  // origin-form: "/api/v1/orgs?limit=10"
+  std::string method;                                        // "GET", ...
+  std::string target;                                        // origin-form: "/api/v1/orgs?limit=10"
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
   std::string remote;  // peer address, for logs

@@ -1,7 +1,6 @@
 // The OpenAPI 3.1 document, generated from the route table so it cannot drift from what the
 // server serves (a test checks both directions against the router).
 #include <boost/json.hpp>
-
 #include <set>
 
 #include "auth/policy.h"
@@ -26,10 +25,10 @@ json::object FieldSchema(const FieldDoc& f) {
 }
 
 json::object Problem() {
-  return {{"description", "Error (RFC 9457 problem+json)"},
-          {"content",
-           {{"application/problem+json",
-             {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+  return {
+      {"description", "Error (RFC 9457 problem+json)"},
+      {"content",
+       {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
 }
 
 }  // namespace
@@ -51,30 +50,31 @@ json::object OpenApiDocument(const Router& router) {
     } else {
       json::array scopes;
       if (rule && rule->scope[0] != '\0') scopes.emplace_back(rule->scope);
-      op["security"] = json::array{json::object{{"bearer", scopes}},
-                                   json::object{{"session", json::array()}}};
+      op["security"] =
+          json::array{json::object{{"bearer", scopes}}, json::object{{"session", json::array()}}};
     }
     json::array params;
     size_t pos = 0;
     while ((pos = r.pattern.find('{', pos)) != std::string::npos) {
       size_t end = r.pattern.find('}', pos);
-      params.push_back(json::object{
-          {"name", r.pattern.substr(pos + 1, end - pos - 1)},
-          {"in", "path"},
-          {"required", true},
-          {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{1,64}$"}}}});
+      params.push_back(
+          json::object{{"name", r.pattern.substr(pos + 1, end - pos - 1)},
+                       {"in", "path"},
+                       {"required", true},
+                       {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{1,64}$"}}}});
       pos = end;
     }
     if (r.paginated) {
-      params.push_back(json::object{{"name", "limit"}, {"in", "query"},
-                                    {"schema", {{"type", "integer"}, {"minimum", 1},
-                                                {"maximum", 500}}}});
-      params.push_back(json::object{{"name", "cursor"}, {"in", "query"},
-                                    {"schema", {{"type", "string"}}}});
+      params.push_back(
+          json::object{{"name", "limit"},
+                       {"in", "query"},
+                       {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}}}});
+      params.push_back(
+          json::object{{"name", "cursor"}, {"in", "query"}, {"schema", {{"type", "string"}}}});
     }
     for (const auto& q : r.query) {
-      params.push_back(json::object{{"name", q}, {"in", "query"},
-                                    {"schema", {{"type", "string"}}}});
+      params.push_back(
+          json::object{{"name", q}, {"in", "query"}, {"schema", {{"type", "string"}}}});
     }
     if (!params.empty()) op["parameters"] = std::move(params);
     if (r.store == StoreUse::kWrite && !r.body.empty()) {
@@ -84,11 +84,11 @@ json::object OpenApiDocument(const Router& router) {
         props[f.name] = FieldSchema(f);
         if (f.required) required.emplace_back(f.name);
       }
-      json::object schema{{"type", "object"}, {"properties", props},
-                          {"additionalProperties", false}};
+      json::object schema{
+          {"type", "object"}, {"properties", props}, {"additionalProperties", false}};
       if (!required.empty()) schema["required"] = required;
-      op["requestBody"] = json::object{
-          {"required", true}, {"content", {{"application/json", {{"schema", schema}}}}}};
+      op["requestBody"] = json::object{{"required", true},
+                                       {"content", {{"application/json", {{"schema", schema}}}}}};
     }
     json::object responses;
     std::string ok = std::to_string(r.success_status);
@@ -105,16 +105,15 @@ json::object OpenApiDocument(const Router& router) {
     if (!item.is_object()) item = json::object();
     item.as_object()[method] = std::move(op);
   }
-  json::object problem_schema{
-      {"type", "object"},
-      {"required", json::array{"type", "title", "status"}},
-      {"properties",
-       {{"type", {{"type", "string"}}},
-        {"title", {{"type", "string"}}},
-        {"status", {{"type", "integer"}}},
-        {"detail", {{"type", "string"}}},
-        {"instance", {{"type", "string"}}},
-        {"request_id", {{"type", "string"}}}}}};
+  json::object problem_schema{{"type", "object"},
+                              {"required", json::array{"type", "title", "status"}},
+                              {"properties",
+                               {{"type", {{"type", "string"}}},
+                                {"title", {{"type", "string"}}},
+                                {"status", {{"type", "integer"}}},
+                                {"detail", {{"type", "string"}}},
+                                {"instance", {{"type", "string"}}},
+                                {"request_id", {{"type", "string"}}}}}};
   return {{"openapi", "3.1.0"},
           {"info",
            {{"title", "openlab API"},
@@ -128,8 +127,7 @@ json::object OpenApiDocument(const Router& router) {
            {{"schemas", {{"Problem", problem_schema}}},
             {"securitySchemes",
              {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
-              {"session",
-               {{"type", "apiKey"}, {"in", "cookie"}, {"name", "openlab_session"}}}}}}}};
+              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "openlab_session"}}}}}}}};
 }
 
 }  // namespace openlab::http

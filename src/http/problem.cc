@@ -41,18 +41,30 @@ struct CodeInfo {
 
 CodeInfo ForCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return {200, "ok", "OK"};
-    case StatusCode::kInvalidArgument: return {400, "invalid-argument", "Invalid request"};
-    case StatusCode::kUnauthenticated: return {401, "unauthenticated", "Authentication required"};
-    case StatusCode::kPermissionDenied: return {403, "forbidden", "Not allowed"};
-    case StatusCode::kNotFound: return {404, "not-found", "Not found"};
-    case StatusCode::kAlreadyExists: return {409, "already-exists", "Already exists"};
-    case StatusCode::kAborted: return {409, "aborted", "Concurrent change; retry"};
-    case StatusCode::kFailedPrecondition: return {412, "precondition-failed", "Precondition failed"};
-    case StatusCode::kConflict: return {409, "conflict", "Conflicts with the current state"};
-    case StatusCode::kResourceExhausted: return {429, "resource-exhausted", "Limit reached"};
-    case StatusCode::kUnavailable: return {503, "unavailable", "Temporarily unavailable"};
-    case StatusCode::kInternal: return {500, "internal", "Internal error"};
+    case StatusCode::kOk:
+      return {200, "ok", "OK"};
+    case StatusCode::kInvalidArgument:
+      return {400, "invalid-argument", "Invalid request"};
+    case StatusCode::kUnauthenticated:
+      return {401, "unauthenticated", "Authentication required"};
+    case StatusCode::kPermissionDenied:
+      return {403, "forbidden", "Not allowed"};
+    case StatusCode::kNotFound:
+      return {404, "not-found", "Not found"};
+    case StatusCode::kAlreadyExists:
+      return {409, "already-exists", "Already exists"};
+    case StatusCode::kAborted:
+      return {409, "aborted", "Concurrent change; retry"};
+    case StatusCode::kFailedPrecondition:
+      return {412, "precondition-failed", "Precondition failed"};
+    case StatusCode::kConflict:
+      return {409, "conflict", "Conflicts with the current state"};
+    case StatusCode::kResourceExhausted:
+      return {429, "resource-exhausted", "Limit reached"};
+    case StatusCode::kUnavailable:
+      return {503, "unavailable", "Temporarily unavailable"};
+    case StatusCode::kInternal:
+      return {500, "internal", "Internal error"};
   }
   return {500, "internal", "Internal error"};
 }

@@ -19,7 +19,7 @@ struct CachedResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type, body;
-  std::string actor;       // for logs
+  std::string actor;        // for logs
   int64_t valid_until = 0;  // epoch ms; 0 = no expiry
 };
 
@@ -33,9 +33,9 @@ class ReadCache {
 
  private:
   std::mutex mu_;
-  uint64_t generation_ = 0;                               // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;                              // GUARDED_BY(mu_)
   std::unordered_map<std::string, CachedResponse> map_;  // GUARDED_BY(mu_)
-  size_t bytes_ = 0;                                      // GUARDED_BY(mu_)
+  size_t bytes_ = 0;                                     // GUARDED_BY(mu_)
   size_t max_bytes_;
 };
 

@@ -47,19 +47,20 @@ Status Ctx::Authorize(const std::string& action) const {
 
 Status DecisionStatus(auth::Decision d, const std::string& action) {
   switch (d) {
-    case auth::Decision::kAllow: return Status::Ok();
+    case auth::Decision::kAllow:
+      return Status::Ok();
     case auth::Decision::kUnauthenticated:
       return Unauthenticated("sign in first: send 'Authorization: Bearer <token>' or log in");
     case auth::Decision::kMissingScope: {
       const auth::Rule* r = auth::FindRule(action);
-      return PermissionDenied(
-                 fmt::format("this token lacks the scope '{}' needed for {}", r ? r->scope : "?",
-                             action))
+      return PermissionDenied(fmt::format("this token lacks the scope '{}' needed for {}",
+                                          r ? r->scope : "?", action))
           .WithKind("insufficient-scope");
     }
     case auth::Decision::kForbidden:
       return PermissionDenied(fmt::format("you are not allowed to perform {}", action));
-    case auth::Decision::kHidden: return NotFound("no such object, or it is not visible to you");
+    case auth::Decision::kHidden:
+      return NotFound("no such object, or it is not visible to you");
   }
   return PermissionDenied("denied");
 }
@@ -97,9 +98,9 @@ StatusOr<Router::Match> Router::Find(const std::string& method,
         std::string name = pat[j].substr(1, pat[j].size() - 2);
         if (!IsValidId(segments[j])) {
           if (bad_id.ok()) {
-            bad_id = InvalidArgument(fmt::format(
-                         "'{}' is not a valid {}: use 1-64 letters, digits, '_' or '-'",
-                         segments[j].substr(0, 80), name))
+            bad_id = InvalidArgument(
+                         fmt::format("'{}' is not a valid {}: use 1-64 letters, digits, '_' or '-'",
+                                     segments[j].substr(0, 80), name))
                          .WithKind("invalid-id");
           }
           ok = false;

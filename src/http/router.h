@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <functional>
 #include <map>
 #include <optional>
@@ -54,8 +53,8 @@ struct Ctx {
 
   // Response.
   int status = 200;
-  boost::json::value json;                      // rendered unless raw_body is set
-  std::optional<std::string> raw_body;          // e.g. Prometheus text, JSON lines
+  boost::json::value json;              // rendered unless raw_body is set
+  std::optional<std::string> raw_body;  // e.g. Prometheus text, JSON lines
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   bool sensitive = false;
@@ -91,6 +90,9 @@ struct Route {
   std::vector<std::string> query;  // documented query parameters
   bool paginated = false;
   int success_status = 200;
+  // Optional: runs before the transaction, outside every store lock, for slow work such as
+  // verifying a password (Argon2id) that must not hold up other writers.
+  Handler prepare;
 };
 
 class Router {

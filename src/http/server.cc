@@ -1,18 +1,17 @@
 #include "http/server.h"
 
+#include <fmt/format.h>
+
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <condition_variable>
-#include <array>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/log.h"
 #include "http/problem.h"
@@ -86,13 +85,14 @@ bhttp::response<bhttp::string_body> ToBeast(const HttpResponse& resp, unsigned v
 
 HttpResponse ParseErrorResponse(const beast::error_code& ec, size_t max_body) {
   if (ec == bhttp::error::body_limit) {
-    return ProblemResponse(InvalidArgument(fmt::format("the request body is larger than {} bytes",
-                                                       max_body))
-                               .WithKind("payload-too-large"),
-                           "/", "none");
+    return ProblemResponse(
+        InvalidArgument(fmt::format("the request body is larger than {} bytes", max_body))
+            .WithKind("payload-too-large"),
+        "/", "none");
   }
   if (ec == bhttp::error::header_limit) {
-    HttpResponse r = ProblemResponse(InvalidArgument("the request headers are too large"), "/", "none");
+    HttpResponse r =
+        ProblemResponse(InvalidArgument("the request headers are too large"), "/", "none");
     r.status = 431;
     return r;
   }
@@ -105,10 +105,10 @@ HttpResponse ParseErrorResponse(const beast::error_code& ec, size_t max_body) {
 asio::awaitable<void> Server::Impl::Reject(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(5));
-  HttpResponse r = ProblemResponse(
-      Unavailable("the server has too many open connections; retry shortly")
-          .WithKind("too-many-connections"),
-      "/", "none");
+  HttpResponse r =
+      ProblemResponse(Unavailable("the server has too many open connections; retry shortly")
+                          .WithKind("too-many-connections"),
+                      "/", "none");
   r.SetHeader("retry-after", "1");
   auto msg = ToBeast(r, 11, false);
   co_await bhttp::async_write(stream, msg, kTuple);
@@ -249,8 +249,8 @@ Status Server::Listen() {
   if (!ec) acc.bind(ep, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Unavailable(fmt::format("cannot listen on {}:{}: {}", impl_->opts.host,
-                                   impl_->opts.port, ec.message()));
+    return Unavailable(fmt::format("cannot listen on {}:{}: {}", impl_->opts.host, impl_->opts.port,
+                                   ec.message()));
   }
   return Status::Ok();
 }

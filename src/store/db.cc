@@ -50,8 +50,8 @@ StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url) {
   }
   if (url.rfind("sqlite:", 0) == 0) return OpenSqlite(url.substr(7));
   if (url.find("://") != std::string::npos) {
-    return InvalidArgument(fmt::format(
-        "unsupported database URL '{}': use sqlite:PATH or postgresql://...", url));
+    return InvalidArgument(
+        fmt::format("unsupported database URL '{}': use sqlite:PATH or postgresql://...", url));
   }
   return OpenSqlite(url);
 }

@@ -127,11 +127,11 @@ const std::vector<Migration>& AllMigrations() {
 StatusOr<int> SchemaVersion(Database& db) {
   int version = 0;
   Status s = db.Write([&](Tx& tx) -> Status {
-    RETURN_IF_ERROR(tx.Exec(
-                          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
-                          "KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+    RETURN_IF_ERROR(tx.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                            "KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
                         .status());
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     version = static_cast<int>(rows[0].Int(0));
     return Status::Ok();
   });
@@ -158,20 +158,23 @@ Status Migrate(Database& db, const std::vector<Migration>& migrations) {
         // Two servers starting together: one migrates, the other waits and then sees it done.
         RETURN_IF_ERROR(tx.Query("SELECT pg_advisory_xact_lock(7243011)").status());
       }
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
-                                           {int64_t{m.version}}));
+      ASSIGN_OR_RETURN(auto rows,
+                       tx.Query("SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                                {int64_t{m.version}}));
       if (rows[0].Int(0) > 0) return Status::Ok();
       for (const std::string& stmt : SplitStatements(script)) {
         RETURN_IF_ERROR(tx.Exec(stmt).status());
       }
       return tx
-          .Exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
-                {int64_t{m.version}, m.description, Clock::Real()->NowMs()})
+          .Exec(
+              "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, "
+              "$3)",
+              {int64_t{m.version}, m.description, Clock::Real()->NowMs()})
           .status();
     });
     if (!s.ok()) {
-      return Status(s.code(), fmt::format("migration {} ({}) failed: {}", m.version,
-                                          m.description, s.message()));
+      return Status(s.code(), fmt::format("migration {} ({}) failed: {}", m.version, m.description,
+                                          s.message()));
     }
   }
   return Status::Ok();

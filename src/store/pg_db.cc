@@ -1,13 +1,12 @@
 // PostgreSQL backend through libpq: a small pool of connections, SERIALIZABLE write
 // transactions retried on serialization failures, reconnect on a broken connection.
+#include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "store/db.h"
 
@@ -37,7 +36,8 @@ class PgTx : public Tx {
  public:
   explicit PgTx(PGconn* conn) : conn_(conn) {}
 
-  StatusOr<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params) override {
+  StatusOr<std::vector<Row>> Query(std::string_view sql,
+                                   const std::vector<Value>& params) override {
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size());
     for (size_t i = 0; i < params.size(); ++i) {

@@ -1,13 +1,12 @@
 // SQLite backend: one writer connection (SQLite serialises writers anyway) and a small pool of
 // reader connections that see WAL snapshots while a write is in progress.
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "store/db.h"
 
@@ -135,9 +134,15 @@ class SqliteConn {
       cols.reserve(ncols);
       for (int c = 0; c < ncols; ++c) {
         switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_NULL: cols.emplace_back(nullptr); break;
-          case SQLITE_INTEGER: cols.emplace_back(int64_t{sqlite3_column_int64(stmt, c)}); break;
-          case SQLITE_FLOAT: cols.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_NULL:
+            cols.emplace_back(nullptr);
+            break;
+          case SQLITE_INTEGER:
+            cols.emplace_back(int64_t{sqlite3_column_int64(stmt, c)});
+            break;
+          case SQLITE_FLOAT:
+            cols.emplace_back(sqlite3_column_double(stmt, c));
+            break;
           default: {
             const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
             int n = sqlite3_column_bytes(stmt, c);

@@ -1,11 +1,10 @@
 // The store suite: every test runs against SQLite and, when OPENLAB_TEST_PG_URL is set (as
 // `make test` does), against a real PostgreSQL 15.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/clock.h"
 #include "store/migrations.h"
@@ -36,8 +35,10 @@ TEST_P(StoreTest, MigrationsAreRecordedAndIdempotent) {
 
 TEST_P(StoreTest, RefusesANewerSchema) {
   ASSERT_TRUE(db().Write([](store::Tx& tx) {
-                    return tx.Exec("INSERT INTO schema_migrations (version, description, "
-                                   "applied_at) VALUES (999, 'from the future', 0)")
+                    return tx
+                        .Exec(
+                            "INSERT INTO schema_migrations (version, description, "
+                            "applied_at) VALUES (999, 'from the future', 0)")
                         .status();
                   })
                   .ok());
@@ -73,12 +74,14 @@ TEST_P(StoreTest, OrgsProjectsAndMembersRoundTrip) {
   Status s = db().Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(auto alice, tenants::CreateUser(tx, {"alice", "Alice", "a@x.kr"}, now_));
     ASSIGN_OR_RETURN(auto bob, tenants::CreateUser(tx, {"bob", "Bob", "b@x.kr"}, now_));
-    ASSIGN_OR_RETURN(auto org, tenants::CreateOrg(tx, {"gist", "GIST", "university", "KR-29"}, now_));
+    ASSIGN_OR_RETURN(auto org,
+                     tenants::CreateOrg(tx, {"gist", "GIST", "university", "KR-29"}, now_));
     RETURN_IF_ERROR(tenants::PutOrgMember(tx, org.id, alice.id, "org_admin", now_).status());
     // The PI must belong to the organisation.
     auto bad = tenants::CreateProject(tx, {org.id, "p1", "P1", "", bob.id}, now_);
     EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-    ASSIGN_OR_RETURN(auto p, tenants::CreateProject(tx, {org.id, "traffic", "Traffic", "", alice.id}, now_));
+    ASSIGN_OR_RETURN(
+        auto p, tenants::CreateProject(tx, {org.id, "traffic", "Traffic", "", alice.id}, now_));
     ASSIGN_OR_RETURN(auto role, tenants::ProjectRoleOf(tx, p.id, alice.id));
     EXPECT_EQ(role, "pi");
     RETURN_IF_ERROR(tenants::PutProjectMember(tx, p.id, bob.id, "student", now_).status());
@@ -93,7 +96,8 @@ TEST_P(StoreTest, OrgsProjectsAndMembersRoundTrip) {
     // Optimistic concurrency.
     auto stale = tenants::UpdateProject(tx, p.id, p.version + 1, {.title = "x"}, now_);
     EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition);
-    ASSIGN_OR_RETURN(auto updated, tenants::UpdateProject(tx, p.id, p.version, {.title = "New"}, now_));
+    ASSIGN_OR_RETURN(auto updated,
+                     tenants::UpdateProject(tx, p.id, p.version, {.title = "New"}, now_));
     EXPECT_EQ(updated.version, p.version + 1);
     EXPECT_EQ(updated.title, "New");
     return Status::Ok();
@@ -102,16 +106,16 @@ TEST_P(StoreTest, OrgsProjectsAndMembersRoundTrip) {
 }
 
 TEST_P(StoreTest, PaginationWalksEveryRowOnce) {
-  ASSERT_TRUE(db().Write([&](store::Tx& tx) -> Status {
-                    for (int i = 0; i < 23; ++i) {
-                      RETURN_IF_ERROR(tenants::CreateOrg(tx, {"org-" + std::to_string(i), "O",
-                                                              "startup", "KR"},
-                                                         now_)
-                                          .status());
-                    }
-                    return Status::Ok();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      db().Write([&](store::Tx& tx) -> Status {
+            for (int i = 0; i < 23; ++i) {
+              RETURN_IF_ERROR(
+                  tenants::CreateOrg(tx, {"org-" + std::to_string(i), "O", "startup", "KR"}, now_)
+                      .status());
+            }
+            return Status::Ok();
+          })
+          .ok());
   std::set<std::string> seen;
   tenants::Page page{.limit = 5, .after = ""};
   for (int round = 0; round < 10; ++round) {
@@ -130,13 +134,12 @@ TEST_P(StoreTest, PaginationWalksEveryRowOnce) {
 
 TEST_P(StoreTest, AuditLogIsAppendOnly) {
   ASSERT_TRUE(db().Write([&](store::Tx& tx) {
-                    return tenants::AppendAudit(tx, {"", now_, "usr_x", "orgs.create", "org_y",
-                                                     "req_1", "ok", ""});
+                    return tenants::AppendAudit(
+                        tx, {"", now_, "usr_x", "orgs.create", "org_y", "req_1", "ok", ""});
                   })
                   .ok());
-  Status upd = db().Write([](store::Tx& tx) {
-    return tx.Exec("UPDATE audit SET outcome = 'forged'").status();
-  });
+  Status upd = db().Write(
+      [](store::Tx& tx) { return tx.Exec("UPDATE audit SET outcome = 'forged'").status(); });
   EXPECT_FALSE(upd.ok());
   Status del = db().Write([](store::Tx& tx) { return tx.Exec("DELETE FROM audit").status(); });
   EXPECT_FALSE(del.ok());
@@ -180,11 +183,12 @@ TEST_P(StoreTest, ReadersSeeCommittedDataFromAnotherHandle) {
                   })
                   .ok());
   auto other = tdb_.Reopen();
-  ASSERT_TRUE(other->Read([&](store::Tx& tx) -> Status {
-                      ASSIGN_OR_RETURN(auto orgs, tenants::ListOrgs(tx, {}, std::nullopt));
-                      EXPECT_EQ(orgs.size(), 1u);
-                      return Status::Ok();
-                    })
+  ASSERT_TRUE(other
+                  ->Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(auto orgs, tenants::ListOrgs(tx, {}, std::nullopt));
+                    EXPECT_EQ(orgs.size(), 1u);
+                    return Status::Ok();
+                  })
                   .ok());
   EXPECT_TRUE(other->Ping().ok());
 }

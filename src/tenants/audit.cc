@@ -1,8 +1,8 @@
 #include "tenants/audit.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "common/ids.h"
 
@@ -11,9 +11,10 @@ namespace openlab::tenants {
 Status AppendAudit(store::Tx& tx, AuditEntry e) {
   if (e.id.empty()) e.id = NewId("aud");
   return tx
-      .Exec("INSERT INTO audit (id, at, actor, action, object, request_id, outcome, detail) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            {e.id, e.at, e.actor, e.action, e.object, e.request_id, e.outcome, e.detail})
+      .Exec(
+          "INSERT INTO audit (id, at, actor, action, object, request_id, outcome, detail) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          {e.id, e.at, e.actor, e.action, e.object, e.request_id, e.outcome, e.detail})
       .status();
 }
 
@@ -34,8 +35,8 @@ StatusOr<std::vector<AuditEntry>> ListAudit(store::Tx& tx, const AuditQuery& q) 
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<AuditEntry> out;
   for (auto& r : rows) {
-    out.push_back(AuditEntry{r.Str(0), r.Int(1), r.Str(2), r.Str(3), r.Str(4), r.Str(5), r.Str(6),
-                             r.Str(7)});
+    out.push_back(
+        AuditEntry{r.Str(0), r.Int(1), r.Str(2), r.Str(3), r.Str(4), r.Str(5), r.Str(6), r.Str(7)});
   }
   return out;
 }

@@ -13,12 +13,12 @@ namespace openlab::tenants {
 struct AuditEntry {
   std::string id;
   int64_t at = 0;
-  std::string actor;       // user id, or "anonymous"
-  std::string action;      // route action, e.g. "projects.members.add"
-  std::string object;      // the object acted on, e.g. "prj_..."; "" if none yet
+  std::string actor;   // user id, or "anonymous"
+  std::string action;  // route action, e.g. "projects.members.add"
+  std::string object;  // the object acted on, e.g. "prj_..."; "" if none yet
   std::string request_id;
-  std::string outcome;     // "ok", or the error kind ("permission_denied", ...)
-  std::string detail;      // short JSON or text, never a secret
+  std::string outcome;  // "ok", or the error kind ("permission_denied", ...)
+  std::string detail;   // short JSON or text, never a secret
 };
 
 Status AppendAudit(store::Tx& tx, AuditEntry entry);

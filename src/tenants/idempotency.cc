@@ -15,9 +15,10 @@ StatusOr<std::optional<StoredResponse>> LookupIdempotent(store::Tx& tx, const st
 Status StoreIdempotent(store::Tx& tx, const std::string& actor, const std::string& key,
                        const StoredResponse& resp, int64_t now) {
   return tx
-      .Exec("INSERT INTO idempotency (actor, idem_key, request_hash, status, headers, body, "
-            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            {actor, key, resp.request_hash, int64_t{resp.status}, resp.headers, resp.body, now})
+      .Exec(
+          "INSERT INTO idempotency (actor, idem_key, request_hash, status, headers, body, "
+          "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          {actor, key, resp.request_hash, int64_t{resp.status}, resp.headers, resp.body, now})
       .status();
 }
 

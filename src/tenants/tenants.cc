@@ -1,8 +1,8 @@
 #include "tenants/tenants.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -48,8 +48,8 @@ std::string JoinRoles(std::vector<std::string> roles) {
 Status CheckPlatformRoles(const std::vector<std::string>& roles) {
   for (const auto& r : roles) {
     if (!IsPlatformRole(r)) {
-      return InvalidArgument(fmt::format("unknown platform role '{}'; use one of: {}", r,
-                                         Join(kPlatformRoles)));
+      return InvalidArgument(
+          fmt::format("unknown platform role '{}'; use one of: {}", r, Join(kPlatformRoles)));
     }
   }
   return Status::Ok();
@@ -132,8 +132,9 @@ bool IsPlatformRole(const std::string& s) { return OneOf(s, kPlatformRoles); }
 bool IsProjectStatus(const std::string& s) { return OneOf(s, kProjectStatuses); }
 bool IsRegion(const std::string& s) {
   if (s.size() < 2 || s.size() > 16) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+  });
 }
 
 bool User::HasRole(const std::string& role) const {
@@ -161,13 +162,13 @@ StatusOr<User> CreateUser(Tx& tx, const NewUser& in, int64_t now) {
     hash = h;
   }
   std::string id = NewId("usr");
-  Status s = tx.Exec(
-                   "INSERT INTO users (id, username, display_name, email, password_hash, "
-                   "platform_roles, disabled, version, created_at, updated_at) VALUES ($1, $2, "
-                   "$3, $4, $5, $6, 0, 1, $7, $7)",
-                   {id, in.username, in.display_name, in.email, hash,
-                    JoinRoles(in.platform_roles), now})
-                 .status();
+  Status s =
+      tx.Exec(
+            "INSERT INTO users (id, username, display_name, email, password_hash, "
+            "platform_roles, disabled, version, created_at, updated_at) VALUES ($1, $2, "
+            "$3, $4, $5, $6, 0, 1, $7, $7)",
+            {id, in.username, in.display_name, in.email, hash, JoinRoles(in.platform_roles), now})
+          .status();
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExists(fmt::format("a user named '{}' already exists", in.username));
   }
@@ -183,9 +184,9 @@ StatusOr<User> GetUser(Tx& tx, const std::string& id) {
 }
 
 StatusOr<User> GetUserByName(Tx& tx, const std::string& username) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM users WHERE username = $1",
-                                                   kUserCols),
-                                       {username}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT {} FROM users WHERE username = $1", kUserCols), {username}));
   if (rows.empty()) return NotFound(fmt::format("user '{}' not found", username));
   return ToUser(rows[0]);
 }
@@ -196,10 +197,10 @@ StatusOr<User> FindUser(Tx& tx, const std::string& id_or_name) {
 }
 
 StatusOr<std::vector<User>> ListUsers(Tx& tx, const Page& page) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query(fmt::format("SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT $2",
-                                        kUserCols),
-                            {PageAfter(page), PageLimit(page)}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT {} FROM users WHERE id > $1 ORDER BY id LIMIT $2", kUserCols),
+               {PageAfter(page), PageLimit(page)}));
   std::vector<User> out;
   for (auto& r : rows) out.push_back(ToUser(r));
   return out;
@@ -211,8 +212,7 @@ StatusOr<int64_t> CountUsers(Tx& tx) {
 }
 
 StatusOr<std::string> GetPasswordHash(Tx& tx, const std::string& user_id) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT password_hash FROM users WHERE id = $1", {user_id}));
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT password_hash FROM users WHERE id = $1", {user_id}));
   if (rows.empty()) return NotFound("user not found");
   return rows[0].Str(0);
 }
@@ -426,7 +426,8 @@ Status RemoveOrgMember(Tx& tx, const std::string& org_id, const std::string& use
                                        "pm.user_id = $2 AND pm.role = 'pi'",
                                        {org_id, user_id}));
   if (rows[0].Int(0) > 0) {
-    return Conflict("this user is PI of a project of the organisation; hand the project over first");
+    return Conflict(
+        "this user is PI of a project of the organisation; hand the project over first");
   }
   return tx.Exec("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2", {org_id, user_id})
       .status();
@@ -451,7 +452,8 @@ StatusOr<Project> CreateProject(Tx& tx, const NewProject& in, int64_t now) {
         in.name));
   }
   RETURN_IF_ERROR(CheckDisplayName(in.title, "title"));
-  if (in.description.size() > 10000) return InvalidArgument("description is longer than 10000 bytes");
+  if (in.description.size() > 10000)
+    return InvalidArgument("description is longer than 10000 bytes");
   RETURN_IF_ERROR(GetOrg(tx, in.org_id).status());
   ASSIGN_OR_RETURN(auto pi_role, OrgRoleOf(tx, in.org_id, in.pi_user_id));
   if (!pi_role) {
@@ -464,19 +466,18 @@ StatusOr<Project> CreateProject(Tx& tx, const NewProject& in, int64_t now) {
                    {id, in.org_id, in.name, in.title, in.description, now})
                  .status();
   if (s.code() == StatusCode::kAlreadyExists) {
-    return AlreadyExists(
-        fmt::format("the organisation already has a project named '{}'", in.name));
+    return AlreadyExists(fmt::format("the organisation already has a project named '{}'", in.name));
   }
   RETURN_IF_ERROR(s);
-  RETURN_IF_ERROR(UpsertMember(tx, "project_members", "project_id", id, in.pi_user_id, "pi", now)
-                      .status());
+  RETURN_IF_ERROR(
+      UpsertMember(tx, "project_members", "project_id", id, in.pi_user_id, "pi", now).status());
   return GetProject(tx, id);
 }
 
 StatusOr<Project> GetProject(Tx& tx, const std::string& id) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM projects WHERE id = $1",
-                                                   kProjectCols),
-                                       {id}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT {} FROM projects WHERE id = $1", kProjectCols), {id}));
   if (rows.empty()) return NotFound(fmt::format("project '{}' not found", id));
   return ToProject(rows[0]);
 }
@@ -533,9 +534,8 @@ StatusOr<Project> UpdateProject(Tx& tx, const std::string& id,
   return GetProject(tx, id);
 }
 
-StatusOr<Member> PutProjectMember(Tx& tx, const std::string& project_id,
-                                  const std::string& user_id, const std::string& role,
-                                  int64_t now) {
+StatusOr<Member> PutProjectMember(Tx& tx, const std::string& project_id, const std::string& user_id,
+                                  const std::string& role, int64_t now) {
   if (!IsProjectRole(role)) {
     return InvalidArgument(
         fmt::format("unknown project role '{}'; use one of: {}", role, Join(kProjectRoles)));

@@ -18,8 +18,8 @@ using store::Tx;
 // The platform roles a user may hold besides ordinary membership.
 inline constexpr const char* kPlatformRoles[] = {"operator", "reviewer", "auditor"};
 // Organisation kinds and member roles.
-inline constexpr const char* kOrgKinds[] = {"company",    "startup",       "research_institute",
-                                            "university", "school",        "public_agency",
+inline constexpr const char* kOrgKinds[] = {"company",      "startup", "research_institute",
+                                            "university",   "school",  "public_agency",
                                             "citizen_group"};
 inline constexpr const char* kOrgRoles[] = {"org_admin", "member"};
 inline constexpr const char* kProjectRoles[] = {"pi", "co_pi", "member", "student"};
@@ -47,7 +47,7 @@ struct Org {
   int64_t version = 0, created_at = 0, updated_at = 0;
 };
 
-struct Member {  // of an organisation or a project
+struct Member {          // of an organisation or a project
   std::string scope_id;  // org id or project id
   std::string user_id, username, role;
   int64_t created_at = 0;
@@ -130,9 +130,8 @@ StatusOr<Project> UpdateProject(Tx& tx, const std::string& id,
                                 int64_t now);
 // Adds or changes a membership. A project always keeps exactly one PI: making someone PI moves
 // the previous PI to co_pi; the PI cannot be removed or demoted directly.
-StatusOr<Member> PutProjectMember(Tx& tx, const std::string& project_id,
-                                  const std::string& user_id, const std::string& role,
-                                  int64_t now);
+StatusOr<Member> PutProjectMember(Tx& tx, const std::string& project_id, const std::string& user_id,
+                                  const std::string& role, int64_t now);
 Status RemoveProjectMember(Tx& tx, const std::string& project_id, const std::string& user_id);
 StatusOr<std::vector<Member>> ListProjectMembers(Tx& tx, const std::string& project_id,
                                                  const Page& page);

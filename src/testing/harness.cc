@@ -1,12 +1,11 @@
 #include "testing/harness.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "auth/authn.h"
 #include "common/crypto.h"
@@ -96,8 +95,7 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
 
-std::string ApiHarness::MakeUser(const std::string& username,
-                                 const std::vector<std::string>& roles,
+std::string ApiHarness::MakeUser(const std::string& username, const std::vector<std::string>& roles,
                                  const std::vector<std::string>& scopes, std::string* user_id) {
   std::string secret;
   Must(tdb_.db().Write([&](store::Tx& tx) -> Status {
@@ -111,8 +109,8 @@ std::string ApiHarness::MakeUser(const std::string& username,
       id = made.id;
     }
     if (user_id) *user_id = id;
-    ASSIGN_OR_RETURN(auto t, auth::CreateToken(tx, id, "test", scopes, std::nullopt,
-                                               Clock::Real()->NowMs()));
+    ASSIGN_OR_RETURN(
+        auto t, auth::CreateToken(tx, id, "test", scopes, std::nullopt, Clock::Real()->NowMs()));
     secret = t.secret;
     return Status::Ok();
   }),
