@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "auth/authn.h"
+#include "http/beast_request.h"
 #include "common/crypto.h"
 #include "common/log.h"
 #include "store/db.h"
@@ -44,16 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parser.put(boost::asio::buffer(data, size), ec);
   if (!ec && !parser.is_done()) parser.put_eof(ec);
   if (ec || !parser.is_done()) return 0;
-  auto& req = parser.get();
-  openlab::http::HttpRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  for (const auto& f : req) {
-    std::string name(f.name_string());
-    for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-    r.headers.emplace_back(std::move(name), std::string(f.value()));
-  }
-  r.body = req.body();
+  openlab::http::HttpRequest r = openlab::http::FromBeast(parser.get(), "fuzz");
   openlab::http::HttpResponse resp = h->api().Handle(r);
   if (resp.status >= 500 && resp.status != 503) {
     std::fprintf(stderr, "5xx answer %d to a request: %s\n", resp.status, resp.body.c_str());

@@ -255,6 +255,27 @@ TEST_F(ServerTest, IdleConnectionsTimeOut) {
   fs::remove_all(state2_);
 }
 
+TEST_F(ServerTest, RefusesConnectionsOverTheLimit) {
+  state2_ = TempDir();
+  ServerProcess s(state2_, {"--quiet", "--max-connections", "2"});
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::socket a(ioc), b(ioc);
+  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"),
+                             static_cast<unsigned short>(s.port()));
+  a.connect(ep);
+  b.connect(ep);
+  std::this_thread::sleep_for(200ms);  // both are accepted and held open, idle
+  std::string third = RawExchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(StatusOf(third), 503) << third;
+  EXPECT_NE(third.find("too-many-connections"), std::string::npos);
+  a.close();
+  b.close();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(StatusOf(RawExchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+  fs::remove_all(state2_);
+}
+
 TEST_F(ServerTest, SigtermFinishesInFlightRequestsAndExits) {
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, broken{0};

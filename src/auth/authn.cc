@@ -6,37 +6,14 @@
 
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "common/strings.h"
 #include "tenants/tenants.h"
 
 namespace openlab::auth {
 namespace {
 
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find(' ', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 Token ToToken(const store::Row& r) {
-  Token t{r.Str(0), r.Str(1), r.Str(2), Split(r.Str(3)), r.Int(4), std::nullopt, std::nullopt};
+  Token t{r.Str(0), r.Str(1), r.Str(2), Split(r.Str(3), ' '), r.Int(4), std::nullopt, std::nullopt};
   if (!r.IsNull(5)) t.expires_at = r.Int(5);
   if (!r.IsNull(6)) t.revoked_at = r.Int(6);
   return t;
@@ -196,10 +173,10 @@ StatusOr<Principal> Authenticate(store::Tx& tx, const std::string& authorization
     p.authenticated = true;
     p.token_id = r.Str(0);
     p.user_id = r.Str(1);
-    p.scopes = Split(r.Str(2));
+    p.scopes = Split(r.Str(2), ' ');
     p.expires_at = expires_at;
     p.username = r.Str(5);
-    for (const std::string& role : SplitComma(r.Str(6))) p.platform_roles.push_back(role);
+    p.platform_roles = Split(r.Str(6), ',');
     return p;
   }
   std::string secret = CookieValue(cookie, kSessionCookie);

@@ -21,9 +21,13 @@ const std::vector<Rule>& Rules() {
       {"orgs.create", "orgs:write", kOperator, ""},
       {"orgs.read", "orgs:read", kReaders | kReviewer | kOrgMember, "orgs.read"},
       {"orgs.update", "orgs:write", kOperator | kOrgAdmin, "orgs.read"},
+      // Kind and home region decide prices and local-firm shares: the centre sets them.
+      {"orgs.classify", "orgs:write", kOperator, "orgs.read"},
       {"orgs.members.list", "orgs:read", kReaders | kOrgMember, "orgs.read"},
       {"orgs.members.put", "orgs:write", kOperator | kOrgAdmin, "orgs.read"},
       {"orgs.members.remove", "orgs:write", kOperator | kOrgAdmin, "orgs.read"},
+      // Lists show every tenant's items to these roles, and only one's own to others.
+      {"tenants.list_all", "", kOperator | kAuditor | kReviewer, ""},
       // Users.
       {"users.list", "users:read", kReaders, ""},
       {"users.create", "users:write", kOperator, ""},

@@ -141,9 +141,8 @@ const std::string& IdOfMember(const Member& m) { return m.user_id; }
 const std::string& IdOfToken(const auth::Token& t) { return t.id; }
 const std::string& IdOfAudit(const tenants::AuditEntry& e) { return e.id; }
 
-bool SeesAll(const auth::Principal& p) {
-  return p.HasRole("operator") || p.HasRole("auditor") || p.HasRole("reviewer");
-}
+// Whether a list shows every tenant's items or only the caller's: the policy decides.
+bool SeesAll(const Ctx& ctx) { return ctx.Authorize("tenants.list_all").ok(); }
 
 // Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SSZ" (fraction optional) to epoch ms.
 StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
@@ -265,7 +264,7 @@ Status Logout(Ctx& ctx) {
 Status ListOrgs(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
   std::optional<std::string> member_of;
-  if (!SeesAll(ctx.principal)) member_of = ctx.principal.user_id;
+  if (!SeesAll(ctx)) member_of = ctx.principal.user_id;
   ASSIGN_OR_RETURN(auto orgs, tenants::ListOrgs(ctx.Tx(), page, member_of));
   RenderPage(ctx, orgs, page, RenderOrg, IdOfOrg);
   return Status::Ok();
@@ -318,10 +317,8 @@ Status UpdateOrg(Ctx& ctx) {
   patch.kind = r.String("kind", {.max_len = 40});
   patch.region = r.String("region", {.max_len = 16});
   RETURN_IF_ERROR(r.Finish());
-  if ((patch.kind || patch.region) && !ctx.principal.HasRole("operator")) {
-    // Kind and region decide pricing and local-firm shares: only the centre changes them.
-    return PermissionDenied("only an operator may change an organisation's kind or region");
-  }
+  // Kind and region decide pricing and local-firm shares: a separate, narrower action.
+  if (patch.kind || patch.region) RETURN_IF_ERROR(ctx.Authorize("orgs.classify"));
   ASSIGN_OR_RETURN(Org o, tenants::UpdateOrg(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
   SetEtag(ctx, o.version);
   ctx.json = RenderOrg(o);
@@ -422,7 +419,7 @@ Status UpdateUser(Ctx& ctx) {
 Status ListProjects(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
   std::optional<std::string> visible_to;
-  if (!SeesAll(ctx.principal)) visible_to = ctx.principal.user_id;
+  if (!SeesAll(ctx)) visible_to = ctx.principal.user_id;
   std::optional<std::string> org = ctx.QueryParam("org_id");
   ASSIGN_OR_RETURN(auto projects, tenants::ListProjects(ctx.Tx(), page, visible_to, org));
   RenderPage(ctx, projects, page, RenderProject, IdOfProject);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "http/beast_request.h"
 #include "http/problem.h"
 
 namespace openlab::http {
@@ -57,20 +58,6 @@ struct Server::Impl {
 };
 
 namespace {
-
-HttpRequest ToRequest(const bhttp::request<bhttp::string_body>& req, const std::string& remote) {
-  HttpRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  for (const auto& f : req) {
-    std::string name(f.name_string());
-    for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-    r.headers.emplace_back(std::move(name), std::string(f.value()));
-  }
-  r.body = req.body();
-  r.remote = remote;
-  return r;
-}
 
 bhttp::response<bhttp::string_body> ToBeast(const HttpResponse& resp, unsigned version,
                                             bool keep_alive) {
@@ -170,7 +157,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       break;
     }
     auto& req = parser.get();
-    HttpResponse resp = api->Handle(ToRequest(req, remote));
+    HttpResponse resp = api->Handle(FromBeast(req, remote));
     bool keep_alive = req.keep_alive() && !stopping;
     auto msg = ToBeast(resp, req.version(), keep_alive);
     stream.expires_after(opts.read_timeout);

@@ -6,6 +6,7 @@
 
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "common/strings.h"
 
 namespace openlab::tenants {
 namespace {
@@ -22,18 +23,6 @@ template <size_t N>
 std::string Join(const char* const (&list)[N]) {
   std::string out;
   for (const char* x : list) out += (out.empty() ? "" : ", ") + std::string(x);
-  return out;
-}
-
-std::vector<std::string> SplitRoles(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
   return out;
 }
 
@@ -89,7 +78,7 @@ User ToUser(const Row& r) {
   u.username = r.Str(1);
   u.display_name = r.Str(2);
   u.email = r.Str(3);
-  u.platform_roles = SplitRoles(r.Str(4));
+  u.platform_roles = Split(r.Str(4), ',');
   u.disabled = r.Int(5) != 0;
   u.version = r.Int(6);
   u.created_at = r.Int(7);
