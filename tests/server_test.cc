@@ -416,6 +416,15 @@ TEST_F(CliTest, OperatorOnboardsAProjectFromTheCommandLine) {
   ASSERT_EQ(prj.code, 0) << prj.err;
   std::string prj_id(json::parse(prj.out).at("id").as_string());
 
+  // The centre grants GPU-hours; the balance shows in a table.
+  auto grant = Cli({"alloc", "grant", prj_id, "--resource", "gpu:H100", "--hours", "250",
+                    "--expires", "2099-01-01T00:00:00Z", "--note", "call 2026-2"});
+  ASSERT_EQ(grant.code, 0) << grant.err;
+  auto allocs = Cli({"alloc", "ls", prj_id});
+  ASSERT_EQ(allocs.code, 0) << allocs.err;
+  EXPECT_NE(allocs.out.find("LEFT_HOURS"), std::string::npos) << allocs.out;
+  EXPECT_NE(allocs.out.find("250"), std::string::npos) << allocs.out;
+
   // Alice logs in with her password and invites Bob.
   auto bob = Cli({"user", "create", "bob", "--email", "bob@gist.ac.kr"});
   ASSERT_EQ(bob.code, 0) << bob.err;

@@ -45,6 +45,13 @@ const std::vector<Rule>& Rules() {
       // Only the PI and co-PIs invite or remove members.
       {"projects.members.put", "projects:write", kPi | kCoPi, "projects.read"},
       {"projects.members.remove", "projects:write", kPi | kCoPi, "projects.read"},
+      // Compute allocations: the centre grants and adjusts; the project sees its balances.
+      {"allocations.list", "allocations:read", kReaders | kReviewer | kOrgAdmin | kProjectMember,
+       "projects.read"},
+      {"allocations.grant", "allocations:write", kOperator, "projects.read"},
+      {"allocations.adjust", "allocations:write", kOperator, "projects.read"},
+      {"allocations.ledger", "allocations:read", kReaders | kOrgAdmin | kProjectMember,
+       "projects.read"},
       // Tokens: one's own; operators may revoke any.
       {"tokens.list", "tokens:read", kAnyUser, ""},  // filtered to one's own
       {"tokens.create", "tokens:write", kAnyUser, ""},

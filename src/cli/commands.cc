@@ -24,6 +24,7 @@ struct Common {
 std::string Str(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   if (v.is_null()) return "-";
+  if (v.is_double()) return fmt::format("{}", v.get_double());  // 250, not 2.5E2
   if (v.is_array()) {
     std::string out;
     for (auto& x : v.get_array()) out += (out.empty() ? "" : ",") + Str(x);
@@ -404,6 +405,53 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     show->add_option("user", std::get<0>(*u))->required();
     show->callback([common, u, set] {
       set(Run(*common, "GET", "/api/v1/users/" + std::get<0>(*u), std::nullopt));
+    });
+  }
+
+  // alloc (compute allocations)
+  {
+    auto* alc = app.add_subcommand("alloc", "Compute allocations (GPU-hours, CPU-hours)");
+    alc->require_subcommand(1);
+    auto a = std::make_shared<std::map<std::string, std::string>>();
+    auto hours = std::make_shared<double>(0);
+    auto* ls = alc->add_subcommand("ls", "A project's allocations and balances");
+    ls->add_option("project", (*a)["ls"])->required();
+    ls->callback([common, a, set] {
+      set(Run(*common, "GET", "/api/v1/projects/" + (*a)["ls"] + "/allocations", std::nullopt,
+              {"id", "resource", "granted_hours", "used_hours", "held_hours", "left_hours", "state",
+               "expires_at"}));
+    });
+    auto* grant = alc->add_subcommand("grant", "Grant compute to a project (operators)");
+    grant->add_option("project", (*a)["project"])->required();
+    grant->add_option("--resource", (*a)["resource"], "gpu, gpu:<TYPE> (e.g. gpu:H100) or cpu")
+        ->required();
+    grant->add_option("--hours", *hours, "GPU-hours or CPU-core-hours")->required();
+    grant->add_option("--expires", (*a)["expires_at"], "RFC 3339 UTC, e.g. 2027-06-30T00:00:00Z")
+        ->required();
+    grant->add_option("--starts", (*a)["starts_at"], "RFC 3339 UTC (default: now)");
+    grant->add_option("--note", (*a)["note"]);
+    grant->callback([common, a, hours, set] {
+      json::object b{
+          {"resource", (*a)["resource"]}, {"hours", *hours}, {"expires_at", (*a)["expires_at"]}};
+      if (!(*a)["starts_at"].empty()) b["starts_at"] = (*a)["starts_at"];
+      if (!(*a)["note"].empty()) b["note"] = (*a)["note"];
+      set(Run(*common, "POST", "/api/v1/projects/" + (*a)["project"] + "/allocations", b));
+    });
+    auto* adjust = alc->add_subcommand("adjust", "Add or take back hours (operators)");
+    adjust->add_option("allocation", (*a)["allocation"])->required();
+    adjust->add_option("--hours", *hours, "positive adds, negative takes back")->required();
+    adjust->add_option("--reason", (*a)["reason"])->required();
+    adjust->callback([common, a, hours, set] {
+      set(Run(*common, "POST", "/api/v1/allocations/" + (*a)["allocation"] + "/adjustments",
+              json::object{{"hours", *hours}, {"reason", (*a)["reason"]}}));
+    });
+    auto* ledger = alc->add_subcommand("ledger", "An allocation's ledger");
+    ledger->add_option("allocation", (*a)["ledger"])->required();
+    ledger->callback([common, a, set] {
+      set(Run(*common, "GET", "/api/v1/allocations/" + (*a)["ledger"] + "/ledger?limit=500",
+              std::nullopt,
+              {"at", "kind", "available_delta_hours", "held_delta_hours", "used_delta_hours",
+               "reason", "actor"}));
     });
   }
 

@@ -77,6 +77,22 @@ std::optional<int64_t> JsonReader::Int(std::string_view key, bool required, int6
   return out;
 }
 
+std::optional<double> JsonReader::Number(std::string_view key, bool required, double min,
+                                         double max) {
+  const json::value* v = Get(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_number()) {
+    Fail(fmt::format("field '{}' must be a number", key));
+    return std::nullopt;
+  }
+  double d = v->to_number<double>();
+  if (!(d >= min && d <= max)) {  // also refuses NaN
+    Fail(fmt::format("field '{}' is out of range [{}, {}]", key, min, max));
+    return std::nullopt;
+  }
+  return d;
+}
+
 std::optional<bool> JsonReader::Bool(std::string_view key, bool required) {
   const json::value* v = Get(key, required);
   if (v == nullptr) return std::nullopt;

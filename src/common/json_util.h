@@ -34,6 +34,7 @@ class JsonReader {
 
   std::optional<std::string> String(std::string_view key, StringOpts opts);
   std::optional<int64_t> Int(std::string_view key, bool required, int64_t min, int64_t max);
+  std::optional<double> Number(std::string_view key, bool required, double min, double max);
   std::optional<bool> Bool(std::string_view key, bool required);
   std::optional<std::vector<std::string>> StringList(std::string_view key, bool required,
                                                      size_t max_items, size_t max_len);

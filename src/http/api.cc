@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "compute/ledger.h"
 #include "http/problem.h"
 #include "tenants/audit.h"
 #include "tenants/idempotency.h"
@@ -251,6 +252,14 @@ Status Api::Resolve(Ctx& ctx, const Route& route) {
       ASSIGN_OR_RETURN(auto t, auth::GetToken(tx, ctx.Param("id")));
       ctx.target_id = t.id;
       ctx.relation.self = t.user_id == uid;
+      return Status::Ok();
+    }
+    case Target::kAllocation: {
+      ASSIGN_OR_RETURN(auto a, compute::GetAllocation(tx, ctx.Param("id")));
+      ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, a.project_id));
+      ctx.target_id = a.id;
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p.org_id, uid));
+      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
       return Status::Ok();
     }
     case Target::kOrgInBody: {

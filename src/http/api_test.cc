@@ -333,6 +333,57 @@ TEST_P(ApiTest, RequestIdIsEchoedOrMinted) {
   EXPECT_EQ(s.Header("x-request-id").rfind("req_", 0), 0u);
 }
 
+TEST_P(ApiTest, OperatorGrantsGpuHoursAndThePiSeesTheBalance) {
+  std::string org = CreateOrg("gist");
+  std::string alice = h_.MakeUser("alice");
+  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
+  auto p = h_.Call("POST", "/api/v1/projects", alice,
+                   fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org));
+  std::string prj = p.Str("id");
+  auto g = h_.Call(
+      "POST", "/api/v1/projects/" + prj + "/allocations", Op(),
+      R"({"resource":"gpu:H100","hours":100,"expires_at":"2099-12-31T00:00:00Z","note":"call 2026-2"})");
+  ASSERT_EQ(g.status, 201) << g.body;
+  std::string alloc = g.Str("id");
+  EXPECT_EQ(g.json.at("granted_hours").as_double(), 100.0);
+  EXPECT_EQ(g.Str("state"), "active");
+  // The PI cannot grant to themselves.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", alice,
+                    R"({"resource":"gpu","hours":1,"expires_at":"2099-12-31T00:00:00Z"})")
+                .status,
+            403);
+  auto adj = h_.Call("POST", "/api/v1/allocations/" + alloc + "/adjustments", Op(),
+                     R"({"hours":-10.5,"reason":"idle for 30 days"})");
+  ASSERT_EQ(adj.status, 200) << adj.body;
+  auto list = h_.Call("GET", "/api/v1/projects/" + prj + "/allocations", alice);
+  ASSERT_EQ(list.status, 200);
+  auto& a = list.json.at("items").as_array().at(0);
+  EXPECT_EQ(a.at("left_hours").as_double(), 89.5);
+  EXPECT_EQ(a.at("used_hours").as_double(), 0.0);
+  EXPECT_EQ(a.at("held_hours").as_double(), 0.0);
+  auto ledger = h_.Call("GET", "/api/v1/allocations/" + alloc + "/ledger", alice);
+  ASSERT_EQ(ledger.status, 200);
+  auto& entries = ledger.json.at("items").as_array();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].at("kind").as_string(), "grant");
+  EXPECT_EQ(entries[1].at("kind").as_string(), "adjust");
+  EXPECT_EQ(entries[1].at("reason").as_string(), "idle for 30 days");
+  // Taking back more than is left is refused, and so is bad input.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/allocations/" + alloc + "/adjustments", Op(),
+                    R"({"hours":-1000,"reason":"x"})")
+                .status,
+            412);
+  for (const char* bad :
+       {R"({"resource":"gpu","hours":-5,"expires_at":"2099-12-31T00:00:00Z"})",
+        R"({"resource":"tpu","hours":5,"expires_at":"2099-12-31T00:00:00Z"})",
+        R"({"resource":"gpu:H100;rm","hours":5,"expires_at":"2099-12-31T00:00:00Z"})",
+        R"({"resource":"gpu","hours":5,"expires_at":"2001-01-01T00:00:00Z"})",
+        R"({"resource":"gpu","hours":"lots","expires_at":"2099-12-31T00:00:00Z"})"}) {
+    EXPECT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(), bad).status, 400)
+        << bad;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -16,6 +16,7 @@
 #include "auth/authn.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "compute/ledger.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 
@@ -34,7 +35,7 @@ struct World {
   std::map<std::string, std::string> token2;  // username -> a second token (to revoke)
   std::map<std::string, std::string> token2_id;
   std::map<std::string, std::string> user_id;  // username -> id
-  std::string org_a, org_b, pa, pb;
+  std::string org_a, org_b, pa, pb, alloc_a, alloc_b;
 };
 
 std::unique_ptr<World> MakeWorld() {
@@ -90,6 +91,13 @@ std::unique_ptr<World> MakeWorld() {
     RETURN_IF_ERROR(tenants::PutProjectMember(tx, pa.id, id["member-a"], "member", now).status());
     RETURN_IF_ERROR(tenants::PutProjectMember(tx, pa.id, id["student-a"], "student", now).status());
     RETURN_IF_ERROR(tenants::PutProjectMember(tx, pb.id, id["b-member"], "member", now).status());
+    for (auto [project, out] : {std::pair{pa.id, &w->alloc_a}, std::pair{pb.id, &w->alloc_b}}) {
+      ASSIGN_OR_RETURN(auto alloc, compute::Grant(tx,
+                                                  {project, "gpu:H100", 360000, now - 1000,
+                                                   now + 86400000, "test grant"},
+                                                  id["operator"], now));
+      *out = alloc.id;
+    }
     return Status::Ok();
   });
   if (!s.ok()) throw std::runtime_error(s.ToString());
@@ -257,6 +265,37 @@ std::vector<Row> Matrix() {
        },
        {401, 404, 403, 403, 403, 403, 404, 204, 204, 403, 403},
        {401, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404}},
+      // Compute allocations.
+      {"GET",
+       "/api/v1/projects/{id}/allocations",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/projects/" + prj(w, own) + "/allocations");
+       },
+       {401, 404, 200, 200, 200, 200, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/projects/{id}/allocations",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/projects/" + prj(w, own) + "/allocations",
+                      R"({"resource":"gpu:H100","hours":100,"expires_at":"2099-01-01T00:00:00Z"})");
+       },
+       {401, 404, 201, 403, 403, 403, 404, 403, 403, 403, 403},
+       {401, 404, 201, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/allocations/{id}/adjustments",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/allocations/" + (own ? w.alloc_a : w.alloc_b) + "/adjustments",
+                      R"({"hours":-1,"reason":"idle for 30 days"})");
+       },
+       {401, 404, 200, 403, 403, 403, 404, 403, 403, 403, 403},
+       {401, 404, 200, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/allocations/{id}/ledger",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/allocations/" + (own ? w.alloc_a : w.alloc_b) + "/ledger");
+       },
+       {401, 404, 200, 200, 403, 200, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404}},
       // Tokens.
       {"GET", "/api/v1/tokens", [](World&, auto&, bool) { return Fixed("/api/v1/tokens"); },
        signed_in200, signed_in200},

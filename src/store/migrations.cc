@@ -114,12 +114,65 @@ CREATE FUNCTION openlab_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS 
 CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION openlab_audit_append_only()
 )SQL";
 
+// Compute lending: grants per project and their append-only ledger. The balance columns are a
+// running sum of the ledger kept in the same transaction, with CHECKs so no bug and no race
+// can take an allocation below zero.
+const char* kV2Allocations = R"SQL(
+CREATE TABLE allocations (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  resource TEXT NOT NULL,
+  granted BIGINT NOT NULL CHECK (granted >= 0),
+  available BIGINT NOT NULL CHECK (available >= 0),
+  held BIGINT NOT NULL CHECK (held >= 0),
+  used BIGINT NOT NULL CHECK (used >= 0),
+  starts_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  note TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  version BIGINT NOT NULL);
+CREATE INDEX allocations_by_project ON allocations(project_id);
+CREATE TABLE ledger (
+  id TEXT PRIMARY KEY,
+  allocation_id TEXT NOT NULL REFERENCES allocations(id),
+  kind TEXT NOT NULL,
+  available_delta BIGINT NOT NULL,
+  held_delta BIGINT NOT NULL,
+  used_delta BIGINT NOT NULL,
+  hold_id TEXT,
+  job_id TEXT,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at BIGINT NOT NULL);
+CREATE INDEX ledger_by_allocation ON ledger(allocation_id, id);
+CREATE TABLE holds (
+  id TEXT PRIMARY KEY,
+  allocation_id TEXT NOT NULL REFERENCES allocations(id),
+  job_id TEXT NOT NULL,
+  amount BIGINT NOT NULL CHECK (amount > 0),
+  settled INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL)
+)SQL";
+
+const char* kV2SqliteLedger = R"SQL(;
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END
+)SQL";
+
+const char* kV2PostgresLedger = R"SQL(;
+CREATE FUNCTION openlab_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the table % is append-only', TG_TABLE_NAME USING ERRCODE = '23000'; END $$;
+CREATE TRIGGER ledger_no_change BEFORE UPDATE OR DELETE ON ledger FOR EACH ROW EXECUTE FUNCTION openlab_append_only()
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
   static const std::vector<Migration> kAll = {
       {1, "tenants, users, projects, tokens, sessions, audit, idempotency",
        std::string(kV1Common) + kV1SqliteAudit, std::string(kV1Common) + kV1PostgresAudit},
+      {2, "compute allocations and their ledger", std::string(kV2Allocations) + kV2SqliteLedger,
+       std::string(kV2Allocations) + kV2PostgresLedger},
   };
   return kAll;
 }

@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "store/db.h"
 
@@ -170,7 +174,12 @@ class PgDatabase : public Database {
           (void)Simple(c, "ROLLBACK");
         }
       }
-      if (s.code() == StatusCode::kAborted && retry && attempt < 8) continue;
+      if (s.code() == StatusCode::kAborted && retry && attempt < 8) {
+        // Back off a little, with jitter, so conflicting transactions do not collide again.
+        std::this_thread::sleep_for(
+            std::chrono::microseconds((200 << std::min(attempt, 5)) + std::rand() % 500));
+        continue;
+      }
       if (s.code() == StatusCode::kUnavailable && attempt < 1) continue;  // one reconnect
       break;
     }
