@@ -21,13 +21,19 @@ echo "PostgreSQL 15 for the tests: $OPENLAB_TEST_PG_URL"
 
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600)
 
-# Fuzz: libFuzzer + ASan/UBSan over raw requests, bounded, from the checked-in corpus.
+# Fuzz: libFuzzer + ASan/UBSan, bounded, from the checked-in corpora: raw HTTP requests through
+# parsing, routing, policy and handlers; and the scheduler's trace parser with a short replay.
 cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENLAB_FUZZ=ON \
   -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request
-scratch=$(mktemp -d /tmp/openlab-fuzz.XXXXXX)
-cp -r fuzz/corpus/request/. "$scratch/"
-"$BUILD-fuzz/fuzz_request" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -timeout=10 \
-  -rss_limit_mb=2048 -print_final_stats=1 "$scratch" fuzz/corpus/request 2>&1 | tail -n 12
-rm -rf "$scratch"
-echo "fuzz: no crash in ${FUZZ_SECONDS}s"
+ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request fuzz_trace
+fuzz() {  # target corpus seconds
+  local scratch
+  scratch=$(mktemp -d /tmp/openlab-fuzz.XXXXXX)
+  cp -r "fuzz/corpus/$2/." "$scratch/"
+  "$BUILD-fuzz/$1" -max_total_time="$3" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$scratch" "fuzz/corpus/$2" 2>&1 | tail -n 4
+  rm -rf "$scratch"
+  echo "fuzz $1: no crash in $3 s"
+}
+fuzz fuzz_request request "$FUZZ_SECONDS"
+fuzz fuzz_trace trace "$(( FUZZ_SECONDS / 2 ))"

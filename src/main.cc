@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "compute/sim_command.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
 #include "http/server.h"
@@ -146,6 +147,7 @@ int main(int argc, char** argv) {
   s->callback([&] { exit_code = Serve(serve); });
 
   openlab::cli::AddClientCommands(app, &exit_code);
+  openlab::compute::AddSimCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
