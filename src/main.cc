@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -12,6 +13,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "compute/inventory.h"
 #include "compute/sim_command.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
@@ -96,8 +98,29 @@ int Serve(const ServeArgs& a) {
     Log(LogLevel::kInfo, "created the operator account; its API token is in the file",
         {{"username", "operator"}, {"token_file", *boot}});
   }
+  // What this server lends: this machine (CPUs, memory, NVIDIA GPUs found through NVML).
+  auto probe = compute::NewNvmlProbe();
+  auto node = compute::DetectLocalNode(*probe);
+  if (!node.ok()) {
+    std::cerr << "openlab: error: cannot read this machine's resources: " << node.status().message()
+              << "\n";
+    return 1;
+  }
+  Log(LogLevel::kInfo, "inventory",
+      {{"node", node->name},
+       {"cpus", node->cpus},
+       {"memory_mib", node->memory_bytes >> 20},
+       {"gpus", node->GpuCount()},
+       {"gpu_probe", probe->Describe()}});
   http::Metrics metrics;
   http::ApiOptions ao;
+  ao.job_limits.max_gpus_per_job = node->GpuCount();
+  for (const auto& g : node->gpus) {
+    auto& types = ao.job_limits.gpu_types;
+    if (std::find(types.begin(), types.end(), g.type) == types.end()) types.push_back(g.type);
+  }
+  ao.job_limits.max_cpus = node->cpus;
+  ao.job_limits.max_memory_bytes = node->memory_bytes;
   ao.max_body_bytes = a.max_body;
   ao.secure_cookies = a.secure_cookies;
   ao.log_requests = !a.quiet;

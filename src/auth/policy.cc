@@ -52,6 +52,14 @@ const std::vector<Rule>& Rules() {
       {"allocations.adjust", "allocations:write", kOperator, "projects.read"},
       {"allocations.ledger", "allocations:read", kReaders | kOrgAdmin | kProjectMember,
        "projects.read"},
+      // Jobs: a project's members submit and see them; the owner, the PI and co-PIs cancel;
+      // logs stay within the project (and the operators who run the centre).
+      {"jobs.submit", "jobs:write", kProjectMember, ""},
+      {"jobs.list", "jobs:read", kAnyUser, ""},  // filtered
+      {"jobs.list_all", "", kOperator | kAuditor, ""},
+      {"jobs.read", "jobs:read", kReaders | kProjectMember, "jobs.read"},
+      {"jobs.cancel", "jobs:write", kOperator | kSelf | kPi | kCoPi, "jobs.read"},
+      {"jobs.logs", "jobs:read", kOperator | kProjectMember, "jobs.read"},
       // Tokens: one's own; operators may revoke any.
       {"tokens.list", "tokens:read", kAnyUser, ""},  // filtered to one's own
       {"tokens.create", "tokens:write", kAnyUser, ""},

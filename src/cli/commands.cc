@@ -4,9 +4,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "cli/client.h"
 
@@ -452,6 +455,105 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
               std::nullopt,
               {"at", "kind", "available_delta_hours", "held_delta_hours", "used_delta_hours",
                "reason", "actor"}));
+    });
+  }
+
+  // job
+  {
+    auto* job = app.add_subcommand("job", "Jobs: submit, list, show, cancel");
+    job->require_subcommand(1);
+    struct SubmitArgs {
+      std::string project, name, gpu_type, job_class, after, workdir, script_file, time_limit;
+      int gpus = 0, cpus = 1, array = 1;
+      int64_t memory_mb = 0;
+      std::vector<std::string> env, command;
+    };
+    auto a = std::make_shared<SubmitArgs>();
+    auto* submit = job->add_subcommand(
+        "submit", "Submit a job: openlab job submit --project P -- CMD ARGS...");
+    submit->add_option("--project", a->project, "Project id")->required();
+    submit->add_option("--name", a->name, "Job name (default: the command)");
+    submit->add_option("--gpus", a->gpus, "GPUs (default 0)")->check(CLI::Range(0, 4096));
+    submit->add_option("--gpu-type", a->gpu_type, "Accelerator type, e.g. H100");
+    submit->add_option("--cpus", a->cpus, "CPU cores (default 1)")->check(CLI::Range(1, 4096));
+    submit->add_option("--mem-mb", a->memory_mb, "Memory limit in MiB");
+    submit->add_option("--time-limit", a->time_limit, "Seconds, or 30m, 4h, 2d (default 1h)");
+    submit->add_option("--class", a->job_class, "standard or opportunistic");
+    submit->add_option("--after", a->after, "Start after this job completes");
+    submit->add_option("--array", a->array, "Submit N copies")->check(CLI::Range(1, 1000));
+    submit->add_option("--env", a->env, "KEY=VALUE (repeat)");
+    submit->add_option("--workdir", a->workdir, "Relative to the project's space");
+    submit->add_option("--script", a->script_file, "Run this bash script instead of a command");
+    submit->add_option("command", a->command, "The command and its arguments (after --)");
+    submit->callback([common, a, set] {
+      json::object b{{"project_id", a->project}};
+      if (!a->script_file.empty()) {
+        std::ifstream in(a->script_file);
+        if (!in) return set(Fail("cannot read " + a->script_file));
+        std::stringstream ss;
+        ss << in.rdbuf();
+        b["script"] = ss.str();
+      } else {
+        if (a->command.empty()) return set(Fail("give a command after -- or --script FILE"));
+        json::array cmd;
+        for (auto& c : a->command) cmd.emplace_back(c);
+        b["command"] = cmd;
+      }
+      b["name"] =
+          !a->name.empty() ? a->name : (!a->command.empty() ? a->command[0] : a->script_file);
+      if (a->gpus > 0) b["gpus"] = a->gpus;
+      if (!a->gpu_type.empty()) b["gpu_type"] = a->gpu_type;
+      b["cpus"] = a->cpus;
+      if (a->memory_mb > 0) b["memory_mb"] = a->memory_mb;
+      if (!a->time_limit.empty()) {
+        const std::string& t = a->time_limit;
+        char unit = t.back();
+        int64_t mult = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 1;
+        std::string digits =
+            std::isdigit(static_cast<unsigned char>(unit)) ? t : t.substr(0, t.size() - 1);
+        if (digits.empty() || digits.size() > 12 ||
+            !std::all_of(digits.begin(), digits.end(),
+                         [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+          return set(Fail("--time-limit must be seconds or a number with m, h or d"));
+        }
+        b["time_limit_s"] = std::stoll(digits) * mult;
+      }
+      if (!a->job_class.empty()) b["class"] = a->job_class;
+      if (!a->after.empty()) b["depends_on"] = a->after;
+      if (a->array > 1) b["array"] = a->array;
+      if (!a->workdir.empty()) b["workdir"] = a->workdir;
+      if (!a->env.empty()) {
+        json::object env;
+        for (auto& kv : a->env) {
+          auto eq = kv.find('=');
+          if (eq == std::string::npos) return set(Fail("--env must be KEY=VALUE"));
+          env[kv.substr(0, eq)] = kv.substr(eq + 1);
+        }
+        b["env"] = env;
+      }
+      set(Run(*common, "POST", "/api/v1/jobs", b));
+    });
+    auto f = std::make_shared<std::map<std::string, std::string>>();
+    auto* ls = job->add_subcommand("ls", "List jobs you can see");
+    ls->add_option("--project", (*f)["project_id"]);
+    ls->add_option("--state", (*f)["state"], "queued, running, completed, ...");
+    ls->callback([common, f, set] {
+      std::string q = "?limit=500";
+      for (const char* k : {"project_id", "state"}) {
+        if (!(*f)[k].empty()) q += std::string("&") + k + "=" + (*f)[k];
+      }
+      set(Run(*common, "GET", "/api/v1/jobs" + q, std::nullopt,
+              {"id", "name", "state", "reason", "gpus", "gpu_type", "submitted_at"}));
+    });
+    auto* show = job->add_subcommand("show", "Show a job, and why it waits");
+    show->add_option("job", (*f)["show"])->required();
+    show->callback([common, f, set] {
+      set(Run(*common, "GET", "/api/v1/jobs/" + (*f)["show"], std::nullopt));
+    });
+    auto* cancel = job->add_subcommand("cancel", "Cancel a job");
+    cancel->add_option("job", (*f)["cancel"])->required();
+    cancel->callback([common, f, set] {
+      set(Run(*common, "POST", "/api/v1/jobs/" + (*f)["cancel"] + "/cancel", std::nullopt));
     });
   }
 

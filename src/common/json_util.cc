@@ -127,6 +127,27 @@ std::optional<std::vector<std::string>> JsonReader::StringList(std::string_view 
   return out;
 }
 
+std::optional<std::map<std::string, std::string>> JsonReader::StringMap(std::string_view key,
+                                                                        bool required,
+                                                                        size_t max_items,
+                                                                        size_t max_len) {
+  const json::value* v = Get(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object() || v->get_object().size() > max_items) {
+    Fail(fmt::format("field '{}' must be an object of at most {} strings", key, max_items));
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& kv : v->get_object()) {
+    if (!kv.value().is_string() || kv.value().get_string().size() > max_len) {
+      Fail(fmt::format("field '{}' must hold strings of at most {} bytes", key, max_len));
+      return std::nullopt;
+    }
+    out.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+  }
+  return out;
+}
+
 Status JsonReader::Finish() {
   if (!status_.ok()) return status_;
   for (const auto& kv : obj_) {

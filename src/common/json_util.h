@@ -4,6 +4,7 @@
 
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +39,9 @@ class JsonReader {
   std::optional<bool> Bool(std::string_view key, bool required);
   std::optional<std::vector<std::string>> StringList(std::string_view key, bool required,
                                                      size_t max_items, size_t max_len);
+  // An object of string values, e.g. environment variables.
+  std::optional<std::map<std::string, std::string>> StringMap(std::string_view key, bool required,
+                                                              size_t max_items, size_t max_len);
   // True if the key is present (even if null).
   bool Has(std::string_view key) const { return obj_.contains(key); }
 

@@ -214,6 +214,25 @@ Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std
   return Status::Ok();
 }
 
+StatusOr<int64_t> LargestCoverage(store::Tx& tx, const std::string& project_id,
+                                  const std::string& resource, int64_t now) {
+  std::string sql =
+      "SELECT COALESCE(MAX(available + held), 0) FROM allocations WHERE project_id = $1 AND "
+      "expires_at > $2 AND ";
+  std::vector<store::Value> params = {project_id, now};
+  if (resource == "gpu") {
+    sql += "(resource = 'gpu' OR resource LIKE 'gpu:%')";  // any type may end up being used
+  } else if (resource.rfind("gpu:", 0) == 0) {
+    sql += "(resource = $3 OR resource = 'gpu')";
+    params.push_back(resource);
+  } else {
+    sql += "resource = $3";
+    params.push_back(resource);
+  }
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return rows[0].Int(0);
+}
+
 Status VerifyLedger(store::Tx& tx) {
   ASSIGN_OR_RETURN(
       auto rows,

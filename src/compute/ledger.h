@@ -77,6 +77,12 @@ StatusOr<Hold> PlaceHold(store::Tx& tx, const std::string& project_id, const std
 Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std::string& actor,
               int64_t now);
 
+// The most any single active allocation of the project could still give a job charged to
+// `resource` ("gpu:<TYPE>", "gpu" for a job of open type, or "cpu"): its available plus held
+// amount. A job needing more can never run.
+StatusOr<int64_t> LargestCoverage(store::Tx& tx, const std::string& project_id,
+                                  const std::string& resource, int64_t now);
+
 // Checks that each allocation's balances equal the sums of its ledger and that
 // granted + adjustments = available + held + used. Returns Internal naming the first mismatch.
 Status VerifyLedger(store::Tx& tx);

@@ -262,6 +262,33 @@ Status Api::Resolve(Ctx& ctx, const Route& route) {
       ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
       return Status::Ok();
     }
+    case Target::kJob: {
+      ASSIGN_OR_RETURN(auto j, compute::GetJob(tx, ctx.Param("id")));
+      ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, j.project_id));
+      ctx.target_id = j.id;
+      ctx.relation.self = j.user_id == uid;
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p.org_id, uid));
+      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
+      return Status::Ok();
+    }
+    case Target::kProjectInBody: {
+      ASSIGN_OR_RETURN(json::object body, ctx.Body());
+      const json::value* v = body.if_contains("project_id");
+      if (v == nullptr || !v->is_string()) return InvalidArgument("field 'project_id' is required");
+      std::string project_id(v->get_string());
+      if (!IsValidId(project_id)) return InvalidArgument("field 'project_id' is not a valid id");
+      auto p = tenants::GetProject(tx, project_id);
+      if (!p.ok()) {
+        if (p.status().code() == StatusCode::kNotFound) {
+          return InvalidArgument(fmt::format("project '{}' does not exist", project_id));
+        }
+        return p.status();
+      }
+      ctx.target_id = p->id;
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p->org_id, uid));
+      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p->id, uid));
+      return Status::Ok();
+    }
     case Target::kOrgInBody: {
       ASSIGN_OR_RETURN(json::object body, ctx.Body());
       const json::value* v = body.if_contains("org_id");

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/clock.h"
+#include "compute/jobs.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
 #include "http/read_cache.h"
@@ -22,6 +23,8 @@ struct ApiOptions {
   // Serve repeated GETs from a cache that every committed write empties (only where the store
   // says no one else writes it).
   bool read_cache = true;
+  // What a job may ask for (from the inventory of the nodes this server lends).
+  compute::JobLimits job_limits;
 };
 
 class Api {

@@ -384,6 +384,66 @@ TEST_P(ApiTest, OperatorGrantsGpuHoursAndThePiSeesTheBalance) {
   }
 }
 
+TEST_P(ApiTest, JobsAreCheckedAgainstTheCentreAndTheGrantAtSubmit) {
+  std::string org = CreateOrg("gist");
+  std::string alice = h_.MakeUser("alice"), eve = h_.MakeUser("eve");
+  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
+  std::string prj = h_.Call("POST", "/api/v1/projects", alice,
+                            fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
+                        .Str("id");
+  auto submit = [&](const std::string& token, const std::string& fields) {
+    return h_.Call(
+        "POST", "/api/v1/jobs", token,
+        fmt::format(R"({{"project_id":"{}","name":"train; rm -rf /",{}}})", prj, fields));
+  };
+  // No grant yet: refused at submit, with the reason.
+  auto none = submit(alice, R"("command":["python3","train.py"],"gpus":2,"gpu_type":"H100")");
+  EXPECT_EQ(none.status, 409) << none.body;
+  EXPECT_EQ(none.Str("type"), "urn:openlab:problem:allocation-exhausted");
+  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(),
+                    R"({"resource":"gpu:H100","hours":10,"expires_at":"2099-01-01T00:00:00Z"})")
+                .status,
+            201);
+  // 2 GPUs x 4 h = 8 GPU-hours fits a 10-hour grant; 2 x 6 h does not.
+  auto ok = submit(
+      alice,
+      R"J("command":["python3","train.py","--lr","$(id)"],"gpus":2,"gpu_type":"H100","time_limit_s":14400,"env":{"SEED":"1"})J");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(ok.Str("state"), "queued");
+  EXPECT_EQ(ok.Str("name"), "train; rm -rf /");  // stored as data, never interpreted
+  EXPECT_EQ(ok.json.at("command").as_array().at(3).as_string(), "$(id)");
+  auto big = submit(alice, R"("command":["x"],"gpus":2,"gpu_type":"H100","time_limit_s":21600)");
+  EXPECT_EQ(big.status, 409) << big.body;
+  // Bad input: a clear 400 each.
+  for (const char* bad :
+       {R"("command":["x"],"gpus":-1)", R"("command":["x"],"gpus":64)",
+        R"("command":["x"],"gpus":1,"gpu_type":"TPU")", R"("command":["x"],"cpus":100000)",
+        R"("command":["x"],"time_limit_s":0)", R"("command":["x"],"env":{"BAD-KEY":"1"})",
+        R"("command":["x"],"env":{"CUDA_VISIBLE_DEVICES":"0"})",
+        R"("command":["x"],"workdir":"../other-project")", R"("command":["x"],"workdir":"/etc")",
+        R"("command":[])", R"("command":["x"],"script":"echo hi")",
+        R"("class":"vip","command":["x"]")",
+        R"("command":["x"],"depends_on":"job_doesnotexist")"}) {
+    auto r = submit(alice, bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  // Someone outside the project cannot submit to it or see its jobs.
+  EXPECT_EQ(submit(eve, R"("command":["x"],"gpus":1,"gpu_type":"H100")").status, 403);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/jobs/" + ok.Str("id"), eve).status, 404);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/jobs", eve).json.at("items").as_array().size(), 0u);
+  // An array of 3 and a cancel before start.
+  auto arr = submit(
+      alice, R"("script":"echo $OPENLAB_ARRAY_INDEX","gpus":1,"time_limit_s":600,"array":3)");
+  ASSERT_EQ(arr.status, 201) << arr.body;
+  ASSERT_EQ(arr.json.at("items").as_array().size(), 3u);
+  auto cancel = h_.Call("POST", "/api/v1/jobs/" + ok.Str("id") + "/cancel", alice);
+  EXPECT_EQ(cancel.status, 202);
+  EXPECT_EQ(cancel.Str("state"), "cancelled");
+  EXPECT_EQ(h_.Call("POST", "/api/v1/jobs/" + ok.Str("id") + "/cancel", alice).status, 409);
+  auto list = h_.Call("GET", "/api/v1/jobs?project_id=" + prj + "&state=queued", alice);
+  EXPECT_EQ(list.json.at("items").as_array().size(), 3u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -16,6 +16,7 @@
 #include "auth/authn.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "compute/jobs.h"
 #include "compute/ledger.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
@@ -35,7 +36,7 @@ struct World {
   std::map<std::string, std::string> token2;  // username -> a second token (to revoke)
   std::map<std::string, std::string> token2_id;
   std::map<std::string, std::string> user_id;  // username -> id
-  std::string org_a, org_b, pa, pb, alloc_a, alloc_b;
+  std::string org_a, org_b, pa, pb, alloc_a, alloc_b, job_a, job_b;
 };
 
 std::unique_ptr<World> MakeWorld() {
@@ -97,6 +98,19 @@ std::unique_ptr<World> MakeWorld() {
                                                    now + 86400000, "test grant"},
                                                   id["operator"], now));
       *out = alloc.id;
+      RETURN_IF_ERROR(compute::Grant(tx, {project, "cpu", 36000, now - 1000, now + 86400000, ""},
+                                     id["operator"], now)
+                          .status());
+    }
+    for (auto [project, owner, out] : {std::tuple{pa.id, id["member-a"], &w->job_a},
+                                       std::tuple{pb.id, id["b-member"], &w->job_b}}) {
+      compute::Job j;
+      j.project_id = project;
+      j.user_id = owner;
+      j.name = "train";
+      j.command = {"/bin/sleep", "600"};
+      ASSIGN_OR_RETURN(auto ids, compute::InsertJobs(tx, j, 1, now));
+      *out = ids.front();
     }
     return Status::Ok();
   });
@@ -296,6 +310,32 @@ std::vector<Row> Matrix() {
        },
        {401, 404, 200, 200, 403, 200, 404, 200, 200, 200, 200},
        {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404}},
+      // Jobs.
+      {"POST",
+       "/api/v1/jobs",
+       [prj](World& w, auto&, bool own) {
+         return Fixed(
+             "/api/v1/jobs",
+             fmt::format(
+                 R"({{"project_id":"{}","name":"t","command":["/bin/true"],"time_limit_s":60}})",
+                 prj(w, own)));
+       },
+       {401, 403, 403, 403, 403, 403, 403, 201, 201, 201, 201},
+       {401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+      {"GET", "/api/v1/jobs", [](World&, auto&, bool) { return Fixed("/api/v1/jobs"); },
+       signed_in200, signed_in200},
+      {"GET",
+       "/api/v1/jobs/{id}",
+       [](World& w, auto&, bool own) { return Fixed("/api/v1/jobs/" + (own ? w.job_a : w.job_b)); },
+       {401, 404, 200, 200, 404, 404, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/jobs/{id}/cancel",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/jobs/" + (own ? w.job_a : w.job_b) + "/cancel");
+       },
+       {401, 404, 202, 403, 404, 404, 404, 202, 202, 202, 403},
+       {401, 404, 202, 403, 404, 404, 404, 404, 404, 404, 404}},
       // Tokens.
       {"GET", "/api/v1/tokens", [](World&, auto&, bool) { return Fixed("/api/v1/tokens"); },
        signed_in200, signed_in200},
@@ -371,6 +411,14 @@ TEST(AuthzMatrix, EveryCallerGetsTheExpectedStatus) {
     }
   }
   EXPECT_GT(cells, 600);
+}
+
+// Regression: the allocation scopes were required by rules but missing from the scope list, so
+// no token could be limited to them.
+TEST(AuthzMatrix, EveryScopeARuleNeedsCanBeGranted) {
+  for (const auth::Rule& r : auth::Rules()) {
+    if (r.scope[0] != '\0') EXPECT_TRUE(auth::IsScope(r.scope)) << r.action << " needs " << r.scope;
+  }
 }
 
 // Every route that needs a scope refuses a token without it, even for an operator.

@@ -24,6 +24,7 @@ constexpr KindInfo kKinds[] = {
     {"invalid-json", 400, "Invalid JSON"},
     {"too-many-connections", 503, "Too many connections"},
     {"precondition-required", 428, "Precondition required"},
+    {"allocation-exhausted", 409, "The project's allocations cannot cover this"},
 };
 
 const KindInfo* FindKind(const std::string& kind) {

@@ -21,12 +21,14 @@ namespace openlab::http {
 // How the API layer finds the object a request acts on, to resolve the caller's relation to it.
 enum class Target {
   kNone,
-  kOrg,         // path {id} is an organisation
-  kProject,     // path {id} is a project
-  kUser,        // path {id} is a user id or username
-  kToken,       // path {id} is a token
-  kAllocation,  // path {id} is an allocation (the caller's relation is to its project)
-  kOrgInBody,   // body field "org_id" names an organisation
+  kOrg,            // path {id} is an organisation
+  kProject,        // path {id} is a project
+  kUser,           // path {id} is a user id or username
+  kToken,          // path {id} is a token
+  kAllocation,     // path {id} is an allocation (the caller's relation is to its project)
+  kOrgInBody,      // body field "org_id" names an organisation
+  kProjectInBody,  // body field "project_id" names a project
+  kJob,            // path {id} is a job (the caller's relation is to its project; self = owner)
 };
 
 enum class StoreUse { kNone, kRead, kWrite };

@@ -165,6 +165,42 @@ CREATE FUNCTION openlab_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEG
 CREATE TRIGGER ledger_no_change BEFORE UPDATE OR DELETE ON ledger FOR EACH ROW EXECUTE FUNCTION openlab_append_only()
 )SQL";
 
+const char* kV3Jobs = R"SQL(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  command TEXT NOT NULL,
+  script TEXT NOT NULL,
+  env TEXT NOT NULL,
+  workdir TEXT NOT NULL,
+  gpus INTEGER NOT NULL,
+  gpu_type TEXT NOT NULL,
+  cpus INTEGER NOT NULL,
+  memory_bytes BIGINT NOT NULL,
+  time_limit_s BIGINT NOT NULL,
+  job_class TEXT NOT NULL,
+  depends_on TEXT REFERENCES jobs(id),
+  array_parent TEXT NOT NULL,
+  array_index INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  node TEXT NOT NULL,
+  gpu_indices TEXT NOT NULL,
+  hold_id TEXT NOT NULL,
+  handle TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  submitted_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  charged_s BIGINT NOT NULL);
+CREATE INDEX jobs_by_project ON jobs(project_id, id);
+CREATE INDEX jobs_by_state ON jobs(state)
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -173,6 +209,7 @@ const std::vector<Migration>& AllMigrations() {
        std::string(kV1Common) + kV1SqliteAudit, std::string(kV1Common) + kV1PostgresAudit},
       {2, "compute allocations and their ledger", std::string(kV2Allocations) + kV2SqliteLedger,
        std::string(kV2Allocations) + kV2PostgresLedger},
+      {3, "jobs", kV3Jobs, ""},
   };
   return kAll;
 }

@@ -91,6 +91,11 @@ std::string Reply::Str(const std::string& key) const {
 ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   http::ApiOptions opts;
   opts.log_requests = false;
+  // A small GPU centre: nodes of 8 GPUs (H100 or A100), 16 cores, 64 GiB.
+  opts.job_limits.max_gpus_per_job = 8;
+  opts.job_limits.gpu_types = {"A100", "H100"};
+  opts.job_limits.max_cpus = 16;
+  opts.job_limits.max_memory_bytes = 64LL << 30;
   api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_, opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
