@@ -14,7 +14,10 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "compute/inventory.h"
+#include "compute/local_executor.h"
+#include "compute/service.h"
 #include "compute/sim_command.h"
+#include "compute/supervisor.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
 #include "http/server.h"
@@ -121,6 +124,32 @@ int Serve(const ServeArgs& a) {
   }
   ao.job_limits.max_cpus = node->cpus;
   ao.job_limits.max_memory_bytes = node->memory_bytes;
+
+  // Jobs run on this machine, each under a supervisor process (`openlab supervise`), so that
+  // they survive a restart of the server and are re-adopted.
+  std::error_code ec2;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec2).string();
+  std::string state_abs = std::filesystem::absolute(a.state).string();
+  compute::LocalExecutor::Options eo;
+  eo.openlab_bin = self;
+  eo.root = state_abs + "/jobs";
+  auto executor = compute::LocalExecutor::Create(eo);
+  if (!executor.ok()) {
+    std::cerr << "openlab: error: " << executor.status().message() << "\n";
+    return 1;
+  }
+  compute::ServiceOptions co;
+  co.jobs_root = eo.root;
+  co.projects_root = state_abs + "/projects";
+  compute::ComputeService service(db->get(), executor->get(), *node, Clock::Real(), co);
+  if (Status r = service.Recover(); !r.ok()) {
+    std::cerr << "openlab: error: recovering jobs: " << r.message() << "\n";
+    return 1;
+  }
+  Log(LogLevel::kInfo, "executor", {{"kind", (*executor)->Describe()}});
+  service.Start();
+  ao.jobs_root = co.jobs_root;
+  ao.on_jobs_changed = [&service] { service.Poke(); };
   ao.max_body_bytes = a.max_body;
   ao.secure_cookies = a.secure_cookies;
   ao.log_requests = !a.quiet;
@@ -137,7 +166,8 @@ int Serve(const ServeArgs& a) {
        {"state", a.state},
        {"store", db_url.rfind("postgres", 0) == 0 ? "postgresql" : db_url}});
   server.Run();
-  db->reset();  // close the store cleanly
+  service.Stop();  // running jobs keep running under their supervisors
+  db->reset();     // close the store cleanly
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }
@@ -171,6 +201,7 @@ int main(int argc, char** argv) {
 
   openlab::cli::AddClientCommands(app, &exit_code);
   openlab::compute::AddSimCommand(app, &exit_code);
+  openlab::compute::AddSupervisorCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,7 @@
 
 #include "cli/client.h"
 #include "common/ids.h"
+#include "compute/ledger.h"
 #include "store/db.h"
 #include "store/migrations.h"
 
@@ -461,6 +462,132 @@ TEST_F(CliTest, OperatorOnboardsAProjectFromTheCommandLine) {
         << action;
   }
   EXPECT_NE(audit.out.find("\"outcome\":\"forbidden\""), std::string::npos);
+}
+
+// Compute lending end to end: a PI with a grant submits a job with the CLI, follows its log and
+// sees the charge; a job the rest of the grant cannot cover waits with AllocationExhausted.
+TEST_F(CliTest, APiRunsAJobFollowsItsLogAndSeesTheCharge) {
+  ASSERT_EQ(
+      Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"}).code, 0);
+  auto org = Cli({"--json", "org", "create", "gist", "--kind", "university", "--region", "KR-29"});
+  std::string org_id(json::parse(org.out).at("id").as_string());
+  ASSERT_EQ(Cli({"user", "create", "alice", "--email", "a@gist.ac.kr", "--password-stdin"},
+                "a long enough password\n")
+                .code,
+            0);
+  ASSERT_EQ(Cli({"org", "add-member", org_id, "alice"}).code, 0);
+  auto prj = Cli({"--json", "project", "create", "traffic", "--org", org_id, "--pi", "alice"});
+  std::string prj_id(json::parse(prj.out).at("id").as_string());
+  ASSERT_EQ(Cli({"alloc", "grant", prj_id, "--resource", "cpu", "--hours", "1", "--expires",
+                 "2099-01-01T00:00:00Z"})
+                .code,
+            0);
+  ASSERT_EQ(Cli({"login", "--url", server_->url(), "-u", "alice", "--password-stdin"},
+                "a long enough password\n")
+                .code,
+            0);
+
+  auto sub = Cli({"--json", "job", "submit", "--project", prj_id, "--name", "hello", "--time-limit",
+                  "40m", "--", "sh", "-c", "echo hello from $OPENLAB_JOB_ID; sleep 2; echo bye"});
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  std::string job(json::parse(sub.out).at("id").as_string());
+  // While it runs (40 core-minutes held of 60), a 30-minute job cannot be covered: it waits.
+  auto second =
+      Cli({"--json", "job", "submit", "--project", prj_id, "--time-limit", "30m", "--", "true"});
+  ASSERT_EQ(second.code, 0) << second.err;
+  std::string waiting(json::parse(second.out).at("id").as_string());
+
+  auto logs = Cli({"job", "logs", "-f", job});
+  ASSERT_EQ(logs.code, 0) << logs.err;
+  EXPECT_EQ(logs.out, "hello from " + job + "\nbye\n");
+  auto shown = json::parse(Cli({"--json", "job", "show", job}).out);
+  EXPECT_EQ(shown.at("state").as_string(), "completed");
+  EXPECT_EQ(shown.at("exit_code").as_int64(), 0);
+  double charged = shown.at("charged_hours").as_double();
+  EXPECT_GT(charged, 1.9 / 3600);  // it ran about 2 s
+  EXPECT_LT(charged, 60.0 / 3600);
+  auto allocs = json::parse(Cli({"--json", "alloc", "ls", prj_id}).out);
+  auto& a = allocs.at("items").as_array().at(0);
+  EXPECT_DOUBLE_EQ(a.at("used_hours").as_double(), charged);
+
+  // The waiting job said why, and starts once the hold is released (within the retry time).
+  bool saw_reason = false, ran = false;
+  for (int i = 0; i < 100 && !ran; ++i) {
+    auto w = json::parse(Cli({"--json", "job", "show", waiting}).out);
+    saw_reason |= w.at("reason").as_string() == "AllocationExhausted";
+    ran = w.at("state").as_string() == "completed";
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(ran);
+  EXPECT_TRUE(saw_reason);
+}
+
+// SIGKILL the server while a job runs: after the restart the job is re-adopted (its supervisor
+// kept it running), it completes, its charge is settled once, and the ledger balances.
+TEST_F(CliTest, SigkillWhileAJobRunsLosesNothingAndTheLedgerBalances) {
+  ASSERT_EQ(
+      Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"}).code, 0);
+  std::string org_id(
+      json::parse(
+          Cli({"--json", "org", "create", "lab", "--kind", "startup", "--region", "KR"}).out)
+          .at("id")
+          .as_string());
+  std::string prj_id(json::parse(Cli({"--json", "project", "create", "p1", "--org", org_id}).out)
+                         .at("id")
+                         .as_string());
+  ASSERT_EQ(Cli({"alloc", "grant", prj_id, "--resource", "cpu", "--hours", "5", "--expires",
+                 "2099-01-01T00:00:00Z"})
+                .code,
+            0);
+  std::string running(
+      json::parse(Cli({"--json", "job", "submit", "--project", prj_id, "--time-limit", "1h", "--",
+                       "sh", "-c", "sleep 3; echo survived"})
+                      .out)
+          .at("id")
+          .as_string());
+  std::string queued(json::parse(Cli({"--json", "job", "submit", "--project", prj_id, "--cpus", "2",
+                                      "--after", running, "--", "true"})
+                                     .out)
+                         .at("id")
+                         .as_string());
+  for (int i = 0; i < 50; ++i) {
+    if (json::parse(Cli({"--json", "job", "show", running}).out).at("state").as_string() ==
+        "running")
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  server_->Signal(SIGKILL);
+  server_->Wait();
+  server_ = std::make_unique<ServerProcess>(state_, std::vector<std::string>{"--quiet"});
+  ASSERT_GT(server_->port(), 0) << server_->log();
+  ASSERT_EQ(
+      Cli({"login", "--url", server_->url(), "--token-file", state_ + "/bootstrap-token"}).code, 0);
+  std::string s1, s2;
+  for (int i = 0; i < 150; ++i) {
+    s1 = std::string(
+        json::parse(Cli({"--json", "job", "show", running}).out).at("state").as_string());
+    s2 = std::string(
+        json::parse(Cli({"--json", "job", "show", queued}).out).at("state").as_string());
+    if (s1 == "completed" && s2 == "completed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(s1, "completed");
+  EXPECT_EQ(s2, "completed");  // nothing queued was lost
+  EXPECT_EQ(Cli({"job", "logs", running}).out, "survived\n");
+  auto db = store::OpenSqlite(state_ + "/openlab.db");
+  ASSERT_TRUE(db.ok());
+  Status v = (*db)->Read([](store::Tx& tx) { return compute::VerifyLedger(tx); });
+  EXPECT_TRUE(v.ok()) << v.ToString();
+  ASSERT_TRUE((*db)
+                  ->Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(auto rows,
+                                     tx.Query("SELECT COUNT(*) FROM ledger WHERE kind = 'charge'"));
+                    EXPECT_EQ(rows[0].Int(0), 2);  // each job charged exactly once
+                    ASSIGN_OR_RETURN(auto held, tx.Query("SELECT SUM(held) FROM allocations"));
+                    EXPECT_EQ(held[0].Int(0), 0);
+                    return Status::Ok();
+                  })
+                  .ok());
 }
 
 TEST(CliErrors, UnreachableServerIsOneLine) {

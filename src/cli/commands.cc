@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "cli/client.h"
 
@@ -549,6 +551,30 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     show->add_option("job", (*f)["show"])->required();
     show->callback([common, f, set] {
       set(Run(*common, "GET", "/api/v1/jobs/" + (*f)["show"], std::nullopt));
+    });
+    auto follow = std::make_shared<bool>(false);
+    auto* logs = job->add_subcommand("logs", "Print a job's output; -f follows it until it ends");
+    logs->add_option("job", (*f)["logs"])->required();
+    logs->add_option("--stream", (*f)["stream"], "stdout (default) or stderr");
+    logs->add_flag("-f,--follow", *follow, "Keep printing new output until the job ends");
+    logs->callback([f, follow, set] {
+      Client client(LoadCredentials());
+      std::string stream = (*f)["stream"].empty() ? "stdout" : (*f)["stream"];
+      int64_t offset = 0;
+      for (;;) {
+        auto r = client.Call("GET", fmt::format("/api/v1/jobs/{}/logs?stream={}&offset={}",
+                                                (*f)["logs"], stream, offset));
+        if (!r.ok()) return set(Fail(r.status().message()));
+        if (r->status != 200) return set(Fail(ErrorLine(*r)));
+        std::cout << r->body << std::flush;
+        offset = std::strtoll(r->headers["x-log-offset"].c_str(), nullptr, 10);
+        std::string state = r->headers["x-job-state"];
+        bool ended = state == "completed" || state == "failed" || state == "cancelled" ||
+                     state == "timeout" || state == "node_fail";
+        if (!*follow || (ended && r->body.empty())) break;
+        if (r->body.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+      set(0);
     });
     auto* cancel = job->add_subcommand("cancel", "Cancel a job");
     cancel->add_option("job", (*f)["cancel"])->required();

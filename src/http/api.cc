@@ -135,7 +135,7 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
     return Process(ctx, route, &replayed, nullptr);
   }
   if (route.store == StoreUse::kRead) {
-    bool cacheable = opts_.read_cache && db_->generation_is_exact();
+    bool cacheable = opts_.read_cache && route.cacheable && db_->generation_is_exact();
     std::string key;
     uint64_t generation = 0;
     if (cacheable) {

@@ -4,6 +4,7 @@
 // transaction, and renders problem+json for every error. Thread-safe; never throws.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "common/clock.h"
@@ -25,6 +26,10 @@ struct ApiOptions {
   bool read_cache = true;
   // What a job may ask for (from the inventory of the nodes this server lends).
   compute::JobLimits job_limits;
+  // Where the executor keeps job directories (each with `stdout` and `stderr`).
+  std::string jobs_root;
+  // Called after a job is submitted or cancelled, to wake the compute service early.
+  std::function<void()> on_jobs_changed;
 };
 
 class Api {

@@ -336,6 +336,13 @@ std::vector<Row> Matrix() {
        },
        {401, 404, 202, 403, 404, 404, 404, 202, 202, 202, 403},
        {401, 404, 202, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/jobs/{id}/logs",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/jobs/" + (own ? w.job_a : w.job_b) + "/logs");
+       },
+       {401, 404, 200, 403, 404, 404, 404, 200, 200, 200, 200},
+       {401, 404, 200, 403, 404, 404, 404, 404, 404, 404, 404}},
       // Tokens.
       {"GET", "/api/v1/tokens", [](World&, auto&, bool) { return Fixed("/api/v1/tokens"); },
        signed_in200, signed_in200},

@@ -846,6 +846,45 @@ Status GetJobHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
+// A slice of a job's output: ?stream=stdout|stderr&offset=N&limit=M (default 1 MiB). The reply
+// says where to continue (X-Log-Offset) and whether more can come (X-Job-State).
+Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
+  ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
+  std::string stream = ctx.QueryParam("stream").value_or("stdout");
+  if (stream != "stdout" && stream != "stderr") {
+    return InvalidArgument("stream must be stdout or stderr");
+  }
+  auto number = [&](const char* name, int64_t dflt, int64_t max) -> StatusOr<int64_t> {
+    auto v = ctx.QueryParam(name);
+    if (!v) return dflt;
+    char* end = nullptr;
+    long long n = v->empty() || v->size() > 15 ? -1 : std::strtoll(v->c_str(), &end, 10);
+    if (n < 0 || n > max || (end && *end != '\0')) {
+      return InvalidArgument(fmt::format("{} must be an integer from 0 to {}", name, max));
+    }
+    return static_cast<int64_t>(n);
+  };
+  ASSIGN_OR_RETURN(int64_t offset, number("offset", 0, int64_t{1} << 50));
+  ASSIGN_OR_RETURN(int64_t limit, number("limit", 1 << 20, 8 << 20));
+  std::string data;
+  if (!jobs_root.empty()) {
+    std::string path = jobs_root + "/" + j.id + "/" + stream;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      if (std::fseek(f, static_cast<long>(offset), SEEK_SET) == 0) {
+        data.resize(static_cast<size_t>(limit));
+        data.resize(std::fread(data.data(), 1, data.size(), f));
+      }
+      std::fclose(f);
+    }
+  }
+  ctx.headers.emplace_back("x-log-offset",
+                           std::to_string(offset + static_cast<int64_t>(data.size())));
+  ctx.headers.emplace_back("x-job-state", j.state);
+  ctx.content_type = "text/plain; charset=utf-8";
+  ctx.raw_body = std::move(data);
+  return Status::Ok();
+}
+
 Status CancelJob(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
   if (compute::IsTerminalJobState(j.state)) {
@@ -1132,7 +1171,11 @@ void RegisterRoutes(Router& router, Api& api) {
        "jobs.submit",
        Target::kProjectInBody,
        StoreUse::kWrite,
-       [limits](Ctx& ctx) { return SubmitJob(ctx, limits); },
+       [limits, &api](Ctx& ctx) {
+         Status s = SubmitJob(ctx, limits);
+         if (s.ok() && api.options().on_jobs_changed) api.options().on_jobs_changed();
+         return s;
+       },
        "Submit a job (or an array of jobs) to run on the centre's compute",
        {F{"project_id", "string", true, ""}, F{"name", "string", true, ""},
         F{"command", "array", false, "argument list, run directly (no shell)"},
@@ -1165,12 +1208,31 @@ void RegisterRoutes(Router& router, Api& api) {
        "jobs.cancel",
        Target::kJob,
        StoreUse::kWrite,
-       CancelJob,
+       [&api](Ctx& ctx) {
+         Status s = CancelJob(ctx);
+         if (s.ok() && api.options().on_jobs_changed) api.options().on_jobs_changed();
+         return s;
+       },
        "Cancel a job (its owner, the PI and co-PIs, operators)",
        {},
        {},
        false,
        202});
+  {
+    // Logs grow without a store write: never from the read cache.
+    std::string jobs_root = api.options().jobs_root;
+    Route logs{"GET",
+               "/api/v1/jobs/{id}/logs",
+               "jobs.logs",
+               Target::kJob,
+               StoreUse::kRead,
+               [jobs_root](Ctx& ctx) { return JobLogs(ctx, jobs_root); },
+               "A job's output (stdout or stderr) from an offset; poll to follow it",
+               {},
+               {"stream", "offset", "limit"}};
+    logs.cacheable = false;
+    add(std::move(logs));
+  }
   // Tokens.
   add({"GET",
        "/api/v1/tokens",

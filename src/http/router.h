@@ -96,6 +96,8 @@ struct Route {
   // Optional: runs before the transaction, outside every store lock, for slow work such as
   // verifying a password (Argon2id) that must not hold up other writers.
   Handler prepare;
+  // GETs are answered from the read cache unless their answer can change without a store write.
+  bool cacheable = true;
 };
 
 class Router {

@@ -1,0 +1,70 @@
+// The files LocalExecutor and its supervisor share in a job directory, and the few process
+// helpers both sides need. Internal to src/compute/: no other folder may include this.
+//
+// A job directory holds:
+//   spec.json       the LaunchSpec (+ executor settings), written once by Launch
+//   status.json     the supervisor's report, replaced atomically (write temp + rename)
+//   cancel          present once Cancel() was called
+//   stdout, stderr  the job's output (appended)
+//   supervisor.log  the supervisor's own stdout/stderr, for operators
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "compute/executor.h"
+
+namespace openlab::compute::internal {
+
+inline constexpr char kSpecFile[] = "spec.json";
+inline constexpr char kStatusFile[] = "status.json";
+inline constexpr char kCancelFile[] = "cancel";
+inline constexpr char kStdoutFile[] = "stdout";
+inline constexpr char kStderrFile[] = "stderr";
+inline constexpr char kSupervisorLog[] = "supervisor.log";
+// Environment variable naming the fd on which the supervisor reports readiness to Launch.
+inline constexpr char kReadyFdEnv[] = "OPENLAB_SUPERVISOR_READY_FD";
+
+// What Launch hands the supervisor.
+struct SupervisorConfig {
+  LaunchSpec spec;
+  std::string cgroup_root;  // where job cgroups are created, if cgroup v2 is usable
+};
+
+// The content of status.json.
+struct StatusRecord {
+  ExecStatus status;
+  pid_t supervisor_pid = 0;
+  uint64_t supervisor_start = 0;  // /proc/<pid>/stat starttime, guards against pid reuse
+  pid_t job_pid = 0;              // leader of the job's process group (pgid == pid)
+  uint64_t job_start = 0;
+  std::string isolation;   // e.g. "cgroup v2 (/sys/fs/cgroup/openlab/job-1.4242)"
+  std::string cgroup_dir;  // the job's cgroup, empty under rlimits
+};
+
+std::string JoinPath(const std::string& dir, const std::string& name);
+
+// Writes `content` to `path` via a temporary file in the same directory, fsync and rename, so a
+// reader sees the old content or the new, never a mix.
+Status WriteFileAtomic(const std::string& path, const std::string& content);
+// NotFound if the file does not exist; Internal for other errors.
+StatusOr<std::string> ReadFile(const std::string& path);
+
+std::string ConfigToJson(const SupervisorConfig& config);
+// InvalidArgument for malformed JSON or a spec that fails ValidateLaunchSpec.
+StatusOr<SupervisorConfig> ConfigFromJson(const std::string& text);
+
+std::string StatusToJson(const StatusRecord& record);
+StatusOr<StatusRecord> StatusFromJson(const std::string& text);
+
+// The start time (clock ticks since boot) of process `pid`, or nullopt when there is no such
+// process or it is a zombie (dead, waiting to be reaped).
+std::optional<uint64_t> ProcStartTicks(pid_t pid);
+// True when `pid` is alive and is the process that was started at `start_ticks`.
+bool ProcessAlive(pid_t pid, uint64_t start_ticks);
+
+}  // namespace openlab::compute::internal

@@ -1,0 +1,468 @@
+#include "compute/service.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "compute/ledger.h"
+#include "tenants/tenants.h"
+
+namespace openlab::compute {
+
+namespace fs = std::filesystem;
+
+ComputeService::ComputeService(store::Database* db, Executor* executor, Node node, Clock* clock,
+                               ServiceOptions options)
+    : db_(db),
+      executor_(executor),
+      node_(std::move(node)),
+      clock_(clock),
+      opts_(std::move(options)) {
+  std::map<std::string, std::set<int>> by_type;
+  for (const auto& g : node_.gpus) by_type[g.type].insert(g.index);
+  for (const auto& [type, indices] : by_type) {
+    nodes_.push_back(NodeSpec{node_.name + ":" + type, static_cast<int>(indices.size()), type});
+    free_indices_.push_back(indices);
+  }
+  cpu_node_ = static_cast<int>(nodes_.size());
+  nodes_.push_back(NodeSpec{node_.name + ":cpu", std::max(1, node_.cpus), "cpu"});
+  std::set<int> cores;
+  for (int i = 0; i < std::max(1, node_.cpus); ++i) cores.insert(i);
+  free_indices_.push_back(cores);
+  core_ = std::make_unique<Scheduler>(nodes_, opts_.scheduler);
+}
+
+ComputeService::~ComputeService() { Stop(); }
+
+std::string ComputeService::JobDir(const std::string& job_id) const {
+  return opts_.jobs_root + "/" + job_id;
+}
+
+std::string ComputeService::OrgOf(const std::string& project_id) {
+  auto it = org_cache_.find(project_id);
+  if (it != org_cache_.end()) return it->second;
+  std::string org;
+  (void)db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, project_id));
+    org = p.org_id;
+    return Status::Ok();
+  });
+  org_cache_[project_id] = org;
+  return org;
+}
+
+namespace {
+
+std::string JoinInts(const std::vector<int>& v) {
+  std::string out;
+  for (int i : v) out += (out.empty() ? "" : ",") + std::to_string(i);
+  return out;
+}
+
+std::string FindInPath(const std::string& cmd) {
+  if (cmd.find('/') != std::string::npos) return cmd;
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin"}) {
+    std::string p = std::string(dir) + "/" + cmd;
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return cmd;  // left relative: the executor refuses it with a clear error
+}
+
+const char* FinalState(ExecState s) {
+  switch (s) {
+    case ExecState::kCompleted:
+      return "completed";
+    case ExecState::kCancelled:
+      return "cancelled";
+    case ExecState::kTimeout:
+      return "timeout";
+    case ExecState::kNodeFail:
+      return "node_fail";
+    default:
+      return "failed";
+  }
+}
+
+}  // namespace
+
+StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<int>& indices) {
+  LaunchSpec s;
+  s.job_id = job.id;
+  s.job_dir = JobDir(job.id);
+  std::string space = opts_.projects_root + "/" + job.project_id;
+  s.workdir = job.workdir.empty() ? space : space + "/" + job.workdir;
+  std::error_code ec;
+  fs::create_directories(s.workdir, ec);
+  if (ec) return Internal(fmt::format("cannot create {}: {}", s.workdir, ec.message()));
+  fs::create_directories(s.job_dir, ec);
+  if (!job.script.empty()) {
+    std::string path = s.job_dir + "/script.sh";
+    std::ofstream(path) << job.script;
+    s.argv = {"/bin/bash", path};
+  } else {
+    s.argv = job.command;
+    s.argv[0] = FindInPath(s.argv[0]);
+  }
+  s.env = job.env;
+  s.env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  s.env["HOME"] = space;
+  s.env["OPENLAB_JOB_ID"] = job.id;
+  s.env["OPENLAB_PROJECT_ID"] = job.project_id;
+  if (job.array_index >= 0) s.env["OPENLAB_ARRAY_INDEX"] = std::to_string(job.array_index);
+  s.cpus = job.cpus;
+  s.memory_bytes = job.memory_bytes;
+  if (job.gpus > 0) s.gpu_indices = indices;
+  s.time_limit_seconds = job.time_limit_s;
+  s.grace_seconds = 10;
+  return s;
+}
+
+Status ComputeService::SyncQueued(int64_t now_ms) {
+  std::vector<Job> active;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    JobQuery q;
+    q.active_only = true;
+    q.limit = 100000;
+    ASSIGN_OR_RETURN(active, ListJobs(tx, q));
+    return Status::Ok();
+  }));
+  std::set<std::string> still_active;
+  for (Job& job : active) {
+    still_active.insert(job.id);
+    if (job.state != "queued" || core_ids_.count(job.id)) continue;
+    if (auto b = blocked_until_.find(job.id); b != blocked_until_.end() && b->second > now_ms) {
+      continue;
+    }
+    if (!job.depends_on.empty()) {
+      std::string dep_state;
+      RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+        ASSIGN_OR_RETURN(auto dep, GetJob(tx, job.depends_on));
+        dep_state = dep.state;
+        return Status::Ok();
+      }));
+      if (dep_state != "completed") {
+        if (IsTerminalJobState(dep_state)) {
+          job.state = "cancelled";
+          job.reason =
+              fmt::format("DependencyNeverSatisfied: {} ended {}", job.depends_on, dep_state);
+          job.ended_at = now_ms;
+          (void)db_->Write([&](store::Tx& tx) { return UpdateJob(tx, job); });
+        }
+        continue;
+      }
+    }
+    JobSpec spec;
+    spec.id = next_core_id_++;
+    spec.org = OrgOf(job.project_id);
+    spec.project = job.project_id;
+    spec.user = job.user_id;
+    if (job.gpus > 0) {
+      spec.gpus = job.gpus;
+      spec.gpu_type = job.gpu_type.empty() && cpu_node_ > 0 ? nodes_[0].gpu_type : job.gpu_type;
+    } else {
+      spec.gpus = job.cpus;
+      spec.gpu_type = "cpu";
+    }
+    spec.submit = job.submitted_at / 1000;
+    spec.time_limit = job.time_limit_s;
+    spec.job_class = JobClass::kStandard;  // preemption is not wired into the service yet
+    Status s = core_->Submit(spec, now_ms / 1000);
+    if (!s.ok()) {
+      job.state = "failed";
+      job.reason = "Unschedulable: " + s.message();
+      job.ended_at = now_ms;
+      (void)db_->Write([&](store::Tx& tx) { return UpdateJob(tx, job); });
+      continue;
+    }
+    core_ids_[job.id] = spec.id;
+    job_ids_[spec.id] = job.id;
+  }
+  // Jobs cancelled while queued left the active set: take them out of the core.
+  for (auto it = core_ids_.begin(); it != core_ids_.end();) {
+    if (!still_active.count(it->first) && !running_.count(it->first)) {
+      (void)core_->Cancel(it->second, now_ms / 1000);
+      job_ids_.erase(it->second);
+      it = core_ids_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
+  auto jit = job_ids_.find(d.job);
+  if (jit == job_ids_.end()) return Internal("the core started an unknown job");
+  std::string job_id = jit->second;
+  int node = d.slices.empty() ? cpu_node_ : d.slices[0].node;
+  int count = 0;
+  for (const auto& sl : d.slices) count += sl.gpus;
+  std::vector<int> indices;
+  for (int i : free_indices_[node]) {
+    if (static_cast<int>(indices.size()) == count) break;
+    indices.push_back(i);
+  }
+  for (int i : indices) free_indices_[node].erase(i);
+  auto give_back = [&] {
+    for (int i : indices) free_indices_[node].insert(i);
+  };
+
+  Job job;
+  Status hold_status;
+  Status s = db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(job, GetJob(tx, job_id));
+    if (job.state != "queued") return Aborted("no longer queued");
+    std::string type = node == cpu_node_ ? "" : nodes_[node].gpu_type;
+    std::string resource = ChargeResource(job, type);
+    auto hold = PlaceHold(tx, job.project_id, resource, ChargeRate(job) * job.time_limit_s, job.id,
+                          "system", now_ms);
+    if (!hold.ok()) {
+      hold_status = hold.status();
+      return Status::Ok();
+    }
+    job.state = "starting";
+    job.reason = "";
+    job.hold_id = hold->id;
+    job.resource = resource;
+    job.node = nodes_[node].name;
+    job.gpu_indices = job.gpus > 0 ? JoinInts(indices) : "";
+    job.started_at = now_ms;
+    RETURN_IF_ERROR(UpdateJob(tx, job));
+    job.version++;
+    return Status::Ok();
+  });
+  if (!s.ok() || !hold_status.ok()) {
+    // Not startable now: out of the core, back to waiting (and tried again later).
+    give_back();
+    (void)core_->Cancel(d.job, now_ms / 1000);
+    core_ids_.erase(job_id);
+    job_ids_.erase(d.job);
+    if (hold_status.code() == StatusCode::kResourceExhausted) {
+      blocked_until_[job_id] = now_ms + opts_.allocation_retry_ms;
+      (void)db_->Write([&](store::Tx& tx) -> Status {
+        ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+        if (j.state != "queued" || j.reason == "AllocationExhausted") return Status::Ok();
+        j.reason = "AllocationExhausted";
+        return UpdateJob(tx, j);
+      });
+    }
+    return s.code() == StatusCode::kAborted ? Status::Ok() : s;
+  }
+  blocked_until_.erase(job_id);
+  running_[job_id] = Running{d.job, indices, node};
+
+  auto spec = MakeSpec(job, indices);
+  StatusOr<std::string> handle = spec.ok() ? executor_->Launch(*spec) : spec.status();
+  if (!handle.ok()) {
+    ExecStatus failed;
+    failed.state = ExecState::kFailed;
+    failed.exit_code = -1;
+    failed.ended_at_ms = now_ms;
+    failed.started_at_ms = now_ms;
+    failed.detail = "could not start: " + handle.status().message();
+    return Finish(job, failed, now_ms);
+  }
+  return db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+    j.state = "running";
+    j.handle = *handle;
+    return UpdateJob(tx, j);
+  });
+}
+
+Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
+  auto run = running_.find(job.id);
+  int64_t started = st.started_at_ms > 0 ? st.started_at_ms : job.started_at;
+  int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
+  int64_t seconds = std::max<int64_t>(0, (ended - started + 999) / 1000);
+  int64_t used = std::min(seconds, job.time_limit_s) * ChargeRate(job);
+  Status s = db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
+    if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
+    j.state = FinalState(st.state);
+    j.exit_code = st.exit_code;
+    j.ended_at = ended;
+    j.charged_s = j.hold_id.empty() ? 0 : used;
+    j.reason = st.state == ExecState::kCompleted ? "" : st.detail.substr(0, 500);
+    return UpdateJob(tx, j);
+  });
+  if (run != running_.end()) {
+    for (int i : run->second.indices) free_indices_[run->second.node].insert(i);
+    (void)core_->Complete(run->second.core_id, now_ms / 1000);
+    job_ids_.erase(run->second.core_id);
+    running_.erase(run);
+  }
+  core_ids_.erase(job.id);
+  return s;
+}
+
+Status ComputeService::PollRunning(int64_t now_ms) {
+  std::vector<std::string> ids;
+  for (const auto& [id, r] : running_) ids.push_back(id);
+  for (const auto& id : ids) {
+    Job job;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(job, GetJob(tx, id));
+      return Status::Ok();
+    }));
+    if (job.handle.empty()) continue;
+    if (job.reason == "CancelRequested") (void)executor_->Cancel(job.handle);
+    auto st = executor_->Poll(job.handle);
+    if (!st.ok()) continue;
+    if (IsTerminal(st->state)) RETURN_IF_ERROR(Finish(job, *st, now_ms));
+  }
+  return Status::Ok();
+}
+
+Status ComputeService::WriteReasons() {
+  for (const auto& [job_id, core_id] : core_ids_) {
+    if (running_.count(job_id)) continue;
+    auto view = core_->Find(core_id);
+    if (!view || view->state != JobState::kPending) continue;
+    std::string reason = PendingReasonName(view->reason);
+    if (reason.empty() || reason == "None") continue;
+    if (view->estimated_start) {
+      reason += fmt::format(" (estimated start in {} s)",
+                            std::max<int64_t>(0, *view->estimated_start - clock_->NowMs() / 1000));
+    }
+    (void)db_->Write([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+      if (j.state != "queued" || j.reason == reason) return Status::Ok();
+      j.reason = reason;
+      return UpdateJob(tx, j);
+    });
+  }
+  return Status::Ok();
+}
+
+Status ComputeService::Tick() {
+  int64_t now_ms = clock_->NowMs();
+  RETURN_IF_ERROR(PollRunning(now_ms));
+  RETURN_IF_ERROR(SyncQueued(now_ms));
+  for (const Decision& d : core_->Schedule(now_ms / 1000)) {
+    if (d.kind != Decision::Kind::kStart) continue;  // no opportunistic work is submitted yet
+    Status s = StartJob(d, now_ms);
+    if (!s.ok()) Log(LogLevel::kError, "cannot start a job", {{"error", s.message()}});
+  }
+  return WriteReasons();
+}
+
+Status ComputeService::Recover() {
+  int64_t now_ms = clock_->NowMs();
+  std::vector<Job> jobs;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    JobQuery q;
+    q.active_only = true;
+    q.limit = 100000;
+    ASSIGN_OR_RETURN(jobs, ListJobs(tx, q));
+    return Status::Ok();
+  }));
+  for (Job& job : jobs) {
+    if (job.state != "starting" && job.state != "running") continue;
+    if (job.handle.empty()) {
+      // Crashed between the hold and the launch: nothing ran; give the hold back and requeue.
+      RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+        ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
+        if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, 0, "system", now_ms));
+        j.state = "queued";
+        j.reason = "Requeued after a server restart";
+        j.hold_id = j.node = j.gpu_indices = j.resource = "";
+        j.started_at = 0;
+        return UpdateJob(tx, j);
+      }));
+      continue;
+    }
+    auto st = executor_->Poll(job.handle);
+    if (!st.ok()) {
+      ExecStatus lost;
+      lost.state = ExecState::kNodeFail;
+      lost.exit_code = -1;
+      lost.detail = "the executor no longer knows this job: " + st.status().message();
+      RETURN_IF_ERROR(Finish(job, lost, now_ms));
+      continue;
+    }
+    if (IsTerminal(st->state)) {
+      RETURN_IF_ERROR(Finish(job, *st, now_ms));
+      continue;
+    }
+    // Still running under its supervisor: re-adopt it, on the devices it has.
+    int node = cpu_node_;
+    if (job.gpus > 0) {
+      for (int n = 0; n < cpu_node_; ++n) {
+        if (job.node == nodes_[n].name) node = n;
+      }
+    }
+    std::vector<int> indices;
+    for (const auto& part : Split(job.gpu_indices, ',')) indices.push_back(std::stoi(part));
+    JobSpec spec;
+    spec.id = next_core_id_++;
+    spec.org = OrgOf(job.project_id);
+    spec.project = job.project_id;
+    spec.user = job.user_id;
+    spec.gpus = job.gpus > 0 ? job.gpus : job.cpus;
+    spec.gpu_type = nodes_[node].gpu_type;
+    spec.submit = job.submitted_at / 1000;
+    spec.time_limit = job.time_limit_s;
+    if (!core_->Submit(spec, now_ms / 1000).ok()) continue;
+    core_ids_[job.id] = spec.id;
+    job_ids_[spec.id] = job.id;
+    if (job.gpus == 0) {
+      for (int i = 0; i < job.cpus && !free_indices_[node].empty(); ++i) {
+        indices.push_back(*free_indices_[node].begin());
+        free_indices_[node].erase(free_indices_[node].begin());
+      }
+    } else {
+      for (int i : indices) free_indices_[node].erase(i);
+    }
+    running_[job.id] = Running{spec.id, indices, node};
+    Log(LogLevel::kInfo, "re-adopted a running job", {{"job", job.id}});
+  }
+  // The re-adopted jobs were running together, so they fit: one pass places them.
+  for (const Decision& d : core_->Schedule(now_ms / 1000)) {
+    auto it = job_ids_.find(d.job);
+    if (it == job_ids_.end() || !running_.count(it->second)) {
+      Log(LogLevel::kWarn, "recovery placed a job that was not running", {});
+    }
+  }
+  return Status::Ok();
+}
+
+void ComputeService::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      Status s = Tick();
+      if (!s.ok()) Log(LogLevel::kError, "compute tick failed", {{"error", s.message()}});
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(opts_.tick_ms),
+                   [this] { return stop_ || poked_; });
+      poked_ = false;
+    }
+  });
+}
+
+void ComputeService::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ComputeService::Poke() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+}  // namespace openlab::compute

@@ -1,0 +1,101 @@
+// The compute service: runs the jobs of the store on this node. Each tick it
+//   1. brings queued jobs into the scheduler core (jobs waiting on a dependency stay out, with
+//      the reason Dependency; a failed dependency cancels the job),
+//   2. runs one scheduling pass with the real clock,
+//   3. for each job the core starts: places a hold of resources x time limit on one of the
+//      project's allocations (refused: the job stays queued with the reason AllocationExhausted
+//      and is tried again later), then launches it through the executor,
+//   4. polls running jobs; at the end it settles the hold (the actual use is charged, the rest
+//      released) and records the final state; cancel requests stop the job first,
+//   5. writes each waiting job's reason (Priority, Resources, Reservation, ...).
+// Recover() reconciles after a restart: jobs the executor still runs are re-adopted, jobs that
+// ended while the server was down are settled, and jobs whose supervisor died end as node_fail
+// with their charge settled.
+//
+// CPU-only jobs are scheduled on a second, virtual node of the same machine whose "devices"
+// are its cores. Thread-safety: Tick/Recover are called from one thread (Start runs that thread).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "compute/executor.h"
+#include "compute/inventory.h"
+#include "compute/jobs.h"
+#include "compute/scheduler.h"
+#include "store/db.h"
+
+namespace openlab::compute {
+
+struct ServiceOptions {
+  std::string jobs_root;      // job directories (stdout, stderr, executor files)
+  std::string projects_root;  // each project's space; jobs' workdirs are inside it
+  SchedulerOptions scheduler;
+  int tick_ms = 500;
+  int64_t allocation_retry_ms = 10000;  // retry of a job refused for AllocationExhausted
+};
+
+class ComputeService {
+ public:
+  // `db`, `executor` and `clock` must outlive the service.
+  ComputeService(store::Database* db, Executor* executor, Node node, Clock* clock,
+                 ServiceOptions options);
+  ~ComputeService();
+
+  Status Recover();
+  Status Tick();
+  // Runs Tick every tick_ms on a thread of its own until Stop (also called by the destructor).
+  void Start();
+  void Stop();
+  // Wakes the thread for an early tick (after a submit or cancel).
+  void Poke();
+
+  // The job directory of a job (for logs).
+  std::string JobDir(const std::string& job_id) const;
+
+ private:
+  struct Running {
+    JobId core_id = 0;
+    std::vector<int> indices;  // devices taken on its node
+    int node = 0;
+  };
+
+  Status SyncQueued(int64_t now_ms);
+  Status StartJob(const Decision& d, int64_t now_ms);
+  Status PollRunning(int64_t now_ms);
+  Status Finish(Job job, const ExecStatus& st, int64_t now_ms);
+  Status WriteReasons();
+  StatusOr<LaunchSpec> MakeSpec(const Job& job, const std::vector<int>& indices);
+  std::string OrgOf(const std::string& project_id);
+
+  store::Database* db_;
+  Executor* executor_;
+  Node node_;
+  Clock* clock_;
+  ServiceOptions opts_;
+  std::unique_ptr<Scheduler> core_;
+  std::vector<NodeSpec> nodes_;              // 0: the GPU node (if any), last: the CPU node
+  std::vector<std::set<int>> free_indices_;  // per node
+  int cpu_node_ = 0;
+  JobId next_core_id_ = 1;
+  std::map<std::string, JobId> core_ids_;  // job id -> core id (queued or running)
+  std::map<JobId, std::string> job_ids_;
+  std::map<std::string, Running> running_;        // job id -> placement
+  std::map<std::string, int64_t> blocked_until_;  // AllocationExhausted, retry after
+  std::map<std::string, std::string> org_cache_;
+
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;   // GUARDED_BY(mu_)
+  bool poked_ = false;  // GUARDED_BY(mu_)
+};
+
+}  // namespace openlab::compute

@@ -1,0 +1,237 @@
+// The compute service end to end in process: the store (SQLite, and PostgreSQL under make test),
+// the real scheduler core and ledger, and the fake executor standing in for processes.
+#include "compute/service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/clock.h"
+#include "compute/fake_executor.h"
+#include "compute/ledger.h"
+#include "tenants/tenants.h"
+#include "testing/harness.h"
+
+namespace openlab::compute {
+namespace {
+
+using testing::Backend;
+using testing::TestDb;
+
+class ServiceTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/openlab-svc-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Status s = db().Write([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(auto u, tenants::CreateUser(tx, {"pi", "PI", "pi@x.kr"}, now()));
+      user_ = u.id;
+      ASSIGN_OR_RETURN(auto o, tenants::CreateOrg(tx, {"lab", "Lab", "startup", "KR"}, now()));
+      RETURN_IF_ERROR(tenants::PutOrgMember(tx, o.id, u.id, "org_admin", now()).status());
+      ASSIGN_OR_RETURN(auto p, tenants::CreateProject(tx, {o.id, "proj", "P", "", u.id}, now()));
+      project_ = p.id;
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    node_.name = "node1";
+    node_.cpus = 4;
+    node_.memory_bytes = 8LL << 30;
+    for (int i = 0; i < 2; ++i)
+      node_.gpus.push_back(GpuDevice{i, "u", "NVIDIA H100", "H100", 80LL << 30});
+    svc_ = MakeService();
+  }
+  void TearDown() override {
+    svc_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<ComputeService> MakeService() {
+    ServiceOptions o;
+    o.jobs_root = dir_ + "/jobs";
+    o.projects_root = dir_ + "/projects";
+    return std::make_unique<ComputeService>(&db(), &exec_, node_, &clock_, o);
+  }
+  store::Database& db() { return tdb_.db(); }
+  int64_t now() { return clock_.NowMs(); }
+
+  std::string Grant(const std::string& resource, int64_t seconds) {
+    std::string id;
+    EXPECT_TRUE(db().Write([&](store::Tx& tx) -> Status {
+                      ASSIGN_OR_RETURN(auto a,
+                                       compute::Grant(tx,
+                                                      {project_, resource, seconds, now() - 1000,
+                                                       now() + 86400000LL * 30, ""},
+                                                      "op", now()));
+                      id = a.id;
+                      return Status::Ok();
+                    })
+                    .ok());
+    return id;
+  }
+  std::string Submit(Job j) {
+    j.project_id = project_;
+    j.user_id = user_;
+    if (j.name.empty()) j.name = "job";
+    if (j.command.empty() && j.script.empty()) j.command = {"/bin/true"};
+    std::string id;
+    EXPECT_TRUE(db().Write([&](store::Tx& tx) -> Status {
+                      ASSIGN_OR_RETURN(auto ids, InsertJobs(tx, j, 1, now()));
+                      id = ids.front();
+                      return Status::Ok();
+                    })
+                    .ok());
+    return id;
+  }
+  Job Load(const std::string& id) {
+    Job j;
+    EXPECT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                      ASSIGN_OR_RETURN(j, GetJob(tx, id));
+                      return Status::Ok();
+                    })
+                    .ok());
+    return j;
+  }
+  Allocation LoadAlloc(const std::string& id) {
+    Allocation a;
+    EXPECT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                      ASSIGN_OR_RETURN(a, GetAllocation(tx, id));
+                      return Status::Ok();
+                    })
+                    .ok());
+    return a;
+  }
+  void Tick() {
+    Status s = svc_->Tick();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  TestDb tdb_{GetParam()};
+  FakeClock clock_{1'800'000'000'000};
+  FakeExecutor exec_{&clock_};
+  Node node_;
+  std::string dir_, user_, project_;
+  std::unique_ptr<ComputeService> svc_;
+};
+
+TEST_P(ServiceTest, AGpuJobRunsOnItsGpusAndIsChargedForWhatItUsed) {
+  std::string alloc = Grant("gpu:H100", 10 * 3600);
+  Job j;
+  j.gpus = 2;
+  j.gpu_type = "H100";
+  j.time_limit_s = 3600;
+  std::string id = Submit(j);
+  Tick();
+  Job running = Load(id);
+  ASSERT_EQ(running.state, "running") << running.reason;
+  ASSERT_EQ(exec_.launched().size(), 1u);
+  EXPECT_EQ(exec_.launched()[0].gpu_indices, (std::vector<int>{0, 1}));
+  EXPECT_EQ(JobEnvironment(exec_.launched()[0]).at("CUDA_VISIBLE_DEVICES"), "0,1");
+  EXPECT_EQ(LoadAlloc(alloc).held, 2 * 3600);  // resources x time limit while it runs
+  clock_.Advance(600 * 1000);
+  ASSERT_TRUE(exec_.Finish(running.handle, 0).ok());
+  Tick();
+  Job done = Load(id);
+  EXPECT_EQ(done.state, "completed");
+  EXPECT_EQ(done.charged_s, 2 * 600);
+  Allocation a = LoadAlloc(alloc);
+  EXPECT_EQ(a.used, 2 * 600);
+  EXPECT_EQ(a.held, 0);
+  EXPECT_EQ(a.available, 10 * 3600 - 2 * 600);
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+}
+
+TEST_P(ServiceTest, AJobBeyondTheGrantWaitsWithAllocationExhausted) {
+  Grant("cpu", 3600);
+  Job big;
+  big.cpus = 2;
+  big.time_limit_s = 3600;  // 2 core-hours > 1
+  std::string id = Submit(big);
+  Tick();
+  Job j = Load(id);
+  EXPECT_EQ(j.state, "queued");
+  EXPECT_EQ(j.reason, "AllocationExhausted");
+  EXPECT_TRUE(exec_.launched().empty());
+  // A top-up lets it start (after the retry interval).
+  Grant("cpu", 3 * 3600);
+  clock_.Advance(11 * 1000);
+  Tick();
+  EXPECT_EQ(Load(id).state, "running");
+}
+
+TEST_P(ServiceTest, CancelStopsARunningJobAndSettlesItsCharge) {
+  std::string alloc = Grant("cpu", 10 * 3600);
+  std::string id = Submit(Job{});
+  Tick();
+  Job j = Load(id);
+  ASSERT_EQ(j.state, "running");
+  j.reason = "CancelRequested";
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) { return UpdateJob(tx, j); }).ok());
+  clock_.Advance(5000);
+  Tick();
+  EXPECT_EQ(exec_.cancel_requests().size(), 1u);
+  EXPECT_EQ(Load(id).state, "cancelled");
+  Allocation a = LoadAlloc(alloc);
+  EXPECT_EQ(a.held, 0);
+  EXPECT_EQ(a.used, 5);
+}
+
+TEST_P(ServiceTest, DependentJobsWaitForTheirDependency) {
+  Grant("cpu", 10 * 3600);
+  std::string first = Submit(Job{});
+  Job second;
+  second.depends_on = first;
+  std::string after = Submit(second);
+  Tick();
+  EXPECT_EQ(Load(first).state, "running");
+  EXPECT_EQ(Load(after).state, "queued");
+  EXPECT_EQ(Load(after).reason, "Dependency");
+  ASSERT_TRUE(exec_.Finish(Load(first).handle, 0).ok());
+  Tick();
+  Tick();
+  EXPECT_EQ(Load(after).state, "running");
+}
+
+TEST_P(ServiceTest, ARestartReadoptsRunningJobsAndTheLedgerBalances) {
+  std::string alloc = Grant("gpu:H100", 10 * 3600);
+  Job j;
+  j.gpus = 1;
+  j.gpu_type = "H100";
+  std::string id = Submit(j);
+  Tick();
+  ASSERT_EQ(Load(id).state, "running");
+  // The server dies; a new one starts over the same store and executor.
+  svc_ = MakeService();
+  ASSERT_TRUE(svc_->Recover().ok());
+  clock_.Advance(100 * 1000);
+  ASSERT_TRUE(exec_.Finish(Load(id).handle, 0).ok());
+  Tick();
+  EXPECT_EQ(Load(id).state, "completed");
+  EXPECT_EQ(LoadAlloc(alloc).used, 100);
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+  // The adopted job's GPU is free again: a 2-GPU job can start.
+  Job two;
+  two.gpus = 2;
+  two.gpu_type = "H100";
+  std::string next = Submit(two);
+  Tick();
+  EXPECT_EQ(Load(next).state, "running");
+}
+
+TEST_P(ServiceTest, AJobWhoseSupervisorDiedEndsAsNodeFailWithItsChargeSettled) {
+  std::string alloc = Grant("cpu", 10 * 3600);
+  std::string id = Submit(Job{});
+  Tick();
+  clock_.Advance(30 * 1000);
+  ASSERT_TRUE(exec_.NodeFail(Load(id).handle).ok());
+  svc_ = MakeService();
+  ASSERT_TRUE(svc_->Recover().ok());
+  EXPECT_EQ(Load(id).state, "node_fail");
+  Allocation a = LoadAlloc(alloc);
+  EXPECT_EQ(a.held, 0);
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace openlab::compute

@@ -1,0 +1,540 @@
+#include "compute/supervisor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "compute/internal/exec_files.h"
+
+namespace openlab::compute {
+
+namespace {
+
+using internal::JoinPath;
+using SteadyClock = std::chrono::steady_clock;
+
+void Warn(const std::string& message) { std::cerr << "openlab supervise: " << message << "\n"; }
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Writes `value` to an existing control file (cgroupfs: no temp file, no O_CREAT).
+Status WriteControl(const std::string& path, const std::string& value) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Internal(fmt::format("open {}: {}", path, strerror(errno)));
+  ssize_t n = write(fd, value.data(), value.size());
+  int err = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(value.size())) {
+    return Internal(fmt::format("write '{}' to {}: {}", value, path, strerror(err)));
+  }
+  return Status::Ok();
+}
+
+// How the job is confined.
+struct Isolation {
+  std::string cgroup_dir;  // empty: rlimits
+  std::string description;
+};
+
+// Creates the job's cgroup under `cgroup_root` with its limits, or says why that is not possible.
+StatusOr<std::string> SetUpCgroup(const LaunchSpec& spec, const std::string& cgroup_root) {
+  if (cgroup_root.empty()) return FailedPrecondition("cgroups are disabled");
+  std::string parent = Dirname(cgroup_root);
+  if (!FileExists(JoinPath(cgroup_root, "cgroup.controllers")) &&
+      !FileExists(JoinPath(parent, "cgroup.controllers"))) {
+    return FailedPrecondition(fmt::format("cgroup v2 is not mounted at {}", parent));
+  }
+  if (mkdir(cgroup_root.c_str(), 0755) != 0 && errno != EEXIST) {
+    return FailedPrecondition(
+        fmt::format("cgroup tree not writable: mkdir {}: {}", cgroup_root, strerror(errno)));
+  }
+  // Lets job cgroups have cpu.max and memory.max; fails harmlessly when already enabled or when
+  // the parent does not offer the controllers (then the writes below fail and say so).
+  (void)WriteControl(JoinPath(cgroup_root, "cgroup.subtree_control"), "+cpu +memory");
+  // job_dir's name is unique under the executor's root, the pid among live supervisors (two
+  // executors, e.g. parallel tests, may share the cgroup root).
+  std::string name = spec.job_dir.substr(spec.job_dir.find_last_of('/') + 1);
+  std::string dir = JoinPath(cgroup_root, fmt::format("{}.{}", name, getpid()));
+  if (mkdir(dir.c_str(), 0755) != 0) {
+    return FailedPrecondition(
+        fmt::format("cgroup tree not writable: mkdir {}: {}", dir, strerror(errno)));
+  }
+  Status st = WriteControl(JoinPath(dir, "cpu.max"),
+                           fmt::format("{} 100000", static_cast<int64_t>(spec.cpus) * 100000));
+  if (st.ok() && spec.memory_bytes > 0) {
+    st = WriteControl(JoinPath(dir, "memory.max"), std::to_string(spec.memory_bytes));
+    // Without this the job would swap rather than meet its limit; not every kernel has it.
+    if (st.ok()) (void)WriteControl(JoinPath(dir, "memory.swap.max"), "0");
+  }
+  if (!st.ok()) {
+    rmdir(dir.c_str());
+    return FailedPrecondition(fmt::format("cgroup limits not settable: {}", st.message()));
+  }
+  return dir;
+}
+
+Isolation ChooseIsolation(const LaunchSpec& spec, const std::string& cgroup_root) {
+  auto cg = SetUpCgroup(spec, cgroup_root);
+  if (cg.ok()) return {*cg, fmt::format("cgroup v2 ({})", *cg)};
+  std::string limits = "no memory limit";
+  if (spec.memory_bytes > 0 && !spec.gpu_indices.empty()) {
+    limits = "memory not enforced (RLIMIT_AS would break CUDA, which reserves address space)";
+  } else if (spec.memory_bytes > 0) {
+    limits = fmt::format("address space limited to {} bytes", spec.memory_bytes);
+  }
+  return {"", fmt::format("rlimits ({}); {}; cpus not enforced", cg.status().message(), limits)};
+}
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::vector<std::string> out;
+  auto text = internal::ReadFile(path);
+  if (!text.ok()) return out;
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+// Every live descendant of this process, found by walking parent links in /proc. The supervisor
+// is a child subreaper, so orphans of the job stay in this tree.
+std::vector<pid_t> Descendants() {
+  std::map<pid_t, std::vector<pid_t>> children;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return {};
+  while (dirent* e = readdir(d)) {
+    char* end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    auto text = internal::ReadFile(fmt::format("/proc/{}/stat", pid));
+    if (!text.ok()) continue;
+    size_t paren = text->rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream in(text->substr(paren + 1));
+    std::string state;
+    long ppid = 0;
+    in >> state >> ppid;
+    children[static_cast<pid_t>(ppid)].push_back(static_cast<pid_t>(pid));
+  }
+  closedir(d);
+  std::vector<pid_t> out;
+  std::vector<pid_t> todo = {getpid()};
+  while (!todo.empty()) {
+    pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children[p]) {
+      out.push_back(c);
+      todo.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Sends `sig` to the whole job: its process group, its cgroup and every descendant.
+void SignalTree(pid_t pgid, const Isolation& iso, int sig) {
+  if (pgid > 0) kill(-pgid, sig);
+  if (!iso.cgroup_dir.empty()) {
+    bool killed = sig == SIGKILL && WriteControl(JoinPath(iso.cgroup_dir, "cgroup.kill"), "1").ok();
+    if (!killed) {
+      for (const auto& line : ReadLines(JoinPath(iso.cgroup_dir, "cgroup.procs"))) {
+        pid_t pid = static_cast<pid_t>(atol(line.c_str()));
+        if (pid > 0) kill(pid, sig);
+      }
+    }
+  }
+  for (pid_t pid : Descendants()) kill(pid, sig);
+}
+
+// True once nothing of the job is left: no descendant (not even a zombie) and an empty cgroup.
+bool TreeEmpty(const Isolation& iso) {
+  if (!iso.cgroup_dir.empty() && !ReadLines(JoinPath(iso.cgroup_dir, "cgroup.procs")).empty()) {
+    return false;
+  }
+  return Descendants().empty();
+}
+
+// Reaps every exited child; records the main process's wait status.
+void ReapAll(pid_t job_pid, bool* main_exited, int* main_status) {
+  for (;;) {
+    int st = 0;
+    pid_t p = waitpid(-1, &st, WNOHANG);
+    if (p <= 0) return;
+    if (p == job_pid) {
+      *main_exited = true;
+      *main_status = st;
+    }
+  }
+}
+
+// What the forked child reports when it cannot exec the job.
+struct ChildError {
+  int stage;  // index into kStages
+  int err;
+};
+constexpr const char* kStages[] = {"setsid", "join cgroup",     "setrlimit",
+                                   "chdir",  "redirect output", "execve"};
+
+// Async-signal-safe decimal formatting for the child.
+size_t FormatPid(pid_t pid, char* buf) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + pid % 10);
+    pid /= 10;
+  } while (pid > 0);
+  for (size_t i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
+  return n;
+}
+
+class Supervisor {
+ public:
+  Supervisor(std::string job_dir, int ready_fd)
+      : job_dir_(std::move(job_dir)), ready_fd_(ready_fd) {}
+
+  int Run() {
+    auto text = internal::ReadFile(JoinPath(job_dir_, internal::kSpecFile));
+    if (!text.ok()) return Abort(text.status().message());
+    auto config = internal::ConfigFromJson(*text);
+    if (!config.ok()) return Abort(config.status().message());
+    spec_ = config->spec;
+    self_start_ = internal::ProcStartTicks(getpid()).value_or(0);
+    record_.supervisor_pid = getpid();
+    record_.supervisor_start = self_start_;
+
+    iso_ = ChooseIsolation(spec_, config->cgroup_root);
+    record_.isolation = iso_.description;
+    record_.cgroup_dir = iso_.cgroup_dir;
+    Status started = StartJob();
+    if (!started.ok()) {
+      ExecStatus& s = record_.status;
+      s.state = ExecState::kFailed;
+      s.exit_code = 127;
+      s.started_at_ms = s.ended_at_ms = Clock::Real()->NowMs();
+      s.detail = fmt::format("the job could not be started: {}", started.message());
+      return Finish();
+    }
+    record_.status.state = ExecState::kRunning;
+    record_.status.detail = fmt::format("running; isolation: {}", iso_.description);
+    Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
+                                         internal::StatusToJson(record_));
+    if (!w.ok()) Warn(w.message());  // keep supervising; the final status may still be written
+    ReportReady();
+    Watch();
+    return Finish();
+  }
+
+ private:
+  // Fails before the job could start: leaves a final status when the job dir allows it.
+  int Abort(const std::string& why) {
+    Warn(why);
+    record_.status.state = ExecState::kFailed;
+    record_.status.exit_code = 127;
+    record_.status.started_at_ms = record_.status.ended_at_ms = Clock::Real()->NowMs();
+    record_.status.detail = fmt::format("the supervisor could not start: {}", why);
+    Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
+                                         internal::StatusToJson(record_));
+    ReportReady();
+    return w.ok() ? 0 : 1;
+  }
+
+  void ReportReady() {
+    if (ready_fd_ < 0) return;
+    char r = 'R';
+    (void)!write(ready_fd_, &r, 1);
+    close(ready_fd_);
+    ready_fd_ = -1;
+  }
+
+  Status StartJob() {
+    // Everything the child needs is prepared here: after fork it may only make system calls.
+    std::vector<char*> argv;
+    for (auto& a : spec_.argv) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (const auto& [k, v] : JobEnvironment(spec_)) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string procs = iso_.cgroup_dir.empty() ? "" : JoinPath(iso_.cgroup_dir, "cgroup.procs");
+    // See ChooseIsolation: no RLIMIT_AS for GPU jobs.
+    bool limit_as = iso_.cgroup_dir.empty() && spec_.memory_bytes > 0 && spec_.gpu_indices.empty();
+    rlimit as_limit{static_cast<rlim_t>(spec_.memory_bytes),
+                    static_cast<rlim_t>(spec_.memory_bytes)};
+
+    int out = open(JoinPath(job_dir_, internal::kStdoutFile).c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int err = open(JoinPath(job_dir_, internal::kStderrFile).c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int pipefd[2] = {-1, -1};
+    if (out < 0 || err < 0 || in < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
+      int e = errno;
+      for (int fd : {out, err, in, pipefd[0], pipefd[1]}) {
+        if (fd >= 0) close(fd);
+      }
+      return Internal(fmt::format("opening the job's output files: {}", strerror(e)));
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+      auto fail = [&](int stage) {
+        ChildError ce{stage, errno};
+        (void)!write(pipefd[1], &ce, sizeof ce);
+        _exit(127);
+      };
+      if (setsid() < 0) fail(0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // the main process dies with its supervisor
+      if (getppid() != parent) _exit(127);
+      if (!procs.empty()) {
+        char buf[24];
+        size_t n = FormatPid(getpid(), buf);
+        int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, buf, n) != static_cast<ssize_t>(n)) fail(1);
+        close(fd);
+      }
+      if (limit_as && setrlimit(RLIMIT_AS, &as_limit) != 0) fail(2);
+      if (chdir(spec_.workdir.c_str()) != 0) fail(3);
+      if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) fail(4);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      signal(SIGPIPE, SIG_DFL);                  // ignored dispositions would survive execve
+      close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // nothing of ours leaks into the job
+      execve(argv[0], argv.data(), envp.data());
+      fail(5);
+    }
+    int fork_errno = errno;
+    close(pipefd[1]);
+    close(in);
+    close(out);
+    close(err);
+    if (pid < 0) {
+      close(pipefd[0]);
+      return Internal(fmt::format("fork: {}", strerror(fork_errno)));
+    }
+    job_pid_ = pid;
+    ChildError ce{};
+    ssize_t n;
+    do {
+      n = read(pipefd[0], &ce, sizeof ce);
+    } while (n < 0 && errno == EINTR);
+    close(pipefd[0]);
+    if (n == static_cast<ssize_t>(sizeof ce)) {
+      int st;
+      waitpid(pid, &st, 0);
+      job_pid_ = 0;
+      std::string what = ce.stage >= 0 && ce.stage < 6 ? kStages[ce.stage] : "start";
+      if (ce.stage == 3) what += " " + spec_.workdir;
+      if (ce.stage == 5) what += " " + spec_.argv[0];
+      return FailedPrecondition(fmt::format("{}: {}", what, strerror(ce.err)));
+    }
+    record_.job_pid = pid;
+    record_.job_start = internal::ProcStartTicks(pid).value_or(0);
+    record_.status.started_at_ms = Clock::Real()->NowMs();
+    return Status::Ok();
+  }
+
+  void BeginStop() {
+    if (stopping_) return;
+    stopping_ = true;
+    SignalTree(job_pid_, iso_, SIGCONT);  // a stopped process cannot act on SIGTERM
+    SignalTree(job_pid_, iso_, SIGTERM);
+    kill_at_ = SteadyClock::now() + std::chrono::seconds(spec_.grace_seconds);
+  }
+
+  void Watch() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+    auto deadline = SteadyClock::now() + std::chrono::seconds(spec_.time_limit_seconds);
+    std::string cancel_path = JoinPath(job_dir_, internal::kCancelFile);
+    bool main_exited = false;
+    while (true) {
+      ReapAll(job_pid_, &main_exited, &main_status_);
+      if (main_exited) break;
+      if (!stopping_ && FileExists(cancel_path)) {
+        cancelled_ = true;
+        BeginStop();
+      }
+      auto now = SteadyClock::now();
+      if (!stopping_ && now >= deadline) {
+        timed_out_ = true;
+        BeginStop();
+      }
+      if (stopping_ && now >= kill_at_) SignalTree(job_pid_, iso_, SIGKILL);
+      auto wake = now + std::chrono::milliseconds(500);
+      if (!stopping_ && deadline < wake) wake = deadline;
+      if (stopping_ && kill_at_ < wake && kill_at_ > now) wake = kill_at_;
+      auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(wake - now);
+      if (wait.count() < 1000000) wait = std::chrono::milliseconds(1);
+      timespec ts{static_cast<time_t>(wait.count() / 1000000000),
+                  static_cast<long>(wait.count() % 1000000000)};
+      siginfo_t info;
+      int sig = sigtimedwait(&set, &info, &ts);
+      if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !stopping_) {
+        // The first reason to stop is the one reported.
+        if (FileExists(cancel_path)) {
+          cancelled_ = true;
+        } else {
+          stop_signal_ = sig;
+        }
+        BeginStop();
+      }
+    }
+    // The job is over when its main process is; nothing it started may outlive it.
+    // The main process is reaped, so its pid (the group id) may be reused: signal by cgroup and
+    // by descendants only.
+    for (int i = 0; !TreeEmpty(iso_); ++i) {
+      SignalTree(0, iso_, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(i < 10 ? 5 : 50));
+      ReapAll(job_pid_, &main_exited, &main_status_);
+      if (i == 200) {
+        Warn("processes of the job survive SIGKILL; giving up on them");
+        break;
+      }
+    }
+    ReapAll(job_pid_, &main_exited, &main_status_);
+  }
+
+  bool OomKilled() const {
+    if (iso_.cgroup_dir.empty()) return false;
+    for (const auto& line : ReadLines(JoinPath(iso_.cgroup_dir, "memory.events"))) {
+      if (line.rfind("oom_kill ", 0) == 0) return atol(line.c_str() + 9) > 0;
+    }
+    return false;
+  }
+
+  int Finish() {
+    ExecStatus& s = record_.status;
+    if (job_pid_ > 0) {
+      s.ended_at_ms = Clock::Real()->NowMs();
+      std::string how;
+      if (WIFEXITED(main_status_)) {
+        s.exit_code = WEXITSTATUS(main_status_);
+        how = fmt::format("exited with code {}", s.exit_code);
+      } else if (WIFSIGNALED(main_status_)) {
+        s.exit_code = -1;
+        s.term_signal = WTERMSIG(main_status_);
+        how = fmt::format("was killed by signal {} ({})", s.term_signal, strsignal(s.term_signal));
+      }
+      if (cancelled_) {
+        s.state = ExecState::kCancelled;
+        s.detail = fmt::format("cancelled; the job {}", how);
+      } else if (timed_out_) {
+        s.state = ExecState::kTimeout;
+        s.detail =
+            fmt::format("time limit of {} s exceeded; the job {}", spec_.time_limit_seconds, how);
+      } else if (stop_signal_ != 0) {
+        s.state = ExecState::kNodeFail;
+        s.detail = fmt::format(
+            "the supervisor was stopped by signal {} (node shutting down?); "
+            "the job {}",
+            stop_signal_, how);
+      } else if (WIFEXITED(main_status_) && s.exit_code == 0) {
+        s.state = ExecState::kCompleted;
+        s.detail = "the job " + how;
+      } else {
+        s.state = ExecState::kFailed;
+        s.detail = OomKilled() ? fmt::format("the job {}: out of memory (limit {} bytes)", how,
+                                             spec_.memory_bytes)
+                               : "the job " + how;
+      }
+    }
+    if (!iso_.cgroup_dir.empty()) {
+      for (int i = 0; i < 50 && rmdir(iso_.cgroup_dir.c_str()) != 0 && errno == EBUSY; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
+                                         internal::StatusToJson(record_));
+    ReportReady();
+    if (!w.ok()) {
+      Warn(w.message());
+      return 1;
+    }
+    return 0;
+  }
+
+  const std::string job_dir_;
+  int ready_fd_;
+  LaunchSpec spec_;
+  uint64_t self_start_ = 0;
+  Isolation iso_;
+  internal::StatusRecord record_;
+  pid_t job_pid_ = 0;
+  int main_status_ = 0;
+  bool stopping_ = false;
+  bool cancelled_ = false;
+  bool timed_out_ = false;
+  int stop_signal_ = 0;
+  SteadyClock::time_point kill_at_;
+};
+
+}  // namespace
+
+int RunSupervisor(const std::string& job_dir) {
+  int ready_fd = -1;
+  if (const char* v = getenv(internal::kReadyFdEnv)) {
+    ready_fd = atoi(v);
+    if (ready_fd < 3 || fcntl(ready_fd, F_SETFD, FD_CLOEXEC) != 0) ready_fd = -1;
+    unsetenv(internal::kReadyFdEnv);
+  }
+  if (job_dir.empty() || job_dir[0] != '/') {
+    Warn("JOB_DIR must be an absolute path");
+    return 1;
+  }
+  // Signals are taken synchronously (sigtimedwait) from here on, so a SIGTERM between now and the
+  // end can never kill the supervisor before it has written the final status.
+  // Dispositions ignored by whoever started the server (nohup, SIGCHLD ignored) survive execve;
+  // reset them so neither the supervisor nor the job inherits them.
+  for (int s = 1; s < NSIG; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  sigprocmask(SIG_SETMASK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed supervisor.log must not kill us; reset for the job
+  // Orphans of the job are re-parented to us, so we can find and kill them.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  Supervisor s(job_dir, ready_fd);
+  return s.Run();
+}
+
+void AddSupervisorCommand(CLI::App& app, int* exit_code) {
+  auto job_dir = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("supervise", "Watch one job (started by the server; internal)");
+  cmd->group("");  // hidden from --help
+  cmd->add_option("JOB_DIR", *job_dir, "The job's directory")->required();
+  cmd->callback([job_dir, exit_code] { *exit_code = RunSupervisor(*job_dir); });
+}
+
+}  // namespace openlab::compute
