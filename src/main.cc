@@ -123,6 +123,8 @@ int Serve(const ServeArgs& a) {
     if (std::find(types.begin(), types.end(), g.type) == types.end()) types.push_back(g.type);
   }
   ao.job_limits.max_cpus = node->cpus;
+  for (const auto& g : node->gpus) ao.capacity[g.type]++;
+  ao.capacity["cpu"] = node->cpus;
   ao.job_limits.max_memory_bytes = node->memory_bytes;
 
   // Jobs run on this machine, each under a supervisor process (`openlab supervise`), so that

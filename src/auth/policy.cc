@@ -60,6 +60,10 @@ const std::vector<Rule>& Rules() {
       {"jobs.read", "jobs:read", kReaders | kProjectMember, "jobs.read"},
       {"jobs.cancel", "jobs:write", kOperator | kSelf | kPi | kCoPi, "jobs.read"},
       {"jobs.logs", "jobs:read", kOperator | kProjectMember, "jobs.read"},
+      // Operator views: usage, utilisation, hoarding (the auditor reads them too).
+      {"ops.usage", "ops:read", kReaders, ""},
+      {"ops.utilisation", "ops:read", kReaders, ""},
+      {"ops.hoarding", "ops:read", kReaders, ""},
       // Tokens: one's own; operators may revoke any.
       {"tokens.list", "tokens:read", kAnyUser, ""},  // filtered to one's own
       {"tokens.create", "tokens:write", kAnyUser, ""},

@@ -583,6 +583,49 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     });
   }
 
+  // ops (operator views)
+  {
+    auto* ops = app.add_subcommand("ops", "Operator views: queue, usage, utilisation, hoarding");
+    ops->require_subcommand(1);
+    auto o = std::make_shared<std::map<std::string, std::string>>();
+    auto period = [o](CLI::App* cmd) {
+      cmd->add_option("--since", (*o)["since"], "RFC 3339 UTC (default: 30 days ago)");
+      cmd->add_option("--until", (*o)["until"], "RFC 3339 UTC (default: now)");
+    };
+    auto query = [o](std::initializer_list<const char*> keys) {
+      std::string q;
+      for (const char* k : keys) {
+        if (!(*o)[k].empty()) q += std::string(q.empty() ? "?" : "&") + k + "=" + (*o)[k];
+      }
+      return q;
+    };
+    ops->add_subcommand("queue", "Jobs waiting, and why")->callback([common, set] {
+      set(Run(*common, "GET", "/api/v1/jobs?state=queued&limit=500", std::nullopt,
+              {"id", "project_id", "name", "gpus", "gpu_type", "reason", "submitted_at"}));
+    });
+    auto* usage =
+        ops->add_subcommand("usage", "GPU-hours, CPU-hours and PF-hours by org or project");
+    period(usage);
+    usage->add_option("--by", (*o)["group_by"], "org (default) or project");
+    usage->callback([common, query, set] {
+      set(Run(*common, "GET", "/api/v1/ops/usage" + query({"since", "until", "group_by"}),
+              std::nullopt,
+              {"name", "gpu_hours", "gpu_hours_by_type", "cpu_hours", "pf_hours", "jobs"}));
+    });
+    auto* util = ops->add_subcommand("utilisation", "Utilisation per accelerator type");
+    period(util);
+    util->callback([common, query, set] {
+      set(Run(*common, "GET", "/api/v1/ops/utilisation" + query({"since", "until"}), std::nullopt,
+              {"type", "capacity", "busy_now", "delivered_hours", "utilisation"}));
+    });
+    ops->add_subcommand("hoarding", "Allocations used far below their pace")
+        ->callback([common, set] {
+          set(Run(*common, "GET", "/api/v1/ops/hoarding", std::nullopt,
+                  {"allocation_id", "project", "resource", "granted_hours", "used_hours", "elapsed",
+                   "pace"}));
+        });
+  }
+
   // audit
   {
     auto* aud = app.add_subcommand("audit", "Read the audit trail (operators, auditors)");

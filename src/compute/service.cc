@@ -259,6 +259,27 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
 
   auto spec = MakeSpec(job, indices);
   StatusOr<std::string> handle = spec.ok() ? executor_->Launch(*spec) : spec.status();
+  if (!handle.ok() && handle.status().code() == StatusCode::kUnavailable) {
+    // The executor (e.g. Slurm) cannot be reached: nothing ran. Give the hold back and keep the
+    // job queued; it is tried again later.
+    Log(LogLevel::kWarn, "executor unavailable; job stays queued",
+        {{"job", job.id}, {"error", handle.status().message()}});
+    for (int i : indices) free_indices_[node].insert(i);
+    running_.erase(job.id);
+    (void)core_->Cancel(d.job, now_ms / 1000);
+    core_ids_.erase(job.id);
+    job_ids_.erase(d.job);
+    blocked_until_[job.id] = now_ms + opts_.allocation_retry_ms;
+    return db_->Write([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
+      if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, 0, "system", now_ms));
+      j.state = "queued";
+      j.reason = "ExecutorUnavailable: " + handle.status().message().substr(0, 300);
+      j.hold_id = j.node = j.gpu_indices = j.resource = "";
+      j.started_at = 0;
+      return UpdateJob(tx, j);
+    });
+  }
   if (!handle.ok()) {
     ExecStatus failed;
     failed.state = ExecState::kFailed;

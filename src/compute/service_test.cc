@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "compute/fake_executor.h"
 #include "compute/ledger.h"
+#include "compute/reports.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 
@@ -228,6 +229,79 @@ TEST_P(ServiceTest, AJobWhoseSupervisorDiedEndsAsNodeFailWithItsChargeSettled) {
   Allocation a = LoadAlloc(alloc);
   EXPECT_EQ(a.held, 0);
   EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+}
+
+TEST_P(ServiceTest, AnUnreachableExecutorKeepsTheJobQueuedAndGivesTheHoldBack) {
+  std::string alloc = Grant("cpu", 10 * 3600);
+  exec_.FailNextLaunch(Unavailable("slurmctld is not responding"));
+  std::string id = Submit(Job{});
+  Tick();
+  Job j = Load(id);
+  EXPECT_EQ(j.state, "queued");
+  EXPECT_NE(j.reason.find("ExecutorUnavailable"), std::string::npos) << j.reason;
+  EXPECT_EQ(LoadAlloc(alloc).held, 0);
+  clock_.Advance(11 * 1000);
+  Tick();
+  EXPECT_EQ(Load(id).state, "running");
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+}
+
+TEST_P(ServiceTest, AFailedLaunchEndsTheJobWithoutACharge) {
+  std::string alloc = Grant("cpu", 10 * 3600);
+  exec_.FailNextLaunch(InvalidArgument("argv[0] must be an absolute path"));
+  std::string id = Submit(Job{});
+  Tick();
+  Job j = Load(id);
+  EXPECT_EQ(j.state, "failed");
+  EXPECT_NE(j.reason.find("absolute path"), std::string::npos) << j.reason;
+  Allocation a = LoadAlloc(alloc);
+  EXPECT_EQ(a.held, 0);
+  EXPECT_EQ(a.available, 10 * 3600 - a.used);
+}
+
+TEST_P(ServiceTest, OperatorReportsShowUsageUtilisationAndHoarding) {
+  int64_t start = now();
+  Grant("gpu:H100", 100 * 3600);
+  std::string idle = Grant("cpu", 1000 * 3600);  // granted, never used
+  Job j;
+  j.gpus = 2;
+  j.gpu_type = "H100";
+  std::string id = Submit(j);
+  Tick();
+  clock_.Advance(1800 * 1000);
+  ASSERT_TRUE(exec_.Finish(Load(id).handle, 0).ok());
+  Tick();
+  std::vector<UsageRow> usage;
+  std::vector<TypeUtilisation> util;
+  ASSERT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(usage, UsageReport(tx, start, now() + 1, "project"));
+                    ASSIGN_OR_RETURN(util, Utilisation(tx, {{"H100", 2}, {"cpu", 4}}, start,
+                                                       start + 3600 * 1000));
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(usage.size(), 1u);
+  EXPECT_EQ(usage[0].key, project_);
+  EXPECT_DOUBLE_EQ(usage[0].gpu_hours["H100"], 1.0);  // 2 GPUs x 30 min
+  EXPECT_DOUBLE_EQ(usage[0].pf_hours, 0.989);         // x 989 TFLOPS
+  EXPECT_EQ(usage[0].jobs, 1);
+  auto h100 = std::find_if(util.begin(), util.end(), [](auto& u) { return u.type == "H100"; });
+  ASSERT_NE(h100, util.end());
+  EXPECT_DOUBLE_EQ(h100->delivered_hours, 1.0);
+  EXPECT_DOUBLE_EQ(h100->utilisation, 0.5);  // 1 GPU-hour of 2 GPUs x 1 hour
+  EXPECT_EQ(h100->busy_now, 0);
+  // Half-way through the grants' lifetime both are far below pace (1 of 100 GPU-hours used, no
+  // CPU-hour at all); the unused one comes first.
+  clock_.Advance(15LL * 86400 * 1000);
+  std::vector<HoardingRow> hoard;
+  ASSERT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(hoard, Hoarding(tx, now()));
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(hoard.size(), 2u);
+  EXPECT_EQ(hoard[0].allocation_id, idle);  // the least used first
+  EXPECT_EQ(hoard[0].pace, 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest, ::testing::ValuesIn(testing::Backends()),

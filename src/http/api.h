@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "common/clock.h"
@@ -26,6 +27,8 @@ struct ApiOptions {
   bool read_cache = true;
   // What a job may ask for (from the inventory of the nodes this server lends).
   compute::JobLimits job_limits;
+  // Devices this server lends, by accelerator type ("cpu": cores), for utilisation reports.
+  std::map<std::string, int> capacity;
   // Where the executor keeps job directories (each with `stdout` and `stderr`).
   std::string jobs_root;
   // Called after a job is submitted or cancelled, to wake the compute service early.

@@ -96,6 +96,7 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   opts.job_limits.gpu_types = {"A100", "H100"};
   opts.job_limits.max_cpus = 16;
   opts.job_limits.max_memory_bytes = 64LL << 30;
+  opts.capacity = {{"A100", 8}, {"H100", 8}, {"cpu", 16}};
   api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_, opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
