@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <filesystem>
 
 #include "common/ids.h"
 
@@ -232,7 +233,7 @@ StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q) {
     sql += ")";
   }
   if (q.active_only) {
-    sql += " AND state IN ('queued', 'held', 'starting', 'running', 'completing')";
+    sql += " AND state IN ('queued', 'held', 'starting', 'running', 'completing', 'preempted')";
   }
   sql += " ORDER BY id LIMIT $2";
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
@@ -240,6 +241,16 @@ StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q) {
   out.reserve(rows.size());
   for (auto& r : rows) out.push_back(ToJob(r));
   return out;
+}
+
+std::string LatestJobDir(const std::string& jobs_root, const std::string& job_id) {
+  std::string dir = jobs_root + "/" + job_id;
+  for (int attempt = 1; attempt < 1000; ++attempt) {
+    std::string next = fmt::format("{}/{}.r{}", jobs_root, job_id, attempt);
+    if (!std::filesystem::exists(next)) break;
+    dir = next;
+  }
+  return dir;
 }
 
 Status UpdateJob(store::Tx& tx, const Job& j) {

@@ -74,9 +74,13 @@ struct JobQuery {
   std::optional<std::string> visible_to;  // only jobs of projects this user is a member of
   std::string after;
   int limit = 50;
-  bool active_only = false;  // queued, held, starting, running, completing
+  bool active_only = false;  // queued, held, starting, running, completing, preempted
 };
 StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q);
+
+// The directory of a job's latest run under `jobs_root`: <id>, or <id>.rN for the Nth re-run
+// of a job that was preempted and queued again.
+std::string LatestJobDir(const std::string& jobs_root, const std::string& job_id);
 
 // Writes the mutable part of a job (state, reason, placement, times, exit code, charge) if
 // its version is still `job.version`; Aborted otherwise.

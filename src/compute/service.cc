@@ -41,7 +41,7 @@ ComputeService::ComputeService(store::Database* db, Executor* executor, Node nod
 ComputeService::~ComputeService() { Stop(); }
 
 std::string ComputeService::JobDir(const std::string& job_id) const {
-  return opts_.jobs_root + "/" + job_id;
+  return LatestJobDir(opts_.jobs_root, job_id);
 }
 
 std::string ComputeService::OrgOf(const std::string& project_id) {
@@ -93,8 +93,12 @@ const char* FinalState(ExecState s) {
 
 StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<int>& indices) {
   LaunchSpec s;
+  // A job run again after a preemption gets a fresh directory: <id>, then <id>.r1, <id>.r2...
   s.job_id = job.id;
-  s.job_dir = JobDir(job.id);
+  for (int attempt = 1; fs::exists(opts_.jobs_root + "/" + s.job_id) && attempt < 1000; ++attempt) {
+    s.job_id = fmt::format("{}.r{}", job.id, attempt);
+  }
+  s.job_dir = opts_.jobs_root + "/" + s.job_id;
   std::string space = opts_.projects_root + "/" + job.project_id;
   s.workdir = job.workdir.empty() ? space : space + "/" + job.workdir;
   std::error_code ec;
@@ -171,7 +175,8 @@ Status ComputeService::SyncQueued(int64_t now_ms) {
     }
     spec.submit = job.submitted_at / 1000;
     spec.time_limit = job.time_limit_s;
-    spec.job_class = JobClass::kStandard;  // preemption is not wired into the service yet
+    spec.job_class =
+        job.job_class == "opportunistic" ? JobClass::kOpportunistic : JobClass::kStandard;
     Status s = core_->Submit(spec, now_ms / 1000);
     if (!s.ok()) {
       job.state = "failed";
@@ -203,6 +208,11 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
   int node = d.slices.empty() ? cpu_node_ : d.slices[0].node;
   int count = 0;
   for (const auto& sl : d.slices) count += sl.gpus;
+  if (static_cast<int>(free_indices_[node].size()) < count) {
+    // The devices are still held by an opportunistic job that is being stopped: start later.
+    deferred_.push_back(d);
+    return Status::Ok();
+  }
   std::vector<int> indices;
   for (int i : free_indices_[node]) {
     if (static_cast<int>(indices.size()) == count) break;
@@ -323,7 +333,61 @@ Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
   return s;
 }
 
+Status ComputeService::Preempt(const Decision& d, int64_t now_ms) {
+  auto jit = job_ids_.find(d.job);
+  if (jit == job_ids_.end()) return Status::Ok();
+  std::string job_id = jit->second;
+  auto run = running_.find(job_id);
+  if (run == running_.end()) return Status::Ok();
+  // The core already counts the job as pending again under the same id; its devices stay taken
+  // here until the process has stopped.
+  preempting_[job_id] = run->second;
+  running_.erase(run);
+  return db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+    if (!j.handle.empty()) (void)executor_->Cancel(j.handle);
+    j.state = "preempted";
+    j.reason = "Preempted: guaranteed work needs its devices";
+    return UpdateJob(tx, j);
+  });
+}
+
+Status ComputeService::Requeue(const std::string& job_id, const ExecStatus& st, int64_t now_ms) {
+  auto it = preempting_.find(job_id);
+  if (it == preempting_.end()) return Status::Ok();
+  Running placement = it->second;
+  preempting_.erase(it);
+  for (int i : placement.indices) free_indices_[placement.node].insert(i);
+  // The run so far is charged; the job waits in the queue again (the core still has it).
+  return db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+    int64_t started = st.started_at_ms > 0 ? st.started_at_ms : j.started_at;
+    int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
+    int64_t used = std::min(std::max<int64_t>(0, (ended - started + 999) / 1000), j.time_limit_s) *
+                   ChargeRate(j);
+    if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
+    j.charged_s += used;
+    j.state = "queued";
+    j.reason = "Preempted: queued again";
+    j.hold_id = j.handle = j.node = j.gpu_indices = j.resource = "";
+    j.started_at = 0;
+    return UpdateJob(tx, j);
+  });
+}
+
 Status ComputeService::PollRunning(int64_t now_ms) {
+  for (auto it = preempting_.begin(); it != preempting_.end();) {
+    std::string id = it->first;
+    ++it;
+    Job job;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(job, GetJob(tx, id));
+      return Status::Ok();
+    }));
+    auto st = job.handle.empty() ? StatusOr<ExecStatus>(ExecStatus{ExecState::kCancelled})
+                                 : executor_->Poll(job.handle);
+    if (st.ok() && IsTerminal(st->state)) RETURN_IF_ERROR(Requeue(id, *st, now_ms));
+  }
   std::vector<std::string> ids;
   for (const auto& [id, r] : running_) ids.push_back(id);
   for (const auto& id : ids) {
@@ -366,8 +430,18 @@ Status ComputeService::Tick() {
   int64_t now_ms = clock_->NowMs();
   RETURN_IF_ERROR(PollRunning(now_ms));
   RETURN_IF_ERROR(SyncQueued(now_ms));
-  for (const Decision& d : core_->Schedule(now_ms / 1000)) {
-    if (d.kind != Decision::Kind::kStart) continue;  // no opportunistic work is submitted yet
+  std::vector<Decision> decisions;
+  decisions.swap(deferred_);
+  for (Decision& d : core_->Schedule(now_ms / 1000)) decisions.push_back(std::move(d));
+  // Preemptions first: they come before the starts that use their devices.
+  for (const Decision& d : decisions) {
+    if (d.kind == Decision::Kind::kPreempt) {
+      Status s = Preempt(d, now_ms);
+      if (!s.ok()) Log(LogLevel::kError, "cannot preempt a job", {{"error", s.message()}});
+    }
+  }
+  for (const Decision& d : decisions) {
+    if (d.kind != Decision::Kind::kStart) continue;
     Status s = StartJob(d, now_ms);
     if (!s.ok()) Log(LogLevel::kError, "cannot start a job", {{"error", s.message()}});
   }
@@ -385,6 +459,19 @@ Status ComputeService::Recover() {
     return Status::Ok();
   }));
   for (Job& job : jobs) {
+    if (job.state == "preempted") {
+      // Being stopped when the server went down: finish stopping it, then queue it again.
+      std::vector<int> indices;
+      for (const auto& part : Split(job.gpu_indices, ',')) indices.push_back(std::stoi(part));
+      int node = cpu_node_;
+      for (int n = 0; n < cpu_node_; ++n) {
+        if (job.node == nodes_[n].name) node = n;
+      }
+      for (int i : indices) free_indices_[node].erase(i);
+      preempting_[job.id] = Running{0, indices, node};
+      if (!job.handle.empty()) (void)executor_->Cancel(job.handle);
+      continue;
+    }
     if (job.state != "starting" && job.state != "running") continue;
     if (job.handle.empty()) {
       // Crashed between the hold and the launch: nothing ran; give the hold back and requeue.

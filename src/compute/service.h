@@ -12,6 +12,10 @@
 // ended while the server was down are settled, and jobs whose supervisor died end as node_fail
 // with their charge settled.
 //
+// Opportunistic jobs run on idle devices only: when guaranteed work waits for them, the core
+// preempts them; the service stops them (SIGTERM, then SIGKILL after the grace period), charges
+// what they used, and queues them again; the guaranteed job starts once the devices are free.
+//
 // CPU-only jobs are scheduled on a second, virtual node of the same machine whose "devices"
 // are its cores. Thread-safety: Tick/Recover are called from one thread (Start runs that thread).
 #pragma once
@@ -57,7 +61,7 @@ class ComputeService {
   // Wakes the thread for an early tick (after a submit or cancel).
   void Poke();
 
-  // The job directory of a job (for logs).
+  // The directory of a job's latest run (for logs).
   std::string JobDir(const std::string& job_id) const;
 
  private:
@@ -70,6 +74,8 @@ class ComputeService {
   Status SyncQueued(int64_t now_ms);
   Status StartJob(const Decision& d, int64_t now_ms);
   Status PollRunning(int64_t now_ms);
+  Status Preempt(const Decision& d, int64_t now_ms);
+  Status Requeue(const std::string& job_id, const ExecStatus& st, int64_t now_ms);
   Status Finish(Job job, const ExecStatus& st, int64_t now_ms);
   Status WriteReasons();
   StatusOr<LaunchSpec> MakeSpec(const Job& job, const std::vector<int>& indices);
@@ -89,6 +95,11 @@ class ComputeService {
   std::map<JobId, std::string> job_ids_;
   std::map<std::string, Running> running_;        // job id -> placement
   std::map<std::string, int64_t> blocked_until_;  // AllocationExhausted, retry after
+  // Opportunistic jobs asked to stop for guaranteed work; their devices stay taken until they
+  // have (job id -> placement).
+  std::map<std::string, Running> preempting_;
+  // Starts the core decided whose devices are still held by a job being preempted.
+  std::vector<Decision> deferred_;
   std::map<std::string, std::string> org_cache_;
 
   std::thread thread_;

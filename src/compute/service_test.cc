@@ -304,6 +304,46 @@ TEST_P(ServiceTest, OperatorReportsShowUsageUtilisationAndHoarding) {
   EXPECT_EQ(hoard[0].pace, 0.0);
 }
 
+// Opportunistic work runs on idle GPUs and gives them back, with a grace period, when
+// guaranteed work needs them; it is charged for what it ran and queued again.
+TEST_P(ServiceTest, OpportunisticJobsArePreemptedForGuaranteedWorkAndRequeued) {
+  std::string alloc = Grant("gpu:H100", 100 * 3600);
+  exec_.SetCancelDelayed(true);  // the job takes its grace period to stop
+  Job opp;
+  opp.name = "sweep";
+  opp.gpus = 2;
+  opp.gpu_type = "H100";
+  opp.job_class = "opportunistic";
+  std::string o = Submit(opp);
+  Tick();
+  ASSERT_EQ(Load(o).state, "running");
+  std::string first_handle = Load(o).handle;
+  clock_.Advance(600 * 1000);
+  Job std_job;
+  std_job.gpus = 2;
+  std_job.gpu_type = "H100";
+  std::string g = Submit(std_job);
+  Tick();
+  EXPECT_EQ(Load(o).state, "preempted");
+  EXPECT_EQ(exec_.cancel_requests(), std::vector<std::string>{first_handle});
+  EXPECT_EQ(Load(g).state, "queued");  // waits for the GPUs to be given back
+  clock_.Advance(5 * 1000);
+  ASSERT_TRUE(exec_.CompleteCancel(first_handle).ok());
+  Tick();
+  Job requeued = Load(o);
+  EXPECT_EQ(requeued.state, "queued");
+  EXPECT_EQ(requeued.charged_s, 2 * 605);  // charged for the run it had
+  Job guaranteed = Load(g);
+  ASSERT_EQ(guaranteed.state, "running");
+  EXPECT_EQ(guaranteed.gpu_indices, "0,1");
+  ASSERT_TRUE(exec_.Finish(guaranteed.handle, 0).ok());
+  Tick();
+  Tick();
+  EXPECT_EQ(Load(o).state, "running");  // back on the idle GPUs
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+  EXPECT_EQ(LoadAlloc(alloc).used, 2 * 605);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -869,7 +869,7 @@ Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
   ASSIGN_OR_RETURN(int64_t limit, number("limit", 1 << 20, 8 << 20));
   std::string data;
   if (!jobs_root.empty()) {
-    std::string path = jobs_root + "/" + j.id + "/" + stream;
+    std::string path = compute::LatestJobDir(jobs_root, j.id) + "/" + stream;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
       if (std::fseek(f, static_cast<long>(offset), SEEK_SET) == 0) {
         data.resize(static_cast<size_t>(limit));
