@@ -60,6 +60,9 @@ const std::vector<Rule>& Rules() {
       {"jobs.read", "jobs:read", kReaders | kProjectMember, "jobs.read"},
       {"jobs.cancel", "jobs:write", kOperator | kSelf | kPi | kCoPi, "jobs.read"},
       {"jobs.logs", "jobs:read", kOperator | kProjectMember, "jobs.read"},
+      // Advance reservations: the centre holds devices for a project's window.
+      {"reservations.create", "jobs:write", kOperator, ""},
+      {"reservations.list", "jobs:read", kAnyUser, ""},  // filtered to one's projects
       // Operator views: usage, utilisation, hoarding (the auditor reads them too).
       {"ops.usage", "ops:read", kReaders, ""},
       {"ops.utilisation", "ops:read", kReaders, ""},

@@ -265,4 +265,80 @@ Status UpdateJob(store::Tx& tx, const Job& j) {
   return Status::Ok();
 }
 
+namespace {
+constexpr const char* kResCols =
+    "id, project_id, gpus, gpu_type, starts_at, ends_at, note, created_by, created_at";
+Reservation ToReservation(const store::Row& r) {
+  return Reservation{r.Str(0), r.Str(1), r.Str(3), r.Str(6), r.Str(7), static_cast<int>(r.Int(2)),
+                     r.Int(4), r.Int(5), r.Int(8)};
+}
+}  // namespace
+
+StatusOr<Reservation> CreateReservation(store::Tx& tx, const Reservation& in, int capacity,
+                                        int64_t now) {
+  if (in.gpus < 1) return InvalidArgument("a reservation needs at least one device");
+  if (in.ends_at <= in.starts_at) return InvalidArgument("end must be after start");
+  if (in.ends_at <= now) return InvalidArgument("the window is already over");
+  if (in.ends_at - in.starts_at > 366LL * 86400 * 1000) {
+    return InvalidArgument("a reservation can last at most a year");
+  }
+  if (in.note.size() > 1000) return InvalidArgument("note is longer than 1000 bytes");
+  if (in.gpus > capacity) {
+    return Conflict(fmt::format("this centre has {} {} device(s); {} cannot be reserved", capacity,
+                                in.gpu_type, in.gpus));
+  }
+  // The peak of overlapping reservations is reached at the start of one of them (or of ours).
+  ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM reservations WHERE gpu_type = "
+                                                   "$1 AND starts_at < $2 AND ends_at > $3",
+                                                   kResCols),
+                                       {in.gpu_type, in.ends_at, in.starts_at}));
+  std::vector<Reservation> overlapping;
+  for (auto& r : rows) overlapping.push_back(ToReservation(r));
+  std::vector<int64_t> instants = {in.starts_at};
+  for (auto& r : overlapping) {
+    if (r.starts_at > in.starts_at) instants.push_back(r.starts_at);
+  }
+  for (int64_t t : instants) {
+    int used = in.gpus;
+    std::string names;
+    for (auto& r : overlapping) {
+      if (r.starts_at <= t && r.ends_at > t) {
+        used += r.gpus;
+        names += (names.empty() ? "" : ", ") + r.id;
+      }
+    }
+    if (used > capacity) {
+      return Conflict(fmt::format("{} {} device(s) are free in that window, not {}: it overlaps {}",
+                                  capacity - (used - in.gpus), in.gpu_type, in.gpus, names));
+    }
+  }
+  Reservation r = in;
+  r.id = NewId("rsv");
+  r.created_at = now;
+  Status s = tx.Exec(
+                   "INSERT INTO reservations (id, project_id, gpus, gpu_type, starts_at, "
+                   "ends_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                   "$8, $9)",
+                   {r.id, r.project_id, int64_t{r.gpus}, r.gpu_type, r.starts_at, r.ends_at, r.note,
+                    r.created_by, now})
+                 .status();
+  if (s.code() == StatusCode::kFailedPrecondition) return NotFound("project not found");
+  RETURN_IF_ERROR(s);
+  return r;
+}
+
+StatusOr<std::vector<Reservation>> ListReservations(store::Tx& tx, const std::string& project_id,
+                                                    int64_t after_ms) {
+  std::string sql = fmt::format("SELECT {} FROM reservations WHERE ends_at > $1", kResCols);
+  std::vector<store::Value> params = {after_ms};
+  if (!project_id.empty()) {
+    sql += " AND project_id = $2";
+    params.push_back(project_id);
+  }
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY starts_at, id", params));
+  std::vector<Reservation> out;
+  for (auto& r : rows) out.push_back(ToReservation(r));
+  return out;
+}
+
 }  // namespace openlab::compute

@@ -86,4 +86,20 @@ std::string LatestJobDir(const std::string& jobs_root, const std::string& job_id
 // its version is still `job.version`; Aborted otherwise.
 Status UpdateJob(store::Tx& tx, const Job& job);
 
+// Advance reservations: `gpus` devices of `gpu_type` held for a project over [starts_at, ends_at)
+// (epoch ms). The API refuses one that, with the reservations it overlaps, would need more
+// devices of the type than the centre has.
+struct Reservation {
+  std::string id, project_id, gpu_type, note, created_by;
+  int gpus = 0;
+  int64_t starts_at = 0, ends_at = 0, created_at = 0;
+};
+// Creates a reservation if `capacity` devices of its type cover it and every reservation it
+// overlaps at every instant; Conflict otherwise (naming the conflicting ones).
+StatusOr<Reservation> CreateReservation(store::Tx& tx, const Reservation& r, int capacity,
+                                        int64_t now);
+// Reservations that end after `after_ms`, of one project or all ("" ).
+StatusOr<std::vector<Reservation>> ListReservations(store::Tx& tx, const std::string& project_id,
+                                                    int64_t after_ms);
+
 }  // namespace openlab::compute

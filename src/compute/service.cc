@@ -426,8 +426,28 @@ Status ComputeService::WriteReasons() {
   return Status::Ok();
 }
 
+Status ComputeService::SyncReservations(int64_t now_ms) {
+  std::vector<Reservation> all;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(all, ListReservations(tx, "", now_ms));
+    return Status::Ok();
+  }));
+  for (const Reservation& r : all) {
+    if (!reservations_.insert(r.id).second) continue;
+    AdvanceReservation a{OrgOf(r.project_id), r.project_id,       r.gpus,
+                         r.gpu_type,          r.starts_at / 1000, (r.ends_at + 999) / 1000};
+    auto added = core_->AddReservation(a, now_ms / 1000);
+    if (!added.ok()) {
+      Log(LogLevel::kWarn, "the scheduler could not hold a reservation",
+          {{"reservation", r.id}, {"error", added.status().message()}});
+    }
+  }
+  return Status::Ok();
+}
+
 Status ComputeService::Tick() {
   int64_t now_ms = clock_->NowMs();
+  RETURN_IF_ERROR(SyncReservations(now_ms));
   RETURN_IF_ERROR(PollRunning(now_ms));
   RETURN_IF_ERROR(SyncQueued(now_ms));
   std::vector<Decision> decisions;

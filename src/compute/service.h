@@ -78,6 +78,7 @@ class ComputeService {
   Status Requeue(const std::string& job_id, const ExecStatus& st, int64_t now_ms);
   Status Finish(Job job, const ExecStatus& st, int64_t now_ms);
   Status WriteReasons();
+  Status SyncReservations(int64_t now_ms);
   StatusOr<LaunchSpec> MakeSpec(const Job& job, const std::vector<int>& indices);
   std::string OrgOf(const std::string& project_id);
 
@@ -100,6 +101,7 @@ class ComputeService {
   std::map<std::string, Running> preempting_;
   // Starts the core decided whose devices are still held by a job being preempted.
   std::vector<Decision> deferred_;
+  std::set<std::string> reservations_;  // advance reservations given to the core
   std::map<std::string, std::string> org_cache_;
 
   std::thread thread_;

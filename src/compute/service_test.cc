@@ -344,6 +344,54 @@ TEST_P(ServiceTest, OpportunisticJobsArePreemptedForGuaranteedWorkAndRequeued) {
   EXPECT_EQ(LoadAlloc(alloc).used, 2 * 605);
 }
 
+// An advance reservation holds GPUs for its project: another project's job that would run into
+// the window waits with the reason Reservation; the project's own job runs.
+TEST_P(ServiceTest, AdvanceReservationsHoldGpusForTheirProject) {
+  Grant("gpu:H100", 100 * 3600);
+  std::string other_project;
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, project_));
+                    ASSIGN_OR_RETURN(auto q, tenants::CreateProject(
+                                                 tx, {p.org_id, "other", "O", "", user_}, now()));
+                    other_project = q.id;
+                    RETURN_IF_ERROR(compute::Grant(tx,
+                                                   {q.id, "gpu:H100", 100 * 3600, now() - 1000,
+                                                    now() + 86400000LL * 30, ""},
+                                                   "op", now())
+                                        .status());
+                    Reservation r;
+                    r.project_id = project_;
+                    r.gpus = 2;
+                    r.gpu_type = "H100";
+                    r.starts_at = now() + 1800 * 1000;  // in 30 minutes, for 2 hours
+                    r.ends_at = now() + 9000 * 1000;
+                    RETURN_IF_ERROR(CreateReservation(tx, r, 2, now()).status());
+                    // A second one that overlaps cannot fit: the centre has 2 H100s.
+                    auto clash = CreateReservation(tx, r, 2, now());
+                    EXPECT_EQ(clash.status().code(), StatusCode::kConflict);
+                    return Status::Ok();
+                  })
+                  .ok());
+  Job theirs;
+  theirs.gpus = 1;
+  theirs.gpu_type = "H100";
+  theirs.time_limit_s = 3600;  // would still run when the window opens
+  std::string t = Submit(theirs);
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) {
+                    return tx
+                        .Exec("UPDATE jobs SET project_id = $1 WHERE id = $2", {other_project, t})
+                        .status();
+                  })
+                  .ok());
+  Job ours = theirs;
+  std::string o = Submit(ours);
+  Tick();
+  EXPECT_EQ(Load(o).state, "running");
+  Job waiting = Load(t);
+  EXPECT_EQ(waiting.state, "queued");
+  EXPECT_EQ(waiting.reason.rfind("Reservation", 0), 0u) << waiting.reason;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

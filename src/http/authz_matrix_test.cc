@@ -343,6 +343,25 @@ std::vector<Row> Matrix() {
        },
        {401, 404, 200, 403, 404, 404, 404, 200, 200, 200, 200},
        {401, 404, 200, 403, 404, 404, 404, 404, 404, 404, 404}},
+      // Advance reservations.
+      {"POST",
+       "/api/v1/reservations",
+       [prj](World& w, auto&, bool own) {
+         return Fixed(
+             "/api/v1/reservations",
+             fmt::format(
+                 R"({{"project_id":"{}","gpus":2,"gpu_type":"H100","starts_at":"2099-01-01T00:00:00Z","ends_at":"2099-01-02T00:00:00Z"}})",
+                 prj(w, own)));
+       },
+       {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403},
+       {401, 403, 201, 403, 403, 403, 403, 403, 403, 403, 403}},
+      {"GET",
+       "/api/v1/reservations",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/reservations?project_id=" + prj(w, own));
+       },
+       {401, 404, 200, 200, 404, 404, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
       // Operator views.
       {"GET",
        "/api/v1/ops/usage",

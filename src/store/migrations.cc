@@ -201,6 +201,21 @@ CREATE INDEX jobs_by_project ON jobs(project_id, id);
 CREATE INDEX jobs_by_state ON jobs(state)
 )SQL";
 
+// Advance reservations: devices held for one project over a time window.
+const char* kV4Reservations = R"SQL(
+CREATE TABLE reservations (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  gpus INTEGER NOT NULL CHECK (gpus > 0),
+  gpu_type TEXT NOT NULL,
+  starts_at BIGINT NOT NULL,
+  ends_at BIGINT NOT NULL,
+  note TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL);
+CREATE INDEX reservations_by_time ON reservations(gpu_type, ends_at)
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -210,6 +225,7 @@ const std::vector<Migration>& AllMigrations() {
       {2, "compute allocations and their ledger", std::string(kV2Allocations) + kV2SqliteLedger,
        std::string(kV2Allocations) + kV2PostgresLedger},
       {3, "jobs", kV3Jobs, ""},
+      {4, "advance reservations", kV4Reservations, ""},
   };
   return kAll;
 }
