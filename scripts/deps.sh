@@ -9,6 +9,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 curl wrk
+  slurm-wlm munge
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: builds openlab and runs every test: unit and integration tests (ctest), the
-# PostgreSQL suite against a real PostgreSQL 15 started here on loopback, and a bounded fuzz run.
+# PostgreSQL suite against a real PostgreSQL 15 started here on loopback, the Slurm suite against a
+# real single-node Slurm 22.05 started here on loopback, and a bounded fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -12,12 +13,26 @@ ninja -C "$BUILD" -j "$JOBS"
 
 pgdir=$(mktemp -d /tmp/openlab-pg.XXXXXX)
 chmod 755 "$pgdir"
-cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+slurmdir=$(mktemp -d /tmp/openlab-slurm.XXXXXX)
+cleanup() {
+  scripts/slurm.sh stop "$slurmdir" || true
+  rm -rf "$slurmdir"
+  scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"
+}
 trap cleanup EXIT
 port=$(( 20000 + RANDOM % 20000 ))
 export OPENLAB_TEST_PG_URL
 OPENLAB_TEST_PG_URL=$(scripts/pg.sh start "$pgdir" "$port")
 echo "PostgreSQL 15 for the tests: $OPENLAB_TEST_PG_URL"
+
+# The Slurm suite must run here: a Slurm that does not start fails the run (it is not skipped).
+export OPENLAB_TEST_SLURM_CONF
+if ! OPENLAB_TEST_SLURM_CONF=$(scripts/slurm.sh start "$slurmdir"); then
+  echo "openlab: error: the test Slurm did not start; its logs:" >&2
+  scripts/slurm.sh logs "$slurmdir" || true
+  exit 1
+fi
+echo "Slurm for the tests: SLURM_CONF=$OPENLAB_TEST_SLURM_CONF"
 
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600)
 

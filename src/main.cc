@@ -17,6 +17,7 @@
 #include "compute/local_executor.h"
 #include "compute/service.h"
 #include "compute/sim_command.h"
+#include "compute/slurm_executor.h"
 #include "compute/supervisor.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
@@ -38,6 +39,10 @@ struct ServeArgs {
   bool secure_cookies = false;
   bool quiet = false;
   bool no_read_cache = false;
+  std::string executor = "local";
+  std::string slurm_conf, slurm_partition, slurm_account;
+  int slurm_gpus = -1, slurm_cpus = -1;
+  std::string slurm_gpu_type = "GPU";
 };
 
 int Serve(const ServeArgs& a) {
@@ -109,6 +114,17 @@ int Serve(const ServeArgs& a) {
               << "\n";
     return 1;
   }
+  if (a.executor == "slurm") {
+    // The capacity the operator declares for the Slurm partition (default: this machine's).
+    node->name = "slurm";
+    if (a.slurm_cpus > 0) node->cpus = a.slurm_cpus;
+    if (a.slurm_gpus >= 0) {
+      node->gpus.clear();
+      for (int i = 0; i < a.slurm_gpus; ++i) {
+        node->gpus.push_back(compute::GpuDevice{i, "", a.slurm_gpu_type, a.slurm_gpu_type, 0});
+      }
+    }
+  }
   Log(LogLevel::kInfo, "inventory",
       {{"node", node->name},
        {"cpus", node->cpus},
@@ -132,16 +148,37 @@ int Serve(const ServeArgs& a) {
   std::error_code ec2;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec2).string();
   std::string state_abs = std::filesystem::absolute(a.state).string();
-  compute::LocalExecutor::Options eo;
-  eo.openlab_bin = self;
-  eo.root = state_abs + "/jobs";
-  auto executor = compute::LocalExecutor::Create(eo);
+  std::string jobs_root = state_abs + "/jobs";
+  StatusOr<std::unique_ptr<compute::Executor>> executor = Internal("no executor");
+  if (a.executor == "slurm") {
+    compute::SlurmExecutor::Options so;
+    so.slurm_conf = a.slurm_conf;
+    so.root = jobs_root;  // must be on a filesystem the compute nodes share
+    so.partition = a.slurm_partition;
+    so.account = a.slurm_account;
+    auto made = compute::SlurmExecutor::Create(so);
+    if (made.ok()) {
+      executor = std::unique_ptr<compute::Executor>(std::move(made).value());
+    } else {
+      executor = made.status();
+    }
+  } else {
+    compute::LocalExecutor::Options eo;
+    eo.openlab_bin = self;
+    eo.root = jobs_root;
+    auto made = compute::LocalExecutor::Create(eo);
+    if (made.ok()) {
+      executor = std::unique_ptr<compute::Executor>(std::move(made).value());
+    } else {
+      executor = made.status();
+    }
+  }
   if (!executor.ok()) {
     std::cerr << "openlab: error: " << executor.status().message() << "\n";
     return 1;
   }
   compute::ServiceOptions co;
-  co.jobs_root = eo.root;
+  co.jobs_root = jobs_root;
   co.projects_root = state_abs + "/projects";
   compute::ComputeService service(db->get(), executor->get(), *node, Clock::Real(), co);
   if (Status r = service.Recover(); !r.ok()) {
@@ -197,6 +234,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   s->add_flag("--secure-cookies", serve.secure_cookies, "Mark session cookies Secure (behind TLS)");
   s->add_flag("--quiet", serve.quiet, "Do not log every request");
+  s->add_option("--executor", serve.executor, "Where jobs run: local (this machine) or slurm")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  s->add_option("--slurm-conf", serve.slurm_conf, "slurm.conf of the cluster (SLURM_CONF)");
+  s->add_option("--slurm-partition", serve.slurm_partition, "sbatch --partition");
+  s->add_option("--slurm-account", serve.slurm_account, "sbatch --account");
+  s->add_option("--slurm-gpus", serve.slurm_gpus,
+                "GPUs the partition lends (default: this machine's)")
+      ->check(CLI::Range(0, 1000000));
+  s->add_option("--slurm-gpu-type", serve.slurm_gpu_type, "Their accelerator type, e.g. H100");
+  s->add_option("--slurm-cpus", serve.slurm_cpus,
+                "Cores the partition lends (default: this machine's)")
+      ->check(CLI::Range(1, 100000000));
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
   s->callback([&] { exit_code = Serve(serve); });

@@ -590,6 +590,55 @@ TEST_F(CliTest, SigkillWhileAJobRunsLosesNothingAndTheLedgerBalances) {
                   .ok());
 }
 
+// The same flow with jobs handed to a real Slurm (the single-node cluster `make test` starts):
+// a GPU job asks for GRES GPUs, runs, and is charged to the project's GPU grant.
+TEST(SlurmServer, AGpuJobRunsOnSlurmAndIsCharged) {
+  const char* conf = std::getenv("OPENLAB_TEST_SLURM_CONF");
+  if (conf == nullptr || *conf == '\0') GTEST_SKIP() << "OPENLAB_TEST_SLURM_CONF is not set";
+  std::string state = TempDir();
+  ServerProcess s(state, {"--quiet", "--executor", "slurm", "--slurm-conf", conf, "--slurm-gpus",
+                          "4", "--slurm-gpu-type", "GPU"});
+  ASSERT_GT(s.port(), 0) << s.log();
+  cli::Client c({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
+  auto post = [&](const std::string& path, const std::string& body) {
+    auto r = c.Call("POST", path, body);
+    EXPECT_TRUE(r.ok());
+    return json::parse(r->body);
+  };
+  std::string org(
+      post("/api/v1/orgs", R"({"name":"hpc","kind":"research_institute","region":"KR"})")
+          .at("id")
+          .as_string());
+  std::string prj(post("/api/v1/projects", fmt::format(R"({{"org_id":"{}","name":"llm"}})", org))
+                      .at("id")
+                      .as_string());
+  post("/api/v1/projects/" + prj + "/allocations",
+       R"({"resource":"gpu:GPU","hours":10,"expires_at":"2099-01-01T00:00:00Z"})");
+  // The operator created the project and is its PI, so may submit.
+  auto job =
+      post("/api/v1/jobs",
+           fmt::format(R"({{"project_id":"{}","name":"gres","gpus":2,)"
+                       R"("gpu_type":"GPU","time_limit_s":600,)"
+                       R"("command":["/bin/sh","-c","echo gpus=$CUDA_VISIBLE_DEVICES; sleep 1"]}})",
+                       prj));
+  ASSERT_TRUE(job.as_object().contains("id")) << json::serialize(job);
+  std::string id(job.at("id").as_string());
+  json::value shown;
+  for (int i = 0; i < 300; ++i) {
+    shown = json::parse(c.Call("GET", "/api/v1/jobs/" + id)->body);
+    if (shown.at("state") == json::value("completed") || shown.at("state") == json::value("failed"))
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(shown.at("state").as_string(), "completed") << json::serialize(shown);
+  EXPECT_EQ(c.Call("GET", "/api/v1/jobs/" + id + "/logs")->body, "gpus=0,1\n");
+  EXPECT_GT(shown.at("charged_hours").as_double(), 0.0);
+  auto allocs = json::parse(c.Call("GET", "/api/v1/projects/" + prj + "/allocations")->body);
+  EXPECT_DOUBLE_EQ(allocs.at("items").as_array().at(0).at("used_hours").as_double(),
+                   shown.at("charged_hours").as_double());
+  fs::remove_all(state);
+}
+
 TEST(CliErrors, UnreachableServerIsOneLine) {
   std::string cmd =
       "OPENLAB_CONFIG=/nonexistent/c.json OPENLAB_URL=http://127.0.0.1:1 OPENLAB_TOKEN=x " + Bin() +

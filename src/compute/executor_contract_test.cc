@@ -1,6 +1,7 @@
 // The Executor contract (compute/executor.h), run against every implementation through a
 // ContractDriver, plus LocalExecutor-only cases (supervisor survives its launcher, re-adoption,
-// node failure). A future SlurmExecutor gets the contract by adding a driver.
+// node failure). SlurmExecutor runs it too (SlurmDriver), against the Slurm whose slurm.conf
+// OPENLAB_TEST_SLURM_CONF names; its own cases are in slurm_executor_test.cc.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -25,6 +26,7 @@
 #include "compute/fake_executor.h"
 #include "compute/internal/exec_files.h"
 #include "compute/local_executor.h"
+#include "compute/slurm_executor.h"
 #include "compute/supervisor.h"
 
 namespace openlab::compute {
@@ -115,6 +117,12 @@ class ContractDriver {
   virtual bool RunsProcesses() const = 0;
   // Called just before Launch: lets a process-less executor act out `script`.
   virtual void Expect(const LaunchSpec& spec, const JobScript& script) {}
+  // False when time limits have a coarser granularity than seconds (Slurm: minutes), so that
+  // the suite cannot watch one expire quickly.
+  virtual bool HasSecondTimeLimits() const { return true; }
+  // False when a process that left the job's session and process tree (setsid, re-parented to
+  // init) escapes Cancel: Slurm with proctrack/linuxproc.
+  virtual bool StopsProcessesThatLeaveTheTree() const { return true; }
 };
 
 class LocalDriver : public ContractDriver {
@@ -156,9 +164,36 @@ class FakeDriver : public ContractDriver {
   std::map<std::string, JobScript> scripts_;  // by job_id; the hook runs on the test's threads
 };
 
+class SlurmDriver : public ContractDriver {
+ public:
+  explicit SlurmDriver(std::string slurm_conf) : slurm_conf_(std::move(slurm_conf)) {
+    std::string conf = ReadAll(slurm_conf_);
+    linuxproc_ = conf.find("ProctrackType=proctrack/linuxproc") != std::string::npos;
+  }
+  std::unique_ptr<Executor> NewExecutor(const std::string& root) override {
+    SlurmExecutor::Options o;
+    o.slurm_conf = slurm_conf_;
+    o.root = root;
+    o.job_name_prefix = "openlab-contract-";
+    o.status_cache_ms = 100;
+    auto ex = SlurmExecutor::Create(o);
+    EXPECT_TRUE(ex.ok()) << ex.status().ToString();
+    if (!ex.ok()) return nullptr;
+    return std::move(ex).value();
+  }
+  bool RunsProcesses() const override { return true; }
+  bool HasSecondTimeLimits() const override { return false; }
+  bool StopsProcessesThatLeaveTheTree() const override { return !linuxproc_; }
+
+ private:
+  std::string slurm_conf_;
+  bool linuxproc_ = false;
+};
+
 struct DriverParam {
   std::string name;
   std::function<std::unique_ptr<ContractDriver>()> make;  // nullptr: not available here
+  std::string how_to_enable;                              // said when it is skipped
 };
 
 void PrintTo(const DriverParam& p, std::ostream* os) { *os << p.name; }
@@ -169,7 +204,9 @@ class ExecutorContractTest : public testing::TestWithParam<DriverParam> {
  protected:
   void SetUp() override {
     driver_ = GetParam().make();
-    if (driver_ == nullptr) GTEST_SKIP() << GetParam().name << " is not available here";
+    if (driver_ == nullptr) {
+      GTEST_SKIP() << GetParam().name << " is not available here. " << GetParam().how_to_enable;
+    }
     tmp_ = MakeTempDir();
     ASSERT_FALSE(tmp_.empty());
     root_ = tmp_ + "/jobs";
@@ -327,7 +364,13 @@ TEST_P(ExecutorContractTest, CancelStopsTheWholeProcessTree) {
   ASSERT_TRUE(ex_->Cancel(*handle).ok());
   ExecStatus s = WaitTerminal(*ex_, *handle);
   EXPECT_EQ(s.state, ExecState::kCancelled) << s.detail;
-  for (pid_t pid : pids) EXPECT_TRUE(ProcessGone(pid)) << "pid " << pid << " survived";
+  for (size_t i = 0; i < pids.size(); ++i) {
+    if (i == 2 && !driver_->StopsProcessesThatLeaveTheTree()) {
+      kill(pids[i], SIGKILL);  // a known limitation of this executor's setup: clean up
+      continue;
+    }
+    EXPECT_TRUE(ProcessGone(pids[i])) << "pid " << pids[i] << " survived";
+  }
   // Idempotent, and a cancelled job stays cancelled.
   EXPECT_TRUE(ex_->Cancel(*handle).ok());
   auto again = ex_->Poll(*handle);
@@ -350,6 +393,9 @@ TEST_P(ExecutorContractTest, CancelOfAFinishedJobChangesNothing) {
 }
 
 TEST_P(ExecutorContractTest, TimeLimitStopsTheJobEvenIfItIgnoresSigterm) {
+  if (!driver_->HasSecondTimeLimits()) {
+    GTEST_SKIP() << GetParam().name << " time limits are whole minutes: too slow for this suite";
+  }
   JobScript script{"trap '' TERM; sleep 1000", {}, std::nullopt, ""};
   LaunchSpec spec = Spec("slow", script);
   spec.time_limit_seconds = 1;
@@ -459,10 +505,19 @@ std::unique_ptr<ContractDriver> MakeLocalDriver() {
   return std::make_unique<LocalDriver>();
 }
 
+std::unique_ptr<ContractDriver> MakeSlurmDriver() {
+  const char* conf = getenv("OPENLAB_TEST_SLURM_CONF");
+  if (conf == nullptr || *conf == '\0') return nullptr;
+  return std::make_unique<SlurmDriver>(conf);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Executors, ExecutorContractTest,
     testing::Values(DriverParam{"Local", MakeLocalDriver},
-                    DriverParam{"Fake", [] { return std::make_unique<FakeDriver>(); }}),
+                    DriverParam{"Fake", [] { return std::make_unique<FakeDriver>(); }},
+                    DriverParam{"Slurm", MakeSlurmDriver,
+                                "Set OPENLAB_TEST_SLURM_CONF to the slurm.conf of a test cluster "
+                                "(`scripts/slurm.sh start DIR` starts one and prints it)."}),
     [](const testing::TestParamInfo<DriverParam>& info) { return info.param.name; });
 
 // --- LocalExecutor only ----------------------------------------------------------------------

@@ -507,6 +507,10 @@ Status ComputeService::Recover() {
       continue;
     }
     auto st = executor_->Poll(job.handle);
+    if (!st.ok() && st.status().code() == StatusCode::kUnavailable) {
+      // The executor (e.g. Slurm) cannot be asked now: assume it still runs; polled later.
+      st = ExecStatus{ExecState::kRunning};
+    }
     if (!st.ok()) {
       ExecStatus lost;
       lost.state = ExecState::kNodeFail;

@@ -392,6 +392,31 @@ TEST_P(ServiceTest, AdvanceReservationsHoldGpusForTheirProject) {
   EXPECT_EQ(waiting.reason.rfind("Reservation", 0), 0u) << waiting.reason;
 }
 
+// Restarting while the executor (Slurm) cannot be reached must not write running jobs off.
+class UnreachableExecutor : public Executor {
+ public:
+  StatusOr<std::string> Launch(const LaunchSpec&) override { return Unavailable("down"); }
+  StatusOr<ExecStatus> Poll(const std::string&) override { return Unavailable("down"); }
+  Status Cancel(const std::string&) override { return Unavailable("down"); }
+  StatusOr<std::vector<std::string>> Active() override { return Unavailable("down"); }
+  std::string Describe() const override { return "unreachable"; }
+};
+
+TEST_P(ServiceTest, ARestartWhileTheExecutorIsUnreachableKeepsRunningJobs) {
+  Grant("cpu", 10 * 3600);
+  std::string id = Submit(Job{});
+  Tick();
+  ASSERT_EQ(Load(id).state, "running");
+  UnreachableExecutor down;
+  ServiceOptions o;
+  o.jobs_root = dir_ + "/jobs";
+  o.projects_root = dir_ + "/projects";
+  ComputeService restarted(&db(), &down, node_, &clock_, o);
+  ASSERT_TRUE(restarted.Recover().ok());
+  ASSERT_TRUE(restarted.Tick().ok());
+  EXPECT_EQ(Load(id).state, "running");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
