@@ -24,17 +24,10 @@ namespace openlab::compute {
 
 namespace {
 
+using internal::FileExists;
+using internal::StripTrailingSlashes;
+
 using internal::JoinPath;
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-std::string StripTrailingSlashes(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
 
 // Why cgroups cannot be used under `cgroup_root`, or "" if they can (a probe cgroup was made).
 std::string ProbeCgroups(const std::string& cgroup_root) {

@@ -22,6 +22,9 @@ using internal::SlurmJob;
 
 namespace {
 
+using internal::FileExists;
+using internal::StripTrailingSlashes;
+
 constexpr char kHandlePrefix[] = "slurm:";
 constexpr char kClaimFile[] = "slurm-launch";
 constexpr char kWrapperFile[] = "slurm-wrapper.sh";
@@ -65,16 +68,6 @@ printf '%s %s\n' "$code" "$(date +%s%3N)" >"$job_dir/exit_code.tmp" &&
   mv -f "$job_dir/exit_code.tmp" "$job_dir/exit_code"
 exit "$code"
 )SH";
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-std::string StripTrailingSlashes(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
 
 std::optional<int64_t> ParseInt(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);

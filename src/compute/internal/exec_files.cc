@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -237,6 +238,16 @@ std::optional<uint64_t> ProcStartTicks(pid_t pid) {
 bool ProcessAlive(pid_t pid, uint64_t start_ticks) {
   auto ticks = ProcStartTicks(pid);
   return ticks.has_value() && *ticks == start_ticks;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::string StripTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
 }
 
 }  // namespace openlab::compute::internal

@@ -47,6 +47,10 @@ struct StatusRecord {
 };
 
 std::string JoinPath(const std::string& dir, const std::string& name);
+// True if something exists at `path`.
+bool FileExists(const std::string& path);
+// "/a/b///" -> "/a/b" ("/" stays "/").
+std::string StripTrailingSlashes(std::string path);
 
 // Writes `content` to `path` via a temporary file in the same directory, fsync and rename, so a
 // reader sees the old content or the new, never a mix.
