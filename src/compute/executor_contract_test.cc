@@ -333,10 +333,10 @@ TEST_P(ExecutorContractTest, EnvWorkdirAndGpusAreApplied) {
 }
 
 TEST_P(ExecutorContractTest, CancelStopsTheWholeProcessTree) {
-  // A plain background child, and a stubborn one: ignores SIGTERM and leaves the process group.
+  // A plain background child, and one that ignores SIGTERM and leaves the process group.
   JobScript script{
       "sleep 1000 & echo $! > bg.pid; "
-      "setsid sh -c 'trap \"\" TERM; echo $$ > stubborn.pid; exec sleep 1000' & "
+      "setsid sh -c 'trap \"\" TERM; echo $$ > term_ignoring.pid; exec sleep 1000' & "
       "echo $$ > main.pid; wait",
       {},
       std::nullopt,
@@ -347,7 +347,7 @@ TEST_P(ExecutorContractTest, CancelStopsTheWholeProcessTree) {
   ASSERT_TRUE(handle.ok()) << handle.status().ToString();
   std::vector<pid_t> pids;
   if (RunsProcesses()) {
-    for (const char* f : {"/main.pid", "/bg.pid", "/stubborn.pid"}) {
+    for (const char* f : {"/main.pid", "/bg.pid", "/term_ignoring.pid"}) {
       std::string text = WaitForFile(spec.workdir + f);
       ASSERT_FALSE(text.empty()) << f << " was not written";
       pids.push_back(static_cast<pid_t>(std::stol(text)));
