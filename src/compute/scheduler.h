@@ -91,7 +91,7 @@ struct AdvanceReservation {
 
 struct SchedulerOptions {
   Policy policy = Policy::kOpenlab;
-  // kOpenlab weights, chosen on the Philly replay (docs/benchmarks-scheduler.md). Size
+  // kOpenlab weights, chosen on the Philly replay (docs/benchmarks.md). Size
   // decides among jobs of similar age (small GPUs x time limit first); age (per day of waiting)
   // bounds how long a big job can be passed over: by at most weight_size / weight_age = 16
   // days of waiting; fair share (up to 4, i.e. 8 days) lets a tenant that used little
