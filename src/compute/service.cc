@@ -74,6 +74,38 @@ std::string FindInPath(const std::string& cmd) {
   return cmd;  // left relative: the executor refuses it with a clear error
 }
 
+// Resource-seconds a run from `started` to `ended` (epoch ms) uses: whole seconds, at most the
+// time limit, times the devices the job holds.
+int64_t UsedBy(const Job& j, int64_t started, int64_t ended) {
+  int64_t seconds = std::max<int64_t>(0, (ended - started + 999) / 1000);
+  return std::min(seconds, j.time_limit_s) * ChargeRate(j);
+}
+
+// The device indices stored with a job ("0,1"); malformed parts are skipped.
+std::vector<int> ParseIndices(const std::string& stored) {
+  std::vector<int> out;
+  for (const auto& part : Split(stored, ',')) {
+    char* end = nullptr;
+    long v = std::strtol(part.c_str(), &end, 10);
+    if (end != part.c_str() && *end == '\0' && v >= 0 && v < 1 << 20)
+      out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+// Back to the queue: settles the hold (charging `used`), clears the placement.
+Status RequeueInTx(store::Tx& tx, const std::string& job_id, int64_t used,
+                   const std::string& reason, int64_t now_ms) {
+  ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+  if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
+  j.charged_s += used;
+  j.state = "queued";
+  j.reason = reason;
+  j.hold_id = j.handle = j.node = j.gpu_indices = j.resource = "";
+  j.started_at = 0;
+  return UpdateJob(tx, j);
+}
+
 const char* FinalState(ExecState s) {
   switch (s) {
     case ExecState::kCompleted:
@@ -127,6 +159,30 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   return s;
 }
 
+JobSpec ComputeService::CoreSpec(const Job& job, const std::string& type) {
+  JobSpec spec;
+  spec.id = next_core_id_++;
+  spec.org = OrgOf(job.project_id);
+  spec.project = job.project_id;
+  spec.user = job.user_id;
+  spec.gpus = job.gpus > 0 ? job.gpus : job.cpus;  // CPU jobs take cores of the CPU node
+  spec.gpu_type = type;
+  spec.submit = job.submitted_at / 1000;
+  spec.time_limit = job.time_limit_s;
+  spec.job_class =
+      job.job_class == "opportunistic" ? JobClass::kOpportunistic : JobClass::kStandard;
+  return spec;
+}
+
+int ComputeService::NodeOf(const Job& job) const {
+  if (job.gpus > 0) {
+    for (int n = 0; n < cpu_node_; ++n) {
+      if (job.node == nodes_[n].name) return n;
+    }
+  }
+  return cpu_node_;
+}
+
 Status ComputeService::SyncQueued(int64_t now_ms) {
   std::vector<Job> active;
   RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
@@ -161,22 +217,10 @@ Status ComputeService::SyncQueued(int64_t now_ms) {
         continue;
       }
     }
-    JobSpec spec;
-    spec.id = next_core_id_++;
-    spec.org = OrgOf(job.project_id);
-    spec.project = job.project_id;
-    spec.user = job.user_id;
-    if (job.gpus > 0) {
-      spec.gpus = job.gpus;
-      spec.gpu_type = job.gpu_type.empty() && cpu_node_ > 0 ? nodes_[0].gpu_type : job.gpu_type;
-    } else {
-      spec.gpus = job.cpus;
-      spec.gpu_type = "cpu";
-    }
-    spec.submit = job.submitted_at / 1000;
-    spec.time_limit = job.time_limit_s;
-    spec.job_class =
-        job.job_class == "opportunistic" ? JobClass::kOpportunistic : JobClass::kStandard;
+    std::string type = job.gpus == 0                             ? "cpu"
+                       : !job.gpu_type.empty() || cpu_node_ == 0 ? job.gpu_type
+                                                                 : nodes_[0].gpu_type;
+    JobSpec spec = CoreSpec(job, type);
     Status s = core_->Submit(spec, now_ms / 1000);
     if (!s.ok()) {
       job.state = "failed";
@@ -280,15 +324,8 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
     core_ids_.erase(job.id);
     job_ids_.erase(d.job);
     blocked_until_[job.id] = now_ms + opts_.allocation_retry_ms;
-    return db_->Write([&](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
-      if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, 0, "system", now_ms));
-      j.state = "queued";
-      j.reason = "ExecutorUnavailable: " + handle.status().message().substr(0, 300);
-      j.hold_id = j.node = j.gpu_indices = j.resource = "";
-      j.started_at = 0;
-      return UpdateJob(tx, j);
-    });
+    std::string reason = "ExecutorUnavailable: " + handle.status().message().substr(0, 300);
+    return db_->Write([&](store::Tx& tx) { return RequeueInTx(tx, job.id, 0, reason, now_ms); });
   }
   if (!handle.ok()) {
     ExecStatus failed;
@@ -311,8 +348,7 @@ Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
   auto run = running_.find(job.id);
   int64_t started = st.started_at_ms > 0 ? st.started_at_ms : job.started_at;
   int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
-  int64_t seconds = std::max<int64_t>(0, (ended - started + 999) / 1000);
-  int64_t used = std::min(seconds, job.time_limit_s) * ChargeRate(job);
+  int64_t used = UsedBy(job, started, ended);
   Status s = db_->Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
     if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
@@ -363,15 +399,7 @@ Status ComputeService::Requeue(const std::string& job_id, const ExecStatus& st, 
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
     int64_t started = st.started_at_ms > 0 ? st.started_at_ms : j.started_at;
     int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
-    int64_t used = std::min(std::max<int64_t>(0, (ended - started + 999) / 1000), j.time_limit_s) *
-                   ChargeRate(j);
-    if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
-    j.charged_s += used;
-    j.state = "queued";
-    j.reason = "Preempted: queued again";
-    j.hold_id = j.handle = j.node = j.gpu_indices = j.resource = "";
-    j.started_at = 0;
-    return UpdateJob(tx, j);
+    return RequeueInTx(tx, job_id, UsedBy(j, started, ended), "Preempted: queued again", now_ms);
   });
 }
 
@@ -481,12 +509,8 @@ Status ComputeService::Recover() {
   for (Job& job : jobs) {
     if (job.state == "preempted") {
       // Being stopped when the server went down: finish stopping it, then queue it again.
-      std::vector<int> indices;
-      for (const auto& part : Split(job.gpu_indices, ',')) indices.push_back(std::stoi(part));
-      int node = cpu_node_;
-      for (int n = 0; n < cpu_node_; ++n) {
-        if (job.node == nodes_[n].name) node = n;
-      }
+      std::vector<int> indices = ParseIndices(job.gpu_indices);
+      int node = NodeOf(job);
       for (int i : indices) free_indices_[node].erase(i);
       preempting_[job.id] = Running{0, indices, node};
       if (!job.handle.empty()) (void)executor_->Cancel(job.handle);
@@ -495,14 +519,8 @@ Status ComputeService::Recover() {
     if (job.state != "starting" && job.state != "running") continue;
     if (job.handle.empty()) {
       // Crashed between the hold and the launch: nothing ran; give the hold back and requeue.
-      RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
-        ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
-        if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, 0, "system", now_ms));
-        j.state = "queued";
-        j.reason = "Requeued after a server restart";
-        j.hold_id = j.node = j.gpu_indices = j.resource = "";
-        j.started_at = 0;
-        return UpdateJob(tx, j);
+      RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) {
+        return RequeueInTx(tx, job.id, 0, "Requeued after a server restart", now_ms);
       }));
       continue;
     }
@@ -524,23 +542,9 @@ Status ComputeService::Recover() {
       continue;
     }
     // Still running under its supervisor: re-adopt it, on the devices it has.
-    int node = cpu_node_;
-    if (job.gpus > 0) {
-      for (int n = 0; n < cpu_node_; ++n) {
-        if (job.node == nodes_[n].name) node = n;
-      }
-    }
-    std::vector<int> indices;
-    for (const auto& part : Split(job.gpu_indices, ',')) indices.push_back(std::stoi(part));
-    JobSpec spec;
-    spec.id = next_core_id_++;
-    spec.org = OrgOf(job.project_id);
-    spec.project = job.project_id;
-    spec.user = job.user_id;
-    spec.gpus = job.gpus > 0 ? job.gpus : job.cpus;
-    spec.gpu_type = nodes_[node].gpu_type;
-    spec.submit = job.submitted_at / 1000;
-    spec.time_limit = job.time_limit_s;
+    int node = NodeOf(job);
+    std::vector<int> indices = ParseIndices(job.gpu_indices);
+    JobSpec spec = CoreSpec(job, nodes_[node].gpu_type);
     if (!core_->Submit(spec, now_ms / 1000).ok()) continue;
     core_ids_[job.id] = spec.id;
     job_ids_[spec.id] = job.id;

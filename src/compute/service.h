@@ -81,6 +81,10 @@ class ComputeService {
   Status SyncReservations(int64_t now_ms);
   StatusOr<LaunchSpec> MakeSpec(const Job& job, const std::vector<int>& indices);
   std::string OrgOf(const std::string& project_id);
+  // The core's view of a job (a fresh core id), on devices of `type` ("cpu": cores).
+  JobSpec CoreSpec(const Job& job, const std::string& type);
+  // The node a placed job runs on (the CPU node for CPU jobs).
+  int NodeOf(const Job& job) const;
 
   store::Database* db_;
   Executor* executor_;
