@@ -40,7 +40,7 @@ echo "Slurm for the tests: SLURM_CONF=$OPENLAB_TEST_SLURM_CONF"
 # parsing, routing, policy and handlers; and the scheduler's trace parser with a short replay.
 cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENLAB_FUZZ=ON \
   -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request fuzz_trace
+ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request fuzz_trace fuzz_manifest fuzz_upload
 fuzz() {  # target corpus seconds
   local scratch
   scratch=$(mktemp -d /tmp/openlab-fuzz.XXXXXX)
@@ -52,3 +52,5 @@ fuzz() {  # target corpus seconds
 }
 fuzz fuzz_request request "$FUZZ_SECONDS"
 fuzz fuzz_trace trace "$(( FUZZ_SECONDS / 2 ))"
+fuzz fuzz_manifest manifest "$(( FUZZ_SECONDS / 2 ))"
+fuzz fuzz_upload upload "$(( FUZZ_SECONDS / 2 ))"

@@ -19,6 +19,7 @@
 #include "compute/sim_command.h"
 #include "compute/slurm_executor.h"
 #include "compute/supervisor.h"
+#include "data/service.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
 #include "http/server.h"
@@ -39,6 +40,8 @@ struct ServeArgs {
   bool secure_cookies = false;
   bool quiet = false;
   bool no_read_cache = false;
+  bool no_data_compression = false;
+  std::string public_url;
   std::string executor = "local";
   std::string slurm_conf, slurm_partition, slurm_account;
   int slurm_gpus = -1, slurm_cpus = -1;
@@ -193,6 +196,15 @@ int Serve(const ServeArgs& a) {
   ao.secure_cookies = a.secure_cookies;
   ao.log_requests = !a.quiet;
   ao.read_cache = !a.no_read_cache;
+  // The data commons: chunks in pack files under STATE/data/packs, indexed in the store.
+  data::PackStoreOptions po;
+  po.compress = !a.no_data_compression;
+  data::DataService data_service(
+      db->get(),
+      std::make_unique<data::PackStore>(data::NewLocalPackBackend(state_abs + "/data/packs"), po));
+  ao.data = &data_service;
+  ao.public_url =
+      a.public_url.empty() ? fmt::format("http://{}:{}", so.host, so.port) : a.public_url;
   http::Api api(db->get(), Clock::Real(), &metrics, ao);
   http::Server server(&api, so);
   Status l = server.Listen();
@@ -234,6 +246,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   s->add_flag("--secure-cookies", serve.secure_cookies, "Mark session cookies Secure (behind TLS)");
   s->add_flag("--quiet", serve.quiet, "Do not log every request");
+  s->add_flag("--no-data-compression", serve.no_data_compression,
+              "Store dataset chunks raw (default: zstd where it saves space)");
+  s->add_option("--public-url", serve.public_url,
+                "The server's public URL, for links in dataset metadata (default: the listen "
+                "address)");
   s->add_option("--executor", serve.executor, "Where jobs run: local (this machine) or slurm")
       ->check(CLI::IsMember({"local", "slurm"}));
   s->add_option("--slurm-conf", serve.slurm_conf, "slurm.conf of the cluster (SLURM_CONF)");

@@ -31,7 +31,8 @@ struct Principal {
 inline constexpr const char* kScopes[] = {
     "orgs:read",   "orgs:write",  "projects:read", "projects:write",   "users:read",
     "users:write", "tokens:read", "tokens:write",  "allocations:read", "allocations:write",
-    "jobs:read",   "jobs:write",  "ops:read",      "audit:read",       "*"};
+    "jobs:read",   "jobs:write",  "ops:read",      "audit:read",       "data:read",
+    "data:write",  "*"};
 bool IsScope(const std::string& s);
 
 inline constexpr const char* kTokenPrefix = "olt_";

@@ -72,6 +72,43 @@ const std::vector<Rule>& Rules() {
       {"tokens.create", "tokens:write", kAnyUser, ""},
       {"tokens.revoke", "tokens:write", kOperator | kSelf, "tokens.read"},
       {"tokens.read", "tokens:read", kOperator | kAuditor | kSelf, "tokens.read"},
+      // The data commons. Metadata is seen by those the dataset admits and, where its owner
+      // lists it, by everyone; the bytes only by the access level's audience (restricted and
+      // hidden data never leave the server, for anyone). The owners push versions.
+      {"datasets.list", "", kAnyone, ""},  // filtered to what the caller may see
+      {"datasets.create", "data:write", kProjectMember | kOrgAdmin, ""},
+      {"datasets.read", "data:read", kReaders | kReviewer | kMetaVisible | kDataOwner,
+       "datasets.read"},
+      {"datasets.update", "data:write", kOperator | kPi | kCoPi | kOrgAdmin, "datasets.read"},
+      {"datasets.versions", "data:read", kDataAudience | kDataOwner | kOrgAdmin, "datasets.read"},
+      {"datasets.download", "data:read", kDataAudience, "datasets.read"},
+      {"datasets.push", "data:write", kDataOwner, "datasets.read"},
+      {"datasets.tag", "data:write", kDataOwner, "datasets.read"},
+      // Uploads: only the uploader continues one, while still an owner.
+      {"uploads.write", "data:write", kSelf, "datasets.read"},
+      // Stewards of a dataset: the PI and co-PIs of its project, or its organisation's admins.
+      {"datasets.croissant", "data:read", kReaders | kReviewer | kMetaVisible | kDataOwner,
+       "datasets.read"},
+      {"catalog.dcat", "", kAnyone, ""},  // filtered to what the caller may see
+      {"access_requests.create", "data:write", kMetaVisible | kDataOwner, "datasets.read"},
+      {"access_requests.list", "data:read", kReaders | kPi | kCoPi | kOrgAdmin, "datasets.read"},
+      {"access_requests.read", "data:read", kReaders | kSelf | kPi | kCoPi | kOrgAdmin,
+       "access_requests.read"},
+      {"access_requests.decide", "data:write", kPi | kCoPi | kOrgAdmin, "access_requests.read"},
+      {"contributions.create", "data:write", kMetaVisible | kDataOwner, "datasets.read"},
+      {"contributions.list", "data:read", kReaders | kDataOwner | kOrgAdmin, "datasets.read"},
+      {"contributions.read", "data:read", kReaders | kSelf | kDataOwner | kOrgAdmin,
+       "contributions.read"},
+      {"contributions.submit", "data:write", kSelf, "contributions.read"},
+      {"contributions.review", "data:write", kPi | kCoPi | kOrgAdmin, "contributions.read"},
+      // Anyone who can see a dataset can flag personal data in it; stewards decide.
+      {"flags.create", "data:write", kMetaVisible | kDataOwner, "datasets.read"},
+      {"flags.list", "data:read", kReaders | kPi | kCoPi | kOrgAdmin, "datasets.read"},
+      {"flags.decide", "data:write", kOperator | kPi | kCoPi | kOrgAdmin, "datasets.read"},
+      {"data.quota", "data:write", kOperator, ""},
+      {"data.usage", "data:read", kReaders | kDataOwner | kOrgAdmin, "datasets.read"},
+      {"data.fsck", "ops:read", kOperator, ""},
+      {"data.gc", "ops:read", kOperator, ""},
       // The audit trail.
       {"audit.read", "audit:read", kReaders, ""},
   };
@@ -99,6 +136,9 @@ bool Matches(const Principal& p, unsigned who, const Relation& rel) {
   if ((who & kCoPi) && rel.project_role == "co_pi") return true;
   if ((who & kProjectMember) && rel.project_role.has_value()) return true;
   if ((who & kSelf) && rel.self) return true;
+  if ((who & kDataOwner) && rel.data_owner) return true;
+  if ((who & kDataAudience) && rel.data_audience) return true;
+  if ((who & kMetaVisible) && rel.meta_visible) return true;
   return false;
 }
 }  // namespace
@@ -107,7 +147,14 @@ Decision Decide(const Principal& p, const std::string& action, const Relation& r
   const Rule* rule = FindRule(action);
   if (rule == nullptr) return p.authenticated ? Decision::kForbidden : Decision::kUnauthenticated;
   if (rule->who & kAnyone) return Decision::kAllow;
-  if (!p.authenticated) return Decision::kUnauthenticated;
+  if (!p.authenticated) {
+    if ((rule->who & kDataAudience) && rel.public_data) return Decision::kAllow;
+    if ((rule->who & kMetaVisible) && rel.public_meta) return Decision::kAllow;
+    // An object anonymous callers may not even know of stays hidden; one they may see asks
+    // them to sign in.
+    if ((rule->who & kMaybePublic) && !rel.public_meta) return Decision::kHidden;
+    return Decision::kUnauthenticated;
+  }
   if (rule->scope[0] != '\0' && !p.HasScope(rule->scope)) return Decision::kMissingScope;
   if (Matches(p, rule->who, rel)) return Decision::kAllow;
   if (rule->visible_via[0] != '\0') {

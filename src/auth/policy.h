@@ -16,6 +16,12 @@ struct Relation {
   std::optional<std::string> org_role;      // role in the object's organisation
   std::optional<std::string> project_role;  // role in the object's project
   bool self = false;                        // the object is the principal (or theirs)
+  // For datasets (resolved from the dataset's access level and the caller's memberships):
+  bool data_owner = false;     // member of the owning project (or organisation, for its own)
+  bool data_audience = false;  // the access level admits the caller to the bytes
+  bool meta_visible = false;   // may see the metadata
+  bool public_data = false;    // the bytes are open to anyone, also anonymous
+  bool public_meta = false;    // the metadata is open to anyone, also anonymous
 };
 
 enum class Decision {
@@ -39,7 +45,12 @@ enum Who : unsigned {
   kCoPi = 1u << 8,
   kProjectMember = 1u << 9,  // any role in the project
   kSelf = 1u << 10,
+  kDataOwner = 1u << 11,     // Relation::data_owner
+  kDataAudience = 1u << 12,  // Relation::data_audience (anonymous too where public_data)
+  kMetaVisible = 1u << 13,   // Relation::meta_visible (anonymous too where public_meta)
 };
+// Rules with these bits may admit anonymous callers, depending on the object.
+inline constexpr unsigned kMaybePublic = kDataAudience | kMetaVisible;
 
 struct Rule {
   const char* action;

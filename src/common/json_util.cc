@@ -148,6 +148,20 @@ std::optional<std::map<std::string, std::string>> JsonReader::StringMap(std::str
   return out;
 }
 
+const json::array* JsonReader::Array(std::string_view key, bool required, size_t max_items) {
+  const json::value* v = Get(key, required);
+  if (v == nullptr) return nullptr;
+  if (!v->is_array()) {
+    Fail(fmt::format("field '{}' must be an array", key));
+    return nullptr;
+  }
+  if (v->get_array().size() > max_items) {
+    Fail(fmt::format("field '{}' has more than {} items", key, max_items));
+    return nullptr;
+  }
+  return &v->get_array();
+}
+
 Status JsonReader::Finish() {
   if (!status_.ok()) return status_;
   for (const auto& kv : obj_) {

@@ -42,6 +42,8 @@ class JsonReader {
   // An object of string values, e.g. environment variables.
   std::optional<std::map<std::string, std::string>> StringMap(std::string_view key, bool required,
                                                               size_t max_items, size_t max_len);
+  // An array of at most `max_items` values, for the caller to read item by item.
+  const boost::json::array* Array(std::string_view key, bool required, size_t max_items);
   // True if the key is present (even if null).
   bool Has(std::string_view key) const { return obj_.contains(key); }
 

@@ -12,6 +12,8 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "compute/ledger.h"
+#include "data/datasets.h"
+#include "data/review.h"
 #include "http/problem.h"
 #include "tenants/audit.h"
 #include "tenants/idempotency.h"
@@ -24,6 +26,17 @@ namespace json = boost::json;
 Api::Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts)
     : db_(db), clock_(clock), metrics_(metrics), opts_(opts) {
   RegisterRoutes(router_, *this);
+  RegisterDataRoutes(router_, *this);
+}
+
+size_t Api::MaxBodyFor(const std::string& method, const std::string& target) const {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return opts_.max_body_bytes;
+  std::vector<std::string> segments;
+  for (auto seg : url->segments()) segments.emplace_back(seg);
+  auto m = router_.Find(method, segments);
+  if (!m.ok() || m->route == nullptr || m->route->max_body == 0) return opts_.max_body_bytes;
+  return m->route->max_body;
 }
 
 namespace {
@@ -71,6 +84,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   if (!s.ok()) {
     resp = ProblemResponse(s, ctx.path.empty() ? "/" : ctx.path, ctx.request_id);
     if (!ctx.allow.empty()) resp.SetHeader("allow", ctx.allow);
+    for (const auto& [k, v] : ctx.problem_headers) resp.SetHeader(k, v);
     if (s.code() == StatusCode::kUnauthenticated) resp.SetHeader("www-authenticate", "Bearer");
     if (s.code() == StatusCode::kInternal) {
       Log(LogLevel::kError, "internal error",
@@ -124,9 +138,9 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
   const Route& route = *m.route;
   *route_out = &route;
   ctx.params = std::move(m.params);
-  if (req.body.size() > opts_.max_body_bytes) {
-    return InvalidArgument(
-               fmt::format("the request body is larger than {} bytes", opts_.max_body_bytes))
+  size_t max_body = route.max_body > 0 ? route.max_body : opts_.max_body_bytes;
+  if (req.body.size() > max_body) {
+    return InvalidArgument(fmt::format("the request body is larger than {} bytes", max_body))
         .WithKind("payload-too-large");
   }
 
@@ -159,7 +173,7 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
       return Process(ctx, route, &replayed, nullptr);
     });
     ctx.tx = nullptr;
-    if (s.ok() && cacheable && ctx.status == 200) {
+    if (s.ok() && cacheable && ctx.status == 200 && !ctx.stream) {
       if (!ctx.raw_body) ctx.raw_body = json::serialize(ctx.json);
       read_cache_.Put(key, generation,
                       CachedResponse{ctx.status, ctx.headers, ctx.content_type, *ctx.raw_body,
@@ -170,6 +184,17 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
 
   // A write: everything in one transaction, then the audit of a failure in another.
   if (route.prepare) {
+    if (route.authorize_before_prepare) {
+      Status as = db_->Read([&](store::Tx& tx) {
+        ctx.tx = &tx;
+        return Authorize(ctx, route);
+      });
+      ctx.tx = nullptr;
+      if (!as.ok()) {
+        AuditFailure(ctx, route, as);
+        return as;
+      }
+    }
     Status ps = route.prepare(ctx);
     if (!ps.ok()) {
       AuditFailure(ctx, route, ps);
@@ -271,6 +296,77 @@ Status Api::Resolve(Ctx& ctx, const Route& route) {
       ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
       return Status::Ok();
     }
+    case Target::kDataset: {
+      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, ctx.Param("id")));
+      ctx.target_id = d.id;
+      return ResolveDataset(ctx, d, uid);
+    }
+    case Target::kUpload: {
+      ASSIGN_OR_RETURN(auto u, data::GetUpload(tx, ctx.Param("id")));
+      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, u.dataset_id));
+      ctx.target_id = u.id;
+      RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
+      ctx.relation.self = !uid.empty() && u.user_id == uid &&
+                          (ctx.relation.data_owner || !u.contribution_id.empty());
+      return Status::Ok();
+    }
+    case Target::kContribution: {
+      ASSIGN_OR_RETURN(auto c, data::GetContribution(tx, ctx.Param("id")));
+      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, c.dataset_id));
+      ctx.target_id = c.id;
+      RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
+      ctx.relation.self = !uid.empty() && c.user_id == uid;
+      return Status::Ok();
+    }
+    case Target::kAccessRequest: {
+      ASSIGN_OR_RETURN(auto r, data::GetAccessRequest(tx, ctx.Param("id")));
+      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, r.dataset_id));
+      ctx.target_id = r.id;
+      RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
+      ctx.relation.self = !uid.empty() && r.user_id == uid;
+      return Status::Ok();
+    }
+    case Target::kFlag: {
+      ASSIGN_OR_RETURN(auto f, data::GetFlag(tx, ctx.Param("id")));
+      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, f.dataset_id));
+      ctx.target_id = f.id;
+      return ResolveDataset(ctx, d, uid);
+    }
+    case Target::kDatasetOwnerInBody: {
+      ASSIGN_OR_RETURN(json::object body, ctx.Body());
+      const json::value* pv = body.if_contains("project_id");
+      if (pv != nullptr && pv->is_string()) {
+        std::string project_id(pv->get_string());
+        if (!IsValidId(project_id)) return InvalidArgument("field 'project_id' is not a valid id");
+        auto p = tenants::GetProject(tx, project_id);
+        if (!p.ok()) {
+          if (p.status().code() == StatusCode::kNotFound) {
+            return InvalidArgument(fmt::format("project '{}' does not exist", project_id));
+          }
+          return p.status();
+        }
+        ctx.target_id = p->id;
+        ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p->org_id, uid));
+        ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p->id, uid));
+        return Status::Ok();
+      }
+      const json::value* ov = body.if_contains("org_id");
+      if (ov == nullptr || !ov->is_string()) {
+        return InvalidArgument("a dataset needs an owner: 'project_id' or 'org_id'");
+      }
+      std::string org_id(ov->get_string());
+      if (!IsValidId(org_id)) return InvalidArgument("field 'org_id' is not a valid id");
+      auto org = tenants::GetOrg(tx, org_id);
+      if (!org.ok()) {
+        if (org.status().code() == StatusCode::kNotFound) {
+          return InvalidArgument(fmt::format("organisation '{}' does not exist", org_id));
+        }
+        return org.status();
+      }
+      ctx.target_id = org_id;
+      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, org_id, uid));
+      return Status::Ok();
+    }
     case Target::kProjectInBody: {
       ASSIGN_OR_RETURN(json::object body, ctx.Body());
       const json::value* v = body.if_contains("project_id");
@@ -309,11 +405,27 @@ Status Api::Resolve(Ctx& ctx, const Route& route) {
   return Status::Ok();
 }
 
-Status Api::Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* replay) {
+Status Api::ResolveDataset(Ctx& ctx, const data::Dataset& d, const std::string& uid) {
+  ASSIGN_OR_RETURN(auto a, data::AccessOf(ctx.Tx(), d, uid, ctx.now));
+  auth::Relation& r = ctx.relation;
+  r.org_role = a.org_role;
+  r.project_role = a.project_role;
+  r.data_owner = a.project_role.has_value() || (d.project_id.empty() && a.org_role.has_value());
+  r.data_audience = a.data_audience;
+  r.meta_visible = a.meta_visible;
+  r.public_data = d.access_level == "open";
+  r.public_meta = d.listed || d.access_level == "open";
+  return Status::Ok();
+}
+
+Status Api::Authorize(Ctx& ctx, const Route& route) {
   const HttpRequest& req = *ctx.req;
   const auth::Rule* rule = auth::FindRule(route.action);
-  bool is_public = rule != nullptr && (rule->who & auth::kAnyone);
   bool is_write = route.store == StoreUse::kWrite;
+  // Anonymous callers get as far as the policy where the object itself may be public (for
+  // reading it: anonymous writes are only ever the public routes', such as logging in).
+  unsigned public_bits = is_write ? auth::kAnyone : (auth::kAnyone | auth::kMaybePublic);
+  bool is_public = rule != nullptr && (rule->who & public_bits);
 
   if (ctx.tx != nullptr) {
     auto principal =
@@ -332,8 +444,13 @@ Status Api::Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* 
         .WithKind("csrf");
   }
   if (ctx.tx != nullptr) RETURN_IF_ERROR(Resolve(ctx, route));
-  RETURN_IF_ERROR(
-      DecisionStatus(auth::Decide(ctx.principal, route.action, ctx.relation), route.action));
+  return DecisionStatus(auth::Decide(ctx.principal, route.action, ctx.relation), route.action);
+}
+
+Status Api::Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* replay) {
+  const HttpRequest& req = *ctx.req;
+  bool is_write = route.store == StoreUse::kWrite;
+  RETURN_IF_ERROR(Authorize(ctx, route));
 
   // Idempotency-Key on creating POSTs.
   std::string idem_key = req.Header("idempotency-key");
@@ -419,6 +536,11 @@ HttpResponse Api::Render(Ctx& ctx, const Route& route) {
     r.body = json::serialize(ctx.json);
   }
   if (ctx.status != 204) r.SetHeader("content-type", ctx.content_type);
+  if (ctx.stream && ctx.req->method != "HEAD") {
+    r.stream = std::move(ctx.stream);
+    r.stream_length = ctx.stream_length;
+    r.body.clear();
+  }
   if (ctx.req->method == "HEAD") r.body.clear();
   return r;
 }

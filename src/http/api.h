@@ -16,6 +16,11 @@
 #include "http/router.h"
 #include "store/db.h"
 
+namespace openlab::data {
+class DataService;
+struct Dataset;
+}  // namespace openlab::data
+
 namespace openlab::http {
 
 struct ApiOptions {
@@ -33,6 +38,10 @@ struct ApiOptions {
   std::string jobs_root;
   // Called after a job is submitted or cancelled, to wake the compute service early.
   std::function<void()> on_jobs_changed;
+  // The data commons (datasets, chunk store); null: its routes answer 503.
+  data::DataService* data = nullptr;
+  // The server's public URL, for links in metadata documents (Croissant, DCAT).
+  std::string public_url = "http://127.0.0.1:8080";
 };
 
 class Api {
@@ -41,6 +50,8 @@ class Api {
   Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts = {});
 
   HttpResponse Handle(const HttpRequest& req);
+  // The largest body the route of `method` `target` takes (the server reads no more).
+  size_t MaxBodyFor(const std::string& method, const std::string& target) const;
   const Router& router() const { return router_; }
   const ApiOptions& options() const { return opts_; }
   store::Database* db() { return db_; }
@@ -50,6 +61,9 @@ class Api {
   Status Dispatch(Ctx& ctx, const Route** route);
   Status Process(Ctx& ctx, const Route& route, bool* replayed, HttpResponse* replay);
   Status Resolve(Ctx& ctx, const Route& route);
+  // Authentication, relation and policy decision (before a handler or a prepare step).
+  Status Authorize(Ctx& ctx, const Route& route);
+  Status ResolveDataset(Ctx& ctx, const data::Dataset& d, const std::string& uid);
   HttpResponse Render(Ctx& ctx, const Route& route);
   void AuditFailure(const Ctx& ctx, const Route& route, const Status& s);
 
@@ -63,6 +77,10 @@ class Api {
 
 // Registers every route of the API (handlers.cc).
 void RegisterRoutes(Router& router, Api& api);
+// Registers the data commons' routes (data_handlers.cc).
+void RegisterDataRoutes(Router& router, Api& api);
+// Access requests, contributions, flags, Croissant and DCAT (data_review_handlers.cc).
+void RegisterDataReviewRoutes(Router& router, Api& api);
 
 // The OpenAPI 3.1 document of a route table (openapi.cc).
 boost::json::object OpenApiDocument(const Router& router);

@@ -464,7 +464,8 @@ TEST(OpenApi, MatchesTheRouteTable) {
     ASSERT_TRUE(paths.contains(route.pattern)) << route.pattern;
     const json::object& item = paths.at(route.pattern).as_object();
     ASSERT_TRUE(item.contains(m)) << route.method << " " << route.pattern;
-    EXPECT_EQ(item.at(m).at("operationId").as_string(), route.action);
+    // The operation is named by its policy action (with a suffix where routes share one).
+    EXPECT_EQ(std::string(item.at(m).at("operationId").as_string()).rfind(route.action, 0), 0u);
     EXPECT_NE(auth::FindRule(route.action), nullptr) << "no policy rule for " << route.action;
     // Each documented path parameter is in the pattern.
     if (item.at(m).as_object().contains("parameters")) {

@@ -18,6 +18,8 @@
 #include "common/crypto.h"
 #include "compute/jobs.h"
 #include "compute/ledger.h"
+#include "data/datasets.h"
+#include "data/review.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 
@@ -37,7 +39,48 @@ struct World {
   std::map<std::string, std::string> token2_id;
   std::map<std::string, std::string> user_id;  // username -> id
   std::string org_a, org_b, pa, pb, alloc_a, alloc_b, job_a, job_b;
+  // The data commons: a project-level dataset of each project (with a version holding an empty
+  // file), an open upload, a submitted contribution, an access request and a flag on each.
+  std::string ds_a, ds_b, upload_a, upload_b, contrib_a, contrib_b, req_a, req_b, flag_a, flag_b;
 };
+
+// Creates the data fixtures of one project's dataset.
+Status MakeDataFixtures(store::Tx& tx, World& w, const std::string& project, const std::string& org,
+                        const std::string& uploader, const std::string& outsider, bool own,
+                        int64_t now) {
+  data::Dataset d;
+  d.org_id = org;
+  d.project_id = project;
+  d.name = "traffic";
+  d.license = "CC-BY-4.0";
+  d.access_level = "project";
+  d.accepts_contributions = true;
+  d.created_by = uploader;
+  ASSIGN_OR_RETURN(auto ds, data::CreateDataset(tx, d, now));
+  const std::string kEmpty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  ASSIGN_OR_RETURN(auto up, data::OpenUpload(tx, ds.id, uploader, false, now));
+  RETURN_IF_ERROR(data::AddFile(tx, up, {"empty.txt", kEmpty, 0, 0}));
+  ASSIGN_OR_RETURN(auto v1, data::CommitUpload(tx, up, ds, "v1", "", now));
+  ASSIGN_OR_RETURN(auto open, data::OpenUpload(tx, ds.id, uploader, false, now));
+  ASSIGN_OR_RETURN(auto c, data::CreateContribution(tx, ds, outsider, "more", "", true, true, now));
+  ASSIGN_OR_RETURN(auto cu, data::GetUpload(tx, c.upload_id));
+  RETURN_IF_ERROR(data::AddFile(tx, cu, {"more.txt", kEmpty, 0, 0}));
+  RETURN_IF_ERROR(data::SubmitContribution(tx, c.id, now).status());
+  data::AccessRequest r;
+  r.dataset_id = ds.id;
+  r.user_id = outsider;
+  r.purpose = "a study of traffic flows";
+  r.days = 30;
+  ASSIGN_OR_RETURN(auto req, data::CreateAccessRequest(tx, r, now));
+  ASSIGN_OR_RETURN(auto flag,
+                   data::FlagFile(tx, ds.id, v1.id, "empty.txt", uploader, "holds names", now));
+  if (own) {
+    w.ds_a = ds.id, w.upload_a = open.id, w.contrib_a = c.id, w.req_a = req.id, w.flag_a = flag.id;
+  } else {
+    w.ds_b = ds.id, w.upload_b = open.id, w.contrib_b = c.id, w.req_b = req.id, w.flag_b = flag.id;
+  }
+  return Status::Ok();
+}
 
 std::unique_ptr<World> MakeWorld() {
   auto w = std::make_unique<World>();
@@ -112,6 +155,9 @@ std::unique_ptr<World> MakeWorld() {
       ASSIGN_OR_RETURN(auto ids, compute::InsertJobs(tx, j, 1, now));
       *out = ids.front();
     }
+    RETURN_IF_ERROR(MakeDataFixtures(tx, *w, pa.id, a.id, id["member-a"], id["plain"], true, now));
+    RETURN_IF_ERROR(
+        MakeDataFixtures(tx, *w, pb.id, b.id, id["b-member"], id["stranger"], false, now));
     return Status::Ok();
   });
   if (!s.ok()) throw std::runtime_error(s.ToString());
@@ -142,6 +188,27 @@ std::vector<Row> Matrix() {
   auto same = [](std::vector<int> v) { return v; };
   std::vector<int> all200(11, 200), public200(11, 200);
   std::vector<int> signed_in200 = {401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200};
+  // Data commons columns shared by several routes.
+  auto ds = [](World& w, bool own) { return "/api/v1/datasets/" + (own ? w.ds_a : w.ds_b); };
+  auto up = [](World& w, bool own) { return "/api/v1/uploads/" + (own ? w.upload_a : w.upload_b); };
+  std::vector<int> versions_own = {404, 404, 403, 403, 403, 200, 404, 200, 200, 200, 200};
+  std::vector<int> versions_other = {404, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404};
+  std::vector<int> download_own = {404, 404, 403, 403, 403, 403, 404, 200, 200, 200, 200};
+  std::vector<int> download_other = versions_other;
+  auto upload_own = [](int ok) {
+    return std::vector<int>{401, 404, 403, 403, 403, 403, 404, 403, 403, ok, 403};
+  };
+  std::vector<int> upload_other = {401, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404};
+  // Anonymous callers never write, even to what they may read.
+  std::vector<int> ask_own = {401, 404, 403, 403, 403, 201, 404, 201, 201, 201, 201};
+  std::vector<int> ask_other = {401, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404};
+  std::vector<int> stewards_read_own = {401, 404, 200, 200, 403, 200, 404, 200, 200, 403, 403};
+  std::vector<int> stewards_read_other = {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404};
+  std::vector<int> decide_request_own = {401, 403, 403, 403, 404, 200, 404, 200, 200, 404, 404};
+  std::vector<int> decide_request_other = {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404};
+  std::vector<int> review_own = {401, 403, 403, 403, 404, 200, 404, 200, 200, 403, 403};
+  std::vector<int> review_other = {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404};
+  std::vector<int> operator_only = {401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403};
   return {
       {"GET", "/healthz", [](World&, auto&, bool) { return Fixed("/healthz"); }, all200, all200},
       {"GET", "/readyz", [](World&, auto&, bool) { return Fixed("/readyz"); }, all200, all200},
@@ -402,6 +469,183 @@ std::vector<Row> Matrix() {
        },
        {401, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204},
        {401, 404, 204, 403, 404, 404, 404, 404, 404, 404, 404}},
+      // The data commons. Own: project PA's dataset (level "project", unlisted); other: PB's.
+      {"GET", "/api/v1/datasets", [](World&, auto&, bool) { return Fixed("/api/v1/datasets"); },
+       all200, all200},
+      {"POST",
+       "/api/v1/datasets",
+       [prj](World& w, const std::string& c, bool own) {
+         return Fixed("/api/v1/datasets",
+                      fmt::format(R"({{"project_id":"{}","name":"new-{}","license":"CC0-1.0",)"
+                                  R"("access_level":"project"}})",
+                                  prj(w, own), c));
+       },
+       {401, 403, 403, 403, 403, 201, 403, 201, 201, 201, 201},
+       {401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+      {"GET",
+       "/api/v1/datasets/{id}",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own)); },
+       {404, 404, 200, 200, 200, 200, 404, 200, 200, 200, 200},
+       {404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404}},
+      {"PATCH",
+       "/api/v1/datasets/{id}",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own), R"({"title":"Traffic"})"); },
+       {401, 404, 200, 403, 403, 200, 404, 200, 200, 403, 403},
+       {401, 404, 200, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/datasets/{id}/versions",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/versions"); }, versions_own,
+       versions_other},
+      {"GET", "/api/v1/datasets/{id}/versions/{version}",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/versions/v1"); }, versions_own,
+       versions_other},
+      {"GET", "/api/v1/datasets/{id}/versions/{version}/files",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/versions/v1/files"); },
+       versions_own, versions_other},
+      {"GET", "/api/v1/datasets/{id}/diff",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/diff?from=v1&to=latest"); },
+       versions_own, versions_other},
+      {"GET", "/api/v1/datasets/{id}/versions/{version}/manifest",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/versions/v1/manifest"); },
+       download_own, download_other},
+      {"GET",
+       "/api/v1/datasets/{id}/versions/{version}/file",
+       [ds](World& w, auto&, bool own) {
+         return Fixed(ds(w, own) + "/versions/v1/file?path=empty.txt");
+       },
+       // The fixture's flag quarantines the file: those allowed get past the policy to a 451.
+       {404, 404, 403, 403, 403, 403, 404, 451, 451, 451, 451},
+       {404, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"PUT",
+       "/api/v1/datasets/{id}/tags/{tag}",
+       [ds](World& w, auto&, bool own) {
+         return Fixed(ds(w, own) + "/tags/stable", R"({"version":"v1"})");
+       },
+       {401, 404, 403, 403, 403, 403, 404, 200, 200, 200, 200},
+       {401, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/datasets/{id}/usage",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/usage"); },
+       {401, 404, 200, 200, 403, 200, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/datasets/{id}/uploads",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/uploads", "{}"); },
+       {401, 404, 403, 403, 403, 403, 404, 201, 201, 201, 201},
+       {401, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/uploads/{id}", [up](World& w, auto&, bool own) { return Fixed(up(w, own)); },
+       upload_own(200), upload_other},
+      {"POST", "/api/v1/uploads/{id}/missing",
+       [up](World& w, auto&, bool own) {
+         return Fixed(up(w, own) + "/missing", R"({"chunks":[]})");
+       },
+       upload_own(200), upload_other},
+      {"PUT", "/api/v1/uploads/{id}/chunks",
+       [up](World& w, auto&, bool own) { return Fixed(up(w, own) + "/chunks"); }, upload_own(200),
+       upload_other},
+      {"POST", "/api/v1/uploads/{id}/files",
+       [up](World& w, auto&, bool own) { return Fixed(up(w, own) + "/files", "{}"); },
+       upload_own(200), upload_other},
+      {"POST", "/api/v1/uploads/{id}/commit",
+       [up](World& w, auto&, bool own) { return Fixed(up(w, own) + "/commit", "{}"); },
+       upload_own(201), upload_other},
+      {"POST", "/api/v1/datasets/{id}/access-requests",
+       [ds](World& w, auto&, bool own) {
+         return Fixed(ds(w, own) + "/access-requests",
+                      R"({"purpose":"road safety study","days":30})");
+       },
+       ask_own, ask_other},
+      {"GET", "/api/v1/datasets/{id}/access-requests",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/access-requests"); },
+       stewards_read_own, stewards_read_other},
+      {"GET",
+       "/api/v1/access-requests/{id}",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/access-requests/" + (own ? w.req_a : w.req_b));
+       },
+       {401, 200, 200, 200, 404, 200, 404, 200, 200, 404, 404},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST", "/api/v1/access-requests/{id}/approve",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/access-requests/" + (own ? w.req_a : w.req_b) + "/approve", "{}");
+       },
+       decide_request_own, decide_request_other},
+      {"POST", "/api/v1/access-requests/{id}/refuse",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/access-requests/" + (own ? w.req_a : w.req_b) + "/refuse",
+                      R"({"reason":"not for this purpose"})");
+       },
+       decide_request_own, decide_request_other},
+      {"POST", "/api/v1/datasets/{id}/contributions",
+       [ds](World& w, auto&, bool own) {
+         return Fixed(ds(w, own) + "/contributions",
+                      R"({"title":"more counts","consent":true,"license_accepted":true})");
+       },
+       ask_own, ask_other},
+      {"GET",
+       "/api/v1/datasets/{id}/contributions",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/contributions"); },
+       {401, 404, 200, 200, 403, 200, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 403, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/contributions/{id}",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/contributions/" + (own ? w.contrib_a : w.contrib_b));
+       },
+       {401, 200, 200, 200, 404, 200, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/contributions/{id}/submit",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/contributions/" + (own ? w.contrib_a : w.contrib_b) + "/submit",
+                      "{}");
+       },
+       // Already submitted: the contributor gets past the policy to a 409.
+       {401, 409, 403, 403, 404, 403, 404, 403, 403, 403, 403},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST", "/api/v1/contributions/{id}/accept",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/contributions/" + (own ? w.contrib_a : w.contrib_b) + "/accept",
+                      "{}");
+       },
+       review_own, review_other},
+      {"POST", "/api/v1/contributions/{id}/reject",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/contributions/" + (own ? w.contrib_a : w.contrib_b) + "/reject",
+                      R"({"reason":"duplicate"})");
+       },
+       review_own, review_other},
+      {"POST", "/api/v1/datasets/{id}/flags",
+       [ds](World& w, auto&, bool own) {
+         return Fixed(ds(w, own) + "/flags", R"({"path":"empty.txt","reason":"holds names"})");
+       },
+       ask_own, ask_other},
+      {"GET", "/api/v1/datasets/{id}/flags",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/flags"); }, stewards_read_own,
+       stewards_read_other},
+      {"POST",
+       "/api/v1/flags/{id}/decide",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/flags/" + (own ? w.flag_a : w.flag_b) + "/decide",
+                      R"({"decision":"clear","reason":"no personal data"})");
+       },
+       {401, 404, 200, 403, 403, 200, 404, 200, 200, 403, 403},
+       {401, 404, 200, 403, 403, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/datasets/{id}/croissant",
+       [ds](World& w, auto&, bool own) { return Fixed(ds(w, own) + "/croissant"); },
+       {404, 404, 200, 200, 200, 200, 404, 200, 200, 200, 200},
+       {404, 404, 200, 200, 200, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/catalog/dcat",
+       [](World&, auto&, bool) { return Fixed("/api/v1/catalog/dcat"); }, all200, all200},
+      {"PUT", "/api/v1/data/quotas/{owner}",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/data/quotas/" + prj(w, own), R"({"bytes":1000000})");
+       },
+       operator_only, operator_only},
+      {"POST", "/api/v1/data/fsck", [](World&, auto&, bool) { return Fixed("/api/v1/data/fsck"); },
+       operator_only, operator_only},
+      {"POST", "/api/v1/data/gc", [](World&, auto&, bool) { return Fixed("/api/v1/data/gc"); },
+       operator_only, operator_only},
       // Audit.
       {"GET",
        "/api/v1/audit",

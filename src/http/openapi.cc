@@ -35,9 +35,28 @@ json::object Problem() {
 
 json::object OpenApiDocument(const Router& router) {
   json::object paths;
+  std::set<std::string> op_ids;
   for (const Route& r : router.routes()) {
     json::object op;
-    op["operationId"] = r.action;
+    // The action names the operation; routes sharing an action (one policy for several reads)
+    // get the last fixed path segment added, e.g. "datasets.versions.files".
+    std::string op_id = r.action;
+    if (op_ids.count(op_id)) {
+      std::string last;
+      size_t pos = 0;
+      while (pos < r.pattern.size()) {
+        size_t next = r.pattern.find('/', pos + 1);
+        std::string seg = r.pattern.substr(
+            pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+        if (!seg.empty() && seg.front() != '{') last = seg;
+        if (next == std::string::npos) break;
+        pos = next;
+      }
+      op_id += "." + last;
+      for (int n = 2; op_ids.count(op_id); ++n) op_id = r.action + "." + last + std::to_string(n);
+    }
+    op_ids.insert(op_id);
+    op["operationId"] = op_id;
     op["summary"] = r.summary;
     std::string tag = r.pattern.rfind("/api/v1/", 0) == 0
                           ? r.pattern.substr(8, r.pattern.find('/', 8) - 8)

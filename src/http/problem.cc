@@ -25,6 +25,16 @@ constexpr KindInfo kKinds[] = {
     {"too-many-connections", 503, "Too many connections"},
     {"precondition-required", 428, "Precondition required"},
     {"allocation-exhausted", 409, "The project's allocations cannot cover this"},
+    {"range-not-satisfiable", 416, "Range not satisfiable"},
+    {"quota-exceeded", 507, "Data quota exceeded"},
+    {"corrupt-chunk", 500, "Stored data failed its integrity check"},
+    {"chunk-hash-mismatch", 400, "A chunk does not match its id"},
+    {"chunk-missing", 409, "A chunk was not uploaded"},
+    {"segments-missing", 409, "Part of a file was not sent"},
+    {"upload-closed", 409, "The upload is closed"},
+    {"not-downloadable", 403, "This dataset's data never leaves the server"},
+    {"stale-version", 412, "Stale version"},
+    {"quarantined", 451, "Quarantined: flagged as holding personal data"},
 };
 
 const KindInfo* FindKind(const std::string& kind) {

@@ -29,6 +29,13 @@ enum class Target {
   kOrgInBody,      // body field "org_id" names an organisation
   kProjectInBody,  // body field "project_id" names a project
   kJob,            // path {id} is a job (the caller's relation is to its project; self = owner)
+  kDataset,        // path {id} is a dataset (relation from its owner and access level)
+  kDatasetOwnerInBody,  // body "project_id" or "org_id" names a dataset's owner
+  kUpload,         // path {id} is an upload (self = the uploader, while an owner of the dataset or
+                   // the contributor of its contribution)
+  kContribution,   // path {id} is a contribution (relation from its dataset; self = contributor)
+  kAccessRequest,  // path {id} is an access request (relation from its dataset; self = requester)
+  kFlag,           // path {id} is a file flag (relation from its dataset)
 };
 
 enum class StoreUse { kNone, kRead, kWrite };
@@ -61,7 +68,11 @@ struct Ctx {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   bool sensitive = false;
-  std::string allow;  // for 405 answers  // the response carries a secret: never stored for replay
+  std::string allow;                                                 // for 405 answers
+  std::vector<std::pair<std::string, std::string>> problem_headers;  // added to an error answer
+  // A streamed body (a file range), sent after the transaction ends; see BodySource.
+  std::shared_ptr<BodySource> stream;
+  uint64_t stream_length = 0;
 
   // Audit.
   std::string audit_object;
@@ -98,6 +109,12 @@ struct Route {
   Handler prepare;
   // GETs are answered from the read cache unless their answer can change without a store write.
   bool cacheable = true;
+  // The largest request body this route takes (0: the server's default). Chunk uploads are
+  // larger than JSON bodies.
+  size_t max_body = 0;
+  // Authenticate and authorise (in a read transaction) before `prepare` runs, for routes whose
+  // slow work must not be done for callers who may not ask for it.
+  bool authorize_before_prepare = false;
 };
 
 class Router {

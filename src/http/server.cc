@@ -54,6 +54,8 @@ struct Server::Impl {
   asio::awaitable<void> Accept();
   asio::awaitable<void> Session(tcp::socket socket);
   asio::awaitable<void> Reject(tcp::socket socket);
+  asio::awaitable<bool> WriteStreamed(beast::tcp_stream& stream, const HttpResponse& resp,
+                                      unsigned version, bool keep_alive);
   void StartShutdown();
 };
 
@@ -88,6 +90,52 @@ HttpResponse ParseErrorResponse(const beast::error_code& ec, size_t max_body) {
 }
 
 }  // namespace
+
+// Sends a response whose body comes from a BodySource. Returns false if the body could not be
+// sent whole: the caller then closes the connection, so the client sees a short body.
+asio::awaitable<bool> Server::Impl::WriteStreamed(beast::tcp_stream& stream,
+                                                  const HttpResponse& resp, unsigned version,
+                                                  bool keep_alive) {
+  bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(resp.status), version};
+  res.set(bhttp::field::server, "openlab");
+  for (const auto& [k, v] : resp.headers) res.insert(k, v);
+  res.content_length(resp.stream_length);
+  res.keep_alive(keep_alive);
+  res.body().data = nullptr;
+  res.body().more = resp.stream_length > 0;
+  bhttp::response_serializer<bhttp::buffer_body> sr{res};
+  stream.expires_after(opts.read_timeout);
+  auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, kTuple);
+  if (hec) co_return false;
+  std::vector<char> buf(256 * 1024);
+  uint64_t sent = 0;
+  while (sent < resp.stream_length) {
+    size_t n = 0;
+    std::string error;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), resp.stream_length - sent));
+    if (!resp.stream->Read(buf.data(), want, &n, &error) || n == 0) {
+      Log(LogLevel::kError, "a streamed response failed; closing the connection",
+          {{"error", error.empty() ? "the body ended early" : error}, {"sent", sent}});
+      co_return false;
+    }
+    res.body().data = buf.data();
+    res.body().size = n;
+    res.body().more = sent + n < resp.stream_length;
+    stream.expires_after(opts.read_timeout);
+    auto [ec, wn] = co_await bhttp::async_write(stream, sr, kTuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return false;
+    sent += n;
+  }
+  if (!sr.is_done()) {
+    res.body().data = nullptr;
+    res.body().size = 0;
+    res.body().more = false;
+    auto [ec, wn] = co_await bhttp::async_write(stream, sr, kTuple);
+    if (ec) co_return false;
+  }
+  co_return true;
+}
 
 asio::awaitable<void> Server::Impl::Reject(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
@@ -130,6 +178,10 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     conn->idle = false;
     if (!ec && !parser.is_done()) {
+      // Some routes (chunk uploads) take larger bodies than the default.
+      const auto& h = parser.get();
+      size_t limit = api->MaxBodyFor(std::string(h.method_string()), std::string(h.target()));
+      if (limit > opts.max_body_bytes) parser.body_limit(limit);
       stream.expires_after(opts.read_timeout);
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     }
@@ -159,6 +211,11 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     auto& req = parser.get();
     HttpResponse resp = api->Handle(FromBeast(req, remote));
     bool keep_alive = req.keep_alive() && !stopping;
+    if (resp.stream) {
+      bool whole = co_await WriteStreamed(stream, resp, req.version(), keep_alive);
+      if (!whole || !keep_alive) break;
+      continue;
+    }
     auto msg = ToBeast(resp, req.version(), keep_alive);
     stream.expires_after(opts.read_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, msg, kTuple);

@@ -97,6 +97,11 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   opts.job_limits.max_cpus = 16;
   opts.job_limits.max_memory_bytes = 64LL << 30;
   opts.capacity = {{"A100", 8}, {"H100", 8}, {"cpu", 16}};
+  auto backend = std::make_unique<data::MemPackBackend>();
+  packs_ = backend.get();
+  data_ = std::make_unique<data::DataService>(
+      &tdb_.db(), std::make_unique<data::PackStore>(std::move(backend)));
+  opts.data = data_.get();
   api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_, opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
@@ -145,6 +150,21 @@ Reply ApiHarness::Call(const std::string& method, const std::string& target,
   r.status = resp.status;
   r.body = resp.body;
   r.headers = resp.headers;
+  if (resp.stream) {
+    // A streamed body: read it whole, as a client would; a failure mid-way is what the client
+    // sees when the server drops the connection.
+    std::string buf(64 * 1024, '\0');
+    r.body.clear();
+    while (r.body.size() < resp.stream_length) {
+      size_t n = 0;
+      std::string error;
+      if (!resp.stream->Read(buf.data(), buf.size(), &n, &error) || n == 0) {
+        r.stream_error = error.empty() ? "short body" : error;
+        break;
+      }
+      r.body.append(buf.data(), n);
+    }
+  }
   boost::system::error_code ec;
   r.json = boost::json::parse(resp.body, ec);
   if (ec) r.json = nullptr;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "data/pack_store.h"
+#include "data/service.h"
 #include "http/api.h"
 #include "store/db.h"
 
@@ -40,6 +42,7 @@ struct Reply {
   std::string body;
   boost::json::value json;  // parsed body (null if not JSON)
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string stream_error;  // a streamed body that broke off (the connection would drop)
   std::string Header(const std::string& name) const;
   // Convenience: json.at(key) as string.
   std::string Str(const std::string& key) const;
@@ -50,6 +53,9 @@ class ApiHarness {
   explicit ApiHarness(Backend b = Backend::kSqlite);
 
   http::Api& api() { return *api_; }
+  data::DataService& data() { return *data_; }
+  // The chunk store's in-memory backend (for fault injection: bit flips, torn writes).
+  data::MemPackBackend& packs() { return *packs_; }
   store::Database& db() { return tdb_.db(); }
 
   // Sends a request. `token` "" means anonymous.
@@ -69,6 +75,8 @@ class ApiHarness {
  private:
   TestDb tdb_;
   http::Metrics metrics_;
+  data::MemPackBackend* packs_ = nullptr;  // owned by data_
+  std::unique_ptr<data::DataService> data_;
   std::unique_ptr<http::Api> api_;
   std::string operator_token_, operator_id_;
 };

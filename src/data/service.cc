@@ -1,0 +1,348 @@
+#include "data/service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+namespace openlab::data {
+
+DataService::DataService(store::Database* db, std::unique_ptr<PackStore> packs)
+    : db_(db), packs_(std::move(packs)) {}
+
+std::shared_mutex& DataService::DomainLock(const std::string& domain) {
+  std::lock_guard<std::mutex> lock(locks_mu_);
+  auto& p = locks_[domain];
+  if (!p) p = std::make_unique<std::shared_mutex>();
+  return *p;
+}
+
+StatusOr<DataService::PutResult> DataService::PutChunks(const Upload& upload,
+                                                        const std::string& domain,
+                                                        const std::vector<WireChunk>& batch,
+                                                        int64_t now) {
+  RETURN_IF_ERROR(VerifyChunks(batch));
+  PutResult r;
+  r.received = static_cast<int64_t>(batch.size());
+  std::shared_lock<std::shared_mutex> domain_lock(DomainLock(domain));
+  // Which ones the domain lacks (and each only once, even if the batch repeats it).
+  std::vector<Digest> ids;
+  ids.reserve(batch.size());
+  for (const auto& c : batch) ids.push_back(c.id);
+  std::vector<Digest> unknown;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(unknown, UnknownChunks(tx, domain, ids));
+    return Status::Ok();
+  }));
+  std::unordered_set<Digest, DigestHash> want(unknown.begin(), unknown.end());
+  std::vector<PackStore::NewChunk> fresh;
+  std::vector<StoredChunk> known;  // present already: claimed for the upload all the same
+  for (const auto& c : batch) {
+    if (want.erase(c.id)) {
+      fresh.push_back({c.id, c.data});
+    } else {
+      known.push_back({c.id, {}});
+    }
+  }
+  std::vector<StoredChunk> rows;
+  if (!fresh.empty()) {
+    ASSIGN_OR_RETURN(auto locs, packs_->Append(domain, fresh));
+    for (size_t i = 0; i < fresh.size(); ++i) rows.push_back({fresh[i].id, locs[i]});
+  }
+  int64_t new_bytes = 0;
+  RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(Upload u, GetUpload(tx, upload.id));
+    ASSIGN_OR_RETURN(new_bytes, RecordChunks(tx, u, domain, rows, now));
+    std::vector<Digest> present;
+    for (const auto& k : known) present.push_back(k.id);
+    ASSIGN_OR_RETURN(auto missing, ClaimPresent(tx, u, domain, present));
+    if (!missing.empty()) {
+      // Collected between our check and now: it must be sent again.
+      return Aborted("a chunk vanished during the upload; send the batch again");
+    }
+    return Status::Ok();
+  }));
+  r.stored = static_cast<int64_t>(rows.size());
+  r.new_bytes = new_bytes;
+  r.duplicates = r.received - r.stored;
+  return r;
+}
+
+Status DataService::ReadChunk(const std::string& domain, const Digest& id, ChunkLocation loc,
+                              std::string* out) {
+  Status s;
+  {
+    std::shared_lock<std::shared_mutex> lock(DomainLock(domain));
+    s = packs_->Read(domain, id, loc, out);
+  }
+  if (s.ok()) return s;
+  // The chunk may have moved (pack compaction): look it up again once.
+  ChunkLocation now_at;
+  Status ls = db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto locs, LookupChunks(tx, domain, {id}));
+    now_at = locs[0];
+    return Status::Ok();
+  });
+  if (!ls.ok() || now_at == loc) return s;
+  std::shared_lock<std::shared_mutex> lock(DomainLock(domain));
+  return packs_->Read(domain, id, now_at, out);
+}
+
+namespace {
+
+class RangeSource : public http::BodySource {
+ public:
+  RangeSource(DataService* svc, std::string domain, std::vector<ChunkEntry> chunks,
+              std::vector<ChunkLocation> locs, uint64_t skip, uint64_t length)
+      : svc_(svc),
+        domain_(std::move(domain)),
+        chunks_(std::move(chunks)),
+        locs_(std::move(locs)),
+        skip_(skip),
+        left_(length) {}
+
+  bool Read(char* buf, size_t cap, size_t* n, std::string* error) override {
+    *n = 0;
+    while (*n < cap && left_ > 0) {
+      if (pos_ >= buf_.size()) {
+        if (next_ >= chunks_.size()) {
+          *error = "the file's chunks end before its size";
+          return false;
+        }
+        Status s = svc_->ReadChunk(domain_, chunks_[next_].id, locs_[next_], &buf_);
+        if (!s.ok()) {
+          *error = s.message();
+          return false;
+        }
+        ++next_;
+        pos_ = std::min<uint64_t>(skip_, buf_.size());
+        skip_ -= pos_;
+        continue;
+      }
+      size_t take = std::min<uint64_t>({cap - *n, buf_.size() - pos_, left_});
+      std::memcpy(buf + *n, buf_.data() + pos_, take);
+      pos_ += take;
+      *n += take;
+      left_ -= take;
+    }
+    return true;
+  }
+
+ private:
+  DataService* svc_;
+  std::string domain_;
+  std::vector<ChunkEntry> chunks_;
+  std::vector<ChunkLocation> locs_;
+  uint64_t skip_;  // bytes of the first chunk before the range
+  uint64_t left_;
+  std::string buf_;
+  size_t pos_ = 0, next_ = 0;
+};
+
+}  // namespace
+
+StatusOr<std::shared_ptr<http::BodySource>> DataService::OpenRange(
+    store::Tx& tx, const std::string& domain, const std::vector<ChunkEntry>& chunks, uint64_t begin,
+    uint64_t end) {
+  std::vector<ChunkEntry> sel;
+  std::vector<Digest> ids;
+  uint64_t off = 0, skip = 0;
+  bool first = true;
+  for (const ChunkEntry& c : chunks) {
+    uint64_t c_end = off + c.length;
+    if (c_end > begin && off < end) {
+      if (first) {
+        skip = begin - off;
+        first = false;
+      }
+      sel.push_back(c);
+      ids.push_back(c.id);
+    }
+    off = c_end;
+    if (off >= end) break;
+  }
+  ASSIGN_OR_RETURN(auto locs, LookupChunks(tx, domain, ids));
+  return std::shared_ptr<http::BodySource>(std::make_shared<RangeSource>(
+      this, domain, std::move(sel), std::move(locs), skip, end - begin));
+}
+
+StatusOr<DataService::FsckReport> DataService::Fsck(bool verify_files) {
+  FsckReport rep;
+  auto problem = [&](std::string p) {
+    if (rep.problems.size() < 1000) rep.problems.push_back(std::move(p));
+  };
+  std::vector<std::string> domains;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(domains, ListDomains(tx));
+    return Status::Ok();
+  }));
+  std::string buf;
+  for (const std::string& domain : domains) {
+    ++rep.domains;
+    std::vector<StoredChunk> chunks;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(chunks, DomainChunks(tx, domain));
+      return Status::Ok();
+    }));
+    std::unordered_set<Digest, DigestHash> indexed;
+    for (const StoredChunk& c : chunks) {
+      indexed.insert(c.id);
+      ++rep.chunks;
+      rep.bytes += c.loc.raw_len;
+      Status s = ReadChunk(domain, c.id, c.loc, &buf);
+      if (!s.ok()) {
+        ++rep.corrupt_chunks;
+        problem(fmt::format("domain {}: {}", domain, s.message()));
+      }
+    }
+    // Pack records no index row names are harmless (a crash between append and commit, or
+    // duplicates left for garbage collection), but damaged ones are worth knowing.
+    auto packs = packs_->ListPacks(domain);
+    if (packs.ok()) {
+      for (uint64_t pack : *packs) {
+        ++rep.packs;
+        auto recs = packs_->ScanPack(domain, pack);
+        if (!recs.ok()) {
+          problem(fmt::format("domain {} pack {}: {}", domain, pack, recs.status().message()));
+          continue;
+        }
+        for (const auto& r : *recs) {
+          if (!r.ok && !indexed.count(r.id)) ++rep.unindexed_records;
+          if (!r.ok) {
+            problem(fmt::format("domain {} pack {} offset {}: {}", domain, pack, r.loc.offset,
+                                r.problem));
+          }
+        }
+      }
+    }
+    // Every file of every version: its chunks are indexed (and, with verify_files, its bytes
+    // hash to its SHA-256).
+    std::vector<std::pair<std::string, std::string>> versions;  // (dataset, version)
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT v.dataset_id, v.id FROM dataset_versions v "
+                                           "JOIN datasets d ON d.id = v.dataset_id WHERE "
+                                           "d.domain = $1 ORDER BY v.dataset_id, v.seq",
+                                           {domain}));
+      for (const auto& r : rows) versions.emplace_back(r.Str(0), r.Str(1));
+      return Status::Ok();
+    }));
+    for (const auto& [ds, ver] : versions) {
+      ++rep.versions;
+      std::string after;
+      for (;;) {
+        std::vector<FileEntry> files;
+        RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+          ASSIGN_OR_RETURN(files, ListFiles(tx, ds, ver, after, 500));
+          return Status::Ok();
+        }));
+        for (const FileEntry& f : files) {
+          ++rep.files;
+          std::vector<ChunkEntry> fc;
+          RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+            ASSIGN_OR_RETURN(fc, FileChunks(tx, ds, ver, f.path));
+            return Status::Ok();
+          }));
+          int64_t sum = 0;
+          bool missing = false;
+          for (const auto& c : fc) {
+            sum += c.length;
+            if (!indexed.count(c.id)) missing = true;
+          }
+          if (missing) {
+            ++rep.missing_chunks;
+            problem(fmt::format("dataset {} version {} file '{}': a chunk is not stored", ds,
+                                ver.substr(0, 12), f.path));
+            continue;
+          }
+          if (sum != f.size) {
+            ++rep.bad_files;
+            problem(fmt::format("dataset {} version {} file '{}': chunks hold {} bytes, not {}", ds,
+                                ver.substr(0, 12), f.path, sum, f.size));
+            continue;
+          }
+          if (!verify_files) continue;
+          Sha256Stream sha;
+          bool bad = false;
+          for (const auto& c : fc) {
+            std::vector<ChunkLocation> loc;
+            RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+              ASSIGN_OR_RETURN(loc, LookupChunks(tx, domain, {c.id}));
+              return Status::Ok();
+            }));
+            if (!ReadChunk(domain, c.id, loc[0], &buf).ok()) {
+              bad = true;
+              break;
+            }
+            sha.Update(buf.data(), buf.size());
+          }
+          if (bad || ToHex(sha.Finish()) != f.sha256) {
+            ++rep.bad_files;
+            problem(
+                fmt::format("dataset {} version {} file '{}': its bytes do not hash to its "
+                            "SHA-256",
+                            ds, ver.substr(0, 12), f.path));
+          }
+        }
+        if (files.size() < 500) break;
+        after = files.back().path;
+      }
+    }
+  }
+  return rep;
+}
+
+StatusOr<DataService::GcReport> DataService::CollectGarbage(int64_t now, int64_t upload_ttl_ms) {
+  GcReport rep;
+  std::vector<std::string> domains;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(domains, ListDomains(tx));
+    return Status::Ok();
+  }));
+  for (const std::string& domain : domains) {
+    std::unique_lock<std::shared_mutex> lock(DomainLock(domain));
+    std::vector<StoredChunk> dead, live;
+    RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(dead, data::CollectGarbage(tx, domain, now, upload_ttl_ms));
+      return Status::Ok();
+    }));
+    rep.chunks_removed += static_cast<int64_t>(dead.size());
+    for (const auto& d : dead) rep.bytes_removed += d.loc.stored_len;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(live, DomainChunks(tx, domain));
+      return Status::Ok();
+    }));
+    auto packs = packs_->ListPacks(domain);
+    if (!packs.ok()) continue;
+    std::map<uint64_t, uint64_t> live_bytes;
+    std::map<uint64_t, std::vector<StoredChunk>> by_pack;
+    for (const auto& c : live) {
+      live_bytes[c.loc.pack] += c.loc.stored_len + kRecordHeaderBytes;
+      by_pack[c.loc.pack].push_back(c);
+    }
+    for (uint64_t pack : *packs) {
+      // The newest pack is the one being appended to: it is never compacted.
+      if (pack == packs->back()) continue;
+      ASSIGN_OR_RETURN(uint64_t size, packs_->PackSize(domain, pack));
+      uint64_t lb = live_bytes[pack];
+      if (lb * 2 > size) continue;  // mostly live: leave it
+      if (lb > 0) {
+        std::vector<std::pair<Digest, ChunkLocation>> move;
+        for (const auto& c : by_pack[pack]) move.emplace_back(c.id, c.loc);
+        auto moved = packs_->Rewrite(domain, move);
+        if (!moved.ok()) continue;  // e.g. the pack being appended to: try another time
+        std::vector<StoredChunk> rows;
+        for (size_t i = 0; i < move.size(); ++i) rows.push_back({move[i].first, (*moved)[i]});
+        RETURN_IF_ERROR(
+            db_->Write([&](store::Tx& tx) -> Status { return RelocateChunks(tx, domain, rows); }));
+        rep.chunks_moved += static_cast<int64_t>(rows.size());
+        ++rep.packs_rewritten;
+      }
+      Status rs = packs_->RemovePack(domain, pack);
+      if (rs.ok()) ++rep.packs_removed;
+    }
+  }
+  return rep;
+}
+
+}  // namespace openlab::data

@@ -1,0 +1,886 @@
+// The data commons' routes: datasets, versions, downloads (with Range), uploads, and the
+// operator's checks. Handlers parse, call data::, render; the policy module decides who may.
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "common/json_util.h"
+#include "data/datasets.h"
+#include "data/review.h"
+#include "data/service.h"
+#include "data/wire.h"
+#include "http/api.h"
+#include "tenants/tenants.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string Rfc3339(int64_t ms) {
+  time_t t = static_cast<time_t>(ms / 1000);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json::array Strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::object RenderDataset(const data::Dataset& d) {
+  json::object o{
+      {"id", d.id},
+      {"org_id", d.org_id},
+      {"project_id", d.project_id.empty() ? json::value(nullptr) : json::value(d.project_id)},
+      {"name", d.name},
+      {"title", d.title},
+      {"description", d.description},
+      {"license", d.license},
+      {"tags", Strings(d.tags)},
+      {"access_level", d.access_level},
+      {"listed", d.listed},
+      {"accepts_contributions", d.accepts_contributions},
+      {"consortium", Strings(d.consortium)},
+      {"datasheet", d.datasheet},
+      {"created_by", d.created_by},
+      {"created_at", Rfc3339(d.created_at)},
+      {"updated_at", Rfc3339(d.updated_at)},
+      {"version", d.version}};
+  return o;
+}
+
+json::object RenderVersion(const data::Version& v) {
+  return json::object{
+      {"id", v.id},
+      {"dataset_id", v.dataset_id},
+      {"seq", v.seq},
+      {"parent", v.parent.empty() ? json::value(nullptr) : json::value(v.parent)},
+      {"message", v.message},
+      {"files", v.file_count},
+      {"bytes", v.total_bytes},
+      {"new_bytes", v.new_bytes},
+      {"created_by", v.created_by},
+      {"contributor", v.contributor.empty() ? json::value(nullptr) : json::value(v.contributor)},
+      {"created_at", Rfc3339(v.created_at)},
+      {"tags", Strings(v.tags)}};
+}
+
+json::object RenderFile(const data::FileEntry& f) {
+  return json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}};
+}
+
+json::object RenderUpload(const data::Upload& u) {
+  return json::object{
+      {"id", u.id},
+      {"dataset_id", u.dataset_id},
+      {"user_id", u.user_id},
+      {"state", u.state},
+      {"files", u.files},
+      {"chunks", u.chunks},
+      {"version_id", u.version_id.empty() ? json::value(nullptr) : json::value(u.version_id)},
+      {"created_at", Rfc3339(u.created_at)},
+      {"updated_at", Rfc3339(u.updated_at)}};
+}
+
+Status NeedData(const Api& api) {
+  if (api.options().data == nullptr) {
+    return Unavailable("this server does not serve the data commons");
+  }
+  return Status::Ok();
+}
+
+int ReadLimit(const Ctx& ctx, int dflt, int max, Status* s) {
+  auto l = ctx.QueryParam("limit");
+  if (!l) return dflt;
+  char* end = nullptr;
+  long v = l->empty() || l->size() > 5 ? -1 : std::strtol(l->c_str(), &end, 10);
+  if (v < 1 || v > max || (end && *end != '\0')) {
+    *s = InvalidArgument(fmt::format("limit must be an integer from 1 to {}", max));
+    return dflt;
+  }
+  return static_cast<int>(v);
+}
+
+std::optional<std::string> DecodeCursor(const Ctx& ctx, Status* s) {
+  auto c = ctx.QueryParam("cursor");
+  if (!c) return std::nullopt;
+  std::string out;
+  if (!Base64UrlDecode(*c, &out) || out.size() > data::kMaxPathBytes) {
+    *s = InvalidArgument("cursor is not one this server issued");
+    return std::nullopt;
+  }
+  return out;
+}
+
+// ---- datasets
+
+Status ReadDatasetFields(JsonReader& r, data::Dataset* d, bool create) {
+  auto title = r.String("title", {.max_len = 200});
+  auto description = r.String("description", {.max_len = 10000});
+  auto license = r.String("license", {.required = create, .min_len = 1, .max_len = 64});
+  auto tags = r.StringList("tags", false, 20, 40);
+  auto datasheet = r.String("datasheet", {.max_len = 256u << 10});
+  auto level = r.String("access_level", {.required = create, .max_len = 20});
+  auto listed = r.Bool("listed", false);
+  auto contributions = r.Bool("accepts_contributions", false);
+  auto consortium = r.StringList("consortium", false, 100, 64);
+  if (title) d->title = *title;
+  if (description) d->description = *description;
+  if (license) d->license = *license;
+  if (tags) d->tags = *tags;
+  if (datasheet) d->datasheet = *datasheet;
+  if (level) d->access_level = *level;
+  if (listed) {
+    d->listed = *listed;
+  } else if (create) {
+    // Open and registered datasets are listed in the catalogue unless their owner says not.
+    d->listed = d->access_level == "open" || d->access_level == "registered";
+  }
+  if (contributions) d->accepts_contributions = *contributions;
+  if (consortium) d->consortium = *consortium;
+  return Status::Ok();
+}
+
+Status CreateDatasetHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  data::Dataset d;
+  auto project_id = r.String("project_id", {.max_len = 64});
+  auto org_id = r.String("org_id", {.max_len = 64});
+  auto name = r.String("name", {.required = true, .max_len = 63});
+  RETURN_IF_ERROR(ReadDatasetFields(r, &d, true));
+  RETURN_IF_ERROR(r.Finish());
+  d.name = *name;
+  d.created_by = ctx.principal.user_id;
+  if (project_id) {
+    ASSIGN_OR_RETURN(auto p, tenants::GetProject(ctx.Tx(), *project_id));
+    d.project_id = p.id;
+    d.org_id = p.org_id;
+    if (org_id && *org_id != p.org_id) {
+      return InvalidArgument("org_id and project_id disagree; give one of them");
+    }
+  } else {
+    d.org_id = *org_id;
+  }
+  ASSIGN_OR_RETURN(auto created, data::CreateDataset(ctx.Tx(), d, ctx.now));
+  ctx.audit_object = created.id;
+  ctx.audit_detail = fmt::format("name={} level={}", created.name, created.access_level);
+  ctx.status = 201;
+  ctx.headers.emplace_back("location", "/api/v1/datasets/" + created.id);
+  ctx.json = RenderDataset(created);
+  return Status::Ok();
+}
+
+Status ListDatasetsHandler(Ctx& ctx) {
+  Status s;
+  data::DatasetQuery q;
+  q.limit = ReadLimit(ctx, 50, 500, &s);
+  RETURN_IF_ERROR(s);
+  if (auto c = ctx.QueryParam("cursor")) {
+    if (!Base64UrlDecode(*c, &q.after) || q.after.size() > 64) {
+      return InvalidArgument("cursor is not one this server issued");
+    }
+  }
+  q.project_id = ctx.QueryParam("project_id");
+  q.org_id = ctx.QueryParam("org_id");
+  q.tag = ctx.QueryParam("tag");
+  q.text = ctx.QueryParam("q");
+  if (q.text && q.text->size() > 200) return InvalidArgument("q is longer than 200 bytes");
+  q.all = ctx.Authorize("tenants.list_all").ok();
+  q.user_id = ctx.principal.authenticated ? ctx.principal.user_id : "";
+  ASSIGN_OR_RETURN(auto items, data::ListDatasets(ctx.Tx(), q));
+  json::array arr;
+  for (const auto& d : items) arr.push_back(RenderDataset(d));
+  json::object out{{"items", std::move(arr)}};
+  out["next_cursor"] = static_cast<int>(items.size()) == q.limit && !items.empty()
+                           ? json::value(Base64UrlEncode(items.back().id))
+                           : json::value(nullptr);
+  ctx.json = std::move(out);
+  return Status::Ok();
+}
+
+Status GetDatasetHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
+  ctx.headers.emplace_back("etag", fmt::format("\"{}\"", d.version));
+  ctx.json = RenderDataset(d);
+  return Status::Ok();
+}
+
+Status UpdateDatasetHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
+  ASSIGN_OR_RETURN(auto if_match, ctx.IfMatch());
+  if (if_match && *if_match != d.version) {
+    return FailedPrecondition("the dataset changed since it was read; fetch it again")
+        .WithKind("stale-version");
+  }
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  RETURN_IF_ERROR(ReadDatasetFields(r, &d, false));
+  RETURN_IF_ERROR(r.Finish());
+  ASSIGN_OR_RETURN(auto updated, data::UpdateDataset(ctx.Tx(), d, ctx.now));
+  ctx.audit_detail = fmt::format("level={} listed={}", updated.access_level, updated.listed);
+  ctx.headers.emplace_back("etag", fmt::format("\"{}\"", updated.version));
+  ctx.json = RenderDataset(updated);
+  return Status::Ok();
+}
+
+// ---- versions
+
+Status ListVersionsHandler(Ctx& ctx) {
+  Status s;
+  int limit = ReadLimit(ctx, 50, 500, &s);
+  RETURN_IF_ERROR(s);
+  int64_t before = 0;
+  if (auto c = ctx.QueryParam("cursor")) {
+    std::string v;
+    if (!Base64UrlDecode(*c, &v) || v.empty() || v.size() > 18 ||
+        v.find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument("cursor is not one this server issued");
+    }
+    before = std::stoll(v);
+  }
+  ASSIGN_OR_RETURN(auto versions, data::ListVersions(ctx.Tx(), ctx.target_id, before, limit));
+  json::array arr;
+  for (const auto& v : versions) arr.push_back(RenderVersion(v));
+  json::object out{{"items", std::move(arr)}};
+  out["next_cursor"] = static_cast<int>(versions.size()) == limit
+                           ? json::value(Base64UrlEncode(std::to_string(versions.back().seq)))
+                           : json::value(nullptr);
+  ctx.json = std::move(out);
+  return Status::Ok();
+}
+
+Status GetVersionHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, ctx.Param("version")));
+  ctx.json = RenderVersion(v);
+  return Status::Ok();
+}
+
+Status ListFilesHandler(Ctx& ctx) {
+  Status s;
+  int limit = ReadLimit(ctx, 1000, 5000, &s);
+  auto after = DecodeCursor(ctx, &s);
+  RETURN_IF_ERROR(s);
+  ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, ctx.Param("version")));
+  ASSIGN_OR_RETURN(auto files,
+                   data::ListFiles(ctx.Tx(), ctx.target_id, v.id, after.value_or(""), limit));
+  json::array arr;
+  for (const auto& f : files) arr.push_back(RenderFile(f));
+  json::object out{{"version", v.id}, {"items", std::move(arr)}};
+  out["next_cursor"] = static_cast<int>(files.size()) == limit
+                           ? json::value(Base64UrlEncode(files.back().path))
+                           : json::value(nullptr);
+  ctx.json = std::move(out);
+  return Status::Ok();
+}
+
+Status DiffHandler(Ctx& ctx) {
+  auto from = ctx.QueryParam("from");
+  auto to = ctx.QueryParam("to");
+  if (!from || !to) return InvalidArgument("give both from and to (tags or version ids)");
+  ASSIGN_OR_RETURN(auto a, data::ResolveVersion(ctx.Tx(), ctx.target_id, *from));
+  ASSIGN_OR_RETURN(auto b, data::ResolveVersion(ctx.Tx(), ctx.target_id, *to));
+  ASSIGN_OR_RETURN(auto d, data::DiffVersions(ctx.Tx(), ctx.target_id, a.id, b.id));
+  json::array added, removed, modified;
+  for (const auto& f : d.added) added.push_back(RenderFile(f));
+  for (const auto& f : d.removed) removed.push_back(RenderFile(f));
+  for (const auto& [x, y] : d.modified) {
+    modified.push_back(json::object{{"path", x.path},
+                                    {"size_from", x.size},
+                                    {"size_to", y.size},
+                                    {"sha256_from", x.sha256},
+                                    {"sha256_to", y.sha256}});
+  }
+  ctx.json = json::object{{"from", a.id},
+                          {"to", b.id},
+                          {"added", std::move(added)},
+                          {"removed", std::move(removed)},
+                          {"modified", std::move(modified)},
+                          {"unchanged", d.unchanged},
+                          {"bytes_from", d.bytes_from},
+                          {"bytes_to", d.bytes_to},
+                          {"new_chunk_bytes", d.new_chunk_bytes}};
+  return Status::Ok();
+}
+
+Status ManifestHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, ctx.Param("version")));
+  std::string out = data::kManifestHeader;
+  std::string after;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto files, data::ListFiles(ctx.Tx(), ctx.target_id, v.id, after, 1000));
+    for (const auto& f : files) {
+      data::ManifestFile mf;
+      mf.path = f.path;
+      mf.size = static_cast<uint64_t>(f.size);
+      if (!data::ParseDigestHex(f.sha256, &mf.sha256)) return Internal("a file hash is corrupt");
+      ASSIGN_OR_RETURN(mf.chunks, data::FileChunks(ctx.Tx(), ctx.target_id, v.id, f.path));
+      out += data::ManifestLine(mf);
+    }
+    if (files.size() < 1000) break;
+    after = files.back().path;
+  }
+  ctx.raw_body = std::move(out);
+  ctx.content_type = "application/x-ndjson";
+  ctx.headers.emplace_back("x-openlab-version", v.id);
+  return Status::Ok();
+}
+
+// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against `size`. nullopt: no (usable) Range, send
+// everything; an error: 416.
+StatusOr<std::optional<std::pair<uint64_t, uint64_t>>> ParseRange(const std::string& h,
+                                                                  uint64_t size) {
+  using R = std::optional<std::pair<uint64_t, uint64_t>>;
+  if (h.empty()) return R();
+  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return R();  // ignored
+  std::string spec = h.substr(6);
+  size_t dash = spec.find('-');
+  if (dash == std::string::npos) return R();
+  auto num = [](const std::string& s, uint64_t* out) {
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    *out = std::stoull(s);
+    return true;
+  };
+  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  uint64_t first = 0, last = 0;
+  if (a.empty()) {
+    if (!num(b, &last)) return R();
+    if (last == 0 || size == 0) {
+      return InvalidArgument("the range is not satisfiable").WithKind("range-not-satisfiable");
+    }
+    uint64_t n = std::min(last, size);
+    return R(std::pair{size - n, size});
+  }
+  if (!num(a, &first)) return R();
+  if (b.empty()) {
+    last = size == 0 ? 0 : size - 1;
+  } else if (!num(b, &last) || last < first) {
+    return R();
+  }
+  if (first >= size) {
+    return InvalidArgument("the range is not satisfiable").WithKind("range-not-satisfiable");
+  }
+  return R(std::pair{first, std::min(last + 1, size)});
+}
+
+Status DownloadFileHandler(Ctx& ctx, data::DataService* svc) {
+  auto path = ctx.QueryParam("path");
+  if (!path) return InvalidArgument("give the file's path as ?path=");
+  RETURN_IF_ERROR(data::ValidateDatasetPath(*path));
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
+  if (!data::IsDownloadableLevel(d.access_level)) {
+    // The policy already refuses this; the level is checked here too because it is the promise.
+    return PermissionDenied("this dataset's data never leaves the server")
+        .WithKind("not-downloadable");
+  }
+  ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), d.id, ctx.Param("version")));
+  ASSIGN_OR_RETURN(auto f, data::GetFile(ctx.Tx(), d.id, v.id, *path));
+  ASSIGN_OR_RETURN(bool quarantined, data::IsQuarantined(ctx.Tx(), d.id, f.sha256));
+  if (quarantined) {
+    return PermissionDenied(fmt::format("'{}' is quarantined: it was flagged as holding personal "
+                                        "data and a steward has not cleared it",
+                                        f.path.substr(0, 200)))
+        .WithKind("quarantined");
+  }
+  ASSIGN_OR_RETURN(auto chunks, data::FileChunks(ctx.Tx(), d.id, v.id, f.path));
+  uint64_t size = static_cast<uint64_t>(f.size);
+  auto range = ParseRange(ctx.req->Header("range"), size);
+  if (!range.ok()) {
+    ctx.problem_headers.emplace_back("content-range", fmt::format("bytes */{}", size));
+    return range.status();
+  }
+  uint64_t begin = 0, end = size;
+  if (*range) {
+    std::tie(begin, end) = **range;
+    ctx.status = 206;
+    ctx.headers.emplace_back("content-range", fmt::format("bytes {}-{}/{}", begin, end - 1, size));
+  }
+  ctx.headers.emplace_back("accept-ranges", "bytes");
+  ctx.headers.emplace_back("etag", "\"" + f.sha256 + "\"");
+  ctx.headers.emplace_back("x-openlab-sha256", f.sha256);
+  ctx.headers.emplace_back("x-openlab-version", v.id);
+  ctx.content_type = "application/octet-stream";
+  ASSIGN_OR_RETURN(ctx.stream, svc->OpenRange(ctx.Tx(), d.domain, chunks, begin, end));
+  ctx.stream_length = end - begin;
+  ctx.raw_body = "";
+  return Status::Ok();
+}
+
+Status SetTagHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto version = r.String("version", {.required = true, .min_len = 1, .max_len = 64});
+  RETURN_IF_ERROR(r.Finish());
+  const std::string& tag = ctx.Param("tag");
+  if (tag == "latest") return InvalidArgument("'latest' always names the newest version");
+  ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, *version));
+  RETURN_IF_ERROR(data::SetTag(ctx.Tx(), ctx.target_id, tag, v.id, ctx.now));
+  ctx.audit_detail = fmt::format("tag={} version={}", tag, v.id);
+  ASSIGN_OR_RETURN(auto nv, data::ResolveVersion(ctx.Tx(), ctx.target_id, v.id));
+  ctx.json = RenderVersion(nv);
+  return Status::Ok();
+}
+
+Status UsageHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
+  ASSIGN_OR_RETURN(auto u, data::UsageOf(ctx.Tx(), d.domain));
+  ctx.json = json::object{{"owner", d.project_id.empty() ? d.org_id : d.project_id},
+                          {"stored_bytes", u.stored_bytes},
+                          {"raw_bytes", u.raw_bytes},
+                          {"chunks", u.chunks},
+                          {"quota_bytes", u.quota_bytes}};
+  return Status::Ok();
+}
+
+// ---- uploads
+
+Status OpenUploadHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto resume = r.Bool("resume", false);
+  RETURN_IF_ERROR(r.Finish());
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
+  ASSIGN_OR_RETURN(auto u, data::OpenUpload(ctx.Tx(), d.id, ctx.principal.user_id,
+                                            resume.value_or(false), ctx.now));
+  ctx.audit_object = u.id;
+  ctx.audit_detail = "dataset=" + d.id;
+  ctx.status = 201;
+  ctx.json = RenderUpload(u);
+  return Status::Ok();
+}
+
+Status GetUploadHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
+  ctx.json = RenderUpload(u);
+  return Status::Ok();
+}
+
+StatusOr<data::Digest> ParseId(const json::value& v) {
+  data::Digest d;
+  if (!v.is_string() || !data::ParseDigestHex(std::string(v.get_string()), &d)) {
+    return InvalidArgument("a chunk id must be 64 lower-case hex characters");
+  }
+  return d;
+}
+
+Status MissingHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  const json::array* ids = r.Array("chunks", true, data::kMaxChunksPerBatch);
+  RETURN_IF_ERROR(r.Finish());
+  std::vector<data::Digest> want;
+  for (const json::value& v : *ids) {
+    ASSIGN_OR_RETURN(auto d, ParseId(v));
+    want.push_back(d);
+  }
+  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
+  ASSIGN_OR_RETURN(auto missing, data::ClaimChunks(ctx.Tx(), u, d.domain, want));
+  json::array out;
+  for (const auto& m : missing) out.emplace_back(data::ToHex(m));
+  ctx.audit_detail = fmt::format("asked={} missing={}", want.size(), missing.size());
+  ctx.json = json::object{{"missing", std::move(out)}};
+  return Status::Ok();
+}
+
+// Runs before the transaction (after authorisation): verifies and stores the chunks.
+Status PutChunksPrepare(Ctx& ctx, data::DataService* svc) {
+  std::string ct = ctx.req->Header("content-type");
+  if (!ctx.req->body.empty() && ct != data::kChunkBatchType) {
+    return InvalidArgument(fmt::format("the body must be {}", data::kChunkBatchType))
+        .WithKind("unsupported-media-type");
+  }
+  ASSIGN_OR_RETURN(auto batch, data::ParseChunkBatch(ctx.req->body));
+  data::Upload u;
+  data::Dataset d;
+  RETURN_IF_ERROR(svc->db()->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(u, data::GetUpload(tx, ctx.target_id));
+    ASSIGN_OR_RETURN(d, data::GetDataset(tx, u.dataset_id));
+    return Status::Ok();
+  }));
+  ASSIGN_OR_RETURN(auto res, svc->PutChunks(u, d.domain, batch, ctx.now));
+  ctx.audit_detail =
+      fmt::format("received={} stored={} new_bytes={}", res.received, res.stored, res.new_bytes);
+  ctx.json = json::object{{"received", res.received},
+                          {"stored", res.stored},
+                          {"duplicates", res.duplicates},
+                          {"new_bytes", res.new_bytes}};
+  return Status::Ok();
+}
+
+StatusOr<std::vector<data::ChunkEntry>> ParseChunkEntries(const json::value& v) {
+  if (!v.is_array() || v.get_array().size() > data::kMaxSegmentChunks) {
+    return InvalidArgument(fmt::format("chunks must be an array of at most {} [id, length] pairs",
+                                       data::kMaxSegmentChunks));
+  }
+  std::vector<data::ChunkEntry> out;
+  for (const json::value& c : v.get_array()) {
+    if (!c.is_array() || c.get_array().size() != 2 || !c.get_array()[1].is_int64()) {
+      return InvalidArgument("each chunk must be [\"<sha256 hex>\", length]");
+    }
+    data::ChunkEntry e;
+    ASSIGN_OR_RETURN(e.id, ParseId(c.get_array()[0]));
+    int64_t len = c.get_array()[1].get_int64();
+    if (len < 1 || len > data::kMaxChunkBytes) {
+      return InvalidArgument(fmt::format("a chunk length must be 1 to {}", data::kMaxChunkBytes));
+    }
+    e.length = static_cast<uint32_t>(len);
+    out.push_back(e);
+  }
+  return out;
+}
+
+Status AddFilesHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  const json::array* segments = r.Array("segments", false, 256);
+  const json::array* files = r.Array("files", false, 10000);
+  RETURN_IF_ERROR(r.Finish());
+  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
+  int64_t nseg = 0, nfiles = 0;
+  if (segments) {
+    for (const json::value& sv : *segments) {
+      if (!sv.is_object()) return InvalidArgument("each segment must be an object");
+      JsonReader sr(sv.get_object());
+      auto path =
+          sr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
+      auto seq = sr.Int("seq", true, 0, int64_t{1} << 32);
+      const json::array* chunks = sr.Array("chunks", true, data::kMaxSegmentChunks);
+      RETURN_IF_ERROR(sr.Finish());
+      ASSIGN_OR_RETURN(auto entries, ParseChunkEntries(json::value(*chunks)));
+      RETURN_IF_ERROR(data::AddSegment(ctx.Tx(), u, *path, *seq, entries));
+      ++nseg;
+    }
+  }
+  if (files) {
+    for (const json::value& fv : *files) {
+      if (!fv.is_object()) return InvalidArgument("each file must be an object");
+      JsonReader fr(fv.get_object());
+      data::FileEntry f;
+      auto path =
+          fr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
+      auto size = fr.Int("size", true, 0, int64_t{1} << 50);
+      auto sha = fr.String("sha256", {.required = true, .min_len = 64, .max_len = 64});
+      auto segs = fr.Int("segments", true, 0, int64_t{1} << 32);
+      RETURN_IF_ERROR(fr.Finish());
+      f.path = *path;
+      f.size = *size;
+      f.sha256 = *sha;
+      f.segments = *segs;
+      RETURN_IF_ERROR(data::AddFile(ctx.Tx(), u, f));
+      ++nfiles;
+    }
+  }
+  ctx.audit_detail = fmt::format("segments={} files={}", nseg, nfiles);
+  ctx.json = json::object{{"segments", nseg}, {"files", nfiles}};
+  return Status::Ok();
+}
+
+Status CommitHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto tag = r.String("tag", {.max_len = 40});
+  auto message = r.String("message", {.max_len = 2000});
+  RETURN_IF_ERROR(r.Finish());
+  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
+  if (!u.contribution_id.empty()) {
+    return PermissionDenied(
+        "this upload belongs to a contribution: submit it for review, a steward accepts it");
+  }
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
+  u.message = message.value_or("");
+  ASSIGN_OR_RETURN(auto v, data::CommitUpload(ctx.Tx(), u, d, tag.value_or(""), "", ctx.now));
+  ctx.audit_object = d.id;
+  ctx.audit_detail = fmt::format("version={} files={} bytes={} new_bytes={}", v.id, v.file_count,
+                                 v.total_bytes, v.new_bytes);
+  ctx.status = 201;
+  ctx.json = RenderVersion(v);
+  return Status::Ok();
+}
+
+// ---- operators
+
+Status SetQuotaHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto bytes = r.Int("bytes", true, 0, int64_t{1} << 60);
+  RETURN_IF_ERROR(r.Finish());
+  const std::string& owner = ctx.Param("owner");
+  bool is_project = tenants::GetProject(ctx.Tx(), owner).ok();
+  if (!is_project && !tenants::GetOrg(ctx.Tx(), owner).ok()) {
+    return NotFound(fmt::format("no project or organisation '{}'", owner));
+  }
+  std::string domain = owner;
+  for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  RETURN_IF_ERROR(data::SetQuota(ctx.Tx(), domain, *bytes));
+  ASSIGN_OR_RETURN(auto u, data::UsageOf(ctx.Tx(), domain));
+  ctx.audit_object = owner;
+  ctx.audit_detail = fmt::format("quota_bytes={}", *bytes);
+  ctx.json = json::object{
+      {"owner", owner}, {"stored_bytes", u.stored_bytes}, {"quota_bytes", u.quota_bytes}};
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterDataRoutes(Router& router, Api& api) {
+  using F = FieldDoc;
+  data::DataService* svc = api.options().data;
+  // Routes needing the chunk store answer 503 on a server without one.
+  auto with_data = [&api](Handler h) -> Handler {
+    return [&api, h](Ctx& ctx) -> Status {
+      RETURN_IF_ERROR(NeedData(api));
+      return h(ctx);
+    };
+  };
+  auto add = [&](Route r) { router.Add(std::move(r)); };
+  add({"GET",
+       "/api/v1/datasets",
+       "datasets.list",
+       Target::kNone,
+       StoreUse::kRead,
+       ListDatasetsHandler,
+       "Datasets the caller may see; ?q= searches name, title, description, tags and datasheet",
+       {},
+       {"q", "tag", "project_id", "org_id"},
+       true});
+  add({"POST",
+       "/api/v1/datasets",
+       "datasets.create",
+       Target::kDatasetOwnerInBody,
+       StoreUse::kWrite,
+       CreateDatasetHandler,
+       "Create a dataset owned by a project (or an organisation)",
+       {F{"project_id", "string", false, "owner project (or org_id)"},
+        F{"org_id", "string", false, "owner organisation"},
+        F{"name", "string", true, "2-63 of [a-z0-9-]"}, F{"title", "string", false, ""},
+        F{"description", "string", false, ""},
+        F{"license", "string", true, "SPDX id, e.g. CC-BY-4.0"},
+        F{"tags", "array", false, "domain tags: mobility, energy, healthcare, ..."},
+        F{"access_level", "string", true, "open|registered|consortium|project|restricted|hidden"},
+        F{"listed", "boolean", false, "metadata visible to everyone"},
+        F{"consortium", "array", false, "organisation ids (consortium level)"},
+        F{"accepts_contributions", "boolean", false, ""},
+        F{"datasheet", "string", false, "markdown"}},
+       {},
+       false,
+       201});
+  add({"GET", "/api/v1/datasets/{id}", "datasets.read", Target::kDataset, StoreUse::kRead,
+       GetDatasetHandler, "One dataset's metadata"});
+  add({"PATCH",
+       "/api/v1/datasets/{id}",
+       "datasets.update",
+       Target::kDataset,
+       StoreUse::kWrite,
+       UpdateDatasetHandler,
+       "Change a dataset's metadata or access level (If-Match)",
+       {F{"title", "string", false, ""}, F{"description", "string", false, ""},
+        F{"license", "string", false, ""}, F{"tags", "array", false, ""},
+        F{"access_level", "string", false, ""}, F{"listed", "boolean", false, ""},
+        F{"consortium", "array", false, ""}, F{"accepts_contributions", "boolean", false, ""},
+        F{"datasheet", "string", false, ""}}});
+  add({"GET",
+       "/api/v1/datasets/{id}/versions",
+       "datasets.versions",
+       Target::kDataset,
+       StoreUse::kRead,
+       ListVersionsHandler,
+       "The dataset's versions, newest first (its log)",
+       {},
+       {},
+       true});
+  add({"GET", "/api/v1/datasets/{id}/versions/{version}", "datasets.versions", Target::kDataset,
+       StoreUse::kRead, GetVersionHandler, "One version, by id, id prefix or tag"});
+  add({"GET",
+       "/api/v1/datasets/{id}/versions/{version}/files",
+       "datasets.versions",
+       Target::kDataset,
+       StoreUse::kRead,
+       ListFilesHandler,
+       "The files of a version (path, size, SHA-256), in path order",
+       {},
+       {},
+       true});
+  add({"GET", "/api/v1/datasets/{id}/versions/{version}/manifest", "datasets.download",
+       Target::kDataset, StoreUse::kRead, ManifestHandler,
+       "The version's canonical manifest (JSON lines); its SHA-256 is the version id"});
+  {
+    Route r{"GET",
+            "/api/v1/datasets/{id}/versions/{version}/file",
+            "datasets.download",
+            Target::kDataset,
+            StoreUse::kRead,
+            with_data([svc](Ctx& ctx) { return DownloadFileHandler(ctx, svc); }),
+            "A file's bytes (?path=); HTTP Range supported; every chunk verified as it is read",
+            {},
+            {"path"}};
+    r.cacheable = false;
+    add(std::move(r));
+  }
+  add({"GET",
+       "/api/v1/datasets/{id}/diff",
+       "datasets.versions",
+       Target::kDataset,
+       StoreUse::kRead,
+       DiffHandler,
+       "What changed between two versions (?from=&to=), and the bytes new in `to`",
+       {},
+       {"from", "to"}});
+  add({"PUT",
+       "/api/v1/datasets/{id}/tags/{tag}",
+       "datasets.tag",
+       Target::kDataset,
+       StoreUse::kWrite,
+       SetTagHandler,
+       "Name a version",
+       {F{"version", "string", true, "version id, prefix or tag"}}});
+  add({"GET", "/api/v1/datasets/{id}/usage", "data.usage", Target::kDataset, StoreUse::kRead,
+       UsageHandler, "Unique bytes the dataset's owner stores, and its quota"});
+  add({"POST",
+       "/api/v1/datasets/{id}/uploads",
+       "datasets.push",
+       Target::kDataset,
+       StoreUse::kWrite,
+       with_data(OpenUploadHandler),
+       "Start an upload of a new version (resume: continue the caller's open one)",
+       {F{"resume", "boolean", false, ""}},
+       {},
+       false,
+       201});
+  add({"GET", "/api/v1/uploads/{id}", "uploads.write", Target::kUpload, StoreUse::kRead,
+       GetUploadHandler, "An upload's progress"});
+  {
+    Route r{"POST",
+            "/api/v1/uploads/{id}/missing",
+            "uploads.write",
+            Target::kUpload,
+            StoreUse::kWrite,
+            MissingHandler,
+            "Which of these chunk ids the store lacks (the others are kept for this upload)",
+            {F{"chunks", "array", true, "SHA-256 hex ids, at most 8192"}}};
+    r.max_body = 1 << 20;
+    add(std::move(r));
+  }
+  {
+    Route r{"PUT",
+            "/api/v1/uploads/{id}/chunks",
+            "uploads.write",
+            Target::kUpload,
+            StoreUse::kWrite,
+            [](Ctx&) { return Status::Ok(); },  // the work is done in prepare
+            "Send chunks (application/x-openlab-chunks); each is verified before it is stored"};
+    r.max_body = data::kMaxChunkBatchBytes;
+    r.authorize_before_prepare = true;
+    r.prepare = [&api, svc](Ctx& ctx) -> Status {
+      RETURN_IF_ERROR(NeedData(api));
+      return PutChunksPrepare(ctx, svc);
+    };
+    add(std::move(r));
+  }
+  {
+    Route r{"POST",
+            "/api/v1/uploads/{id}/files",
+            "uploads.write",
+            Target::kUpload,
+            StoreUse::kWrite,
+            AddFilesHandler,
+            "Register file segments (path, seq, chunks) and completed files (path, size, "
+            "sha256, segments)",
+            {F{"segments", "array", false, ""}, F{"files", "array", false, ""}}};
+    r.max_body = 8 << 20;
+    add(std::move(r));
+  }
+  add({"POST",
+       "/api/v1/uploads/{id}/commit",
+       "uploads.write",
+       Target::kUpload,
+       StoreUse::kWrite,
+       CommitHandler,
+       "Commit the upload as a version (atomically); moves `latest`",
+       {F{"tag", "string", false, "also name the version"}, F{"message", "string", false, ""}},
+       {},
+       false,
+       201});
+  // Operators.
+  add({"PUT",
+       "/api/v1/data/quotas/{owner}",
+       "data.quota",
+       Target::kNone,
+       StoreUse::kWrite,
+       SetQuotaHandler,
+       "Set the unique-bytes quota of a project or organisation",
+       {F{"bytes", "integer", true, ""}}});
+  {
+    Route r{"POST",
+            "/api/v1/data/fsck",
+            "data.fsck",
+            Target::kNone,
+            StoreUse::kRead,
+            with_data([svc](Ctx& ctx) -> Status {
+              bool files = ctx.QueryParam("files").value_or("") == "true";
+              ASSIGN_OR_RETURN(auto rep, svc->Fsck(files));
+              json::array problems;
+              for (const auto& p : rep.problems) problems.emplace_back(p);
+              ctx.json = json::object{{"ok", rep.ok()},
+                                      {"domains", rep.domains},
+                                      {"chunks", rep.chunks},
+                                      {"bytes", rep.bytes},
+                                      {"packs", rep.packs},
+                                      {"versions", rep.versions},
+                                      {"files", rep.files},
+                                      {"corrupt_chunks", rep.corrupt_chunks},
+                                      {"missing_chunks", rep.missing_chunks},
+                                      {"bad_files", rep.bad_files},
+                                      {"damaged_unindexed_records", rep.unindexed_records},
+                                      {"problems", std::move(problems)}};
+              return Status::Ok();
+            }),
+            "Verify every stored chunk and pack record (?files=true: every file's SHA-256 too)",
+            {},
+            {"files"}};
+    r.cacheable = false;
+    add(std::move(r));
+  }
+  {
+    Route r{"POST",
+            "/api/v1/data/gc",
+            "data.gc",
+            Target::kNone,
+            StoreUse::kRead,
+            with_data([svc](Ctx& ctx) -> Status {
+              int64_t ttl_h = 24 * 7;
+              if (auto h = ctx.QueryParam("upload_ttl_hours")) {
+                if (h->empty() || h->size() > 6 ||
+                    h->find_first_not_of("0123456789") != std::string::npos) {
+                  return InvalidArgument("upload_ttl_hours must be a whole number of hours");
+                }
+                ttl_h = std::stoll(*h);
+              }
+              ASSIGN_OR_RETURN(auto rep, svc->CollectGarbage(ctx.now, ttl_h * 3600 * 1000));
+              ctx.json = json::object{{"chunks_removed", rep.chunks_removed},
+                                      {"bytes_removed", rep.bytes_removed},
+                                      {"packs_removed", rep.packs_removed},
+                                      {"packs_rewritten", rep.packs_rewritten},
+                                      {"chunks_moved", rep.chunks_moved}};
+              return Status::Ok();
+            }),
+            "Remove chunks no version references; compact packs (?upload_ttl_hours=168)",
+            {},
+            {"upload_ttl_hours"}};
+    r.cacheable = false;
+    add(std::move(r));
+  }
+  RegisterDataReviewRoutes(router, api);
+}
+
+}  // namespace openlab::http
