@@ -1,6 +1,7 @@
 // openlab: one binary, the server (`openlab serve`) and its command-line client.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -10,6 +11,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/data_commands.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
@@ -197,6 +199,14 @@ int Serve(const ServeArgs& a) {
   ao.log_requests = !a.quiet;
   ao.read_cache = !a.no_read_cache;
   // The data commons: chunks in pack files under STATE/data/packs, indexed in the store.
+  std::error_code dec;
+  std::filesystem::create_directories(state_abs + "/data/packs", dec);
+  if (dec) {
+    std::cerr << "openlab: error: cannot create " << state_abs << "/data/packs: " << dec.message()
+              << "\n";
+    return 1;
+  }
+  std::filesystem::permissions(state_abs + "/data", std::filesystem::perms::owner_all, dec);
   data::PackStoreOptions po;
   po.compress = !a.no_data_compression;
   data::DataService data_service(
@@ -226,6 +236,10 @@ int Serve(const ServeArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Chunk batches are buffers of many megabytes: keep them in the heap for reuse rather than
+  // mapping and unmapping (and faulting in) fresh pages for every request.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"openlab: lend a centre's compute, data and testbeds to projects"};
   app.require_subcommand(1);
   int exit_code = 0;
@@ -268,6 +282,7 @@ int main(int argc, char** argv) {
   s->callback([&] { exit_code = Serve(serve); });
 
   openlab::cli::AddClientCommands(app, &exit_code);
+  openlab::cli::AddDataCommands(app, &exit_code);
   openlab::compute::AddSimCommand(app, &exit_code);
   openlab::compute::AddSupervisorCommand(app, &exit_code);
   try {

@@ -16,7 +16,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -24,6 +26,8 @@
 #include "cli/client.h"
 #include "common/ids.h"
 #include "compute/ledger.h"
+#include "data/file_chunker.h"
+#include "data/wire.h"
 #include "store/db.h"
 #include "store/migrations.h"
 
@@ -375,6 +379,142 @@ TEST_F(ServerTest, SigkillLosesNoAcknowledgedWrite) {
                     return Status::Ok();
                   })
                   .ok());
+}
+
+// The data commons: a server killed while an upload is under way shows no partial version, its
+// chunk store checks clean, and the upload resumes where it stopped (only the chunks the store
+// lacks are sent again) to a version that reads back byte for byte.
+TEST_F(ServerTest, SigkillDuringAnUploadLeavesNoPartialVersionAndTheUploadResumes) {
+  cli::Client c = Client();
+  auto call = [&](const std::string& m, const std::string& path, const std::string& body = "",
+                  const std::string& type = "") {
+    std::vector<std::pair<std::string, std::string>> extra;
+    if (!type.empty()) extra.emplace_back("content-type", type);
+    auto r =
+        c.Call(m, path, body.empty() && m == "GET" ? std::nullopt : std::optional(body), extra);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : cli::HttpResult{};
+  };
+  auto id_of = [](const cli::HttpResult& r) {
+    auto v = json::parse(r.body);
+    EXPECT_TRUE(v.is_object() && v.as_object().contains("id")) << r.status << " " << r.body;
+    return v.is_object() && v.as_object().contains("id") ? std::string(v.at("id").as_string())
+                                                         : std::string();
+  };
+  std::string me = id_of(call("GET", "/api/v1/me"));
+  std::string org = id_of(
+      call("POST", "/api/v1/orgs", R"({"name":"gist","kind":"university","region":"KR-29"})"));
+  call("PUT", "/api/v1/orgs/" + org + "/members/" + me, R"({"role":"member"})");
+  std::string prj =
+      id_of(call("POST", "/api/v1/projects", fmt::format(R"({{"org_id":"{}","name":"pp"}})", org)));
+  std::string ds = id_of(call("POST", "/api/v1/datasets",
+                              fmt::format(R"({{"project_id":"{}","name":"dd","license":"CC0-1.0",)"
+                                          R"("access_level":"project"}})",
+                                          prj)));
+  // 4 files of 6 MiB of random bytes, 64 KiB chunks.
+  std::map<std::string, std::string> files;
+  std::mt19937_64 rng(7);
+  for (int f = 0; f < 4; ++f) {
+    std::string b(6 << 20, '\0');
+    for (size_t i = 0; i < b.size(); i += 8) {
+      uint64_t v = rng();
+      std::memcpy(b.data() + i, &v, 8);
+    }
+    files[fmt::format("part-{}.bin", f)] = std::move(b);
+  }
+  std::map<std::string, data::FileChunks> chunked;
+  std::vector<std::pair<const std::string*, data::ChunkRef>> all;
+  for (const auto& [path, content] : files) {
+    chunked[path] = data::ChunkBuffer(reinterpret_cast<const uint8_t*>(content.data()),
+                                      content.size(), data::ChunkerParams());
+    for (const auto& ch : chunked[path].chunks) all.emplace_back(&content, ch);
+  }
+  std::string up = id_of(call("POST", "/api/v1/datasets/" + ds + "/uploads", "{}"));
+  auto missing = [&]() {
+    std::set<std::string> out;
+    for (size_t i = 0; i < all.size(); i += 4000) {
+      json::array ids;
+      for (size_t k = i; k < std::min(all.size(), i + 4000); ++k) {
+        ids.emplace_back(data::ToHex(all[k].second.id));
+      }
+      auto r = call("POST", "/api/v1/uploads/" + up + "/missing",
+                    json::serialize(json::object{{"chunks", ids}}));
+      EXPECT_EQ(r.status, 200) << r.body;
+      if (r.status != 200) return out;
+      json::value reply = json::parse(r.body);
+      for (auto& v : reply.at("missing").as_array()) {
+        out.insert(std::string(v.as_string()));
+      }
+    }
+    return out;
+  };
+  auto send = [&](const std::set<std::string>& want, std::atomic<int>* acked) {
+    std::string batch;
+    auto flush = [&]() -> bool {
+      if (batch.empty()) return true;
+      auto r = c.Call("PUT", "/api/v1/uploads/" + up + "/chunks", batch,
+                      {{"content-type", "application/x-openlab-chunks"}});
+      batch.clear();
+      if (!r.ok() || r->status != 200) return false;
+      if (acked) ++*acked;
+      return true;
+    };
+    for (const auto& [content, ch] : all) {
+      if (!want.count(data::ToHex(ch.id))) continue;
+      data::AppendChunkRecord(&batch, ch.id,
+                              std::string_view(*content).substr(ch.offset, ch.length));
+      if (batch.size() >= (1u << 20) && !flush()) return false;
+    }
+    return flush();
+  };
+  std::set<std::string> first = missing();
+  ASSERT_EQ(first.size(), all.size());
+  // Send chunks in ~1 MiB batches; kill the server once a few batches are in.
+  std::atomic<int> acked{0};
+  std::thread sender([&] { send(first, &acked); });
+  for (int i = 0; i < 500 && acked < 5; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(acked.load(), 5);
+  server_->Signal(SIGKILL);
+  EXPECT_EQ(server_->Wait(), 128 + SIGKILL);
+  sender.join();
+
+  server_ = std::make_unique<ServerProcess>(state_, std::vector<std::string>{"--quiet"});
+  ASSERT_GT(server_->port(), 0) << server_->log();
+  c = Client();
+  // No version, whole or partial.
+  auto versions = json::parse(call("GET", "/api/v1/datasets/" + ds + "/versions").body);
+  EXPECT_TRUE(versions.at("items").as_array().empty());
+  auto fsck = json::parse(call("POST", "/api/v1/data/fsck").body);
+  EXPECT_TRUE(fsck.at("ok").as_bool()) << fsck;
+  // The same upload resumes; what was stored before the kill is not asked for again.
+  auto resumed = call("POST", "/api/v1/datasets/" + ds + "/uploads", R"({"resume":true})");
+  EXPECT_EQ(id_of(resumed), up);
+  std::set<std::string> rest = missing();
+  EXPECT_LT(rest.size(), all.size());
+  EXPECT_GE(all.size() - rest.size(), 5u * 14);  // at least the acknowledged batches
+  ASSERT_TRUE(send(rest, nullptr));
+  EXPECT_TRUE(missing().empty());
+  json::array segs, entries;
+  for (const auto& [path, fc] : chunked) {
+    json::array chunks;
+    for (const auto& ch : fc.chunks) chunks.push_back(json::array{data::ToHex(ch.id), ch.length});
+    segs.push_back(json::object{{"path", path}, {"seq", 0}, {"chunks", chunks}});
+    entries.push_back(json::object{
+        {"path", path}, {"size", fc.size}, {"sha256", data::ToHex(fc.sha256)}, {"segments", 1}});
+  }
+  auto f = call("POST", "/api/v1/uploads/" + up + "/files",
+                json::serialize(json::object{{"segments", segs}, {"files", entries}}));
+  ASSERT_EQ(f.status, 200) << f.body;
+  auto commit = call("POST", "/api/v1/uploads/" + up + "/commit", R"({"tag":"v1"})");
+  ASSERT_EQ(commit.status, 201) << commit.body;
+  for (const auto& [path, content] : files) {
+    auto r = call("GET", "/api/v1/datasets/" + ds + "/versions/v1/file?path=" + path);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_TRUE(r.body == content) << path;
+  }
+  auto check = json::parse(call("POST", "/api/v1/data/fsck?files=true").body);
+  EXPECT_TRUE(check.at("ok").as_bool()) << check;
+  EXPECT_EQ(check.at("files").as_int64(), 4);
 }
 
 // The CLI end to end: log in with the bootstrap token, onboard an organisation, a user, a

@@ -98,7 +98,10 @@ StatusOr<HttpResult> Client::Call(const std::string& method, const std::string& 
     if (!creds_.token.empty()) req.set(bhttp::field::authorization, "Bearer " + creds_.token);
     for (const auto& [k, v] : extra) req.set(k, v);
     if (json_body) {
-      req.set(bhttp::field::content_type, "application/json");
+      // JSON unless the caller named another type (a binary chunk batch, say).
+      if (req[bhttp::field::content_type].empty()) {
+        req.set(bhttp::field::content_type, "application/json");
+      }
       req.body() = *json_body;
     }
     req.prepare_payload();

@@ -34,7 +34,8 @@ struct HttpResult {
 class Client {
  public:
   explicit Client(Credentials creds) : creds_(std::move(creds)) {}
-  // Sends one request. `extra` headers are added as given. Transport failures are Unavailable.
+  // Sends one request. `extra` headers are added as given (a Content-Type there replaces the
+  // default application/json of a body). Transport failures are Unavailable.
   StatusOr<HttpResult> Call(const std::string& method, const std::string& path,
                             const std::optional<std::string>& json_body = std::nullopt,
                             const std::vector<std::pair<std::string, std::string>>& extra = {});

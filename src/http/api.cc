@@ -29,6 +29,12 @@ Api::Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts)
   RegisterDataRoutes(router_, *this);
 }
 
+size_t Api::LargestBody() const {
+  size_t out = opts_.max_body_bytes;
+  for (const Route& r : router_.routes()) out = std::max(out, r.max_body);
+  return out;
+}
+
 size_t Api::MaxBodyFor(const std::string& method, const std::string& target) const {
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return opts_.max_body_bytes;

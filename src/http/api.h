@@ -52,6 +52,8 @@ class Api {
   HttpResponse Handle(const HttpRequest& req);
   // The largest body the route of `method` `target` takes (the server reads no more).
   size_t MaxBodyFor(const std::string& method, const std::string& target) const;
+  // The largest body any route takes.
+  size_t LargestBody() const;
   const Router& router() const { return router_; }
   const ApiOptions& options() const { return opts_; }
   store::Database* db() { return db_; }

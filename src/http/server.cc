@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -26,6 +27,8 @@ using asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+constexpr size_t kDirectBodyBytes = 256 * 1024;
+
 // A connection's state that Shutdown() may touch (always on the connection's strand).
 // `stream` lives in the session's coroutine frame: it is used only on the session's strand,
 // and only while `alive`.
@@ -170,18 +173,46 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     if (stopping) break;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-    parser.body_limit(opts.max_body_bytes);
+    // Beast checks Content-Length against the body limit while it reads the header, so the
+    // limit is the largest any route takes until the route is known; then the route's own.
+    parser.body_limit(std::max(opts.max_body_bytes, api->LargestBody()));
     stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
     first = false;
     // Wait for the first byte of the next request while idle; then the request must arrive
     // within the read timeout.
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     conn->idle = false;
-    if (!ec && !parser.is_done()) {
+    size_t limit = opts.max_body_bytes;
+    if (!ec) {
       // Some routes (chunk uploads) take larger bodies than the default.
       const auto& h = parser.get();
-      size_t limit = api->MaxBodyFor(std::string(h.method_string()), std::string(h.target()));
-      if (limit > opts.max_body_bytes) parser.body_limit(limit);
+      limit =
+          std::max(limit, api->MaxBodyFor(std::string(h.method_string()), std::string(h.target())));
+      auto length = parser.content_length();
+      if (length && *length > limit) {
+        ec = bhttp::error::body_limit;
+      } else {
+        parser.body_limit(limit);  // for chunked bodies
+      }
+    }
+    // A large body of known length (a chunk batch) is read straight into its string, in as
+    // large reads as the socket gives: Beast's parser reads at most 64 KiB per call and copies.
+    std::optional<std::string> big_body;
+    uint64_t body_length = 0;
+    if (!ec && parser.content_length()) body_length = *parser.content_length();
+    if (!ec && !parser.is_done() && body_length >= kDirectBodyBytes) {
+      stream.expires_after(opts.read_timeout);
+      big_body.emplace();
+      big_body->resize(static_cast<size_t>(body_length));
+      size_t have = std::min<size_t>(buffer.size(), big_body->size());
+      asio::buffer_copy(asio::buffer(*big_body), buffer.data(), have);
+      buffer.consume(have);
+      if (have < big_body->size()) {
+        std::tie(ec, n) = co_await asio::async_read(
+            stream, asio::buffer(big_body->data() + have, big_body->size() - have), kTuple);
+        if (ec == asio::error::eof) ec = bhttp::error::partial_message;
+      }
+    } else if (!ec && !parser.is_done()) {
       stream.expires_after(opts.read_timeout);
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     }
@@ -192,7 +223,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
         break;
       }
       // Malformed or oversized request: answer once, then close.
-      auto msg = ToBeast(ParseErrorResponse(ec, opts.max_body_bytes), 11, false);
+      auto msg = ToBeast(ParseErrorResponse(ec, limit), 11, false);
       stream.expires_after(std::chrono::seconds(5));
       co_await bhttp::async_write(stream, msg, kTuple);
       // Lingering close: stop sending, then drain what the client is still sending for a
@@ -209,7 +240,8 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       break;
     }
     auto& req = parser.get();
-    HttpResponse resp = api->Handle(FromBeast(req, remote));
+    if (big_body) req.body() = std::move(*big_body);
+    HttpResponse resp = api->Handle(FromBeast(std::move(req), remote));
     bool keep_alive = req.keep_alive() && !stopping;
     if (resp.stream) {
       bool whole = co_await WriteStreamed(stream, resp, req.version(), keep_alive);
