@@ -109,9 +109,10 @@ PY
 now() { date +%s.%N; }
 mbps() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
 
-run_corpus() {  # KIND
-  local kind=$1 dir="$work/corpus-$1" state="$work/state-$1"
-  gen_corpus "$kind" "$dir"
+run_corpus() {  # KIND (AVG_KIB: the client's average chunk size, default 64)
+  local kind="$1 avg ${AVG_KIB:-64} KiB" dir="$work/corpus-$1" state="$work/state-$1"
+  local gen=$1
+  gen_corpus "$gen" "$dir"
   cp -a "$dir" "$dir.v1"  # restic gets the very same bytes and the same edits afterwards
   local bytes
   bytes=$(du -sb "$dir" | cut -f1)
@@ -122,11 +123,19 @@ run_corpus() {  # KIND
   # v1
   local t0 t1 rss1
   t0=$(now)
-  /usr/bin/time -f %M -o "$work/rss1" "$BIN" data push "$dir" "$ds" --tag v1 >"$work/push1.out"
+  /usr/bin/time -f %M -o "$work/rss1" "$BIN" data push "$dir" "$ds" --tag v1 \
+    --avg-chunk "${AVG_KIB:-64}" >"$work/push1.out"
   t1=$(now)
   rss1=$(cat "$work/rss1")
   local stored1
   stored1=$(usage_bytes "$ds")
+  local ds2
+  ds2=$(api POST /api/v1/datasets "{\"project_id\":\"$(api GET "/api/v1/datasets/$ds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["project_id"])')\",\"name\":\"again\",\"license\":\"CC0-1.0\",\"access_level\":\"project\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  t0=$(now)
+  "$BIN" data push "$dir" "$ds2" --avg-chunk "${AVG_KIB:-64}" >/dev/null
+  t1=$(now)
+  echo "[$kind] push of the same bytes to a second dataset (all chunks already stored): $(mbps "$bytes" "$t0" "$t1") MB/s"
   echo "[$kind] push v1: $bytes bytes in $(python3 -c "print(f'{$t1-$t0:.2f}')") s = $(mbps "$bytes" "$t0" "$t1") MB/s, client peak RSS $(( rss1 / 1024 )) MiB, stored $stored1 bytes"
   # v2
   edit_corpus "$dir"
@@ -134,7 +143,7 @@ run_corpus() {  # KIND
   bytes2=$(du -sb "$dir" | cut -f1)
   find "$dir" -type f -exec cat {} + >/dev/null
   t0=$(now)
-  "$BIN" data push "$dir" "$ds" --tag v2 >"$work/push2.out"
+  "$BIN" data push "$dir" "$ds" --tag v2 --avg-chunk "${AVG_KIB:-64}" >"$work/push2.out"
   t1=$(now)
   local stored2
   stored2=$(usage_bytes "$ds")
@@ -171,7 +180,13 @@ run_corpus() {  # KIND
   rm -rf "$RESTIC_REPOSITORY" "$dir"
 }
 
+# The machine's own ceilings, same run: writing new bytes to the filesystem (page cache only,
+# and made durable), which every store of new chunks and every pulled file must do.
+dd_rate() { dd if=/dev/zero of="$work/dd.bin" bs=16M count=64 "$@" 2>&1 | tail -1 | sed 's/.*, //'; rm -f "$work/dd.bin"; }
+echo "[machine] dd of 1 GiB of new file pages: $(dd_rate); made durable (conv=fdatasync): $(dd_rate conv=fdatasync)"
+
 run_corpus one
+AVG_KIB=32 run_corpus one
 run_corpus many
 
 if [ -n "$BIG_GB" ]; then

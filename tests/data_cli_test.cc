@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "cli/client.h"
+#include "server_process.h"
 
 namespace openlab {
 namespace {
@@ -28,17 +29,10 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string Bin() {
-  const char* b = std::getenv("OPENLAB_BIN");
-  return b ? b : "./openlab";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::Bin;
+using testing::ReadFile;
+using testing::ServerProcess;
+using testing::Trim;
 
 void WriteFile(const std::string& path, const std::string& data) {
   fs::create_directories(fs::path(path).parent_path());
@@ -66,75 +60,6 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
   return out;
 }
 
-// A running `openlab serve` on a free port (copied from tests/server_test.cc, trimmed).
-class ServerProcess {
- public:
-  explicit ServerProcess(std::string state) : state_(std::move(state)) {
-    int err_pipe[2];
-    EXPECT_EQ(pipe(err_pipe), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(err_pipe[1], 2);
-      close(err_pipe[0]);
-      std::vector<std::string> args = {Bin(),     "serve", "--listen", "127.0.0.1:0",
-                                       "--state", state_,  "--quiet"};
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(err_pipe[1]);
-    err_ = fdopen(err_pipe[0], "r");
-    char line[4096];
-    while (fgets(line, sizeof(line), err_) != nullptr) {
-      log_ += line;
-      std::string l(line);
-      if (l.find("\"msg\":\"listening\"") != std::string::npos) {
-        auto v = json::parse(l);
-        std::string url(v.at("url").as_string());
-        port_ = std::stoi(url.substr(url.rfind(':') + 1));
-        break;
-      }
-    }
-    drain_ = std::thread([this] {
-      char buf[4096];
-      while (fgets(buf, sizeof(buf), err_) != nullptr) {
-        std::lock_guard<std::mutex> lock(mu_);
-        log_ += buf;
-      }
-    });
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (drain_.joinable()) drain_.join();
-    if (err_) fclose(err_);
-  }
-  int port() const { return port_; }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
-  std::string log() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-
- private:
-  std::string state_;
-  pid_t pid_ = -1;
-  FILE* err_ = nullptr;
-  int port_ = 0;
-  std::mutex mu_;
-  std::string log_;
-  std::thread drain_;
-};
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 class DataCliTest : public ::testing::Test {
@@ -149,7 +74,7 @@ class DataCliTest : public ::testing::Test {
     root_ = mkdtemp(tmpl);
     state_ = root_ + "/state";
     fs::create_directories(state_);
-    server_ = std::make_unique<ServerProcess>(state_);
+    server_ = std::make_unique<ServerProcess>(state_, std::vector<std::string>{"--quiet"});
     ASSERT_GT(server_->port(), 0) << server_->log();
     std::string op = Trim(ReadFile(state_ + "/bootstrap-token"));
     // The operator onboards an organisation, a PI and her project; the PI logs in.

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "data/internal/fd.h"
+
 namespace openlab::data {
 namespace {
 
@@ -20,26 +22,11 @@ constexpr int kSlots = 4;                  // blocks in flight
 constexpr uint64_t kHashBatch = 1u << 20;  // chunk bytes hashed per claimed task
 constexpr int kMaxThreads = 16;
 
+using internal::Fd;
+
 Status OpenError(const std::string& path, int err) {
-  std::string m = "cannot open " + path + ": " + std::strerror(err);
-  if (err == ENOENT || err == ENOTDIR) return NotFound(std::move(m));
-  if (err == EACCES || err == EPERM) return PermissionDenied(std::move(m));
-  return Internal(std::move(m));
+  return internal::ErrnoStatus("cannot open " + path, err);
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // One block of the file in memory. buf[0, consumed) is covered by `chunks`; buf[consumed, len)
 // is the tail that did not end in a cut yet, carried to the start of the next block.

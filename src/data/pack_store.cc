@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "data/internal/fd.h"
+
 namespace openlab::data {
 namespace {
 
@@ -171,28 +173,8 @@ std::string PackLabel(const std::string& domain, uint64_t pack) {
   return "domain " + domain + " pack " + std::to_string(pack);
 }
 
-Status ErrnoStatus(const std::string& what, int err) {
-  std::string m = what + ": " + std::strerror(err);
-  if (err == ENOENT) return NotFound(std::move(m));
-  if (err == EEXIST) return AlreadyExists(std::move(m));
-  if (err == EACCES || err == EPERM) return PermissionDenied(std::move(m));
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(std::move(m));
-  return Internal(std::move(m));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using internal::ErrnoStatus;
+using internal::Fd;
 
 Status SyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

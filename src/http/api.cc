@@ -316,27 +316,18 @@ Status Api::Resolve(Ctx& ctx, const Route& route) {
                           (ctx.relation.data_owner || !u.contribution_id.empty());
       return Status::Ok();
     }
+    // Objects of a dataset: the caller's relation is to the dataset; self = their author.
     case Target::kContribution: {
       ASSIGN_OR_RETURN(auto c, data::GetContribution(tx, ctx.Param("id")));
-      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, c.dataset_id));
-      ctx.target_id = c.id;
-      RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
-      ctx.relation.self = !uid.empty() && c.user_id == uid;
-      return Status::Ok();
+      return ResolveViaDataset(ctx, c.id, c.dataset_id, c.user_id);
     }
     case Target::kAccessRequest: {
       ASSIGN_OR_RETURN(auto r, data::GetAccessRequest(tx, ctx.Param("id")));
-      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, r.dataset_id));
-      ctx.target_id = r.id;
-      RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
-      ctx.relation.self = !uid.empty() && r.user_id == uid;
-      return Status::Ok();
+      return ResolveViaDataset(ctx, r.id, r.dataset_id, r.user_id);
     }
     case Target::kFlag: {
       ASSIGN_OR_RETURN(auto f, data::GetFlag(tx, ctx.Param("id")));
-      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, f.dataset_id));
-      ctx.target_id = f.id;
-      return ResolveDataset(ctx, d, uid);
+      return ResolveViaDataset(ctx, f.id, f.dataset_id, "");
     }
     case Target::kDatasetOwnerInBody: {
       ASSIGN_OR_RETURN(json::object body, ctx.Body());
@@ -421,6 +412,16 @@ Status Api::ResolveDataset(Ctx& ctx, const data::Dataset& d, const std::string& 
   r.meta_visible = a.meta_visible;
   r.public_data = d.access_level == "open";
   r.public_meta = d.listed || d.access_level == "open";
+  return Status::Ok();
+}
+
+Status Api::ResolveViaDataset(Ctx& ctx, const std::string& object_id, const std::string& dataset_id,
+                              const std::string& author) {
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), dataset_id));
+  ctx.target_id = object_id;
+  const std::string& uid = ctx.principal.user_id;
+  RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
+  ctx.relation.self = !uid.empty() && author == uid;
   return Status::Ok();
 }
 

@@ -66,6 +66,8 @@ class Api {
   // Authentication, relation and policy decision (before a handler or a prepare step).
   Status Authorize(Ctx& ctx, const Route& route);
   Status ResolveDataset(Ctx& ctx, const data::Dataset& d, const std::string& uid);
+  Status ResolveViaDataset(Ctx& ctx, const std::string& object_id, const std::string& dataset_id,
+                           const std::string& author);
   HttpResponse Render(Ctx& ctx, const Route& route);
   void AuditFailure(const Ctx& ctx, const Route& route, const Status& s);
 
