@@ -56,14 +56,24 @@ make_dataset() {  # -> prints the dataset id (an org, a project with the operato
 
 usage_bytes() { api GET "/api/v1/datasets/$1/usage" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stored_bytes"])'; }
 
+# N random bytes on stdout (openssl rand takes at most 2^31-1 bytes at a time).
+rand_bytes() {
+  local left=$1 piece
+  while [ "$left" -gt 0 ]; do
+    piece=$(( left < 268435456 ? left : 268435456 ))
+    openssl rand "$piece"
+    left=$(( left - piece ))
+  done
+}
+
 # Corpus generation (random bytes from OpenSSL's CSPRNG; deterministic edits).
 gen_corpus() {  # KIND DIR
   mkdir -p "$2"
   if [ "$1" = one ]; then
-    openssl rand -out "$2/data.bin" $(( SIZE_MB * 1024 * 1024 ))
+    rand_bytes $(( SIZE_MB * 1024 * 1024 )) > "$2/data.bin"
   else
     local n=$(( SIZE_MB * 1024 * 1024 / 102400 ))
-    openssl rand -out "$work/all.bin" $(( n * 102400 ))
+    rand_bytes $(( n * 102400 )) > "$work/all.bin"
     python3 - "$work/all.bin" "$2" "$n" <<'PY'
 import os, sys
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -191,7 +201,7 @@ run_corpus many
 
 if [ -n "$BIG_GB" ]; then
   dir="$work/big"; mkdir -p "$dir"
-  for i in $(seq 1 "$BIG_GB"); do openssl rand -out "$dir/part-$i.bin" $(( 1024 * 1024 * 1024 )); done
+  for i in $(seq 1 "$BIG_GB"); do rand_bytes $(( 1024 * 1024 * 1024 )) > "$dir/part-$i.bin"; done
   start_server "$work/state-big"
   ds=$(make_dataset)
   t0=$(now)

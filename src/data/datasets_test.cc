@@ -87,8 +87,9 @@ TEST(ChunkList, EncodesAndDecodesAndRefusesCorruption) {
   EXPECT_EQ((*out)[1].id, in[1].id);
   EXPECT_EQ((*out)[1].length, kMaxChunkBytes);
   EXPECT_TRUE(DecodeChunkList("")->empty());
-  for (const std::string& bad : {std::string("x"), ToHex(D("1")) + ":0", ToHex(D("1")) + ":",
-                                 ToHex(D("1")) + ":99999999999", ToHex(D("1")) + ":1,"}) {
+  for (const std::string& bad :
+       {std::string("x"), ToHex(D("1")) + ":0", ToHex(D("1")) + ":", ToHex(D("1")) + ":99999999999",
+        ToHex(D("1")) + ":1,", ToHex(D("1")) + ":01"}) {
     EXPECT_EQ(DecodeChunkList(bad).status().code(), StatusCode::kInternal) << bad;
   }
 }

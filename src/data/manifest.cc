@@ -202,6 +202,7 @@ StatusOr<std::vector<ChunkEntry>> DecodeChunkList(std::string_view text) {
       return Internal("a stored chunk list is corrupt");
     }
     uint64_t len = 0;
+    if (item[65] == '0') return Internal("a stored chunk list is corrupt");  // canonical only
     for (char c : item.substr(65)) {
       if (c < '0' || c > '9' || len > kMaxChunkBytes) {
         return Internal("a stored chunk list is corrupt");

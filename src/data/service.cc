@@ -227,7 +227,10 @@ StatusOr<DataService::FsckReport> DataService::Fsck(bool verify_files) {
       for (const auto& r : rows) versions.emplace_back(r.Str(0), r.Str(1));
       return Status::Ok();
     }));
-    for (const auto& [ds, ver] : versions) {
+    for (const auto& version : versions) {
+      // Plain names: structured bindings cannot be captured by the lambdas below in C++20.
+      const std::string& ds = version.first;
+      const std::string& ver = version.second;
       ++rep.versions;
       std::string after;
       for (;;) {
