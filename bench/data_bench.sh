@@ -117,7 +117,7 @@ PY
 }
 
 now() { date +%s.%N; }
-mbps() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
+mbps() { python3 -c "print(f'{$1 / 1e6 / ($3 - $2):.0f}')"; }  # SI: 10^6 bytes/s
 
 run_corpus() {  # KIND (AVG_KIB: the client's average chunk size, default 64)
   local kind="$1 avg ${AVG_KIB:-64} KiB" dir="$work/corpus-$1" state="$work/state-$1"
@@ -136,6 +136,10 @@ run_corpus() {  # KIND (AVG_KIB: the client's average chunk size, default 64)
   /usr/bin/time -f %M -o "$work/rss1" "$BIN" data push "$dir" "$ds" --tag v1 \
     --avg-chunk "${AVG_KIB:-64}" >"$work/push1.out"
   t1=$(now)
+  local v1_s
+  v1_s=$(python3 -c "print(f'{$t1-$t0:.2f}')")
+  local v1_rate
+  v1_rate=$(mbps "$bytes" "$t0" "$t1")
   rss1=$(cat "$work/rss1")
   local stored1
   stored1=$(usage_bytes "$ds")
@@ -146,7 +150,7 @@ run_corpus() {  # KIND (AVG_KIB: the client's average chunk size, default 64)
   "$BIN" data push "$dir" "$ds2" --avg-chunk "${AVG_KIB:-64}" >/dev/null
   t1=$(now)
   echo "[$kind] push of the same bytes to a second dataset (all chunks already stored): $(mbps "$bytes" "$t0" "$t1") MB/s"
-  echo "[$kind] push v1: $bytes bytes in $(python3 -c "print(f'{$t1-$t0:.2f}')") s = $(mbps "$bytes" "$t0" "$t1") MB/s, client peak RSS $(( rss1 / 1024 )) MiB, stored $stored1 bytes"
+  echo "[$kind] push v1: $bytes bytes in $v1_s s = $v1_rate MB/s, client peak RSS $(( rss1 / 1024 )) MiB, stored $stored1 bytes"
   # v2
   edit_corpus "$dir"
   local bytes2
