@@ -21,6 +21,7 @@
 #include "compute/sim_command.h"
 #include "compute/slurm_executor.h"
 #include "compute/supervisor.h"
+#include "data/job_inputs.h"
 #include "data/service.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
@@ -182,22 +183,6 @@ int Serve(const ServeArgs& a) {
     std::cerr << "openlab: error: " << executor.status().message() << "\n";
     return 1;
   }
-  compute::ServiceOptions co;
-  co.jobs_root = jobs_root;
-  co.projects_root = state_abs + "/projects";
-  compute::ComputeService service(db->get(), executor->get(), *node, Clock::Real(), co);
-  if (Status r = service.Recover(); !r.ok()) {
-    std::cerr << "openlab: error: recovering jobs: " << r.message() << "\n";
-    return 1;
-  }
-  Log(LogLevel::kInfo, "executor", {{"kind", (*executor)->Describe()}});
-  service.Start();
-  ao.jobs_root = co.jobs_root;
-  ao.on_jobs_changed = [&service] { service.Poke(); };
-  ao.max_body_bytes = a.max_body;
-  ao.secure_cookies = a.secure_cookies;
-  ao.log_requests = !a.quiet;
-  ao.read_cache = !a.no_read_cache;
   // The data commons: chunks in pack files under STATE/data/packs, indexed in the store.
   std::error_code dec;
   std::filesystem::create_directories(state_abs + "/data/packs", dec);
@@ -213,6 +198,34 @@ int Serve(const ServeArgs& a) {
       db->get(),
       std::make_unique<data::PackStore>(data::NewLocalPackBackend(state_abs + "/data/packs"), po));
   ao.data = &data_service;
+  ao.exports_root = state_abs + "/data/exports";
+  compute::ServiceOptions co;
+  co.prepare_data = [&data_service](
+                        const compute::Job& job,
+                        const std::string& job_dir) -> StatusOr<compute::ServiceOptions::JobData> {
+    ASSIGN_OR_RETURN(auto prepared,
+                     data::PrepareJobData(data_service, job.id, job.user_id, job.project_id,
+                                          job_dir, Clock::Real()->NowMs()));
+    return compute::ServiceOptions::JobData{std::move(prepared.inputs), prepared.sealed};
+  };
+  co.release_data = [](const compute::Job&, const std::string& job_dir) {
+    data::ReleaseJobData(job_dir);
+  };
+  co.jobs_root = jobs_root;
+  co.projects_root = state_abs + "/projects";
+  compute::ComputeService service(db->get(), executor->get(), *node, Clock::Real(), co);
+  if (Status r = service.Recover(); !r.ok()) {
+    std::cerr << "openlab: error: recovering jobs: " << r.message() << "\n";
+    return 1;
+  }
+  Log(LogLevel::kInfo, "executor", {{"kind", (*executor)->Describe()}});
+  service.Start();
+  ao.jobs_root = co.jobs_root;
+  ao.on_jobs_changed = [&service] { service.Poke(); };
+  ao.max_body_bytes = a.max_body;
+  ao.secure_cookies = a.secure_cookies;
+  ao.log_requests = !a.quiet;
+  ao.read_cache = !a.no_read_cache;
   ao.public_url =
       a.public_url.empty() ? fmt::format("http://{}:{}", so.host, so.port) : a.public_url;
   http::Api api(db->get(), Clock::Real(), &metrics, ao);

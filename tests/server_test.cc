@@ -551,6 +551,96 @@ TEST_F(CliTest, APiRunsAJobFollowsItsLogAndSeesTheCharge) {
   EXPECT_TRUE(saw_reason);
 }
 
+// Compute-to-data end to end: a job of another project, with an approved access request, reads a
+// restricted dataset copied read-only into its directory, works in a sealed directory of its
+// own, and its result leaves once the data's steward approves the export. The operator plays
+// every part here (the policy decisions are tested per role in data_api_test.cc).
+TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
+  std::string op = Trim(ReadFile(state_ + "/bootstrap-token"));
+  cli::Client c({server_->url(), op});
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body,
+                  int want) {
+    auto r = c.Call(method, path, body);
+    EXPECT_TRUE(r.ok() && r->status == want)
+        << method << " " << path << ": " << (r.ok() ? r->body : r.status().message());
+    return r.ok() && !r->body.empty() && r->body[0] == '{' ? json::parse(r->body) : json::value();
+  };
+  std::string org(call("POST", "/api/v1/orgs",
+                       R"({"name":"hospital","kind":"research_institute","region":"KR-29"})", 201)
+                      .at("id")
+                      .as_string());
+  auto project = [&](const char* name) {
+    return std::string(call("POST", "/api/v1/projects",
+                            fmt::format(R"({{"org_id":"{}","name":"{}"}})", org, name), 201)
+                           .at("id")
+                           .as_string());
+  };
+  std::string owner = project("records"), analysis = project("analysis");
+  std::string ds(call("POST", "/api/v1/datasets",
+                      fmt::format(R"({{"project_id":"{}","name":"clinic","license":"CC-BY-4.0",)"
+                                  R"("access_level":"restricted"}})",
+                                  owner),
+                      201)
+                     .at("id")
+                     .as_string());
+  std::string scratch = TempDir();
+  std::string src = scratch + "/clinic";
+  fs::create_directories(src);
+  std::ofstream(src + "/visits.csv") << "day,count\n1,42\n";
+  std::string env = fmt::format("OPENLAB_CONFIG={}/none.json OPENLAB_URL={} OPENLAB_TOKEN={} ",
+                                scratch, server_->url(), op);
+  ASSERT_EQ(std::system((env + Bin() + " data push " + src + " " + ds + " >/dev/null").c_str()), 0);
+  call("POST", "/api/v1/projects/" + analysis + "/allocations",
+       R"({"resource":"cpu","hours":1,"expires_at":"2099-01-01T00:00:00Z"})", 201);
+  std::string req(
+      call("POST", "/api/v1/datasets/" + ds + "/access-requests",
+           fmt::format(R"({{"purpose":"readmissions","days":7,"project_id":"{}"}})", analysis), 201)
+          .at("id")
+          .as_string());
+  call("POST", "/api/v1/access-requests/" + req + "/approve", "{}", 200);
+
+  const char* script =
+      "set -e\\n"
+      "wc -l < \\\"$OPENLAB_DATA_CLINIC/visits.csv\\\" > result.txt\\n"
+      "stat -c %a \\\"$OPENLAB_DATA_CLINIC/visits.csv\\\" >> result.txt\\n"
+      "pwd >> result.txt\\n"
+      "echo sealed=$OPENLAB_SEALED\\n";
+  auto job = call("POST", "/api/v1/jobs",
+                  fmt::format(R"({{"project_id":"{}","name":"study","script":"{}",)"
+                              R"("data":[{{"dataset":"{}","as":"clinic"}}]}})",
+                              analysis, script, ds),
+                  201);
+  ASSERT_TRUE(job.is_object());
+  EXPECT_TRUE(job.at("sealed").as_bool());
+  std::string id(job.at("id").as_string());
+  json::value shown;
+  for (int i = 0; i < 300; ++i) {
+    shown = call("GET", "/api/v1/jobs/" + id, "", 200);
+    std::string st(shown.at("state").as_string());
+    if (st == "completed" || st == "failed" || st == "cancelled") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(shown.at("state").as_string(), "completed") << json::serialize(shown);
+  std::string job_dir = state_ + "/jobs/" + id;
+  EXPECT_EQ(ReadFile(job_dir + "/work/result.txt"),
+            "2\n444\n" + fs::canonical(job_dir + "/work").string() + "\n");
+  EXPECT_FALSE(fs::exists(job_dir + "/data"));  // the copy is gone once the job ended
+  EXPECT_FALSE(fs::exists(state_ + "/projects/" + analysis + "/result.txt"));
+  auto logs = c.Call("GET", "/api/v1/jobs/" + id + "/logs");  // operators may read them
+  ASSERT_TRUE(logs.ok());
+  EXPECT_EQ(logs->body, "sealed=1\n");
+
+  auto exp = call("POST", "/api/v1/jobs/" + id + "/exports",
+                  R"({"paths":["result.txt"],"purpose":"line count for the report"})", 201);
+  std::string exp_id(exp.at("id").as_string());
+  call("POST", "/api/v1/exports/" + exp_id + "/approve", "{}", 200);
+  auto got = c.Call("GET", "/api/v1/exports/" + exp_id + "/file?path=result.txt");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, ReadFile(job_dir + "/work/result.txt"));
+  fs::remove_all(scratch);
+}
+
 // SIGKILL the server while a job runs: after the restart the job is re-adopted (its supervisor
 // kept it running), it completes, its charge is settled once, and the ledger balances.
 TEST_F(CliTest, SigkillWhileAJobRunsLosesNothingAndTheLedgerBalances) {

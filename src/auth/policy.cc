@@ -60,6 +60,18 @@ const std::vector<Rule>& Rules() {
       {"jobs.read", "jobs:read", kReaders | kProjectMember, "jobs.read"},
       {"jobs.cancel", "jobs:write", kOperator | kSelf | kPi | kCoPi, "jobs.read"},
       {"jobs.logs", "jobs:read", kOperator | kProjectMember, "jobs.read"},
+      // A sealed job (it read another owner's restricted data): its output is not its project's
+      // until a steward approves an export; operators may read it.
+      {"jobs.sealed_logs", "jobs:read", kOperator, "jobs.read"},
+      // Export requests: asked for by the job's submitter (or the PI / co-PIs) of a sealed job;
+      // decided by the stewards of the restricted data's owner; the files are served to the
+      // requester once approved, and to the stewards to review.
+      {"exports.create", "jobs:write", kSelf | kPi | kCoPi, "jobs.read"},
+      {"exports.list", "jobs:read", kReaders | kProjectMember, "jobs.read"},
+      {"exports.read", "data:read", kOperator | kAuditor | kSelf | kPi | kCoPi | kOrgAdmin,
+       "exports.read"},
+      {"exports.decide", "data:write", kPi | kCoPi | kOrgAdmin, "exports.read"},
+      {"exports.download", "data:read", kSelf | kPi | kCoPi | kOrgAdmin, "exports.read"},
       // Advance reservations: the centre holds devices for a project's window.
       {"reservations.create", "jobs:write", kOperator, ""},
       {"reservations.list", "jobs:read", kAnyUser, ""},  // filtered to one's projects

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -131,12 +132,19 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
     s.job_id = fmt::format("{}.r{}", job.id, attempt);
   }
   s.job_dir = opts_.jobs_root + "/" + s.job_id;
-  std::string space = opts_.projects_root + "/" + job.project_id;
-  s.workdir = job.workdir.empty() ? space : space + "/" + job.workdir;
   std::error_code ec;
+  fs::create_directories(s.job_dir, ec);
+  ServiceOptions::JobData job_data;
+  if (opts_.prepare_data) {
+    ASSIGN_OR_RETURN(job_data, opts_.prepare_data(job, s.job_dir));
+  }
+  // A sealed job works in a directory of its own: what it writes is not its project's until a
+  // steward approves an export.
+  std::string space =
+      job_data.sealed ? s.job_dir + "/work" : opts_.projects_root + "/" + job.project_id;
+  s.workdir = job.workdir.empty() ? space : space + "/" + job.workdir;
   fs::create_directories(s.workdir, ec);
   if (ec) return Internal(fmt::format("cannot create {}: {}", s.workdir, ec.message()));
-  fs::create_directories(s.job_dir, ec);
   if (!job.script.empty()) {
     std::string path = s.job_dir + "/script.sh";
     std::ofstream(path) << job.script;
@@ -151,6 +159,12 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   s.env["OPENLAB_JOB_ID"] = job.id;
   s.env["OPENLAB_PROJECT_ID"] = job.project_id;
   if (job.array_index >= 0) s.env["OPENLAB_ARRAY_INDEX"] = std::to_string(job.array_index);
+  for (const auto& [name, dir] : job_data.inputs) {
+    std::string key = "OPENLAB_DATA_";
+    for (char c : name) key += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    s.env[key] = dir;
+  }
+  if (job_data.sealed) s.env["OPENLAB_SEALED"] = "1";
   s.cpus = job.cpus;
   s.memory_bytes = job.memory_bytes;
   if (job.gpus > 0) s.gpu_indices = indices;
@@ -345,6 +359,7 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
 }
 
 Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
+  if (opts_.release_data) opts_.release_data(job, JobDir(job.id));
   auto run = running_.find(job.id);
   int64_t started = st.started_at_ms > 0 ? st.started_at_ms : job.started_at;
   int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
@@ -393,6 +408,11 @@ Status ComputeService::Requeue(const std::string& job_id, const ExecStatus& st, 
   if (it == preempting_.end()) return Status::Ok();
   Running placement = it->second;
   preempting_.erase(it);
+  if (opts_.release_data) {
+    Job job;
+    job.id = job_id;
+    opts_.release_data(job, JobDir(job_id));
+  }
   for (int i : placement.indices) free_indices_[placement.node].insert(i);
   // The run so far is charged; the job waits in the queue again (the core still has it).
   return db_->Write([&](store::Tx& tx) -> Status {

@@ -22,12 +22,15 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "compute/executor.h"
@@ -44,6 +47,16 @@ struct ServiceOptions {
   SchedulerOptions scheduler;
   int tick_ms = 500;
   int64_t allocation_retry_ms = 10000;  // retry of a job refused for AllocationExhausted
+  // Data in jobs (data/job_inputs.h), set by main.cc; unset: jobs read no datasets.
+  // prepare_data checks a job's access to its inputs again and copies them read-only under
+  // `job_dir`; an error ends the job as failed with the message as its reason.
+  // release_data removes the copies once the job has ended.
+  struct JobData {
+    std::vector<std::pair<std::string, std::string>> inputs;  // (name, directory)
+    bool sealed = false;  // read restricted data of another owner: runs in <job_dir>/work
+  };
+  std::function<StatusOr<JobData>(const Job& job, const std::string& job_dir)> prepare_data;
+  std::function<void(const Job& job, const std::string& job_dir)> release_data;
 };
 
 class ComputeService {

@@ -1,10 +1,19 @@
 #include "data/service.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <set>
 #include <unordered_set>
+
+#include "data/digest.h"
+#include "data/internal/fd.h"
+#include "data/review.h"
 
 namespace openlab::data {
 
@@ -87,6 +96,104 @@ Status DataService::ReadChunk(const std::string& domain, const Digest& id, Chunk
   if (!ls.ok() || now_at == loc) return s;
   std::shared_lock<std::shared_mutex> lock(DomainLock(domain));
   return packs_->Read(domain, id, now_at, out);
+}
+
+Status DataService::ReadChunks(const std::string& domain, const std::vector<ChunkEntry>& chunks,
+                               const std::function<Status(const std::string&)>& sink) {
+  std::string buf;
+  for (size_t i = 0; i < chunks.size(); i += 256) {
+    std::vector<Digest> ids;
+    for (size_t k = i; k < chunks.size() && k < i + 256; ++k) ids.push_back(chunks[k].id);
+    std::vector<ChunkLocation> locs;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(locs, LookupChunks(tx, domain, ids));
+      return Status::Ok();
+    }));
+    for (size_t k = 0; k < ids.size(); ++k) {
+      RETURN_IF_ERROR(ReadChunk(domain, ids[k], locs[k], &buf));
+      RETURN_IF_ERROR(sink(buf));
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<DataService::MaterializeReport> DataService::Materialize(const std::string& dataset_id,
+                                                                  const std::string& version_id,
+                                                                  const std::string& dest) {
+  namespace fs = std::filesystem;
+  MaterializeReport rep;
+  std::string domain;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto d, GetDataset(tx, dataset_id));
+    domain = d.domain;
+    return Status::Ok();
+  }));
+  std::error_code ec;
+  fs::create_directories(dest, ec);
+  if (ec) return Internal(fmt::format("cannot create {}: {}", dest, ec.message()));
+  std::set<std::string> dirs = {dest};
+  std::string after;
+  for (;;) {
+    std::vector<FileEntry> files;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(files, ListFiles(tx, dataset_id, version_id, after, 500));
+      return Status::Ok();
+    }));
+    for (const FileEntry& f : files) {
+      std::vector<ChunkEntry> chunks;
+      bool quarantined = false;
+      RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+        ASSIGN_OR_RETURN(quarantined, IsQuarantined(tx, dataset_id, f.sha256));
+        if (!quarantined) {
+          ASSIGN_OR_RETURN(chunks, FileChunks(tx, dataset_id, version_id, f.path));
+        }
+        return Status::Ok();
+      }));
+      if (quarantined) {
+        rep.quarantined.push_back(f.path);
+        continue;
+      }
+      // Manifest paths are checked on upload; refuse anything that would leave `dest` anyway.
+      if (f.path.empty() || f.path[0] == '/' ||
+          ("/" + f.path + "/").find("/../") != std::string::npos) {
+        return Internal(fmt::format("a stored path is not relative: '{}'", f.path.substr(0, 100)));
+      }
+      std::string path = dest + "/" + f.path;
+      std::string parent = fs::path(path).parent_path().string();
+      fs::create_directories(parent, ec);
+      if (ec) return Internal(fmt::format("cannot create {}: {}", parent, ec.message()));
+      for (std::string p = parent; p.size() > dest.size() && dirs.insert(p).second;
+           p = fs::path(p).parent_path().string()) {
+      }
+      internal::Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (out.get() < 0) return internal::ErrnoStatus("cannot create " + path, errno);
+      Sha256Stream sha;
+      RETURN_IF_ERROR(ReadChunks(domain, chunks, [&](const std::string& bytes) -> Status {
+        sha.Update(bytes.data(), bytes.size());
+        for (size_t done = 0; done < bytes.size();) {
+          ssize_t w = ::write(out.get(), bytes.data() + done, bytes.size() - done);
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) return internal::ErrnoStatus("cannot write " + path, errno);
+          done += static_cast<size_t>(w);
+        }
+        return Status::Ok();
+      }));
+      if (ToHex(sha.Finish()) != f.sha256) {
+        return Internal(fmt::format("file '{}' of version {} does not hash to its SHA-256", f.path,
+                                    version_id.substr(0, 12)));
+      }
+      if (::fchmod(out.get(), 0444) != 0) return internal::ErrnoStatus("chmod " + path, errno);
+      ++rep.files;
+      rep.bytes += f.size;
+    }
+    if (files.size() < 500) break;
+    after = files.back().path;
+  }
+  // Directories last (deepest first), so that nothing more can be created in them.
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    if (::chmod(it->c_str(), 0555) != 0) return internal::ErrnoStatus("chmod " + *it, errno);
+  }
+  return rep;
 }
 
 namespace {
@@ -266,20 +373,11 @@ StatusOr<DataService::FsckReport> DataService::Fsck(bool verify_files) {
           }
           if (!verify_files) continue;
           Sha256Stream sha;
-          bool bad = false;
-          for (const auto& c : fc) {
-            std::vector<ChunkLocation> loc;
-            RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-              ASSIGN_OR_RETURN(loc, LookupChunks(tx, domain, {c.id}));
-              return Status::Ok();
-            }));
-            if (!ReadChunk(domain, c.id, loc[0], &buf).ok()) {
-              bad = true;
-              break;
-            }
-            sha.Update(buf.data(), buf.size());
-          }
-          if (bad || ToHex(sha.Finish()) != f.sha256) {
+          Status read = ReadChunks(domain, fc, [&](const std::string& bytes) {
+            sha.Update(bytes.data(), bytes.size());
+            return Status::Ok();
+          });
+          if (!read.ok() || ToHex(sha.Finish()) != f.sha256) {
             ++rep.bad_files;
             problem(
                 fmt::format("dataset {} version {} file '{}': its bytes do not hash to its "

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,20 @@ class DataService {
   // Removes chunks no version references and no open upload claims (uploads idle longer than
   // `upload_ttl_ms` expire first), then rewrites packs that are mostly garbage.
   StatusOr<GcReport> CollectGarbage(int64_t now, int64_t upload_ttl_ms);
+
+  // Reads the chunks of one file in order, each verified, and passes their bytes to `sink`.
+  Status ReadChunks(const std::string& domain, const std::vector<ChunkEntry>& chunks,
+                    const std::function<Status(const std::string&)>& sink);
+
+  struct MaterializeReport {
+    int64_t files = 0, bytes = 0;
+    std::vector<std::string> quarantined;  // paths left out: flagged as personal data
+  };
+  // Writes every file of a version under `dest` (created), verifying each chunk and each file's
+  // SHA-256, and leaves them read-only (files 0444, directories 0555). Files quarantined for
+  // personal data are left out. For data in jobs (data/job_inputs.h).
+  StatusOr<MaterializeReport> Materialize(const std::string& dataset_id,
+                                          const std::string& version_id, const std::string& dest);
 
   store::Database* db() { return db_; }
   PackStore* packs() { return packs_.get(); }

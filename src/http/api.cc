@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "compute/ledger.h"
 #include "data/datasets.h"
+#include "data/job_inputs.h"
 #include "data/review.h"
 #include "http/problem.h"
 #include "tenants/audit.h"
@@ -328,6 +329,10 @@ Status Api::Resolve(Ctx& ctx, const Route& route) {
     case Target::kFlag: {
       ASSIGN_OR_RETURN(auto f, data::GetFlag(tx, ctx.Param("id")));
       return ResolveViaDataset(ctx, f.id, f.dataset_id, "");
+    }
+    case Target::kExport: {
+      ASSIGN_OR_RETURN(auto e, data::GetExportRequest(tx, ctx.Param("id")));
+      return ResolveViaDataset(ctx, e.id, e.dataset_id, e.user_id);
     }
     case Target::kDatasetOwnerInBody: {
       ASSIGN_OR_RETURN(json::object body, ctx.Body());

@@ -40,6 +40,8 @@ struct ApiOptions {
   std::function<void()> on_jobs_changed;
   // The data commons (datasets, chunk store); null: its routes answer 503.
   data::DataService* data = nullptr;
+  // Copies of the files of export requests (data/job_inputs.h); "" = exports are refused.
+  std::string exports_root;
   // The server's public URL, for links in metadata documents (Croissant, DCAT).
   std::string public_url = "http://127.0.0.1:8080";
 };
@@ -85,6 +87,7 @@ void RegisterRoutes(Router& router, Api& api);
 void RegisterDataRoutes(Router& router, Api& api);
 // Access requests, contributions, flags, Croissant and DCAT (data_review_handlers.cc).
 void RegisterDataReviewRoutes(Router& router, Api& api);
+void RegisterJobDataRoutes(Router& router, Api& api);
 
 // The OpenAPI 3.1 document of a route table (openapi.cc).
 boost::json::object OpenApiDocument(const Router& router);

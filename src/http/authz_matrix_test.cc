@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -19,6 +21,7 @@
 #include "compute/jobs.h"
 #include "compute/ledger.h"
 #include "data/datasets.h"
+#include "data/job_inputs.h"
 #include "data/review.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
@@ -42,7 +45,42 @@ struct World {
   // The data commons: a project-level dataset of each project (with a version holding an empty
   // file), an open upload, a submitted contribution, an access request and a flag on each.
   std::string ds_a, ds_b, upload_a, upload_b, contrib_a, contrib_b, req_a, req_b, flag_a, flag_b;
+  // Data in jobs: export_a asks to release the stdout of a sealed job of project PB (by
+  // b-member) that read a restricted dataset of project PA; export_b the mirror image (a job of
+  // PA by member-a that read PB's data). Both pending.
+  std::string export_a, export_b;
 };
+
+// A restricted dataset of `data_project`, a finished sealed job of `job_project` by `user` that
+// read it, and a pending export of the job's stdout.
+StatusOr<std::string> MakeExportFixture(store::Tx& tx, ApiHarness& h,
+                                        const std::string& data_project,
+                                        const std::string& data_org, const std::string& job_project,
+                                        const std::string& user, int64_t now) {
+  data::Dataset d;
+  d.org_id = data_org;
+  d.project_id = data_project;
+  d.name = "clinic";
+  d.license = "CC-BY-4.0";
+  d.access_level = "restricted";
+  d.created_by = user;
+  ASSIGN_OR_RETURN(auto ds, data::CreateDataset(tx, d, now));
+  compute::Job j;
+  j.project_id = job_project;
+  j.user_id = user;
+  j.name = "study";
+  j.command = {"/bin/true"};
+  ASSIGN_OR_RETURN(auto ids, compute::InsertJobs(tx, j, 1, now));
+  RETURN_IF_ERROR(data::InsertJobInputs(
+      tx, ids, {data::JobInput{"", "clinic", ds.id, "v", "restricted", ds.domain, true}}));
+  std::string job_dir = h.files_root() + "/jobs/" + ids.front();
+  std::filesystem::create_directories(job_dir + "/work");
+  std::ofstream(job_dir + "/stdout") << "42\n";
+  ASSIGN_OR_RETURN(auto e, data::CreateExportRequest(tx, ids.front(), user, {"stdout"},
+                                                     "aggregate count", job_dir, job_dir + "/work",
+                                                     h.files_root() + "/exports", now));
+  return e.id;
+}
 
 // Creates the data fixtures of one project's dataset.
 Status MakeDataFixtures(store::Tx& tx, World& w, const std::string& project, const std::string& org,
@@ -158,6 +196,10 @@ std::unique_ptr<World> MakeWorld() {
     RETURN_IF_ERROR(MakeDataFixtures(tx, *w, pa.id, a.id, id["member-a"], id["plain"], true, now));
     RETURN_IF_ERROR(
         MakeDataFixtures(tx, *w, pb.id, b.id, id["b-member"], id["stranger"], false, now));
+    ASSIGN_OR_RETURN(w->export_a,
+                     MakeExportFixture(tx, *w->h, pa.id, a.id, pb.id, id["b-member"], now));
+    ASSIGN_OR_RETURN(w->export_b,
+                     MakeExportFixture(tx, *w->h, pb.id, b.id, pa.id, id["member-a"], now));
     return Status::Ok();
   });
   if (!s.ok()) throw std::runtime_error(s.ToString());
@@ -410,6 +452,53 @@ std::vector<Row> Matrix() {
        },
        {401, 404, 200, 403, 404, 404, 404, 200, 200, 200, 200},
        {401, 404, 200, 403, 404, 404, 404, 404, 404, 404, 404}},
+      // Data in jobs: export requests. job_a is queued (an export waits for the end: 409).
+      {"POST",
+       "/api/v1/jobs/{id}/exports",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/jobs/" + (own ? w.job_a : w.job_b) + "/exports",
+                      R"({"paths":["stdout"],"purpose":"aggregate"})");
+       },
+       {401, 404, 403, 403, 404, 404, 404, 409, 409, 409, 403},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/jobs/{id}/exports",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/jobs/" + (own ? w.job_a : w.job_b) + "/exports");
+       },
+       {401, 404, 200, 200, 404, 404, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
+      // "own": the export of another project's job that read org A's data (A's stewards decide);
+      // "other": member-a's own export of B's data (only B's stewards decide).
+      {"GET",
+       "/api/v1/exports/{id}",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/exports/" + (own ? w.export_a : w.export_b));
+       },
+       {401, 404, 200, 200, 404, 200, 404, 200, 200, 404, 404},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 200, 404}},
+      {"POST",
+       "/api/v1/exports/{id}/approve",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/exports/" + (own ? w.export_a : w.export_b) + "/approve", "{}");
+       },
+       {401, 404, 403, 403, 404, 200, 404, 200, 200, 404, 404},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 403, 404}},
+      {"POST",
+       "/api/v1/exports/{id}/refuse",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/exports/" + (own ? w.export_a : w.export_b) + "/refuse",
+                      R"({"reason":"quotes rows"})");
+       },
+       {401, 404, 403, 403, 404, 200, 404, 200, 200, 404, 404},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 403, 404}},
+      {"GET",
+       "/api/v1/exports/{id}/file",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/exports/" + (own ? w.export_a : w.export_b) + "/file?path=stdout");
+       },
+       {401, 404, 403, 403, 404, 200, 404, 200, 200, 404, 404},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 403, 404}},
       // Advance reservations.
       {"POST",
        "/api/v1/reservations",

@@ -3,12 +3,18 @@
 // integrity on read, fsck and garbage collection.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 
+#include "common/clock.h"
+#include "compute/jobs.h"
 #include "data/file_chunker.h"
+#include "data/job_inputs.h"
 #include "data/metadata.h"
 #include "data/wire.h"
 #include "testing/harness.h"
@@ -616,6 +622,306 @@ TEST_P(DataApiTest, SearchFindsDatasetsByWordsInTheirDescriptionTagsAndDatasheet
   EXPECT_EQ(names("energy"), (std::set<std::string>{"grid-load"}));
   EXPECT_TRUE(names("nothing-like-this").empty());
 }
+
+// ---- data in jobs (compute-to-data)
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// A second organisation's project that asks to compute on the first one's data; both projects
+// hold CPU-hours.
+struct Analysis {
+  std::string project, partner_id;
+};
+
+class JobDataTest : public DataApiTest {
+ protected:
+  Analysis MakeAnalysisProject() {
+    Analysis a;
+    auto r = h_.Call("POST", "/api/v1/projects", partner_,
+                     fmt::format(R"({{"org_id":"{}","name":"analysis"}})", other_org_));
+    EXPECT_EQ(r.status, 201) << r.body;
+    a.project = r.Str("id");
+    a.partner_id = h_.Call("GET", "/api/v1/me", partner_).Str("id");
+    for (const auto& p : {a.project, project_}) {
+      auto g = h_.Call("POST", "/api/v1/projects/" + p + "/allocations", Op(),
+                       R"({"resource":"cpu","hours":100,"expires_at":"2099-01-01T00:00:00Z"})");
+      EXPECT_EQ(g.status, 201) << g.body;
+    }
+    return a;
+  }
+
+  Reply Submit(const std::string& token, const std::string& project, const std::string& data) {
+    return h_.Call("POST", "/api/v1/jobs", token,
+                   fmt::format(R"({{"project_id":"{}","name":"study","command":["/bin/true"],)"
+                               R"("data":{}}})",
+                               project, data));
+  }
+
+  // The partner asks for the restricted dataset on behalf of the analysis project; the PI of
+  // the owning project approves.
+  void GrantAccess(const std::string& ds, const Analysis& a) {
+    auto req = h_.Call("POST", "/api/v1/datasets/" + ds + "/access-requests", partner_,
+                       fmt::format(R"({{"purpose":"mobility study","days":30,)"
+                                   R"("project_id":"{}"}})",
+                                   a.project));
+    ASSERT_EQ(req.status, 201) << req.body;
+    auto ok = h_.Call("POST", "/api/v1/access-requests/" + req.Str("id") + "/approve", pi_, "{}");
+    ASSERT_EQ(ok.status, 200) << ok.body;
+  }
+};
+
+TEST_P(JobDataTest, AJobReadsDataOnlyAtTheLevelItsOwnerChose) {
+  Analysis a = MakeAnalysisProject();
+  std::string clinic = CreateDataset("clinic", "restricted", R"(,"listed":true)");
+  std::string truth = CreateDataset("truth", "hidden", R"(,"listed":true)");
+  std::string priv = CreateDataset("private", "project", R"(,"listed":true)");
+  std::string unlisted = CreateDataset("unlisted", "project");
+  auto v1 = Push(member_, clinic, {{"visits.csv", "day,count\n1,42\n"}}, "v1");
+  ASSERT_EQ(v1.status, 201) << v1.body;
+  for (const auto& ds : {truth, priv, unlisted}) {
+    ASSERT_EQ(Push(member_, ds, {{"x.txt", "x"}}).status, 201);
+  }
+  auto in = [](const std::string& ds) {
+    return fmt::format(R"([{{"dataset":"{}","as":"d"}}])", ds);
+  };
+  // Without an approved request, restricted data is refused, naming what is missing.
+  auto r = Submit(partner_, a.project, in(clinic));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("approved access request"), std::string::npos) << r.body;
+  // Hidden data: never, not even with its metadata public.
+  r = Submit(partner_, a.project, in(truth));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("scorer"), std::string::npos) << r.body;
+  // A project dataset of another project: its bytes are not the partner's to read.
+  r = Submit(partner_, a.project, in(priv));
+  EXPECT_EQ(r.status, 403) << r.body;
+  // One the partner may not even see: the same answer as for no dataset at all.
+  auto hidden = Submit(partner_, a.project, in(unlisted));
+  auto none = Submit(partner_, a.project, in("ds_00000000000000000000000000"));
+  EXPECT_EQ(hidden.status, 400);
+  EXPECT_EQ(none.status, 400);
+  EXPECT_NE(hidden.body.find("no dataset"), std::string::npos) << hidden.body;
+  EXPECT_EQ(h_.Call("GET", "/api/v1/jobs?project_id=" + a.project, partner_)
+                .json.at("items")
+                .as_array()
+                .size(),
+            0u);  // nothing refused was queued
+
+  // Approved for the analysis project: the job is accepted, pinned to v1, and sealed.
+  GrantAccess(clinic, a);
+  r = Submit(partner_, a.project, in(clinic));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(r.json.at("sealed").as_bool());
+  EXPECT_EQ(r.json.at("data").at(0).at("version_id"), v1.json.at("id"));
+  EXPECT_EQ(r.json.at("data").at(0).at("access_level"), "restricted");
+  // The approval is the analysis project's: the same person's job elsewhere is refused.
+  auto own = h_.Call("POST", "/api/v1/projects", partner_,
+                     fmt::format(R"({{"org_id":"{}","name":"side"}})", other_org_));
+  ASSERT_EQ(own.status, 201);
+  h_.Call("POST", "/api/v1/projects/" + own.Str("id") + "/allocations", Op(),
+          R"({"resource":"cpu","hours":1,"expires_at":"2099-01-01T00:00:00Z"})");
+  EXPECT_EQ(Submit(partner_, own.Str("id"), in(clinic)).status, 403);
+  // The owners compute on their own restricted data without a seal.
+  r = Submit(member_, project_, in(clinic));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_FALSE(r.json.at("sealed").as_bool());
+  // Bad input: a bad name, a name twice, an unknown version, a non-object.
+  EXPECT_EQ(
+      Submit(member_, project_, fmt::format(R"([{{"dataset":"{}","as":"Bad-Name"}}])", clinic))
+          .status,
+      400);
+  EXPECT_EQ(
+      Submit(member_, project_,
+             fmt::format(R"([{{"dataset":"{0}","as":"a"}},{{"dataset":"{0}","as":"a"}}])", clinic))
+          .status,
+      400);
+  EXPECT_EQ(Submit(member_, project_,
+                   fmt::format(R"([{{"dataset":"{}","as":"a","version":"v9"}}])", clinic))
+                .status,
+            400);
+  EXPECT_EQ(Submit(member_, project_, R"([1])").status, 400);
+  // Restricted data of two owners in one job: refused (one set of stewards reviews the output).
+  std::vector<data::JobInput> two = {{"", "a", "ds_a", "v", "restricted", "org_a", true},
+                                     {"", "b", "ds_b", "v", "restricted", "org_b", true}};
+  EXPECT_EQ(data::CheckJobInputs(two).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(JobDataTest, ASealedJobsOutputLeavesOnlyThroughAnExportAStewardApproves) {
+  Analysis a = MakeAnalysisProject();
+  std::string clinic = CreateDataset("clinic", "restricted", R"(,"listed":true)");
+  std::map<std::string, std::string> files = {{"visits.csv", "day,count\n1,42\n"},
+                                              {"deep/notes.txt", RandomBytes(300000, 5)}};
+  ASSERT_EQ(Push(member_, clinic, files, "v1").status, 201);
+  GrantAccess(clinic, a);
+  auto job =
+      Submit(partner_, a.project, fmt::format(R"([{{"dataset":"{}","as":"clinic"}}])", clinic));
+  ASSERT_EQ(job.status, 201) << job.body;
+  std::string id = job.Str("id");
+
+  // Its output is not the project's: logs are refused to the partner, shown to operators.
+  auto logs = h_.Call("GET", "/api/v1/jobs/" + id + "/logs", partner_);
+  EXPECT_EQ(logs.status, 403) << logs.body;
+  EXPECT_NE(logs.body.find("export"), std::string::npos);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/jobs/" + id + "/logs", Op()).status, 200);
+
+  // What the compute service does when the job starts: the access is checked again and the
+  // pinned version is copied read-only into the job's directory.
+  std::string job_dir = h_.files_root() + "/jobs/" + id;
+  auto prepared =
+      data::PrepareJobData(h_.data(), id, a.partner_id, a.project, job_dir, Clock::Real()->NowMs());
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  EXPECT_TRUE(prepared->sealed);
+  ASSERT_EQ(prepared->inputs.size(), 1u);
+  EXPECT_EQ(prepared->inputs[0].first, "clinic");
+  std::string copy = prepared->inputs[0].second;
+  for (const auto& [path, content] : files) {
+    EXPECT_EQ(Slurp(copy + "/" + path), content) << path;
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((copy + "/visits.csv").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0444u);
+  ASSERT_EQ(::stat((copy + "/deep").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0555u);
+  // The job writes its results in its own work directory.
+  std::filesystem::create_directories(job_dir + "/work/out");
+  std::ofstream(job_dir + "/work/out/summary.csv") << "visits,42\n";
+  std::ofstream(job_dir + "/stdout") << "counted 1 day\n";
+  std::filesystem::create_symlink(copy + "/visits.csv", job_dir + "/work/sneaky.csv");
+
+  auto ask = [&](const std::string& token, const std::string& paths) {
+    return h_.Call(
+        "POST", "/api/v1/jobs/" + id + "/exports", token,
+        fmt::format(R"({{"paths":{},"purpose":"aggregate counts for the paper"}})", paths));
+  };
+  // Not before the job has ended.
+  EXPECT_EQ(ask(partner_, R"(["out/summary.csv"])").status, 409);
+  Must(h_.db().Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto j, compute::GetJob(tx, id));
+    j.state = "completed";
+    j.ended_at = Clock::Real()->NowMs();
+    return compute::UpdateJob(tx, j);
+  }));
+  data::ReleaseJobData(job_dir);
+  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data"));
+  // Paths outside the work directory, through a link, or missing: refused.
+  for (const char* bad : {R"(["../stdout"])", R"(["sneaky.csv"])", R"(["/etc/passwd"])",
+                          R"(["out/none.csv"])", R"(["out"])", R"([])"}) {
+    auto r = ask(partner_, bad);
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+  }
+  // Someone of another project may not even see the job.
+  EXPECT_EQ(ask(outsider_, R"(["out/summary.csv"])").status, 404);
+
+  auto made = ask(partner_, R"(["out/summary.csv","stdout"])");
+  ASSERT_EQ(made.status, 201) << made.body;
+  std::string exp = made.Str("id");
+  EXPECT_EQ(made.json.at("state"), "pending");
+  EXPECT_EQ(made.json.at("files").as_array().size(), 2u);
+  EXPECT_EQ(made.json.at("files").at(0).at("size").as_int64(), 10);
+  // The copy is what gets reviewed: changing the job's file now changes nothing.
+  std::ofstream(job_dir + "/work/out/summary.csv") << "raw rows instead\n";
+
+  std::string file = "/api/v1/exports/" + exp + "/file?path=out/summary.csv";
+  EXPECT_EQ(h_.Call("GET", file, partner_).status, 403);  // not approved yet
+  auto review = h_.Call("GET", file, pi_);                // the steward reads it to decide
+  EXPECT_EQ(review.status, 200);
+  EXPECT_EQ(review.body, "visits,42\n");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/exports/" + exp, outsider_).status, 404);
+  // A member of the data project who is not a steward does not even see it.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/exports/" + exp + "/approve", member_, "{}").status, 404);
+  EXPECT_EQ(h_.Call("POST", "/api/v1/exports/" + exp + "/approve", partner_, "{}").status, 403);
+  EXPECT_EQ(h_.Call("POST", "/api/v1/exports/" + exp + "/refuse", pi_, "{}").status, 400);
+  auto ok =
+      h_.Call("POST", "/api/v1/exports/" + exp + "/approve", pi_, R"({"reason":"aggregate"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json.at("state"), "approved");
+  EXPECT_EQ(h_.Call("POST", "/api/v1/exports/" + exp + "/refuse", pi_, R"({"reason":"x"})").status,
+            409);
+  auto got = h_.Call("GET", file, partner_);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "visits,42\n");
+  EXPECT_EQ(got.Header("x-content-sha256"),
+            std::string(made.json.at("files").at(0).at("sha256").as_string()));
+  EXPECT_EQ(h_.Call("GET", "/api/v1/exports/" + exp + "/file?path=stdout", partner_).body,
+            "counted 1 day\n");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/exports/" + exp + "/file?path=visits.csv", partner_).status,
+            404);
+  auto list = h_.Call("GET", "/api/v1/jobs/" + id + "/exports", partner_);
+  EXPECT_EQ(list.json.at("items").as_array().size(), 1u);
+  // A refused export stays closed to the requester.
+  auto second = ask(partner_, R"(["stdout"])");
+  ASSERT_EQ(second.status, 201);
+  ASSERT_EQ(h_.Call("POST", "/api/v1/exports/" + second.Str("id") + "/refuse", pi_,
+                    R"({"reason":"logs may quote rows"})")
+                .status,
+            200);
+  EXPECT_EQ(
+      h_.Call("GET", "/api/v1/exports/" + second.Str("id") + "/file?path=stdout", partner_).status,
+      403);
+
+  // A job that read no restricted data has nothing to export: its outputs are its project's.
+  auto plain = Submit(member_, project_, "[]");
+  ASSERT_EQ(plain.status, 201);
+  Must(h_.db().Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto j, compute::GetJob(tx, plain.Str("id")));
+    j.state = "completed";
+    return compute::UpdateJob(tx, j);
+  }));
+  EXPECT_EQ(h_.Call("POST", "/api/v1/jobs/" + plain.Str("id") + "/exports", member_,
+                    R"({"paths":["stdout"],"purpose":"x"})")
+                .status,
+            409);
+}
+
+TEST_P(JobDataTest, AnApprovalThatEndsStopsTheJobFromStarting) {
+  Analysis a = MakeAnalysisProject();
+  std::string clinic = CreateDataset("clinic", "restricted", R"(,"listed":true)");
+  ASSERT_EQ(Push(member_, clinic, {{"visits.csv", "1,42\n"}}).status, 201);
+  GrantAccess(clinic, a);
+  auto job =
+      Submit(partner_, a.project, fmt::format(R"([{{"dataset":"{}","as":"clinic"}}])", clinic));
+  ASSERT_EQ(job.status, 201) << job.body;
+  auto reqs = h_.Call("GET", "/api/v1/datasets/" + clinic + "/access-requests", pi_);
+  ASSERT_EQ(reqs.status, 200) << reqs.body;
+  std::string req(reqs.json.at("items").at(0).at("id").as_string());
+  ASSERT_EQ(h_.Call("POST", "/api/v1/access-requests/" + req + "/refuse", pi_,
+                    R"({"reason":"study ended"})")
+                .status,
+            200);
+  std::string job_dir = h_.files_root() + "/jobs/" + job.Str("id");
+  auto prepared = data::PrepareJobData(h_.data(), job.Str("id"), a.partner_id, a.project, job_dir,
+                                       Clock::Real()->NowMs());
+  EXPECT_EQ(prepared.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data/clinic"));
+}
+
+TEST_P(JobDataTest, AFileFlaggedAsPersonalDataNeverReachesAJob) {
+  std::string ds = CreateDataset("survey", "project");
+  ASSERT_EQ(Push(member_, ds, {{"a.csv", "ok\n"}, {"names.csv", "Kim,010-1234\n"}}).status, 201);
+  auto flag = h_.Call("POST", "/api/v1/datasets/" + ds + "/flags", member_,
+                      R"({"path":"names.csv","reason":"phone numbers"})");
+  ASSERT_EQ(flag.status, 201) << flag.body;
+  auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
+                   R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})");
+  ASSERT_EQ(g.status, 201) << g.body;
+  auto job = Submit(member_, project_, fmt::format(R"([{{"dataset":"{}","as":"s"}}])", ds));
+  ASSERT_EQ(job.status, 201) << job.body;
+  std::string job_dir = h_.files_root() + "/jobs/" + job.Str("id");
+  std::string member_id = h_.Call("GET", "/api/v1/me", member_).Str("id");
+  auto prepared = data::PrepareJobData(h_.data(), job.Str("id"), member_id, project_, job_dir,
+                                       Clock::Real()->NowMs());
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  EXPECT_FALSE(prepared->sealed);
+  EXPECT_EQ(Slurp(job_dir + "/data/s/a.csv"), "ok\n");
+  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data/s/names.csv"));
+  data::ReleaseJobData(job_dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobDataTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return testing::BackendName(info.param); });
 
 INSTANTIATE_TEST_SUITE_P(Backends, DataApiTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });

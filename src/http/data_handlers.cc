@@ -881,6 +881,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
     add(std::move(r));
   }
   RegisterDataReviewRoutes(router, api);
+  RegisterJobDataRoutes(router, api);
 }
 
 }  // namespace openlab::http

@@ -10,6 +10,7 @@
 #include "common/json_util.h"
 #include "compute/ledger.h"
 #include "compute/reports.h"
+#include "data/job_inputs.h"
 #include "http/api.h"
 #include "tenants/audit.h"
 #include "tenants/tenants.h"
@@ -753,6 +754,25 @@ json::object RenderJob(const compute::Job& j) {
 
 const std::string& IdOfJob(const compute::Job& j) { return j.id; }
 
+// One job with the datasets it reads (data/job_inputs.h) and whether it is sealed.
+StatusOr<json::value> RenderJobWithData(store::Tx& tx, const compute::Job& j) {
+  json::object o = RenderJob(j);
+  ASSIGN_OR_RETURN(auto inputs, data::ListJobInputs(tx, j.id));
+  json::array a;
+  bool sealed = false;
+  for (const auto& in : inputs) {
+    a.push_back(json::object{{"as", in.name},
+                             {"dataset_id", in.dataset_id},
+                             {"version_id", in.version_id},
+                             {"access_level", in.access_level},
+                             {"sealed", in.sealed}});
+    sealed = sealed || in.sealed;
+  }
+  o["data"] = std::move(a);
+  o["sealed"] = sealed;
+  return json::value(std::move(o));
+}
+
 Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());
   JsonReader r(body);
@@ -771,6 +791,7 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   auto depends_on = r.String("depends_on", {.max_len = 64});
   auto array = r.Int("array", false, 1, limits.max_array);
   auto env = r.StringMap("env", false, 200, 65536);
+  const json::array* data_inputs = r.Array("data", false, data::kMaxJobInputs);
   RETURN_IF_ERROR(r.Finish());
   j.project_id = ctx.target_id;
   j.user_id = ctx.principal.user_id;
@@ -787,6 +808,27 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   j.job_class = job_class.value_or("standard");
   j.depends_on = depends_on.value_or("");
   RETURN_IF_ERROR(compute::ValidateJob(j, limits));
+  // Datasets the job reads: each checked against its access level and pinned to a version now.
+  std::vector<data::JobInput> inputs;
+  if (data_inputs != nullptr) {
+    for (size_t i = 0; i < data_inputs->size(); ++i) {
+      const json::value& item = (*data_inputs)[i];
+      if (!item.is_object()) {
+        return InvalidArgument(
+            fmt::format("data[{}] must be an object {{\"dataset\", \"version\", \"as\"}}", i));
+      }
+      JsonReader ir(item.get_object());
+      auto dataset = ir.String("dataset", {.required = true, .max_len = 64});
+      auto version = ir.String("version", {.max_len = 80});
+      auto as = ir.String("as", {.required = true, .max_len = 32});
+      Status fs = ir.Finish();
+      if (!fs.ok()) return InvalidArgument(fmt::format("data[{}]: {}", i, fs.message()));
+      ASSIGN_OR_RETURN(auto in, data::AuthorizeJobInput(ctx.Tx(), *dataset, version.value_or(""),
+                                                        *as, j.user_id, j.project_id, ctx.now));
+      inputs.push_back(std::move(in));
+    }
+    RETURN_IF_ERROR(data::CheckJobInputs(inputs));
+  }
   if (!j.depends_on.empty()) {
     auto dep = compute::GetJob(ctx.Tx(), j.depends_on);
     if (!dep.ok() || dep->project_id != j.project_id) {
@@ -809,6 +851,7 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   }
   ASSIGN_OR_RETURN(auto ids,
                    compute::InsertJobs(ctx.Tx(), j, static_cast<int>(array.value_or(1)), ctx.now));
+  RETURN_IF_ERROR(data::InsertJobInputs(ctx.Tx(), ids, inputs));
   ctx.audit_object = ids.front();
   ctx.audit_detail = fmt::format("project={} gpus={} time_limit_s={} array={}", j.project_id,
                                  j.gpus, j.time_limit_s, ids.size());
@@ -816,7 +859,7 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   if (ids.size() == 1) {
     ASSIGN_OR_RETURN(auto job, compute::GetJob(ctx.Tx(), ids.front()));
     ctx.headers.emplace_back("location", "/api/v1/jobs/" + job.id);
-    ctx.json = RenderJob(job);
+    ASSIGN_OR_RETURN(ctx.json, RenderJobWithData(ctx.Tx(), job));
   } else {
     json::array items;
     for (const auto& id : ids) {
@@ -843,7 +886,7 @@ Status ListJobsHandler(Ctx& ctx) {
 
 Status GetJobHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
-  ctx.json = RenderJob(j);
+  ASSIGN_OR_RETURN(ctx.json, RenderJobWithData(ctx.Tx(), j));
   return Status::Ok();
 }
 
@@ -851,6 +894,13 @@ Status GetJobHandler(Ctx& ctx) {
 // says where to continue (X-Log-Offset) and whether more can come (X-Job-State).
 Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
   ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
+  ASSIGN_OR_RETURN(bool sealed, data::IsSealedJob(ctx.Tx(), j.id));
+  if (sealed && !ctx.Authorize("jobs.sealed_logs").ok()) {
+    return PermissionDenied(fmt::format(
+        "job {} read restricted data: its output leaves only through an export request (POST "
+        "/api/v1/jobs/{}/exports) that a steward of the data approves",
+        j.id, j.id));
+  }
   std::string stream = ctx.QueryParam("stream").value_or("stdout");
   if (stream != "stdout" && stream != "stderr") {
     return InvalidArgument("stream must be stdout or stderr");
@@ -1332,7 +1382,10 @@ void RegisterRoutes(Router& router, Api& api) {
         F{"time_limit_s", "integer", false, "default 3600"},
         F{"class", "string", false, "standard|opportunistic"},
         F{"depends_on", "string", false, "start after this job of the project completes"},
-        F{"array", "integer", false, "submit N copies (array_index 0..N-1)"}},
+        F{"array", "integer", false, "submit N copies (array_index 0..N-1)"},
+        F{"data", "array", false,
+          "datasets to read: [{dataset, version (default latest), as}]; copied read-only to "
+          "$OPENLAB_DATA_<AS>"}},
        {},
        false,
        201});

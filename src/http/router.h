@@ -36,6 +36,8 @@ enum class Target {
   kContribution,   // path {id} is a contribution (relation from its dataset; self = contributor)
   kAccessRequest,  // path {id} is an access request (relation from its dataset; self = requester)
   kFlag,           // path {id} is a file flag (relation from its dataset)
+  kExport,  // path {id} is an export request (relation from the restricted dataset whose
+            // stewards decide; self = requester)
 };
 
 enum class StoreUse { kNone, kRead, kWrite };

@@ -387,6 +387,41 @@ const char* kV5PostgresSearch = R"SQL(;
 CREATE INDEX datasets_search ON datasets USING GIN (to_tsvector('simple', name || ' ' || title || ' ' || description || ' ' || replace(tags, ',', ' ') || ' ' || datasheet))
 )SQL";
 
+// Data in jobs: the pinned dataset versions a job reads, and the export requests through which
+// the outputs of a sealed job (one that read another owner's restricted data) leave.
+const char* kV6JobData = R"SQL(
+CREATE TABLE job_inputs (
+  job_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  dataset_id TEXT NOT NULL REFERENCES datasets(id),
+  version_id TEXT NOT NULL,
+  access_level TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  sealed INTEGER NOT NULL,
+  PRIMARY KEY (job_id, name));
+CREATE INDEX job_inputs_by_dataset ON job_inputs(dataset_id);
+CREATE TABLE exports (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  dataset_id TEXT NOT NULL REFERENCES datasets(id),
+  user_id TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  decided_at BIGINT NOT NULL);
+CREATE INDEX exports_by_job ON exports(job_id);
+CREATE TABLE export_files (
+  export_id TEXT NOT NULL REFERENCES exports(id),
+  seq BIGINT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  PRIMARY KEY (export_id, seq))
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -399,6 +434,7 @@ const std::vector<Migration>& AllMigrations() {
       {4, "advance reservations", kV4Reservations, ""},
       {5, "data commons: datasets, versions, chunks, uploads, search",
        std::string(kV5Data) + kV5SqliteSearch, std::string(kV5Data) + kV5PostgresSearch},
+      {6, "data in jobs: pinned inputs, export requests", kV6JobData, ""},
   };
   return kAll;
 }

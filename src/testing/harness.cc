@@ -1,6 +1,7 @@
 #include "testing/harness.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -102,8 +103,26 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   data_ = std::make_unique<data::DataService>(
       &tdb_.db(), std::make_unique<data::PackStore>(std::move(backend)));
   opts.data = data_.get();
+  char tmpl[] = "/tmp/openlab-harness-XXXXXX";
+  const char* made = ::mkdtemp(tmpl);
+  files_root_ = made != nullptr ? made : "";
+  if (!files_root_.empty()) {
+    opts.jobs_root = files_root_ + "/jobs";
+    opts.exports_root = files_root_ + "/exports";
+  }
   api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_, opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
+}
+
+ApiHarness::~ApiHarness() {
+  if (files_root_.empty()) return;
+  // Job data copies are read-only: make every directory writable before removing the tree.
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(files_root_, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec)) ::chmod(it->path().c_str(), 0755);
+  }
+  std::filesystem::remove_all(files_root_, ec);
 }
 
 std::string ApiHarness::MakeUser(const std::string& username, const std::vector<std::string>& roles,

@@ -51,12 +51,16 @@ struct Reply {
 class ApiHarness {
  public:
   explicit ApiHarness(Backend b = Backend::kSqlite);
+  ~ApiHarness();
 
   http::Api& api() { return *api_; }
   data::DataService& data() { return *data_; }
   // The chunk store's in-memory backend (for fault injection: bit flips, torn writes).
   data::MemPackBackend& packs() { return *packs_; }
   store::Database& db() { return tdb_.db(); }
+  // A temporary directory of this harness (removed with it): the API's jobs_root is
+  // <files_root>/jobs and its exports_root <files_root>/exports.
+  const std::string& files_root() const { return files_root_; }
 
   // Sends a request. `token` "" means anonymous.
   Reply Call(const std::string& method, const std::string& target, const std::string& token = "",
@@ -79,6 +83,7 @@ class ApiHarness {
   std::unique_ptr<data::DataService> data_;
   std::unique_ptr<http::Api> api_;
   std::string operator_token_, operator_id_;
+  std::string files_root_;
 };
 
 }  // namespace openlab::testing

@@ -1,0 +1,202 @@
+// Data in jobs: the export requests through which the files of a sealed job (one that read
+// another owner's restricted data) leave the centre, reviewed by that owner's stewards.
+// See data/job_inputs.h for the model; the job's inputs are named at submission (handlers.cc).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include "common/json_util.h"
+#include "compute/jobs.h"
+#include "data/datasets.h"
+#include "data/job_inputs.h"
+#include "data/metadata.h"
+#include "http/api.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+namespace {
+
+json::object RenderExport(const data::ExportRequest& e) {
+  json::array files;
+  for (const auto& f : e.files) {
+    files.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  }
+  auto time = [](int64_t ms) -> json::value {
+    if (ms == 0) return nullptr;
+    return json::value(data::FormatIsoSeconds(ms));
+  };
+  return json::object{{"id", e.id},
+                      {"job_id", e.job_id},
+                      {"project_id", e.project_id},
+                      {"dataset_id", e.dataset_id},
+                      {"user_id", e.user_id},
+                      {"purpose", e.purpose},
+                      {"files", std::move(files)},
+                      {"state", e.state},
+                      {"reason", e.reason},
+                      {"decided_by", e.decided_by},
+                      {"created_at", time(e.created_at)},
+                      {"decided_at", time(e.decided_at)}};
+}
+
+// Streams one file, opened when the request was authorised.
+class FileSource : public BodySource {
+ public:
+  explicit FileSource(int fd) : fd_(fd) {}
+  ~FileSource() override { ::close(fd_); }
+  bool Read(char* buf, size_t cap, size_t* n, std::string* error) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, cap);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        *error = "cannot read an export file";
+        return false;
+      }
+      *n = static_cast<size_t>(r);
+      return true;
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+Status CreateExportHandler(Ctx& ctx, const ApiOptions& opts) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto paths = r.StringList("paths", true, data::kMaxExportFiles, 1000);
+  auto purpose = r.String("purpose", {.required = true, .min_len = 1, .max_len = 5000});
+  RETURN_IF_ERROR(r.Finish());
+  if (opts.exports_root.empty() || opts.jobs_root.empty()) {
+    return FailedPrecondition("this server keeps no job files to export");
+  }
+  ASSIGN_OR_RETURN(auto job, compute::GetJob(ctx.Tx(), ctx.target_id));
+  if (!compute::IsTerminalJobState(job.state)) {
+    return Conflict(
+        fmt::format("job {} has not ended ({}); ask for an export once it has", job.id, job.state));
+  }
+  std::string job_dir = compute::LatestJobDir(opts.jobs_root, job.id);
+  ASSIGN_OR_RETURN(
+      auto e, data::CreateExportRequest(ctx.Tx(), job.id, ctx.principal.user_id, *paths, *purpose,
+                                        job_dir, job_dir + "/work", opts.exports_root, ctx.now));
+  ctx.audit_object = e.id;
+  ctx.audit_detail = fmt::format("job={} files={}", job.id, e.files.size());
+  ctx.status = 201;
+  ctx.headers.emplace_back("location", "/api/v1/exports/" + e.id);
+  ctx.json = RenderExport(e);
+  return Status::Ok();
+}
+
+Status DecideExportHandler(Ctx& ctx, bool approve) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  JsonReader r(body);
+  auto reason = r.String("reason", {.max_len = 2000});
+  RETURN_IF_ERROR(r.Finish());
+  ASSIGN_OR_RETURN(auto e, data::DecideExportRequest(ctx.Tx(), ctx.target_id, ctx.principal.user_id,
+                                                     approve, reason.value_or(""), ctx.now));
+  ctx.audit_detail = fmt::format("state={}", e.state);
+  ctx.json = RenderExport(e);
+  return Status::Ok();
+}
+
+Status DownloadExportHandler(Ctx& ctx, const ApiOptions& opts) {
+  ASSIGN_OR_RETURN(auto e, data::GetExportRequest(ctx.Tx(), ctx.target_id));
+  // Stewards read the files to review them; the requester only once they approved.
+  bool steward = ctx.Authorize("exports.decide").ok();
+  if (!steward && e.state != "approved") {
+    return PermissionDenied(
+        fmt::format("export {} is {}: its files leave only once a steward of the data approves it",
+                    e.id, e.state));
+  }
+  auto path = ctx.QueryParam("path");
+  if (!path) return InvalidArgument("give the file as ?path=");
+  for (size_t i = 0; i < e.files.size(); ++i) {
+    if (e.files[i].path != *path) continue;
+    std::string file = data::ExportFilePath(opts.exports_root, e.id, i);
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Internal(fmt::format("the copy of '{}' is missing", *path));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size != e.files[i].size) {
+      ::close(fd);
+      return Internal(fmt::format("the copy of '{}' has changed since it was requested", *path));
+    }
+    ctx.stream = std::make_shared<FileSource>(fd);
+    ctx.stream_length = static_cast<uint64_t>(st.st_size);
+    ctx.content_type = "application/octet-stream";
+    ctx.headers.emplace_back("x-content-sha256", e.files[i].sha256);
+    ctx.audit_detail = fmt::format("path={}", path->substr(0, 200));
+    return Status::Ok();
+  }
+  return NotFound(fmt::format("export {} holds no file '{}'", e.id, path->substr(0, 200)));
+}
+
+}  // namespace
+
+void RegisterJobDataRoutes(Router& router, Api& api) {
+  using F = FieldDoc;
+  auto add = [&](Route r) { router.Add(std::move(r)); };
+  const ApiOptions& opts = api.options();
+  add({"POST",
+       "/api/v1/jobs/{id}/exports",
+       "exports.create",
+       Target::kJob,
+       StoreUse::kWrite,
+       [&opts](Ctx& ctx) { return CreateExportHandler(ctx, opts); },
+       "Ask for files of a finished sealed job to leave (a steward of the data decides)",
+       {F{"paths", "array", true,
+          "files relative to the job's work directory, or \"stdout\" / \"stderr\""},
+        F{"purpose", "string", true, "what the files are and why they may leave"}},
+       {},
+       false,
+       201});
+  add({"GET", "/api/v1/jobs/{id}/exports", "exports.list", Target::kJob, StoreUse::kRead,
+       [](Ctx& ctx) -> Status {
+         ASSIGN_OR_RETURN(auto list, data::ListExportRequests(ctx.Tx(), ctx.target_id));
+         json::array a;
+         for (const auto& e : list) a.push_back(RenderExport(e));
+         ctx.json = json::object{{"items", std::move(a)}, {"next_cursor", nullptr}};
+         return Status::Ok();
+       },
+       "The export requests of a job"});
+  add({"GET", "/api/v1/exports/{id}", "exports.read", Target::kExport, StoreUse::kRead,
+       [](Ctx& ctx) -> Status {
+         ASSIGN_OR_RETURN(auto e, data::GetExportRequest(ctx.Tx(), ctx.target_id));
+         ctx.json = RenderExport(e);
+         return Status::Ok();
+       },
+       "One export request: its files (size, SHA-256) and the decision"});
+  add({"POST",
+       "/api/v1/exports/{id}/approve",
+       "exports.decide",
+       Target::kExport,
+       StoreUse::kWrite,
+       [](Ctx& ctx) { return DecideExportHandler(ctx, true); },
+       "Approve: the files are served to the requester",
+       {F{"reason", "string", false, ""}}});
+  add({"POST",
+       "/api/v1/exports/{id}/refuse",
+       "exports.decide",
+       Target::kExport,
+       StoreUse::kWrite,
+       [](Ctx& ctx) { return DecideExportHandler(ctx, false); },
+       "Refuse, with a reason the requester sees",
+       {F{"reason", "string", true, ""}}});
+  Route file{"GET",
+             "/api/v1/exports/{id}/file",
+             "exports.download",
+             Target::kExport,
+             StoreUse::kRead,
+             [&opts](Ctx& ctx) { return DownloadExportHandler(ctx, opts); },
+             "A file of an export: to its stewards always, to the requester once approved",
+             {},
+             {"path"}};
+  file.cacheable = false;
+  add(std::move(file));
+}
+
+}  // namespace openlab::http
