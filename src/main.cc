@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_commands.h"
+#include "cli/export_commands.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
@@ -211,6 +212,15 @@ int Serve(const ServeArgs& a) {
   co.release_data = [](const compute::Job&, const std::string& job_dir) {
     data::ReleaseJobData(job_dir);
   };
+  co.has_data = [&data_service](const compute::Job& job) {
+    bool has = false;
+    (void)data_service.db()->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(auto inputs, data::ListJobInputs(tx, job.id));
+      has = !inputs.empty();
+      return Status::Ok();
+    });
+    return has;
+  };
   co.jobs_root = jobs_root;
   co.projects_root = state_abs + "/projects";
   compute::ComputeService service(db->get(), executor->get(), *node, Clock::Real(), co);
@@ -296,6 +306,7 @@ int main(int argc, char** argv) {
 
   openlab::cli::AddClientCommands(app, &exit_code);
   openlab::cli::AddDataCommands(app, &exit_code);
+  openlab::cli::AddExportCommands(app, &exit_code);
   openlab::compute::AddSimCommand(app, &exit_code);
   openlab::compute::AddSupervisorCommand(app, &exit_code);
   try {

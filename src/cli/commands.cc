@@ -468,7 +468,7 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       std::string project, name, gpu_type, job_class, after, workdir, script_file, time_limit;
       int gpus = 0, cpus = 1, array = 1;
       int64_t memory_mb = 0;
-      std::vector<std::string> env, command;
+      std::vector<std::string> env, command, data;
     };
     auto a = std::make_shared<SubmitArgs>();
     auto* submit = job->add_subcommand(
@@ -486,6 +486,9 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
     submit->add_option("--env", a->env, "KEY=VALUE (repeat)");
     submit->add_option("--workdir", a->workdir, "Relative to the project's space");
     submit->add_option("--script", a->script_file, "Run this bash script instead of a command");
+    submit->add_option("--data", a->data,
+                       "AS=DATASET_ID[@VERSION] (repeat): the job reads it read-only at "
+                       "$OPENLAB_DATA_<AS>");
     submit->add_option("command", a->command, "The command and its arguments (after --)");
     submit->callback([common, a, set] {
       json::object b{{"project_id", a->project}};
@@ -532,6 +535,22 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
           env[kv.substr(0, eq)] = kv.substr(eq + 1);
         }
         b["env"] = env;
+      }
+      if (!a->data.empty()) {
+        json::array inputs;
+        for (const auto& d : a->data) {
+          auto eq = d.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+            return set(Fail("--data must be AS=DATASET_ID[@VERSION]"));
+          }
+          std::string ref = d.substr(eq + 1);
+          json::object in{{"as", d.substr(0, eq)}};
+          auto at = ref.find('@');
+          in["dataset"] = ref.substr(0, at);
+          if (at != std::string::npos) in["version"] = ref.substr(at + 1);
+          inputs.push_back(std::move(in));
+        }
+        b["data"] = std::move(inputs);
       }
       set(Run(*common, "POST", "/api/v1/jobs", b));
     });

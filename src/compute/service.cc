@@ -324,19 +324,68 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
   }
   blocked_until_.erase(job_id);
   running_[job_id] = Running{d.job, indices, node};
+  if (opts_.prepare_data && opts_.has_data && opts_.has_data(job)) {
+    if (auto old = preparing_.find(job_id); old != preparing_.end()) {
+      // A preparation of an earlier run (preempted meanwhile): wait for it and drop its copy.
+      auto spec = old->second.get();
+      if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
+      preparing_.erase(old);
+    }
+    preparing_[job_id] =
+        std::async(std::launch::async, [this, job, indices] { return MakeSpec(job, indices); });
+    return Status::Ok();
+  }
+  return Launch(job, MakeSpec(job, indices), now_ms);
+}
 
-  auto spec = MakeSpec(job, indices);
+Status ComputeService::LaunchPrepared(int64_t now_ms) {
+  for (auto it = preparing_.begin(); it != preparing_.end();) {
+    if (it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      ++it;
+      continue;
+    }
+    std::string id = it->first;
+    StatusOr<LaunchSpec> spec = it->second.get();
+    it = preparing_.erase(it);
+    Job job;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(job, GetJob(tx, id));
+      return Status::Ok();
+    }));
+    if (!running_.count(id)) {
+      // Preempted while its data was being copied: the copy goes, the job is queued again.
+      if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
+      continue;
+    }
+    if (job.reason == "CancelRequested") {
+      ExecStatus st;
+      st.state = ExecState::kCancelled;
+      st.exit_code = -1;
+      st.started_at_ms = st.ended_at_ms = now_ms;
+      st.detail = "cancelled before it started";
+      RETURN_IF_ERROR(Finish(job, st, now_ms));
+      continue;
+    }
+    RETURN_IF_ERROR(Launch(job, std::move(spec), now_ms));
+  }
+  return Status::Ok();
+}
+
+Status ComputeService::Launch(const Job& job, StatusOr<LaunchSpec> spec, int64_t now_ms) {
+  const std::string job_id = job.id;
+  Running placement = running_.at(job_id);
   StatusOr<std::string> handle = spec.ok() ? executor_->Launch(*spec) : spec.status();
   if (!handle.ok() && handle.status().code() == StatusCode::kUnavailable) {
     // The executor (e.g. Slurm) cannot be reached: nothing ran. Give the hold back and keep the
     // job queued; it is tried again later.
     Log(LogLevel::kWarn, "executor unavailable; job stays queued",
         {{"job", job.id}, {"error", handle.status().message()}});
-    for (int i : indices) free_indices_[node].insert(i);
+    if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
+    for (int i : placement.indices) free_indices_[placement.node].insert(i);
     running_.erase(job.id);
-    (void)core_->Cancel(d.job, now_ms / 1000);
+    (void)core_->Cancel(placement.core_id, now_ms / 1000);
     core_ids_.erase(job.id);
-    job_ids_.erase(d.job);
+    job_ids_.erase(placement.core_id);
     blocked_until_[job.id] = now_ms + opts_.allocation_retry_ms;
     std::string reason = "ExecutorUnavailable: " + handle.status().message().substr(0, 300);
     return db_->Write([&](store::Tx& tx) { return RequeueInTx(tx, job.id, 0, reason, now_ms); });
@@ -424,6 +473,7 @@ Status ComputeService::Requeue(const std::string& job_id, const ExecStatus& st, 
 }
 
 Status ComputeService::PollRunning(int64_t now_ms) {
+  RETURN_IF_ERROR(LaunchPrepared(now_ms));
   for (auto it = preempting_.begin(); it != preempting_.end();) {
     std::string id = it->first;
     ++it;
@@ -538,7 +588,9 @@ Status ComputeService::Recover() {
     }
     if (job.state != "starting" && job.state != "running") continue;
     if (job.handle.empty()) {
-      // Crashed between the hold and the launch: nothing ran; give the hold back and requeue.
+      // Crashed between the hold and the launch: nothing ran; give the hold back and requeue
+      // (and drop a copy of its data made for that start).
+      if (opts_.release_data) opts_.release_data(job, JobDir(job.id));
       RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) {
         return RequeueInTx(tx, job.id, 0, "Requeued after a server restart", now_ms);
       }));

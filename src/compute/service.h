@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,9 @@ struct ServiceOptions {
   };
   std::function<StatusOr<JobData>(const Job& job, const std::string& job_dir)> prepare_data;
   std::function<void(const Job& job, const std::string& job_dir)> release_data;
+  // True if the job names datasets. Its preparation then runs on a thread of its own, so that
+  // copying a large dataset never holds up scheduling; the job stays `starting` meanwhile.
+  std::function<bool(const Job& job)> has_data;
 };
 
 class ComputeService {
@@ -86,6 +90,10 @@ class ComputeService {
 
   Status SyncQueued(int64_t now_ms);
   Status StartJob(const Decision& d, int64_t now_ms);
+  // Launches a started job (in running_) from its prepared spec, or ends it if that failed.
+  Status Launch(const Job& job, StatusOr<LaunchSpec> spec, int64_t now_ms);
+  // Launches the jobs whose data preparation has finished.
+  Status LaunchPrepared(int64_t now_ms);
   Status PollRunning(int64_t now_ms);
   Status Preempt(const Decision& d, int64_t now_ms);
   Status Requeue(const std::string& job_id, const ExecStatus& st, int64_t now_ms);
@@ -116,6 +124,8 @@ class ComputeService {
   // Opportunistic jobs asked to stop for guaranteed work; their devices stay taken until they
   // have (job id -> placement).
   std::map<std::string, Running> preempting_;
+  // Jobs started (in running_) whose data is being prepared on a thread of their own.
+  std::map<std::string, std::future<StatusOr<LaunchSpec>>> preparing_;
   // Starts the core decided whose devices are still held by a job being preempted.
   std::vector<Decision> deferred_;
   std::set<std::string> reservations_;  // advance reservations given to the core

@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "common/clock.h"
 #include "compute/fake_executor.h"
@@ -416,6 +421,114 @@ TEST_P(ServiceTest, ARestartWhileTheExecutorIsUnreachableKeepsRunningJobs) {
   ASSERT_TRUE(restarted.Tick().ok());
   EXPECT_EQ(Load(id).state, "running");
 }
+
+// Jobs that read datasets: their data is prepared on a thread of its own (the hooks stand in for
+// the data service here), so a slow copy never holds up other jobs.
+class DataPrepTest : public ServiceTest {
+ protected:
+  void TearDown() override {
+    Open();  // a test that failed early must not leave a preparation waiting forever
+    ServiceTest::TearDown();
+  }
+  void Open() {
+    if (!opened_) gate_.set_value();
+    opened_ = true;
+  }
+  void UseDataHooks() {
+    ServiceOptions o;
+    o.jobs_root = dir_ + "/jobs";
+    o.projects_root = dir_ + "/projects";
+    std::shared_future<void> open = gate_.get_future().share();
+    o.has_data = [](const Job& j) { return j.name == "reads-data"; };
+    o.prepare_data = [open](const Job& j,
+                            const std::string& job_dir) -> StatusOr<ServiceOptions::JobData> {
+      ServiceOptions::JobData d;
+      if (j.name != "reads-data") return d;
+      open.wait();  // a large dataset being copied
+      d.inputs.emplace_back("clinic", job_dir + "/data/clinic");
+      d.sealed = true;
+      return d;
+    };
+    o.release_data = [this](const Job&, const std::string& job_dir) {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_.push_back(job_dir);
+    };
+    svc_ = std::make_unique<ComputeService>(&db(), &exec_, node_, &clock_, o);
+  }
+  // Ticks until `id` leaves `state` (the preparation finishes on its own thread).
+  void TickWhile(const std::string& id, const std::string& state) {
+    for (int i = 0; i < 500 && Load(id).state == state; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      Tick();
+    }
+  }
+  bool Released(const std::string& job_dir) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::find(released_.begin(), released_.end(), job_dir) != released_.end();
+  }
+
+  std::promise<void> gate_;
+  bool opened_ = false;
+  std::mutex mu_;
+  std::vector<std::string> released_;
+};
+
+TEST_P(DataPrepTest, ACopyOfDataDoesNotHoldUpOtherJobs) {
+  Grant("cpu", 100 * 3600);
+  UseDataHooks();
+  Job a;
+  a.name = "reads-data";
+  std::string with = Submit(a);
+  Job b;
+  b.name = "plain";
+  std::string plain = Submit(b);
+  Tick();
+  EXPECT_EQ(Load(with).state, "starting");  // its data is still being copied
+  EXPECT_EQ(Load(plain).state, "running");  // the other job did not wait for it
+  ASSERT_EQ(exec_.launched().size(), 1u);
+  Open();
+  TickWhile(with, "starting");
+  ASSERT_EQ(Load(with).state, "running");
+  ASSERT_EQ(exec_.launched().size(), 2u);
+  LaunchSpec spec = exec_.launched()[1];
+  EXPECT_EQ(spec.job_id, with);
+  EXPECT_EQ(spec.env.at("OPENLAB_DATA_CLINIC"), spec.job_dir + "/data/clinic");
+  EXPECT_EQ(spec.env.at("OPENLAB_SEALED"), "1");
+  EXPECT_EQ(spec.workdir, spec.job_dir + "/work");  // sealed: not the project's space
+  EXPECT_FALSE(Released(spec.job_dir));
+  ASSERT_TRUE(exec_.Finish(Load(with).handle, 0).ok());
+  Tick();
+  EXPECT_EQ(Load(with).state, "completed");
+  EXPECT_TRUE(Released(spec.job_dir));  // the copy goes when the job ends
+}
+
+TEST_P(DataPrepTest, AJobCancelledWhileItsDataIsCopiedNeverRuns) {
+  std::string alloc = Grant("cpu", 100 * 3600);
+  UseDataHooks();
+  Job a;
+  a.name = "reads-data";
+  std::string id = Submit(a);
+  Tick();
+  ASSERT_EQ(Load(id).state, "starting");
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(Job j, GetJob(tx, id));
+                    j.reason = "CancelRequested";
+                    return UpdateJob(tx, j);
+                  })
+                  .ok());
+  Open();
+  TickWhile(id, "starting");
+  Job done = Load(id);
+  EXPECT_EQ(done.state, "cancelled");
+  EXPECT_EQ(done.charged_s, 0);
+  EXPECT_TRUE(exec_.launched().empty());
+  EXPECT_TRUE(Released(dir_ + "/jobs/" + id));
+  EXPECT_EQ(LoadAlloc(alloc).held, 0);
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DataPrepTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return testing::BackendName(info.param); });
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
