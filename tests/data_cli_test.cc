@@ -277,6 +277,24 @@ TEST_F(DataCliTest, PullRepairsADamagedDirectory) {
   EXPECT_EQ(Snapshot(dst), Snapshot(src));
 }
 
+TEST_F(DataCliTest, APullLeavesOutAFileFlaggedAsPersonalDataAndSaysSo) {
+  std::string src = MakeCorpus();
+  ASSERT_EQ(Cli({"data", "push", src, "counts", "--tag", "v1"}).code, 0);
+  cli::Client c({server_->url(), token_});
+  auto flag = c.Call("POST", "/api/v1/datasets/" + dataset_ + "/flags",
+                     std::string(R"({"path":"sensors/deep/small.csv","reason":"holds names"})"));
+  ASSERT_TRUE(flag.ok() && flag->status == 201) << (flag.ok() ? flag->body : "");
+  auto pull = Cli({"data", "pull", "counts@v1", root_ + "/dst"});
+  ASSERT_EQ(pull.code, 0) << pull.err;
+  EXPECT_NE(pull.err.find("skipping 'sensors/deep/small.csv'"), std::string::npos) << pull.err;
+  EXPECT_NE(pull.out.find("pulled 25 files"), std::string::npos) << pull.out;
+  EXPECT_NE(pull.out.find("1 quarantined file(s) left out"), std::string::npos) << pull.out;
+  EXPECT_FALSE(fs::exists(root_ + "/dst/sensors/deep/small.csv"));
+  auto want = Snapshot(src);
+  want.erase("sensors/deep/small.csv");
+  EXPECT_EQ(Snapshot(root_ + "/dst"), want);
+}
+
 TEST_F(DataCliTest, BadInputFailsWithOneLineOnStderr) {
   std::string src = MakeCorpus();
   ASSERT_EQ(Cli({"data", "push", src, "counts", "--tag", "v1"}).code, 0);

@@ -717,7 +717,8 @@ Status Push(const PushArgs& a) {
 struct RemoteFile {
   std::string path, sha256;
   uint64_t size = 0;
-  std::string target;  // DIR/path
+  std::string target;        // DIR/path
+  bool quarantined = false;  // flagged as personal data: the server does not serve it
   std::atomic<int> ranges_left{0};
   std::atomic<bool> failed{false};
 };
@@ -894,6 +895,7 @@ StatusOr<std::deque<RemoteFile>> ListVersionFiles(DataConnection& c, const std::
       f.path = Field(item, "path");
       f.sha256 = Field(item, "sha256");
       f.size = static_cast<uint64_t>(IntField(item, "size"));
+      f.quarantined = Field(item, "quarantined") == "true";
     }
     const json::value* next = v.as_object().if_contains("next_cursor");
     if (!next || !next->is_string()) break;
@@ -929,11 +931,19 @@ Status Pull(const std::string& ref, const std::string& dir, int jobs) {
   std::set<std::string> made;
   std::vector<PullTask> tasks;
   std::string buf;
-  uint64_t total = 0, skipped = 0;
+  uint64_t total = 0, skipped = 0, quarantined = 0;
   std::vector<RemoteFile*> fetching;
   for (RemoteFile& f : files) {
     if (!SafeRelativePath(f.path)) {
       return Error(fmt::format("refusing the path '{}': it would leave {}", f.path, dir));
+    }
+    if (f.quarantined) {
+      std::cerr << fmt::format(
+          "openlab: warning: skipping '{}': flagged as holding personal data, not served until "
+          "a steward decides\n",
+          f.path);
+      ++quarantined;
+      continue;
     }
     total += f.size;
     f.target = root + "/" + f.path;
@@ -980,9 +990,10 @@ Status Pull(const std::string& ref, const std::string& dir, int jobs) {
   double secs = Seconds(start);
   std::cout << fmt::format(
       "pulled {} files, {} bytes ({}), {} already there, received {} bytes, version {}, {:.2f} "
-      "s, {:.1f} MB/s\n",
-      files.size(), total, Human(total), skipped, puller.received(), vid, secs,
-      secs > 0 ? static_cast<double>(puller.received()) / 1e6 / secs : 0.0);
+      "s, {:.1f} MB/s{}\n",
+      files.size() - quarantined, total, Human(total), skipped, puller.received(), vid, secs,
+      secs > 0 ? static_cast<double>(puller.received()) / 1e6 / secs : 0.0,
+      quarantined > 0 ? fmt::format("; {} quarantined file(s) left out", quarantined) : "");
   return Status::Ok();
 }
 

@@ -362,6 +362,15 @@ StatusOr<FileFlag> DecideFlag(Tx& tx, const std::string& id, const std::string& 
   return GetFlag(tx, id);
 }
 
+StatusOr<std::set<std::string>> QuarantinedContent(Tx& tx, const std::string& dataset_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT sha256 FROM file_flags WHERE dataset_id = $1 AND "
+                                       "state IN ('quarantined', 'confirmed')",
+                                       {dataset_id}));
+  std::set<std::string> out;
+  for (const Row& r : rows) out.insert(r.Str(0));
+  return out;
+}
+
 StatusOr<bool> IsQuarantined(Tx& tx, const std::string& dataset_id, const std::string& sha256) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM file_flags WHERE dataset_id = $1 AND sha256 "
                                        "= $2 AND state IN ('quarantined', 'confirmed')",

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,5 +91,7 @@ StatusOr<FileFlag> DecideFlag(store::Tx& tx, const std::string& id, const std::s
 // True if content `sha256` of the dataset is quarantined.
 StatusOr<bool> IsQuarantined(store::Tx& tx, const std::string& dataset_id,
                              const std::string& sha256);
+// The SHA-256 (hex) of every quarantined content of the dataset.
+StatusOr<std::set<std::string>> QuarantinedContent(store::Tx& tx, const std::string& dataset_id);
 
 }  // namespace openlab::data

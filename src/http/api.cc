@@ -180,6 +180,19 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
       return Process(ctx, route, &replayed, nullptr);
     });
     ctx.tx = nullptr;
+    if (route.audit_own_effects) {
+      if (s.ok()) {
+        Status as = db_->Write([&](store::Tx& tx) {
+          return tenants::AppendAudit(
+              tx, tenants::AuditEntry{"", ctx.now, ctx.principal.Actor(), route.action,
+                                      ctx.audit_object.empty() ? ctx.target_id : ctx.audit_object,
+                                      ctx.request_id, "ok", ctx.audit_detail});
+        });
+        if (!as.ok()) return as;
+      } else {
+        AuditFailure(ctx, route, s);
+      }
+    }
     if (s.ok() && cacheable && ctx.status == 200 && !ctx.stream) {
       if (!ctx.raw_body) ctx.raw_body = json::serialize(ctx.json);
       read_cache_.Put(key, generation,

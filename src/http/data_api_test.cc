@@ -312,6 +312,22 @@ TEST_P(DataApiTest, AFlippedBitIsNeverServedAndFsckReportsIt) {
   EXPECT_EQ(bad.json.at("corrupt_chunks").as_int64(), 1);
   // fsck is for operators.
   EXPECT_EQ(h_.Call("POST", "/api/v1/data/fsck", member_).status, 403);
+  // Each run is in the audit trail with what it found, and so is the refused one.
+  auto audit = h_.Call("GET", "/api/v1/audit?action=data.fsck", Op());
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  const auto& items = audit.json.at("items").as_array();
+  ASSERT_EQ(items.size(), 3u) << audit.body;
+  int ok_runs = 0, refused = 0;
+  for (const auto& e : items) {
+    std::string outcome(e.at("outcome").as_string());
+    ok_runs += outcome == "ok";
+    refused += outcome != "ok";
+    if (outcome == "ok" && e.at("detail").as_string().find("corrupt=1") != std::string::npos) {
+      ok_runs += 10;  // the run that found the flipped bit says so
+    }
+  }
+  EXPECT_EQ(ok_runs, 12) << audit.body;
+  EXPECT_EQ(refused, 1) << audit.body;
 }
 
 TEST_P(DataApiTest, UploadsAreAtomicResumableAndChecked) {

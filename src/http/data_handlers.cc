@@ -272,8 +272,13 @@ Status ListFilesHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, ctx.Param("version")));
   ASSIGN_OR_RETURN(auto files,
                    data::ListFiles(ctx.Tx(), ctx.target_id, v.id, after.value_or(""), limit));
+  ASSIGN_OR_RETURN(auto quarantined, data::QuarantinedContent(ctx.Tx(), ctx.target_id));
   json::array arr;
-  for (const auto& f : files) arr.push_back(RenderFile(f));
+  for (const auto& f : files) {
+    json::object o = RenderFile(f);
+    if (quarantined.count(f.sha256)) o["quarantined"] = true;  // not served (personal data)
+    arr.push_back(std::move(o));
+  }
   json::object out{{"version", v.id}, {"items", std::move(arr)}};
   out["next_cursor"] = static_cast<int>(files.size()) == limit
                            ? json::value(Base64UrlEncode(files.back().path))
@@ -843,12 +848,16 @@ void RegisterDataRoutes(Router& router, Api& api) {
                                       {"bad_files", rep.bad_files},
                                       {"damaged_unindexed_records", rep.unindexed_records},
                                       {"problems", std::move(problems)}};
+              ctx.audit_detail = fmt::format(
+                  "ok={} files={} chunks={} corrupt={} missing={} bad_files={}", rep.ok(), files,
+                  rep.chunks, rep.corrupt_chunks, rep.missing_chunks, rep.bad_files);
               return Status::Ok();
             }),
             "Verify every stored chunk and pack record (?files=true: every file's SHA-256 too)",
             {},
             {"files"}};
     r.cacheable = false;
+    r.audit_own_effects = true;
     add(std::move(r));
   }
   {
@@ -872,12 +881,16 @@ void RegisterDataRoutes(Router& router, Api& api) {
                                       {"packs_removed", rep.packs_removed},
                                       {"packs_rewritten", rep.packs_rewritten},
                                       {"chunks_moved", rep.chunks_moved}};
+              ctx.audit_detail = fmt::format(
+                  "upload_ttl_hours={} chunks_removed={} bytes_removed={} packs_rewritten={}",
+                  ttl_h, rep.chunks_removed, rep.bytes_removed, rep.packs_rewritten);
               return Status::Ok();
             }),
             "Remove chunks no version references; compact packs (?upload_ttl_hours=168)",
             {},
             {"upload_ttl_hours"}};
     r.cacheable = false;
+    r.audit_own_effects = true;
     add(std::move(r));
   }
   RegisterDataReviewRoutes(router, api);

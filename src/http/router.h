@@ -36,8 +36,8 @@ enum class Target {
   kContribution,   // path {id} is a contribution (relation from its dataset; self = contributor)
   kAccessRequest,  // path {id} is an access request (relation from its dataset; self = requester)
   kFlag,           // path {id} is a file flag (relation from its dataset)
-  kExport,  // path {id} is an export request (relation from the restricted dataset whose
-            // stewards decide; self = requester)
+  kExport,         // path {id} is an export request (relation from the restricted dataset whose
+                   // stewards decide; self = requester)
 };
 
 enum class StoreUse { kNone, kRead, kWrite };
@@ -117,6 +117,9 @@ struct Route {
   // Authenticate and authorise (in a read transaction) before `prepare` runs, for routes whose
   // slow work must not be done for callers who may not ask for it.
   bool authorize_before_prepare = false;
+  // The handler writes in transactions of its own (store kRead, e.g. garbage collection): the
+  // API records its audit entry, success or failure, in a write of its own afterwards.
+  bool audit_own_effects = false;
 };
 
 class Router {
