@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
-#include <unordered_set>
 
 #include "common/ids.h"
 #include "common/strings.h"
@@ -456,17 +456,55 @@ StatusOr<std::vector<ChunkEntry>> FileChunks(Tx& tx, const std::string& dataset_
 }
 
 namespace {
-// Every chunk id of a version (for diffs and garbage collection).
-Status VersionChunkIds(Tx& tx, const std::string& dataset_id, const std::string& version_id,
-                       std::unordered_set<Digest, DigestHash>* out) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT chunks FROM version_segments WHERE dataset_id = $1 "
-                                       "AND version_id = $2",
-                                       {dataset_id, version_id}));
-  for (const Row& r : rows) {
-    ASSIGN_OR_RETURN(auto part, DecodeChunkList(r.Str(0)));
-    for (const auto& c : part) out->insert(c.id);
+// Calls `fn` for every chunk of a version, in order, reading its segments 64 at a time: a version
+// of millions of chunks is never held in memory at once.
+Status ForEachVersionChunk(Tx& tx, const std::string& dataset_id, const std::string& version_id,
+                           const std::function<void(const ChunkEntry&)>& fn) {
+  std::string path;
+  int64_t seq = -1;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT path, seq, chunks FROM version_segments WHERE dataset_id = "
+                              "$1 AND version_id = $2 AND (path > $3 OR (path = $3 AND seq > $4)) "
+                              "ORDER BY path, seq LIMIT 64",
+                              {dataset_id, version_id, path, seq}));
+    for (const Row& r : rows) {
+      ASSIGN_OR_RETURN(auto part, DecodeChunkList(r.Str(2)));
+      for (const auto& c : part) fn(c);
+    }
+    if (rows.size() < 64) return Status::Ok();
+    path = rows.back().Str(0);
+    seq = rows.back().Int(1);
   }
+}
+
+// Chunk id sets as sorted vectors: 32 bytes an id (a hash set takes two to three times that).
+void SortUnique(std::vector<Digest>* ids) {
+  std::sort(ids->begin(), ids->end());
+  ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+}
+bool Contains(const std::vector<Digest>& sorted, const Digest& id) {
+  return std::binary_search(sorted.begin(), sorted.end(), id);
+}
+
+// Every chunk id of a version (for diffs and new-bytes accounting), sorted.
+Status VersionChunkIds(Tx& tx, const std::string& dataset_id, const std::string& version_id,
+                       std::vector<Digest>* out) {
+  RETURN_IF_ERROR(ForEachVersionChunk(tx, dataset_id, version_id,
+                                      [&](const ChunkEntry& c) { out->push_back(c.id); }));
+  SortUnique(out);
   return Status::Ok();
+}
+
+// The bytes of the distinct chunks of `chunks` (a chunk counted once however often it appears).
+int64_t DistinctBytes(std::vector<ChunkEntry>* chunks) {
+  std::sort(chunks->begin(), chunks->end(),
+            [](const ChunkEntry& a, const ChunkEntry& b) { return a.id < b.id; });
+  int64_t total = 0;
+  for (size_t i = 0; i < chunks->size(); ++i) {
+    if (i == 0 || (*chunks)[i].id != (*chunks)[i - 1].id) total += (*chunks)[i].length;
+  }
+  return total;
 }
 }  // namespace
 
@@ -498,18 +536,13 @@ StatusOr<VersionDiff> DiffVersions(Tx& tx, const std::string& dataset_id, const 
     d.bytes_to += f.size;
     if (!a.count(p)) d.added.push_back(f);
   }
-  std::unordered_set<Digest, DigestHash> old_ids;
+  std::vector<Digest> old_ids;
   RETURN_IF_ERROR(VersionChunkIds(tx, dataset_id, from, &old_ids));
-  std::unordered_set<Digest, DigestHash> counted;
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT chunks FROM version_segments WHERE dataset_id = $1 "
-                                       "AND version_id = $2",
-                                       {dataset_id, to}));
-  for (const Row& r : rows) {
-    ASSIGN_OR_RETURN(auto part, DecodeChunkList(r.Str(0)));
-    for (const auto& c : part) {
-      if (!old_ids.count(c.id) && counted.insert(c.id).second) d.new_chunk_bytes += c.length;
-    }
-  }
+  std::vector<ChunkEntry> fresh;
+  RETURN_IF_ERROR(ForEachVersionChunk(tx, dataset_id, to, [&](const ChunkEntry& c) {
+    if (!Contains(old_ids, c.id)) fresh.push_back(c);
+  }));
+  d.new_chunk_bytes = DistinctBytes(&fresh);
   return d;
 }
 
@@ -785,28 +818,31 @@ StatusOr<Version> CommitUpload(Tx& tx, const Upload& u, const Dataset& d, const 
                                          "$1 AND name = 'latest'",
                                          {d.id}));
   if (!latest.empty()) parent = latest[0].Str(0);
-  std::unordered_set<Digest, DigestHash> parent_ids, counted;
+  std::vector<Digest> parent_ids;
   if (!parent.empty()) RETURN_IF_ERROR(VersionChunkIds(tx, d.id, parent, &parent_ids));
 
+  // The manifest is hashed a segment at a time: memory grows with the chunks that are new
+  // against the parent (40 bytes each), not with the size of the files.
   ManifestHasher hasher;
-  int64_t new_bytes = 0;
+  std::vector<ChunkEntry> fresh;
   for (const Row& fr : files) {
-    ManifestFile mf;
-    mf.path = fr.Str(0);
-    mf.size = static_cast<uint64_t>(fr.Int(1));
-    if (!ParseDigestHex(fr.Str(2), &mf.sha256)) return Internal("a stored file hash is corrupt");
-    ASSIGN_OR_RETURN(auto segs, tx.Query("SELECT chunks FROM upload_segments WHERE upload_id = $1 "
-                                         "AND path = $2 AND seq < $3 ORDER BY seq",
-                                         {u.id, mf.path, fr.Int(3)}));
-    for (const Row& s : segs) {
-      ASSIGN_OR_RETURN(auto part, DecodeChunkList(s.Str(0)));
+    Digest sha;
+    if (!ParseDigestHex(fr.Str(2), &sha)) return Internal("a stored file hash is corrupt");
+    RETURN_IF_ERROR(hasher.BeginFile(fr.Str(0), static_cast<uint64_t>(fr.Int(1)), sha));
+    for (int64_t seq = 0; seq < fr.Int(3); ++seq) {
+      ASSIGN_OR_RETURN(auto segs, tx.Query("SELECT chunks FROM upload_segments WHERE upload_id = "
+                                           "$1 AND path = $2 AND seq = $3",
+                                           {u.id, fr.Str(0), seq}));
+      if (segs.empty()) return Internal("a registered file misses a segment");
+      ASSIGN_OR_RETURN(auto part, DecodeChunkList(segs[0].Str(0)));
       for (const auto& c : part) {
-        if (!parent_ids.count(c.id) && counted.insert(c.id).second) new_bytes += c.length;
+        hasher.AddChunk(c);
+        if (!Contains(parent_ids, c.id)) fresh.push_back(c);
       }
-      mf.chunks.insert(mf.chunks.end(), part.begin(), part.end());
     }
-    RETURN_IF_ERROR(hasher.AddFile(mf));
+    hasher.EndFile();
   }
+  int64_t new_bytes = DistinctBytes(&fresh);
   std::string vid = ToHex(hasher.Finish());
   auto existing = LoadVersion(tx, d.id, vid);
   if (!existing.ok() && existing.status().code() != StatusCode::kNotFound) {
@@ -894,13 +930,20 @@ StatusOr<std::vector<StoredChunk>> CollectGarbage(Tx& tx, const std::string& dom
           tx.Exec(fmt::format("DELETE FROM {} WHERE upload_id = $1", t), {r.Str(0)}).status());
     }
   }
-  std::unordered_set<Digest, DigestHash> live;
-  ASSIGN_OR_RETURN(auto segs, tx.Query("SELECT s.chunks FROM version_segments s JOIN datasets d ON "
-                                       "d.id = s.dataset_id WHERE d.domain = $1",
-                                       {domain}));
-  for (const Row& r : segs) {
-    ASSIGN_OR_RETURN(auto part, DecodeChunkList(r.Str(0)));
-    for (const auto& c : part) live.insert(c.id);
+  // Live: the chunks of every version of the domain, and those open uploads claim (segments are
+  // read a few at a time; the ids are kept sorted, 32 bytes each).
+  std::vector<Digest> live;
+  size_t compact_at = size_t{1} << 20;
+  ASSIGN_OR_RETURN(auto versions, tx.Query("SELECT v.dataset_id, v.id FROM dataset_versions v JOIN "
+                                           "datasets d ON d.id = v.dataset_id WHERE d.domain = $1",
+                                           {domain}));
+  for (const Row& v : versions) {
+    RETURN_IF_ERROR(ForEachVersionChunk(tx, v.Str(0), v.Str(1),
+                                        [&](const ChunkEntry& c) { live.push_back(c.id); }));
+    if (live.size() > compact_at) {  // versions share most chunks: keep the distinct ones
+      SortUnique(&live);
+      compact_at = std::max(compact_at, 2 * live.size());
+    }
   }
   ASSIGN_OR_RETURN(auto claimed, tx.Query("SELECT c.chunk_id FROM upload_chunks c JOIN uploads u "
                                           "ON u.id = c.upload_id JOIN datasets d ON d.id = "
@@ -908,13 +951,14 @@ StatusOr<std::vector<StoredChunk>> CollectGarbage(Tx& tx, const std::string& dom
                                           {domain}));
   for (const Row& r : claimed) {
     Digest id;
-    if (ParseDigestHex(r.Str(0), &id)) live.insert(id);
+    if (ParseDigestHex(r.Str(0), &id)) live.push_back(id);
   }
+  SortUnique(&live);
   ASSIGN_OR_RETURN(auto all, DomainChunks(tx, domain));
   std::vector<StoredChunk> dead;
   int64_t stored = 0, raw = 0;
   for (const StoredChunk& c : all) {
-    if (live.count(c.id)) continue;
+    if (Contains(live, c.id)) continue;
     RETURN_IF_ERROR(
         tx.Exec("DELETE FROM chunks WHERE domain = $1 AND id = $2", {domain, ToHex(c.id)})
             .status());

@@ -77,6 +77,27 @@ TEST(Manifest, TheIdDependsOnEveryFieldAndRequiresSortedPaths) {
   ASSERT_TRUE(h.AddFile(b).ok());
   EXPECT_FALSE(h.AddFile(a).ok());
   EXPECT_FALSE(h.AddFile(b).ok());
+  EXPECT_FALSE(h.BeginFile("a", 1, D("a")).ok());
+}
+
+// A file of many chunks hashed a chunk at a time (across the hasher's buffer flushes) gives the
+// id of its whole manifest line.
+TEST(Manifest, StreamingAFileGivesTheSameIdAsItsLine) {
+  ManifestFile big{"big.bin", 0, D("big"), {}};
+  for (int i = 0; i < 20000; ++i) {
+    big.chunks.push_back({D(std::to_string(i)), static_cast<uint32_t>(1000 + i)});
+    big.size += 1000 + i;
+  }
+  ManifestFile small{"small", 1, D("s"), {{D("s"), 1}}};
+  ManifestHasher streamed;
+  ASSERT_TRUE(streamed.BeginFile(big.path, big.size, big.sha256).ok());
+  for (const auto& c : big.chunks) streamed.AddChunk(c);
+  streamed.EndFile();
+  ASSERT_TRUE(streamed.AddFile(small).ok());
+  std::string text = std::string(kManifestHeader) + ManifestLine(big) + ManifestLine(small);
+  EXPECT_EQ(ToHex(streamed.Finish()), ToHex(D(text)));
+  EXPECT_EQ(streamed.files(), 2u);
+  EXPECT_EQ(streamed.bytes(), big.size + 1);
 }
 
 TEST(ChunkList, EncodesAndDecodesAndRefusesCorruption) {

@@ -162,19 +162,53 @@ ManifestHasher::ManifestHasher() {
 }
 
 Status ManifestHasher::AddFile(const ManifestFile& f) {
-  if (files_ > 0 && !(last_path_ < f.path)) {
-    return InvalidArgument(
-        fmt::format("manifest paths out of order or repeated at '{}'", f.path.substr(0, 200)));
-  }
-  std::string line = ManifestLine(f);
-  sha_.Update(line.data(), line.size());
-  last_path_ = f.path;
-  ++files_;
-  bytes_ += f.size;
+  RETURN_IF_ERROR(BeginFile(f.path, f.size, f.sha256));
+  for (const auto& c : f.chunks) AddChunk(c);
+  EndFile();
   return Status::Ok();
 }
 
-Digest ManifestHasher::Finish() { return sha_.Finish(); }
+Status ManifestHasher::BeginFile(const std::string& path, uint64_t size, const Digest& sha256) {
+  if (files_ > 0 && !(last_path_ < path)) {
+    return InvalidArgument(
+        fmt::format("manifest paths out of order or repeated at '{}'", path.substr(0, 200)));
+  }
+  // The prefix of ManifestLine.
+  buf_ += "{\"path\":";
+  buf_ += json::serialize(json::string(path));
+  buf_ += fmt::format(",\"size\":{},\"sha256\":\"{}\",\"chunks\":[", size, ToHex(sha256));
+  last_path_ = path;
+  first_chunk_ = true;
+  ++files_;
+  bytes_ += size;
+  return Status::Ok();
+}
+
+void ManifestHasher::AddChunk(const ChunkEntry& c) {
+  if (!first_chunk_) buf_ += ',';
+  first_chunk_ = false;
+  buf_ += "[\"";
+  buf_ += ToHex(c.id);
+  buf_ += "\",";
+  buf_ += std::to_string(c.length);
+  buf_ += ']';
+  if (buf_.size() >= 64 * 1024) Flush();
+}
+
+void ManifestHasher::EndFile() {
+  buf_ += "]}\n";
+  Flush();
+}
+
+void ManifestHasher::Flush() {
+  sha_.Update(buf_.data(), buf_.size());
+  buf_.clear();
+}
+
+Digest ManifestHasher::Finish() {
+  Flush();
+  return sha_.Finish();
+}
 
 std::string EncodeChunkList(const std::vector<ChunkEntry>& chunks) {
   std::string out;

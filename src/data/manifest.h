@@ -53,13 +53,23 @@ class ManifestHasher {
  public:
   ManifestHasher();
   Status AddFile(const ManifestFile& f);
+  // The same, a chunk at a time, so that a file of millions of chunks is hashed in bounded
+  // memory: BeginFile, AddChunk for each chunk in order, EndFile. The bytes hashed are exactly
+  // those of ManifestLine.
+  Status BeginFile(const std::string& path, uint64_t size, const Digest& sha256);
+  void AddChunk(const ChunkEntry& c);
+  void EndFile();
   Digest Finish();
   uint64_t files() const { return files_; }
   uint64_t bytes() const { return bytes_; }
 
  private:
+  void Flush();
+
   Sha256Stream sha_;
+  std::string buf_;  // bytes not yet hashed (at most ~64 KiB)
   std::string last_path_;
+  bool first_chunk_ = true;
   uint64_t files_ = 0;
   uint64_t bytes_ = 0;
 };
