@@ -13,6 +13,7 @@
 #include "data/datasets.h"
 #include "data/digest.h"
 #include "data/internal/fd.h"
+#include "data/manifest.h"
 #include "data/service.h"
 #include "tenants/tenants.h"
 
@@ -160,28 +161,26 @@ StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& jo
   RETURN_IF_ERROR(svc.db()->Read([&](Tx& tx) -> Status {
     ASSIGN_OR_RETURN(inputs, ListJobInputs(tx, job_id));
     for (const auto& in : inputs) {
-      ASSIGN_OR_RETURN(auto again, AuthorizeJobInput(tx, in.dataset_id, in.version_id, in.name,
-                                                     user_id, project_id, now));
-      (void)again;
+      RETURN_IF_ERROR(
+          AuthorizeJobInput(tx, in.dataset_id, in.version_id, in.name, user_id, project_id, now)
+              .status());
     }
     return Status::Ok();
   }));
   for (const auto& in : inputs) {
     std::string dir = job_dir + "/data/" + in.name;
-    ASSIGN_OR_RETURN(auto rep, svc.Materialize(in.dataset_id, in.version_id, dir));
-    (void)rep;
+    RETURN_IF_ERROR(svc.Materialize(in.dataset_id, in.version_id, dir).status());
     out.inputs.emplace_back(in.name, dir);
     out.sealed = out.sealed || in.sealed;
   }
   return out;
 }
 
-void ReleaseJobData(const std::string& job_dir) {
+void RemoveReadOnlyTree(const std::string& root) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  fs::path root = fs::path(job_dir) / "data";
   if (!fs::exists(root, ec)) return;
-  // The copies are read-only: make their directories writable again to remove them.
+  // Directories made read-only (0555) must be writable again for their entries to go.
   ::chmod(root.c_str(), 0755);
   for (auto it = fs::recursive_directory_iterator(root, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -189,6 +188,8 @@ void ReleaseJobData(const std::string& job_dir) {
   }
   fs::remove_all(root, ec);
 }
+
+void ReleaseJobData(const std::string& job_dir) { RemoveReadOnlyTree(job_dir + "/data"); }
 
 // ---- exports
 
@@ -236,23 +237,6 @@ StatusOr<int> OpenBeneath(const std::string& root, const std::string& rel) {
   return dir;
 }
 
-Status CheckExportPath(const std::string& p) {
-  if (p.empty() || p.size() > 1000 || p.front() == '/' || p.back() == '/' ||
-      p.find('\0') != std::string::npos) {
-    return InvalidArgument(
-        fmt::format("export path '{}' must be relative to the job's work "
-                    "directory",
-                    p.substr(0, 100)));
-  }
-  for (const auto& part : Split(p, '/')) {
-    if (part.empty() || part == "." || part == "..") {
-      return InvalidArgument(
-          fmt::format("export path '{}' may not hold '.', '..' or '//'", p.substr(0, 100)));
-    }
-  }
-  return Status::Ok();
-}
-
 // Copies the open file `in` to `dest` (created, 0600), returning its size and SHA-256.
 StatusOr<ExportFile> CopyOut(int in, const std::string& dest, int64_t budget) {
   Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -271,12 +255,8 @@ StatusOr<ExportFile> CopyOut(int in, const std::string& dest, int64_t budget) {
           fmt::format("an export holds at most {} MiB in all", kMaxExportBytes >> 20));
     }
     sha.Update(buf.data(), static_cast<size_t>(n));
-    for (ssize_t done = 0; done < n;) {
-      ssize_t w = ::write(out.get(), buf.data() + done, static_cast<size_t>(n - done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return ErrnoStatus("cannot write " + dest, errno);
-      done += w;
-    }
+    RETURN_IF_ERROR(
+        internal::WriteAll(out.get(), std::string_view(buf.data(), static_cast<size_t>(n)), dest));
   }
   if (::fsync(out.get()) != 0) return ErrnoStatus("cannot sync " + dest, errno);
   f.sha256 = ToHex(sha.Finish());
@@ -304,7 +284,8 @@ StatusOr<ExportRequest> CreateExportRequest(Tx& tx, const std::string& job_id,
   }
   std::set<std::string> seen;
   for (const auto& p : paths) {
-    if (p != "stdout" && p != "stderr") RETURN_IF_ERROR(CheckExportPath(p));
+    // A path of the work directory: the rules of a path inside a dataset.
+    if (p != "stdout" && p != "stderr") RETURN_IF_ERROR(ValidateDatasetPath(p));
     if (!seen.insert(p).second) return InvalidArgument(fmt::format("'{}' is named twice", p));
   }
   ASSIGN_OR_RETURN(auto inputs, ListJobInputs(tx, job_id));

@@ -67,6 +67,8 @@ StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& jo
                                          const std::string& job_dir, int64_t now);
 // When it has ended: removes the copies (<job_dir>/data).
 void ReleaseJobData(const std::string& job_dir);
+// Removes a directory tree, also one whose directories were made read-only (Materialize).
+void RemoveReadOnlyTree(const std::string& root);
 
 // ---- exports: files a sealed job produced, released to its project once a steward approves.
 

@@ -175,6 +175,7 @@ std::string PackLabel(const std::string& domain, uint64_t pack) {
 
 using internal::ErrnoStatus;
 using internal::Fd;
+using internal::WriteAll;
 
 Status SyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -192,18 +193,6 @@ Status MakeDir(const std::string& dir, bool* created) {
   }
   if (errno == EEXIST) return Status::Ok();
   return ErrnoStatus("mkdir " + dir, errno);
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t w = ::write(fd, data.data(), data.size());
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write " + path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(w));
-  }
-  return Status::Ok();
 }
 
 }  // namespace

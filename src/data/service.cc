@@ -98,6 +98,21 @@ Status DataService::ReadChunk(const std::string& domain, const Digest& id, Chunk
   return packs_->Read(domain, id, now_at, out);
 }
 
+Status DataService::ForEachFile(const std::string& dataset_id, const std::string& version_id,
+                                const std::function<Status(const FileEntry&)>& fn) {
+  std::string after;
+  for (;;) {
+    std::vector<FileEntry> files;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(files, ListFiles(tx, dataset_id, version_id, after, 500));
+      return Status::Ok();
+    }));
+    for (const FileEntry& f : files) RETURN_IF_ERROR(fn(f));
+    if (files.size() < 500) return Status::Ok();
+    after = files.back().path;
+  }
+}
+
 Status DataService::ReadChunks(const std::string& domain, const std::vector<ChunkEntry>& chunks,
                                const std::function<Status(const std::string&)>& sink) {
   std::string buf;
@@ -132,63 +147,47 @@ StatusOr<DataService::MaterializeReport> DataService::Materialize(const std::str
   fs::create_directories(dest, ec);
   if (ec) return Internal(fmt::format("cannot create {}: {}", dest, ec.message()));
   std::set<std::string> dirs = {dest};
-  std::string after;
-  for (;;) {
-    std::vector<FileEntry> files;
+  RETURN_IF_ERROR(ForEachFile(dataset_id, version_id, [&](const FileEntry& f) -> Status {
+    std::vector<ChunkEntry> chunks;
+    bool quarantined = false;
     RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(files, ListFiles(tx, dataset_id, version_id, after, 500));
+      ASSIGN_OR_RETURN(quarantined, IsQuarantined(tx, dataset_id, f.sha256));
+      if (!quarantined) {
+        ASSIGN_OR_RETURN(chunks, FileChunks(tx, dataset_id, version_id, f.path));
+      }
       return Status::Ok();
     }));
-    for (const FileEntry& f : files) {
-      std::vector<ChunkEntry> chunks;
-      bool quarantined = false;
-      RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-        ASSIGN_OR_RETURN(quarantined, IsQuarantined(tx, dataset_id, f.sha256));
-        if (!quarantined) {
-          ASSIGN_OR_RETURN(chunks, FileChunks(tx, dataset_id, version_id, f.path));
-        }
-        return Status::Ok();
-      }));
-      if (quarantined) {
-        rep.quarantined.push_back(f.path);
-        continue;
-      }
-      // Manifest paths are checked on upload; refuse anything that would leave `dest` anyway.
-      if (f.path.empty() || f.path[0] == '/' ||
-          ("/" + f.path + "/").find("/../") != std::string::npos) {
-        return Internal(fmt::format("a stored path is not relative: '{}'", f.path.substr(0, 100)));
-      }
-      std::string path = dest + "/" + f.path;
-      std::string parent = fs::path(path).parent_path().string();
-      fs::create_directories(parent, ec);
-      if (ec) return Internal(fmt::format("cannot create {}: {}", parent, ec.message()));
-      for (std::string p = parent; p.size() > dest.size() && dirs.insert(p).second;
-           p = fs::path(p).parent_path().string()) {
-      }
-      internal::Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (out.get() < 0) return internal::ErrnoStatus("cannot create " + path, errno);
-      Sha256Stream sha;
-      RETURN_IF_ERROR(ReadChunks(domain, chunks, [&](const std::string& bytes) -> Status {
-        sha.Update(bytes.data(), bytes.size());
-        for (size_t done = 0; done < bytes.size();) {
-          ssize_t w = ::write(out.get(), bytes.data() + done, bytes.size() - done);
-          if (w < 0 && errno == EINTR) continue;
-          if (w < 0) return internal::ErrnoStatus("cannot write " + path, errno);
-          done += static_cast<size_t>(w);
-        }
-        return Status::Ok();
-      }));
-      if (ToHex(sha.Finish()) != f.sha256) {
-        return Internal(fmt::format("file '{}' of version {} does not hash to its SHA-256", f.path,
-                                    version_id.substr(0, 12)));
-      }
-      if (::fchmod(out.get(), 0444) != 0) return internal::ErrnoStatus("chmod " + path, errno);
-      ++rep.files;
-      rep.bytes += f.size;
+    if (quarantined) {
+      rep.quarantined.push_back(f.path);
+      return Status::Ok();
     }
-    if (files.size() < 500) break;
-    after = files.back().path;
-  }
+    // Manifest paths are checked on upload; refuse anything that would leave `dest` anyway.
+    if (!ValidateDatasetPath(f.path).ok()) {
+      return Internal(fmt::format("a stored path is invalid: '{}'", f.path.substr(0, 100)));
+    }
+    std::string path = dest + "/" + f.path;
+    std::string parent = fs::path(path).parent_path().string();
+    fs::create_directories(parent, ec);
+    if (ec) return Internal(fmt::format("cannot create {}: {}", parent, ec.message()));
+    for (std::string p = parent; p.size() > dest.size() && dirs.insert(p).second;
+         p = fs::path(p).parent_path().string()) {
+    }
+    internal::Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (out.get() < 0) return internal::ErrnoStatus("cannot create " + path, errno);
+    Sha256Stream sha;
+    RETURN_IF_ERROR(ReadChunks(domain, chunks, [&](const std::string& bytes) {
+      sha.Update(bytes.data(), bytes.size());
+      return internal::WriteAll(out.get(), bytes, path);
+    }));
+    if (ToHex(sha.Finish()) != f.sha256) {
+      return Internal(fmt::format("file '{}' of version {} does not hash to its SHA-256", f.path,
+                                  version_id.substr(0, 12)));
+    }
+    if (::fchmod(out.get(), 0444) != 0) return internal::ErrnoStatus("chmod " + path, errno);
+    ++rep.files;
+    rep.bytes += f.size;
+    return Status::Ok();
+  }));
   // Directories last (deepest first), so that nothing more can be created in them.
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     if (::chmod(it->c_str(), 0555) != 0) return internal::ErrnoStatus("chmod " + *it, errno);
@@ -339,55 +338,45 @@ StatusOr<DataService::FsckReport> DataService::Fsck(bool verify_files) {
       const std::string& ds = version.first;
       const std::string& ver = version.second;
       ++rep.versions;
-      std::string after;
-      for (;;) {
-        std::vector<FileEntry> files;
+      RETURN_IF_ERROR(ForEachFile(ds, ver, [&](const FileEntry& f) -> Status {
+        ++rep.files;
+        std::vector<ChunkEntry> fc;
         RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-          ASSIGN_OR_RETURN(files, ListFiles(tx, ds, ver, after, 500));
+          ASSIGN_OR_RETURN(fc, FileChunks(tx, ds, ver, f.path));
           return Status::Ok();
         }));
-        for (const FileEntry& f : files) {
-          ++rep.files;
-          std::vector<ChunkEntry> fc;
-          RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-            ASSIGN_OR_RETURN(fc, FileChunks(tx, ds, ver, f.path));
-            return Status::Ok();
-          }));
-          int64_t sum = 0;
-          bool missing = false;
-          for (const auto& c : fc) {
-            sum += c.length;
-            if (!indexed.count(c.id)) missing = true;
-          }
-          if (missing) {
-            ++rep.missing_chunks;
-            problem(fmt::format("dataset {} version {} file '{}': a chunk is not stored", ds,
-                                ver.substr(0, 12), f.path));
-            continue;
-          }
-          if (sum != f.size) {
-            ++rep.bad_files;
-            problem(fmt::format("dataset {} version {} file '{}': chunks hold {} bytes, not {}", ds,
-                                ver.substr(0, 12), f.path, sum, f.size));
-            continue;
-          }
-          if (!verify_files) continue;
-          Sha256Stream sha;
-          Status read = ReadChunks(domain, fc, [&](const std::string& bytes) {
-            sha.Update(bytes.data(), bytes.size());
-            return Status::Ok();
-          });
-          if (!read.ok() || ToHex(sha.Finish()) != f.sha256) {
-            ++rep.bad_files;
-            problem(
-                fmt::format("dataset {} version {} file '{}': its bytes do not hash to its "
-                            "SHA-256",
-                            ds, ver.substr(0, 12), f.path));
-          }
+        int64_t sum = 0;
+        bool missing = false;
+        for (const auto& c : fc) {
+          sum += c.length;
+          if (!indexed.count(c.id)) missing = true;
         }
-        if (files.size() < 500) break;
-        after = files.back().path;
-      }
+        if (missing) {
+          ++rep.missing_chunks;
+          problem(fmt::format("dataset {} version {} file '{}': a chunk is not stored", ds,
+                              ver.substr(0, 12), f.path));
+          return Status::Ok();
+        }
+        if (sum != f.size) {
+          ++rep.bad_files;
+          problem(fmt::format("dataset {} version {} file '{}': chunks hold {} bytes, not {}", ds,
+                              ver.substr(0, 12), f.path, sum, f.size));
+          return Status::Ok();
+        }
+        if (!verify_files) return Status::Ok();
+        Sha256Stream sha;
+        Status read = ReadChunks(domain, fc, [&](const std::string& bytes) {
+          sha.Update(bytes.data(), bytes.size());
+          return Status::Ok();
+        });
+        if (!read.ok() || ToHex(sha.Finish()) != f.sha256) {
+          ++rep.bad_files;
+          problem(
+              fmt::format("dataset {} version {} file '{}': its bytes do not hash to its SHA-256",
+                          ds, ver.substr(0, 12), f.path));
+        }
+        return Status::Ok();
+      }));
     }
   }
   return rep;

@@ -68,6 +68,9 @@ class DataService {
   // `upload_ttl_ms` expire first), then rewrites packs that are mostly garbage.
   StatusOr<GcReport> CollectGarbage(int64_t now, int64_t upload_ttl_ms);
 
+  // Calls `fn` for every file of a version in path order, listing 500 at a time.
+  Status ForEachFile(const std::string& dataset_id, const std::string& version_id,
+                     const std::function<Status(const FileEntry&)>& fn);
   // Reads the chunks of one file in order, each verified, and passes their bytes to `sink`.
   Status ReadChunks(const std::string& domain, const std::vector<ChunkEntry>& chunks,
                     const std::function<Status(const std::string&)>& sink);

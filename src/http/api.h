@@ -87,7 +87,10 @@ void RegisterRoutes(Router& router, Api& api);
 void RegisterDataRoutes(Router& router, Api& api);
 // Access requests, contributions, flags, Croissant and DCAT (data_review_handlers.cc).
 void RegisterDataReviewRoutes(Router& router, Api& api);
+// Data in jobs: export requests of sealed jobs (job_data_handlers.cc).
 void RegisterJobDataRoutes(Router& router, Api& api);
+// An epoch-ms time as "YYYY-MM-DDTHH:MM:SSZ", or null for 0 (data_review_handlers.cc).
+boost::json::value TimeOrNull(int64_t ms);
 
 // The OpenAPI 3.1 document of a route table (openapi.cc).
 boost::json::object OpenApiDocument(const Router& router);

@@ -15,12 +15,12 @@ namespace openlab::http {
 
 namespace json = boost::json;
 
-namespace {
-
 json::value TimeOrNull(int64_t ms) {
   if (ms == 0) return nullptr;
   return json::value(data::FormatIsoSeconds(ms));
 }
+
+namespace {
 
 json::array Strings(const std::vector<std::string>& v) {
   json::array a;

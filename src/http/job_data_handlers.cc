@@ -12,7 +12,6 @@
 #include "compute/jobs.h"
 #include "data/datasets.h"
 #include "data/job_inputs.h"
-#include "data/metadata.h"
 #include "http/api.h"
 
 namespace openlab::http {
@@ -26,10 +25,6 @@ json::object RenderExport(const data::ExportRequest& e) {
   for (const auto& f : e.files) {
     files.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
   }
-  auto time = [](int64_t ms) -> json::value {
-    if (ms == 0) return nullptr;
-    return json::value(data::FormatIsoSeconds(ms));
-  };
   return json::object{{"id", e.id},
                       {"job_id", e.job_id},
                       {"project_id", e.project_id},
@@ -40,8 +35,8 @@ json::object RenderExport(const data::ExportRequest& e) {
                       {"state", e.state},
                       {"reason", e.reason},
                       {"decided_by", e.decided_by},
-                      {"created_at", time(e.created_at)},
-                      {"decided_at", time(e.decided_at)}};
+                      {"created_at", TimeOrNull(e.created_at)},
+                      {"decided_at", TimeOrNull(e.decided_at)}};
 }
 
 // Streams one file, opened when the request was authorised.

@@ -1,7 +1,6 @@
 #include "testing/harness.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,6 +10,7 @@
 #include "auth/authn.h"
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "data/job_inputs.h"
 #include "store/migrations.h"
 #include "tenants/tenants.h"
 
@@ -115,14 +115,7 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
 }
 
 ApiHarness::~ApiHarness() {
-  if (files_root_.empty()) return;
-  // Job data copies are read-only: make every directory writable before removing the tree.
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(files_root_, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec)) ::chmod(it->path().c_str(), 0755);
-  }
-  std::filesystem::remove_all(files_root_, ec);
+  if (!files_root_.empty()) data::RemoveReadOnlyTree(files_root_);  // job data copies are 0555
 }
 
 std::string ApiHarness::MakeUser(const std::string& username, const std::vector<std::string>& roles,

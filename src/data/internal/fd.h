@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -35,6 +36,19 @@ inline Status ErrnoStatus(const std::string& what, int err) {
   if (err == EACCES || err == EPERM) return PermissionDenied(std::move(m));
   if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(std::move(m));
   return Internal(std::move(m));
+}
+
+// Writes all of `data` to `fd` (retrying short writes and EINTR); `path` names it in errors.
+inline Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t w = ::write(fd, data.data(), data.size());
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write " + path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(w));
+  }
+  return Status::Ok();
 }
 
 }  // namespace openlab::data::internal
