@@ -28,11 +28,12 @@ struct Principal {
 };
 
 // The scopes a token may carry.
-inline constexpr const char* kScopes[] = {
-    "orgs:read",   "orgs:write",  "projects:read", "projects:write",   "users:read",
-    "users:write", "tokens:read", "tokens:write",  "allocations:read", "allocations:write",
-    "jobs:read",   "jobs:write",  "ops:read",      "audit:read",       "data:read",
-    "data:write",  "*"};
+inline constexpr const char* kScopes[] = {"orgs:read",         "orgs:write",   "projects:read",
+                                          "projects:write",    "users:read",   "users:write",
+                                          "tokens:read",       "tokens:write", "allocations:read",
+                                          "allocations:write", "jobs:read",    "jobs:write",
+                                          "ops:read",          "audit:read",   "data:read",
+                                          "data:write",        "metrics:read", "*"};
 bool IsScope(const std::string& s);
 
 inline constexpr const char* kTokenPrefix = "olt_";

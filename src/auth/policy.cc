@@ -11,7 +11,9 @@ const std::vector<Rule>& Rules() {
       // Public probes and documents.
       {"health.live", "", kAnyone, ""},
       {"health.ready", "", kAnyone, ""},
-      {"metrics.read", "", kAnyone, ""},
+      // Request counts per route tell who is busy with what: the centre's staff only, with a
+      // token that carries the metrics scope (a scraper's token needs nothing else).
+      {"metrics.read", "metrics:read", kReaders, ""},
       {"openapi.read", "", kAnyone, ""},
       {"auth.login", "", kAnyone, ""},
       {"auth.logout", "", kAnyUser, ""},
@@ -55,6 +57,9 @@ const std::vector<Rule>& Rules() {
       // Jobs: a project's members submit and see them; the owner, the PI and co-PIs cancel;
       // logs stay within the project (and the operators who run the centre).
       {"jobs.submit", "jobs:write", kProjectMember, ""},
+      // A job that names datasets reads their bytes for its submitter: the token needs data:read
+      // as well (each dataset's own access is checked by data/job_inputs.h).
+      {"jobs.data", "data:read", kProjectMember, ""},
       {"jobs.list", "jobs:read", kAnyUser, ""},  // filtered
       {"jobs.list_all", "", kOperator | kAuditor, ""},
       {"jobs.read", "jobs:read", kReaders | kProjectMember, "jobs.read"},
@@ -87,12 +92,19 @@ const std::vector<Rule>& Rules() {
       // The data commons. Metadata is seen by those the dataset admits and, where its owner
       // lists it, by everyone; the bytes only by the access level's audience (restricted and
       // hidden data never leave the server, for anyone). The owners push versions.
-      {"datasets.list", "", kAnyone, ""},  // filtered to what the caller may see
+      // One scope for one piece of data: every route that shows a dataset's metadata (the item,
+      // the list and its search, Croissant, the DCAT catalogue) needs data:read from a token;
+      // anonymous callers see what is public.
+      {"datasets.list", "data:read", kAnyone, ""},  // filtered to what the caller may see
       {"datasets.create", "data:write", kProjectMember | kOrgAdmin, ""},
       {"datasets.read", "data:read", kReaders | kReviewer | kMetaVisible | kDataOwner,
        "datasets.read"},
       {"datasets.update", "data:write", kOperator | kPi | kCoPi | kOrgAdmin, "datasets.read"},
       {"datasets.versions", "data:read", kDataAudience | kDataOwner | kOrgAdmin, "datasets.read"},
+      // The files of a dataset's versions (names, sizes, SHA-256): the one rule for every route
+      // that shows them, as a listing, a diff between versions, a contribution's diff, the
+      // Croissant file list, or a flag's answer. Chunk ids (the manifest) need datasets.download.
+      {"datasets.files", "data:read", kDataAudience | kDataOwner | kOrgAdmin, "datasets.read"},
       {"datasets.download", "data:read", kDataAudience, "datasets.read"},
       {"datasets.push", "data:write", kDataOwner, "datasets.read"},
       {"datasets.tag", "data:write", kDataOwner, "datasets.read"},
@@ -101,7 +113,7 @@ const std::vector<Rule>& Rules() {
       // Stewards of a dataset: the PI and co-PIs of its project, or its organisation's admins.
       {"datasets.croissant", "data:read", kReaders | kReviewer | kMetaVisible | kDataOwner,
        "datasets.read"},
-      {"catalog.dcat", "", kAnyone, ""},  // filtered to what the caller may see
+      {"catalog.dcat", "data:read", kAnyone, ""},  // filtered to what the caller may see
       {"access_requests.create", "data:write", kMetaVisible | kDataOwner, "datasets.read"},
       {"access_requests.list", "data:read", kReaders | kPi | kCoPi | kOrgAdmin, "datasets.read"},
       {"access_requests.read", "data:read", kReaders | kSelf | kPi | kCoPi | kOrgAdmin,
@@ -111,9 +123,13 @@ const std::vector<Rule>& Rules() {
       {"contributions.list", "data:read", kReaders | kDataOwner | kOrgAdmin, "datasets.read"},
       {"contributions.read", "data:read", kReaders | kSelf | kDataOwner | kOrgAdmin,
        "contributions.read"},
+      // The files a contribution proposes: its contributor sees them (and those allowed
+      // datasets.files, who also see how they compare with the latest version).
+      {"contributions.files", "data:read", kSelf, "contributions.read"},
       {"contributions.submit", "data:write", kSelf, "contributions.read"},
       {"contributions.review", "data:write", kPi | kCoPi | kOrgAdmin, "contributions.read"},
-      // Anyone who can see a dataset can flag personal data in it; stewards decide.
+      // Anyone who can see a dataset can flag personal data in it; stewards decide. Flagging a
+      // file names it and answers its SHA-256: the handler also asks for datasets.files.
       {"flags.create", "data:write", kMetaVisible | kDataOwner, "datasets.read"},
       {"flags.list", "data:read", kReaders | kPi | kCoPi | kOrgAdmin, "datasets.read"},
       {"flags.decide", "data:write", kOperator | kPi | kCoPi | kOrgAdmin, "datasets.read"},
@@ -158,7 +174,15 @@ bool Matches(const Principal& p, unsigned who, const Relation& rel) {
 Decision Decide(const Principal& p, const std::string& action, const Relation& rel) {
   const Rule* rule = FindRule(action);
   if (rule == nullptr) return p.authenticated ? Decision::kForbidden : Decision::kUnauthenticated;
-  if (rule->who & kAnyone) return Decision::kAllow;
+  if (rule->who & kAnyone) {
+    // Open to anonymous callers, but a token still needs the rule's scope: a token limited to
+    // other scopes must not read through a public route what it may not read through the
+    // item's own route.
+    if (p.authenticated && rule->scope[0] != '\0' && !p.HasScope(rule->scope)) {
+      return Decision::kMissingScope;
+    }
+    return Decision::kAllow;
+  }
   if (!p.authenticated) {
     if ((rule->who & kDataAudience) && rel.public_data) return Decision::kAllow;
     if ((rule->who & kMetaVisible) && rel.public_meta) return Decision::kAllow;

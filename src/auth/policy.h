@@ -54,7 +54,8 @@ inline constexpr unsigned kMaybePublic = kDataAudience | kMetaVisible;
 
 struct Rule {
   const char* action;
-  const char* scope;        // required token scope, or "" for none
+  const char* scope;        // required token scope, or "" for none (also asked of tokens on
+                            // rules open to anonymous callers)
   unsigned who;             // bitmask of Who
   const char* visible_via;  // action whose denial hides the object (404), or "" (403)
 };

@@ -222,6 +222,16 @@ StatusOr<Contribution> SubmitContribution(Tx& tx, const std::string& id, int64_t
   return GetContribution(tx, id);
 }
 
+StatusOr<std::vector<FileEntry>> ContributionFiles(Tx& tx, const Contribution& c) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT path, sha256, size, segments FROM upload_files "
+                                       "WHERE upload_id = $1 ORDER BY path",
+                                       {c.upload_id}));
+  std::vector<FileEntry> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back(FileEntry{r.Str(0), r.Str(1), r.Int(2), r.Int(3)});
+  return out;
+}
+
 StatusOr<ContributionDiff> DiffContribution(Tx& tx, const Contribution& c) {
   ContributionDiff d;
   std::string latest;
@@ -229,11 +239,8 @@ StatusOr<ContributionDiff> DiffContribution(Tx& tx, const Contribution& c) {
                                      "AND name = 'latest'",
                                      {c.dataset_id}));
   if (!lt.empty()) latest = lt[0].Str(0);
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT path, sha256, size, segments FROM upload_files "
-                                       "WHERE upload_id = $1 ORDER BY path",
-                                       {c.upload_id}));
-  for (const Row& r : rows) {
-    FileEntry f{r.Str(0), r.Str(1), r.Int(2), r.Int(3)};
+  ASSIGN_OR_RETURN(auto proposed, ContributionFiles(tx, c));
+  for (const FileEntry& f : proposed) {
     auto cur = latest.empty() ? StatusOr<FileEntry>(NotFound(""))
                               : GetFile(tx, c.dataset_id, latest, f.path);
     if (!cur.ok()) {

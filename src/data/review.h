@@ -55,7 +55,12 @@ StatusOr<std::vector<Contribution>> ListContributions(store::Tx& tx, const std::
 // The contributor says the files are all there: open -> submitted.
 StatusOr<Contribution> SubmitContribution(store::Tx& tx, const std::string& id, int64_t now);
 
-// What a contribution would change against the dataset's latest version.
+// The files a contribution proposes (its upload's completed files), in path order. Empty once
+// the contribution is accepted (the upload became a version).
+StatusOr<std::vector<FileEntry>> ContributionFiles(store::Tx& tx, const Contribution& c);
+
+// What a contribution would change against the dataset's latest version. It shows the latest
+// version's files: only for callers who may list them.
 struct ContributionDiff {
   std::vector<FileEntry> added;
   std::vector<std::pair<FileEntry, FileEntry>> replaced;  // (current, proposed)

@@ -89,6 +89,11 @@ void RegisterDataRoutes(Router& router, Api& api);
 void RegisterDataReviewRoutes(Router& router, Api& api);
 // Data in jobs: export requests of sealed jobs (job_data_handlers.cc).
 void RegisterJobDataRoutes(Router& router, Api& api);
+// The one rule for the files of a dataset's versions (names, sizes, SHA-256): whether the policy
+// lets the caller list them (datasets.files), `ctx.relation` being the caller's relation to the
+// dataset. Every handler that could show a version's file entries (listings, diffs, a
+// contribution's diff, Croissant, flags) asks it (data_handlers.cc).
+bool MayListVersionFiles(const Ctx& ctx);
 // An epoch-ms time as "YYYY-MM-DDTHH:MM:SSZ", or null for 0 (data_review_handlers.cc).
 boost::json::value TimeOrNull(int64_t ms);
 

@@ -313,7 +313,8 @@ TEST_P(ApiTest, HealthReadinessAndMetrics) {
   EXPECT_EQ(h_.Call("GET", "/readyz").status, 200);
   h_.Call("GET", "/api/v1/orgs", Op());
   h_.Call("GET", "/api/v1/nowhere", Op());
-  auto m = h_.Call("GET", "/metrics");
+  EXPECT_EQ(h_.Call("GET", "/metrics").status, 401);  // request counts are not public
+  auto m = h_.Call("GET", "/metrics", Op());
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("openlab_http_requests_total{route=\"orgs.list\",status=\"200\"} 1"),
             std::string::npos)
@@ -534,7 +535,7 @@ TEST(ReadCache, ApiNeverServesAResponseOlderThanTheLastWrite) {
             201);
   auto c = h.Call("GET", "/api/v1/orgs", op);
   EXPECT_NE(c.body.find("\"fresh\""), std::string::npos);
-  auto m = h.Call("GET", "/metrics");
+  auto m = h.Call("GET", "/metrics", op);
   EXPECT_NE(m.body.find("openlab_read_cache_hits_total 1"), std::string::npos) << m.body;
 }
 

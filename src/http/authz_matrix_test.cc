@@ -254,7 +254,12 @@ std::vector<Row> Matrix() {
   return {
       {"GET", "/healthz", [](World&, auto&, bool) { return Fixed("/healthz"); }, all200, all200},
       {"GET", "/readyz", [](World&, auto&, bool) { return Fixed("/readyz"); }, all200, all200},
-      {"GET", "/metrics", [](World&, auto&, bool) { return Fixed("/metrics"); }, all200, all200},
+      // Request counts per route are the centre's staff's (a token with metrics:read).
+      {"GET",
+       "/metrics",
+       [](World&, auto&, bool) { return Fixed("/metrics"); },
+       {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403},
+       {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403}},
       {"GET", "/api/v1/openapi.json",
        [](World&, auto&, bool) { return Fixed("/api/v1/openapi.json"); }, all200, all200},
       {"POST", "/api/v1/login",

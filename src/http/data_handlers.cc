@@ -18,6 +18,8 @@ namespace openlab::http {
 
 namespace json = boost::json;
 
+bool MayListVersionFiles(const Ctx& ctx) { return ctx.Authorize("datasets.files").ok(); }
+
 namespace {
 
 std::string Rfc3339(int64_t ms) {
@@ -708,7 +710,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
        StoreUse::kRead, GetVersionHandler, "One version, by id, id prefix or tag"});
   add({"GET",
        "/api/v1/datasets/{id}/versions/{version}/files",
-       "datasets.versions",
+       "datasets.files",
        Target::kDataset,
        StoreUse::kRead,
        ListFilesHandler,
@@ -734,7 +736,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
   }
   add({"GET",
        "/api/v1/datasets/{id}/diff",
-       "datasets.versions",
+       "datasets.files",
        Target::kDataset,
        StoreUse::kRead,
        DiffHandler,

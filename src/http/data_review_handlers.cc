@@ -145,10 +145,27 @@ Status CreateContributionHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
+// A contribution; with the files it proposes for its contributor and for those who may list the
+// dataset's files, and its diff against the latest version only for the latter: the diff shows
+// the latest version's files (which paths exist, their sizes and hashes, which proposed files
+// equal them).
 Status GetContributionHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto c, data::GetContribution(ctx.Tx(), ctx.target_id));
-  ASSIGN_OR_RETURN(auto diff, data::DiffContribution(ctx.Tx(), c));
   json::object o = RenderContribution(c);
+  bool may_list = MayListVersionFiles(ctx);
+  o["files"] = nullptr;
+  o["diff"] = nullptr;
+  if (may_list || ctx.Authorize("contributions.files").ok()) {
+    ASSIGN_OR_RETURN(auto proposed, data::ContributionFiles(ctx.Tx(), c));
+    json::array files;
+    for (const auto& f : proposed) files.push_back(RenderFileEntry(f));
+    o["files"] = std::move(files);
+  }
+  if (!may_list) {
+    ctx.json = std::move(o);
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(auto diff, data::DiffContribution(ctx.Tx(), c));
   json::array added, replaced;
   for (const auto& f : diff.added) added.push_back(RenderFileEntry(f));
   for (const auto& [cur, prop] : diff.replaced) {
@@ -197,6 +214,12 @@ Status CreateFlagHandler(Ctx& ctx) {
   auto version = r.String("version", {.max_len = 64});
   auto reason = r.String("reason", {.required = true, .max_len = 2000});
   RETURN_IF_ERROR(r.Finish());
+  // A flag names a file and its answer holds the file's SHA-256; 404 or 201 would say whether a
+  // path exists. Only those who may list the files flag one.
+  if (!MayListVersionFiles(ctx)) {
+    return PermissionDenied(
+        "only those who may list this dataset's files can flag one; ask its stewards");
+  }
   ASSIGN_OR_RETURN(auto v,
                    data::ResolveVersion(ctx.Tx(), ctx.target_id, version.value_or("latest")));
   ASSIGN_OR_RETURN(auto f, data::FlagFile(ctx.Tx(), ctx.target_id, v.id, *path,
@@ -261,8 +284,8 @@ Status CroissantHandler(Ctx& ctx, const std::string& base_url) {
                                   {d.id}));
   for (const auto& r : contributors) m.contributors.push_back(r.Str(0));
   // File by file for those who may download it (up to 10,000 files); otherwise by pattern.
-  bool files = data::IsDownloadableLevel(d.access_level) && ctx.relation.data_audience &&
-               v.file_count <= 10000;
+  bool files = data::IsDownloadableLevel(d.access_level) &&
+               ctx.Authorize("datasets.download").ok() && v.file_count <= 10000;
   std::vector<data::MetaFile> list;
   std::string after;
   while (files) {
@@ -275,7 +298,7 @@ Status CroissantHandler(Ctx& ctx, const std::string& base_url) {
   }
   if (!files) {
     // The patterns come from the names: only for those who may see the file list.
-    if (ctx.Authorize("datasets.versions").ok()) {
+    if (MayListVersionFiles(ctx)) {
       ASSIGN_OR_RETURN(auto page, data::ListFiles(ctx.Tx(), d.id, v.id, "", 5000));
       for (const auto& f : page) list.push_back({f.path, static_cast<uint64_t>(f.size), ""});
     }

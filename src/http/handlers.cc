@@ -810,6 +810,10 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   RETURN_IF_ERROR(compute::ValidateJob(j, limits));
   // Datasets the job reads: each checked against its access level and pinned to a version now.
   std::vector<data::JobInput> inputs;
+  if (data_inputs != nullptr && !data_inputs->empty()) {
+    // A job reads the bytes for its submitter: the token needs the data scope too.
+    RETURN_IF_ERROR(ctx.Authorize("jobs.data"));
+  }
   if (data_inputs != nullptr) {
     for (size_t i = 0; i < data_inputs->size(); ++i) {
       const json::value& item = (*data_inputs)[i];
@@ -1115,13 +1119,23 @@ void RegisterRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "Readiness: the store answers"});
-  add({"GET", "/metrics", "metrics.read", Target::kNone, StoreUse::kNone,
-       [&api](Ctx& ctx) -> Status {
-         ctx.raw_body = api.metrics()->Render(api.db()->error_count());
-         ctx.content_type = "text/plain; version=0.0.4";
-         return Status::Ok();
-       },
-       "Prometheus metrics"});
+  {
+    // A read of the store only to authenticate the token (metrics:read); never cached, since
+    // the counts change without a store write.
+    Route r{"GET",
+            "/metrics",
+            "metrics.read",
+            Target::kNone,
+            StoreUse::kRead,
+            [&api](Ctx& ctx) -> Status {
+              ctx.raw_body = api.metrics()->Render(api.db()->error_count());
+              ctx.content_type = "text/plain; version=0.0.4";
+              return Status::Ok();
+            },
+            "Prometheus metrics (a token with metrics:read, of an operator or auditor)"};
+    r.cacheable = false;
+    add(std::move(r));
+  }
   add({"GET", "/api/v1/openapi.json", "openapi.read", Target::kNone, StoreUse::kNone,
        [&router](Ctx& ctx) -> Status {
          ctx.json = OpenApiDocument(router);

@@ -39,7 +39,7 @@ json::object OpenApiDocument(const Router& router) {
   for (const Route& r : router.routes()) {
     json::object op;
     // The action names the operation; routes sharing an action (one policy for several reads)
-    // get the last fixed path segment added, e.g. "datasets.versions.files".
+    // get the last fixed path segment added, e.g. "datasets.files.diff".
     std::string op_id = r.action;
     if (op_ids.count(op_id)) {
       std::string last;
@@ -64,8 +64,13 @@ json::object OpenApiDocument(const Router& router) {
     op["tags"] = json::array{json::value(tag)};
     const auth::Rule* rule = auth::FindRule(r.action);
     bool is_public = rule && (rule->who & auth::kAnyone);
-    if (is_public) {
+    if (is_public && rule->scope[0] == '\0') {
       op["security"] = json::array();
+    } else if (is_public) {
+      // Anonymous callers may ask; a token must carry the scope.
+      op["security"] = json::array{json::object{},
+                                   json::object{{"bearer", json::array{json::value(rule->scope)}}},
+                                   json::object{{"session", json::array()}}};
     } else {
       json::array scopes;
       if (rule && rule->scope[0] != '\0') scopes.emplace_back(rule->scope);
