@@ -9,6 +9,7 @@
 
 #include "common/ids.h"
 #include "common/strings.h"
+#include "data/review.h"
 #include "tenants/tenants.h"
 
 namespace openlab::data {
@@ -169,6 +170,10 @@ Status EnsureDomain(Tx& tx, const std::string& domain) {
 
 }  // namespace
 
+std::string OwnerDomain(const Dataset& d) {
+  return Lower(d.project_id.empty() ? d.org_id : d.project_id);
+}
+
 Status ValidateDataset(const Dataset& d) {
   if (!IsValidSlug(d.name)) {
     return InvalidArgument(fmt::format(
@@ -208,7 +213,9 @@ Status ValidateDataset(const Dataset& d) {
 StatusOr<Dataset> CreateDataset(Tx& tx, Dataset d, int64_t now) {
   RETURN_IF_ERROR(ValidateDataset(d));
   d.id = NewId("ds");
-  d.domain = Lower(d.project_id.empty() ? d.org_id : d.project_id);
+  // Restricted and hidden bytes never meet the owner's other data: no upload to the owner's
+  // domain can claim them by reference.
+  d.domain = IsDownloadableLevel(d.access_level) ? OwnerDomain(d) : Lower(d.id);
   Status s = tx.Exec(fmt::format("INSERT INTO datasets ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
                                  "$8, $9, $10, $11, $12, $13, $14, $15, $15, 1)",
                                  kDatasetCols),
@@ -223,6 +230,7 @@ StatusOr<Dataset> CreateDataset(Tx& tx, Dataset d, int64_t now) {
   RETURN_IF_ERROR(s);
   RETURN_IF_ERROR(WriteConsortium(tx, d));
   RETURN_IF_ERROR(EnsureDomain(tx, d.domain));
+  RETURN_IF_ERROR(EnsureDomain(tx, OwnerDomain(d)));  // the quota
   return GetDataset(tx, d.id);
 }
 
@@ -251,7 +259,24 @@ StatusOr<Dataset> UpdateDataset(Tx& tx, const Dataset& d, int64_t now) {
         .WithKind("stale-version");
   }
   RETURN_IF_ERROR(WriteConsortium(tx, d));
-  return GetDataset(tx, d.id);
+  ASSIGN_OR_RETURN(Dataset now_is, GetDataset(tx, d.id));
+  if (!IsDownloadableLevel(now_is.access_level) && now_is.domain == OwnerDomain(now_is)) {
+    // Restricted or hidden now, in the owner's domain: a dataset that holds nothing yet moves to
+    // a domain of its own. One that holds data stays (its chunks cannot be moved in a
+    // transaction); its presence there makes the domain answer no claim by reference.
+    ASSIGN_OR_RETURN(auto held,
+                     tx.Query("SELECT 1 FROM dataset_versions WHERE dataset_id = $1 UNION ALL "
+                              "SELECT 1 FROM uploads WHERE dataset_id = $1 AND state = 'open'",
+                              {d.id}));
+    if (held.empty()) {
+      std::string own = Lower(d.id);
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE datasets SET domain = $1 WHERE id = $2", {own, d.id}).status());
+      RETURN_IF_ERROR(EnsureDomain(tx, own));
+      return GetDataset(tx, d.id);
+    }
+  }
+  return now_is;
 }
 
 StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
@@ -583,25 +608,30 @@ StatusOr<std::vector<Digest>> UnknownChunks(Tx& tx, const std::string& domain,
   return out;
 }
 
-StatusOr<DomainUsage> UsageOf(Tx& tx, const std::string& domain) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT stored_bytes, raw_bytes, chunk_count, quota_bytes "
-                                       "FROM data_domains WHERE domain = $1",
-                                       {domain}));
+StatusOr<DomainUsage> UsageOf(Tx& tx, const std::string& owner_domain) {
+  // The owner's domain and those of its datasets (restricted and hidden ones have their own).
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT COALESCE(SUM(stored_bytes), 0), COALESCE(SUM(raw_bytes), 0), "
+                            "COALESCE(SUM(chunk_count), 0) FROM data_domains WHERE domain = $1 OR "
+                            "domain IN (SELECT domain FROM datasets WHERE "
+                            "LOWER(COALESCE(project_id, org_id)) = $1)",
+                            {owner_domain}));
   DomainUsage u;
-  if (!rows.empty()) {
-    u.stored_bytes = rows[0].Int(0);
-    u.raw_bytes = rows[0].Int(1);
-    u.chunks = rows[0].Int(2);
-    u.quota_bytes = rows[0].Int(3);
-  }
+  u.stored_bytes = rows[0].Int(0);
+  u.raw_bytes = rows[0].Int(1);
+  u.chunks = rows[0].Int(2);
+  ASSIGN_OR_RETURN(auto quota, tx.Query("SELECT quota_bytes FROM data_domains WHERE domain = $1",
+                                        {owner_domain}));
+  if (!quota.empty()) u.quota_bytes = quota[0].Int(0);
   return u;
 }
 
-Status SetQuota(Tx& tx, const std::string& domain, int64_t quota_bytes) {
+Status SetQuota(Tx& tx, const std::string& owner_domain, int64_t quota_bytes) {
   if (quota_bytes < 0) return InvalidArgument("a quota is a non-negative number of bytes");
-  RETURN_IF_ERROR(EnsureDomain(tx, domain));
+  RETURN_IF_ERROR(EnsureDomain(tx, owner_domain));
   return tx
-      .Exec("UPDATE data_domains SET quota_bytes = $1 WHERE domain = $2", {quota_bytes, domain})
+      .Exec("UPDATE data_domains SET quota_bytes = $1 WHERE domain = $2",
+            {quota_bytes, owner_domain})
       .status();
 }
 
@@ -664,16 +694,74 @@ StatusOr<Upload> GetUpload(Tx& tx, const std::string& id) {
   return LoadUpload(tx, "id = $1", {id});
 }
 
-StatusOr<std::vector<Digest>> ClaimChunks(Tx& tx, const Upload& u, const std::string& domain,
-                                          const std::vector<Digest>& ids) {
-  RETURN_IF_ERROR(RequireOpen(u));
-  if (!u.contribution_id.empty()) {
-    // A contributor is usually not of the owner's tenant: telling them which chunks the owner
-    // holds would let them probe the owner's private data. They send everything; the store
-    // still keeps each chunk once.
-    return ids;
+namespace {
+
+StatusOr<bool> ClaimedBy(Tx& tx, const Upload& u, const std::string& hex) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM upload_chunks WHERE upload_id = $1 AND "
+                                       "chunk_id = $2",
+                                       {u.id, hex}));
+  return !rows.empty();
+}
+
+// Whether `user_id` may take chunks of `domain` by reference: they may download every dataset
+// of the domain. If so, `unreadable` gets the chunks of its quarantined files (sorted), which
+// nobody downloads until a steward clears them.
+StatusOr<bool> MayClaimByReference(Tx& tx, const std::string& domain, const std::string& user_id,
+                                   int64_t now, std::vector<Digest>* unreadable) {
+  ASSIGN_OR_RETURN(auto datasets,
+                   tx.Query("SELECT id FROM datasets WHERE domain = $1 ORDER BY id", {domain}));
+  for (const Row& r : datasets) {
+    ASSIGN_OR_RETURN(Dataset d, GetDataset(tx, r.Str(0)));
+    if (!IsDownloadableLevel(d.access_level)) return false;
+    ASSIGN_OR_RETURN(DatasetAccess a, AccessOf(tx, d, user_id, now));
+    if (!a.data_audience) return false;
+    ASSIGN_OR_RETURN(auto quarantined, QuarantinedContent(tx, d.id));
+    for (const std::string& sha : quarantined) {
+      ASSIGN_OR_RETURN(auto files, tx.Query("SELECT version_id, path FROM version_files WHERE "
+                                            "dataset_id = $1 AND sha256 = $2",
+                                            {d.id, sha}));
+      for (const Row& f : files) {
+        ASSIGN_OR_RETURN(auto chunks, FileChunks(tx, d.id, f.Str(0), f.Str(1)));
+        for (const auto& c : chunks) unreadable->push_back(c.id);
+      }
+    }
   }
-  return ClaimPresent(tx, u, domain, ids);
+  SortUnique(unreadable);
+  return true;
+}
+
+}  // namespace
+
+StatusOr<std::vector<Digest>> ClaimChunks(Tx& tx, const Upload& u, const std::string& domain,
+                                          const std::vector<Digest>& ids, int64_t now) {
+  RETURN_IF_ERROR(RequireOpen(u));
+  // A contributor is usually not of the owner's tenant: telling them which chunks the owner
+  // holds would let them probe the owner's private data. Nor is anyone told about chunks they
+  // may not read. They send those; the store still keeps each chunk once.
+  std::vector<Digest> unreadable;
+  bool by_reference = false;
+  if (u.contribution_id.empty()) {
+    ASSIGN_OR_RETURN(by_reference, MayClaimByReference(tx, domain, u.user_id, now, &unreadable));
+  }
+  std::vector<Digest> missing;
+  for (const Digest& id : ids) {
+    std::string hex = ToHex(id);
+    ASSIGN_OR_RETURN(bool claimed, ClaimedBy(tx, u, hex));  // sent (or found) earlier
+    if (claimed) continue;
+    bool known = false;
+    if (by_reference && !Contains(unreadable, id)) {
+      ASSIGN_OR_RETURN(known, ChunkStored(tx, domain, hex));
+    }
+    if (!known) {
+      missing.push_back(id);
+      continue;
+    }
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO upload_chunks (upload_id, chunk_id) VALUES ($1, $2) ON "
+                            "CONFLICT DO NOTHING",
+                            {u.id, hex})
+                        .status());
+  }
+  return missing;
 }
 
 StatusOr<std::vector<Digest>> ClaimPresent(Tx& tx, const Upload& u, const std::string& domain,
@@ -719,7 +807,8 @@ StatusOr<int64_t> RecordChunks(Tx& tx, const Upload& u, const std::string& domai
                             {u.id, hex})
                         .status());
   }
-  ASSIGN_OR_RETURN(DomainUsage usage, UsageOf(tx, domain));
+  ASSIGN_OR_RETURN(Dataset d, GetDataset(tx, u.dataset_id));
+  ASSIGN_OR_RETURN(DomainUsage usage, UsageOf(tx, OwnerDomain(d)));
   if (stored > 0 && usage.stored_bytes + stored > usage.quota_bytes) {
     return ResourceExhausted(
                fmt::format("this upload would store {} more bytes, past the data quota of "

@@ -2,15 +2,22 @@
 // domain, and resumable uploads. Plain functions over a store transaction; they validate and
 // return specific errors and know nothing of HTTP or of who asks (the policy module decides that).
 //
-// Access domains: a dataset's chunks are deduplicated only against chunks of the same owner (a
-// project, or an organisation for organisation-owned datasets), never across tenants, so no
-// upload can tell one tenant whether another holds a file.
+// Access domains: a dataset's chunks are deduplicated only against chunks of its access domain,
+// never across tenants, so no upload can tell one tenant whether another holds a file. The
+// datasets of an owner (a project, or an organisation for organisation-owned datasets) at a
+// downloadable level share the owner's domain: every one who may push to them (an owner) may
+// download all of them. A restricted or hidden dataset, whose bytes nobody downloads, has a
+// domain of its own, made when it is created (or when an empty dataset becomes restricted).
+// Quotas are the owner's, over all its domains.
 //
-// An upload is a session: the client asks which chunk ids the domain lacks (the ones it has are
-// claimed by the session, so garbage collection keeps them), sends those chunks, registers its
-// files (in segments of at most kMaxSegmentChunks chunks, so any file size works in bounded
-// memory), then commits. The commit builds the manifest, whose hash is the version id, in one
-// transaction: a version is either wholly there or not at all.
+// An upload is a session: the client asks which chunk ids the domain lacks, sends those chunks,
+// registers its files (in segments of at most kMaxSegmentChunks chunks, so any file size works in
+// bounded memory), then commits. A chunk is claimed by an upload (so that the upload may use it
+// and garbage collection keeps it) when the upload sends its bytes, or by reference, when
+// /missing finds it in the domain; a claim by reference hands the uploader the chunk's bytes (it
+// can commit and download a file made of it), so it is made only in a domain all of whose data
+// the uploader may download (see ClaimChunks). The commit builds the manifest, whose hash is the
+// version id, in one transaction: a version is either wholly there or not at all.
 #pragma once
 
 #include <cstdint>
@@ -48,10 +55,17 @@ struct Dataset {
 
 // Checks fields a person sets (name slug, SPDX-like licence id, tags, level, lengths).
 Status ValidateDataset(const Dataset& d);
-// Inserts `d` (id assigned; domain = the owner). AlreadyExists for a taken name in the domain.
+// The owner's access domain: the owning project's id, or the organisation's, in lower case. It
+// holds the chunks of the owner's downloadable datasets and the owner's quota.
+std::string OwnerDomain(const Dataset& d);
+// Inserts `d` (id assigned; domain = the owner's, or for a restricted or hidden dataset one of
+// its own). AlreadyExists for a name the owner already uses.
 StatusOr<Dataset> CreateDataset(store::Tx& tx, Dataset d, int64_t now);
 StatusOr<Dataset> GetDataset(store::Tx& tx, const std::string& id);
 // Writes the editable fields if `d.version` is still current (FailedPrecondition otherwise).
+// A dataset of the owner's domain that becomes restricted or hidden before it holds anything
+// (no version, no open upload) moves to a domain of its own; one that holds data stays, and its
+// domain then answers no claim by reference (ClaimChunks).
 StatusOr<Dataset> UpdateDataset(store::Tx& tx, const Dataset& d, int64_t now);
 
 struct DatasetQuery {
@@ -131,8 +145,10 @@ StatusOr<std::vector<Digest>> UnknownChunks(store::Tx& tx, const std::string& do
 struct DomainUsage {
   int64_t stored_bytes = 0, raw_bytes = 0, chunks = 0, quota_bytes = kDefaultQuotaBytes;
 };
-StatusOr<DomainUsage> UsageOf(store::Tx& tx, const std::string& domain);
-Status SetQuota(store::Tx& tx, const std::string& domain, int64_t quota_bytes);
+// What an owner stores over all its domains (its own and those of its restricted and hidden
+// datasets), and its quota. `owner_domain` as OwnerDomain returns it.
+StatusOr<DomainUsage> UsageOf(store::Tx& tx, const std::string& owner_domain);
+Status SetQuota(store::Tx& tx, const std::string& owner_domain, int64_t quota_bytes);
 
 // ---- uploads
 
@@ -148,17 +164,25 @@ StatusOr<Upload> OpenUpload(store::Tx& tx, const std::string& dataset_id,
                             const std::string& user_id, bool resume, int64_t now,
                             const std::string& contribution_id = "");
 StatusOr<Upload> GetUpload(store::Tx& tx, const std::string& id);
-// Returns the ids among `ids` that the domain lacks; claims the others for the upload.
+// The answer to /missing: the ids among `ids` the upload must send. Those the upload already
+// claims are never asked for. The others are claimed by reference, and left out of the answer,
+// only where the domain holds them and the uploader may read them: an owner's push (not a
+// contribution) to a domain all of whose datasets are at a downloadable level that admits the
+// uploader (AccessOf), and not a chunk of a quarantined file. Anywhere else (a restricted or
+// hidden dataset's domain, an owner's domain that holds restricted data from before it had
+// domains of their own) every chunk the upload lacks is asked for: the uploader proves it holds
+// the bytes by sending them, and the store still keeps each chunk once.
 StatusOr<std::vector<Digest>> ClaimChunks(store::Tx& tx, const Upload& u, const std::string& domain,
-                                          const std::vector<Digest>& ids);
+                                          const std::vector<Digest>& ids, int64_t now);
 // Claims those of `ids` the domain holds for the upload and returns the others (whatever the
-// upload's kind: for the server's own use, never an answer to a contributor).
+// upload's kind: for the server's own use once the bytes were received, never an answer to a
+// client).
 StatusOr<std::vector<Digest>> ClaimPresent(store::Tx& tx, const Upload& u,
                                            const std::string& domain,
                                            const std::vector<Digest>& ids);
 // Records chunks just appended to the packs (a chunk stored meanwhile by someone else is kept
 // as it was; the duplicate bytes are left for garbage collection) and claims them. Refuses with
-// ResourceExhausted (kind quota-exceeded) if the domain's unique bytes would pass its quota.
+// ResourceExhausted (kind quota-exceeded) if the owner's unique bytes would pass its quota.
 // Returns the bytes newly stored.
 StatusOr<int64_t> RecordChunks(store::Tx& tx, const Upload& u, const std::string& domain,
                                const std::vector<StoredChunk>& chunks, int64_t now);

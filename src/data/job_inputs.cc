@@ -97,21 +97,21 @@ StatusOr<JobInput> AuthorizeJobInput(Tx& tx, const std::string& dataset_id,
     }
     return v.status();
   }
-  return JobInput{"", name, d.id, v->id, d.access_level, d.domain, sealed};
+  return JobInput{"", name, d.id, v->id, d.access_level, OwnerDomain(d), sealed};
 }
 
 Status CheckJobInputs(const std::vector<JobInput>& inputs) {
   if (inputs.size() > static_cast<size_t>(kMaxJobInputs)) {
     return InvalidArgument(fmt::format("a job reads at most {} datasets", kMaxJobInputs));
   }
-  std::set<std::string> names, sealed_domains;
+  std::set<std::string> names, sealed_owners;
   for (const auto& in : inputs) {
     if (!names.insert(in.name).second) {
       return InvalidArgument(fmt::format("data input name '{}' is used twice", in.name));
     }
-    if (in.sealed) sealed_domains.insert(in.domain);
+    if (in.sealed) sealed_owners.insert(in.owner);
   }
-  if (sealed_domains.size() > 1) {
+  if (sealed_owners.size() > 1) {
     return InvalidArgument(
         "a job may read restricted data of one owner only (one set of stewards reviews what "
         "leaves it); split the work into jobs per owner");
@@ -126,7 +126,7 @@ Status InsertJobInputs(Tx& tx, const std::vector<std::string>& job_ids,
       RETURN_IF_ERROR(tx.Exec("INSERT INTO job_inputs (job_id, name, dataset_id, version_id, "
                               "access_level, domain, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                               {job, in.name, in.dataset_id, in.version_id, in.access_level,
-                               in.domain, int64_t{in.sealed ? 1 : 0}})
+                               in.owner, int64_t{in.sealed ? 1 : 0}})
                           .status());
     }
   }
@@ -209,14 +209,22 @@ StatusOr<ExportRequest> ExportFromRow(Tx& tx, const Row& r) {
   return e;
 }
 
-// Opens `rel` under the directory `root` without following a symbolic link anywhere on the way.
+// Opens `rel` under the directory `root` without following a symbolic link anywhere on the way
+// (nor `root` itself, which a job could have replaced by one), and only if it is a regular file
+// with one link: a hard link the job made is a second name, inside its directory, for a file from
+// anywhere else it could reach (the operator's token, another job's output).
 StatusOr<int> OpenBeneath(const std::string& root, const std::string& rel) {
-  int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+    return InvalidArgument(
+        fmt::format("'{}' cannot be exported: the job's directory was replaced by a link", rel));
+  }
   if (dir < 0) return ErrnoStatus("cannot open the job's directory", errno);
   std::vector<std::string> parts = Split(rel, '/');
   for (size_t i = 0; i < parts.size(); ++i) {
     bool last = i + 1 == parts.size();
-    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY);
+    // O_NONBLOCK: a FIFO left by the job must not hold the request up (it is refused below).
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | (last ? O_NONBLOCK : O_DIRECTORY);
     int next = ::openat(dir, parts[i].c_str(), flags);
     int err = errno;
     ::close(dir);
@@ -234,6 +242,16 @@ StatusOr<int> OpenBeneath(const std::string& root, const std::string& rel) {
     ::close(dir);
     return InvalidArgument(fmt::format("'{}' is not a regular file of the job", rel));
   }
+  if (st.st_nlink != 1) {
+    ::close(dir);
+    return InvalidArgument(
+        fmt::format("'{}' cannot be exported: it has {} hard links, and only a file with one name, "
+                    "made in the job's directory, may leave; copy the content to a new file",
+                    rel, static_cast<uint64_t>(st.st_nlink)));
+  }
+  // A regular file: plain blocking reads from here.
+  int fl = ::fcntl(dir, F_GETFL);
+  if (fl >= 0) ::fcntl(dir, F_SETFL, fl & ~O_NONBLOCK);
   return dir;
 }
 

@@ -29,7 +29,8 @@ namespace openlab::data {
 inline constexpr int kMaxJobInputs = 8;
 
 struct JobInput {
-  std::string job_id, name, dataset_id, version_id, access_level, domain;
+  std::string job_id, name, dataset_id, version_id, access_level;
+  std::string owner;    // the data's owner, as OwnerDomain names it: whose stewards review
   bool sealed = false;  // restricted data of another owner
 };
 
@@ -90,8 +91,11 @@ std::string ExportFilePath(const std::string& exports_root, const std::string& e
 
 // Requests the export of `paths` from a finished sealed job. A path is relative to the job's
 // work directory (`work_dir`), or "stdout" / "stderr" for the job's output streams (in
-// `job_dir`). Regular files only, no "..", no symbolic link anywhere on the way. The files are
-// copied under `exports_root` now; the request is pending until a steward decides.
+// `job_dir`). Only a regular file with exactly one link (a hard link could name a file from
+// outside, such as the operator's token), opened beneath its directory with no "..", and no
+// symbolic link at any component (the directory itself included); anything else is refused with
+// InvalidArgument naming the file. The files' contents are copied under `exports_root` now; the
+// request is pending until a steward decides.
 StatusOr<ExportRequest> CreateExportRequest(store::Tx& tx, const std::string& job_id,
                                             const std::string& user_id,
                                             const std::vector<std::string>& paths,

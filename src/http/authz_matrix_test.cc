@@ -72,7 +72,8 @@ StatusOr<std::string> MakeExportFixture(store::Tx& tx, ApiHarness& h,
   j.command = {"/bin/true"};
   ASSIGN_OR_RETURN(auto ids, compute::InsertJobs(tx, j, 1, now));
   RETURN_IF_ERROR(data::InsertJobInputs(
-      tx, ids, {data::JobInput{"", "clinic", ds.id, "v", "restricted", ds.domain, true}}));
+      tx, ids,
+      {data::JobInput{"", "clinic", ds.id, "v", "restricted", data::OwnerDomain(ds), true}}));
   std::string job_dir = h.files_root() + "/jobs/" + ids.front();
   std::filesystem::create_directories(job_dir + "/work");
   std::ofstream(job_dir + "/stdout") << "42\n";

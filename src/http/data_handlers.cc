@@ -75,8 +75,16 @@ json::object RenderVersion(const data::Version& v) {
       {"tags", Strings(v.tags)}};
 }
 
-json::object RenderFile(const data::FileEntry& f) {
-  return json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}};
+// A file's SHA-256 is the id of its only chunk when it is small: it is shown only to those who
+// may download the bytes (for restricted and hidden data, nobody).
+json::object RenderFile(const data::FileEntry& f, bool hashes) {
+  json::object o{{"path", f.path}, {"size", f.size}};
+  if (hashes) o["sha256"] = f.sha256;
+  return o;
+}
+
+bool MayDownload(Ctx& ctx, const data::Dataset& d) {
+  return data::IsDownloadableLevel(d.access_level) && ctx.Authorize("datasets.download").ok();
 }
 
 json::object RenderUpload(const data::Upload& u) {
@@ -271,13 +279,15 @@ Status ListFilesHandler(Ctx& ctx) {
   int limit = ReadLimit(ctx, 1000, 5000, &s);
   auto after = DecodeCursor(ctx, &s);
   RETURN_IF_ERROR(s);
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
+  bool hashes = MayDownload(ctx, d);
   ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, ctx.Param("version")));
   ASSIGN_OR_RETURN(auto files,
                    data::ListFiles(ctx.Tx(), ctx.target_id, v.id, after.value_or(""), limit));
   ASSIGN_OR_RETURN(auto quarantined, data::QuarantinedContent(ctx.Tx(), ctx.target_id));
   json::array arr;
   for (const auto& f : files) {
-    json::object o = RenderFile(f);
+    json::object o = RenderFile(f, hashes);
     if (quarantined.count(f.sha256)) o["quarantined"] = true;  // not served (personal data)
     arr.push_back(std::move(o));
   }
@@ -295,16 +305,19 @@ Status DiffHandler(Ctx& ctx) {
   if (!from || !to) return InvalidArgument("give both from and to (tags or version ids)");
   ASSIGN_OR_RETURN(auto a, data::ResolveVersion(ctx.Tx(), ctx.target_id, *from));
   ASSIGN_OR_RETURN(auto b, data::ResolveVersion(ctx.Tx(), ctx.target_id, *to));
+  ASSIGN_OR_RETURN(auto ds, data::GetDataset(ctx.Tx(), ctx.target_id));
+  bool hashes = MayDownload(ctx, ds);
   ASSIGN_OR_RETURN(auto d, data::DiffVersions(ctx.Tx(), ctx.target_id, a.id, b.id));
   json::array added, removed, modified;
-  for (const auto& f : d.added) added.push_back(RenderFile(f));
-  for (const auto& f : d.removed) removed.push_back(RenderFile(f));
+  for (const auto& f : d.added) added.push_back(RenderFile(f, hashes));
+  for (const auto& f : d.removed) removed.push_back(RenderFile(f, hashes));
   for (const auto& [x, y] : d.modified) {
-    modified.push_back(json::object{{"path", x.path},
-                                    {"size_from", x.size},
-                                    {"size_to", y.size},
-                                    {"sha256_from", x.sha256},
-                                    {"sha256_to", y.sha256}});
+    json::object m{{"path", x.path}, {"size_from", x.size}, {"size_to", y.size}};
+    if (hashes) {
+      m["sha256_from"] = x.sha256;
+      m["sha256_to"] = y.sha256;
+    }
+    modified.push_back(std::move(m));
   }
   ctx.json = json::object{{"from", a.id},
                           {"to", b.id},
@@ -440,7 +453,7 @@ Status SetTagHandler(Ctx& ctx) {
 
 Status UsageHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
-  ASSIGN_OR_RETURN(auto u, data::UsageOf(ctx.Tx(), d.domain));
+  ASSIGN_OR_RETURN(auto u, data::UsageOf(ctx.Tx(), data::OwnerDomain(d)));
   ctx.json = json::object{{"owner", d.project_id.empty() ? d.org_id : d.project_id},
                           {"stored_bytes", u.stored_bytes},
                           {"raw_bytes", u.raw_bytes},
@@ -492,7 +505,7 @@ Status MissingHandler(Ctx& ctx) {
   }
   ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
   ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
-  ASSIGN_OR_RETURN(auto missing, data::ClaimChunks(ctx.Tx(), u, d.domain, want));
+  ASSIGN_OR_RETURN(auto missing, data::ClaimChunks(ctx.Tx(), u, d.domain, want, ctx.now));
   json::array out;
   for (const auto& m : missing) out.emplace_back(data::ToHex(m));
   ctx.audit_detail = fmt::format("asked={} missing={}", want.size(), missing.size());

@@ -422,6 +422,14 @@ CREATE TABLE export_files (
   PRIMARY KEY (export_id, seq))
 )SQL";
 
+// Restricted and hidden datasets get access domains of their own (their chunks are never
+// deduplicated with the owner's downloadable data), so a domain no longer stands for an owner:
+// a dataset's name is unique per owner. Names were unique per owner domain until now, which was
+// one per owner, so no existing row conflicts. Existing datasets keep their domains.
+const char* kV7OwnerNames = R"SQL(
+CREATE UNIQUE INDEX datasets_owner_name ON datasets(org_id, COALESCE(project_id, ''), name)
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -435,6 +443,8 @@ const std::vector<Migration>& AllMigrations() {
       {5, "data commons: datasets, versions, chunks, uploads, search",
        std::string(kV5Data) + kV5SqliteSearch, std::string(kV5Data) + kV5PostgresSearch},
       {6, "data in jobs: pinned inputs, export requests", kV6JobData, ""},
+      {7, "dataset names unique per owner (access domains of their own for restricted data)",
+       kV7OwnerNames, ""},
   };
   return kAll;
 }
