@@ -703,6 +703,15 @@ StatusOr<bool> ClaimedBy(Tx& tx, const Upload& u, const std::string& hex) {
   return !rows.empty();
 }
 
+// Records that the upload holds the chunk (so GC keeps it until the upload ends).
+Status ClaimForUpload(Tx& tx, const Upload& u, const std::string& hex) {
+  return tx
+      .Exec(
+          "INSERT INTO upload_chunks (upload_id, chunk_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+          {u.id, hex})
+      .status();
+}
+
 // Whether `user_id` may take chunks of `domain` by reference: they may download every dataset
 // of the domain. If so, `unreadable` gets the chunks of its quarantined files (sorted), which
 // nobody downloads until a steward clears them.
@@ -756,10 +765,7 @@ StatusOr<std::vector<Digest>> ClaimChunks(Tx& tx, const Upload& u, const std::st
       missing.push_back(id);
       continue;
     }
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO upload_chunks (upload_id, chunk_id) VALUES ($1, $2) ON "
-                            "CONFLICT DO NOTHING",
-                            {u.id, hex})
-                        .status());
+    RETURN_IF_ERROR(ClaimForUpload(tx, u, hex));
   }
   return missing;
 }
@@ -775,10 +781,7 @@ StatusOr<std::vector<Digest>> ClaimPresent(Tx& tx, const Upload& u, const std::s
       missing.push_back(id);
       continue;
     }
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO upload_chunks (upload_id, chunk_id) VALUES ($1, $2) ON "
-                            "CONFLICT DO NOTHING",
-                            {u.id, hex})
-                        .status());
+    RETURN_IF_ERROR(ClaimForUpload(tx, u, hex));
   }
   return missing;
 }
@@ -802,10 +805,7 @@ StatusOr<int64_t> RecordChunks(Tx& tx, const Upload& u, const std::string& domai
       raw += c.loc.raw_len;
       ++count;
     }
-    RETURN_IF_ERROR(tx.Exec("INSERT INTO upload_chunks (upload_id, chunk_id) VALUES ($1, $2) ON "
-                            "CONFLICT DO NOTHING",
-                            {u.id, hex})
-                        .status());
+    RETURN_IF_ERROR(ClaimForUpload(tx, u, hex));
   }
   ASSIGN_OR_RETURN(Dataset d, GetDataset(tx, u.dataset_id));
   ASSIGN_OR_RETURN(DomainUsage usage, UsageOf(tx, OwnerDomain(d)));
