@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "compute/identities.h"
 #include "compute/inventory.h"
 #include "compute/local_executor.h"
 #include "compute/service.h"
@@ -50,6 +52,8 @@ struct ServeArgs {
   std::string slurm_conf, slurm_partition, slurm_account;
   int slurm_gpus = -1, slurm_cpus = -1;
   std::string slurm_gpu_type = "GPU";
+  std::string sandbox = "required";
+  std::string job_uid_range = "200000-299999";
 };
 
 int Serve(const ServeArgs& a) {
@@ -154,7 +158,9 @@ int Serve(const ServeArgs& a) {
   // they survive a restart of the server and are re-adopted.
   std::error_code ec2;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec2).string();
-  std::string state_abs = std::filesystem::absolute(a.state).string();
+  // Canonical: the sandbox opens job paths without following any symbolic link.
+  std::string state_abs = std::filesystem::weakly_canonical(a.state, ec2).string();
+  if (ec2 || state_abs.empty()) state_abs = std::filesystem::absolute(a.state).string();
   std::string jobs_root = state_abs + "/jobs";
   StatusOr<std::unique_ptr<compute::Executor>> executor = Internal("no executor");
   if (a.executor == "slurm") {
@@ -173,6 +179,7 @@ int Serve(const ServeArgs& a) {
     compute::LocalExecutor::Options eo;
     eo.openlab_bin = self;
     eo.root = jobs_root;
+    eo.sandbox = a.sandbox;
     auto made = compute::LocalExecutor::Create(eo);
     if (made.ok()) {
       executor = std::unique_ptr<compute::Executor>(std::move(made).value());
@@ -207,7 +214,8 @@ int Serve(const ServeArgs& a) {
     ASSIGN_OR_RETURN(auto prepared,
                      data::PrepareJobData(data_service, job.id, job.user_id, job.project_id,
                                           job_dir, Clock::Real()->NowMs()));
-    return compute::ServiceOptions::JobData{std::move(prepared.inputs), prepared.sealed};
+    return compute::ServiceOptions::JobData{std::move(prepared.inputs), prepared.sealed,
+                                            prepared.restricted};
   };
   co.release_data = [](const compute::Job&, const std::string& job_dir) {
     data::ReleaseJobData(job_dir);
@@ -223,6 +231,20 @@ int Serve(const ServeArgs& a) {
   };
   co.jobs_root = jobs_root;
   co.projects_root = state_abs + "/projects";
+  if (geteuid() == 0) {  // each project's jobs run as a uid of its own, never as root
+    auto range = compute::ParseUidRange(a.job_uid_range);
+    if (!range.ok()) {
+      std::cerr << "openlab: error: --job-uid-range: " << range.status().message() << "\n";
+      return 2;
+    }
+    co.job_uids = *range;
+  }
+  if (a.sandbox == "off") {
+    Log(LogLevel::kWarn,
+        "--sandbox off: jobs run as the server's user and can read its state directory; for "
+        "development only",
+        {});
+  }
   compute::ComputeService service(db->get(), executor->get(), *node, Clock::Real(), co);
   if (Status r = service.Recover(); !r.ok()) {
     std::cerr << "openlab: error: recovering jobs: " << r.message() << "\n";
@@ -300,6 +322,13 @@ int main(int argc, char** argv) {
   s->add_option("--slurm-cpus", serve.slurm_cpus,
                 "Cores the partition lends (default: this machine's)")
       ->check(CLI::Range(1, 100000000));
+  s->add_option("--sandbox", serve.sandbox,
+                "Jobs in the sandbox: required (default; a job that cannot be sandboxed does not "
+                "start), auto (where the machine allows; never for restricted data), off "
+                "(development only)")
+      ->check(CLI::IsMember({"required", "auto", "off"}));
+  s->add_option("--job-uid-range", serve.job_uid_range,
+                "Unix uids given to projects' jobs when the server runs as root (FIRST-LAST)");
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
   s->callback([&] { exit_code = Serve(serve); });

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <climits>
+#include <cstdint>
 #include <utility>
 
 namespace openlab::compute {
@@ -102,6 +104,18 @@ Status ValidateLaunchSpec(const LaunchSpec& spec) {
   if (spec.grace_seconds < 0 || spec.grace_seconds > 3600) {
     return InvalidArgument("grace_seconds must be between 0 and 3600");
   }
+  if ((spec.run_uid < 0) != (spec.run_gid < 0) || spec.run_uid == 0 || spec.run_gid == 0 ||
+      spec.run_uid < -1 || spec.run_gid < -1 || spec.run_uid > INT32_MAX ||
+      spec.run_gid > INT32_MAX) {
+    return InvalidArgument("run_uid and run_gid must both be -1 or both be positive (never root)");
+  }
+  for (const auto* list : {&spec.writable_paths, &spec.readable_paths}) {
+    for (const auto& p : *list) RETURN_IF_ERROR(CheckAbsolutePath("a sandbox path", p));
+  }
+  if (spec.max_processes < 1 || spec.max_processes > 1000000) {
+    return InvalidArgument("max_processes must be between 1 and 1000000");
+  }
+  if (spec.tmp_bytes <= 0) return InvalidArgument("tmp_bytes must be positive");
   return Status::Ok();
 }
 

@@ -54,6 +54,23 @@ struct LaunchSpec {
   std::vector<int> gpu_indices;
   int64_t time_limit_seconds = 0;  // > 0; the job is stopped (kTimeout) after this long
   int grace_seconds = 10;          // 0..3600: SIGTERM to SIGKILL delay on cancel and timeout
+
+  // The sandbox (compute/sandbox.h, docs/security.md). Executors that confine jobs honour these;
+  // the Describe() of one that does not says so.
+  // The project's Unix identity the job runs as (both > 0), or -1/-1: the executor's own user in
+  // a user namespace of its own (a root executor refuses that: no job runs as root).
+  int64_t run_uid = -1;
+  int64_t run_gid = -1;
+  bool network = true;  // false: no network at all (its own empty network namespace)
+  // Absolute host paths the job sees besides the system directories: read-write (the workdir
+  // must lie in one of them; empty: the workdir alone) and read-only (its data).
+  std::vector<std::string> writable_paths;
+  std::vector<std::string> readable_paths;
+  int max_processes = 4096;              // 1..1000000: processes and threads of the whole job
+  int64_t tmp_bytes = int64_t{1} << 30;  // > 0: size of its private /tmp and /dev/shm, each
+  // Never run this job outside the sandbox, whatever the executor's mode (it reads data that
+  // must not leave: restricted inputs).
+  bool require_sandbox = false;
 };
 
 enum class ExecState { kPending, kRunning, kCompleted, kFailed, kCancelled, kTimeout, kNodeFail };
@@ -72,6 +89,7 @@ struct ExecStatus {
   int64_t started_at_ms = 0;  // epoch ms; 0 until the job started
   int64_t ended_at_ms = 0;    // epoch ms; 0 until terminal
   std::string detail;         // a sentence for people: why it ended, or how it is isolated
+  std::string sandbox;        // how the job is confined, once it started (DescribeSandbox)
 };
 
 // Checks everything about `spec` that can be checked without touching the system: argv non-empty

@@ -121,7 +121,7 @@ constexpr const char* kJobCols =
     "id, project_id, user_id, name, command, script, env, workdir, gpus, gpu_type, cpus, "
     "memory_bytes, time_limit_s, job_class, depends_on, array_parent, array_index, state, reason, "
     "exit_code, node, gpu_indices, hold_id, handle, resource, submitted_at, started_at, ended_at, "
-    "version, charged_s";
+    "version, charged_s, sandbox";
 
 Job ToJob(const store::Row& r) {
   Job j;
@@ -167,6 +167,7 @@ Job ToJob(const store::Row& r) {
   j.ended_at = r.Int(27);
   j.version = r.Int(28);
   j.charged_s = r.Int(29);
+  j.sandbox = r.Str(30);
   return j;
 }
 
@@ -258,9 +259,10 @@ Status UpdateJob(store::Tx& tx, const Job& j) {
       int64_t n,
       tx.Exec("UPDATE jobs SET state = $1, reason = $2, exit_code = $3, node = $4, gpu_indices = "
               "$5, hold_id = $6, handle = $7, resource = $8, started_at = $9, ended_at = $10, "
-              "charged_s = $11, version = version + 1 WHERE id = $12 AND version = $13",
+              "charged_s = $11, sandbox = $14, version = version + 1 WHERE id = $12 AND version = "
+              "$13",
               {j.state, j.reason, int64_t{j.exit_code}, j.node, j.gpu_indices, j.hold_id, j.handle,
-               j.resource, j.started_at, j.ended_at, j.charged_s, j.id, j.version}));
+               j.resource, j.started_at, j.ended_at, j.charged_s, j.id, j.version, j.sandbox}));
   if (n != 1) return Aborted(fmt::format("job {} changed meanwhile", j.id));
   return Status::Ok();
 }

@@ -43,6 +43,7 @@ struct Job {
   std::string node, gpu_indices, hold_id, handle, resource;
   int64_t submitted_at = 0, started_at = 0, ended_at = 0, version = 0;
   int64_t charged_s = 0;  // resource-seconds charged at the end
+  std::string sandbox;    // how it was confined (compute/sandbox.h DescribeSandbox), once started
 };
 
 // Limits a submission is checked against (from the inventory and the config).

@@ -16,7 +16,9 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "compute/internal/cgroups.h"
 #include "compute/internal/exec_files.h"
+#include "compute/sandbox.h"
 
 extern char** environ;
 
@@ -28,25 +30,6 @@ using internal::FileExists;
 using internal::StripTrailingSlashes;
 
 using internal::JoinPath;
-
-// Why cgroups cannot be used under `cgroup_root`, or "" if they can (a probe cgroup was made).
-std::string ProbeCgroups(const std::string& cgroup_root) {
-  if (cgroup_root.empty()) return "cgroups disabled";
-  std::string parent = cgroup_root.substr(0, std::max<size_t>(1, cgroup_root.find_last_of('/')));
-  if (!FileExists(JoinPath(cgroup_root, "cgroup.controllers")) &&
-      !FileExists(JoinPath(parent, "cgroup.controllers"))) {
-    return fmt::format("cgroup v2 is not mounted at {}", parent);
-  }
-  if (mkdir(cgroup_root.c_str(), 0755) != 0 && errno != EEXIST) {
-    return fmt::format("cgroup tree not writable: mkdir {}: {}", cgroup_root, strerror(errno));
-  }
-  std::string probe = JoinPath(cgroup_root, fmt::format("probe.{}", getpid()));
-  if (mkdir(probe.c_str(), 0755) != 0 && errno != EEXIST) {
-    return fmt::format("cgroup tree not writable: mkdir {}: {}", probe, strerror(errno));
-  }
-  rmdir(probe.c_str());
-  return "";
-}
 
 StatusOr<internal::StatusRecord> ReadStatus(const std::string& job_dir) {
   ASSIGN_OR_RETURN(std::string text, internal::ReadFile(JoinPath(job_dir, internal::kStatusFile)));
@@ -109,9 +92,29 @@ StatusOr<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(Options options) 
   if (mkdir(options.root.c_str(), 0755) != 0 && errno != EEXIST) {
     return Internal(fmt::format("mkdir {}: {}", options.root, strerror(errno)));
   }
-  std::string why_not = ProbeCgroups(options.cgroup_root);
-  std::string describe = why_not.empty() ? fmt::format("local: cgroup v2 ({})", options.cgroup_root)
-                                         : fmt::format("local: rlimits ({})", why_not);
+  if (options.sandbox != "required" && options.sandbox != "auto" && options.sandbox != "off") {
+    return InvalidArgument(
+        fmt::format("sandbox must be required, auto or off, not '{}'", options.sandbox));
+  }
+  std::string why_not = internal::ProbeCgroups(options.cgroup_root);
+  std::string limits = "rlimits (" + why_not + ")";
+  if (why_not.empty()) {
+    auto cg = internal::MakeJobCgroups(options.cgroup_root, fmt::format("probe.{}", getpid()),
+                                       {1, 1 << 30, 64});
+    limits = cg.ok() ? cg->Describe() : "rlimits (" + cg.status().message() + ")";
+    if (cg.ok()) internal::RemoveJobCgroups(*cg);
+  }
+  std::string sandbox;
+  if (options.sandbox == "off") {
+    sandbox = "sandbox off (development only: jobs see what the server's user sees)";
+  } else {
+    SandboxSupport support = ProbeSandbox();
+    sandbox = support.Describe();
+    if (!support.works && options.sandbox == "required") {
+      sandbox += "; jobs will not start (--sandbox required)";
+    }
+  }
+  std::string describe = fmt::format("local: {}; {}", sandbox, limits);
   return std::unique_ptr<LocalExecutor>(new LocalExecutor(std::move(options), std::move(describe)));
 }
 
@@ -145,7 +148,8 @@ StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
 
   // spec.json is published with link(), which fails if it exists: of two Launches on the same
   // directory exactly one wins.
-  internal::SupervisorConfig config{spec, options_.cgroup_root};
+  internal::SupervisorConfig config{spec, options_.cgroup_root, options_.sandbox,
+                                    options_.device_dir};
   config.spec.job_dir = job_dir;
   std::string spec_path = JoinPath(job_dir, internal::kSpecFile);
   std::string tmp = fmt::format("{}.new.{}.{}", spec_path, getpid(), Clock::Real()->NowMs());

@@ -11,10 +11,12 @@
 // Extra rules beyond ValidateLaunchSpec: job_dir must be a direct child of Options::root
 // (InvalidArgument), and must not have been used for a job before (AlreadyExists).
 //
-// Isolation: a cgroup v2 per job (cpu.max = cpus, memory.max = memory_bytes) when the tree under
-// Options::cgroup_root is writable; otherwise rlimits (RLIMIT_AS = memory_bytes for jobs without
-// GPUs; cpus are not enforced). Describe() says which, and why; each job's status.json records what
-// it got.
+// Isolation: every job runs in the sandbox (compute/sandbox.h) as its LaunchSpec's run_uid, with
+// its writable and readable paths and exactly its GPUs' device nodes; Options::sandbox says what
+// happens where the machine cannot sandbox. Limits: a cgroup v2 per job (cpu.max, memory.max,
+// pids.max) under Options::cgroup_root, or the v1 memory, pids and cpu hierarchies beside it;
+// otherwise rlimits (RLIMIT_AS = memory_bytes for jobs without GPUs, RLIMIT_NPROC; cpus are not
+// enforced). Describe() says which, and why; each job's status.json records what it got.
 //
 // Thread-safety: thread-safe; no mutable state in the object.
 #pragma once
@@ -40,6 +42,13 @@ class LocalExecutor : public Executor {
     std::string cgroup_root = "/sys/fs/cgroup/openlab";
     // How long Launch waits for the supervisor to report that the job started.
     int launch_timeout_ms = 10000;
+    // The sandbox (compute/sandbox.h): "required" (a job that cannot be sandboxed does not
+    // start; its status says what is missing), "auto" (sandboxed where the machine allows,
+    // otherwise run as before, saying so on the job; jobs with require_sandbox never), "off"
+    // (development only: jobs run as the supervisor's user and see what it sees).
+    std::string sandbox = "required";
+    // Where the GPU device nodes are (nvidia0, nvidiactl, ...); tests use fake ones.
+    std::string device_dir = "/dev";
   };
 
   // InvalidArgument for relative paths or a missing binary; Internal if root cannot be created.

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "compute/ledger.h"
+#include "compute/workspace.h"
 #include "tenants/tenants.h"
 
 namespace openlab::compute {
@@ -134,21 +135,38 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   s.job_dir = opts_.jobs_root + "/" + s.job_id;
   std::error_code ec;
   fs::create_directories(s.job_dir, ec);
+  // The job's directory holds its output and data; only the server reads it (the job sees its
+  // data and work directory through the sandbox's mounts, never this directory).
+  ::chmod(s.job_dir.c_str(), 0700);
   ServiceOptions::JobData job_data;
   if (opts_.prepare_data) {
     ASSIGN_OR_RETURN(job_data, opts_.prepare_data(job, s.job_dir));
+  }
+  if (opts_.job_uids) {
+    int64_t uid = 0;
+    RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(uid, ProjectUid(tx, job.project_id, *opts_.job_uids, clock_->NowMs()));
+      return Status::Ok();
+    }));
+    s.run_uid = s.run_gid = uid;
   }
   // A sealed job works in a directory of its own: what it writes is not its project's until a
   // steward approves an export.
   std::string space =
       job_data.sealed ? s.job_dir + "/work" : opts_.projects_root + "/" + job.project_id;
-  s.workdir = job.workdir.empty() ? space : space + "/" + job.workdir;
-  fs::create_directories(s.workdir, ec);
-  if (ec) return Internal(fmt::format("cannot create {}: {}", s.workdir, ec.message()));
+  RETURN_IF_ERROR(MakeOwnedDir(space, s.run_uid, s.run_gid));
+  ASSIGN_OR_RETURN(s.workdir, MakeDirsBeneath(space, job.workdir, s.run_uid, s.run_gid));
+  s.writable_paths = {space};
+  for (const auto& [name, dir] : job_data.inputs) s.readable_paths.push_back(dir);
+  s.network = opts_.network && !job_data.sealed && !job_data.restricted;
+  s.require_sandbox = job_data.sealed || job_data.restricted;
+  s.max_processes = opts_.max_processes;
+  s.tmp_bytes = opts_.tmp_bytes;
   if (!job.script.empty()) {
     std::string path = s.job_dir + "/script.sh";
     std::ofstream(path) << job.script;
     s.argv = {"/bin/bash", path};
+    s.readable_paths.push_back(path);  // the sandbox shows the job its script, read-only
   } else {
     s.argv = job.command;
     s.argv[0] = FindInPath(s.argv[0]);
@@ -399,10 +417,12 @@ Status ComputeService::Launch(const Job& job, StatusOr<LaunchSpec> spec, int64_t
     failed.detail = "could not start: " + handle.status().message();
     return Finish(job, failed, now_ms);
   }
+  auto status = executor_->Poll(*handle);  // how the job was confined, for its record
   return db_->Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
     j.state = "running";
     j.handle = *handle;
+    if (status.ok()) j.sandbox = status->sandbox.substr(0, 500);
     return UpdateJob(tx, j);
   });
 }
@@ -421,6 +441,7 @@ Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
     j.ended_at = ended;
     j.charged_s = j.hold_id.empty() ? 0 : used;
     j.reason = st.state == ExecState::kCompleted ? "" : st.detail.substr(0, 500);
+    if (!st.sandbox.empty()) j.sandbox = st.sandbox.substr(0, 500);
     return UpdateJob(tx, j);
   });
   if (run != running_.end()) {

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,6 +36,7 @@
 
 #include "common/clock.h"
 #include "compute/executor.h"
+#include "compute/identities.h"
 #include "compute/inventory.h"
 #include "compute/jobs.h"
 #include "compute/scheduler.h"
@@ -54,13 +56,20 @@ struct ServiceOptions {
   // release_data removes the copies once the job has ended.
   struct JobData {
     std::vector<std::pair<std::string, std::string>> inputs;  // (name, directory)
-    bool sealed = false;  // read restricted data of another owner: runs in <job_dir>/work
+    bool sealed = false;      // read restricted data of another owner: runs in <job_dir>/work
+    bool restricted = false;  // reads restricted data: no network, never outside the sandbox
   };
   std::function<StatusOr<JobData>(const Job& job, const std::string& job_dir)> prepare_data;
   std::function<void(const Job& job, const std::string& job_dir)> release_data;
   // True if the job names datasets. Its preparation then runs on a thread of its own, so that
   // copying a large dataset never holds up scheduling; the job stays `starting` meanwhile.
   std::function<bool(const Job& job)> has_data;
+  // The sandbox (compute/sandbox.h). When job_uids is set (the server runs as root), each
+  // project's jobs run as the project's own uid (identities.h), which owns the project's space.
+  std::optional<UidRange> job_uids;
+  bool network = true;  // network for jobs that read no restricted data
+  int max_processes = 4096;
+  int64_t tmp_bytes = int64_t{1} << 30;
 };
 
 class ComputeService {

@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "compute/internal/cgroups.h"
 #include "compute/internal/exec_files.h"
+#include "compute/sandbox.h"
 
 namespace openlab::compute {
 
@@ -39,89 +41,31 @@ bool FileExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-std::string Dirname(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// Writes `value` to an existing control file (cgroupfs: no temp file, no O_CREAT).
-Status WriteControl(const std::string& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Internal(fmt::format("open {}: {}", path, strerror(errno)));
-  ssize_t n = write(fd, value.data(), value.size());
-  int err = errno;
-  close(fd);
-  if (n != static_cast<ssize_t>(value.size())) {
-    return Internal(fmt::format("write '{}' to {}: {}", value, path, strerror(err)));
-  }
-  return Status::Ok();
-}
-
 // How the job is confined.
 struct Isolation {
-  std::string cgroup_dir;  // empty: rlimits
+  internal::JobCgroups cg;  // no dirs: rlimits
   std::string description;
 };
 
-// Creates the job's cgroup under `cgroup_root` with its limits, or says why that is not possible.
-StatusOr<std::string> SetUpCgroup(const LaunchSpec& spec, const std::string& cgroup_root) {
-  if (cgroup_root.empty()) return FailedPrecondition("cgroups are disabled");
-  std::string parent = Dirname(cgroup_root);
-  if (!FileExists(JoinPath(cgroup_root, "cgroup.controllers")) &&
-      !FileExists(JoinPath(parent, "cgroup.controllers"))) {
-    return FailedPrecondition(fmt::format("cgroup v2 is not mounted at {}", parent));
-  }
-  if (mkdir(cgroup_root.c_str(), 0755) != 0 && errno != EEXIST) {
-    return FailedPrecondition(
-        fmt::format("cgroup tree not writable: mkdir {}: {}", cgroup_root, strerror(errno)));
-  }
-  // Lets job cgroups have cpu.max and memory.max; fails harmlessly when already enabled or when
-  // the parent does not offer the controllers (then the writes below fail and say so).
-  (void)WriteControl(JoinPath(cgroup_root, "cgroup.subtree_control"), "+cpu +memory");
+Isolation ChooseIsolation(const LaunchSpec& spec, const std::string& cgroup_root) {
   // job_dir's name is unique under the executor's root, the pid among live supervisors (two
   // executors, e.g. parallel tests, may share the cgroup root).
   std::string name = spec.job_dir.substr(spec.job_dir.find_last_of('/') + 1);
-  std::string dir = JoinPath(cgroup_root, fmt::format("{}.{}", name, getpid()));
-  if (mkdir(dir.c_str(), 0755) != 0) {
-    return FailedPrecondition(
-        fmt::format("cgroup tree not writable: mkdir {}: {}", dir, strerror(errno)));
+  auto cg = internal::MakeJobCgroups(cgroup_root, fmt::format("{}.{}", name, getpid()),
+                                     {spec.cpus, spec.memory_bytes, spec.max_processes});
+  if (cg.ok()) {
+    std::string where = cg->dirs.size() == 1 ? " " + cg->dirs[0] : "";
+    return {*cg, cg->Describe() + where};
   }
-  Status st = WriteControl(JoinPath(dir, "cpu.max"),
-                           fmt::format("{} 100000", static_cast<int64_t>(spec.cpus) * 100000));
-  if (st.ok() && spec.memory_bytes > 0) {
-    st = WriteControl(JoinPath(dir, "memory.max"), std::to_string(spec.memory_bytes));
-    // Without this the job would swap rather than meet its limit; not every kernel has it.
-    if (st.ok()) (void)WriteControl(JoinPath(dir, "memory.swap.max"), "0");
-  }
-  if (!st.ok()) {
-    rmdir(dir.c_str());
-    return FailedPrecondition(fmt::format("cgroup limits not settable: {}", st.message()));
-  }
-  return dir;
-}
-
-Isolation ChooseIsolation(const LaunchSpec& spec, const std::string& cgroup_root) {
-  auto cg = SetUpCgroup(spec, cgroup_root);
-  if (cg.ok()) return {*cg, fmt::format("cgroup v2 ({})", *cg)};
   std::string limits = "no memory limit";
   if (spec.memory_bytes > 0 && !spec.gpu_indices.empty()) {
     limits = "memory not enforced (RLIMIT_AS would break CUDA, which reserves address space)";
   } else if (spec.memory_bytes > 0) {
     limits = fmt::format("address space limited to {} bytes", spec.memory_bytes);
   }
-  return {"", fmt::format("rlimits ({}); {}; cpus not enforced", cg.status().message(), limits)};
-}
-
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::vector<std::string> out;
-  auto text = internal::ReadFile(path);
-  if (!text.ok()) return out;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
+  return {{},
+          fmt::format("rlimits ({}); {}; processes limited per user; cpus not enforced",
+                      cg.status().message(), limits)};
 }
 
 // Every live descendant of this process, found by walking parent links in /proc. The supervisor
@@ -161,23 +105,13 @@ std::vector<pid_t> Descendants() {
 // Sends `sig` to the whole job: its process group, its cgroup and every descendant.
 void SignalTree(pid_t pgid, const Isolation& iso, int sig) {
   if (pgid > 0) kill(-pgid, sig);
-  if (!iso.cgroup_dir.empty()) {
-    bool killed = sig == SIGKILL && WriteControl(JoinPath(iso.cgroup_dir, "cgroup.kill"), "1").ok();
-    if (!killed) {
-      for (const auto& line : ReadLines(JoinPath(iso.cgroup_dir, "cgroup.procs"))) {
-        pid_t pid = static_cast<pid_t>(atol(line.c_str()));
-        if (pid > 0) kill(pid, sig);
-      }
-    }
-  }
+  for (pid_t pid : internal::CgroupPids(iso.cg)) kill(pid, sig);
   for (pid_t pid : Descendants()) kill(pid, sig);
 }
 
 // True once nothing of the job is left: no descendant (not even a zombie) and an empty cgroup.
 bool TreeEmpty(const Isolation& iso) {
-  if (!iso.cgroup_dir.empty() && !ReadLines(JoinPath(iso.cgroup_dir, "cgroup.procs")).empty()) {
-    return false;
-  }
+  if (!internal::CgroupPids(iso.cg).empty()) return false;
   return Descendants().empty();
 }
 
@@ -202,16 +136,32 @@ struct ChildError {
 constexpr const char* kStages[] = {"setsid", "join cgroup",     "setrlimit",
                                    "chdir",  "redirect output", "execve"};
 
-// Async-signal-safe decimal formatting for the child.
-size_t FormatPid(pid_t pid, char* buf) {
-  char tmp[24];
-  size_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + pid % 10);
-    pid /= 10;
-  } while (pid > 0);
-  for (size_t i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
-  return n;
+// The sandbox a job gets from its spec and the executor's settings.
+SandboxSpec SandboxFor(const LaunchSpec& spec, const std::string& device_dir) {
+  SandboxSpec sb;
+  sb.uid = spec.run_uid;
+  sb.gid = spec.run_gid;
+  sb.writable =
+      spec.writable_paths.empty() ? std::vector<std::string>{spec.workdir} : spec.writable_paths;
+  sb.readable = spec.readable_paths;
+  sb.workdir = spec.workdir;
+  sb.network = spec.network;
+  sb.tmp_bytes = spec.tmp_bytes;
+  // Exactly the job's GPUs, and the control nodes the driver needs with them.
+  for (int i : spec.gpu_indices) {
+    std::string node = fmt::format("nvidia{}", i);
+    if (FileExists(JoinPath(device_dir, node))) {
+      sb.devices.emplace_back(JoinPath(device_dir, node), "/dev/" + node);
+    }
+  }
+  if (!spec.gpu_indices.empty()) {
+    for (const char* node : {"nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset"}) {
+      if (FileExists(JoinPath(device_dir, node))) {
+        sb.devices.emplace_back(JoinPath(device_dir, node), fmt::format("/dev/{}", node));
+      }
+    }
+  }
+  return sb;
 }
 
 class Supervisor {
@@ -229,9 +179,10 @@ class Supervisor {
     record_.supervisor_pid = getpid();
     record_.supervisor_start = self_start_;
 
+    config_ = *config;
     iso_ = ChooseIsolation(spec_, config->cgroup_root);
     record_.isolation = iso_.description;
-    record_.cgroup_dir = iso_.cgroup_dir;
+    record_.cgroup_dir = iso_.cg.dirs.empty() ? "" : iso_.cg.dirs[0];
     Status started = StartJob();
     if (!started.ok()) {
       ExecStatus& s = record_.status;
@@ -242,7 +193,8 @@ class Supervisor {
       return Finish();
     }
     record_.status.state = ExecState::kRunning;
-    record_.status.detail = fmt::format("running; isolation: {}", iso_.description);
+    record_.status.detail =
+        fmt::format("running; sandbox: {}; limits: {}", record_.status.sandbox, iso_.description);
     Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
                                          internal::StatusToJson(record_));
     if (!w.ok()) Warn(w.message());  // keep supervising; the final status may still be written
@@ -274,7 +226,7 @@ class Supervisor {
   }
 
   Status StartJob() {
-    // Everything the child needs is prepared here: after fork it may only make system calls.
+    // Everything the children need is prepared here: after fork they may only make system calls.
     std::vector<char*> argv;
     for (auto& a : spec_.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -283,24 +235,150 @@ class Supervisor {
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::string procs = iso_.cgroup_dir.empty() ? "" : JoinPath(iso_.cgroup_dir, "cgroup.procs");
     // See ChooseIsolation: no RLIMIT_AS for GPU jobs.
-    bool limit_as = iso_.cgroup_dir.empty() && spec_.memory_bytes > 0 && spec_.gpu_indices.empty();
-    rlimit as_limit{static_cast<rlim_t>(spec_.memory_bytes),
-                    static_cast<rlim_t>(spec_.memory_bytes)};
+    std::vector<std::pair<int, rlimit>> rlimits;
+    if (iso_.cg.dirs.empty() && spec_.memory_bytes > 0 && spec_.gpu_indices.empty()) {
+      rlim_t m = static_cast<rlim_t>(spec_.memory_bytes);
+      rlimits.push_back({RLIMIT_AS, {m, m}});
+    }
 
     int out = open(JoinPath(job_dir_, internal::kStdoutFile).c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     int err = open(JoinPath(job_dir_, internal::kStderrFile).c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int pipefd[2] = {-1, -1};
-    if (out < 0 || err < 0 || in < 0 || pipe2(pipefd, O_CLOEXEC) != 0) {
+    if (out < 0 || err < 0 || in < 0) {
       int e = errno;
-      for (int fd : {out, err, in, pipefd[0], pipefd[1]}) {
+      for (int fd : {out, err, in}) {
         if (fd >= 0) close(fd);
       }
       return Internal(fmt::format("opening the job's output files: {}", strerror(e)));
+    }
+    Status st = StartSandboxedJob(argv, envp, rlimits, in, out, err);
+    if (st.ok() || !sandbox_refused_) {
+      close(in);
+      close(out);
+      close(err);
+      return st;
+    }
+    // The sandbox could not be set up and the job may run without it (mode auto, or off).
+    record_.status.sandbox = fmt::format("none ({})", sandbox_why_);
+    if (!iso_.cg.pids && spec_.max_processes > 0) {
+      rlim_t n = static_cast<rlim_t>(spec_.max_processes);
+      rlimits.push_back({RLIMIT_NPROC, {n, n}});
+    }
+    st = StartPlainJob(argv, envp, rlimits, in, out, err);
+    close(in);
+    close(out);
+    close(err);
+    return st;
+  }
+
+  // Runs the job in the sandbox (compute/sandbox.h). Sets sandbox_refused_ (and returns an
+  // error) when the job may instead run without it.
+  Status StartSandboxedJob(std::vector<char*>& argv, std::vector<char*>& envp,
+                           const std::vector<std::pair<int, rlimit>>& rlimits, int in, int out,
+                           int err) {
+    const std::string& mode = config_.sandbox_mode;
+    bool required = mode == "required" || spec_.require_sandbox;
+    auto refuse = [&](const std::string& why) -> Status {
+      sandbox_why_ = why;
+      if (required) {
+        return FailedPrecondition(fmt::format("SandboxUnavailable: {}{}", why,
+                                              spec_.require_sandbox && mode != "required"
+                                                  ? " (this job reads data that needs it)"
+                                                  : ""));
+      }
+      sandbox_refused_ = true;
+      return FailedPrecondition(why);
+    };
+    if (mode == "off" && !spec_.require_sandbox) {
+      return refuse("the server runs with --sandbox off, for development only");
+    }
+    if (geteuid() == 0 && spec_.run_uid < 0) {
+      return refuse("the job has no Unix identity, and no job runs as root");
+    }
+    SandboxSpec sb = SandboxFor(spec_, config_.device_dir);
+    auto prepared = PrepareSandbox(sb);
+    if (!prepared.ok()) return refuse(prepared.status().message());
+    SandboxExec x;
+    x.argv = argv.data();
+    x.envp = envp.data();
+    x.stdin_fd = in;
+    x.stdout_fd = out;
+    x.stderr_fd = err;
+    x.rlimits = rlimits;
+    if (!iso_.cg.pids && spec_.max_processes > 0) {
+      rlim_t n = static_cast<rlim_t>(spec_.max_processes);
+      x.rlimits.push_back({RLIMIT_NPROC, {n, n}});
+    }
+    int fail[2], status[2];
+    if (pipe2(fail, O_CLOEXEC) != 0) return Internal(fmt::format("pipe: {}", strerror(errno)));
+    if (pipe2(status, O_CLOEXEC) != 0) {
+      close(fail[0]);
+      close(fail[1]);
+      return Internal(fmt::format("pipe: {}", strerror(errno)));
+    }
+    x.fail_fd = fail[1];
+    x.status_fd = status[1];
+    auto pid = StartSandboxed(**prepared, x);
+    close(fail[1]);
+    close(status[1]);
+    if (!pid.ok()) {
+      close(fail[0]);
+      close(status[0]);
+      return refuse(pid.status().message());
+    }
+    Status joined = internal::JoinJobCgroups(iso_.cg, *pid);
+    if (!joined.ok()) {
+      kill(*pid, SIGKILL);
+      waitpid(*pid, nullptr, 0);
+      close(fail[0]);
+      close(status[0]);
+      return Internal(fmt::format("join cgroup: {}", joined.message()));
+    }
+    ReleaseSandbox(**prepared);
+    SandboxError se;
+    ssize_t n;
+    do {
+      n = read(fail[0], &se, sizeof se);
+    } while (n < 0 && errno == EINTR);
+    close(fail[0]);
+    prepared->reset();  // closes the descriptors of the host paths
+    if (n == static_cast<ssize_t>(sizeof se)) {
+      waitpid(*pid, nullptr, 0);
+      close(status[0]);
+      se.what[sizeof se.what - 1] = '\0';
+      std::string why = fmt::format("{}: {}", se.what, strerror(se.err));
+      if (strncmp(se.what, "execve", 6) == 0) {
+        why = fmt::format("execve {}: {}", spec_.argv[0], strerror(se.err));
+      }
+      // The job's own program or workdir is the job's problem, not the sandbox's.
+      bool job_error = strncmp(se.what, "execve", 6) == 0 || strncmp(se.what, "chdir ", 6) == 0;
+      if (job_error) return FailedPrecondition(why);
+      return refuse(why);
+    }
+    status_fd_ = status[0];
+    job_pid_ = *pid;
+    record_.job_pid = *pid;
+    record_.job_start = internal::ProcStartTicks(*pid).value_or(0);
+    record_.status.started_at_ms = Clock::Real()->NowMs();
+    record_.status.sandbox = DescribeSandbox(sb);
+    return Status::Ok();
+  }
+
+  // Runs the job without the sandbox: as the supervisor's own user, seeing what it sees.
+  Status StartPlainJob(std::vector<char*>& argv, std::vector<char*>& envp,
+                       const std::vector<std::pair<int, rlimit>>& rlimits, int in, int out,
+                       int err) {
+    std::string procs;  // the cgroups are joined by the supervisor after the fork
+    int pipefd[2] = {-1, -1};
+    if (pipe2(pipefd, O_CLOEXEC) != 0) return Internal(fmt::format("pipe: {}", strerror(errno)));
+    int go[2] = {-1, -1};
+    if (pipe2(go, O_CLOEXEC) != 0) {
+      close(pipefd[0]);
+      close(pipefd[1]);
+      return Internal(fmt::format("pipe: {}", strerror(errno)));
     }
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -310,17 +388,15 @@ class Supervisor {
         (void)!write(pipefd[1], &ce, sizeof ce);
         _exit(127);
       };
+      close(go[1]);
+      char g;
+      if (read(go[0], &g, 1) != 1) _exit(127);  // joined its cgroups first
       if (setsid() < 0) fail(0);
       prctl(PR_SET_PDEATHSIG, SIGKILL);  // the main process dies with its supervisor
       if (getppid() != parent) _exit(127);
-      if (!procs.empty()) {
-        char buf[24];
-        size_t n = FormatPid(getpid(), buf);
-        int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, buf, n) != static_cast<ssize_t>(n)) fail(1);
-        close(fd);
+      for (const auto& [resource, limit] : rlimits) {
+        if (setrlimit(resource, &limit) != 0) fail(2);
       }
-      if (limit_as && setrlimit(RLIMIT_AS, &as_limit) != 0) fail(2);
       if (chdir(spec_.workdir.c_str()) != 0) fail(3);
       if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) fail(4);
       sigset_t none;
@@ -333,13 +409,15 @@ class Supervisor {
     }
     int fork_errno = errno;
     close(pipefd[1]);
-    close(in);
-    close(out);
-    close(err);
+    close(go[0]);
     if (pid < 0) {
       close(pipefd[0]);
+      close(go[1]);
       return Internal(fmt::format("fork: {}", strerror(fork_errno)));
     }
+    Status joined = internal::JoinJobCgroups(iso_.cg, pid);
+    if (joined.ok()) (void)!write(go[1], "G", 1);
+    close(go[1]);
     job_pid_ = pid;
     ChildError ce{};
     ssize_t n;
@@ -347,15 +425,18 @@ class Supervisor {
       n = read(pipefd[0], &ce, sizeof ce);
     } while (n < 0 && errno == EINTR);
     close(pipefd[0]);
-    if (n == static_cast<ssize_t>(sizeof ce)) {
+    if (!joined.ok() || n == static_cast<ssize_t>(sizeof ce)) {
       int st;
+      if (!joined.ok()) kill(pid, SIGKILL);
       waitpid(pid, &st, 0);
       job_pid_ = 0;
+      if (!joined.ok()) return Internal(fmt::format("join cgroup: {}", joined.message()));
       std::string what = ce.stage >= 0 && ce.stage < 6 ? kStages[ce.stage] : "start";
       if (ce.stage == 3) what += " " + spec_.workdir;
       if (ce.stage == 5) what += " " + spec_.argv[0];
       return FailedPrecondition(fmt::format("{}: {}", what, strerror(ce.err)));
     }
+    (void)procs;
     record_.job_pid = pid;
     record_.job_start = internal::ProcStartTicks(pid).value_or(0);
     record_.status.started_at_ms = Clock::Real()->NowMs();
@@ -424,16 +505,15 @@ class Supervisor {
     ReapAll(job_pid_, &main_exited, &main_status_);
   }
 
-  bool OomKilled() const {
-    if (iso_.cgroup_dir.empty()) return false;
-    for (const auto& line : ReadLines(JoinPath(iso_.cgroup_dir, "memory.events"))) {
-      if (line.rfind("oom_kill ", 0) == 0) return atol(line.c_str() + 9) > 0;
-    }
-    return false;
-  }
+  bool OomKilled() const { return internal::CgroupOomKilled(iso_.cg); }
 
   int Finish() {
     ExecStatus& s = record_.status;
+    if (status_fd_ >= 0) {  // sandboxed: the job's own status, as init saw it
+      if (auto job = ReadJobStatus(status_fd_)) main_status_ = *job;
+      close(status_fd_);
+      status_fd_ = -1;
+    }
     if (job_pid_ > 0) {
       s.ended_at_ms = Clock::Real()->NowMs();
       std::string how;
@@ -463,16 +543,12 @@ class Supervisor {
         s.detail = "the job " + how;
       } else {
         s.state = ExecState::kFailed;
-        s.detail = OomKilled() ? fmt::format("the job {}: out of memory (limit {} bytes)", how,
+        s.detail = OomKilled() ? fmt::format("out_of_memory: the job {} (limit {} bytes)", how,
                                              spec_.memory_bytes)
                                : "the job " + how;
       }
     }
-    if (!iso_.cgroup_dir.empty()) {
-      for (int i = 0; i < 50 && rmdir(iso_.cgroup_dir.c_str()) != 0 && errno == EBUSY; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    }
+    internal::RemoveJobCgroups(iso_.cg);
     Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
                                          internal::StatusToJson(record_));
     ReportReady();
@@ -496,6 +572,10 @@ class Supervisor {
   bool timed_out_ = false;
   int stop_signal_ = 0;
   SteadyClock::time_point kill_at_;
+  internal::SupervisorConfig config_;
+  bool sandbox_refused_ = false;  // the sandbox could not be set up; the job may run without it
+  std::string sandbox_why_;
+  int status_fd_ = -1;  // sandboxed: init reports the job's wait status here
 };
 
 }  // namespace

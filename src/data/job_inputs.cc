@@ -172,6 +172,7 @@ StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& jo
     RETURN_IF_ERROR(svc.Materialize(in.dataset_id, in.version_id, dir).status());
     out.inputs.emplace_back(in.name, dir);
     out.sealed = out.sealed || in.sealed;
+    out.restricted = out.restricted || in.access_level == "restricted";
   }
   return out;
 }

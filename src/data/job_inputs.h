@@ -62,6 +62,7 @@ class DataService;
 struct PreparedJobData {
   std::vector<std::pair<std::string, std::string>> inputs;  // (name, directory)
   bool sealed = false;
+  bool restricted = false;  // reads restricted data (no network for the job)
 };
 StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& job_id,
                                          const std::string& user_id, const std::string& project_id,

@@ -430,6 +430,16 @@ const char* kV7OwnerNames = R"SQL(
 CREATE UNIQUE INDEX datasets_owner_name ON datasets(org_id, COALESCE(project_id, ''), name)
 )SQL";
 
+// The job sandbox: each project's Unix identity (its jobs run as this uid and gid when the
+// server is root), and how each job was confined.
+const char* kV8Sandbox = R"SQL(
+CREATE TABLE project_identities (
+  project_id TEXT PRIMARY KEY REFERENCES projects(id),
+  uid BIGINT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL);
+ALTER TABLE jobs ADD COLUMN sandbox TEXT NOT NULL DEFAULT ''
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -445,6 +455,7 @@ const std::vector<Migration>& AllMigrations() {
       {6, "data in jobs: pinned inputs, export requests", kV6JobData, ""},
       {7, "dataset names unique per owner (access domains of their own for restricted data)",
        kV7OwnerNames, ""},
+      {8, "job sandbox: project identities, each job's sandbox", kV8Sandbox, ""},
   };
   return kAll;
 }

@@ -49,6 +49,27 @@ StatusOr<int64_t> GetInt(const json::object& o, const char* key) {
   return v->get_int64();
 }
 
+StatusOr<bool> GetBool(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_bool()) {
+    return InvalidArgument(fmt::format("field '{}' must be true or false", key));
+  }
+  return v->get_bool();
+}
+
+StatusOr<std::vector<std::string>> GetStrings(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_array()) {
+    return InvalidArgument(fmt::format("field '{}' must be a list", key));
+  }
+  std::vector<std::string> out;
+  for (const auto& e : v->get_array()) {
+    if (!e.is_string()) return InvalidArgument(fmt::format("'{}' entries must be strings", key));
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
@@ -129,6 +150,19 @@ std::string ConfigToJson(const SupervisorConfig& config) {
   o["time_limit_seconds"] = s.time_limit_seconds;
   o["grace_seconds"] = s.grace_seconds;
   o["cgroup_root"] = config.cgroup_root;
+  o["sandbox_mode"] = config.sandbox_mode;
+  o["device_dir"] = config.device_dir;
+  o["run_uid"] = s.run_uid;
+  o["run_gid"] = s.run_gid;
+  o["network"] = s.network;
+  json::array writable, readable;
+  for (const auto& w : s.writable_paths) writable.emplace_back(w);
+  for (const auto& r : s.readable_paths) readable.emplace_back(r);
+  o["writable_paths"] = std::move(writable);
+  o["readable_paths"] = std::move(readable);
+  o["max_processes"] = s.max_processes;
+  o["tmp_bytes"] = s.tmp_bytes;
+  o["require_sandbox"] = s.require_sandbox;
   return ToJson(o);
 }
 
@@ -172,6 +206,18 @@ StatusOr<SupervisorConfig> ConfigFromJson(const std::string& text) {
   if (grace < 0 || grace > 3600) return InvalidArgument("grace_seconds out of range");
   s.grace_seconds = static_cast<int>(grace);
   ASSIGN_OR_RETURN(c.cgroup_root, GetString(o, "cgroup_root"));
+  ASSIGN_OR_RETURN(c.sandbox_mode, GetString(o, "sandbox_mode"));
+  ASSIGN_OR_RETURN(c.device_dir, GetString(o, "device_dir"));
+  ASSIGN_OR_RETURN(s.run_uid, GetInt(o, "run_uid"));
+  ASSIGN_OR_RETURN(s.run_gid, GetInt(o, "run_gid"));
+  ASSIGN_OR_RETURN(s.network, GetBool(o, "network"));
+  ASSIGN_OR_RETURN(s.writable_paths, GetStrings(o, "writable_paths"));
+  ASSIGN_OR_RETURN(s.readable_paths, GetStrings(o, "readable_paths"));
+  ASSIGN_OR_RETURN(int64_t procs, GetInt(o, "max_processes"));
+  if (procs < 1 || procs > 1000000) return InvalidArgument("max_processes out of range");
+  s.max_processes = static_cast<int>(procs);
+  ASSIGN_OR_RETURN(s.tmp_bytes, GetInt(o, "tmp_bytes"));
+  ASSIGN_OR_RETURN(s.require_sandbox, GetBool(o, "require_sandbox"));
   RETURN_IF_ERROR(ValidateLaunchSpec(s));
   return c;
 }
@@ -190,6 +236,7 @@ std::string StatusToJson(const StatusRecord& r) {
   o["job_start"] = static_cast<int64_t>(r.job_start);
   o["isolation"] = r.isolation;
   o["cgroup_dir"] = r.cgroup_dir;
+  o["sandbox"] = r.status.sandbox;
   return ToJson(o);
 }
 
@@ -215,6 +262,10 @@ StatusOr<StatusRecord> StatusFromJson(const std::string& text) {
   r.job_start = static_cast<uint64_t>(jstart);
   ASSIGN_OR_RETURN(r.isolation, GetString(o, "isolation"));
   ASSIGN_OR_RETURN(r.cgroup_dir, GetString(o, "cgroup_dir"));
+  // Written by supervisors of earlier versions without it.
+  if (o.contains("sandbox")) {
+    ASSIGN_OR_RETURN(r.status.sandbox, GetString(o, "sandbox"));
+  }
   return r;
 }
 

@@ -32,7 +32,9 @@ inline constexpr char kReadyFdEnv[] = "OPENLAB_SUPERVISOR_READY_FD";
 // What Launch hands the supervisor.
 struct SupervisorConfig {
   LaunchSpec spec;
-  std::string cgroup_root;  // where job cgroups are created, if cgroup v2 is usable
+  std::string cgroup_root;  // where job cgroups are created (v2), or whose parent holds v1 trees
+  std::string sandbox_mode = "required";  // required | auto | off (LocalExecutor::SandboxMode)
+  std::string device_dir = "/dev";        // where the GPU device nodes (nvidiaN) are
 };
 
 // The content of status.json.
