@@ -623,6 +623,11 @@ TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
     std::this_thread::sleep_for(100ms);
   }
   ASSERT_EQ(shown.at("state").as_string(), "completed") << json::serialize(shown);
+  // It ran in the sandbox, without network, and (the server being root) as its project's uid.
+  std::string sandbox(shown.at("sandbox").as_string());
+  EXPECT_NE(sandbox.find("network off"), std::string::npos) << sandbox;
+  EXPECT_NE(sandbox.find("seccomp"), std::string::npos) << sandbox;
+  if (geteuid() == 0) EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
   std::string job_dir = state_ + "/jobs/" + id;
   EXPECT_EQ(ReadFile(job_dir + "/work/result.txt"),
             "2\n444\n" + fs::canonical(job_dir + "/work").string() + "\n");

@@ -742,7 +742,8 @@ json::object RenderJob(const compute::Job& j) {
       {"node", j.node},
       {"gpu_indices", j.gpu_indices},
       {"charged_hours", Hours(j.charged_s)},
-      {"resource", j.resource}};
+      {"resource", j.resource},
+      {"sandbox", j.sandbox}};
   if (!j.script.empty()) o["script"] = j.script;
   if (!j.depends_on.empty()) o["depends_on"] = j.depends_on;
   if (j.array_index >= 0) {
