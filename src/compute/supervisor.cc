@@ -371,7 +371,6 @@ class Supervisor {
   Status StartPlainJob(std::vector<char*>& argv, std::vector<char*>& envp,
                        const std::vector<std::pair<int, rlimit>>& rlimits, int in, int out,
                        int err) {
-    std::string procs;  // the cgroups are joined by the supervisor after the fork
     int pipefd[2] = {-1, -1};
     if (pipe2(pipefd, O_CLOEXEC) != 0) return Internal(fmt::format("pipe: {}", strerror(errno)));
     int go[2] = {-1, -1};
@@ -436,7 +435,6 @@ class Supervisor {
       if (ce.stage == 5) what += " " + spec_.argv[0];
       return FailedPrecondition(fmt::format("{}: {}", what, strerror(ce.err)));
     }
-    (void)procs;
     record_.job_pid = pid;
     record_.job_start = internal::ProcStartTicks(pid).value_or(0);
     record_.status.started_at_ms = Clock::Real()->NowMs();
