@@ -10,6 +10,7 @@
 
 #include "common/ids.h"
 #include "common/strings.h"
+#include "data/data_cache.h"
 #include "data/datasets.h"
 #include "data/digest.h"
 #include "data/internal/fd.h"
@@ -153,7 +154,8 @@ StatusOr<bool> IsSealedJob(Tx& tx, const std::string& job_id) {
   return !rows.empty();
 }
 
-StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& job_id,
+StatusOr<PreparedJobData> PrepareJobData(DataService& svc, DataCache* cache,
+                                         const std::string& job_id,
                                          const std::string& user_id, const std::string& project_id,
                                          const std::string& job_dir, int64_t now) {
   PreparedJobData out;
@@ -168,8 +170,18 @@ StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& jo
     return Status::Ok();
   }));
   for (const auto& in : inputs) {
-    std::string dir = job_dir + "/data/" + in.name;
-    RETURN_IF_ERROR(svc.Materialize(in.dataset_id, in.version_id, dir).status());
+    std::string dir;
+    if (cache != nullptr) {
+      auto entry = cache->Acquire(in.dataset_id, in.version_id, job_dir);
+      if (!entry.ok()) {
+        cache->Release(job_dir);  // the entries taken for the inputs before this one
+        return entry.status();
+      }
+      dir = entry->path;
+    } else {
+      dir = job_dir + "/data/" + in.name;
+      RETURN_IF_ERROR(svc.Materialize(in.dataset_id, in.version_id, dir).status());
+    }
     out.inputs.emplace_back(in.name, dir);
     out.sealed = out.sealed || in.sealed;
     out.restricted = out.restricted || in.access_level == "restricted";
@@ -190,7 +202,10 @@ void RemoveReadOnlyTree(const std::string& root) {
   fs::remove_all(root, ec);
 }
 
-void ReleaseJobData(const std::string& job_dir) { RemoveReadOnlyTree(job_dir + "/data"); }
+void ReleaseJobData(const std::string& job_dir, DataCache* cache) {
+  RemoveReadOnlyTree(job_dir + "/data");
+  if (cache != nullptr) cache->Release(job_dir);
+}
 
 // ---- exports
 

@@ -56,19 +56,27 @@ StatusOr<std::vector<JobInput>> ListJobInputs(store::Tx& tx, const std::string& 
 StatusOr<bool> IsSealedJob(store::Tx& tx, const std::string& job_id);
 
 class DataService;
+class DataCache;
 
-// When a job starts: checks each of its inputs again (an approval may have ended) and copies the
-// pinned version read-only to <job_dir>/data/<name> (data/service.h: Materialize).
+// When a job starts: checks each of its inputs again (an approval may have ended), then gives it
+// each pinned version read-only:
+//   - with `cache` (jobs in the sandbox): the node's shared entry of the version (data/
+//     data_cache.h), built on first use, referenced for this job until ReleaseJobData; the
+//     sandbox binds it read-only into the job. No copy.
+//   - without (`--data-inputs copy`, `--sandbox off`, Slurm): a copy in <job_dir>/data/<name>
+//     (data/service.h: Materialize).
 struct PreparedJobData {
   std::vector<std::pair<std::string, std::string>> inputs;  // (name, directory)
   bool sealed = false;
   bool restricted = false;  // reads restricted data (no network for the job)
 };
-StatusOr<PreparedJobData> PrepareJobData(DataService& svc, const std::string& job_id,
+StatusOr<PreparedJobData> PrepareJobData(DataService& svc, DataCache* cache,
+                                         const std::string& job_id,
                                          const std::string& user_id, const std::string& project_id,
                                          const std::string& job_dir, int64_t now);
-// When it has ended: removes the copies (<job_dir>/data).
-void ReleaseJobData(const std::string& job_dir);
+// When it has ended: removes the copies (<job_dir>/data) and drops the job's references to
+// cache entries (which may then be evicted).
+void ReleaseJobData(const std::string& job_dir, DataCache* cache);
 // Removes a directory tree, also one whose directories were made read-only (Materialize).
 void RemoveReadOnlyTree(const std::string& root);
 

@@ -1,18 +1,24 @@
 // The data commons through the in-process Api (SQLite, and PostgreSQL under `make test`):
 // pushing versions chunk by chunk, deduplication, diffs, access levels, downloads with Range,
 // integrity on read, fsck and garbage collection.
+#include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "common/clock.h"
 #include "compute/jobs.h"
+#include "data/data_cache.h"
 #include "data/file_chunker.h"
 #include "data/job_inputs.h"
 #include "data/metadata.h"
@@ -687,6 +693,26 @@ class JobDataTest : public DataApiTest {
     auto ok = h_.Call("POST", "/api/v1/access-requests/" + req.Str("id") + "/approve", pi_, "{}");
     ASSERT_EQ(ok.status, 200) << ok.body;
   }
+
+  // The node's data cache, as main.cc opens it (under the harness's files root).
+  data::DataCache& Cache(int64_t max_bytes = data::kDefaultDataCacheBytes) {
+    if (!cache_) {
+      auto c = data::DataCache::Open(&h_.data(), {h_.files_root() + "/data/cache", max_bytes});
+      EXPECT_TRUE(c.ok()) << c.status().ToString();
+      cache_ = std::move(c).value();
+    }
+    return *cache_;
+  }
+  std::vector<std::string> Entries() {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(Cache().root() + "/v")) {
+      out.push_back(e.path().filename().string());
+    }
+    return out;
+  }
+  bool TmpEmpty() { return std::filesystem::is_empty(Cache().root() + "/tmp"); }
+
+  std::unique_ptr<data::DataCache> cache_;
 };
 
 TEST_P(JobDataTest, AJobReadsDataOnlyAtTheLevelItsOwnerChose) {
@@ -784,10 +810,10 @@ TEST_P(JobDataTest, ASealedJobsOutputLeavesOnlyThroughAnExportAStewardApproves) 
   EXPECT_EQ(h_.Call("GET", "/api/v1/jobs/" + id + "/logs", Op()).status, 200);
 
   // What the compute service does when the job starts: the access is checked again and the
-  // pinned version is copied read-only into the job's directory.
+  // pinned version is given read-only from the node's cache.
   std::string job_dir = h_.files_root() + "/jobs/" + id;
-  auto prepared =
-      data::PrepareJobData(h_.data(), id, a.partner_id, a.project, job_dir, Clock::Real()->NowMs());
+  auto prepared = data::PrepareJobData(h_.data(), &Cache(), id, a.partner_id, a.project, job_dir,
+                                       Clock::Real()->NowMs());
   ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
   EXPECT_TRUE(prepared->sealed);
   ASSERT_EQ(prepared->inputs.size(), 1u);
@@ -796,9 +822,19 @@ TEST_P(JobDataTest, ASealedJobsOutputLeavesOnlyThroughAnExportAStewardApproves) 
   for (const auto& [path, content] : files) {
     EXPECT_EQ(Slurp(copy + "/" + path), content) << path;
   }
+  // A shared entry of the node's cache, not a copy in the job's directory; the server's own,
+  // under a root no one else may enter.
+  EXPECT_EQ(copy.rfind(Cache().root() + "/v/", 0), 0u) << copy;
+  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data"));
   struct stat st {};
+  ASSERT_EQ(::stat(Cache().root().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat(copy.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0555u);
+  EXPECT_EQ(st.st_uid, ::geteuid());
   ASSERT_EQ(::stat((copy + "/visits.csv").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0444u);
+  EXPECT_EQ(st.st_uid, ::geteuid());
   ASSERT_EQ(::stat((copy + "/deep").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0555u);
   // The job writes its results in its own work directory.
@@ -820,8 +856,8 @@ TEST_P(JobDataTest, ASealedJobsOutputLeavesOnlyThroughAnExportAStewardApproves) 
     j.ended_at = Clock::Real()->NowMs();
     return compute::UpdateJob(tx, j);
   }));
-  data::ReleaseJobData(job_dir);
-  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data"));
+  data::ReleaseJobData(job_dir, &Cache());
+  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data"));  // nothing was copied
   // Paths outside the work directory, through a link, or missing: refused.
   for (const char* bad : {R"(["../stdout"])", R"(["sneaky.csv"])", R"(["/etc/passwd"])",
                           R"(["out/none.csv"])", R"(["out"])", R"([])"}) {
@@ -908,32 +944,307 @@ TEST_P(JobDataTest, AnApprovalThatEndsStopsTheJobFromStarting) {
                 .status,
             200);
   std::string job_dir = h_.files_root() + "/jobs/" + job.Str("id");
-  auto prepared = data::PrepareJobData(h_.data(), job.Str("id"), a.partner_id, a.project, job_dir,
-                                       Clock::Real()->NowMs());
-  EXPECT_EQ(prepared.status().code(), StatusCode::kPermissionDenied);
+  for (data::DataCache* cache : {&Cache(), static_cast<data::DataCache*>(nullptr)}) {
+    auto prepared = data::PrepareJobData(h_.data(), cache, job.Str("id"), a.partner_id, a.project,
+                                         job_dir, Clock::Real()->NowMs());
+    EXPECT_EQ(prepared.status().code(), StatusCode::kPermissionDenied);
+  }
   EXPECT_FALSE(std::filesystem::exists(job_dir + "/data/clinic"));
+  EXPECT_TRUE(Entries().empty());
 }
 
 TEST_P(JobDataTest, AFileFlaggedAsPersonalDataNeverReachesAJob) {
   std::string ds = CreateDataset("survey", "project");
   ASSERT_EQ(Push(member_, ds, {{"a.csv", "ok\n"}, {"names.csv", "Kim,010-1234\n"}}).status, 201);
-  auto flag = h_.Call("POST", "/api/v1/datasets/" + ds + "/flags", member_,
-                      R"({"path":"names.csv","reason":"phone numbers"})");
-  ASSERT_EQ(flag.status, 201) << flag.body;
   auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
                    R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})");
   ASSERT_EQ(g.status, 201) << g.body;
-  auto job = Submit(member_, project_, fmt::format(R"([{{"dataset":"{}","as":"s"}}])", ds));
-  ASSERT_EQ(job.status, 201) << job.body;
-  std::string job_dir = h_.files_root() + "/jobs/" + job.Str("id");
   std::string member_id = h_.Call("GET", "/api/v1/me", member_).Str("id");
-  auto prepared = data::PrepareJobData(h_.data(), job.Str("id"), member_id, project_, job_dir,
-                                       Clock::Real()->NowMs());
-  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
-  EXPECT_FALSE(prepared->sealed);
-  EXPECT_EQ(Slurp(job_dir + "/data/s/a.csv"), "ok\n");
-  EXPECT_FALSE(std::filesystem::exists(job_dir + "/data/s/names.csv"));
-  data::ReleaseJobData(job_dir);
+  auto prepare = [&](data::DataCache* cache) {
+    auto job = Submit(member_, project_, fmt::format(R"([{{"dataset":"{}","as":"s"}}])", ds));
+    EXPECT_EQ(job.status, 201) << job.body;
+    std::string job_dir = h_.files_root() + "/jobs/" + job.Str("id");
+    auto prepared = data::PrepareJobData(h_.data(), cache, job.Str("id"), member_id, project_,
+                                         job_dir, Clock::Real()->NowMs());
+    EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
+    EXPECT_FALSE(prepared->sealed);
+    return std::make_pair(job_dir, prepared->inputs.at(0).second);
+  };
+  // A job before the flag: the cache holds the whole version.
+  auto [before_dir, before] = prepare(&Cache());
+  EXPECT_EQ(Slurp(before + "/names.csv"), "Kim,010-1234\n");
+  data::ReleaseJobData(before_dir, &Cache());
+
+  auto flag = h_.Call("POST", "/api/v1/datasets/" + ds + "/flags", member_,
+                      R"({"path":"names.csv","reason":"phone numbers"})");
+  ASSERT_EQ(flag.status, 201) << flag.body;
+  // After it, jobs get an entry without the file (another key), from the cache or as a copy.
+  for (data::DataCache* cache : {&Cache(), static_cast<data::DataCache*>(nullptr)}) {
+    auto [job_dir, dir] = prepare(cache);
+    EXPECT_NE(dir, before);
+    EXPECT_EQ(Slurp(dir + "/a.csv"), "ok\n");
+    EXPECT_FALSE(std::filesystem::exists(dir + "/names.csv"));
+    EXPECT_EQ(dir == job_dir + "/data/s", cache == nullptr) << dir;
+    data::ReleaseJobData(job_dir, cache);
+    EXPECT_FALSE(std::filesystem::exists(job_dir + "/data"));
+  }
+}
+
+// Two jobs reading one version at once: the version is written out once, both get the same
+// read-only entry, and each holds a reference until it ends. Another version is another entry,
+// and a job sees only the entries of its own inputs.
+TEST_P(JobDataTest, JobsOfOneVersionShareOneCacheEntryBuiltOnce) {
+  std::string ds = CreateDataset("traffic", "project");
+  std::map<std::string, std::string> v1 = {{"counts.csv", "a,b\n1,2\n"},
+                                           {"deep/big.bin", RandomBytes(3 << 20, 7)}};
+  ASSERT_EQ(Push(member_, ds, v1, "v1").status, 201);
+  ASSERT_EQ(Push(member_, ds, {{"counts.csv", "a,b\n3,4\n"}}, "v2").status, 201);
+  auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
+                   R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})");
+  ASSERT_EQ(g.status, 201) << g.body;
+  std::string member_id = h_.Call("GET", "/api/v1/me", member_).Str("id");
+  auto submit = [&](const std::string& version) {
+    auto job = Submit(member_, project_,
+                      fmt::format(R"([{{"dataset":"{}","as":"t","version":"{}"}}])", ds, version));
+    EXPECT_EQ(job.status, 201) << job.body;
+    return job.Str("id");
+  };
+  std::string j1 = submit("v1"), j2 = submit("v1"), j3 = submit("v2");
+  auto dir = [&](const std::string& id) { return h_.files_root() + "/jobs/" + id; };
+  data::DataCache& cache = Cache();
+  StatusOr<data::PreparedJobData> p1 = Internal("not run"), p2 = Internal("not run");
+  std::thread t1([&] {
+    p1 = data::PrepareJobData(h_.data(), &cache, j1, member_id, project_, dir(j1),
+                              Clock::Real()->NowMs());
+  });
+  std::thread t2([&] {
+    p2 = data::PrepareJobData(h_.data(), &cache, j2, member_id, project_, dir(j2),
+                              Clock::Real()->NowMs());
+  });
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(p1.ok()) << p1.status().ToString();
+  ASSERT_TRUE(p2.ok()) << p2.status().ToString();
+  std::string entry = p1->inputs.at(0).second;
+  EXPECT_EQ(p2->inputs.at(0).second, entry);
+  EXPECT_EQ(Entries().size(), 1u);
+  EXPECT_TRUE(TmpEmpty());
+  std::string key = entry.substr(entry.rfind('/') + 1);
+  EXPECT_EQ(cache.References(key), 2);
+  EXPECT_EQ(cache.Bytes(), static_cast<int64_t>(v1.at("counts.csv").size() + (3 << 20)));
+  for (const auto& [path, content] : v1) EXPECT_EQ(Slurp(entry + "/" + path), content) << path;
+  struct stat st {};
+  ASSERT_EQ(::stat((entry + "/deep").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0555u);
+  ASSERT_EQ(::stat((entry + "/deep/big.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0444u);
+  EXPECT_EQ(st.st_nlink, 1u);  // its own file, not a link to anything else
+
+  auto p3 = data::PrepareJobData(h_.data(), &cache, j3, member_id, project_, dir(j3),
+                                 Clock::Real()->NowMs());
+  ASSERT_TRUE(p3.ok()) << p3.status().ToString();
+  ASSERT_EQ(p3->inputs.size(), 1u);
+  EXPECT_NE(p3->inputs[0].second, entry);
+  EXPECT_EQ(Slurp(p3->inputs[0].second + "/counts.csv"), "a,b\n3,4\n");
+  EXPECT_EQ(Entries().size(), 2u);
+
+  data::ReleaseJobData(dir(j1), &cache);
+  EXPECT_EQ(cache.References(key), 1);
+  data::ReleaseJobData(dir(j2), &cache);
+  data::ReleaseJobData(dir(j2), &cache);  // twice: nothing more
+  EXPECT_EQ(cache.References(key), 0);
+  EXPECT_EQ(Entries().size(), 2u);  // under the limit: kept for the next job
+  // The next job of v1 is a cache hit: the same entry, nothing rebuilt.
+  std::string j4 = submit("v1");
+  auto p4 = data::PrepareJobData(h_.data(), &cache, j4, member_id, project_, dir(j4),
+                                 Clock::Real()->NowMs());
+  ASSERT_TRUE(p4.ok()) << p4.status().ToString();
+  EXPECT_EQ(p4->inputs.at(0).second, entry);
+  // An unknown version is an error, not an empty entry.
+  EXPECT_EQ(cache.Acquire(ds, std::string(64, 'a'), dir(j4)).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(cache.Acquire(ds, "", dir(j4)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Entries().size(), 2u);
+}
+
+// A build that dies half-way (a corrupt chunk here; a crash in the test below) leaves nothing
+// in v/ that a later job could be given, and the next build starts from scratch.
+TEST_P(JobDataTest, AnInterruptedCacheBuildLeavesNoHalfEntry) {
+  std::string ds = CreateDataset("fragile", "project");
+  std::string big = RandomBytes(400000, 9);
+  ASSERT_EQ(Push(member_, ds, {{"a.csv", "first\n"}, {"z.bin", big}}).status, 201);
+  std::string version;
+  Must(h_.db().Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto v, data::ResolveVersion(tx, ds, "latest"));
+    version = v.id;
+    return Status::Ok();
+  }));
+  data::DataCache& cache = Cache();
+  auto key = cache.KeyOf(ds, version);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  std::string holder = h_.files_root() + "/jobs/job_x";
+  auto domains = h_.packs().ListDomains();
+  ASSERT_TRUE(domains.ok() && domains->size() == 1u);
+  auto packs = h_.packs().List(domains->front());
+  ASSERT_TRUE(packs.ok() && !packs->empty());
+  auto size = h_.packs().Size(domains->front(), packs->back());
+  ASSERT_TRUE(size.ok());
+  // Rot in the last chunk: a.csv is written out before the build fails on z.bin.
+  h_.packs().FlipBit(domains->front(), packs->back(), *size - 100, 1);
+  auto failed = cache.Acquire(ds, version, holder);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE(std::filesystem::exists(cache.root() + "/v/" + *key));
+  EXPECT_FALSE(std::filesystem::exists(cache.root() + "/meta/" + *key));
+  EXPECT_TRUE(TmpEmpty());
+  EXPECT_EQ(cache.References(*key), 0);
+
+  // A crash mid-build: a process died with its build in tmp/ (and its meta written).
+  std::string half = cache.root() + "/tmp/" + *key + ".Ab12Cd/d";
+  std::filesystem::create_directories(half);
+  std::ofstream(half + "/a.csv") << "fir";
+  std::ofstream(cache.root() + "/meta/" + *key) << "6 1\n";
+  cache_.reset();
+  data::DataCache& reopened = Cache();  // the next server start
+  EXPECT_TRUE(TmpEmpty());
+  EXPECT_FALSE(std::filesystem::exists(reopened.root() + "/meta/" + *key));
+
+  h_.packs().FlipBit(domains->front(), packs->back(), *size - 100, 1);  // repaired
+  auto ok = reopened.Acquire(ds, version, holder);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->built);
+  EXPECT_EQ(ok->key, *key);
+  EXPECT_EQ(Slurp(ok->path + "/a.csv"), "first\n");
+  EXPECT_EQ(Slurp(ok->path + "/z.bin"), big);
+  EXPECT_EQ(ok->bytes, static_cast<int64_t>(6 + big.size()));
+  auto again = reopened.Acquire(ds, version, holder + "2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->built);
+  EXPECT_EQ(reopened.References(*key), 2);
+}
+
+// Entries no job uses go, least recently used first, once the cache is over its limit; an entry
+// in use stays even then.
+TEST_P(JobDataTest, EvictionDropsUnusedEntriesLeastRecentlyUsedFirst) {
+  std::string ds = CreateDataset("series", "project");
+  std::vector<std::string> versions;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Push(member_, ds, {{"x.bin", RandomBytes(1000, 20 + i)}}).status, 201);
+    Must(h_.db().Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(auto v, data::ResolveVersion(tx, ds, "latest"));
+      versions.push_back(v.id);
+      return Status::Ok();
+    }));
+  }
+  data::DataCache& cache = Cache(/*max_bytes=*/2500);  // room for two unused entries
+  std::string jobs = h_.files_root() + "/jobs/";
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3; ++i) {
+    auto e = cache.Acquire(ds, versions[i], jobs + "j" + std::to_string(i));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    keys.push_back(e->key);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct last-used times
+  }
+  EXPECT_EQ(Entries().size(), 3u);  // all in use: over the limit, nothing goes
+  EXPECT_EQ(cache.Bytes(), 3000);
+  cache.Release(jobs + "j1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  cache.Release(jobs + "j2");  // j1's version is now the least recently used unused entry
+  EXPECT_FALSE(std::filesystem::exists(cache.root() + "/v/" + keys[1]));
+  EXPECT_TRUE(std::filesystem::exists(cache.root() + "/v/" + keys[0]));  // in use
+  EXPECT_TRUE(std::filesystem::exists(cache.root() + "/v/" + keys[2]));
+  EXPECT_EQ(cache.Bytes(), 2000);
+  EXPECT_TRUE(TmpEmpty());
+  cache.Release(jobs + "j0");
+  auto rep = cache.Evict();
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->kept_bytes, 2000);  // two unused entries fit
+  // A limit of nothing keeps only what is in use.
+  cache_.reset();
+  data::DataCache& none = Cache(/*max_bytes=*/0);
+  auto held = none.Acquire(ds, versions[0], jobs + "j5");
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(Entries(), std::vector<std::string>{keys[0]});
+  none.Release(jobs + "j5");
+  EXPECT_TRUE(Entries().empty());
+}
+
+// The cache opens no side door: an access that has ended refuses the next job although the
+// version is cached, the entry is only ever reachable by the jobs given it, and another uid (as
+// a job runs when the server is root) can neither enter the cache nor change an entry.
+TEST_P(JobDataTest, ACachedVersionStaysBehindItsAccessRules) {
+  Analysis a = MakeAnalysisProject();
+  std::string clinic = CreateDataset("clinic", "restricted", R"(,"listed":true)");
+  ASSERT_EQ(Push(member_, clinic, {{"visits.csv", "day,count\n1,42\n"}}).status, 201);
+  GrantAccess(clinic, a);  // for 30 days
+  auto in = fmt::format(R"([{{"dataset":"{}","as":"clinic"}}])", clinic);
+  auto j1 = Submit(partner_, a.project, in);
+  auto j2 = Submit(partner_, a.project, in);
+  ASSERT_EQ(j1.status, 201) << j1.body;
+  ASSERT_EQ(j2.status, 201) << j2.body;
+  std::string d1 = h_.files_root() + "/jobs/" + j1.Str("id");
+  std::string d2 = h_.files_root() + "/jobs/" + j2.Str("id");
+  int64_t now = Clock::Real()->NowMs();
+  auto p1 = data::PrepareJobData(h_.data(), &Cache(), j1.Str("id"), a.partner_id, a.project, d1,
+                                 now);
+  ASSERT_TRUE(p1.ok()) << p1.status().ToString();
+  EXPECT_TRUE(p1->sealed);
+  EXPECT_TRUE(p1->restricted);
+  std::string entry = p1->inputs.at(0).second;
+  std::string key = entry.substr(entry.rfind('/') + 1);
+  data::ReleaseJobData(d1, &Cache());
+  // 31 days on, the grant has expired: the cached version does not let the next job in.
+  int64_t later = now + int64_t{31} * 24 * 3600 * 1000;
+  auto p2 = data::PrepareJobData(h_.data(), &Cache(), j2.Str("id"), a.partner_id, a.project, d2,
+                                 later);
+  EXPECT_EQ(p2.status().code(), StatusCode::kPermissionDenied) << p2.status().ToString();
+  EXPECT_EQ(Cache().References(key), 0);
+  // Not through the API either: the cache has no route, and a file of restricted data is never
+  // downloadable.
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + clinic + "/versions/latest/file?path=visits.csv",
+                    partner_)
+                .status,
+            403);
+
+  if (::geteuid() != 0) GTEST_SKIP() << "the uid checks need root (jobs run as other uids)";
+  // A process of another uid, as a job outside its sandbox would be: it cannot enter the
+  // cache's root; nor, given the entry's path, write, create, remove or chmod anything in it.
+  std::string file = entry + "/visits.csv", root = Cache().root();
+  // (From the cache's parent, so that only the cache's own modes are tested.)
+  std::string parent = root.substr(0, root.rfind('/'));
+  std::string below = "cache" + file.substr(root.size());  // cache/v/<key>/visits.csv
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::chdir(parent.c_str()) != 0) ::_exit(100);
+    if (::setgid(200123) != 0 || ::setuid(200123) != 0) ::_exit(101);
+    int bad = 0;
+    if (::opendir("cache") != nullptr || errno != EACCES) bad |= 1;
+    if (::open(below.c_str(), O_RDONLY) >= 0 || errno != EACCES) bad |= 2;
+    ::_exit(bad);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "bits: 1 entered the root, 2 read past it";
+  // Inside the entry, past the 0700 root (as the sandbox's bind mount puts a job): reads only.
+  pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::chdir(entry.c_str()) != 0) ::_exit(100);
+    if (::setgid(200123) != 0 || ::setuid(200123) != 0) ::_exit(101);
+    int bad = 0;
+    if (::open("visits.csv", O_RDONLY) < 0) bad |= 1;
+    if (::open("visits.csv", O_WRONLY) >= 0) bad |= 2;
+    if (::chmod("visits.csv", 0666) == 0 || ::chmod(".", 0777) == 0) bad |= 4;
+    if (::unlink("visits.csv") == 0) bad |= 8;
+    if (::open("new", O_WRONLY | O_CREAT, 0644) >= 0) bad |= 16;
+    ::_exit(bad);
+  }
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "bits: 1 could not read, 2 opened for writing, 4 chmod, 8 unlink, 16 created a file";
+  EXPECT_EQ(Slurp(file), "day,count\n1,42\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, JobDataTest, ::testing::ValuesIn(testing::Backends()),
