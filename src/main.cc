@@ -20,10 +20,12 @@
 #include "compute/identities.h"
 #include "compute/inventory.h"
 #include "compute/local_executor.h"
+#include "compute/sandbox.h"
 #include "compute/service.h"
 #include "compute/sim_command.h"
 #include "compute/slurm_executor.h"
 #include "compute/supervisor.h"
+#include "data/data_cache.h"
 #include "data/job_inputs.h"
 #include "data/service.h"
 #include "http/api.h"
@@ -54,6 +56,8 @@ struct ServeArgs {
   std::string slurm_gpu_type = "GPU";
   std::string sandbox = "required";
   std::string job_uid_range = "200000-299999";
+  std::string data_inputs = "cache";
+  int64_t data_cache_gib = openlab::data::kDefaultDataCacheBytes >> 30;
 };
 
 int Serve(const ServeArgs& a) {
@@ -208,17 +212,49 @@ int Serve(const ServeArgs& a) {
   ao.data = &data_service;
   ao.exports_root = state_abs + "/data/exports";
   compute::ServiceOptions co;
-  co.prepare_data = [&data_service](
-                        const compute::Job& job,
-                        const std::string& job_dir) -> StatusOr<compute::ServiceOptions::JobData> {
+  // Data inputs: shared read-only cache entries bound into each job by the sandbox; copies in
+  // the job's directory where there is no sandbox to bind them (--sandbox off, or auto on a
+  // machine that cannot) or where jobs run on other nodes (Slurm).
+  std::unique_ptr<data::DataCache> data_cache;
+  std::string inputs_how = "copied into each job's directory";
+  if (a.data_inputs == "cache") {
+    std::string why_not;
+    if (a.executor != "local") {
+      why_not = "jobs run on other nodes (--executor " + a.executor + ")";
+    } else if (a.sandbox == "off") {
+      why_not = "--sandbox off";
+    } else if (a.sandbox == "auto" && !compute::ProbeSandbox().works) {
+      why_not = "this machine cannot sandbox jobs (--sandbox auto)";
+    }
+    if (why_not.empty()) {
+      data::DataCacheOptions dco;
+      dco.root = state_abs + "/data/cache";
+      dco.max_bytes = a.data_cache_gib << 30;
+      auto opened = data::DataCache::Open(&data_service, dco);
+      if (!opened.ok()) {
+        std::cerr << "openlab: error: " << opened.status().message() << "\n";
+        return 1;
+      }
+      data_cache = std::move(opened).value();
+      inputs_how = fmt::format("bound read-only from the node's cache ({} GiB of unused entries "
+                               "at most)",
+                               a.data_cache_gib);
+    } else {
+      inputs_how += " (no cache: " + why_not + ")";
+    }
+  }
+  Log(LogLevel::kInfo, "data inputs", {{"how", inputs_how}});
+  data::DataCache* cache = data_cache.get();
+  co.prepare_data = [&data_service, cache](const compute::Job& job, const std::string& job_dir)
+      -> StatusOr<compute::ServiceOptions::JobData> {
     ASSIGN_OR_RETURN(auto prepared,
-                     data::PrepareJobData(data_service, job.id, job.user_id, job.project_id,
-                                          job_dir, Clock::Real()->NowMs()));
+                     data::PrepareJobData(data_service, cache, job.id, job.user_id,
+                                          job.project_id, job_dir, Clock::Real()->NowMs()));
     return compute::ServiceOptions::JobData{std::move(prepared.inputs), prepared.sealed,
                                             prepared.restricted};
   };
-  co.release_data = [](const compute::Job&, const std::string& job_dir) {
-    data::ReleaseJobData(job_dir);
+  co.release_data = [cache](const compute::Job&, const std::string& job_dir) {
+    data::ReleaseJobData(job_dir, cache);
   };
   co.has_data = [&data_service](const compute::Job& job) {
     bool has = false;
@@ -329,6 +365,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"required", "auto", "off"}));
   s->add_option("--job-uid-range", serve.job_uid_range,
                 "Unix uids given to projects' jobs when the server runs as root (FIRST-LAST)");
+  s->add_option("--data-inputs", serve.data_inputs,
+                "How jobs get their datasets: cache (default: each version written once per "
+                "node and bound read-only into the jobs that may read it; copies where jobs are "
+                "not sandboxed) or copy (a copy per job)")
+      ->check(CLI::IsMember({"cache", "copy"}));
+  s->add_option("--data-cache-gib", serve.data_cache_gib,
+                "GiB of dataset versions no running job uses that the data cache keeps (default "
+                "100; least recently used go first)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
   s->callback([&] { exit_code = Serve(serve); });

@@ -157,7 +157,13 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   RETURN_IF_ERROR(MakeOwnedDir(space, s.run_uid, s.run_gid));
   ASSIGN_OR_RETURN(s.workdir, MakeDirsBeneath(space, job.workdir, s.run_uid, s.run_gid));
   s.writable_paths = {space};
-  for (const auto& [name, dir] : job_data.inputs) s.readable_paths.push_back(dir);
+  for (const auto& [name, dir] : job_data.inputs) {
+    // Two inputs may name one version: one cache entry, bound once.
+    if (std::find(s.readable_paths.begin(), s.readable_paths.end(), dir) ==
+        s.readable_paths.end()) {
+      s.readable_paths.push_back(dir);
+    }
+  }
   s.network = opts_.network && !job_data.sealed && !job_data.restricted;
   s.require_sandbox = job_data.sealed || job_data.restricted;
   s.max_processes = opts_.max_processes;

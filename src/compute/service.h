@@ -51,9 +51,9 @@ struct ServiceOptions {
   int tick_ms = 500;
   int64_t allocation_retry_ms = 10000;  // retry of a job refused for AllocationExhausted
   // Data in jobs (data/job_inputs.h), set by main.cc; unset: jobs read no datasets.
-  // prepare_data checks a job's access to its inputs again and copies them read-only under
-  // `job_dir`; an error ends the job as failed with the message as its reason.
-  // release_data removes the copies once the job has ended.
+  // prepare_data checks a job's access to its inputs again and gives each a read-only directory
+  // (a shared cache entry, or a copy under `job_dir`); an error ends the job as failed with the
+  // message as its reason. release_data drops them once the job has ended.
   struct JobData {
     std::vector<std::pair<std::string, std::string>> inputs;  // (name, directory)
     bool sealed = false;      // read restricted data of another owner: runs in <job_dir>/work
@@ -62,7 +62,7 @@ struct ServiceOptions {
   std::function<StatusOr<JobData>(const Job& job, const std::string& job_dir)> prepare_data;
   std::function<void(const Job& job, const std::string& job_dir)> release_data;
   // True if the job names datasets. Its preparation then runs on a thread of its own, so that
-  // copying a large dataset never holds up scheduling; the job stays `starting` meanwhile.
+  // writing out a large dataset never holds up scheduling; the job stays `starting` meanwhile.
   std::function<bool(const Job& job)> has_data;
   // The sandbox (compute/sandbox.h). When job_uids is set (the server runs as root), each
   // project's jobs run as the project's own uid (identities.h), which owns the project's space.
