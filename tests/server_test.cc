@@ -607,6 +607,13 @@ TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
          "wc -l < \"$OPENLAB_DATA_CLINIC/visits.csv\" > result.txt\n"
          "stat -c %a \"$OPENLAB_DATA_CLINIC/visits.csv\" >> result.txt\n"
          "pwd >> result.txt\n"
+         // The node's cache entry, bound read-only: no writing, no chmod, no other entry.
+         "touch \"$OPENLAB_DATA_CLINIC/x\" 2>/dev/null && echo wrote >> result.txt\n"
+         "echo more 2>/dev/null >> \"$OPENLAB_DATA_CLINIC/visits.csv\" && echo appended >> "
+         "result.txt\n"
+         "chmod 666 \"$OPENLAB_DATA_CLINIC/visits.csv\" 2>/dev/null && echo chmod >> result.txt\n"
+         "ls \"$(dirname \"$OPENLAB_DATA_CLINIC\")\" | wc -l >> result.txt\n"
+         "ls \"$(dirname \"$(dirname \"$OPENLAB_DATA_CLINIC\")\")\" >> result.txt\n"
          "echo sealed=$OPENLAB_SEALED\n";
   auto sub = Cli({"--json", "job", "submit", "--project", analysis, "--name", "study", "--script",
                   scratch + "/study.sh", "--data", "clinic=" + ds + "@latest"});
@@ -629,9 +636,21 @@ TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
   EXPECT_NE(sandbox.find("seccomp"), std::string::npos) << sandbox;
   if (geteuid() == 0) EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
   std::string job_dir = state_ + "/jobs/" + id;
+  // It read the version from the node's cache, bound read-only: its writes and chmod failed,
+  // and of the cache it saw its one entry (v/<key>) and nothing else (no meta, refs, tmp).
   EXPECT_EQ(ReadFile(job_dir + "/work/result.txt"),
-            "2\n444\n" + fs::canonical(job_dir + "/work").string() + "\n");
-  EXPECT_FALSE(fs::exists(job_dir + "/data"));  // the copy is gone once the job ended
+            "2\n444\n" + fs::canonical(job_dir + "/work").string() + "\n1\nv\n");
+  EXPECT_FALSE(fs::exists(job_dir + "/data"));  // no copy was made
+  std::string cache = fs::canonical(state_).string() + "/data/cache";
+  ASSERT_TRUE(fs::is_directory(cache + "/v"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(cache + "/v"), fs::directory_iterator()), 1);
+  struct stat cst {};
+  ASSERT_EQ(::stat(cache.c_str(), &cst), 0);
+  EXPECT_EQ(cst.st_mode & 0777, 0700u);
+  // Its reference went when it ended (the entry stays for the next job, under the limit).
+  for (const auto& r : fs::directory_iterator(cache + "/refs")) {
+    EXPECT_TRUE(fs::is_empty(r.path())) << r.path();
+  }
   EXPECT_FALSE(fs::exists(state_ + "/projects/" + analysis + "/result.txt"));
   auto logs = c.Call("GET", "/api/v1/jobs/" + id + "/logs");  // operators may read them
   ASSERT_TRUE(logs.ok());
