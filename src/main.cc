@@ -54,6 +54,12 @@ struct ServeArgs {
   std::string slurm_gpu_type = "GPU";
   std::string sandbox = "required";
   std::string job_uid_range = "200000-299999";
+  std::string job_network = "on";
+  int job_max_processes = 4096;
+  int job_tmp_mb = 1024;
+  int local_gpus = -1;
+  std::string local_gpu_type = "GPU";
+  std::string device_dir = "/dev";
 };
 
 int Serve(const ServeArgs& a) {
@@ -125,6 +131,13 @@ int Serve(const ServeArgs& a) {
               << "\n";
     return 1;
   }
+  if (a.local_gpus >= 0 && a.executor != "slurm") {
+    // GPUs the operator declares instead of NVML's (their nodes are DEVICE_DIR/nvidiaN).
+    node->gpus.clear();
+    for (int i = 0; i < a.local_gpus; ++i) {
+      node->gpus.push_back(compute::GpuDevice{i, "", a.local_gpu_type, a.local_gpu_type, 0});
+    }
+  }
   if (a.executor == "slurm") {
     // The capacity the operator declares for the Slurm partition (default: this machine's).
     node->name = "slurm";
@@ -180,6 +193,7 @@ int Serve(const ServeArgs& a) {
     eo.openlab_bin = self;
     eo.root = jobs_root;
     eo.sandbox = a.sandbox;
+    eo.device_dir = a.device_dir;
     auto made = compute::LocalExecutor::Create(eo);
     if (made.ok()) {
       executor = std::unique_ptr<compute::Executor>(std::move(made).value());
@@ -239,6 +253,9 @@ int Serve(const ServeArgs& a) {
     }
     co.job_uids = *range;
   }
+  co.network = a.job_network == "on";
+  co.max_processes = a.job_max_processes;
+  co.tmp_bytes = int64_t{a.job_tmp_mb} << 20;
   if (a.sandbox == "off") {
     Log(LogLevel::kWarn,
         "--sandbox off: jobs run as the server's user and can read its state directory; for "
@@ -329,6 +346,22 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"required", "auto", "off"}));
   s->add_option("--job-uid-range", serve.job_uid_range,
                 "Unix uids given to projects' jobs when the server runs as root (FIRST-LAST)");
+  s->add_option("--job-network", serve.job_network,
+                "Network for jobs that read no restricted data: on (default) or off (jobs that "
+                "read restricted data never have one)")
+      ->check(CLI::IsMember({"on", "off"}));
+  s->add_option("--job-max-processes", serve.job_max_processes,
+                "Processes and threads one job may run at once (default 4096)")
+      ->check(CLI::Range(1, 1000000));
+  s->add_option("--job-tmp-mb", serve.job_tmp_mb,
+                "Size of a job's private /tmp and of its /dev/shm, each, in MiB (default 1024)")
+      ->check(CLI::Range(1, 1 << 24));
+  s->add_option("--local-gpus", serve.local_gpus,
+                "GPUs this machine lends, declared instead of asking NVML (nodes in --device-dir)")
+      ->check(CLI::Range(0, 1024));
+  s->add_option("--local-gpu-type", serve.local_gpu_type, "Their accelerator type, e.g. H100");
+  s->add_option("--device-dir", serve.device_dir,
+                "Where the GPU device nodes are (nvidiaN, nvidiactl, nvidia-uvm; default /dev)");
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
   s->callback([&] { exit_code = Serve(serve); });
