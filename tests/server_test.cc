@@ -532,6 +532,15 @@ TEST_F(CliTest, APiRunsAJobFollowsItsLogAndSeesTheCharge) {
   auto shown = json::parse(Cli({"--json", "job", "show", job}).out);
   EXPECT_EQ(shown.at("state").as_string(), "completed");
   EXPECT_EQ(shown.at("exit_code").as_int64(), 0);
+  // It ran in the sandbox, as its project's own uid (the server being root), with network.
+  std::string sandbox(shown.at("sandbox").as_string());
+  EXPECT_NE(sandbox.find("namespaces (pid, mount, ipc, uts)"), std::string::npos) << sandbox;
+  EXPECT_NE(sandbox.find("seccomp"), std::string::npos) << sandbox;
+  if (geteuid() == 0) {
+    EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
+  }
+  auto table = Cli({"job", "show", job});
+  EXPECT_NE(table.out.find("namespaces"), std::string::npos) << table.out;
   double charged = shown.at("charged_hours").as_double();
   EXPECT_GT(charged, 1.9 / 3600);  // it ran about 2 s
   EXPECT_LT(charged, 60.0 / 3600);
@@ -627,7 +636,9 @@ TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
   std::string sandbox(shown.at("sandbox").as_string());
   EXPECT_NE(sandbox.find("network off"), std::string::npos) << sandbox;
   EXPECT_NE(sandbox.find("seccomp"), std::string::npos) << sandbox;
-  if (geteuid() == 0) EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
+  if (geteuid() == 0) {
+    EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
+  }
   std::string job_dir = state_ + "/jobs/" + id;
   EXPECT_EQ(ReadFile(job_dir + "/work/result.txt"),
             "2\n444\n" + fs::canonical(job_dir + "/work").string() + "\n");
