@@ -402,6 +402,38 @@ TEST_F(HostileJobTest, ASealedJobReachesNoNetwork) {
       << Log(ordinary);
 }
 
+// An operator takes the network from one project's jobs: its ordinary jobs then reach nothing,
+// while another project's still do. A PI cannot give it back.
+TEST_F(HostileJobTest, AnOperatorTakesTheNetworkFromAProject) {
+  Op("PATCH", "/api/v1/projects/" + b_, R"({"job_network":"off"})", 200);
+  auto shown = Op("GET", "/api/v1/projects/" + b_, "", 200);
+  EXPECT_EQ(shown.at("job_network").as_string(), "off");
+  std::string probe = fmt::format(
+      "if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/{}' 2>/dev/null; then echo CONNECTED; "
+      "else echo refused; fi\n",
+      server_->port());
+  std::string id = Attack(probe);
+  auto j = Finish(id);
+  EXPECT_TRUE(Contains(std::string(j.at("sandbox").as_string()), "network off"));
+  EXPECT_EQ(Log(id), "refused\n");
+  // Mallory is no operator (nor is a PI): she cannot turn it back on.
+  auto r = mallory_->Call("PATCH", "/api/v1/projects/" + b_, R"({"job_network":"on"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 403) << r->body;
+  auto bad = op_->Call("PATCH", "/api/v1/projects/" + b_, R"({"job_network":"sometimes"})");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  // A's jobs keep the server's default (on).
+  std::string other = Id(Op("POST", "/api/v1/jobs",
+                            json::serialize(json::object{{"project_id", a_},
+                                                         {"name", "control"},
+                                                         {"script", probe},
+                                                         {"time_limit_s", 60}}),
+                            201));
+  Finish(other);
+  EXPECT_EQ(Log(other), "CONNECTED\n");
+}
+
 // Hole 2: a sealed job cannot launder restricted data into its project's space, and its output
 // is not the project's to read.
 TEST_F(HostileJobTest, ASealedJobCannotLaunderRestrictedData) {
