@@ -205,6 +205,11 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
     Op("POST", "/api/v1/access-requests/" + req + "/approve", "{}", 200);
   }
 
+  // The `extra` of a job that reads `dataset` as $OPENLAB_DATA_<AS>.
+  static std::string Input(const std::string& dataset, const std::string& as) {
+    return fmt::format(R"("data":[{{"dataset":"{}","as":"{}"}}],)", dataset, as);
+  }
+
   // Mallory submits a script job to B; `extra` adds JSON members (e.g. `"gpus":1,`).
   std::string Attack(const std::string& script, const std::string& extra = "") {
     json::object body{{"project_id", b_}, {"name", "attack"}, {"script", script},
@@ -378,7 +383,7 @@ TEST_P(HostileJobTest, WritesOnlyItsOwnSpace) {
       "echo scratch > /tmp/t && echo wrote-tmp\n",
       state_, a_);
   std::string id =
-      Attack(script, fmt::format(R"("data":[{{"dataset":"{}","as":"in"}}],)", bdata_));
+      Attack(script, Input(bdata_, "in"));
   auto j = Finish(id);
   std::string log = Log(id);
   EXPECT_TRUE(Contains(log, "wrote-own") && Contains(log, "wrote-tmp")) << log;
@@ -393,7 +398,7 @@ TEST_P(HostileJobTest, WritesOnlyItsOwnSpace) {
   }
   // The dataset is unchanged: a later job reads the same bytes.
   std::string again = Attack("cat \"$OPENLAB_DATA_IN/f.txt\"\n",
-                             fmt::format(R"("data":[{{"dataset":"{}","as":"in"}}],)", bdata_));
+                             Input(bdata_, "in"));
   Finish(again);
   EXPECT_EQ(Log(again), "b-input\n");
   (void)j;
@@ -411,7 +416,7 @@ TEST_P(HostileJobTest, ASealedJobReachesNoNetwork) {
       "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '\n",
       server_->port());
   std::string sealed =
-      Attack(probe, fmt::format(R"("data":[{{"dataset":"{}","as":"clinic"}}],)", clinic_));
+      Attack(probe, Input(clinic_, "clinic"));
   std::string ordinary = Attack(probe);
   auto js = Finish(sealed);
   Finish(ordinary);
@@ -469,7 +474,7 @@ TEST_P(HostileJobTest, ASealedJobCannotLaunderRestrictedData) {
       "cat r.txt\n",
       state_, b_);
   std::string sealed =
-      Attack(script, fmt::format(R"("data":[{{"dataset":"{}","as":"clinic"}}],)", clinic_));
+      Attack(script, Input(clinic_, "clinic"));
   auto js = Finish(sealed);
   EXPECT_EQ(js.at("state").as_string(), "completed") << json::serialize(js);
   EXPECT_TRUE(Contains(Log(sealed), "PATIENT-7734")) << Log(sealed);  // it did read the data
