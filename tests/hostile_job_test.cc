@@ -312,6 +312,7 @@ TEST_P(HostileJobTest, ReadsNothingOfTheServerOrOtherProjects) {
       "ls $S/jobs $S/projects 2>&1\n"
       "grep -rs -e {3} -e PATIENT $S /tmp /dev/shm /var/tmp $HOME 2>/dev/null | head\n"
       "cat /proc/1/environ 2>&1 | tr '\\0' '\\n' | head -n 5\n"
+      "find /sys/fs/cgroup -maxdepth 3 2>&1 | sed 's/^/cgroup: /' | head -n 20\n"
       "echo probe-end\n",
       state_, a_, victim, kVictimOutput);
   std::string id = Attack(script);
@@ -324,6 +325,9 @@ TEST_P(HostileJobTest, ReadsNothingOfTheServerOrOtherProjects) {
   EXPECT_FALSE(Contains(log, "PATIENT-7734")) << log;
   EXPECT_FALSE(Contains(log, kVictimOutput + std::string("\n"))) << log;
   EXPECT_FALSE(Contains(log, kVictimStdout)) << log;
+  // Not even which jobs run: the cgroup trees (named after jobs) are hidden.
+  EXPECT_TRUE(Contains(log, "cgroup: /sys/fs/cgroup\n")) << log;
+  EXPECT_FALSE(Contains(log, "cgroup: /sys/fs/cgroup/")) << log;
   ExpectUnharmed(victim);
   (void)j;
 }
