@@ -94,7 +94,10 @@ int Serve(const ServeArgs& a) {
               << ec.message() << "\n";
     return 1;
   }
-  ::chmod(a.state.c_str(), 0700);
+  // Jobs on Slurm run as their project's uid on the nodes, which must pass through the state
+  // directory to reach their job directories and project spaces (search permission only: no
+  // listing; everything in it is the server's alone, mode 0600/0700, or the project's).
+  ::chmod(a.state.c_str(), a.executor == "slurm" && geteuid() == 0 ? 0711 : 0700);
   // One server per state directory: the embedded store and the read cache rely on it.
   std::string lock_path = a.state + "/openlab.lock";
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -108,6 +111,11 @@ int Serve(const ServeArgs& a) {
   if (!db.ok()) {
     std::cerr << "openlab: error: " << db.status().message() << "\n";
     return 1;
+  }
+  if (a.db.empty()) {  // the database is the server's alone (SQLite gives its -wal/-shm the same)
+    for (const char* f : {"/openlab.db", "/openlab.db-wal", "/openlab.db-shm"}) {
+      ::chmod((a.state + f).c_str(), 0600);
+    }
   }
   Status m = store::Migrate(**db);
   if (!m.ok()) {
@@ -182,6 +190,8 @@ int Serve(const ServeArgs& a) {
     so.root = jobs_root;  // must be on a filesystem the compute nodes share
     so.partition = a.slurm_partition;
     so.account = a.slurm_account;
+    so.openlab_bin = self;  // the nodes run each job through `openlab slurm-job` at this path
+    so.sandbox = a.sandbox;
     auto made = compute::SlurmExecutor::Create(so);
     if (made.ok()) {
       executor = std::unique_ptr<compute::Executor>(std::move(made).value());

@@ -743,8 +743,10 @@ TEST(SlurmServer, AGpuJobRunsOnSlurmAndIsCharged) {
   const char* conf = std::getenv("OPENLAB_TEST_SLURM_CONF");
   if (conf == nullptr || *conf == '\0') GTEST_SKIP() << "OPENLAB_TEST_SLURM_CONF is not set";
   std::string state = TempDir();
+  // As root, the job runs as its project's uid, which Slurm must know: scripts/slurm.sh makes
+  // users for these.
   ServerProcess s(state, {"--quiet", "--executor", "slurm", "--slurm-conf", conf, "--slurm-gpus",
-                          "4", "--slurm-gpu-type", "GPU"});
+                          "4", "--slurm-gpu-type", "GPU", "--job-uid-range", "61235-61239"});
   ASSERT_GT(s.port(), 0) << s.log();
   cli::Client c({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
   auto post = [&](const std::string& path, const std::string& body) {
@@ -779,6 +781,14 @@ TEST(SlurmServer, AGpuJobRunsOnSlurmAndIsCharged) {
   }
   EXPECT_EQ(shown.at("state").as_string(), "completed") << json::serialize(shown);
   EXPECT_EQ(c.Call("GET", "/api/v1/jobs/" + id + "/logs")->body, "gpus=0,1\n");
+  // Run by the sandbox on the node, as the project's uid.
+  ASSERT_TRUE(shown.as_object().contains("sandbox")) << json::serialize(shown);
+  EXPECT_NE(std::string(shown.at("sandbox").as_string()).find("namespaces"), std::string::npos)
+      << json::serialize(shown);
+  if (geteuid() == 0) {
+    EXPECT_NE(std::string(shown.at("sandbox").as_string()).find("uid 61235"), std::string::npos)
+        << json::serialize(shown);
+  }
   EXPECT_GT(shown.at("charged_hours").as_double(), 0.0);
   auto allocs = json::parse(c.Call("GET", "/api/v1/projects/" + prj + "/allocations")->body);
   EXPECT_DOUBLE_EQ(allocs.at("items").as_array().at(0).at("used_hours").as_double(),

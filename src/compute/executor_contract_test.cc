@@ -173,6 +173,7 @@ class SlurmDriver : public ContractDriver {
   std::unique_ptr<Executor> NewExecutor(const std::string& root) override {
     SlurmExecutor::Options o;
     o.slurm_conf = slurm_conf_;
+    o.openlab_bin = SupervisorBin();
     o.root = root;
     o.job_name_prefix = "openlab-contract-";
     o.status_cache_ms = 100;
@@ -209,6 +210,9 @@ class ExecutorContractTest : public testing::TestWithParam<DriverParam> {
     }
     tmp_ = MakeTempDir();
     ASSERT_FALSE(tmp_.empty());
+    // Slurm runs a root executor's jobs as their uid, which must pass through to its job and
+    // work directories (search permission only).
+    ASSERT_EQ(chmod(tmp_.c_str(), 0711), 0);
     root_ = tmp_ + "/jobs";
     ex_ = driver_->NewExecutor(root_);
     ASSERT_NE(ex_, nullptr);
@@ -538,7 +542,7 @@ std::unique_ptr<ContractDriver> MakeLocalDriver() {
 
 std::unique_ptr<ContractDriver> MakeSlurmDriver() {
   const char* conf = getenv("OPENLAB_TEST_SLURM_CONF");
-  if (conf == nullptr || *conf == '\0') return nullptr;
+  if (conf == nullptr || *conf == '\0' || SupervisorBin().empty()) return nullptr;
   return std::make_unique<SlurmDriver>(conf);
 }
 
