@@ -759,6 +759,38 @@ TEST_F(LocalExecutorTest, MissingBinaryIsInvalidArgument) {
   EXPECT_EQ(ex.status().code(), StatusCode::kInvalidArgument);
 }
 
+// A state directory under /var/tmp: the sandbox's own /var/tmp must not hide the job's paths
+// there (it was a link to the job's private /tmp, and every such job failed to chdir).
+TEST(LocalSandbox, JobPathsMayLieUnderVarTmp) {
+  std::string bin = SupervisorBin();
+  if (bin.empty()) GTEST_SKIP() << "set OPENLAB_BIN to an openlab binary with `supervise`";
+  char tmpl[] = "/var/tmp/openlab-sandbox-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string tmp = tmpl;
+  auto ex = LocalExecutor::Create({.openlab_bin = bin, .root = tmp + "/jobs", .sandbox = "required"});
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  LaunchSpec s;
+  s.job_id = "vartmp";
+  s.argv = {"/bin/sh", "-c", "pwd; echo here > out.txt"};
+  s.env = {{"PATH", "/usr/bin:/bin"}};
+  s.workdir = tmp + "/work";
+  fs::create_directories(s.workdir);
+  if (geteuid() == 0) {
+    s.run_uid = s.run_gid = 61234;
+    ASSERT_EQ(chown(s.workdir.c_str(), 61234, 61234), 0);
+  }
+  s.job_dir = tmp + "/jobs/vartmp";
+  s.time_limit_seconds = 60;
+  auto h = (*ex)->Launch(s);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ExecStatus st = WaitTerminal(**ex, *h);
+  EXPECT_EQ(st.state, ExecState::kCompleted) << st.detail;
+  EXPECT_EQ(ReadAll(s.job_dir + "/stdout"), s.workdir + "\n");
+  EXPECT_EQ(ReadAll(s.workdir + "/out.txt"), "here\n");
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+}
+
 TEST(ExecutorSpec, SuperviseSubcommandIsRegisteredAndHidden) {
   CLI::App app{"test"};
   int exit_code = -1;

@@ -334,8 +334,10 @@ StatusOr<PreparedSandboxPtr> PrepareSandbox(const SandboxSpec& spec) {
   steps.push_back({Step::kMkdirs, stage + "/tmp"});
   steps.push_back(
       {Step::kTmpfs, stage + "/tmp", -1, false, MS_NOSUID | MS_NODEV, "mode=1777," + tmp_opts});
-  steps.push_back({Step::kMkdirs, stage + "/var"});
-  steps.push_back({Step::kSymlink, stage + "/var/tmp", -1, false, 0, "/tmp"});
+  // /var/tmp: private too, a directory (not a link to /tmp), so job paths may lie beneath it.
+  steps.push_back({Step::kMkdirs, stage + "/var/tmp"});
+  steps.push_back(
+      {Step::kTmpfs, stage + "/var/tmp", -1, false, MS_NOSUID | MS_NODEV, "mode=1777," + tmp_opts});
   // The job's own paths, parents before children; data read-only.
   std::vector<std::pair<std::string, bool>> paths;
   for (const auto& w : spec.writable) paths.emplace_back(w, true);
