@@ -192,6 +192,7 @@ int Serve(const ServeArgs& a) {
     so.account = a.slurm_account;
     so.openlab_bin = self;  // the nodes run each job through `openlab slurm-job` at this path
     so.sandbox = a.sandbox;
+    so.device_dir = a.device_dir;  // on the nodes
     auto made = compute::SlurmExecutor::Create(so);
     if (made.ok()) {
       executor = std::unique_ptr<compute::Executor>(std::move(made).value());
