@@ -158,6 +158,10 @@ write_config() {
   mem_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
   proctrack=$(choose_proctrack)
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
+  # Jobs run as their project's uid: slurmstepd execs the batch script from the spool directory
+  # as that uid, so the path to it must be traversable by others (as /var/spool/slurmd is; a
+  # `mktemp -d` directory is 0700 and every job would fail with exit status 13, EACCES).
+  chmod 0755 "$dir" "$dir/spool"
   : >"$dir/fakegpu0"; : >"$dir/fakegpu1"; : >"$dir/fakegpu2"; : >"$dir/fakegpu3"
   cat >"$dir/slurm.conf.new" <<EOF
 # Written by openlab scripts/slurm.sh for the tests: one node on loopback.
