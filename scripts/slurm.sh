@@ -13,6 +13,10 @@
 # Processes are tracked with proctrack/cgroup where the cgroup v1 freezer is writable, else with
 # proctrack/linuxproc (SLURM_TEST_LINUXPROC=1 forces it); see choose_proctrack.
 # Ports: SLURM_TEST_PORT (slurmctld; slurmd uses the next one), else a random free pair.
+# Users: Slurm runs a job as a uid only if its controller and node know that user (a passwd
+# entry), and a root openlab submits each job as its project's uid (sbatch --uid). `start`
+# therefore makes sure the uids the tests use exist (TEST_UIDS, users openlab-test-UID with no
+# home and no login shell; kept afterwards, as other runs may use them).
 set -euo pipefail
 
 cmd=${1:-}
@@ -106,6 +110,22 @@ start_munge() {
   cp /run/munge/munged.pid "$dir/munged.pid"  # ours to stop
 }
 
+# The executor tests run their jobs as 61234; the server test gives projects 61235-61239
+# (--job-uid-range).
+TEST_UIDS="61234 61235 61236 61237 61238 61239"
+
+ensure_test_users() {
+  local uid
+  for uid in $TEST_UIDS; do
+    getent passwd "$uid" >/dev/null && continue
+    getent group "$uid" >/dev/null || groupadd -g "$uid" "openlab-test-$uid"
+    # (useradd warns that the uid is above UID_MAX: that is the point, so its warning is hidden.)
+    useradd -u "$uid" -g "$uid" -M -d /nonexistent -s /usr/sbin/nologin "openlab-test-$uid" \
+      2>/dev/null || true
+    getent passwd "$uid" >/dev/null || die "could not create the test user with uid $uid"
+  done
+}
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # proctrack/cgroup (cgroup v1 freezer) follows every process of a job, also one that left its
@@ -138,6 +158,10 @@ write_config() {
   mem_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
   proctrack=$(choose_proctrack)
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
+  # Jobs run as their project's uid: slurmstepd execs the batch script from the spool directory
+  # as that uid, so the path to it must be traversable by others (as /var/spool/slurmd is; a
+  # `mktemp -d` directory is 0700 and every job would fail with exit status 13, EACCES).
+  chmod 0755 "$dir" "$dir/spool"
   : >"$dir/fakegpu0"; : >"$dir/fakegpu1"; : >"$dir/fakegpu2"; : >"$dir/fakegpu3"
   cat >"$dir/slurm.conf.new" <<EOF
 # Written by openlab scripts/slurm.sh for the tests: one node on loopback.
@@ -255,6 +279,7 @@ case "$cmd" in
       [ -x "$b" ] || die "$b is missing (scripts/deps.sh installs slurm-wlm and munge)"
     done
     start_munge
+    ensure_test_users
     write_config
     export SLURM_CONF="$dir/slurm.conf"
     # -i: ignore saved state (a fresh cluster each start).

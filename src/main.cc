@@ -58,6 +58,12 @@ struct ServeArgs {
   std::string job_uid_range = "200000-299999";
   std::string data_inputs = "cache";
   int64_t data_cache_gib = openlab::data::kDefaultDataCacheBytes >> 30;
+  std::string job_network = "on";
+  int job_max_processes = 4096;
+  int job_tmp_mb = 1024;
+  int local_gpus = -1;
+  std::string local_gpu_type = "GPU";
+  std::string device_dir = "/dev";
 };
 
 int Serve(const ServeArgs& a) {
@@ -92,7 +98,10 @@ int Serve(const ServeArgs& a) {
               << ec.message() << "\n";
     return 1;
   }
-  ::chmod(a.state.c_str(), 0700);
+  // Jobs on Slurm run as their project's uid on the nodes, which must pass through the state
+  // directory to reach their job directories and project spaces (search permission only: no
+  // listing; everything in it is the server's alone, mode 0600/0700, or the project's).
+  ::chmod(a.state.c_str(), a.executor == "slurm" && geteuid() == 0 ? 0711 : 0700);
   // One server per state directory: the embedded store and the read cache rely on it.
   std::string lock_path = a.state + "/openlab.lock";
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -106,6 +115,11 @@ int Serve(const ServeArgs& a) {
   if (!db.ok()) {
     std::cerr << "openlab: error: " << db.status().message() << "\n";
     return 1;
+  }
+  if (a.db.empty()) {  // the database is the server's alone (SQLite gives its -wal/-shm the same)
+    for (const char* f : {"/openlab.db", "/openlab.db-wal", "/openlab.db-shm"}) {
+      ::chmod((a.state + f).c_str(), 0600);
+    }
   }
   Status m = store::Migrate(**db);
   if (!m.ok()) {
@@ -128,6 +142,13 @@ int Serve(const ServeArgs& a) {
     std::cerr << "openlab: error: cannot read this machine's resources: " << node.status().message()
               << "\n";
     return 1;
+  }
+  if (a.local_gpus >= 0 && a.executor != "slurm") {
+    // GPUs the operator declares instead of NVML's (their nodes are DEVICE_DIR/nvidiaN).
+    node->gpus.clear();
+    for (int i = 0; i < a.local_gpus; ++i) {
+      node->gpus.push_back(compute::GpuDevice{i, "", a.local_gpu_type, a.local_gpu_type, 0});
+    }
   }
   if (a.executor == "slurm") {
     // The capacity the operator declares for the Slurm partition (default: this machine's).
@@ -173,6 +194,9 @@ int Serve(const ServeArgs& a) {
     so.root = jobs_root;  // must be on a filesystem the compute nodes share
     so.partition = a.slurm_partition;
     so.account = a.slurm_account;
+    so.openlab_bin = self;  // the nodes run each job through `openlab slurm-job` at this path
+    so.sandbox = a.sandbox;
+    so.device_dir = a.device_dir;  // on the nodes
     auto made = compute::SlurmExecutor::Create(so);
     if (made.ok()) {
       executor = std::unique_ptr<compute::Executor>(std::move(made).value());
@@ -184,6 +208,7 @@ int Serve(const ServeArgs& a) {
     eo.openlab_bin = self;
     eo.root = jobs_root;
     eo.sandbox = a.sandbox;
+    eo.device_dir = a.device_dir;
     auto made = compute::LocalExecutor::Create(eo);
     if (made.ok()) {
       executor = std::unique_ptr<compute::Executor>(std::move(made).value());
@@ -275,6 +300,9 @@ int Serve(const ServeArgs& a) {
     }
     co.job_uids = *range;
   }
+  co.network = a.job_network == "on";
+  co.max_processes = a.job_max_processes;
+  co.tmp_bytes = int64_t{a.job_tmp_mb} << 20;
   if (a.sandbox == "off") {
     Log(LogLevel::kWarn,
         "--sandbox off: jobs run as the server's user and can read its state directory; for "
@@ -374,6 +402,22 @@ int main(int argc, char** argv) {
                 "GiB of dataset versions no running job uses that the data cache keeps (default "
                 "100; least recently used go first)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  s->add_option("--job-network", serve.job_network,
+                "Network for jobs that read no restricted data: on (default) or off (jobs that "
+                "read restricted data never have one)")
+      ->check(CLI::IsMember({"on", "off"}));
+  s->add_option("--job-max-processes", serve.job_max_processes,
+                "Processes and threads one job may run at once (default 4096)")
+      ->check(CLI::Range(1, 1000000));
+  s->add_option("--job-tmp-mb", serve.job_tmp_mb,
+                "Size of a job's private /tmp and of its /dev/shm, each, in MiB (default 1024)")
+      ->check(CLI::Range(1, 1 << 24));
+  s->add_option("--local-gpus", serve.local_gpus,
+                "GPUs this machine lends, declared instead of asking NVML (nodes in --device-dir)")
+      ->check(CLI::Range(0, 1024));
+  s->add_option("--local-gpu-type", serve.local_gpu_type, "Their accelerator type, e.g. H100");
+  s->add_option("--device-dir", serve.device_dir,
+                "Where the GPU device nodes are (nvidiaN, nvidiactl, nvidia-uvm; default /dev)");
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
   s->callback([&] { exit_code = Serve(serve); });

@@ -36,7 +36,10 @@ inline std::string TempDir() {
 // A running `openlab serve`.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::string state, std::vector<std::string> extra = {})
+  // `before_exec` runs in the child just before the server is executed (e.g. to take away a
+  // kernel feature from it).
+  explicit ServerProcess(std::string state, std::vector<std::string> extra = {},
+                         void (*before_exec)() = nullptr)
       : state_(std::move(state)) {
     int err_pipe[2];
     EXPECT_EQ(pipe(err_pipe), 0);
@@ -50,6 +53,7 @@ class ServerProcess {
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
+      if (before_exec != nullptr) before_exec();
       execv(argv[0], argv.data());
       _exit(127);
     }
@@ -87,6 +91,7 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
   void Signal(int sig) { kill(pid_, sig); }
   // Waits for the process; returns its exit status (or 128+signal).

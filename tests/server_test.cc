@@ -532,6 +532,15 @@ TEST_F(CliTest, APiRunsAJobFollowsItsLogAndSeesTheCharge) {
   auto shown = json::parse(Cli({"--json", "job", "show", job}).out);
   EXPECT_EQ(shown.at("state").as_string(), "completed");
   EXPECT_EQ(shown.at("exit_code").as_int64(), 0);
+  // It ran in the sandbox, as its project's own uid (the server being root), with network.
+  std::string sandbox(shown.at("sandbox").as_string());
+  EXPECT_NE(sandbox.find("namespaces (pid, mount, ipc, uts)"), std::string::npos) << sandbox;
+  EXPECT_NE(sandbox.find("seccomp"), std::string::npos) << sandbox;
+  if (geteuid() == 0) {
+    EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
+  }
+  auto table = Cli({"job", "show", job});
+  EXPECT_NE(table.out.find("namespaces"), std::string::npos) << table.out;
   double charged = shown.at("charged_hours").as_double();
   EXPECT_GT(charged, 1.9 / 3600);  // it ran about 2 s
   EXPECT_LT(charged, 60.0 / 3600);
@@ -634,7 +643,9 @@ TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
   std::string sandbox(shown.at("sandbox").as_string());
   EXPECT_NE(sandbox.find("network off"), std::string::npos) << sandbox;
   EXPECT_NE(sandbox.find("seccomp"), std::string::npos) << sandbox;
-  if (geteuid() == 0) EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
+  if (geteuid() == 0) {
+    EXPECT_NE(sandbox.find("uid 200000"), std::string::npos) << sandbox;
+  }
   std::string job_dir = state_ + "/jobs/" + id;
   // It read the version from the node's cache, bound read-only: its writes and chmod failed,
   // and of the cache it saw its one entry (v/<key>) and nothing else (no meta, refs, tmp).
@@ -751,8 +762,10 @@ TEST(SlurmServer, AGpuJobRunsOnSlurmAndIsCharged) {
   const char* conf = std::getenv("OPENLAB_TEST_SLURM_CONF");
   if (conf == nullptr || *conf == '\0') GTEST_SKIP() << "OPENLAB_TEST_SLURM_CONF is not set";
   std::string state = TempDir();
+  // As root, the job runs as its project's uid, which Slurm must know: scripts/slurm.sh makes
+  // users for these.
   ServerProcess s(state, {"--quiet", "--executor", "slurm", "--slurm-conf", conf, "--slurm-gpus",
-                          "4", "--slurm-gpu-type", "GPU"});
+                          "4", "--slurm-gpu-type", "GPU", "--job-uid-range", "61235-61239"});
   ASSERT_GT(s.port(), 0) << s.log();
   cli::Client c({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
   auto post = [&](const std::string& path, const std::string& body) {
@@ -787,6 +800,14 @@ TEST(SlurmServer, AGpuJobRunsOnSlurmAndIsCharged) {
   }
   EXPECT_EQ(shown.at("state").as_string(), "completed") << json::serialize(shown);
   EXPECT_EQ(c.Call("GET", "/api/v1/jobs/" + id + "/logs")->body, "gpus=0,1\n");
+  // Run by the sandbox on the node, as the project's uid.
+  ASSERT_TRUE(shown.as_object().contains("sandbox")) << json::serialize(shown);
+  EXPECT_NE(std::string(shown.at("sandbox").as_string()).find("namespaces"), std::string::npos)
+      << json::serialize(shown);
+  if (geteuid() == 0) {
+    EXPECT_NE(std::string(shown.at("sandbox").as_string()).find("uid 61235"), std::string::npos)
+        << json::serialize(shown);
+  }
   EXPECT_GT(shown.at("charged_hours").as_double(), 0.0);
   auto allocs = json::parse(c.Call("GET", "/api/v1/projects/" + prj + "/allocations")->body);
   EXPECT_DOUBLE_EQ(allocs.at("items").as_array().at(0).at("used_hours").as_double(),

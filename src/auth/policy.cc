@@ -42,6 +42,8 @@ const std::vector<Rule>& Rules() {
       {"projects.read", "projects:read", kReaders | kReviewer | kOrgAdmin | kProjectMember,
        "projects.read"},
       {"projects.update", "projects:write", kOperator | kOrgAdmin | kPi, "projects.read"},
+      // Whether a project's jobs have a network is the centre's decision.
+      {"projects.network", "projects:write", kOperator, "projects.read"},
       {"projects.members.list", "projects:read", kReaders | kOrgAdmin | kProjectMember,
        "projects.read"},
       // Only the PI and co-PIs invite or remove members.

@@ -173,6 +173,7 @@ class SlurmDriver : public ContractDriver {
   std::unique_ptr<Executor> NewExecutor(const std::string& root) override {
     SlurmExecutor::Options o;
     o.slurm_conf = slurm_conf_;
+    o.openlab_bin = SupervisorBin();
     o.root = root;
     o.job_name_prefix = "openlab-contract-";
     o.status_cache_ms = 100;
@@ -209,6 +210,9 @@ class ExecutorContractTest : public testing::TestWithParam<DriverParam> {
     }
     tmp_ = MakeTempDir();
     ASSERT_FALSE(tmp_.empty());
+    // Slurm runs a root executor's jobs as their uid, which must pass through to its job and
+    // work directories (search permission only).
+    ASSERT_EQ(chmod(tmp_.c_str(), 0711), 0);
     root_ = tmp_ + "/jobs";
     ex_ = driver_->NewExecutor(root_);
     ASSERT_NE(ex_, nullptr);
@@ -538,7 +542,7 @@ std::unique_ptr<ContractDriver> MakeLocalDriver() {
 
 std::unique_ptr<ContractDriver> MakeSlurmDriver() {
   const char* conf = getenv("OPENLAB_TEST_SLURM_CONF");
-  if (conf == nullptr || *conf == '\0') return nullptr;
+  if (conf == nullptr || *conf == '\0' || SupervisorBin().empty()) return nullptr;
   return std::make_unique<SlurmDriver>(conf);
 }
 
@@ -753,6 +757,38 @@ TEST_F(LocalExecutorTest, MemoryLimitIsApplied) {
 TEST_F(LocalExecutorTest, MissingBinaryIsInvalidArgument) {
   auto ex = LocalExecutor::Create({.openlab_bin = tmp_ + "/no-openlab", .root = root_});
   EXPECT_EQ(ex.status().code(), StatusCode::kInvalidArgument);
+}
+
+// A state directory under /var/tmp: the sandbox's own /var/tmp must not hide the job's paths
+// there (it was a link to the job's private /tmp, and every such job failed to chdir).
+TEST(LocalSandbox, JobPathsMayLieUnderVarTmp) {
+  std::string bin = SupervisorBin();
+  if (bin.empty()) GTEST_SKIP() << "set OPENLAB_BIN to an openlab binary with `supervise`";
+  char tmpl[] = "/var/tmp/openlab-sandbox-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string tmp = tmpl;
+  auto ex = LocalExecutor::Create({.openlab_bin = bin, .root = tmp + "/jobs", .sandbox = "required"});
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  LaunchSpec s;
+  s.job_id = "vartmp";
+  s.argv = {"/bin/sh", "-c", "pwd; echo here > out.txt"};
+  s.env = {{"PATH", "/usr/bin:/bin"}};
+  s.workdir = tmp + "/work";
+  fs::create_directories(s.workdir);
+  if (geteuid() == 0) {
+    s.run_uid = s.run_gid = 61234;
+    ASSERT_EQ(chown(s.workdir.c_str(), 61234, 61234), 0);
+  }
+  s.job_dir = tmp + "/jobs/vartmp";
+  s.time_limit_seconds = 60;
+  auto h = (*ex)->Launch(s);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ExecStatus st = WaitTerminal(**ex, *h);
+  EXPECT_EQ(st.state, ExecState::kCompleted) << st.detail;
+  EXPECT_EQ(ReadAll(s.job_dir + "/stdout"), s.workdir + "\n");
+  EXPECT_EQ(ReadAll(s.workdir + "/out.txt"), "here\n");
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
 }
 
 TEST(ExecutorSpec, SuperviseSubcommandIsRegisteredAndHidden) {

@@ -295,6 +295,13 @@ StatusOr<PreparedSandboxPtr> PrepareSandbox(const SandboxSpec& spec) {
     steps.push_back({Step::kBind, stage + "/sys", fd, !p->as_root, 0, "", "/sys"});
     steps.push_back(
         {Step::kRemount, stage + "/sys", -1, true, KeptFlags("/sys") | MS_NOSUID | MS_NODEV});
+    // The cgroup trees name every job of the machine and show its use: an empty, read-only
+    // tmpfs hides them (a user namespace's recursive bind brings them along).
+    struct stat cg;
+    if (stat("/sys/fs/cgroup", &cg) == 0 && S_ISDIR(cg.st_mode)) {
+      steps.push_back({Step::kTmpfs, stage + "/sys/fs/cgroup", -1, false,
+                       MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=0555,size=4k"});
+    }
   }
   // A minimal /dev.
   std::string tmp_opts = fmt::format("size={}", spec.tmp_bytes);
@@ -327,8 +334,10 @@ StatusOr<PreparedSandboxPtr> PrepareSandbox(const SandboxSpec& spec) {
   steps.push_back({Step::kMkdirs, stage + "/tmp"});
   steps.push_back(
       {Step::kTmpfs, stage + "/tmp", -1, false, MS_NOSUID | MS_NODEV, "mode=1777," + tmp_opts});
-  steps.push_back({Step::kMkdirs, stage + "/var"});
-  steps.push_back({Step::kSymlink, stage + "/var/tmp", -1, false, 0, "/tmp"});
+  // /var/tmp: private too, a directory (not a link to /tmp), so job paths may lie beneath it.
+  steps.push_back({Step::kMkdirs, stage + "/var/tmp"});
+  steps.push_back(
+      {Step::kTmpfs, stage + "/var/tmp", -1, false, MS_NOSUID | MS_NODEV, "mode=1777," + tmp_opts});
   // The job's own paths, parents before children; data read-only.
   std::vector<std::pair<std::string, bool>> paths;
   for (const auto& w : spec.writable) paths.emplace_back(w, true);

@@ -164,7 +164,16 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
       s.readable_paths.push_back(dir);
     }
   }
-  s.network = opts_.network && !job_data.sealed && !job_data.restricted;
+  // Network: the project's setting (operators choose it), else the server's; never for a job
+  // that reads restricted data.
+  std::string project_network;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(tenants::Project p, tenants::GetProject(tx, job.project_id));
+    project_network = p.job_network;
+    return Status::Ok();
+  }));
+  bool network = project_network.empty() ? opts_.network : project_network == "on";
+  s.network = network && !job_data.sealed && !job_data.restricted;
   s.require_sandbox = job_data.sealed || job_data.restricted;
   s.max_processes = opts_.max_processes;
   s.tmp_bytes = opts_.tmp_bytes;

@@ -31,42 +31,14 @@ constexpr char kWrapperFile[] = "slurm-wrapper.sh";
 constexpr char kJobIdFile[] = "slurm_job_id";
 constexpr char kUncertainFile[] = "slurm-submit-uncertain";
 constexpr char kFinalFile[] = "slurm_status.json";
-constexpr char kExitFile[] = "exit_code";
-constexpr char kStartedFile[] = "started_at";
 
 // The batch script. Fixed text: nothing of the spec is ever written into it.
 constexpr char kWrapper[] = R"SH(#!/bin/sh
 # Batch script written by openlab's SlurmExecutor (src/compute/slurm_executor.h).
-# Arguments: JOB_DIR WORKDIR ARGC ARG... NAME=VALUE...
-# Runs the ARGC words ARG... as the job's argv, with exactly the NAME=VALUE words as its
-# environment (plus CUDA_VISIBLE_DEVICES when Slurm allocated GPUs and set it: Slurm chose the
-# devices), in WORKDIR, and records the exit status in JOB_DIR/exit_code. The words are never
-# interpreted by this shell: they are only passed on as "$@".
+# Arguments: OPENLAB_BIN JOB_DIR. The job is run by openlab's launcher, in its sandbox, from
+# JOB_DIR/spec.json; this script only hands over to it.
 PATH=/usr/bin:/bin
-job_dir=$1
-workdir=$2
-argc=$3
-shift 3
-date +%s%3N >"$job_dir/started_at.tmp" && mv -f "$job_dir/started_at.tmp" "$job_dir/started_at"
-if [ "${SLURM_GPUS_ON_NODE:-0}" != 0 ] && [ "${CUDA_VISIBLE_DEVICES+set}" = set ]; then
-  set -- "$@" "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"
-fi
-i=0
-while [ "$i" -lt "$argc" ]; do
-  set -- "$@" "$1"
-  shift
-  i=$((i + 1))
-done
-if cd -P -- "$workdir"; then
-  /usr/bin/env -i "$@"
-  code=$?
-else
-  echo "openlab: cannot chdir to the job's workdir" >&2
-  code=1
-fi
-printf '%s %s\n' "$code" "$(date +%s%3N)" >"$job_dir/exit_code.tmp" &&
-  mv -f "$job_dir/exit_code.tmp" "$job_dir/exit_code"
-exit "$code"
+exec "$1" slurm-job "$2"
 )SH";
 
 std::optional<int64_t> ParseInt(std::string_view s) {
@@ -83,6 +55,11 @@ bool DirectlyUnder(const std::string& root, const std::string& dir) {
   if (dir.size() <= prefix.size() || dir.compare(0, prefix.size(), prefix) != 0) return false;
   std::string name = dir.substr(prefix.size());
   return name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
+// Whether the job is submitted as its project's uid (sbatch --uid/--gid): only root may.
+bool SubmitsAsUid(const LaunchSpec& spec) {
+  return geteuid() == 0 && spec.run_uid >= 0 && spec.run_gid >= 0;
 }
 
 std::string MakeHandle(int64_t slurm_id, const std::string& job_dir) {
@@ -133,6 +110,17 @@ StatusOr<std::unique_ptr<SlurmExecutor>> SlurmExecutor::Create(Options options) 
   if (options.job_name_prefix.empty()) {
     return InvalidArgument("the Slurm job name prefix must not be empty");
   }
+  if (options.openlab_bin.empty() || options.openlab_bin[0] != '/') {
+    return InvalidArgument(
+        "the openlab binary the Slurm nodes run jobs with must be given as an absolute path");
+  }
+  if (options.sandbox != "required" && options.sandbox != "auto" && options.sandbox != "off") {
+    return InvalidArgument(
+        fmt::format("sandbox must be required, auto or off, not '{}'", options.sandbox));
+  }
+  if (options.device_dir.empty() || options.device_dir[0] != '/') {
+    return InvalidArgument("the device directory must be an absolute path");
+  }
   options.root = StripTrailingSlashes(options.root);
   options.bin_dir = StripTrailingSlashes(options.bin_dir);
   std::unique_ptr<CommandRunner> owned;
@@ -145,6 +133,10 @@ StatusOr<std::unique_ptr<SlurmExecutor>> SlurmExecutor::Create(Options options) 
                                            path, strerror(errno)));
       }
     }
+    if (access(options.openlab_bin.c_str(), X_OK) != 0) {
+      return InvalidArgument(
+          fmt::format("{} is not an executable: {}", options.openlab_bin, strerror(errno)));
+    }
     if (!options.slurm_conf.empty() && access(options.slurm_conf.c_str(), R_OK) != 0) {
       return InvalidArgument(
           fmt::format("cannot read {}: {}", options.slurm_conf, strerror(errno)));
@@ -154,10 +146,16 @@ StatusOr<std::unique_ptr<SlurmExecutor>> SlurmExecutor::Create(Options options) 
   if (mkdir(options.root.c_str(), 0755) != 0 && errno != EEXIST) {
     return Internal(fmt::format("mkdir {}: {}", options.root, strerror(errno)));
   }
+  std::string sandbox =
+      options.sandbox == "off"
+          ? "sandbox off (development only: jobs see what their uid sees on the node)"
+          : fmt::format("jobs sandboxed on the nodes by {} slurm-job (--sandbox {}){}",
+                        options.openlab_bin, options.sandbox,
+                        geteuid() == 0 ? ", submitted as their project's uid" : "");
   std::string describe = fmt::format(
-      "slurm: {}{}{}", options.slurm_conf.empty() ? "default slurm.conf" : options.slurm_conf,
+      "slurm: {}{}{}; {}", options.slurm_conf.empty() ? "default slurm.conf" : options.slurm_conf,
       options.partition.empty() ? "" : ", partition " + options.partition,
-      options.account.empty() ? "" : ", account " + options.account);
+      options.account.empty() ? "" : ", account " + options.account, sandbox);
   return std::unique_ptr<SlurmExecutor>(
       new SlurmExecutor(std::move(options), std::move(owned), std::move(describe)));
 }
@@ -255,13 +253,14 @@ std::vector<std::string> SlurmExecutor::SbatchArgs(const LaunchSpec& spec,
   }
   if (!options_.partition.empty()) a.push_back("--partition=" + options_.partition);
   if (!options_.account.empty()) a.push_back("--account=" + options_.account);
+  if (SubmitsAsUid(spec)) {
+    a.push_back(fmt::format("--uid={}", spec.run_uid));
+    a.push_back(fmt::format("--gid={}", spec.run_gid));
+  }
   // The script, then its arguments: Slurm hands them to it verbatim.
   a.push_back(JoinPath(job_dir, kWrapperFile));
+  a.push_back(options_.openlab_bin);
   a.push_back(job_dir);
-  a.push_back(spec.workdir);
-  a.push_back(std::to_string(spec.argv.size()));
-  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
-  for (const auto& [k, v] : JobEnvironment(spec)) a.push_back(k + "=" + v);
   return a;
 }
 
@@ -282,10 +281,6 @@ StatusOr<std::string> SlurmExecutor::Launch(const LaunchSpec& spec) {
   if (!DirectlyUnder(options_.root, job_dir)) {
     return InvalidArgument(fmt::format("job_dir must be a directory directly under {}, got '{}'",
                                        options_.root, spec.job_dir));
-  }
-  if (spec.argv[0].find('=') != std::string::npos) {
-    return InvalidArgument(fmt::format(
-        "the Slurm executor cannot run a program whose path contains '=': {}", spec.argv[0]));
   }
   if (mkdir(job_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Internal(fmt::format("mkdir {}: {}", job_dir, strerror(errno)));
@@ -339,7 +334,15 @@ StatusOr<std::string> SlurmExecutor::Launch(const LaunchSpec& spec) {
     }
   }
 
-  Status w = internal::WriteFileAtomic(JoinPath(job_dir, kWrapperFile), kWrapper);
+  internal::SupervisorConfig config{spec, /*cgroup_root=*/"", options_.sandbox,
+                                    options_.device_dir};
+  config.spec.job_dir = job_dir;
+  Status w = internal::WriteFileAtomic(JoinPath(job_dir, internal::kSpecFile),
+                                       internal::ConfigToJson(config));
+  if (!w.ok()) return give_up(w);
+  w = PrepareJobDir(spec, job_dir);
+  if (!w.ok()) return give_up(w);
+  w = internal::WriteFileAtomic(JoinPath(job_dir, kWrapperFile), kWrapper);
   if (!w.ok()) return give_up(w);
   if (chmod(JoinPath(job_dir, kWrapperFile).c_str(), 0755) != 0) {
     return give_up(Internal(fmt::format("chmod {}: {}", kWrapperFile, strerror(errno))));
@@ -358,24 +361,58 @@ StatusOr<std::string> SlurmExecutor::Launch(const LaunchSpec& spec) {
   return record(*slurm_id);
 }
 
-std::optional<ExecStatus> SlurmExecutor::StatusFromFiles(const JobRef& ref) const {
-  ExecStatus st;
-  if (auto started = internal::ReadFile(JoinPath(ref.job_dir, kStartedFile)); started.ok()) {
-    st.started_at_ms = ParseInt(*started).value_or(0);
+Status SlurmExecutor::PrepareJobDir(const LaunchSpec& spec, const std::string& job_dir) const {
+  const bool as_uid = SubmitsAsUid(spec);
+  const uid_t uid = as_uid ? static_cast<uid_t>(spec.run_uid) : geteuid();
+  const gid_t gid = as_uid ? static_cast<gid_t>(spec.run_gid) : getegid();
+  auto fail = [&](const std::string& what, const std::string& path) {
+    return Internal(fmt::format("{} {}: {}", what, path, strerror(errno)));
+  };
+  // Only root's and the project's: the project's uid may enter, not list or change it.
+  if (as_uid) {
+    if (chown(job_dir.c_str(), 0, gid) != 0) return fail("chown", job_dir);
+    if (chmod(job_dir.c_str(), 0710) != 0) return fail("chmod", job_dir);
   }
-  if (auto text = internal::ReadFile(JoinPath(ref.job_dir, kExitFile)); text.ok()) {
-    auto exit = internal::ParseExitFile(*text);
-    if (exit.ok()) {
-      internal::SetExitStatus(exit->exit_status, &st);
-      st.ended_at_ms = std::max(exit->ended_at_ms, st.started_at_ms);
-      st.detail =
-          st.term_signal != 0
-              ? fmt::format("killed by signal {} (from the job's exit_code file)", st.term_signal)
-              : fmt::format("exit status {} (from the job's exit_code file)", exit->exit_status);
-      return st;
-    }
+  std::string node = JoinPath(job_dir, internal::kNodeDir);
+  if (mkdir(node.c_str(), 0700) != 0 && errno != EEXIST) return fail("mkdir", node);
+  int dfd = open(node.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return fail("open", node);
+  int rc = fchown(dfd, uid, gid);
+  close(dfd);
+  if (rc != 0) return fail("chown", node);
+  for (const char* name : {internal::kStdoutFile, internal::kStderrFile}) {
+    std::string path = JoinPath(job_dir, name);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return fail("create", path);
+    rc = fchown(fd, uid, gid);
+    close(fd);
+    if (rc != 0) return fail("chown", path);
+  }
+  return Status::Ok();
+}
+
+std::optional<internal::StatusRecord> SlurmExecutor::NodeStatus(const JobRef& ref) const {
+  auto text = internal::ReadFile(
+      JoinPath(JoinPath(ref.job_dir, internal::kNodeDir), internal::kStatusFile));
+  if (!text.ok()) return std::nullopt;
+  auto record = internal::StatusFromJson(*text);
+  if (!record.ok()) return std::nullopt;
+  return *record;
+}
+
+std::optional<ExecStatus> SlurmExecutor::StatusFromFiles(const JobRef& ref) const {
+  if (auto node = NodeStatus(ref); node.has_value() && IsTerminal(node->status.state)) {
+    ExecStatus st = node->status;
+    st.ended_at_ms = std::max(st.ended_at_ms, st.started_at_ms);
+    st.detail = fmt::format("{} (from the node's status file)", st.detail);
+    return st;
   }
   if (FileExists(JoinPath(ref.job_dir, internal::kCancelFile))) {
+    ExecStatus st;
+    if (auto node = NodeStatus(ref)) {
+      st.started_at_ms = node->status.started_at_ms;
+      st.sandbox = node->status.sandbox;
+    }
     st.state = ExecState::kCancelled;
     st.exit_code = -1;
     st.ended_at_ms = std::max(Clock::Real()->NowMs(), st.started_at_ms);
@@ -410,8 +447,8 @@ StatusOr<ExecStatus> SlurmExecutor::Poll(const std::string& handle) {
     job = jobs.ok() ? Find(**jobs, ref.slurm_id, ref.job_dir) : nullptr;
   }
   if (!jobs.ok()) {
-    // Slurm cannot tell; the wrapper's exit file still says how the program ended.
-    if (FileExists(JoinPath(ref.job_dir, kExitFile))) {
+    // Slurm cannot tell; the launcher's final status still says how the job ended.
+    if (auto node = NodeStatus(ref); node.has_value() && IsTerminal(node->status.state)) {
       if (auto st = StatusFromFiles(ref); st.has_value()) {
         Keep(ref, *st);
         return *st;
@@ -422,6 +459,19 @@ StatusOr<ExecStatus> SlurmExecutor::Poll(const std::string& handle) {
   ExecStatus st;
   if (job != nullptr) {
     st = internal::ExecStatusFromSlurm(*job);
+    auto node = NodeStatus(ref);
+    if (node.has_value() && IsTerminal(node->status.state) &&
+        (st.state == ExecState::kCompleted || st.state == ExecState::kFailed)) {
+      // The launcher knows why (a sandbox that was unavailable, a program that did not start,
+      // how the job's own process ended); Slurm only saw the batch script's exit status.
+      ExecStatus slurm = st;
+      st = node->status;
+      if (st.started_at_ms == 0) st.started_at_ms = slurm.started_at_ms;
+      if (st.ended_at_ms < st.started_at_ms) st.ended_at_ms = slurm.ended_at_ms;
+      st.detail = fmt::format("Slurm job {}: {}", ref.slurm_id, st.detail);
+    } else if (node.has_value()) {
+      st.sandbox = node->status.sandbox;
+    }
   } else if (auto from_files = StatusFromFiles(ref); from_files.has_value()) {
     st = *from_files;
     st.detail = fmt::format("Slurm no longer lists job {}; {}", ref.slurm_id, st.detail);
@@ -430,8 +480,9 @@ StatusOr<ExecStatus> SlurmExecutor::Poll(const std::string& handle) {
     // no longer runs, but it left no exit status.
     st.state = ExecState::kNodeFail;
     st.exit_code = -1;
-    if (auto started = internal::ReadFile(JoinPath(ref.job_dir, kStartedFile)); started.ok()) {
-      st.started_at_ms = ParseInt(*started).value_or(0);
+    if (auto node = NodeStatus(ref)) {
+      st.started_at_ms = node->status.started_at_ms;
+      st.sandbox = node->status.sandbox;
     }
     st.ended_at_ms = std::max(Clock::Real()->NowMs(), st.started_at_ms);
     st.detail = fmt::format(

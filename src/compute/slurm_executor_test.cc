@@ -9,8 +9,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -201,16 +203,6 @@ TEST(SlurmJson, SbatchOutputAndErrors) {
             StatusCode::kInternal);
 }
 
-TEST(SlurmJson, ExitFile) {
-  auto r = internal::ParseExitFile("3 1700000000123\n");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->exit_status, 3);
-  EXPECT_EQ(r->ended_at_ms, 1700000000123);
-  EXPECT_EQ(internal::ParseExitFile("").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(internal::ParseExitFile("x 1").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(internal::ParseExitFile("999 1").status().code(), StatusCode::kInvalidArgument);
-}
-
 // --- the executor, with a fake Slurm -----------------------------------------------------
 
 // A pretend Slurm: answers sbatch, squeue and scancel from a table of jobs the test controls.
@@ -288,6 +280,7 @@ class SlurmExecutorFakeTest : public testing::Test {
     o.status_cache_ms = cache_ms;
     o.command_timeout_ms = 1234;
     o.runner = &runner_;
+    o.openlab_bin = "/opt/openlab/bin/openlab";
     auto ex = SlurmExecutor::Create(o);
     EXPECT_TRUE(ex.ok()) << ex.status().ToString();
     return ex.ok() ? std::move(ex).value() : nullptr;
@@ -305,8 +298,18 @@ class SlurmExecutorFakeTest : public testing::Test {
     s.time_limit_seconds = 61;
     return s;
   }
-  void WriteExitFile(const LaunchSpec& spec, const std::string& text) {
-    std::ofstream(spec.job_dir + "/exit_code") << text;
+  // What the launcher on the node writes as the job ends.
+  void WriteNodeStatus(const LaunchSpec& spec, int exit_code, int64_t started, int64_t ended) {
+    internal::StatusRecord r;
+    r.status.state = exit_code == 0 ? ExecState::kCompleted : ExecState::kFailed;
+    r.status.exit_code = exit_code;
+    r.status.started_at_ms = started;
+    r.status.ended_at_ms = ended;
+    r.status.detail = "the job exited with code " + std::to_string(exit_code);
+    r.status.sandbox = "namespaces (pid, mount, ipc, uts); uid 7 in a user namespace";
+    ASSERT_TRUE(internal::WriteFileAtomic(spec.job_dir + "/node/status.json",
+                                          internal::StatusToJson(r))
+                    .ok());
   }
 
   FakeCommandRunner runner_;
@@ -347,33 +350,61 @@ TEST_F(SlurmExecutorFakeTest, LaunchSubmitsTheSpecAsArgumentsNeverAsShellText) {
                                    "--partition=gpu",
                                    "--account=lab",
                                    wrapper,
-                                   spec.job_dir,
-                                   tmp_,
-                                   "3",
-                                   "/bin/echo",
-                                   "a b",
-                                   "$(x)",
-                                   "CUDA_VISIBLE_DEVICES=1,3",
-                                   "PATH=/usr/bin:/bin",
-                                   "Q='\" ;"};
+                                   "/opt/openlab/bin/openlab",
+                                   spec.job_dir};
   EXPECT_EQ(c.argv, want);
-  // The wrapper is the fixed text: nothing of the spec is in it.
+  // The wrapper is the fixed text: nothing of the spec is in it; it hands over to the launcher.
   std::string text = ReadAll(wrapper);
   EXPECT_THAT(text, StartsWith("#!/bin/sh\n"));
-  EXPECT_THAT(text, HasSubstr("/usr/bin/env -i \"$@\""));
-  EXPECT_THAT(text, testing::Not(HasSubstr("echo\",")));
+  EXPECT_THAT(text, HasSubstr("exec \"$1\" slurm-job \"$2\"\n"));
+  EXPECT_THAT(text, testing::Not(HasSubstr("echo")));
   EXPECT_EQ(access(wrapper.c_str(), X_OK), 0);
+  // The spec travels in spec.json, in the format the local supervisor reads.
+  auto config = internal::ConfigFromJson(ReadAll(spec.job_dir + "/spec.json"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->spec.argv, spec.argv);
+  EXPECT_EQ(config->spec.env, spec.env);
+  EXPECT_EQ(config->spec.workdir, spec.workdir);
+  EXPECT_EQ(config->spec.gpu_indices, spec.gpu_indices);
+  EXPECT_EQ(config->sandbox_mode, "required");
+  EXPECT_EQ(config->device_dir, "/dev");
+  EXPECT_EQ(config->cgroup_root, "");
+  EXPECT_TRUE(fs::is_directory(spec.job_dir + "/node"));
 
   // The same job_dir again is AlreadyExists, without asking Slurm.
   EXPECT_EQ(ex_->Launch(spec).status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(runner_.calls().size(), 1u);
 }
 
+TEST_F(SlurmExecutorFakeTest, AJobWithAUidIsSubmittedAsItAndItsFilesAreItsOwn) {
+  if (geteuid() != 0) GTEST_SKIP() << "only root submits as another uid";
+  LaunchSpec spec = Spec("j1");
+  spec.run_uid = 61234;
+  spec.run_gid = 61235;
+  auto handle = ex_->Launch(spec);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  auto calls = runner_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_THAT(calls[0].argv, testing::Contains("--uid=61234"));
+  EXPECT_THAT(calls[0].argv, testing::Contains("--gid=61235"));
+  struct stat st;
+  ASSERT_EQ(stat(spec.job_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);  // the job may enter its directory, not change it
+  EXPECT_EQ(st.st_gid, 61235u);
+  EXPECT_EQ(st.st_mode & 07777, 0710u);
+  for (const char* f : {"/stdout", "/stderr", "/node"}) {
+    ASSERT_EQ(stat((spec.job_dir + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_uid, 61234u) << f;
+    EXPECT_EQ(st.st_mode & 077, 0u) << f;
+  }
+  for (const char* f : {"/spec.json", "/slurm_job_id", "/slurm-wrapper.sh"}) {
+    ASSERT_EQ(stat((spec.job_dir + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_uid, 0u) << f;
+  }
+}
+
 TEST_F(SlurmExecutorFakeTest, ExtraLaunchRules) {
   LaunchSpec spec = Spec("j1");
-  spec.argv[0] = "/opt/a=b/prog";
-  EXPECT_EQ(ex_->Launch(spec).status().code(), StatusCode::kInvalidArgument);
-  spec = Spec("j1");
   spec.job_dir = tmp_ + "/elsewhere";
   EXPECT_EQ(ex_->Launch(spec).status().code(), StatusCode::kInvalidArgument);
   spec.job_dir = root_ + "/a/b";
@@ -450,7 +481,7 @@ TEST_F(SlurmExecutorFakeTest, UnreachableSlurmButAnExitFileStillAnswers) {
   LaunchSpec spec = Spec("j1");
   auto handle = ex_->Launch(spec);
   ASSERT_TRUE(handle.ok());
-  WriteExitFile(spec, "0 1700000009000\n");
+  WriteNodeStatus(spec, 0, 1700000001000, 1700000009000);
   slurm_.squeue_errors = true;
   auto st = ex_->Poll(*handle);
   ASSERT_TRUE(st.ok()) << st.status().ToString();
@@ -465,8 +496,7 @@ TEST_F(SlurmExecutorFakeTest, ForgottenJobsAreAnsweredFromTheirFiles) {
   auto h3 = ex_->Launch(lost);
   ASSERT_TRUE(h1.ok() && h2.ok() && h3.ok());
   ASSERT_TRUE(ex_->Cancel(*h2).ok());
-  WriteExitFile(failed, "3 1700000009000\n");
-  std::ofstream(failed.job_dir + "/started_at") << "1700000001000\n";
+  WriteNodeStatus(failed, 3, 1700000001000, 1700000009000);
   slurm_.jobs.clear();  // MinJobAge passed: Slurm forgot them all
 
   auto s1 = ex_->Poll(*h1);
@@ -475,7 +505,8 @@ TEST_F(SlurmExecutorFakeTest, ForgottenJobsAreAnsweredFromTheirFiles) {
   EXPECT_EQ(s1->exit_code, 3);
   EXPECT_EQ(s1->started_at_ms, 1700000001000);
   EXPECT_EQ(s1->ended_at_ms, 1700000009000);
-  EXPECT_THAT(s1->detail, HasSubstr("exit_code file"));
+  EXPECT_THAT(s1->detail, HasSubstr("node's status file"));
+  EXPECT_THAT(s1->sandbox, HasSubstr("user namespace"));
 
   auto s2 = ex_->Poll(*h2);
   ASSERT_TRUE(s2.ok());
@@ -549,11 +580,18 @@ TEST_F(SlurmExecutorFakeTest, CreateChecksItsOptions) {
   SlurmExecutor::Options o;
   o.root = "relative";
   o.runner = &runner_;
+  o.openlab_bin = "/opt/openlab/bin/openlab";
   EXPECT_EQ(SlurmExecutor::Create(o).status().code(), StatusCode::kInvalidArgument);
   o.root = root_;
   o.slurm_conf = "slurm.conf";
   EXPECT_EQ(SlurmExecutor::Create(o).status().code(), StatusCode::kInvalidArgument);
   o.slurm_conf = "";
+  o.sandbox = "sometimes";
+  EXPECT_EQ(SlurmExecutor::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o.sandbox = "required";
+  o.openlab_bin = "openlab";
+  EXPECT_EQ(SlurmExecutor::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o.openlab_bin = "/bin/true";
   o.runner = nullptr;  // the real commands: they must exist
   o.bin_dir = tmp_ + "/no-slurm-here";
   auto ex = SlurmExecutor::Create(o);
@@ -605,6 +643,20 @@ std::string TestSlurmConf() {
   return v == nullptr ? "" : v;
 }
 
+// An executable with the `slurm-job` subcommand (the nodes run every job through it).
+std::string LauncherBin() {
+  if (const char* v = getenv("OPENLAB_SUPERVISOR_BIN")) return v;
+#ifdef OPENLAB_TEST_SUPERVISOR_BIN
+  if (access(OPENLAB_TEST_SUPERVISOR_BIN, X_OK) == 0) return OPENLAB_TEST_SUPERVISOR_BIN;
+#endif
+  if (const char* v = getenv("OPENLAB_BIN")) return v;
+  return "";
+}
+
+// The uid a root test submits its jobs as; scripts/slurm.sh gives it a passwd entry, without
+// which Slurm runs no job as it.
+constexpr int kJobUid = 61234;
+
 class SlurmExecutorRealTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -613,8 +665,12 @@ class SlurmExecutorRealTest : public testing::Test {
       GTEST_SKIP() << "set OPENLAB_TEST_SLURM_CONF to a test cluster's slurm.conf "
                       "(`scripts/slurm.sh start DIR` starts one and prints it)";
     }
+    if (LauncherBin().empty()) GTEST_SKIP() << "set OPENLAB_BIN to an openlab binary";
     tmp_ = MakeTempDir();
     ASSERT_FALSE(tmp_.empty());
+    // The jobs' uid must pass through to its job and work directories (as through the state
+    // directory of a server on Slurm), without listing anything.
+    ASSERT_EQ(chmod(tmp_.c_str(), 0711), 0);
     root_ = tmp_ + "/jobs";
     ex_ = NewExecutor();
     ASSERT_NE(ex_, nullptr);
@@ -631,8 +687,11 @@ class SlurmExecutorRealTest : public testing::Test {
       fs::remove_all(tmp_, ec);
     }
   }
-  std::unique_ptr<SlurmExecutor> NewExecutor(std::string conf = "", int timeout_ms = 30000) {
+  std::unique_ptr<SlurmExecutor> NewExecutor(std::string conf = "", int timeout_ms = 30000,
+                                             std::string sandbox = "required") {
     SlurmExecutor::Options o;
+    o.openlab_bin = LauncherBin();
+    o.sandbox = sandbox;
     o.slurm_conf = conf.empty() ? conf_ : conf;
     o.root = root_;
     o.job_name_prefix = "openlab-slurmtest-";
@@ -649,6 +708,10 @@ class SlurmExecutorRealTest : public testing::Test {
     s.env = {{"PATH", "/usr/bin:/bin"}};
     s.workdir = tmp_ + "/work-" + id;
     fs::create_directories(s.workdir);
+    if (geteuid() == 0) {  // a root server submits every job as its project's uid
+      s.run_uid = s.run_gid = kJobUid;
+      if (chown(s.workdir.c_str(), kJobUid, kJobUid) != 0) ADD_FAILURE() << "chown";
+    }
     s.job_dir = root_ + "/" + id;
     s.time_limit_seconds = 60;
     return s;
@@ -770,7 +833,7 @@ TEST_F(SlurmExecutorRealTest, JobFinishedLongerAgoThanMinJobAgeIsReportedFromIts
   EXPECT_EQ(s->exit_code, 3);
   EXPECT_GT(s->started_at_ms, 0);
   EXPECT_GE(s->ended_at_ms, s->started_at_ms);
-  EXPECT_THAT(s->detail, HasSubstr("exit_code file"));
+  EXPECT_THAT(s->detail, HasSubstr("node's status file"));
   EXPECT_EQ(ReadAll(spec.job_dir + "/stdout"), "bye\n");
 }
 
@@ -790,7 +853,99 @@ TEST_F(SlurmExecutorRealTest, ProgramThatCannotStartOrWorkdirThatIsMissingFails)
   ASSERT_TRUE(handle.ok()) << handle.status().ToString();
   s = WaitTerminal(*handle);
   EXPECT_EQ(s.state, ExecState::kFailed);
-  EXPECT_THAT(ReadAll(nowhere.job_dir + "/stderr"), HasSubstr("chdir"));
+  EXPECT_THAT(ReadAll(nowhere.job_dir + "/stderr"), HasSubstr("does-not-exist"));
+}
+
+// The hostile-job suite on Slurm: what a job can reach on its compute node.
+TEST_F(SlurmExecutorRealTest, SandboxedJobSeesNothingOfTheServerAndRunsAsItsUid) {
+  // Secrets a job must not see, though their modes would let anyone read them: beside the job
+  // directories, in the "state directory" above them, and the files of its own job directory.
+  std::string beside = root_ + "/secret.txt", state = tmp_ + "/state-secret.txt";
+  fs::create_directories(root_);
+  std::ofstream(beside) << "beside-jobs\n";
+  std::ofstream(state) << "state-dir\n";
+  LaunchSpec spec = Spec(
+      "hostile",
+      "id -u > uid.txt; id -g > gid.txt; "
+      "for f in \"$BESIDE\" \"$STATE\" \"$JOB_DIR/spec.json\" \"$JOB_DIR/slurm_job_id\"; do "
+      "  if cat \"$f\" >> leaked.txt 2>/dev/null; then echo \"read $f\" >> leaked.txt; fi; "
+      "  if [ -e \"$f\" ]; then echo \"sees $f\" >> leaked.txt; fi; "
+      "done; "
+      "echo forged > \"$JOB_DIR/node/status.json\" 2>/dev/null && echo forged >> leaked.txt; "
+      "for p in /proc/[0-9]*; do cat \"$p/comm\"; done > comm.txt 2>/dev/null; "
+      "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > net.txt; "
+      "touch leaked.txt");
+  spec.env["BESIDE"] = beside;
+  spec.env["STATE"] = state;
+  spec.env["JOB_DIR"] = spec.job_dir;
+  spec.network = false;
+  auto handle = ex_->Launch(spec);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  ExecStatus s = WaitTerminal(*handle);
+  ASSERT_EQ(s.state, ExecState::kCompleted)
+      << s.detail << "\nstderr: " << ReadAll(spec.job_dir + "/stderr");
+  EXPECT_EQ(ReadAll(spec.workdir + "/leaked.txt"), "");
+  std::string uid = std::to_string(geteuid() == 0 ? kJobUid : geteuid());
+  EXPECT_EQ(ReadAll(spec.workdir + "/uid.txt"), uid + "\n");
+  if (geteuid() == 0) EXPECT_EQ(ReadAll(spec.workdir + "/gid.txt"), uid + "\n");
+  // Only its own processes: none of the node's daemons, nor the launcher outside.
+  std::string comm = ReadAll(spec.workdir + "/comm.txt");
+  std::cout << "[ slurm ] processes the job saw:\n" << comm;
+  EXPECT_THAT(comm, testing::Not(HasSubstr("slurm")));
+  EXPECT_THAT(comm, testing::Not(HasSubstr("munged")));
+  EXPECT_LE(std::count(comm.begin(), comm.end(), '\n'), 6) << comm;
+  // No network: a namespace with only its own loopback.
+  EXPECT_EQ(ReadAll(spec.workdir + "/net.txt"), "lo\n");
+  // Its status says how it was confined.
+  EXPECT_THAT(s.sandbox, HasSubstr("namespaces (pid, mount, ipc, uts, net)"));
+  EXPECT_THAT(s.sandbox, HasSubstr("uid " + uid));
+  EXPECT_THAT(s.sandbox, HasSubstr("seccomp"));
+  EXPECT_THAT(s.sandbox, HasSubstr("network off"));
+  // The launcher's own record is intact.
+  auto node = internal::StatusFromJson(ReadAll(spec.job_dir + "/node/status.json"));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  EXPECT_EQ(node->status.state, ExecState::kCompleted);
+}
+
+TEST_F(SlurmExecutorRealTest, ANodeThatCannotSandboxFailsTheJobWhenTheSandboxIsRequired) {
+  // A job path that is a symbolic link: the sandbox follows none, so it cannot be set up.
+  fs::create_directories(tmp_ + "/data");
+  fs::create_symlink(tmp_ + "/data", tmp_ + "/data-link");
+  LaunchSpec spec = Spec("required", "touch ran.txt");
+  spec.readable_paths = {tmp_ + "/data-link"};
+  auto handle = ex_->Launch(spec);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  ExecStatus s = WaitTerminal(*handle);
+  EXPECT_EQ(s.state, ExecState::kFailed);
+  EXPECT_EQ(s.exit_code, 127);
+  EXPECT_THAT(s.detail, HasSubstr("SandboxUnavailable: "));
+  EXPECT_THAT(s.detail, HasSubstr("symbolic link"));
+  EXPECT_FALSE(fs::exists(spec.workdir + "/ran.txt"));
+  EXPECT_THAT(ReadAll(spec.job_dir + "/stderr"), HasSubstr("SandboxUnavailable"));
+
+  // With --sandbox auto the same job runs, unsandboxed, and says so; one that reads data that
+  // needs the sandbox never does.
+  ex_ = NewExecutor("", 30000, "auto");
+  ASSERT_NE(ex_, nullptr);
+  LaunchSpec loose = Spec("loose", "touch ran.txt");
+  loose.readable_paths = spec.readable_paths;
+  handle = ex_->Launch(loose);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  s = WaitTerminal(*handle);
+  EXPECT_EQ(s.state, ExecState::kCompleted) << s.detail;
+  EXPECT_THAT(s.sandbox, StartsWith("none ("));
+  EXPECT_TRUE(fs::exists(loose.workdir + "/ran.txt"));
+
+  LaunchSpec sealed = Spec("sealed", "touch ran.txt");
+  sealed.readable_paths = spec.readable_paths;
+  sealed.require_sandbox = true;
+  handle = ex_->Launch(sealed);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  s = WaitTerminal(*handle);
+  EXPECT_EQ(s.state, ExecState::kFailed);
+  EXPECT_THAT(s.detail, HasSubstr("SandboxUnavailable: "));
+  EXPECT_THAT(s.detail, HasSubstr("this job reads data that needs it"));
+  EXPECT_FALSE(fs::exists(sealed.workdir + "/ran.txt"));
 }
 
 TEST_F(SlurmExecutorRealTest, RequestNoNodeCanMeetIsInvalidArgument) {

@@ -164,10 +164,19 @@ SandboxSpec SandboxFor(const LaunchSpec& spec, const std::string& device_dir) {
   return sb;
 }
 
+// Which launcher this is: LocalExecutor's detached supervisor, or the foreground one a Slurm
+// batch script execs on a compute node (RunOnSlurmNode).
+enum class Launcher { kLocal, kSlurmNode };
+
 class Supervisor {
  public:
-  Supervisor(std::string job_dir, int ready_fd)
-      : job_dir_(std::move(job_dir)), ready_fd_(ready_fd) {}
+  Supervisor(std::string job_dir, int ready_fd, Launcher launcher)
+      : job_dir_(std::move(job_dir)),
+        ready_fd_(ready_fd),
+        launcher_(launcher),
+        status_path_(launcher == Launcher::kSlurmNode
+                         ? JoinPath(JoinPath(job_dir_, internal::kNodeDir), internal::kStatusFile)
+                         : JoinPath(job_dir_, internal::kStatusFile)) {}
 
   int Run() {
     auto text = internal::ReadFile(JoinPath(job_dir_, internal::kSpecFile));
@@ -180,6 +189,7 @@ class Supervisor {
     record_.supervisor_start = self_start_;
 
     config_ = *config;
+    if (launcher_ == Launcher::kSlurmNode) TakeSlurmGpus();
     iso_ = ChooseIsolation(spec_, config->cgroup_root);
     record_.isolation = iso_.description;
     record_.cgroup_dir = iso_.cg.dirs.empty() ? "" : iso_.cg.dirs[0];
@@ -190,13 +200,13 @@ class Supervisor {
       s.exit_code = 127;
       s.started_at_ms = s.ended_at_ms = Clock::Real()->NowMs();
       s.detail = fmt::format("the job could not be started: {}", started.message());
+      if (launcher_ == Launcher::kSlurmNode) Warn(s.detail);  // into the job's stderr
       return Finish();
     }
     record_.status.state = ExecState::kRunning;
     record_.status.detail =
         fmt::format("running; sandbox: {}; limits: {}", record_.status.sandbox, iso_.description);
-    Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
-                                         internal::StatusToJson(record_));
+    Status w = internal::WriteFileAtomic(status_path_, internal::StatusToJson(record_));
     if (!w.ok()) Warn(w.message());  // keep supervising; the final status may still be written
     ReportReady();
     Watch();
@@ -211,9 +221,9 @@ class Supervisor {
     record_.status.exit_code = 127;
     record_.status.started_at_ms = record_.status.ended_at_ms = Clock::Real()->NowMs();
     record_.status.detail = fmt::format("the supervisor could not start: {}", why);
-    Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
-                                         internal::StatusToJson(record_));
+    Status w = internal::WriteFileAtomic(status_path_, internal::StatusToJson(record_));
     ReportReady();
+    if (launcher_ == Launcher::kSlurmNode) return 127;  // Slurm records the job as failed
     return w.ok() ? 0 : 1;
   }
 
@@ -230,8 +240,10 @@ class Supervisor {
     std::vector<char*> argv;
     for (auto& a : spec_.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::map<std::string, std::string> env = JobEnvironment(spec_);
+    if (!slurm_cuda_devices_.empty()) env["CUDA_VISIBLE_DEVICES"] = slurm_cuda_devices_;
     std::vector<std::string> env_strings;
-    for (const auto& [k, v] : JobEnvironment(spec_)) env_strings.push_back(k + "=" + v);
+    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -299,6 +311,15 @@ class Supervisor {
       return refuse("the job has no Unix identity, and no job runs as root");
     }
     SandboxSpec sb = SandboxFor(spec_, config_.device_dir);
+    if (geteuid() != 0 && sb.uid >= 0) {
+      // Started as the job's own uid (Slurm's sbatch --uid): a user namespace keeps that uid.
+      if (geteuid() != spec_.run_uid || getegid() != spec_.run_gid) {
+        return FailedPrecondition(fmt::format(
+            "the launcher runs as uid {} gid {}, not as the job's uid {} gid {}", geteuid(),
+            getegid(), spec_.run_uid, spec_.run_gid));
+      }
+      sb.uid = sb.gid = -1;
+    }
     auto prepared = PrepareSandbox(sb);
     if (!prepared.ok()) return refuse(prepared.status().message());
     SandboxExec x;
@@ -453,7 +474,10 @@ class Supervisor {
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-    auto deadline = SteadyClock::now() + std::chrono::seconds(spec_.time_limit_seconds);
+    // On a Slurm node the time limit is Slurm's (--time): it signals the job and this launcher.
+    auto deadline = launcher_ == Launcher::kSlurmNode
+                        ? SteadyClock::time_point::max()
+                        : SteadyClock::now() + std::chrono::seconds(spec_.time_limit_seconds);
     std::string cancel_path = JoinPath(job_dir_, internal::kCancelFile);
     bool main_exited = false;
     while (true) {
@@ -505,6 +529,28 @@ class Supervisor {
 
   bool OomKilled() const { return internal::CgroupOomKilled(iso_.cg); }
 
+  // On a Slurm node the job's GPUs are those Slurm allocated, where it says which (GPUs it can
+  // bind: it then sets CUDA_VISIBLE_DEVICES, and SLURM_JOB_GPUS to the node's indices); the
+  // job's device nodes and CUDA_VISIBLE_DEVICES follow Slurm's choice. Otherwise (e.g. the test
+  // cluster's fake GPUs) the spec's indices stand.
+  void TakeSlurmGpus() {
+    const char* on_node = getenv("SLURM_GPUS_ON_NODE");
+    const char* visible = getenv("CUDA_VISIBLE_DEVICES");
+    if (on_node == nullptr || std::string(on_node) == "0" || visible == nullptr) return;
+    slurm_cuda_devices_ = visible;
+    const char* job_gpus = getenv("SLURM_JOB_GPUS");
+    std::vector<int> indices;
+    std::istringstream in(job_gpus != nullptr ? job_gpus : visible);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+      char* end = nullptr;
+      long v = strtol(part.c_str(), &end, 10);
+      if (part.empty() || *end != '\0' || v < 0 || v > 1 << 20) return;  // not indices: keep ours
+      indices.push_back(static_cast<int>(v));
+    }
+    spec_.gpu_indices = indices;
+  }
+
   int Finish() {
     ExecStatus& s = record_.status;
     if (status_fd_ >= 0) {  // sandboxed: the job's own status, as init saw it
@@ -530,6 +576,12 @@ class Supervisor {
         s.state = ExecState::kTimeout;
         s.detail =
             fmt::format("time limit of {} s exceeded; the job {}", spec_.time_limit_seconds, how);
+      } else if (stop_signal_ != 0 && launcher_ == Launcher::kSlurmNode) {
+        s.state = ExecState::kNodeFail;
+        s.detail = fmt::format(
+            "stopped by Slurm (signal {}: its time limit, scancel, or the node going down); "
+            "the job {}",
+            stop_signal_, how);
       } else if (stop_signal_ != 0) {
         s.state = ExecState::kNodeFail;
         s.detail = fmt::format(
@@ -547,14 +599,17 @@ class Supervisor {
       }
     }
     internal::RemoveJobCgroups(iso_.cg);
-    Status w = internal::WriteFileAtomic(JoinPath(job_dir_, internal::kStatusFile),
-                                         internal::StatusToJson(record_));
+    Status w = internal::WriteFileAtomic(status_path_, internal::StatusToJson(record_));
     ReportReady();
-    if (!w.ok()) {
-      Warn(w.message());
-      return 1;
+    if (!w.ok()) Warn(w.message());
+    if (launcher_ == Launcher::kSlurmNode) {
+      // The batch script's exit status is the job's, as a shell reports it: Slurm's record of
+      // the job (COMPLETED, FAILED and its exit code) stays right.
+      if (job_pid_ <= 0) return 127;
+      if (WIFSIGNALED(main_status_)) return 128 + WTERMSIG(main_status_);
+      return WIFEXITED(main_status_) ? WEXITSTATUS(main_status_) : 1;
     }
-    return 0;
+    return w.ok() ? 0 : 1;
   }
 
   const std::string job_dir_;
@@ -574,17 +629,16 @@ class Supervisor {
   bool sandbox_refused_ = false;  // the sandbox could not be set up; the job may run without it
   std::string sandbox_why_;
   int status_fd_ = -1;  // sandboxed: init reports the job's wait status here
+  const Launcher launcher_;
+  const std::string status_path_;    // where status.json goes
+  std::string slurm_cuda_devices_;  // CUDA_VISIBLE_DEVICES as Slurm set it, if it did
 };
 
 }  // namespace
 
-int RunSupervisor(const std::string& job_dir) {
-  int ready_fd = -1;
-  if (const char* v = getenv(internal::kReadyFdEnv)) {
-    ready_fd = atoi(v);
-    if (ready_fd < 3 || fcntl(ready_fd, F_SETFD, FD_CLOEXEC) != 0) ready_fd = -1;
-    unsetenv(internal::kReadyFdEnv);
-  }
+namespace {
+
+int Supervise(const std::string& job_dir, int ready_fd, Launcher launcher) {
   if (job_dir.empty() || job_dir[0] != '/') {
     Warn("JOB_DIR must be an absolute path");
     return 1;
@@ -603,8 +657,24 @@ int RunSupervisor(const std::string& job_dir) {
   signal(SIGPIPE, SIG_IGN);  // a closed supervisor.log must not kill us; reset for the job
   // Orphans of the job are re-parented to us, so we can find and kill them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  Supervisor s(job_dir, ready_fd);
+  Supervisor s(job_dir, ready_fd, launcher);
   return s.Run();
+}
+
+}  // namespace
+
+int RunSupervisor(const std::string& job_dir) {
+  int ready_fd = -1;
+  if (const char* v = getenv(internal::kReadyFdEnv)) {
+    ready_fd = atoi(v);
+    if (ready_fd < 3 || fcntl(ready_fd, F_SETFD, FD_CLOEXEC) != 0) ready_fd = -1;
+    unsetenv(internal::kReadyFdEnv);
+  }
+  return Supervise(job_dir, ready_fd, Launcher::kLocal);
+}
+
+int RunOnSlurmNode(const std::string& job_dir) {
+  return Supervise(job_dir, -1, Launcher::kSlurmNode);
 }
 
 void AddSupervisorCommand(CLI::App& app, int* exit_code) {
@@ -613,6 +683,13 @@ void AddSupervisorCommand(CLI::App& app, int* exit_code) {
   cmd->group("");  // hidden from --help
   cmd->add_option("JOB_DIR", *job_dir, "The job's directory")->required();
   cmd->callback([job_dir, exit_code] { *exit_code = RunSupervisor(*job_dir); });
+
+  auto node_dir = std::make_shared<std::string>();
+  auto* node = app.add_subcommand(
+      "slurm-job", "Run one job on this Slurm node (exec'd by its batch script; internal)");
+  node->group("");
+  node->add_option("JOB_DIR", *node_dir, "The job's directory")->required();
+  node->callback([node_dir, exit_code] { *exit_code = RunOnSlurmNode(*node_dir); });
 }
 
 }  // namespace openlab::compute

@@ -18,6 +18,21 @@
 //     final status.json, removes the cgroup and exits.
 // A SIGTERM/SIGINT/SIGHUP without a cancel file (e.g. the node shutting down) stops the job the
 // same way and ends in kNodeFail.
+//
+// The same code runs every Slurm job on its compute node (`openlab slurm-job JOB_DIR`, exec'd
+// by SlurmExecutor's batch script; compute/slurm_executor.h), so both executors have one
+// launcher and one sandbox. There it differs only in what Slurm already does or decides:
+//   - it runs in the foreground and exits with the job's status as a shell reports it (the exit
+//     code, or 128+N for signal N; 127 when the job could not be started), so that Slurm's own
+//     record of the job stays right;
+//   - it writes status.json into JOB_DIR/node/ (the one place the job's uid may write);
+//   - the time limit is Slurm's (--time); a SIGTERM from Slurm stops the job as above;
+//   - no cgroups of its own (the batch step is in Slurm's); rlimits, as without cgroups;
+//   - Slurm runs it as the project's uid (sbatch --uid), so the sandbox keeps that uid in a user
+//     namespace instead of switching to it; a launcher whose uid is not the spec's run_uid
+//     refuses to start the job;
+//   - where Slurm allocated GPUs and named them (SLURM_JOB_GPUS, CUDA_VISIBLE_DEVICES), the job
+//     gets those device nodes and Slurm's CUDA_VISIBLE_DEVICES.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -32,8 +47,13 @@ namespace openlab::compute {
 // by LocalExecutor::Launch (or is given a job_dir prepared the same way).
 int RunSupervisor(const std::string& job_dir);
 
-// Registers the hidden `supervise JOB_DIR` subcommand on `app`; `exit_code` receives
-// RunSupervisor's result when it runs.
+// Runs the job in `job_dir` on this Slurm node, in the foreground (see above). Returns the job's
+// exit status as a shell reports it.
+// REQUIRES: single-threaded, like RunSupervisor; job_dir prepared by SlurmExecutor::Launch.
+int RunOnSlurmNode(const std::string& job_dir);
+
+// Registers the hidden `supervise JOB_DIR` and `slurm-job JOB_DIR` subcommands on `app`;
+// `exit_code` receives RunSupervisor's or RunOnSlurmNode's result when one runs.
 void AddSupervisorCommand(CLI::App& app, int* exit_code);
 
 }  // namespace openlab::compute

@@ -65,6 +65,7 @@ json::object RenderProject(const Project& p) {
           {"title", p.title},
           {"description", p.description},
           {"status", p.status},
+          {"job_network", p.job_network.empty() ? "default" : p.job_network},
           {"version", p.version},
           {"created_at", FormatTime(p.created_at)},
           {"updated_at", FormatTime(p.updated_at)}};
@@ -474,7 +475,9 @@ Status UpdateProject(Ctx& ctx) {
   patch.title = r.String("title", {.max_len = 200});
   patch.description = r.String("description", {.max_len = 10000});
   patch.status = r.String("status", {.max_len = 20});
+  patch.job_network = r.String("job_network", {.max_len = 20});
   RETURN_IF_ERROR(r.Finish());
+  if (patch.job_network) RETURN_IF_ERROR(ctx.Authorize("projects.network"));
   ASSIGN_OR_RETURN(Project p,
                    tenants::UpdateProject(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
   SetEtag(ctx, p.version);
@@ -1307,7 +1310,10 @@ void RegisterRoutes(Router& router, Api& api) {
        UpdateProject,
        "Change a project (If-Match honoured)",
        {F{"title", "string", false, ""}, F{"description", "string", false, ""},
-        F{"status", "string", false, "active|suspended|closed"}}});
+        F{"status", "string", false, "active|suspended|closed"},
+        F{"job_network", "string", false,
+          "default|on|off (operators): network for the project's jobs that read no restricted "
+          "data"}}});
   add({"GET",
        "/api/v1/projects/{id}/members",
        "projects.members.list",

@@ -440,6 +440,12 @@ CREATE TABLE project_identities (
 ALTER TABLE jobs ADD COLUMN sandbox TEXT NOT NULL DEFAULT ''
 )SQL";
 
+// '' (the server's --job-network), 'on' or 'off': network for the project's jobs that read no
+// restricted data, set by operators.
+const char* kV9JobNetwork = R"SQL(
+ALTER TABLE projects ADD COLUMN job_network TEXT NOT NULL DEFAULT ''
+)SQL";
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -456,6 +462,7 @@ const std::vector<Migration>& AllMigrations() {
       {7, "dataset names unique per owner (access domains of their own for restricted data)",
        kV7OwnerNames, ""},
       {8, "job sandbox: project identities, each job's sandbox", kV8Sandbox, ""},
+      {9, "job network per project", kV9JobNetwork, ""},
   };
   return kAll;
 }

@@ -95,11 +95,12 @@ Org ToOrg(const Row& r) {
 }
 
 constexpr const char* kProjectCols =
-    "id, org_id, name, title, description, status, version, created_at, updated_at";
+    "id, org_id, name, title, description, status, version, created_at, updated_at, "
+    "job_network";
 
 Project ToProject(const Row& r) {
   return Project{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4),
-                 r.Str(5), r.Int(6), r.Int(7), r.Int(8)};
+                 r.Str(5), r.Int(6), r.Int(7), r.Int(8), r.Str(9)};
 }
 
 Status CheckVersion(std::optional<int64_t> expected, int64_t actual, const std::string& what) {
@@ -516,9 +517,17 @@ StatusOr<Project> UpdateProject(Tx& tx, const std::string& id,
     }
     p.status = *patch.status;
   }
+  if (patch.job_network) {
+    if (*patch.job_network != "default" && *patch.job_network != "on" &&
+        *patch.job_network != "off") {
+      return InvalidArgument(fmt::format(
+          "unknown job_network '{}'; use one of: default, on, off", patch.job_network->substr(0, 40)));
+    }
+    p.job_network = *patch.job_network == "default" ? "" : *patch.job_network;
+  }
   RETURN_IF_ERROR(tx.Exec("UPDATE projects SET title = $1, description = $2, status = $3, "
-                          "version = version + 1, updated_at = $4 WHERE id = $5",
-                          {p.title, p.description, p.status, now, id})
+                          "job_network = $4, version = version + 1, updated_at = $5 WHERE id = $6",
+                          {p.title, p.description, p.status, p.job_network, now, id})
                       .status());
   return GetProject(tx, id);
 }

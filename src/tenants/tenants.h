@@ -56,6 +56,9 @@ struct Member {          // of an organisation or a project
 struct Project {
   std::string id, org_id, name, title, description, status;
   int64_t version = 0, created_at = 0, updated_at = 0;
+  // Network for the project's jobs that read no restricted data: "" (the server's --job-network),
+  // "on" or "off". Set by operators; jobs that read restricted data never have a network.
+  std::string job_network;
 };
 
 // Cursor pagination: items with id > after, in id (= creation) order, at most limit.
@@ -124,6 +127,7 @@ StatusOr<std::vector<Project>> ListProjects(Tx& tx, const Page& page,
                                             const std::optional<std::string>& org_id);
 struct ProjectPatch {
   std::optional<std::string> title, description, status;
+  std::optional<std::string> job_network;  // "default", "on" or "off"
 };
 StatusOr<Project> UpdateProject(Tx& tx, const std::string& id,
                                 std::optional<int64_t> expected_version, const ProjectPatch& patch,

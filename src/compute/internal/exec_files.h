@@ -7,6 +7,8 @@
 //   cancel          present once Cancel() was called
 //   stdout, stderr  the job's output (appended)
 //   supervisor.log  the supervisor's own stdout/stderr, for operators
+// A Slurm job's directory (compute/slurm_executor.h) holds spec.json, cancel, stdout and stderr
+// too, and node/status.json: the status its launcher on the compute node writes.
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +28,7 @@ inline constexpr char kCancelFile[] = "cancel";
 inline constexpr char kStdoutFile[] = "stdout";
 inline constexpr char kStderrFile[] = "stderr";
 inline constexpr char kSupervisorLog[] = "supervisor.log";
+inline constexpr char kNodeDir[] = "node";
 // Environment variable naming the fd on which the supervisor reports readiness to Launch.
 inline constexpr char kReadyFdEnv[] = "OPENLAB_SUPERVISOR_READY_FD";
 

@@ -268,23 +268,4 @@ Status SlurmCommandError(std::string_view what, const CommandResult& result, int
   return Internal(fmt::format("{} failed ({})", what, result.Summary()));
 }
 
-StatusOr<ExitRecord> ParseExitFile(std::string_view text) {
-  std::string line = FirstLine(text);
-  std::string_view s = line;
-  size_t space = s.find(' ');
-  std::string_view code = s.substr(0, space);
-  std::string_view when = space == std::string_view::npos ? "" : s.substr(space + 1);
-  ExitRecord r;
-  auto [p1, e1] = std::from_chars(code.data(), code.data() + code.size(), r.exit_status);
-  if (code.empty() || e1 != std::errc() || p1 != code.data() + code.size() || r.exit_status < 0 ||
-      r.exit_status > 255) {
-    return InvalidArgument(fmt::format("malformed exit file: '{}'", line));
-  }
-  if (!when.empty()) {
-    auto [p2, e2] = std::from_chars(when.data(), when.data() + when.size(), r.ended_at_ms);
-    if (e2 != std::errc()) r.ended_at_ms = 0;
-  }
-  return r;
-}
-
 }  // namespace openlab::compute::internal

@@ -1,4 +1,4 @@
-// What SlurmExecutor reads from Slurm's commands and from the files its batch wrapper writes,
+// What SlurmExecutor reads from Slurm's commands (sbatch --parsable, squeue --json, their errors),
 // and how that maps onto ExecStatus. Pure functions (no I/O), so the tests can feed them canned
 // output. Internal to src/compute/: no other folder may include this.
 #pragma once
@@ -50,7 +50,7 @@ StatusOr<std::vector<SlurmJob>> ParseSqueueJson(std::string_view text);
 //     reasons of the cluster, not its own: with --no-requeue Slurm will not run it again)
 //   anything else                                      -> kRunning, with the state in `detail`
 //     (not terminal, so nothing is decided on a state this code does not know).
-// Exit status: the wrapper reports a job killed by signal N as exit 128+N, as shells do, so an
+// Exit status: the launcher reports a job killed by signal N as exit 128+N, as shells do, so an
 // exit status of 129..192 is read as "killed by signal N" (exit_code -1, term_signal N).
 // Times: started_at_ms only once the job started, ended_at_ms only when terminal.
 ExecStatus ExecStatusFromSlurm(const SlurmJob& job);
@@ -64,14 +64,7 @@ StatusOr<int64_t> ParseSbatchParsable(std::string_view out);
 // failed: Requested node configuration is not available", ...); Internal otherwise.
 Status SlurmCommandError(std::string_view what, const CommandResult& result, int timeout_ms);
 
-// The wrapper's JOB_DIR/exit_code: "<exit status> <epoch ms>\n". InvalidArgument if malformed.
-struct ExitRecord {
-  int exit_status = 0;
-  int64_t ended_at_ms = 0;
-};
-StatusOr<ExitRecord> ParseExitFile(std::string_view text);
-
-// Maps the wrapper's exit status as ExecStatusFromSlurm does (0 -> kCompleted, else kFailed;
+// Maps the batch script's exit status as ExecStatusFromSlurm does (0 -> kCompleted, else kFailed;
 // 129..192 -> killed by that signal).
 void SetExitStatus(int exit_status, ExecStatus* status);
 
