@@ -281,8 +281,10 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
   bool Ended(const std::string& id) {
     auto r = op_->Call("GET", "/api/v1/jobs/" + id, "");
     if (!r.ok() || r->status != 200) return true;
-    std::string st(json::parse(r->body).at("state").as_string());
-    return st != "queued" && st != "starting" && st != "running";
+    return !Active(std::string(json::parse(r->body).at("state").as_string()));
+  }
+  static bool Active(const std::string& state) {
+    return state == "queued" || state == "starting" || state == "running";
   }
 
   std::string State(const std::string& id) {
@@ -294,8 +296,7 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
     json::value j;
     for (int i = 0; i < 2400; ++i) {  // 2 minutes: Slurm's node may be busy with other tests
       j = Op("GET", "/api/v1/jobs/" + id, "", 200);
-      std::string st(j.at("state").as_string());
-      if (st != "queued" && st != "starting" && st != "running") break;
+      if (!Active(std::string(j.at("state").as_string()))) break;
       std::this_thread::sleep_for(50ms);
     }
     if (expect_sandboxed) {
