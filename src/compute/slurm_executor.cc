@@ -78,6 +78,20 @@ const SlurmJob* Find(const std::vector<SlurmJob>& jobs, int64_t slurm_id,
   return nullptr;
 }
 
+// "" when every directory on the way to `path` lets others through and `path` lets others
+// execute it; else what stops them (mode bits only: the cluster's users are "others").
+std::string UnreachableByOthers(const std::string& path) {
+  for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
+    std::string prefix = at == std::string::npos ? path : path.substr(0, at);
+    struct stat st{};
+    if (stat(prefix.c_str(), &st) != 0) return fmt::format("{}: {}", prefix, strerror(errno));
+    if ((st.st_mode & S_IXOTH) == 0) {
+      return fmt::format("{} is mode {:04o}", prefix, st.st_mode & 07777);
+    }
+    if (at == std::string::npos) return "";
+  }
+}
+
 }  // namespace
 
 struct SlurmExecutor::Listing {
@@ -136,6 +150,16 @@ StatusOr<std::unique_ptr<SlurmExecutor>> SlurmExecutor::Create(Options options) 
     if (access(options.openlab_bin.c_str(), X_OK) != 0) {
       return InvalidArgument(
           fmt::format("{} is not an executable: {}", options.openlab_bin, strerror(errno)));
+    }
+    if (geteuid() == 0) {
+      // Jobs are submitted as their project's uid, and the batch script runs the launcher as
+      // that uid: a binary only root can reach would fail every job on the node.
+      if (std::string why = UnreachableByOthers(options.openlab_bin); !why.empty()) {
+        return InvalidArgument(fmt::format(
+            "jobs on Slurm run {} as their project's uid, but {}: install openlab where every "
+            "user may run it (e.g. /usr/local/bin)",
+            options.openlab_bin, why));
+      }
     }
     if (!options.slurm_conf.empty() && access(options.slurm_conf.c_str(), R_OK) != 0) {
       return InvalidArgument(

@@ -599,6 +599,38 @@ TEST_F(SlurmExecutorFakeTest, CreateChecksItsOptions) {
   EXPECT_THAT(ex.status().message(), HasSubstr("sbatch"));
 }
 
+// A root server submits jobs as their project's uid, which then runs the launcher: a binary only
+// root can reach is refused when the executor is made, not found out by every job failing.
+TEST_F(SlurmExecutorFakeTest, ALauncherOnlyRootCanReachIsRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "only a root server submits as other uids";
+  ASSERT_EQ(chmod(tmp_.c_str(), 0755), 0);
+  std::string bin = tmp_ + "/slurm-bin";
+  ASSERT_EQ(mkdir(bin.c_str(), 0755), 0);
+  for (const char* tool : {"sbatch", "squeue", "scancel"}) {
+    std::string path = bin + "/" + tool;
+    std::ofstream(path) << "#!/bin/sh\nexit 1\n";
+    ASSERT_EQ(chmod(path.c_str(), 0755), 0);
+  }
+  std::string hidden = tmp_ + "/private";
+  ASSERT_EQ(mkdir(hidden.c_str(), 0700), 0);
+  std::string launcher = hidden + "/openlab";
+  std::ofstream(launcher) << "#!/bin/sh\n";
+  ASSERT_EQ(chmod(launcher.c_str(), 0755), 0);
+  SlurmExecutor::Options o;
+  o.root = root_;
+  o.bin_dir = bin;
+  o.openlab_bin = launcher;
+  auto refused = SlurmExecutor::Create(o);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr(hidden + " is mode 0700"));
+  ASSERT_EQ(chmod(hidden.c_str(), 0711), 0);
+  ASSERT_EQ(chmod(launcher.c_str(), 0750), 0);
+  refused = SlurmExecutor::Create(o);
+  EXPECT_THAT(refused.status().message(), HasSubstr(launcher + " is mode 0750"));
+  ASSERT_EQ(chmod(launcher.c_str(), 0755), 0);
+  EXPECT_TRUE(SlurmExecutor::Create(o).ok());
+}
+
 // --- RealCommandRunner -------------------------------------------------------------------
 
 TEST(RealCommandRunner, RunsArgvWithExactlyTheGivenEnvironment) {
