@@ -235,8 +235,16 @@ Status DataCache::Build(const std::string& dataset_id, const std::string& versio
   Status m = WriteMeta(r + "/meta/" + key, rep->bytes, rep->files);
   if (!m.ok()) return fail(m);
   std::string final_path = r + "/v/" + key;
+  // Moving a directory to another parent rewrites its "..": a server that is not root needs
+  // write permission on the (read-only, 0555) entry for that, so it has it just for the move.
+  if (::chmod(dest.c_str(), 0755) != 0) {
+    return fail(ErrnoStatus("cannot prepare the new cache entry", errno));
+  }
   if (::rename(dest.c_str(), final_path.c_str()) != 0) {
     return fail(ErrnoStatus("cannot move the new cache entry into place", errno));
+  }
+  if (::chmod(final_path.c_str(), 0555) != 0) {
+    return fail(ErrnoStatus("cannot make the new cache entry read-only", errno));
   }
   RemoveReadOnlyTree(tmpl);
   RETURN_IF_ERROR(FsyncPath(r + "/v"));
