@@ -9,7 +9,7 @@
 //
 //  1. The sandbox itself. From asking to start a job to the job's first instruction: a static
 //     probe (sandbox_probe) writes CLOCK_MONOTONIC to a pipe as its first act. Sandboxed:
-//     PrepareSandbox + StartSandboxed + ReleaseSandbox as uid U (what the supervisor does), the
+//     PrepareSandbox + LaunchSandboxed as uid U (what the supervisor does), the
 //     same without network (jobs that read restricted data), and from a launcher of uid U2 (a
 //     server that is not root: a user namespace). Baseline: fork + setsid + execve of the same
 //     probe. Also the time until the launcher has reaped the job (sandboxed: its init).
@@ -162,41 +162,29 @@ Start SandboxStart(const SandboxSpec& spec, const std::string& probe, int devnul
     return s;
   }
   int64_t tp = NowNs();
-  int out[2], fail[2], status[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(fail, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0) {
-    Die("pipe");
-  }
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) Die("pipe");
   SandboxExec x;
   x.argv = argv;
   x.envp = envp;
   x.stdin_fd = devnull;
   x.stdout_fd = out[1];
   x.stderr_fd = devnull;
-  x.fail_fd = fail[1];
-  x.status_fd = status[1];
-  auto pid = StartSandboxed(**prepared, x);
+  auto run = LaunchSandboxed(**prepared, x);
   close(out[1]);
-  close(fail[1]);
-  close(status[1]);
-  if (!pid.ok()) {
-    std::fprintf(stderr, "StartSandboxed: %s\n", pid.status().message().c_str());
-    for (int fd : {out[0], fail[0], status[0]}) close(fd);
+  prepared->reset();
+  if (!run.ok() || run->setup_error) {
+    std::fprintf(stderr, "sandbox: %s\n",
+                 !run.ok() ? run.status().message().c_str() : run->setup_error->what);
+    close(out[0]);
     return s;
   }
-  ReleaseSandbox(**prepared);
-  SandboxError e;
-  if (ReadFull(fail[0], &e, sizeof e)) {
-    e.what[sizeof e.what - 1] = '\0';
-    std::fprintf(stderr, "sandbox: %s: %s\n", e.what, strerror(e.err));
-  }
-  close(fail[0]);
-  prepared->reset();
   int64_t first = 0;
   bool got = ReadFull(out[0], &first, sizeof first);
   close(out[0]);
-  waitpid(*pid, nullptr, 0);
-  auto job = ReadJobStatus(status[0]);
-  close(status[0]);
+  waitpid(run->pid, nullptr, 0);
+  auto job = ReadJobStatus(run->status_fd);
+  close(run->status_fd);
   int64_t t2 = NowNs();
   s.ok = got && job && WIFEXITED(*job) && WEXITSTATUS(*job) == 0;
   s.first = Ms(first - t0);

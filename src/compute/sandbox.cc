@@ -653,6 +653,55 @@ std::optional<int> ReadJobStatus(int status_fd) {
   return st;
 }
 
+StatusOr<SandboxLaunch> LaunchSandboxed(PreparedSandbox& p, SandboxExec x,
+                                        const std::function<Status(pid_t)>& before_release) {
+  int fail[2], status[2];
+  if (pipe2(fail, O_CLOEXEC) != 0) return Internal(fmt::format("pipe: {}", strerror(errno)));
+  if (pipe2(status, O_CLOEXEC) != 0) {
+    int err = errno;
+    close(fail[0]);
+    close(fail[1]);
+    return Internal(fmt::format("pipe: {}", strerror(err)));
+  }
+  x.fail_fd = fail[1];
+  x.status_fd = status[1];
+  auto pid = StartSandboxed(p, x);
+  close(fail[1]);
+  close(status[1]);
+  auto give_up = [&](Status s) {
+    if (pid.ok()) {
+      kill(*pid, SIGKILL);
+      waitpid(*pid, nullptr, 0);
+    }
+    close(fail[0]);
+    close(status[0]);
+    return s;
+  };
+  if (!pid.ok()) return give_up(pid.status());
+  if (before_release) {
+    Status held = before_release(*pid);
+    if (!held.ok()) return give_up(held);
+  }
+  ReleaseSandbox(p);
+  SandboxError e;
+  ssize_t n;
+  do {
+    n = read(fail[0], &e, sizeof e);
+  } while (n < 0 && errno == EINTR);
+  close(fail[0]);
+  SandboxLaunch out;
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    e.what[sizeof e.what - 1] = '\0';
+    out.setup_error = e;
+    waitpid(*pid, nullptr, 0);
+    close(status[0]);
+    return out;
+  }
+  out.pid = *pid;
+  out.status_fd = status[0];
+  return out;
+}
+
 void PreparedSandboxDeleter::operator()(PreparedSandbox* p) const { delete p; }
 
 std::string SandboxSupport::Describe() const {
@@ -674,17 +723,6 @@ SandboxSupport ProbeSandbox() {
     out.reason = prepared.status().message();
     return out;
   }
-  int fail[2], status[2];
-  if (pipe2(fail, O_CLOEXEC) != 0) {
-    out.reason = fmt::format("pipe: {}", strerror(errno));
-    return out;
-  }
-  if (pipe2(status, O_CLOEXEC) != 0) {
-    out.reason = fmt::format("pipe: {}", strerror(errno));
-    close(fail[0]);
-    close(fail[1]);
-    return out;
-  }
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   std::string t = "/bin/true";
   if (access(t.c_str(), X_OK) != 0) t = "/usr/bin/true";
@@ -694,31 +732,21 @@ SandboxSupport ProbeSandbox() {
   x.argv = argv;
   x.envp = envp;
   x.stdin_fd = x.stdout_fd = x.stderr_fd = devnull;
-  x.fail_fd = fail[1];
-  x.status_fd = status[1];
-  auto pid = StartSandboxed(**prepared, x);
-  close(fail[1]);
-  close(status[1]);
-  if (!pid.ok()) {
-    out.reason = pid.status().message();
+  auto run = LaunchSandboxed(**prepared, x);
+  if (!run.ok()) {
+    out.reason = run.status().message();
+  } else if (run->setup_error) {
+    out.reason = fmt::format("{}: {}", run->setup_error->what, strerror(run->setup_error->err));
   } else {
-    ReleaseSandbox(**prepared);
-    SandboxError e;
-    ssize_t n = read(fail[0], &e, sizeof e);
-    int st = 0;
-    waitpid(*pid, &st, 0);
-    auto job = ReadJobStatus(status[0]);
-    if (n == static_cast<ssize_t>(sizeof e)) {
-      e.what[sizeof e.what - 1] = '\0';
-      out.reason = fmt::format("{}: {}", e.what, strerror(e.err));
-    } else if (!job || !WIFEXITED(*job) || WEXITSTATUS(*job) != 0) {
+    waitpid(run->pid, nullptr, 0);
+    auto job = ReadJobStatus(run->status_fd);
+    close(run->status_fd);
+    if (!job || !WIFEXITED(*job) || WEXITSTATUS(*job) != 0) {
       out.reason = "a sandboxed test program did not run";
     } else {
       out.works = true;
     }
   }
-  close(fail[0]);
-  close(status[0]);
   if (devnull >= 0) close(devnull);
   return out;
 }

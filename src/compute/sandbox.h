@@ -25,6 +25,7 @@
 //   StartSandboxed(prepared, x) clones init; returns its pid (in the launcher's namespace) once
 //                               the launcher may move it into cgroups; ReleaseSandbox(pid) lets
 //                               it go on. Errors before the job's execve reach `x.fail_fd`.
+//   LaunchSandboxed(prepared, x, before_release) does these three steps and reads x.fail_fd.
 //   waitpid(init)               init exits 0 after writing the job's wait status (an int) to
 //                               `x.status_fd`; ReadJobStatus turns that back into the status.
 #pragma once
@@ -33,6 +34,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +99,19 @@ void ReleaseSandbox(PreparedSandbox& prepared);
 
 // The job's wait status from status_fd, if init wrote one.
 std::optional<int> ReadJobStatus(int status_fd);
+
+// StartSandboxed, `before_release(init)` (the launcher's cgroups join here), ReleaseSandbox, and
+// the wait until the job's program is exec'd or its setup failed: the whole start, for every
+// launcher. `x.fail_fd` and `x.status_fd` are made here (whatever `x` holds there is replaced).
+struct SandboxLaunch {
+  pid_t pid = -1;       // init, running the job; -1 when its setup failed (then init is reaped)
+  int status_fd = -1;   // ReadJobStatus(status_fd) after init ends; the caller closes it
+  std::optional<SandboxError> setup_error;  // what failed in the child before the job's execve
+};
+// Errors: StartSandboxed's (the kernel refused the namespaces), Internal for a pipe, and
+// before_release's own status (init is then killed and reaped).
+StatusOr<SandboxLaunch> LaunchSandboxed(PreparedSandbox& prepared, SandboxExec x,
+                                        const std::function<Status(pid_t)>& before_release = {});
 
 // What this machine lets the sandbox do, found by trying (a short-lived child). `reason` is empty
 // when the sandbox works for a launcher of this uid; otherwise it says what is missing.

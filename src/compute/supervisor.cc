@@ -333,43 +333,19 @@ class Supervisor {
       rlim_t n = static_cast<rlim_t>(spec_.max_processes);
       x.rlimits.push_back({RLIMIT_NPROC, {n, n}});
     }
-    int fail[2], status[2];
-    if (pipe2(fail, O_CLOEXEC) != 0) return Internal(fmt::format("pipe: {}", strerror(errno)));
-    if (pipe2(status, O_CLOEXEC) != 0) {
-      close(fail[0]);
-      close(fail[1]);
-      return Internal(fmt::format("pipe: {}", strerror(errno)));
-    }
-    x.fail_fd = fail[1];
-    x.status_fd = status[1];
-    auto pid = StartSandboxed(**prepared, x);
-    close(fail[1]);
-    close(status[1]);
-    if (!pid.ok()) {
-      close(fail[0]);
-      close(status[0]);
-      return refuse(pid.status().message());
-    }
-    Status joined = internal::JoinJobCgroups(iso_.cg, *pid);
-    if (!joined.ok()) {
-      kill(*pid, SIGKILL);
-      waitpid(*pid, nullptr, 0);
-      close(fail[0]);
-      close(status[0]);
-      return Internal(fmt::format("join cgroup: {}", joined.message()));
-    }
-    ReleaseSandbox(**prepared);
-    SandboxError se;
-    ssize_t n;
-    do {
-      n = read(fail[0], &se, sizeof se);
-    } while (n < 0 && errno == EINTR);
-    close(fail[0]);
+    bool join_failed = false;
+    auto run = LaunchSandboxed(**prepared, x, [&](pid_t init) -> Status {
+      Status joined = internal::JoinJobCgroups(iso_.cg, init);
+      join_failed = !joined.ok();
+      return joined;
+    });
     prepared->reset();  // closes the descriptors of the host paths
-    if (n == static_cast<ssize_t>(sizeof se)) {
-      waitpid(*pid, nullptr, 0);
-      close(status[0]);
-      se.what[sizeof se.what - 1] = '\0';
+    if (!run.ok()) {
+      if (join_failed) return Internal(fmt::format("join cgroup: {}", run.status().message()));
+      return refuse(run.status().message());
+    }
+    if (run->setup_error) {
+      const SandboxError& se = *run->setup_error;
       std::string why = fmt::format("{}: {}", se.what, strerror(se.err));
       if (strncmp(se.what, "execve", 6) == 0) {
         why = fmt::format("execve {}: {}", spec_.argv[0], strerror(se.err));
@@ -379,10 +355,11 @@ class Supervisor {
       if (job_error) return FailedPrecondition(why);
       return refuse(why);
     }
-    status_fd_ = status[0];
-    job_pid_ = *pid;
-    record_.job_pid = *pid;
-    record_.job_start = internal::ProcStartTicks(*pid).value_or(0);
+    pid_t pid = run->pid;
+    status_fd_ = run->status_fd;
+    job_pid_ = pid;
+    record_.job_pid = pid;
+    record_.job_start = internal::ProcStartTicks(pid).value_or(0);
     record_.status.started_at_ms = Clock::Real()->NowMs();
     record_.status.sandbox = DescribeSandbox(sb);
     return Status::Ok();
