@@ -142,13 +142,30 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   if (opts_.prepare_data) {
     ASSIGN_OR_RETURN(job_data, opts_.prepare_data(job, s.job_dir));
   }
+  // The project's uid (recorded once and never changed after: cached here) and its network
+  // setting (an operator may change it at any time: read for every job), in one transaction.
+  std::optional<int64_t> uid;
   if (opts_.job_uids) {
-    int64_t uid = 0;
-    RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+    std::lock_guard<std::mutex> l(uid_mu_);
+    if (auto it = job_uids_.find(job.project_id); it != job_uids_.end()) uid = it->second;
+  }
+  bool allocate = opts_.job_uids && !uid;
+  std::string project_network;
+  auto read_project = [&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(tenants::Project p, tenants::GetProject(tx, job.project_id));
+    project_network = p.job_network;
+    if (allocate) {
       ASSIGN_OR_RETURN(uid, ProjectUid(tx, job.project_id, *opts_.job_uids, clock_->NowMs()));
-      return Status::Ok();
-    }));
-    s.run_uid = s.run_gid = uid;
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(allocate ? db_->Write(read_project) : db_->Read(read_project));
+  if (uid) {
+    if (allocate) {
+      std::lock_guard<std::mutex> l(uid_mu_);
+      job_uids_[job.project_id] = *uid;
+    }
+    s.run_uid = s.run_gid = *uid;
   }
   // A sealed job works in a directory of its own: what it writes is not its project's until a
   // steward approves an export.
@@ -166,12 +183,6 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   }
   // Network: the project's setting (operators choose it), else the server's; never for a job
   // that reads restricted data.
-  std::string project_network;
-  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-    ASSIGN_OR_RETURN(tenants::Project p, tenants::GetProject(tx, job.project_id));
-    project_network = p.job_network;
-    return Status::Ok();
-  }));
   bool network = project_network.empty() ? opts_.network : project_network == "on";
   s.network = network && !job_data.sealed && !job_data.restricted;
   s.require_sandbox = job_data.sealed || job_data.restricted;

@@ -139,6 +139,9 @@ class ComputeService {
   std::vector<Decision> deferred_;
   std::set<std::string> reservations_;  // advance reservations given to the core
   std::map<std::string, std::string> org_cache_;
+  // Project id -> its jobs' uid (MakeSpec runs on preparation threads too).
+  std::mutex uid_mu_;
+  std::map<std::string, int64_t> job_uids_;  // GUARDED_BY(uid_mu_)
 
   std::thread thread_;
   std::mutex mu_;
