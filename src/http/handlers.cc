@@ -758,18 +758,22 @@ json::object RenderJob(const compute::Job& j) {
 
 const std::string& IdOfJob(const compute::Job& j) { return j.id; }
 
-// One job with the datasets it reads (data/job_inputs.h) and whether it is sealed.
-StatusOr<json::value> RenderJobWithData(store::Tx& tx, const compute::Job& j) {
+// One job with the datasets it reads (data/job_inputs.h) and whether it is sealed. Which
+// datasets and versions those are is data: a token without data:read sees only the inputs' names.
+StatusOr<json::value> RenderJobWithData(Ctx& ctx, const compute::Job& j) {
   json::object o = RenderJob(j);
-  ASSIGN_OR_RETURN(auto inputs, data::ListJobInputs(tx, j.id));
+  ASSIGN_OR_RETURN(auto inputs, data::ListJobInputs(ctx.Tx(), j.id));
+  bool show_datasets = ctx.principal.HasScope("data:read");
   json::array a;
   bool sealed = false;
   for (const auto& in : inputs) {
-    a.push_back(json::object{{"as", in.name},
-                             {"dataset_id", in.dataset_id},
-                             {"version_id", in.version_id},
-                             {"access_level", in.access_level},
-                             {"sealed", in.sealed}});
+    json::object e{{"as", in.name}, {"sealed", in.sealed}};
+    if (show_datasets) {
+      e["dataset_id"] = in.dataset_id;
+      e["version_id"] = in.version_id;
+      e["access_level"] = in.access_level;
+    }
+    a.push_back(std::move(e));
     sealed = sealed || in.sealed;
   }
   o["data"] = std::move(a);
@@ -867,7 +871,7 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   if (ids.size() == 1) {
     ASSIGN_OR_RETURN(auto job, compute::GetJob(ctx.Tx(), ids.front()));
     ctx.headers.emplace_back("location", "/api/v1/jobs/" + job.id);
-    ASSIGN_OR_RETURN(ctx.json, RenderJobWithData(ctx.Tx(), job));
+    ASSIGN_OR_RETURN(ctx.json, RenderJobWithData(ctx, job));
   } else {
     json::array items;
     for (const auto& id : ids) {
@@ -894,7 +898,7 @@ Status ListJobsHandler(Ctx& ctx) {
 
 Status GetJobHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
-  ASSIGN_OR_RETURN(ctx.json, RenderJobWithData(ctx.Tx(), j));
+  ASSIGN_OR_RETURN(ctx.json, RenderJobWithData(ctx, j));
   return Status::Ok();
 }
 

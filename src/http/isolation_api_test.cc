@@ -248,6 +248,56 @@ TEST_P(IsolationApiTest, AJobsTokenWithoutDataReadCannotReadADatasetThroughAJob)
   EXPECT_EQ(h_.Call("POST", "/api/v1/jobs", pi_, body).status, 201);
 }
 
+// A write answers with what it wrote, so a token's "x:write" includes "x:read": one rule for one
+// datum, whichever route answers. The reverse does not hold.
+TEST_P(IsolationApiTest, AWriteScopeIncludesReadingAndAReadScopeWritesNothing) {
+  std::string ds = CreateDataset("bus-gps", "project", R"(,"title":"Gwangju bus positions")");
+  std::string write_only = ScopedToken(pi_, {"data:write"});
+  std::string read_only = ScopedToken(pi_, {"data:read"});
+  ASSERT_FALSE(write_only.empty());
+  ASSERT_FALSE(read_only.empty());
+  auto patched = h_.Call("PATCH", "/api/v1/datasets/" + ds, write_only, R"({"title":"Buses"})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  EXPECT_NE(patched.body.find("Buses"), std::string::npos) << patched.body;
+  auto got = h_.Call("GET", "/api/v1/datasets/" + ds, write_only);
+  EXPECT_EQ(got.status, 200) << got.body;
+  auto refused = h_.Call("PATCH", "/api/v1/datasets/" + ds, read_only, R"({"title":"Mine"})");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(refused.Str("type"), "urn:openlab:problem:insufficient-scope") << refused.body;
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds, pi_).body.find("Mine"), std::string::npos);
+  // Nor does a scope of one kind reach another kind's data.
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds, ScopedToken(pi_, {"jobs:write"})).status,
+            403);
+}
+
+// Which datasets and versions a job reads is data: a jobs:read token sees the job, its inputs'
+// names and whether it is sealed, not the datasets (the same user with data:read does).
+TEST_P(IsolationApiTest, AJobsReadTokenSeesAJobButNotTheDatasetsItReads) {
+  std::string ds = CreateDataset("clinic-notes", "restricted");
+  ASSERT_NO_FATAL_FAILURE(Push(ds, {{"notes.txt", "private\n"}}, "v1"));
+  auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
+                   R"({"resource":"cpu","hours":100,"expires_at":"2099-01-01T00:00:00Z"})");
+  ASSERT_EQ(g.status, 201) << g.body;
+  std::string body = fmt::format(
+      R"({{"project_id":"{}","name":"study","command":["/bin/true"],"data":[{{"dataset":"{}",)"
+      R"("as":"notes"}}]}})",
+      project_, ds);
+  auto sub = h_.Call("POST", "/api/v1/jobs", pi_, body);
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  std::string job = sub.Str("id");
+  auto full = h_.Call("GET", "/api/v1/jobs/" + job, pi_);
+  ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_NE(full.body.find(ds), std::string::npos) << full.body;
+  auto narrow = h_.Call("GET", "/api/v1/jobs/" + job, ScopedToken(pi_, {"jobs:read"}));
+  ASSERT_EQ(narrow.status, 200) << narrow.body;
+  EXPECT_NE(narrow.body.find("\"as\":\"notes\""), std::string::npos) << narrow.body;
+  EXPECT_EQ(narrow.body.find(ds), std::string::npos) << narrow.body;
+  EXPECT_EQ(narrow.body.find("restricted"), std::string::npos) << narrow.body;
+  auto list = h_.Call("GET", "/api/v1/jobs?project_id=" + project_, ScopedToken(pi_, {"jobs:read"}));
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.body.find(ds), std::string::npos) << list.body;
+}
+
 TEST_P(IsolationApiTest, AnAnonymousCallerGetsNoRequestCountsFromMetrics) {
   h_.Call("GET", "/api/v1/orgs", Op());
   auto anon = h_.Call("GET", "/metrics");
