@@ -86,6 +86,21 @@ class IsolationApiTest : public ::testing::TestWithParam<Backend> {
     ASSERT_EQ(c.status, 201) << c.body;
   }
 
+  // 100 CPU hours for the project.
+  void GrantCpu() {
+    auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
+                     R"({"resource":"cpu","hours":100,"expires_at":"2099-01-01T00:00:00Z"})");
+    ASSERT_EQ(g.status, 201) << g.body;
+  }
+
+  // A job submission of the project that reads `ds` as `as`.
+  std::string JobReading(const std::string& ds, const std::string& as) {
+    return fmt::format(
+        R"({{"project_id":"{}","name":"job","command":["/bin/true"],"data":[{{"dataset":"{}",)"
+        R"("as":"{}"}}]}})",
+        project_, ds, as);
+  }
+
   // A token of the same user with only these scopes (made through the API, as a person would).
   std::string ScopedToken(const std::string& token, const std::vector<std::string>& scopes) {
     json::array a;
@@ -232,15 +247,10 @@ TEST_P(IsolationApiTest, AProjectsReadTokenSeesNoDatasetThroughTheListSearchOrCa
 TEST_P(IsolationApiTest, AJobsTokenWithoutDataReadCannotReadADatasetThroughAJob) {
   std::string ds = CreateDataset("bus-gps", "project");
   ASSERT_NO_FATAL_FAILURE(Push(ds, {{"positions.csv", "t,lat,lon\n"}}, "v1"));
-  auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
-                   R"({"resource":"cpu","hours":100,"expires_at":"2099-01-01T00:00:00Z"})");
-  ASSERT_EQ(g.status, 201) << g.body;
+  ASSERT_NO_FATAL_FAILURE(GrantCpu());
   std::string jobs_only = ScopedToken(pi_, {"jobs:read", "jobs:write"});
   EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds, jobs_only).status, 403);
-  std::string body = fmt::format(
-      R"({{"project_id":"{}","name":"copy","command":["/bin/true"],"data":[{{"dataset":"{}",)"
-      R"("as":"gps"}}]}})",
-      project_, ds);
+  std::string body = JobReading(ds, "gps");
   auto r = h_.Call("POST", "/api/v1/jobs", jobs_only, body);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(r.Str("type"), "urn:openlab:problem:insufficient-scope") << r.body;
@@ -275,13 +285,8 @@ TEST_P(IsolationApiTest, AWriteScopeIncludesReadingAndAReadScopeWritesNothing) {
 TEST_P(IsolationApiTest, AJobsReadTokenSeesAJobButNotTheDatasetsItReads) {
   std::string ds = CreateDataset("clinic-notes", "restricted");
   ASSERT_NO_FATAL_FAILURE(Push(ds, {{"notes.txt", "private\n"}}, "v1"));
-  auto g = h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
-                   R"({"resource":"cpu","hours":100,"expires_at":"2099-01-01T00:00:00Z"})");
-  ASSERT_EQ(g.status, 201) << g.body;
-  std::string body = fmt::format(
-      R"({{"project_id":"{}","name":"study","command":["/bin/true"],"data":[{{"dataset":"{}",)"
-      R"("as":"notes"}}]}})",
-      project_, ds);
+  ASSERT_NO_FATAL_FAILURE(GrantCpu());
+  std::string body = JobReading(ds, "notes");
   auto sub = h_.Call("POST", "/api/v1/jobs", pi_, body);
   ASSERT_EQ(sub.status, 201) << sub.body;
   std::string job = sub.Str("id");
