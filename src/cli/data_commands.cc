@@ -40,7 +40,7 @@ namespace fs = std::filesystem;
 using data::Digest;
 using Clock = std::chrono::steady_clock;
 
-// ---- limits of the protocol (see src/http/data_handlers.cc) and of this client
+// ---- limits of the protocol (see src/data/api/uploads_routes.cc) and of this client
 
 constexpr size_t kMissingBatch = 8192;                    // ids per /missing request
 constexpr size_t kSegmentChunks = 4096;                   // chunks per file segment (server limit)

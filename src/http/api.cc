@@ -16,6 +16,7 @@
 #include "data/job_inputs.h"
 #include "data/review.h"
 #include "http/problem.h"
+#include "http/routes.h"
 #include "tenants/audit.h"
 #include "tenants/idempotency.h"
 #include "tenants/tenants.h"
@@ -26,8 +27,7 @@ namespace json = boost::json;
 
 Api::Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts)
     : db_(db), clock_(clock), metrics_(metrics), opts_(opts) {
-  RegisterRoutes(router_, *this);
-  RegisterDataRoutes(router_, *this);
+  RegisterAllRoutes(router_, *this);
 }
 
 size_t Api::LargestBody() const {
@@ -264,183 +264,7 @@ void Api::AuditFailure(const Ctx& ctx, const Route& route, const Status& s) {
 }
 
 Status Api::Resolve(Ctx& ctx, const Route& route) {
-  store::Tx& tx = ctx.Tx();
-  const std::string& uid = ctx.principal.user_id;
-  switch (route.target) {
-    case Target::kNone:
-      return Status::Ok();
-    case Target::kOrg: {
-      ASSIGN_OR_RETURN(auto org, tenants::GetOrg(tx, ctx.Param("id")));
-      ctx.target_id = org.id;
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, org.id, uid));
-      return Status::Ok();
-    }
-    case Target::kProject: {
-      ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, ctx.Param("id")));
-      ctx.target_id = p.id;
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p.org_id, uid));
-      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
-      return Status::Ok();
-    }
-    case Target::kUser: {
-      auto u = tenants::FindUser(tx, ctx.Param("id"));
-      if (!u.ok()) {
-        // Do not tell a caller who may not list users whether a name exists.
-        if (u.status().code() == StatusCode::kNotFound) return NotFound("no such user");
-        return u.status();
-      }
-      ctx.target_id = u->id;
-      ctx.relation.self = u->id == uid;
-      return Status::Ok();
-    }
-    case Target::kToken: {
-      ASSIGN_OR_RETURN(auto t, auth::GetToken(tx, ctx.Param("id")));
-      ctx.target_id = t.id;
-      ctx.relation.self = t.user_id == uid;
-      return Status::Ok();
-    }
-    case Target::kAllocation: {
-      ASSIGN_OR_RETURN(auto a, compute::GetAllocation(tx, ctx.Param("id")));
-      ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, a.project_id));
-      ctx.target_id = a.id;
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p.org_id, uid));
-      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
-      return Status::Ok();
-    }
-    case Target::kJob: {
-      ASSIGN_OR_RETURN(auto j, compute::GetJob(tx, ctx.Param("id")));
-      ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, j.project_id));
-      ctx.target_id = j.id;
-      ctx.relation.self = j.user_id == uid;
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p.org_id, uid));
-      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p.id, uid));
-      return Status::Ok();
-    }
-    case Target::kDataset: {
-      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, ctx.Param("id")));
-      ctx.target_id = d.id;
-      return ResolveDataset(ctx, d, uid);
-    }
-    case Target::kUpload: {
-      ASSIGN_OR_RETURN(auto u, data::GetUpload(tx, ctx.Param("id")));
-      ASSIGN_OR_RETURN(auto d, data::GetDataset(tx, u.dataset_id));
-      ctx.target_id = u.id;
-      RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
-      ctx.relation.self = !uid.empty() && u.user_id == uid &&
-                          (ctx.relation.data_owner || !u.contribution_id.empty());
-      return Status::Ok();
-    }
-    // Objects of a dataset: the caller's relation is to the dataset; self = their author.
-    case Target::kContribution: {
-      ASSIGN_OR_RETURN(auto c, data::GetContribution(tx, ctx.Param("id")));
-      return ResolveViaDataset(ctx, c.id, c.dataset_id, c.user_id);
-    }
-    case Target::kAccessRequest: {
-      ASSIGN_OR_RETURN(auto r, data::GetAccessRequest(tx, ctx.Param("id")));
-      return ResolveViaDataset(ctx, r.id, r.dataset_id, r.user_id);
-    }
-    case Target::kFlag: {
-      ASSIGN_OR_RETURN(auto f, data::GetFlag(tx, ctx.Param("id")));
-      return ResolveViaDataset(ctx, f.id, f.dataset_id, "");
-    }
-    case Target::kExport: {
-      ASSIGN_OR_RETURN(auto e, data::GetExportRequest(tx, ctx.Param("id")));
-      return ResolveViaDataset(ctx, e.id, e.dataset_id, e.user_id);
-    }
-    case Target::kDatasetOwnerInBody: {
-      ASSIGN_OR_RETURN(json::object body, ctx.Body());
-      const json::value* pv = body.if_contains("project_id");
-      if (pv != nullptr && pv->is_string()) {
-        std::string project_id(pv->get_string());
-        if (!IsValidId(project_id)) return InvalidArgument("field 'project_id' is not a valid id");
-        auto p = tenants::GetProject(tx, project_id);
-        if (!p.ok()) {
-          if (p.status().code() == StatusCode::kNotFound) {
-            return InvalidArgument(fmt::format("project '{}' does not exist", project_id));
-          }
-          return p.status();
-        }
-        ctx.target_id = p->id;
-        ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p->org_id, uid));
-        ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p->id, uid));
-        return Status::Ok();
-      }
-      const json::value* ov = body.if_contains("org_id");
-      if (ov == nullptr || !ov->is_string()) {
-        return InvalidArgument("a dataset needs an owner: 'project_id' or 'org_id'");
-      }
-      std::string org_id(ov->get_string());
-      if (!IsValidId(org_id)) return InvalidArgument("field 'org_id' is not a valid id");
-      auto org = tenants::GetOrg(tx, org_id);
-      if (!org.ok()) {
-        if (org.status().code() == StatusCode::kNotFound) {
-          return InvalidArgument(fmt::format("organisation '{}' does not exist", org_id));
-        }
-        return org.status();
-      }
-      ctx.target_id = org_id;
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, org_id, uid));
-      return Status::Ok();
-    }
-    case Target::kProjectInBody: {
-      ASSIGN_OR_RETURN(json::object body, ctx.Body());
-      const json::value* v = body.if_contains("project_id");
-      if (v == nullptr || !v->is_string()) return InvalidArgument("field 'project_id' is required");
-      std::string project_id(v->get_string());
-      if (!IsValidId(project_id)) return InvalidArgument("field 'project_id' is not a valid id");
-      auto p = tenants::GetProject(tx, project_id);
-      if (!p.ok()) {
-        if (p.status().code() == StatusCode::kNotFound) {
-          return InvalidArgument(fmt::format("project '{}' does not exist", project_id));
-        }
-        return p.status();
-      }
-      ctx.target_id = p->id;
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, p->org_id, uid));
-      ASSIGN_OR_RETURN(ctx.relation.project_role, tenants::ProjectRoleOf(tx, p->id, uid));
-      return Status::Ok();
-    }
-    case Target::kOrgInBody: {
-      ASSIGN_OR_RETURN(json::object body, ctx.Body());
-      const json::value* v = body.if_contains("org_id");
-      if (v == nullptr || !v->is_string()) return InvalidArgument("field 'org_id' is required");
-      std::string org_id(v->get_string());
-      if (!IsValidId(org_id)) return InvalidArgument("field 'org_id' is not a valid id");
-      auto org = tenants::GetOrg(tx, org_id);
-      if (!org.ok()) {
-        if (org.status().code() == StatusCode::kNotFound) {
-          return InvalidArgument(fmt::format("organisation '{}' does not exist", org_id));
-        }
-        return org.status();
-      }
-      ASSIGN_OR_RETURN(ctx.relation.org_role, tenants::OrgRoleOf(tx, org_id, uid));
-      return Status::Ok();
-    }
-  }
-  return Status::Ok();
-}
-
-Status Api::ResolveDataset(Ctx& ctx, const data::Dataset& d, const std::string& uid) {
-  ASSIGN_OR_RETURN(auto a, data::AccessOf(ctx.Tx(), d, uid, ctx.now));
-  auth::Relation& r = ctx.relation;
-  r.org_role = a.org_role;
-  r.project_role = a.project_role;
-  r.data_owner = a.project_role.has_value() || (d.project_id.empty() && a.org_role.has_value());
-  r.data_audience = a.data_audience;
-  r.meta_visible = a.meta_visible;
-  r.public_data = d.access_level == "open";
-  r.public_meta = d.listed || d.access_level == "open";
-  return Status::Ok();
-}
-
-Status Api::ResolveViaDataset(Ctx& ctx, const std::string& object_id, const std::string& dataset_id,
-                              const std::string& author) {
-  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), dataset_id));
-  ctx.target_id = object_id;
-  const std::string& uid = ctx.principal.user_id;
-  RETURN_IF_ERROR(ResolveDataset(ctx, d, uid));
-  ctx.relation.self = !uid.empty() && author == uid;
-  return Status::Ok();
+  return route.target != nullptr ? route.target(ctx) : Status::Ok();
 }
 
 Status Api::Authorize(Ctx& ctx, const Route& route) {

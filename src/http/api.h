@@ -67,9 +67,6 @@ class Api {
   Status Resolve(Ctx& ctx, const Route& route);
   // Authentication, relation and policy decision (before a handler or a prepare step).
   Status Authorize(Ctx& ctx, const Route& route);
-  Status ResolveDataset(Ctx& ctx, const data::Dataset& d, const std::string& uid);
-  Status ResolveViaDataset(Ctx& ctx, const std::string& object_id, const std::string& dataset_id,
-                           const std::string& author);
   HttpResponse Render(Ctx& ctx, const Route& route);
   void AuditFailure(const Ctx& ctx, const Route& route, const Status& s);
 
@@ -80,22 +77,6 @@ class Api {
   Router router_;
   ReadCache read_cache_;
 };
-
-// Registers every route of the API (handlers.cc).
-void RegisterRoutes(Router& router, Api& api);
-// Registers the data commons' routes (data_handlers.cc).
-void RegisterDataRoutes(Router& router, Api& api);
-// Access requests, contributions, flags, Croissant and DCAT (data_review_handlers.cc).
-void RegisterDataReviewRoutes(Router& router, Api& api);
-// Data in jobs: export requests of sealed jobs (job_data_handlers.cc).
-void RegisterJobDataRoutes(Router& router, Api& api);
-// The one rule for the files of a dataset's versions (names, sizes, SHA-256): whether the policy
-// lets the caller list them (datasets.files), `ctx.relation` being the caller's relation to the
-// dataset. Every handler that could show a version's file entries (listings, diffs, a
-// contribution's diff, Croissant, flags) asks it (data_handlers.cc).
-bool MayListVersionFiles(const Ctx& ctx);
-// An epoch-ms time as "YYYY-MM-DDTHH:MM:SSZ", or null for 0 (data_review_handlers.cc).
-boost::json::value TimeOrNull(int64_t ms);
 
 // The OpenAPI 3.1 document of a route table (openapi.cc).
 boost::json::object OpenApiDocument(const Router& router);

@@ -18,28 +18,6 @@
 
 namespace openlab::http {
 
-// How the API layer finds the object a request acts on, to resolve the caller's relation to it.
-enum class Target {
-  kNone,
-  kOrg,            // path {id} is an organisation
-  kProject,        // path {id} is a project
-  kUser,           // path {id} is a user id or username
-  kToken,          // path {id} is a token
-  kAllocation,     // path {id} is an allocation (the caller's relation is to its project)
-  kOrgInBody,      // body field "org_id" names an organisation
-  kProjectInBody,  // body field "project_id" names a project
-  kJob,            // path {id} is a job (the caller's relation is to its project; self = owner)
-  kDataset,        // path {id} is a dataset (relation from its owner and access level)
-  kDatasetOwnerInBody,  // body "project_id" or "org_id" names a dataset's owner
-  kUpload,         // path {id} is an upload (self = the uploader, while an owner of the dataset or
-                   // the contributor of its contribution)
-  kContribution,   // path {id} is a contribution (relation from its dataset; self = contributor)
-  kAccessRequest,  // path {id} is an access request (relation from its dataset; self = requester)
-  kFlag,           // path {id} is a file flag (relation from its dataset)
-  kExport,         // path {id} is an export request (relation from the restricted dataset whose
-                   // stewards decide; self = requester)
-};
-
 enum class StoreUse { kNone, kRead, kWrite };
 
 // A documented body field, for the OpenAPI document.
@@ -94,11 +72,16 @@ struct Ctx {
 
 using Handler = std::function<Status(Ctx&)>;
 
+// How the API finds the object a route acts on (ctx.target_id) and the caller's relation to it
+// (ctx.relation), for the policy: a function of the capability that owns the object (e.g.
+// JobTarget in compute/api/routes.h); nullptr for routes without one.
+using Resolver = Status (*)(Ctx&);
+
 struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/orgs/{id}/members/{user_id}"
   std::string action;   // policy action, e.g. "orgs.members.put"
-  Target target = Target::kNone;
+  Resolver target = nullptr;
   StoreUse store = StoreUse::kRead;
   Handler handler;
   std::string summary;

@@ -12,11 +12,22 @@
 #include "compute/jobs.h"
 #include "data/datasets.h"
 #include "data/job_inputs.h"
+#include "compute/api/routes.h"
+#include "data/api/render.h"
+#include "data/api/routes.h"
 #include "http/api.h"
+#include "tenants/api/routes.h"
 
 namespace openlab::http {
 
 namespace json = boost::json;
+
+// Path {id} is an export request: the relation is to the restricted dataset whose stewards
+// decide (self: the requester).
+Status ExportTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto e, data::GetExportRequest(ctx.Tx(), ctx.Param("id")));
+  return RelateViaDataset(ctx, e.id, e.dataset_id, e.user_id);
+}
 
 namespace {
 
@@ -132,14 +143,14 @@ Status DownloadExportHandler(Ctx& ctx, const ApiOptions& opts) {
 
 }  // namespace
 
-void RegisterJobDataRoutes(Router& router, Api& api) {
+void RegisterExportRoutes(Router& router, Api& api) {
   using F = FieldDoc;
   auto add = [&](Route r) { router.Add(std::move(r)); };
   const ApiOptions& opts = api.options();
   add({"POST",
        "/api/v1/jobs/{id}/exports",
        "exports.create",
-       Target::kJob,
+       JobTarget,
        StoreUse::kWrite,
        [&opts](Ctx& ctx) { return CreateExportHandler(ctx, opts); },
        "Ask for files of a finished sealed job to leave (a steward of the data decides)",
@@ -149,7 +160,7 @@ void RegisterJobDataRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/jobs/{id}/exports", "exports.list", Target::kJob, StoreUse::kRead,
+  add({"GET", "/api/v1/jobs/{id}/exports", "exports.list", JobTarget, StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto list, data::ListExportRequests(ctx.Tx(), ctx.target_id));
          json::array a;
@@ -158,7 +169,7 @@ void RegisterJobDataRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "The export requests of a job"});
-  add({"GET", "/api/v1/exports/{id}", "exports.read", Target::kExport, StoreUse::kRead,
+  add({"GET", "/api/v1/exports/{id}", "exports.read", ExportTarget, StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto e, data::GetExportRequest(ctx.Tx(), ctx.target_id));
          ctx.json = RenderExport(e);
@@ -168,7 +179,7 @@ void RegisterJobDataRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/exports/{id}/approve",
        "exports.decide",
-       Target::kExport,
+       ExportTarget,
        StoreUse::kWrite,
        [](Ctx& ctx) { return DecideExportHandler(ctx, true); },
        "Approve: the files are served to the requester",
@@ -176,7 +187,7 @@ void RegisterJobDataRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/exports/{id}/refuse",
        "exports.decide",
-       Target::kExport,
+       ExportTarget,
        StoreUse::kWrite,
        [](Ctx& ctx) { return DecideExportHandler(ctx, false); },
        "Refuse, with a reason the requester sees",
@@ -184,7 +195,7 @@ void RegisterJobDataRoutes(Router& router, Api& api) {
   Route file{"GET",
              "/api/v1/exports/{id}/file",
              "exports.download",
-             Target::kExport,
+             ExportTarget,
              StoreUse::kRead,
              [&opts](Ctx& ctx) { return DownloadExportHandler(ctx, opts); },
              "A file of an export: to its stewards always, to the requester once approved",

@@ -8,25 +8,35 @@
 #include "data/datasets.h"
 #include "data/metadata.h"
 #include "data/review.h"
+#include "compute/api/routes.h"
+#include "data/api/render.h"
+#include "data/api/routes.h"
 #include "http/api.h"
+#include "tenants/api/routes.h"
 #include "tenants/tenants.h"
 
 namespace openlab::http {
 
 namespace json = boost::json;
 
-json::value TimeOrNull(int64_t ms) {
-  if (ms == 0) return nullptr;
-  return json::value(data::FormatIsoSeconds(ms));
+// ---- targets: objects of a dataset (the caller's relation is to the dataset; self: author)
+
+Status ContributionTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto c, data::GetContribution(ctx.Tx(), ctx.Param("id")));
+  return RelateViaDataset(ctx, c.id, c.dataset_id, c.user_id);
+}
+
+Status AccessRequestTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto r, data::GetAccessRequest(ctx.Tx(), ctx.Param("id")));
+  return RelateViaDataset(ctx, r.id, r.dataset_id, r.user_id);
+}
+
+Status FlagTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto f, data::GetFlag(ctx.Tx(), ctx.Param("id")));
+  return RelateViaDataset(ctx, f.id, f.dataset_id, "");
 }
 
 namespace {
-
-json::array Strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
 
 json::object RenderRequest(const data::AccessRequest& r) {
   return json::object{
@@ -333,7 +343,7 @@ Status DcatHandler(Ctx& ctx, const std::string& base_url) {
 
 }  // namespace
 
-void RegisterDataReviewRoutes(Router& router, Api& api) {
+void RegisterReviewRoutes(Router& router, Api& api) {
   using F = FieldDoc;
   auto add = [&](Route r) { router.Add(std::move(r)); };
   std::string base = api.options().public_url;
@@ -341,7 +351,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/datasets/{id}/access-requests",
        "access_requests.create",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kWrite,
        CreateAccessRequestHandler,
        "Ask the dataset's stewards for access (purpose, named analysts, period)",
@@ -350,7 +360,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/datasets/{id}/access-requests", "access_requests.list", Target::kDataset,
+  add({"GET", "/api/v1/datasets/{id}/access-requests", "access_requests.list", DatasetTarget,
        StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto list, data::ListAccessRequests(ctx.Tx(), ctx.target_id));
@@ -360,7 +370,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "Access requests to a dataset (stewards)"});
-  add({"GET", "/api/v1/access-requests/{id}", "access_requests.read", Target::kAccessRequest,
+  add({"GET", "/api/v1/access-requests/{id}", "access_requests.read", AccessRequestTarget,
        StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto r, data::GetAccessRequest(ctx.Tx(), ctx.target_id));
@@ -369,13 +379,13 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
        },
        "One access request"});
   add({"POST", "/api/v1/access-requests/{id}/approve", "access_requests.decide",
-       Target::kAccessRequest, StoreUse::kWrite,
+       AccessRequestTarget, StoreUse::kWrite,
        [](Ctx& ctx) { return DecideAccessRequestHandler(ctx, true); },
        "Approve: the requester and analysts are admitted for the period"});
   add({"POST",
        "/api/v1/access-requests/{id}/refuse",
        "access_requests.decide",
-       Target::kAccessRequest,
+       AccessRequestTarget,
        StoreUse::kWrite,
        [](Ctx& ctx) { return DecideAccessRequestHandler(ctx, false); },
        "Refuse a pending request or revoke an approved one, with a reason",
@@ -384,7 +394,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/datasets/{id}/contributions",
        "contributions.create",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kWrite,
        CreateContributionHandler,
        "Propose files for a dataset that accepts contributions (an upload session comes with it)",
@@ -394,7 +404,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/datasets/{id}/contributions", "contributions.list", Target::kDataset,
+  add({"GET", "/api/v1/datasets/{id}/contributions", "contributions.list", DatasetTarget,
        StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto list, data::ListContributions(ctx.Tx(), ctx.target_id));
@@ -404,10 +414,10 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "Contributions to a dataset"});
-  add({"GET", "/api/v1/contributions/{id}", "contributions.read", Target::kContribution,
+  add({"GET", "/api/v1/contributions/{id}", "contributions.read", ContributionTarget,
        StoreUse::kRead, GetContributionHandler,
        "A contribution with its diff against the latest version"});
-  add({"POST", "/api/v1/contributions/{id}/submit", "contributions.submit", Target::kContribution,
+  add({"POST", "/api/v1/contributions/{id}/submit", "contributions.submit", ContributionTarget,
        StoreUse::kWrite,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto c, data::SubmitContribution(ctx.Tx(), ctx.target_id, ctx.now));
@@ -418,7 +428,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/contributions/{id}/accept",
        "contributions.review",
-       Target::kContribution,
+       ContributionTarget,
        StoreUse::kWrite,
        [](Ctx& ctx) { return ReviewContributionHandler(ctx, true); },
        "Accept: a new version with the contribution, crediting the contributor",
@@ -426,7 +436,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/contributions/{id}/reject",
        "contributions.review",
-       Target::kContribution,
+       ContributionTarget,
        StoreUse::kWrite,
        [](Ctx& ctx) { return ReviewContributionHandler(ctx, false); },
        "Reject with a reason",
@@ -435,7 +445,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/datasets/{id}/flags",
        "flags.create",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kWrite,
        CreateFlagHandler,
        "Flag a file as holding personal data: it is quarantined until a steward decides",
@@ -444,7 +454,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/datasets/{id}/flags", "flags.list", Target::kDataset, StoreUse::kRead,
+  add({"GET", "/api/v1/datasets/{id}/flags", "flags.list", DatasetTarget, StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto list, data::ListFlags(ctx.Tx(), ctx.target_id));
          json::array a;
@@ -456,7 +466,7 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/flags/{id}/decide",
        "flags.decide",
-       Target::kFlag,
+       FlagTarget,
        StoreUse::kWrite,
        DecideFlagHandler,
        "clear (served again) or confirm (stays quarantined), with a reason",
@@ -465,13 +475,13 @@ void RegisterDataReviewRoutes(Router& router, Api& api) {
   add({"GET",
        "/api/v1/datasets/{id}/croissant",
        "datasets.croissant",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kRead,
        [base](Ctx& ctx) { return CroissantHandler(ctx, base); },
        "Croissant 1.0 JSON-LD of a version (?version=, default latest)",
        {},
        {"version"}});
-  add({"GET", "/api/v1/catalog/dcat", "catalog.dcat", Target::kNone, StoreUse::kRead,
+  add({"GET", "/api/v1/catalog/dcat", "catalog.dcat", nullptr, StoreUse::kRead,
        [base](Ctx& ctx) { return DcatHandler(ctx, base); },
        "The DCAT catalogue (JSON-LD) of the datasets the caller may see"});
 }

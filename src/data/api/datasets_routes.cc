@@ -1,5 +1,7 @@
-// The data commons' routes: datasets, versions, downloads (with Range), uploads, and the
-// operator's checks. Handlers parse, call data::, render; the policy module decides who may.
+// Datasets and their versions (listings, diffs, manifests, downloads with Range, tags), and
+// the operator's data routes (quotas, fsck, gc): routes and targets.
+#include "data/api/routes.h"
+
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -7,128 +9,21 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "compute/api/routes.h"
+#include "data/api/render.h"
 #include "data/datasets.h"
 #include "data/review.h"
 #include "data/service.h"
 #include "data/wire.h"
 #include "http/api.h"
+#include "tenants/api/routes.h"
 #include "tenants/tenants.h"
 
 namespace openlab::http {
 
 namespace json = boost::json;
 
-bool MayListVersionFiles(const Ctx& ctx) { return ctx.Authorize("datasets.files").ok(); }
-
 namespace {
-
-std::string Rfc3339(int64_t ms) {
-  time_t t = static_cast<time_t>(ms / 1000);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-json::array Strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
-json::object RenderDataset(const data::Dataset& d) {
-  json::object o{
-      {"id", d.id},
-      {"org_id", d.org_id},
-      {"project_id", d.project_id.empty() ? json::value(nullptr) : json::value(d.project_id)},
-      {"name", d.name},
-      {"title", d.title},
-      {"description", d.description},
-      {"license", d.license},
-      {"tags", Strings(d.tags)},
-      {"access_level", d.access_level},
-      {"listed", d.listed},
-      {"accepts_contributions", d.accepts_contributions},
-      {"consortium", Strings(d.consortium)},
-      {"datasheet", d.datasheet},
-      {"created_by", d.created_by},
-      {"created_at", Rfc3339(d.created_at)},
-      {"updated_at", Rfc3339(d.updated_at)},
-      {"version", d.version}};
-  return o;
-}
-
-json::object RenderVersion(const data::Version& v) {
-  return json::object{
-      {"id", v.id},
-      {"dataset_id", v.dataset_id},
-      {"seq", v.seq},
-      {"parent", v.parent.empty() ? json::value(nullptr) : json::value(v.parent)},
-      {"message", v.message},
-      {"files", v.file_count},
-      {"bytes", v.total_bytes},
-      {"new_bytes", v.new_bytes},
-      {"created_by", v.created_by},
-      {"contributor", v.contributor.empty() ? json::value(nullptr) : json::value(v.contributor)},
-      {"created_at", Rfc3339(v.created_at)},
-      {"tags", Strings(v.tags)}};
-}
-
-// A file's SHA-256 is the id of its only chunk when it is small: it is shown only to those who
-// may download the bytes (for restricted and hidden data, nobody).
-json::object RenderFile(const data::FileEntry& f, bool hashes) {
-  json::object o{{"path", f.path}, {"size", f.size}};
-  if (hashes) o["sha256"] = f.sha256;
-  return o;
-}
-
-bool MayDownload(Ctx& ctx, const data::Dataset& d) {
-  return data::IsDownloadableLevel(d.access_level) && ctx.Authorize("datasets.download").ok();
-}
-
-json::object RenderUpload(const data::Upload& u) {
-  return json::object{
-      {"id", u.id},
-      {"dataset_id", u.dataset_id},
-      {"user_id", u.user_id},
-      {"state", u.state},
-      {"files", u.files},
-      {"chunks", u.chunks},
-      {"version_id", u.version_id.empty() ? json::value(nullptr) : json::value(u.version_id)},
-      {"created_at", Rfc3339(u.created_at)},
-      {"updated_at", Rfc3339(u.updated_at)}};
-}
-
-Status NeedData(const Api& api) {
-  if (api.options().data == nullptr) {
-    return Unavailable("this server does not serve the data commons");
-  }
-  return Status::Ok();
-}
-
-int ReadLimit(const Ctx& ctx, int dflt, int max, Status* s) {
-  auto l = ctx.QueryParam("limit");
-  if (!l) return dflt;
-  char* end = nullptr;
-  long v = l->empty() || l->size() > 5 ? -1 : std::strtol(l->c_str(), &end, 10);
-  if (v < 1 || v > max || (end && *end != '\0')) {
-    *s = InvalidArgument(fmt::format("limit must be an integer from 1 to {}", max));
-    return dflt;
-  }
-  return static_cast<int>(v);
-}
-
-std::optional<std::string> DecodeCursor(const Ctx& ctx, Status* s) {
-  auto c = ctx.QueryParam("cursor");
-  if (!c) return std::nullopt;
-  std::string out;
-  if (!Base64UrlDecode(*c, &out) || out.size() > data::kMaxPathBytes) {
-    *s = InvalidArgument("cursor is not one this server issued");
-    return std::nullopt;
-  }
-  return out;
-}
 
 // ---- datasets
 
@@ -462,171 +357,6 @@ Status UsageHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
-// ---- uploads
-
-Status OpenUploadHandler(Ctx& ctx) {
-  ASSIGN_OR_RETURN(json::object body, ctx.Body());
-  JsonReader r(body);
-  auto resume = r.Bool("resume", false);
-  RETURN_IF_ERROR(r.Finish());
-  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
-  ASSIGN_OR_RETURN(auto u, data::OpenUpload(ctx.Tx(), d.id, ctx.principal.user_id,
-                                            resume.value_or(false), ctx.now));
-  ctx.audit_object = u.id;
-  ctx.audit_detail = "dataset=" + d.id;
-  ctx.status = 201;
-  ctx.json = RenderUpload(u);
-  return Status::Ok();
-}
-
-Status GetUploadHandler(Ctx& ctx) {
-  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
-  ctx.json = RenderUpload(u);
-  return Status::Ok();
-}
-
-StatusOr<data::Digest> ParseId(const json::value& v) {
-  data::Digest d;
-  if (!v.is_string() || !data::ParseDigestHex(std::string(v.get_string()), &d)) {
-    return InvalidArgument("a chunk id must be 64 lower-case hex characters");
-  }
-  return d;
-}
-
-Status MissingHandler(Ctx& ctx) {
-  ASSIGN_OR_RETURN(json::object body, ctx.Body());
-  JsonReader r(body);
-  const json::array* ids = r.Array("chunks", true, data::kMaxChunksPerBatch);
-  RETURN_IF_ERROR(r.Finish());
-  std::vector<data::Digest> want;
-  for (const json::value& v : *ids) {
-    ASSIGN_OR_RETURN(auto d, ParseId(v));
-    want.push_back(d);
-  }
-  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
-  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
-  ASSIGN_OR_RETURN(auto missing, data::ClaimChunks(ctx.Tx(), u, d.domain, want, ctx.now));
-  json::array out;
-  for (const auto& m : missing) out.emplace_back(data::ToHex(m));
-  ctx.audit_detail = fmt::format("asked={} missing={}", want.size(), missing.size());
-  ctx.json = json::object{{"missing", std::move(out)}};
-  return Status::Ok();
-}
-
-// Runs before the transaction (after authorisation): verifies and stores the chunks.
-Status PutChunksPrepare(Ctx& ctx, data::DataService* svc) {
-  std::string ct = ctx.req->Header("content-type");
-  if (!ctx.req->body.empty() && ct != data::kChunkBatchType) {
-    return InvalidArgument(fmt::format("the body must be {}", data::kChunkBatchType))
-        .WithKind("unsupported-media-type");
-  }
-  ASSIGN_OR_RETURN(auto batch, data::ParseChunkBatch(ctx.req->body));
-  data::Upload u;
-  data::Dataset d;
-  RETURN_IF_ERROR(svc->db()->Read([&](store::Tx& tx) -> Status {
-    ASSIGN_OR_RETURN(u, data::GetUpload(tx, ctx.target_id));
-    ASSIGN_OR_RETURN(d, data::GetDataset(tx, u.dataset_id));
-    return Status::Ok();
-  }));
-  ASSIGN_OR_RETURN(auto res, svc->PutChunks(u, d.domain, batch, ctx.now));
-  ctx.audit_detail =
-      fmt::format("received={} stored={} new_bytes={}", res.received, res.stored, res.new_bytes);
-  ctx.json = json::object{{"received", res.received},
-                          {"stored", res.stored},
-                          {"duplicates", res.duplicates},
-                          {"new_bytes", res.new_bytes}};
-  return Status::Ok();
-}
-
-StatusOr<std::vector<data::ChunkEntry>> ParseChunkEntries(const json::value& v) {
-  if (!v.is_array() || v.get_array().size() > data::kMaxSegmentChunks) {
-    return InvalidArgument(fmt::format("chunks must be an array of at most {} [id, length] pairs",
-                                       data::kMaxSegmentChunks));
-  }
-  std::vector<data::ChunkEntry> out;
-  for (const json::value& c : v.get_array()) {
-    if (!c.is_array() || c.get_array().size() != 2 || !c.get_array()[1].is_int64()) {
-      return InvalidArgument("each chunk must be [\"<sha256 hex>\", length]");
-    }
-    data::ChunkEntry e;
-    ASSIGN_OR_RETURN(e.id, ParseId(c.get_array()[0]));
-    int64_t len = c.get_array()[1].get_int64();
-    if (len < 1 || len > data::kMaxChunkBytes) {
-      return InvalidArgument(fmt::format("a chunk length must be 1 to {}", data::kMaxChunkBytes));
-    }
-    e.length = static_cast<uint32_t>(len);
-    out.push_back(e);
-  }
-  return out;
-}
-
-Status AddFilesHandler(Ctx& ctx) {
-  ASSIGN_OR_RETURN(json::object body, ctx.Body());
-  JsonReader r(body);
-  const json::array* segments = r.Array("segments", false, 256);
-  const json::array* files = r.Array("files", false, 10000);
-  RETURN_IF_ERROR(r.Finish());
-  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
-  int64_t nseg = 0, nfiles = 0;
-  if (segments) {
-    for (const json::value& sv : *segments) {
-      if (!sv.is_object()) return InvalidArgument("each segment must be an object");
-      JsonReader sr(sv.get_object());
-      auto path =
-          sr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
-      auto seq = sr.Int("seq", true, 0, int64_t{1} << 32);
-      const json::array* chunks = sr.Array("chunks", true, data::kMaxSegmentChunks);
-      RETURN_IF_ERROR(sr.Finish());
-      ASSIGN_OR_RETURN(auto entries, ParseChunkEntries(json::value(*chunks)));
-      RETURN_IF_ERROR(data::AddSegment(ctx.Tx(), u, *path, *seq, entries));
-      ++nseg;
-    }
-  }
-  if (files) {
-    for (const json::value& fv : *files) {
-      if (!fv.is_object()) return InvalidArgument("each file must be an object");
-      JsonReader fr(fv.get_object());
-      data::FileEntry f;
-      auto path =
-          fr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
-      auto size = fr.Int("size", true, 0, int64_t{1} << 50);
-      auto sha = fr.String("sha256", {.required = true, .min_len = 64, .max_len = 64});
-      auto segs = fr.Int("segments", true, 0, int64_t{1} << 32);
-      RETURN_IF_ERROR(fr.Finish());
-      f.path = *path;
-      f.size = *size;
-      f.sha256 = *sha;
-      f.segments = *segs;
-      RETURN_IF_ERROR(data::AddFile(ctx.Tx(), u, f));
-      ++nfiles;
-    }
-  }
-  ctx.audit_detail = fmt::format("segments={} files={}", nseg, nfiles);
-  ctx.json = json::object{{"segments", nseg}, {"files", nfiles}};
-  return Status::Ok();
-}
-
-Status CommitHandler(Ctx& ctx) {
-  ASSIGN_OR_RETURN(json::object body, ctx.Body());
-  JsonReader r(body);
-  auto tag = r.String("tag", {.max_len = 40});
-  auto message = r.String("message", {.max_len = 2000});
-  RETURN_IF_ERROR(r.Finish());
-  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
-  if (!u.contribution_id.empty()) {
-    return PermissionDenied(
-        "this upload belongs to a contribution: submit it for review, a steward accepts it");
-  }
-  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
-  u.message = message.value_or("");
-  ASSIGN_OR_RETURN(auto v, data::CommitUpload(ctx.Tx(), u, d, tag.value_or(""), "", ctx.now));
-  ctx.audit_object = d.id;
-  ctx.audit_detail = fmt::format("version={} files={} bytes={} new_bytes={}", v.id, v.file_count,
-                                 v.total_bytes, v.new_bytes);
-  ctx.status = 201;
-  ctx.json = RenderVersion(v);
-  return Status::Ok();
-}
 
 // ---- operators
 
@@ -651,23 +381,70 @@ Status SetQuotaHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
+
 }  // namespace
 
-void RegisterDataRoutes(Router& router, Api& api) {
+// ---- targets
+
+Status RelateToDataset(Ctx& ctx, const data::Dataset& d) {
+  ASSIGN_OR_RETURN(auto a, data::AccessOf(ctx.Tx(), d, ctx.principal.user_id, ctx.now));
+  auth::Relation& r = ctx.relation;
+  r.org_role = a.org_role;
+  r.project_role = a.project_role;
+  r.data_owner = a.project_role.has_value() || (d.project_id.empty() && a.org_role.has_value());
+  r.data_audience = a.data_audience;
+  r.meta_visible = a.meta_visible;
+  r.public_data = d.access_level == "open";
+  r.public_meta = d.listed || d.access_level == "open";
+  return Status::Ok();
+}
+
+Status RelateViaDataset(Ctx& ctx, const std::string& object_id, const std::string& dataset_id,
+                        const std::string& author) {
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), dataset_id));
+  ctx.target_id = object_id;
+  RETURN_IF_ERROR(RelateToDataset(ctx, d));
+  const std::string& uid = ctx.principal.user_id;
+  ctx.relation.self = !uid.empty() && author == uid;
+  return Status::Ok();
+}
+
+Status DatasetTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.Param("id")));
+  ctx.target_id = d.id;
+  return RelateToDataset(ctx, d);
+}
+
+Status DatasetOwnerInBodyTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  const json::value* pv = body.if_contains("project_id");
+  if (pv != nullptr && pv->is_string()) return ProjectInBodyTarget(ctx);
+  ASSIGN_OR_RETURN(ctx.target_id,
+                   OrgNamedInBody(ctx, "a dataset needs an owner: 'project_id' or 'org_id'"));
+  return Status::Ok();
+}
+
+Status UploadTarget(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.Param("id")));
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
+  ctx.target_id = u.id;
+  RETURN_IF_ERROR(RelateToDataset(ctx, d));
+  const std::string& uid = ctx.principal.user_id;
+  ctx.relation.self = !uid.empty() && u.user_id == uid &&
+                      (ctx.relation.data_owner || !u.contribution_id.empty());
+  return Status::Ok();
+}
+
+
+void RegisterDatasetRoutes(Router& router, Api& api) {
   using F = FieldDoc;
   data::DataService* svc = api.options().data;
-  // Routes needing the chunk store answer 503 on a server without one.
-  auto with_data = [&api](Handler h) -> Handler {
-    return [&api, h](Ctx& ctx) -> Status {
-      RETURN_IF_ERROR(NeedData(api));
-      return h(ctx);
-    };
-  };
+  auto with_data = [&api](Handler h) { return WithData(api, std::move(h)); };
   auto add = [&](Route r) { router.Add(std::move(r)); };
   add({"GET",
        "/api/v1/datasets",
        "datasets.list",
-       Target::kNone,
+       nullptr,
        StoreUse::kRead,
        ListDatasetsHandler,
        "Datasets the caller may see; ?q= searches name, title, description, tags and datasheet",
@@ -677,7 +454,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
   add({"POST",
        "/api/v1/datasets",
        "datasets.create",
-       Target::kDatasetOwnerInBody,
+       DatasetOwnerInBodyTarget,
        StoreUse::kWrite,
        CreateDatasetHandler,
        "Create a dataset owned by a project (or an organisation)",
@@ -695,12 +472,12 @@ void RegisterDataRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/datasets/{id}", "datasets.read", Target::kDataset, StoreUse::kRead,
+  add({"GET", "/api/v1/datasets/{id}", "datasets.read", DatasetTarget, StoreUse::kRead,
        GetDatasetHandler, "One dataset's metadata"});
   add({"PATCH",
        "/api/v1/datasets/{id}",
        "datasets.update",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kWrite,
        UpdateDatasetHandler,
        "Change a dataset's metadata or access level (If-Match)",
@@ -712,19 +489,19 @@ void RegisterDataRoutes(Router& router, Api& api) {
   add({"GET",
        "/api/v1/datasets/{id}/versions",
        "datasets.versions",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kRead,
        ListVersionsHandler,
        "The dataset's versions, newest first (its log)",
        {},
        {},
        true});
-  add({"GET", "/api/v1/datasets/{id}/versions/{version}", "datasets.versions", Target::kDataset,
+  add({"GET", "/api/v1/datasets/{id}/versions/{version}", "datasets.versions", DatasetTarget,
        StoreUse::kRead, GetVersionHandler, "One version, by id, id prefix or tag"});
   add({"GET",
        "/api/v1/datasets/{id}/versions/{version}/files",
        "datasets.files",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kRead,
        ListFilesHandler,
        "The files of a version (path, size, SHA-256), in path order",
@@ -732,13 +509,13 @@ void RegisterDataRoutes(Router& router, Api& api) {
        {},
        true});
   add({"GET", "/api/v1/datasets/{id}/versions/{version}/manifest", "datasets.download",
-       Target::kDataset, StoreUse::kRead, ManifestHandler,
+       DatasetTarget, StoreUse::kRead, ManifestHandler,
        "The version's canonical manifest (JSON lines); its SHA-256 is the version id"});
   {
     Route r{"GET",
             "/api/v1/datasets/{id}/versions/{version}/file",
             "datasets.download",
-            Target::kDataset,
+            DatasetTarget,
             StoreUse::kRead,
             with_data([svc](Ctx& ctx) { return DownloadFileHandler(ctx, svc); }),
             "A file's bytes (?path=); HTTP Range supported; every chunk verified as it is read",
@@ -750,7 +527,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
   add({"GET",
        "/api/v1/datasets/{id}/diff",
        "datasets.files",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kRead,
        DiffHandler,
        "What changed between two versions (?from=&to=), and the bytes new in `to`",
@@ -759,83 +536,25 @@ void RegisterDataRoutes(Router& router, Api& api) {
   add({"PUT",
        "/api/v1/datasets/{id}/tags/{tag}",
        "datasets.tag",
-       Target::kDataset,
+       DatasetTarget,
        StoreUse::kWrite,
        SetTagHandler,
        "Name a version",
        {F{"version", "string", true, "version id, prefix or tag"}}});
-  add({"GET", "/api/v1/datasets/{id}/usage", "data.usage", Target::kDataset, StoreUse::kRead,
+  add({"GET", "/api/v1/datasets/{id}/usage", "data.usage", DatasetTarget, StoreUse::kRead,
        UsageHandler, "Unique bytes the dataset's owner stores, and its quota"});
-  add({"POST",
-       "/api/v1/datasets/{id}/uploads",
-       "datasets.push",
-       Target::kDataset,
-       StoreUse::kWrite,
-       with_data(OpenUploadHandler),
-       "Start an upload of a new version (resume: continue the caller's open one)",
-       {F{"resume", "boolean", false, ""}},
-       {},
-       false,
-       201});
-  add({"GET", "/api/v1/uploads/{id}", "uploads.write", Target::kUpload, StoreUse::kRead,
-       GetUploadHandler, "An upload's progress"});
-  {
-    Route r{"POST",
-            "/api/v1/uploads/{id}/missing",
-            "uploads.write",
-            Target::kUpload,
-            StoreUse::kWrite,
-            MissingHandler,
-            "Which of these chunk ids the store lacks (the others are kept for this upload)",
-            {F{"chunks", "array", true, "SHA-256 hex ids, at most 8192"}}};
-    r.max_body = 1 << 20;
-    add(std::move(r));
-  }
-  {
-    Route r{"PUT",
-            "/api/v1/uploads/{id}/chunks",
-            "uploads.write",
-            Target::kUpload,
-            StoreUse::kWrite,
-            [](Ctx&) { return Status::Ok(); },  // the work is done in prepare
-            "Send chunks (application/x-openlab-chunks); each is verified before it is stored"};
-    r.max_body = data::kMaxChunkBatchBytes;
-    r.authorize_before_prepare = true;
-    r.prepare = [&api, svc](Ctx& ctx) -> Status {
-      RETURN_IF_ERROR(NeedData(api));
-      return PutChunksPrepare(ctx, svc);
-    };
-    add(std::move(r));
-  }
-  {
-    Route r{"POST",
-            "/api/v1/uploads/{id}/files",
-            "uploads.write",
-            Target::kUpload,
-            StoreUse::kWrite,
-            AddFilesHandler,
-            "Register file segments (path, seq, chunks) and completed files (path, size, "
-            "sha256, segments)",
-            {F{"segments", "array", false, ""}, F{"files", "array", false, ""}}};
-    r.max_body = 8 << 20;
-    add(std::move(r));
-  }
-  add({"POST",
-       "/api/v1/uploads/{id}/commit",
-       "uploads.write",
-       Target::kUpload,
-       StoreUse::kWrite,
-       CommitHandler,
-       "Commit the upload as a version (atomically); moves `latest`",
-       {F{"tag", "string", false, "also name the version"}, F{"message", "string", false, ""}},
-       {},
-       false,
-       201});
+}
+
+void RegisterDataStoreRoutes(Router& router, Api& api) {
+  using F = FieldDoc;
+  data::DataService* svc = api.options().data;
+  auto with_data = [&api](Handler h) { return WithData(api, std::move(h)); };
+  auto add = [&](Route r) { router.Add(std::move(r)); };
   // Operators.
   add({"PUT",
        "/api/v1/data/quotas/{owner}",
        "data.quota",
-       Target::kNone,
+       nullptr,
        StoreUse::kWrite,
        SetQuotaHandler,
        "Set the unique-bytes quota of a project or organisation",
@@ -844,7 +563,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
     Route r{"POST",
             "/api/v1/data/fsck",
             "data.fsck",
-            Target::kNone,
+            nullptr,
             StoreUse::kRead,
             with_data([svc](Ctx& ctx) -> Status {
               bool files = ctx.QueryParam("files").value_or("") == "true";
@@ -879,7 +598,7 @@ void RegisterDataRoutes(Router& router, Api& api) {
     Route r{"POST",
             "/api/v1/data/gc",
             "data.gc",
-            Target::kNone,
+            nullptr,
             StoreUse::kRead,
             with_data([svc](Ctx& ctx) -> Status {
               int64_t ttl_h = 24 * 7;
@@ -908,8 +627,6 @@ void RegisterDataRoutes(Router& router, Api& api) {
     r.audit_own_effects = true;
     add(std::move(r));
   }
-  RegisterDataReviewRoutes(router, api);
-  RegisterJobDataRoutes(router, api);
 }
 
 }  // namespace openlab::http

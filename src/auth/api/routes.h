@@ -1,0 +1,16 @@
+// The auth capability's HTTP resources: sessions (login, logout, me) and API tokens
+// (tokens_routes.cc). Registered from http/routes.cc.
+#pragma once
+
+#include "http/api.h"
+#include "http/router.h"
+
+namespace openlab::http {
+
+void RegisterSessionRoutes(Router& router, Api& api);
+void RegisterTokenRoutes(Router& router, Api& api);
+
+// Path {id} is a token (self: its owner).
+Status TokenTarget(Ctx& ctx);
+
+}  // namespace openlab::http

@@ -1,0 +1,24 @@
+// The compute capability's HTTP resources: allocations and their ledger, jobs, advance
+// reservations and the operator views, one file each (*_routes.cc). Registered from
+// http/routes.cc.
+#pragma once
+
+#include "http/api.h"
+#include "http/router.h"
+
+namespace openlab::http {
+
+// Amounts are resource-seconds inside and hours in the API.
+inline double Hours(int64_t seconds) { return static_cast<double>(seconds) / 3600.0; }
+
+void RegisterAllocationRoutes(Router& router, Api& api);
+void RegisterJobRoutes(Router& router, Api& api);
+void RegisterReservationRoutes(Router& router, Api& api);
+void RegisterOpsRoutes(Router& router, Api& api);
+
+// Path {id} is an allocation (the caller's relation is to its project).
+Status AllocationTarget(Ctx& ctx);
+// Path {id} is a job (the caller's relation is to its project; self: its submitter).
+Status JobTarget(Ctx& ctx);
+
+}  // namespace openlab::http

@@ -1,0 +1,138 @@
+#include "data/api/render.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <ctime>
+
+#include "common/crypto.h"
+#include "data/metadata.h"
+#include "data/wire.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+bool MayListVersionFiles(const Ctx& ctx) { return ctx.Authorize("datasets.files").ok(); }
+
+json::value TimeOrNull(int64_t ms) {
+  if (ms == 0) return nullptr;
+  return json::value(data::FormatIsoSeconds(ms));
+}
+
+std::string Rfc3339(int64_t ms) {
+  time_t t = static_cast<time_t>(ms / 1000);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json::array Strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::object RenderDataset(const data::Dataset& d) {
+  json::object o{
+      {"id", d.id},
+      {"org_id", d.org_id},
+      {"project_id", d.project_id.empty() ? json::value(nullptr) : json::value(d.project_id)},
+      {"name", d.name},
+      {"title", d.title},
+      {"description", d.description},
+      {"license", d.license},
+      {"tags", Strings(d.tags)},
+      {"access_level", d.access_level},
+      {"listed", d.listed},
+      {"accepts_contributions", d.accepts_contributions},
+      {"consortium", Strings(d.consortium)},
+      {"datasheet", d.datasheet},
+      {"created_by", d.created_by},
+      {"created_at", Rfc3339(d.created_at)},
+      {"updated_at", Rfc3339(d.updated_at)},
+      {"version", d.version}};
+  return o;
+}
+
+json::object RenderVersion(const data::Version& v) {
+  return json::object{
+      {"id", v.id},
+      {"dataset_id", v.dataset_id},
+      {"seq", v.seq},
+      {"parent", v.parent.empty() ? json::value(nullptr) : json::value(v.parent)},
+      {"message", v.message},
+      {"files", v.file_count},
+      {"bytes", v.total_bytes},
+      {"new_bytes", v.new_bytes},
+      {"created_by", v.created_by},
+      {"contributor", v.contributor.empty() ? json::value(nullptr) : json::value(v.contributor)},
+      {"created_at", Rfc3339(v.created_at)},
+      {"tags", Strings(v.tags)}};
+}
+
+// A file's SHA-256 is the id of its only chunk when it is small: it is shown only to those who
+// may download the bytes (for restricted and hidden data, nobody).
+json::object RenderFile(const data::FileEntry& f, bool hashes) {
+  json::object o{{"path", f.path}, {"size", f.size}};
+  if (hashes) o["sha256"] = f.sha256;
+  return o;
+}
+
+bool MayDownload(Ctx& ctx, const data::Dataset& d) {
+  return data::IsDownloadableLevel(d.access_level) && ctx.Authorize("datasets.download").ok();
+}
+
+json::object RenderUpload(const data::Upload& u) {
+  return json::object{
+      {"id", u.id},
+      {"dataset_id", u.dataset_id},
+      {"user_id", u.user_id},
+      {"state", u.state},
+      {"files", u.files},
+      {"chunks", u.chunks},
+      {"version_id", u.version_id.empty() ? json::value(nullptr) : json::value(u.version_id)},
+      {"created_at", Rfc3339(u.created_at)},
+      {"updated_at", Rfc3339(u.updated_at)}};
+}
+
+Status NeedData(const Api& api) {
+  if (api.options().data == nullptr) {
+    return Unavailable("this server does not serve the data commons");
+  }
+  return Status::Ok();
+}
+
+Handler WithData(Api& api, Handler h) {
+  return [&api, h = std::move(h)](Ctx& ctx) -> Status {
+    RETURN_IF_ERROR(NeedData(api));
+    return h(ctx);
+  };
+}
+
+int ReadLimit(const Ctx& ctx, int dflt, int max, Status* s) {
+  auto l = ctx.QueryParam("limit");
+  if (!l) return dflt;
+  char* end = nullptr;
+  long v = l->empty() || l->size() > 5 ? -1 : std::strtol(l->c_str(), &end, 10);
+  if (v < 1 || v > max || (end && *end != '\0')) {
+    *s = InvalidArgument(fmt::format("limit must be an integer from 1 to {}", max));
+    return dflt;
+  }
+  return static_cast<int>(v);
+}
+
+std::optional<std::string> DecodeCursor(const Ctx& ctx, Status* s) {
+  auto c = ctx.QueryParam("cursor");
+  if (!c) return std::nullopt;
+  std::string out;
+  if (!Base64UrlDecode(*c, &out) || out.size() > data::kMaxPathBytes) {
+    *s = InvalidArgument("cursor is not one this server issued");
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace openlab::http

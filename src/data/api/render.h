@@ -1,0 +1,47 @@
+// What the data commons' routes share: rendering of datasets, versions, files and uploads, the
+// paging of file listings (a path cursor), and the one rule for who may see a version's files.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "data/datasets.h"
+#include "data/service.h"
+#include "http/api.h"
+#include "http/router.h"
+
+namespace openlab::http {
+
+// The one rule for the files of a dataset's versions (names, sizes, SHA-256): whether the policy
+// lets the caller list them (datasets.files), `ctx.relation` being the caller's relation to the
+// dataset. Every handler that could show a version's file entries (listings, diffs, a
+// contribution's diff, Croissant, flags) asks it.
+bool MayListVersionFiles(const Ctx& ctx);
+// Whether the caller may download the bytes of `d` (its level allows downloads at all, and the
+// policy lets the caller).
+bool MayDownload(Ctx& ctx, const data::Dataset& d);
+
+// An epoch-ms time as "YYYY-MM-DDTHH:MM:SSZ", or null for 0.
+boost::json::value TimeOrNull(int64_t ms);
+std::string Rfc3339(int64_t ms);
+boost::json::array Strings(const std::vector<std::string>& v);
+
+boost::json::object RenderDataset(const data::Dataset& d);
+boost::json::object RenderVersion(const data::Version& v);
+// A file's SHA-256 is the id of its only chunk when it is small: `hashes` only for those who
+// may download the bytes (for restricted and hidden data, nobody).
+boost::json::object RenderFile(const data::FileEntry& f, bool hashes);
+boost::json::object RenderUpload(const data::Upload& u);
+
+// Unavailable on a server without the chunk store.
+Status NeedData(const Api& api);
+// `h`, for a route that needs the chunk store: it answers 503 on a server without one.
+Handler WithData(Api& api, Handler h);
+// ?limit= from 1 to `max` (default `dflt`) and ?cursor= (a path): errors go to *s.
+int ReadLimit(const Ctx& ctx, int dflt, int max, Status* s);
+std::optional<std::string> DecodeCursor(const Ctx& ctx, Status* s);
+
+}  // namespace openlab::http

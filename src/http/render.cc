@@ -1,0 +1,82 @@
+#include "http/render.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/clock.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+json::value TimeOrNull(std::optional<int64_t> ms) {
+  if (!ms) return nullptr;
+  return json::value(FormatTime(*ms));
+}
+void SetEtag(Ctx& ctx, int64_t version) {
+  ctx.headers.emplace_back("etag", fmt::format("\"{}\"", version));
+}
+
+// ---- pagination: ?limit=N&cursor=C, cursor = base64url(last id)
+
+StatusOr<tenants::Page> ReadPage(const Ctx& ctx) {
+  tenants::Page page;
+  if (auto l = ctx.QueryParam("limit")) {
+    char* end = nullptr;
+    long v = l->empty() || l->size() > 4 ? -1 : std::strtol(l->c_str(), &end, 10);
+    if (v < 1 || v > 500 || (end && *end != '\0')) {
+      return InvalidArgument("limit must be an integer from 1 to 500");
+    }
+    page.limit = static_cast<int>(v);
+  }
+  if (auto c = ctx.QueryParam("cursor")) {
+    std::string after;
+    if (!Base64UrlDecode(*c, &after) || after.size() > 64) {
+      return InvalidArgument("cursor is not one this server issued");
+    }
+    page.after = after;
+  }
+  return page;
+}
+
+// Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SSZ" (fraction optional) to epoch ms.
+StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
+  int y, mo, d, h, mi, sec;
+  char z = 0;
+  int n = 0;
+  if (s.size() < 20 || s.size() > 30 ||
+      std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) {
+    return InvalidArgument(
+        fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z", field));
+  }
+  size_t pos = n;
+  int64_t frac_ms = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && isdigit(static_cast<unsigned char>(s[pos]))) {
+      if (digits < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    for (; digits < 3; ++digits) frac_ms *= 10;
+  }
+  if (pos < s.size()) z = s[pos++];
+  if (z != 'Z' || pos != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+      sec > 60 || y < 1970 || y > 9999) {
+    return InvalidArgument(
+        fmt::format("{} must be an RFC 3339 UTC time like 2027-01-31T00:00:00Z", field));
+  }
+  struct tm tm {};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + frac_ms;
+}
+
+}  // namespace openlab::http

@@ -1,0 +1,47 @@
+// What every resource's handlers share to read and render: paging (?limit=N&cursor=C, the
+// cursor being base64url of the last id), times (RFC 3339 UTC), ETags. Handlers parse, call the
+// capability and render with these; the resources' own renderers live with their routes.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/status.h"
+#include "http/router.h"
+#include "tenants/tenants.h"
+
+namespace openlab::http {
+
+// An epoch-ms time as RFC 3339 UTC with milliseconds, or null when absent.
+boost::json::value TimeOrNull(std::optional<int64_t> ms);
+
+// The ETag of an object at `version` ("\"3\"").
+void SetEtag(Ctx& ctx, int64_t version);
+
+// ?limit= (1-500, default 50) and ?cursor= (one this server issued).
+StatusOr<tenants::Page> ReadPage(const Ctx& ctx);
+
+// Renders `items` as {"items": [...], "next_cursor": ...}: a cursor when the page is full.
+template <typename T, typename F>
+void RenderPage(Ctx& ctx, const std::vector<T>& items, const tenants::Page& page, F render,
+                const std::string& (*id_of)(const T&)) {
+  boost::json::array arr;
+  for (const T& item : items) arr.push_back(render(item));
+  boost::json::object out;
+  out["items"] = std::move(arr);
+  if (static_cast<int>(items.size()) == page.limit && !items.empty()) {
+    out["next_cursor"] = Base64UrlEncode(id_of(items.back()));
+  } else {
+    out["next_cursor"] = nullptr;
+  }
+  ctx.json = std::move(out);
+}
+
+// Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SSZ" (fraction optional) to epoch ms; the
+// error names `field`.
+StatusOr<int64_t> ParseTime(const std::string& s, const char* field);
+
+}  // namespace openlab::http

@@ -1,0 +1,64 @@
+// The system routes: liveness, readiness, metrics and the OpenAPI document.
+#include "http/routes.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "http/api.h"
+
+namespace openlab::http {
+
+namespace json = boost::json;
+
+namespace {
+
+// ---- system
+
+Status Healthz(Ctx& ctx) {
+  ctx.json = json::object{{"status", "ok"}};
+  return Status::Ok();
+}
+
+
+}  // namespace
+
+void RegisterSystemRoutes(Router& router, Api& api) {
+  auto add = [&](Route r) { router.Add(std::move(r)); };
+  // System.
+  add({"GET", "/healthz", "health.live", nullptr, StoreUse::kNone, Healthz,
+       "Liveness: the process is up"});
+  add({"GET", "/readyz", "health.ready", nullptr, StoreUse::kNone,
+       [&api](Ctx& ctx) -> Status {
+         Status s = api.db()->Ping();
+         if (!s.ok()) return Unavailable("the store is not reachable: " + s.message());
+         ctx.json = json::object{{"status", "ready"}};
+         return Status::Ok();
+       },
+       "Readiness: the store answers"});
+  {
+    // A read of the store only to authenticate the token (metrics:read); never cached, since
+    // the counts change without a store write.
+    Route r{"GET",
+            "/metrics",
+            "metrics.read",
+            nullptr,
+            StoreUse::kRead,
+            [&api](Ctx& ctx) -> Status {
+              ctx.raw_body = api.metrics()->Render(api.db()->error_count());
+              ctx.content_type = "text/plain; version=0.0.4";
+              return Status::Ok();
+            },
+            "Prometheus metrics (a token with metrics:read, of an operator or auditor)"};
+    r.cacheable = false;
+    add(std::move(r));
+  }
+  add({"GET", "/api/v1/openapi.json", "openapi.read", nullptr, StoreUse::kNone,
+       [&router](Ctx& ctx) -> Status {
+         ctx.json = OpenApiDocument(router);
+         return Status::Ok();
+       },
+       "This API's OpenAPI 3.1 document"});
+}
+
+}  // namespace openlab::http

@@ -1,0 +1,38 @@
+// The tenants capability's HTTP resources: organisations, users, projects and their members
+// (tenants_routes.cc), and the audit trail (audit_routes.cc). Each Register* adds its routes to
+// the one table (http/routes.cc calls them); each *Target finds a route's object and the
+// caller's relation to it, for the policy (auth/policy.h).
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "http/api.h"
+#include "http/router.h"
+#include "tenants/tenants.h"
+
+namespace openlab::http {
+
+void RegisterTenantRoutes(Router& router, Api& api);
+void RegisterAuditRoutes(Router& router, Api& api);
+
+// Path {id} is an organisation.
+Status OrgTarget(Ctx& ctx);
+// Path {id} is a project.
+Status ProjectTarget(Ctx& ctx);
+// Path {id} is a user id or a username (self: the caller).
+Status UserTarget(Ctx& ctx);
+// Body field "org_id" names an organisation.
+Status OrgInBodyTarget(Ctx& ctx);
+// Body field "project_id" names a project.
+Status ProjectInBodyTarget(Ctx& ctx);
+
+// The caller's roles in `p` and in its organisation, for objects that belong to a project.
+Status RelateToProject(Ctx& ctx, const tenants::Project& p);
+// The organisation the body's "org_id" names (InvalidArgument `missing` when there is none);
+// sets the caller's role in it.
+StatusOr<std::string> OrgNamedInBody(Ctx& ctx, const char* missing);
+
+boost::json::object RenderUser(const tenants::User& u);
+
+}  // namespace openlab::http
