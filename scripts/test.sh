@@ -11,6 +11,9 @@ JOBS=${JOBS:-$(nproc)}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$BUILD" -j "$JOBS"
 
+# The map names only what exists.
+scripts/check_doc_paths.sh
+
 pgdir=$(mktemp -d /tmp/openlab-pg.XXXXXX)
 chmod 755 "$pgdir"
 slurmdir=$(mktemp -d /tmp/openlab-slurm.XXXXXX)
