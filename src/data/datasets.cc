@@ -1008,7 +1008,7 @@ StatusOr<std::vector<StoredChunk>> CollectGarbage(Tx& tx, const std::string& dom
   // Expire idle uploads of the domain's datasets: their claims no longer protect chunks.
   ASSIGN_OR_RETURN(auto stale, tx.Query("SELECT u.id FROM uploads u JOIN datasets d ON d.id = "
                                         "u.dataset_id WHERE d.domain = $1 AND u.state = 'open' "
-                                        "AND u.updated_at < $2",
+                                        "AND u.updated_at <= $2",
                                         {domain, now - upload_ttl_ms}));
   for (const Row& r : stale) {
     RETURN_IF_ERROR(tx.Exec("UPDATE uploads SET state = 'expired', updated_at = $1 WHERE id = $2",

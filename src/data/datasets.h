@@ -200,8 +200,8 @@ StatusOr<Version> CommitUpload(store::Tx& tx, const Upload& u, const Dataset& d,
 // ---- garbage collection and checks
 
 // Deletes index rows of chunks in `domain` that no version references and no open upload claims,
-// and returns them (the caller reclaims their pack space). Uploads idle for longer than
-// `upload_ttl_ms` are expired first.
+// and returns them (the caller reclaims their pack space). Uploads idle for `upload_ttl_ms` or
+// longer are expired first (0: every open upload, even one touched this millisecond).
 StatusOr<std::vector<StoredChunk>> CollectGarbage(store::Tx& tx, const std::string& domain,
                                                   int64_t now, int64_t upload_ttl_ms);
 // Every chunk of the domain (for fsck and pack compaction).
