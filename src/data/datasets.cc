@@ -454,6 +454,29 @@ StatusOr<std::vector<FileEntry>> ListFiles(Tx& tx, const std::string& dataset_id
   return out;
 }
 
+StatusOr<DownloadableFile> FileToDownload(Tx& tx, const std::string& dataset_id,
+                                          const std::string& version, const std::string& path) {
+  RETURN_IF_ERROR(ValidateDatasetPath(path));
+  DownloadableFile out;
+  ASSIGN_OR_RETURN(out.dataset, GetDataset(tx, dataset_id));
+  if (!IsDownloadableLevel(out.dataset.access_level)) {
+    // The policy already refuses this; the level is checked here too because it is the promise.
+    return PermissionDenied("this dataset's data never leaves the server")
+        .WithKind("not-downloadable");
+  }
+  ASSIGN_OR_RETURN(out.version, ResolveVersion(tx, dataset_id, version));
+  ASSIGN_OR_RETURN(out.file, GetFile(tx, dataset_id, out.version.id, path));
+  ASSIGN_OR_RETURN(bool quarantined, IsQuarantined(tx, dataset_id, out.file.sha256));
+  if (quarantined) {
+    return PermissionDenied(fmt::format("'{}' is quarantined: it was flagged as holding personal "
+                                        "data and a steward has not cleared it",
+                                        out.file.path.substr(0, 200)))
+        .WithKind("quarantined");
+  }
+  ASSIGN_OR_RETURN(out.chunks, FileChunks(tx, dataset_id, out.version.id, out.file.path));
+  return out;
+}
+
 StatusOr<FileEntry> GetFile(Tx& tx, const std::string& dataset_id, const std::string& version_id,
                             const std::string& path) {
   ASSIGN_OR_RETURN(auto rows,
@@ -633,6 +656,17 @@ Status SetQuota(Tx& tx, const std::string& owner_domain, int64_t quota_bytes) {
       .Exec("UPDATE data_domains SET quota_bytes = $1 WHERE domain = $2",
             {quota_bytes, owner_domain})
       .status();
+}
+
+StatusOr<DomainUsage> SetOwnerQuota(Tx& tx, const std::string& owner_id, int64_t quota_bytes) {
+  if (!tenants::GetProject(tx, owner_id).ok() && !tenants::GetOrg(tx, owner_id).ok()) {
+    return NotFound(fmt::format("no project or organisation '{}'", owner_id));
+  }
+  Dataset owner;  // the domain rule is OwnerDomain's: a project's, else its organisation's
+  owner.project_id = owner_id;
+  std::string domain = OwnerDomain(owner);
+  RETURN_IF_ERROR(SetQuota(tx, domain, quota_bytes));
+  return UsageOf(tx, domain);
 }
 
 // ---- uploads
@@ -890,6 +924,20 @@ Status AddFile(Tx& tx, const Upload& u, const FileEntry& f) {
           "segments = $5",
           {u.id, f.path, f.size, f.sha256, f.segments})
       .status();
+}
+
+StatusOr<CommittedVersion> CommitPush(Tx& tx, const std::string& upload_id, const std::string& tag,
+                                      const std::string& message, int64_t now) {
+  ASSIGN_OR_RETURN(Upload u, GetUpload(tx, upload_id));
+  if (!u.contribution_id.empty()) {
+    return PermissionDenied(
+        "this upload belongs to a contribution: submit it for review, a steward accepts it");
+  }
+  CommittedVersion out;
+  ASSIGN_OR_RETURN(out.dataset, GetDataset(tx, u.dataset_id));
+  u.message = message;
+  ASSIGN_OR_RETURN(out.version, CommitUpload(tx, u, out.dataset, tag, "", now));
+  return out;
 }
 
 StatusOr<Version> CommitUpload(Tx& tx, const Upload& u, const Dataset& d, const std::string& tag,

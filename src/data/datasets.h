@@ -119,6 +119,19 @@ StatusOr<std::vector<ChunkEntry>> FileChunks(store::Tx& tx, const std::string& d
                                              const std::string& version_id,
                                              const std::string& path);
 
+// A file of `version` (id, prefix or tag) of dataset `dataset_id` that may leave the server, with
+// its chunks in order: a path that is valid, a level whose data is downloadable at all
+// (PermissionDenied kind not-downloadable, whatever the policy said), and a file no one flagged
+// as personal data that a steward has not cleared (PermissionDenied kind quarantined).
+struct DownloadableFile {
+  Dataset dataset;
+  Version version;
+  FileEntry file;
+  std::vector<ChunkEntry> chunks;
+};
+StatusOr<DownloadableFile> FileToDownload(store::Tx& tx, const std::string& dataset_id,
+                                          const std::string& version, const std::string& path);
+
 struct VersionDiff {
   std::vector<FileEntry> added, removed;
   std::vector<std::pair<FileEntry, FileEntry>> modified;  // (in from, in to)
@@ -149,6 +162,10 @@ struct DomainUsage {
 // datasets), and its quota. `owner_domain` as OwnerDomain returns it.
 StatusOr<DomainUsage> UsageOf(store::Tx& tx, const std::string& owner_domain);
 Status SetQuota(store::Tx& tx, const std::string& owner_domain, int64_t quota_bytes);
+// Sets the quota of `owner_id`, a project or an organisation (NotFound when it is neither), and
+// returns what it now stores against it.
+StatusOr<DomainUsage> SetOwnerQuota(store::Tx& tx, const std::string& owner_id,
+                                    int64_t quota_bytes);
 
 // ---- uploads
 
@@ -196,6 +213,16 @@ Status AddFile(store::Tx& tx, const Upload& u, const FileEntry& f);
 // uploader ("" = none).
 StatusOr<Version> CommitUpload(store::Tx& tx, const Upload& u, const Dataset& d,
                                const std::string& tag, const std::string& contributor, int64_t now);
+// An owner's push: commits upload `upload_id` with `message`, tagged `tag` if not empty. The
+// upload of a contribution is refused (PermissionDenied): only a steward's acceptance commits it
+// (review.h). Returns the version and the dataset it belongs to.
+struct CommittedVersion {
+  Version version;
+  Dataset dataset;
+};
+StatusOr<CommittedVersion> CommitPush(store::Tx& tx, const std::string& upload_id,
+                                      const std::string& tag, const std::string& message,
+                                      int64_t now);
 
 // ---- garbage collection and checks
 

@@ -304,6 +304,31 @@ std::string ExportFilePath(const std::string& exports_root, const std::string& e
   return fmt::format("{}/{}/{}", exports_root, export_id, index);
 }
 
+StatusOr<ExportDownload> OpenExportFile(Tx& tx, const std::string& exports_root,
+                                    const std::string& export_id, const std::string& path,
+                                    bool steward) {
+  ASSIGN_OR_RETURN(auto e, GetExportRequest(tx, export_id));
+  if (!steward && e.state != "approved") {
+    return PermissionDenied(
+        fmt::format("export {} is {}: its files leave only once a steward of the data approves it",
+                    e.id, e.state));
+  }
+  for (size_t i = 0; i < e.files.size(); ++i) {
+    if (e.files[i].path != path) continue;
+    std::string file = ExportFilePath(exports_root, e.id, i);
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Internal(fmt::format("the copy of '{}' is missing", path));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size != e.files[i].size) {
+      ::close(fd);
+      return Internal(fmt::format("the copy of '{}' has changed since it was requested", path));
+    }
+    return ExportDownload{FdSource(fd, "an export file"), static_cast<uint64_t>(st.st_size),
+                      e.files[i].sha256};
+  }
+  return NotFound(fmt::format("export {} holds no file '{}'", e.id, path.substr(0, 200)));
+}
+
 StatusOr<ExportRequest> CreateExportRequest(Tx& tx, const std::string& job_id,
                                             const std::string& user_id,
                                             const std::vector<std::string>& paths,

@@ -17,10 +17,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/body_source.h"
 #include "common/status.h"
 #include "store/db.h"
 
@@ -97,6 +99,19 @@ inline constexpr int64_t kMaxExportBytes = int64_t{1} << 30;
 // Where the copies of export files live: <exports_root>/<export id>/<index>.
 std::string ExportFilePath(const std::string& exports_root, const std::string& export_id,
                            size_t index);
+
+// One file of export `export_id`, to download: its copy under `exports_root`, opened and checked
+// against the size recorded when the export was requested. The requester gets it only once a
+// steward approved (PermissionDenied before); a steward (`steward`) gets it to review it.
+// NotFound for a path the export does not hold; Internal when the copy is gone or changed.
+struct ExportDownload {
+  std::shared_ptr<BodySource> body;
+  uint64_t size = 0;
+  std::string sha256;
+};
+StatusOr<ExportDownload> OpenExportFile(store::Tx& tx, const std::string& exports_root,
+                                    const std::string& export_id, const std::string& path,
+                                    bool steward);
 
 // Requests the export of `paths` from a finished sealed job. A path is relative to the job's
 // work directory (`work_dir`), or "stdout" / "stderr" for the job's output streams (in

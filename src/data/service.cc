@@ -197,7 +197,7 @@ StatusOr<DataService::MaterializeReport> DataService::Materialize(const std::str
 
 namespace {
 
-class RangeSource : public http::BodySource {
+class RangeSource : public BodySource {
  public:
   RangeSource(DataService* svc, std::string domain, std::vector<ChunkEntry> chunks,
               std::vector<ChunkLocation> locs, uint64_t skip, uint64_t length)
@@ -248,7 +248,7 @@ class RangeSource : public http::BodySource {
 
 }  // namespace
 
-StatusOr<std::shared_ptr<http::BodySource>> DataService::OpenRange(
+StatusOr<std::shared_ptr<BodySource>> DataService::OpenRange(
     store::Tx& tx, const std::string& domain, const std::vector<ChunkEntry>& chunks, uint64_t begin,
     uint64_t end) {
   std::vector<ChunkEntry> sel;
@@ -269,7 +269,7 @@ StatusOr<std::shared_ptr<http::BodySource>> DataService::OpenRange(
     if (off >= end) break;
   }
   ASSIGN_OR_RETURN(auto locs, LookupChunks(tx, domain, ids));
-  return std::shared_ptr<http::BodySource>(std::make_shared<RangeSource>(
+  return std::shared_ptr<BodySource>(std::make_shared<RangeSource>(
       this, domain, std::move(sel), std::move(locs), skip, end - begin));
 }
 

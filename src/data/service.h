@@ -20,7 +20,7 @@
 #include "data/datasets.h"
 #include "data/pack_store.h"
 #include "data/wire.h"
-#include "http/http_types.h"
+#include "common/body_source.h"
 #include "store/db.h"
 
 namespace openlab::data {
@@ -43,7 +43,7 @@ class DataService {
 
   // A streamed body of bytes [begin, end) of a file made of `chunks`. Locations are looked up
   // now; bytes are read and verified as the body is sent.
-  StatusOr<std::shared_ptr<http::BodySource>> OpenRange(store::Tx& tx, const std::string& domain,
+  StatusOr<std::shared_ptr<BodySource>> OpenRange(store::Tx& tx, const std::string& domain,
                                                         const std::vector<ChunkEntry>& chunks,
                                                         uint64_t begin, uint64_t end);
   // Reads one chunk (verified), looking its location up again if it moved meanwhile.

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/body_source.h"
+
 namespace openlab::http {
 
 struct HttpRequest {
@@ -25,16 +27,6 @@ struct HttpRequest {
     }
     return "";
   }
-};
-
-// A response body produced piece by piece (a file of many gigabytes), after the handler's
-// transaction has ended. Read fills `buf` with up to `cap` bytes and returns how many; 0 means
-// the end. An error after the headers were sent makes the server drop the connection, so a
-// client never mistakes a truncated body for a whole one.
-class BodySource {
- public:
-  virtual ~BodySource() = default;
-  virtual bool Read(char* buf, size_t cap, size_t* n, std::string* error) = 0;
 };
 
 struct HttpResponse {

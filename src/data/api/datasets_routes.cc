@@ -291,23 +291,9 @@ StatusOr<std::optional<std::pair<uint64_t, uint64_t>>> ParseRange(const std::str
 Status DownloadFileHandler(Ctx& ctx, data::DataService* svc) {
   auto path = ctx.QueryParam("path");
   if (!path) return InvalidArgument("give the file's path as ?path=");
-  RETURN_IF_ERROR(data::ValidateDatasetPath(*path));
-  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
-  if (!data::IsDownloadableLevel(d.access_level)) {
-    // The policy already refuses this; the level is checked here too because it is the promise.
-    return PermissionDenied("this dataset's data never leaves the server")
-        .WithKind("not-downloadable");
-  }
-  ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), d.id, ctx.Param("version")));
-  ASSIGN_OR_RETURN(auto f, data::GetFile(ctx.Tx(), d.id, v.id, *path));
-  ASSIGN_OR_RETURN(bool quarantined, data::IsQuarantined(ctx.Tx(), d.id, f.sha256));
-  if (quarantined) {
-    return PermissionDenied(fmt::format("'{}' is quarantined: it was flagged as holding personal "
-                                        "data and a steward has not cleared it",
-                                        f.path.substr(0, 200)))
-        .WithKind("quarantined");
-  }
-  ASSIGN_OR_RETURN(auto chunks, data::FileChunks(ctx.Tx(), d.id, v.id, f.path));
+  ASSIGN_OR_RETURN(auto df,
+                   data::FileToDownload(ctx.Tx(), ctx.target_id, ctx.Param("version"), *path));
+  const data::FileEntry& f = df.file;
   uint64_t size = static_cast<uint64_t>(f.size);
   auto range = ParseRange(ctx.req->Header("range"), size);
   if (!range.ok()) {
@@ -323,9 +309,9 @@ Status DownloadFileHandler(Ctx& ctx, data::DataService* svc) {
   ctx.headers.emplace_back("accept-ranges", "bytes");
   ctx.headers.emplace_back("etag", "\"" + f.sha256 + "\"");
   ctx.headers.emplace_back("x-openlab-sha256", f.sha256);
-  ctx.headers.emplace_back("x-openlab-version", v.id);
+  ctx.headers.emplace_back("x-openlab-version", df.version.id);
   ctx.content_type = "application/octet-stream";
-  ASSIGN_OR_RETURN(ctx.stream, svc->OpenRange(ctx.Tx(), d.domain, chunks, begin, end));
+  ASSIGN_OR_RETURN(ctx.stream, svc->OpenRange(ctx.Tx(), df.dataset.domain, df.chunks, begin, end));
   ctx.stream_length = end - begin;
   ctx.raw_body = "";
   return Status::Ok();
@@ -366,14 +352,7 @@ Status SetQuotaHandler(Ctx& ctx) {
   auto bytes = r.Int("bytes", true, 0, int64_t{1} << 60);
   RETURN_IF_ERROR(r.Finish());
   const std::string& owner = ctx.Param("owner");
-  bool is_project = tenants::GetProject(ctx.Tx(), owner).ok();
-  if (!is_project && !tenants::GetOrg(ctx.Tx(), owner).ok()) {
-    return NotFound(fmt::format("no project or organisation '{}'", owner));
-  }
-  std::string domain = owner;
-  for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  RETURN_IF_ERROR(data::SetQuota(ctx.Tx(), domain, *bytes));
-  ASSIGN_OR_RETURN(auto u, data::UsageOf(ctx.Tx(), domain));
+  ASSIGN_OR_RETURN(auto u, data::SetOwnerQuota(ctx.Tx(), owner, *bytes));
   ctx.audit_object = owner;
   ctx.audit_detail = fmt::format("quota_bytes={}", *bytes);
   ctx.json = json::object{

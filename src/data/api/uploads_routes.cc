@@ -175,15 +175,10 @@ Status CommitHandler(Ctx& ctx) {
   auto tag = r.String("tag", {.max_len = 40});
   auto message = r.String("message", {.max_len = 2000});
   RETURN_IF_ERROR(r.Finish());
-  ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
-  if (!u.contribution_id.empty()) {
-    return PermissionDenied(
-        "this upload belongs to a contribution: submit it for review, a steward accepts it");
-  }
-  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), u.dataset_id));
-  u.message = message.value_or("");
-  ASSIGN_OR_RETURN(auto v, data::CommitUpload(ctx.Tx(), u, d, tag.value_or(""), "", ctx.now));
-  ctx.audit_object = d.id;
+  ASSIGN_OR_RETURN(auto c, data::CommitPush(ctx.Tx(), ctx.target_id, tag.value_or(""),
+                                             message.value_or(""), ctx.now));
+  const data::Version& v = c.version;
+  ctx.audit_object = c.dataset.id;
   ctx.audit_detail = fmt::format("version={} files={} bytes={} new_bytes={}", v.id, v.file_count,
                                  v.total_bytes, v.new_bytes);
   ctx.status = 201;
