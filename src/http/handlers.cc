@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "auth/authn.h"
 #include "common/clock.h"
@@ -677,7 +678,7 @@ Status GrantAllocation(Ctx& ctx) {
   compute::NewAllocation in;
   in.project_id = ctx.target_id;
   in.resource = *resource;
-  in.amount = static_cast<int64_t>(*hours * 3600 + 0.5);
+  in.amount = std::llround(*hours * 3600);
   in.starts_at = ctx.now;
   if (starts_at) {
     ASSIGN_OR_RETURN(in.starts_at, ParseTime(*starts_at, "starts_at"));
