@@ -379,9 +379,11 @@ void BenchExecutor(const Options& o, std::vector<Mode>& modes, const std::string
     }
   }
   for (auto& m : modes) ClearRoot(m);
-  if (o.latency > 0) std::printf(
-      "\n| one /bin/true job through LocalExecutor | n | Launch p50 | p99 | to completed p50 | "
-      "p99 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  if (o.latency > 0) {
+    std::printf(
+        "\n| one /bin/true job through LocalExecutor | n | Launch p50 | p99 | to completed p50 | "
+        "p99 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  }
   for (size_t mi = 0; mi < modes.size() && o.latency > 0; ++mi) {
     std::printf("| %s | %zu | %.2f ms | %.2f ms | %.2f ms | %.2f ms |\n", modes[mi].name.c_str(),
                 launch[mi].size(), Pct(launch[mi], 50), Pct(launch[mi], 99), Pct(done[mi], 50),
@@ -444,10 +446,12 @@ void BenchExecutor(const Options& o, std::vector<Mode>& modes, const std::string
       ClearRoot(m);
     }
   }
-  if (o.rounds > 0) std::printf(
-      "\n| %d /bin/true jobs back to back (%d launching thread%s), %d rounds | jobs/s median | "
-      "min | max | launch-only jobs/s median |\n| --- | ---: | ---: | ---: | ---: |\n",
-      o.jobs, o.threads, o.threads == 1 ? "" : "s", o.rounds);
+  if (o.rounds > 0) {
+    std::printf(
+        "\n| %d /bin/true jobs back to back (%d launching thread%s), %d rounds | jobs/s median | "
+        "min | max | launch-only jobs/s median |\n| --- | ---: | ---: | ---: | ---: |\n",
+        o.jobs, o.threads, o.threads == 1 ? "" : "s", o.rounds);
+  }
   for (size_t mi = 0; mi < modes.size() && o.rounds > 0; ++mi) {
     std::printf("| %s | %.0f | %.0f | %.0f | %.0f |\n", modes[mi].name.c_str(), Pct(rate[mi], 50),
                 Pct(rate[mi], 0), Pct(rate[mi], 100), Pct(launch_rate[mi], 50));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: builds openlab and runs every test: unit and integration tests (ctest), the
 # PostgreSQL suite against a real PostgreSQL 15 started here on loopback, the Slurm suite against a
-# real single-node Slurm 22.05 started here on loopback, and a bounded fuzz run.
+# real single-node Slurm 22.05 started here on loopback, clang-tidy on the files the last commit
+# changed, and a bounded fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -38,6 +39,8 @@ fi
 echo "Slurm for the tests: SLURM_CONF=$OPENLAB_TEST_SLURM_CONF"
 
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+# clang-tidy on the C++ files changed by the last commit (and not yet committed): any finding fails.
+BUILD="$BUILD" JOBS="$JOBS" scripts/tidy.sh
 
 # Fuzz: libFuzzer + ASan/UBSan, bounded, from the checked-in corpora: raw HTTP requests through
 # parsing, routing, policy and handlers; and the scheduler's trace parser with a short replay.

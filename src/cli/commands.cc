@@ -92,9 +92,10 @@ int Run(const Common& c, const std::string& method, const std::string& path,
   std::optional<std::string> payload;
   if (body) payload = json::serialize(*body);
   std::vector<std::pair<std::string, std::string>> extra;
-  if (method == "POST")
+  if (method == "POST") {
     extra.emplace_back("Idempotency-Key",
                        "cli-" + std::to_string(getpid()) + "-" + std::to_string(time(nullptr)));
+  }
   auto r = client.Call(method, path, payload, extra);
   if (!r.ok()) return Fail(r.status().message());
   if (r->status >= 300) return Fail(ErrorLine(*r));

@@ -50,10 +50,11 @@ std::string AcceleratorTypeFromProductName(const std::string& product) {
   }
   std::string cleaned;
   for (char c : product) {
-    if (std::isalnum(static_cast<unsigned char>(c)))
+    if (std::isalnum(static_cast<unsigned char>(c))) {
       cleaned.push_back(c);
-    else if (!cleaned.empty() && cleaned.back() != '-')
+    } else if (!cleaned.empty() && cleaned.back() != '-') {
       cleaned.push_back('-');
+    }
   }
   while (!cleaned.empty() && cleaned.back() == '-') cleaned.pop_back();
   return cleaned.empty() ? "GPU" : cleaned.substr(0, 32);

@@ -561,7 +561,8 @@ Status ComputeService::WriteReasons() {
       reason += fmt::format(" (estimated start in {} s)",
                             std::max<int64_t>(0, *view->estimated_start - clock_->NowMs() / 1000));
     }
-    (void)db_->Write([&](store::Tx& tx) -> Status {
+    // job_id named again: clang before 16 cannot capture a structured binding.
+    (void)db_->Write([&, &job_id = job_id](store::Tx& tx) -> Status {
       ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
       if (j.state != "queued" || j.reason == reason) return Status::Ok();
       j.reason = reason;

@@ -308,7 +308,7 @@ json::array FileObjects(const DatasetMeta& ds, const MetaVersion& v,
 // for the rest ("**" minus the other globs). No URLs: nothing here is downloadable as such.
 json::array FileSets(const MetaVersion& v, const std::vector<MetaFile>& files) {
   json::array out;
-  auto make = [&](std::string id, std::string format, json::value includes, uint64_t count,
+  auto make = [&](std::string id, const std::string& format, json::value includes, uint64_t count,
                   uint64_t bytes) {
     json::object fs;
     fs["@type"] = "cr:FileSet";
@@ -316,7 +316,7 @@ json::array FileSets(const MetaVersion& v, const std::vector<MetaFile>& files) {
     fs["name"] = id;
     fs["description"] = std::to_string(count) + " file(s), " + std::to_string(bytes) +
                         " B in total, of version " + v.id + ".";
-    fs["encodingFormat"] = std::move(format);
+    fs["encodingFormat"] = format;  // json::string copies; a move would not help
     fs["includes"] = std::move(includes);
     return fs;
   };

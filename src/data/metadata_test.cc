@@ -20,7 +20,7 @@ constexpr char kBase[] = "https://openlab.example.org";
 std::string Hex64(char c) { return std::string(64, c); }
 
 // gtest compares json::value with json::value, not with std::string.
-json::value J(std::string s) { return json::value(std::move(s)); }
+json::value J(const std::string& s) { return json::value(s); }
 
 DatasetMeta SampleDataset(std::string access_level = "open") {
   DatasetMeta ds;

@@ -237,7 +237,7 @@ std::vector<Row> Matrix() {
   std::vector<int> versions_own = {404, 404, 403, 403, 403, 200, 404, 200, 200, 200, 200};
   std::vector<int> versions_other = {404, 404, 403, 403, 403, 404, 404, 404, 404, 404, 404};
   std::vector<int> download_own = {404, 404, 403, 403, 403, 403, 404, 200, 200, 200, 200};
-  std::vector<int> download_other = versions_other;
+  const std::vector<int>& download_other = versions_other;
   auto upload_own = [](int ok) {
     return std::vector<int>{401, 404, 403, 403, 403, 403, 404, 403, 403, ok, 403};
   };

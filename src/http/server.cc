@@ -241,14 +241,17 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     }
     auto& req = parser.get();
     if (big_body) req.body() = std::move(*big_body);
+    // Read before the request is handed over (FromBeast takes its body).
+    const bool client_keep_alive = req.keep_alive();
+    const unsigned version = req.version();
     HttpResponse resp = api->Handle(FromBeast(std::move(req), remote));
-    bool keep_alive = req.keep_alive() && !stopping;
+    bool keep_alive = client_keep_alive && !stopping;
     if (resp.stream) {
-      bool whole = co_await WriteStreamed(stream, resp, req.version(), keep_alive);
+      bool whole = co_await WriteStreamed(stream, resp, version, keep_alive);
       if (!whole || !keep_alive) break;
       continue;
     }
-    auto msg = ToBeast(resp, req.version(), keep_alive);
+    auto msg = ToBeast(resp, version, keep_alive);
     stream.expires_after(opts.read_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, msg, kTuple);
     if (wec || !keep_alive) break;
