@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "common/json_util.h"
 #include "compute/ledger.h"
@@ -72,7 +73,7 @@ Status GrantAllocation(Ctx& ctx) {
   compute::NewAllocation in;
   in.project_id = ctx.target_id;
   in.resource = *resource;
-  in.amount = static_cast<int64_t>(*hours * 3600 + 0.5);
+  in.amount = std::llround(*hours * 3600);
   in.starts_at = ctx.now;
   if (starts_at) {
     ASSIGN_OR_RETURN(in.starts_at, ParseTime(*starts_at, "starts_at"));
