@@ -1,0 +1,47 @@
+// The application: `openlab serve` wires the store, the compute service and its executor, the
+// data commons and the HTTP server from its options, runs until SIGTERM/SIGINT and stops them in
+// order. The command line (main.cc) only parses the options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "data/data_cache.h"
+
+namespace openlab::server {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string state = "./var";
+  std::string db;
+  int threads = 2;
+  size_t max_body = 1 << 20;
+  int max_connections = 1024;
+  int read_timeout = 30;
+  int idle_timeout = 60;
+  bool secure_cookies = false;
+  bool quiet = false;
+  bool no_read_cache = false;
+  bool no_data_compression = false;
+  std::string public_url;
+  std::string executor = "local";
+  std::string slurm_conf, slurm_partition, slurm_account;
+  int slurm_gpus = -1, slurm_cpus = -1;
+  std::string slurm_gpu_type = "GPU";
+  std::string sandbox = "required";
+  std::string job_uid_range = "200000-299999";
+  std::string data_inputs = "cache";
+  int64_t data_cache_gib = data::kDefaultDataCacheBytes >> 30;
+  std::string job_network = "on";
+  int job_max_processes = 4096;
+  int job_tmp_mb = 1024;
+  int local_gpus = -1;
+  std::string local_gpu_type = "GPU";
+  std::string device_dir = "/dev";
+};
+
+// Runs the server; returns the process's exit status (2: bad options, 1: cannot start).
+int Serve(const ServeOptions& a);
+
+}  // namespace openlab::server
