@@ -186,8 +186,11 @@ Decision Decide(const Principal& p, const std::string& action, const Relation& r
     return Decision::kAllow;
   }
   if (!p.authenticated) {
-    if ((rule->who & kDataAudience) && rel.public_data) return Decision::kAllow;
-    if ((rule->who & kMetaVisible) && rel.public_meta) return Decision::kAllow;
+    // Public data and metadata are open to read; a change (a write scope) needs an account.
+    std::string_view scope = rule->scope;
+    bool reads = scope.size() > 5 && scope.substr(scope.size() - 5) == ":read";
+    if (reads && (rule->who & kDataAudience) && rel.public_data) return Decision::kAllow;
+    if (reads && (rule->who & kMetaVisible) && rel.public_meta) return Decision::kAllow;
     // An object anonymous callers may not even know of stays hidden; one they may see asks
     // them to sign in.
     if ((rule->who & kMaybePublic) && !rel.public_meta) return Decision::kHidden;

@@ -230,6 +230,16 @@ TEST(Decide, AnAnonymousCallerSeesListedMetadataButIsAskedToSignInForItsBytes) {
   EXPECT_EQ(Decide(Anonymous(), "datasets.download", listed), Decision::kUnauthenticated);
 }
 
+// Seeing a listed dataset's metadata lets a signed-in user ask for access, contribute and flag;
+// the policy itself (not only the API layer) keeps those writes from anonymous callers.
+TEST(Decide, PublicMetadataOpensNoWriteToAnAnonymousCaller) {
+  Relation listed;
+  listed.public_meta = listed.public_data = true;
+  for (const char* action : {"access_requests.create", "contributions.create", "flags.create"}) {
+    EXPECT_EQ(Decide(Anonymous(), action, listed), Decision::kUnauthenticated) << action;
+  }
+}
+
 TEST(Decide, AnUnlistedDatasetIsHiddenFromAnAnonymousCaller) {
   EXPECT_EQ(Decide(Anonymous(), "datasets.read", {}), Decision::kHidden);
   EXPECT_EQ(Decide(Anonymous(), "datasets.download", {}), Decision::kHidden);

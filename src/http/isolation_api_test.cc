@@ -303,6 +303,30 @@ TEST_P(IsolationApiTest, AJobsReadTokenSeesAJobButNotTheDatasetsItReads) {
   EXPECT_EQ(list.body.find(ds), std::string::npos) << list.body;
 }
 
+// A listed dataset's metadata is public; nothing about it is writable by a caller who is not
+// signed in: asking for access, contributing and flagging need an account.
+TEST_P(IsolationApiTest, AnAnonymousCallerCannotWriteToAListedDataset) {
+  std::string ds = CreateDataset("bus-gps", "registered", R"(,"listed":true,"accepts_contributions":true)");
+  ASSERT_NO_FATAL_FAILURE(Push(ds, {{"positions.csv", "t,lat,lon\n"}}, "v1"));
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds).status, 200);
+  struct Attempt {
+    const char* path;
+    const char* body;
+  } attempts[] = {
+      {"/access-requests", R"({"purpose":"a study of bus punctuality","days":30})"},
+      {"/contributions", R"({"message":"more buses"})"},
+      {"/flags", R"({"path":"positions.csv","reason":"personal data"})"},
+  };
+  for (const auto& a : attempts) {
+    auto r = h_.Call("POST", "/api/v1/datasets/" + ds + a.path, "", a.body);
+    EXPECT_EQ(r.status, 401) << a.path << ": " << r.body;
+  }
+  // Signed in, the same user may ask (the policy lets those who see the metadata ask).
+  auto signed_in = h_.Call("POST", "/api/v1/datasets/" + ds + "/access-requests", outsider_,
+                           R"({"purpose":"a study of bus punctuality","days":30})");
+  EXPECT_EQ(signed_in.status, 201) << signed_in.body;
+}
+
 TEST_P(IsolationApiTest, AnAnonymousCallerGetsNoRequestCountsFromMetrics) {
   h_.Call("GET", "/api/v1/orgs", Op());
   auto anon = h_.Call("GET", "/metrics");
