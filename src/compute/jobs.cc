@@ -12,11 +12,6 @@ namespace openlab::compute {
 
 namespace json = boost::json;
 
-bool IsTerminalJobState(const std::string& s) {
-  return s == "completed" || s == "failed" || s == "cancelled" || s == "timeout" ||
-         s == "node_fail";
-}
-
 namespace {
 
 bool ValidEnvKey(const std::string& k) {

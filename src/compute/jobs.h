@@ -1,10 +1,8 @@
 // Jobs: what a project's members submit to run on the centre's compute. The records live in
 // the store; the compute service (service.h) moves them through their states.
 //
-// States: queued -> starting -> running -> completing -> completed | failed | timeout |
-// node_fail; queued/held -> cancelled; running -> preempted (opportunistic work, then queued
-// again). A queued job carries the reason it waits (Priority, Resources, AllocationExhausted,
-// Dependency, Reservation, ...).
+// Its states and the transitions between them are compute/job_state.h. A queued job carries the
+// reason it waits (Priority, Resources, AllocationExhausted, Dependency, Reservation, ...).
 #pragma once
 
 #include <cstdint>
@@ -14,14 +12,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "compute/job_state.h"
 #include "store/db.h"
 
 namespace openlab::compute {
-
-inline constexpr const char* kJobStates[] = {"queued",     "held",      "starting", "running",
-                                             "completing", "completed", "failed",   "cancelled",
-                                             "preempted",  "timeout",   "node_fail"};
-bool IsTerminalJobState(const std::string& s);
 
 struct Job {
   std::string id, project_id, user_id, name;
@@ -38,12 +32,17 @@ struct Job {
   std::string depends_on;              // job id ("" = none): start after it completes
   std::string array_parent;            // the first job of an array ("" = not in an array)
   int array_index = -1;
-  std::string state = "queued", reason;
+  std::string state = "queued", reason;  // state: a word of JobStateName (job_state.h)
   int exit_code = 0;
   std::string node, gpu_indices, hold_id, handle, resource;
   int64_t submitted_at = 0, started_at = 0, ended_at = 0, version = 0;
   int64_t charged_s = 0;  // resource-seconds charged at the end
   std::string sandbox;    // how it was confined (compute/sandbox.h DescribeSandbox), once started
+
+  // The state as the enum; nullopt for a stored word that names no state.
+  std::optional<JobState> State() const { return ParseJobState(state); }
+  bool Is(JobState s) const { return state == JobStateName(s); }
+  void SetState(JobState s) { state = JobStateName(s); }
 };
 
 // Limits a submission is checked against (from the inventory and the config).

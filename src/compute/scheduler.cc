@@ -87,7 +87,7 @@ struct REntry {
 
 struct Job {
   JobSpec spec;
-  JobState state = JobState::kPending;
+  CoreJobState state = CoreJobState::kPending;
   int leaf = 0;        // fair-share tree node of the user
   int queue_leaf = 0;  // the queue it waits in
   bool opp = false;    // opportunistic under kOpenlab
@@ -196,7 +196,7 @@ class Scheduler::Impl {
 
   Status Complete(JobId id, Time now) {
     auto it = jobs_.find(id);
-    if (it == jobs_.end() || it->second.state != JobState::kRunning) {
+    if (it == jobs_.end() || it->second.state != CoreJobState::kRunning) {
       return NotFound(fmt::format("job {} is not running", id));
     }
     AdvanceUsage(now);
@@ -208,7 +208,7 @@ class Scheduler::Impl {
   Status Cancel(JobId id, Time now) {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return NotFound(fmt::format("job {} not found", id));
-    if (it->second.state == JobState::kRunning) {
+    if (it->second.state == CoreJobState::kRunning) {
       AdvanceUsage(now);
       Release(&it->second);
     } else {
@@ -316,7 +316,7 @@ class Scheduler::Impl {
     v.state = j.state;
     v.priority = j.priority;
     v.preemptions = j.preemptions;
-    if (j.state == JobState::kRunning) {
+    if (j.state == CoreJobState::kRunning) {
       v.start = j.start;
       v.slices = j.slices;
     } else if (j.reason_pass == pass_) {
@@ -452,7 +452,7 @@ class Scheduler::Impl {
   }
 
   void Enqueue(Job* j) {
-    j->state = JobState::kPending;
+    j->state = CoreJobState::kPending;
     int c = j->opp ? 1 : 0;
     j->qit = fs_[j->queue_leaf].q[c].insert(QEntry{j->key, j->spec.id, j}).first;
     shapes_[c].gpus[j->spec.gpus]++;
@@ -712,7 +712,7 @@ class Scheduler::Impl {
 
   void Commit(Job* j, std::vector<Slice> slices, Time now, std::vector<Decision>* out) {
     Dequeue(j);
-    j->state = JobState::kRunning;
+    j->state = CoreJobState::kRunning;
     j->start = now;
     j->end_by_limit = now + j->spec.time_limit;
     j->reason = PendingReason::kNone;
@@ -810,7 +810,7 @@ class Scheduler::Impl {
         std::vector<Slice> given = victim->slices;
         Release(victim);
         victim->slices.clear();
-        victim->state = JobState::kPending;
+        victim->state = CoreJobState::kPending;
         victim->preemptions++;
         requeue_.push_back(victim);
         out->push_back(Decision{Decision::Kind::kPreempt, victim->spec.id, std::move(given)});

@@ -119,7 +119,9 @@ struct Decision {
   std::vector<Slice> slices;  // kStart: where it runs; kPreempt: what it gave back
 };
 
-enum class JobState { kPending, kRunning };
+// Where a job is in the core: waiting or placed. (A job's whole lifecycle, as the store and the
+// API name it, is compute/job_state.h.)
+enum class CoreJobState { kPending, kRunning };
 
 // Why a pending job waits, for `job show`.
 enum class PendingReason {
@@ -132,7 +134,7 @@ const char* PendingReasonName(PendingReason r);
 
 struct JobView {
   JobSpec spec;
-  JobState state = JobState::kPending;
+  CoreJobState state = CoreJobState::kPending;
   double priority = 0;  // at the last pass
   PendingReason reason = PendingReason::kNone;
   std::optional<Time> estimated_start;  // the reserved start, for the job holding it

@@ -72,7 +72,7 @@ TEST(SchedulerTest, BackfillFillsTheHoleWithoutDelayingTheReservedJob) {
   EXPECT_THAT(Started(s.Schedule(3)), ElementsAre(4));
   EXPECT_EQ(s.Find(2)->estimated_start, Time{100});
   EXPECT_EQ(s.Find(2)->reason, PendingReason::kResources);
-  EXPECT_EQ(s.Find(3)->state, JobState::kPending);
+  EXPECT_EQ(s.Find(3)->state, CoreJobState::kPending);
   EXPECT_EQ(s.Find(3)->reason, PendingReason::kPriority);
   // At 100 both the blocker and the backfilled job have ended: the reserved job starts on time.
   ASSERT_TRUE(s.Complete(4, 93).ok());
@@ -150,7 +150,7 @@ TEST(SchedulerTest, AcceleratorTypeConstraints) {
       EXPECT_EQ(d.slices[0].node, 0);
     }
   }
-  EXPECT_EQ(s.Find(3)->state, JobState::kPending);
+  EXPECT_EQ(s.Find(3)->state, CoreJobState::kPending);
   EXPECT_EQ(s.free_gpus(1), 6);
 }
 
@@ -244,7 +244,7 @@ TEST(SchedulerTest, OpportunisticJobsArePreemptedWhenStandardWorkWaits) {
   EXPECT_EQ(ds[1].kind, Decision::Kind::kStart);
   EXPECT_EQ(ds[1].job, 2);
   auto o = s.Find(1);
-  EXPECT_EQ(o->state, JobState::kPending);  // requeued; 2 GPUs are not enough to restart it
+  EXPECT_EQ(o->state, CoreJobState::kPending);  // requeued; 2 GPUs are not enough to restart it
   EXPECT_EQ(o->preemptions, 1);
   ASSERT_TRUE(s.Complete(2, 110).ok());
   EXPECT_THAT(Started(s.Schedule(110)), ElementsAre(1));  // restarts on the idle GPUs
@@ -263,7 +263,7 @@ TEST(SchedulerTest, OpportunisticJobsOnlyTakeIdleGpus) {
   ASSERT_TRUE(s.Complete(1, 500).ok());
   auto ds = s.Schedule(500);
   EXPECT_THAT(Started(ds), ElementsAre(3));
-  EXPECT_EQ(s.Find(2)->state, JobState::kRunning);  // 4 - 2 = 2 free: no need to preempt
+  EXPECT_EQ(s.Find(2)->state, CoreJobState::kRunning);  // 4 - 2 = 2 free: no need to preempt
 }
 
 TEST(SchedulerTest, AdvanceReservationHoldsGpusForItsProjectOnly) {
@@ -304,7 +304,7 @@ TEST(SchedulerTest, OtherProjectsMayUseReservedGpusUntilTheWindowOpens) {
   ASSERT_TRUE(s.Submit(Job(1, 4, 5000, 0, "q"), 0).ok());  // would run into the window
   ASSERT_TRUE(s.Submit(Job(2, 2, 900, 0, "q"), 0).ok());   // ends by 900: allowed
   EXPECT_THAT(Started(s.Schedule(0)), ElementsAre(2));
-  EXPECT_EQ(s.Find(1)->state, JobState::kPending);
+  EXPECT_EQ(s.Find(1)->state, CoreJobState::kPending);
 }
 
 TEST(SchedulerTest, CompleteAndCancelNameUnknownJobs) {

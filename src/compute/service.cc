@@ -101,25 +101,26 @@ Status RequeueInTx(store::Tx& tx, const std::string& job_id, int64_t used,
   ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
   if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
   j.charged_s += used;
-  j.state = "queued";
+  j.SetState(JobState::kQueued);
   j.reason = reason;
   j.hold_id = j.handle = j.node = j.gpu_indices = j.resource = "";
   j.started_at = 0;
   return UpdateJob(tx, j);
 }
 
-const char* FinalState(ExecState s) {
+// The state a job ends in when its run ended as `s`.
+JobState FinalState(ExecState s) {
   switch (s) {
     case ExecState::kCompleted:
-      return "completed";
+      return JobState::kCompleted;
     case ExecState::kCancelled:
-      return "cancelled";
+      return JobState::kCancelled;
     case ExecState::kTimeout:
-      return "timeout";
+      return JobState::kTimeout;
     case ExecState::kNodeFail:
-      return "node_fail";
+      return JobState::kNodeFail;
     default:
-      return "failed";
+      return JobState::kFailed;
   }
 }
 
@@ -253,22 +254,24 @@ Status ComputeService::SyncQueued(int64_t now_ms) {
   std::set<std::string> still_active;
   for (Job& job : active) {
     still_active.insert(job.id);
-    if (job.state != "queued" || core_ids_.count(job.id)) continue;
+    if (!job.Is(JobState::kQueued) || core_ids_.count(job.id)) continue;
     if (auto b = blocked_until_.find(job.id); b != blocked_until_.end() && b->second > now_ms) {
       continue;
     }
     if (!job.depends_on.empty()) {
-      std::string dep_state;
+      Job dep;
       RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-        ASSIGN_OR_RETURN(auto dep, GetJob(tx, job.depends_on));
-        dep_state = dep.state;
+        ASSIGN_OR_RETURN(dep, GetJob(tx, job.depends_on));
         return Status::Ok();
       }));
-      if (dep_state != "completed") {
-        if (IsTerminalJobState(dep_state)) {
-          job.state = "cancelled";
+      std::optional<JobState> dep_state = dep.State();
+      DependencyEffect effect =
+          dep_state ? DependencyEffectOf(*dep_state) : DependencyEffect::kWait;
+      if (effect != DependencyEffect::kSatisfied) {
+        if (effect == DependencyEffect::kNeverSatisfied) {
+          job.SetState(JobState::kCancelled);
           job.reason =
-              fmt::format("DependencyNeverSatisfied: {} ended {}", job.depends_on, dep_state);
+              fmt::format("DependencyNeverSatisfied: {} ended {}", job.depends_on, dep.state);
           job.ended_at = now_ms;
           (void)db_->Write([&](store::Tx& tx) { return UpdateJob(tx, job); });
         }
@@ -281,7 +284,7 @@ Status ComputeService::SyncQueued(int64_t now_ms) {
     JobSpec spec = CoreSpec(job, type);
     Status s = core_->Submit(spec, now_ms / 1000);
     if (!s.ok()) {
-      job.state = "failed";
+      job.SetState(JobState::kFailed);
       job.reason = "Unschedulable: " + s.message();
       job.ended_at = now_ms;
       (void)db_->Write([&](store::Tx& tx) { return UpdateJob(tx, job); });
@@ -329,7 +332,7 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
   Status hold_status;
   Status s = db_->Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(job, GetJob(tx, job_id));
-    if (job.state != "queued") return Aborted("no longer queued");
+    if (!job.Is(JobState::kQueued)) return Aborted("no longer queued");
     std::string type = node == cpu_node_ ? "" : nodes_[node].gpu_type;
     std::string resource = ChargeResource(job, type);
     auto hold = PlaceHold(tx, job.project_id, resource, ChargeRate(job) * job.time_limit_s, job.id,
@@ -338,7 +341,7 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
       hold_status = hold.status();
       return Status::Ok();
     }
-    job.state = "starting";
+    job.SetState(JobState::kStarting);
     job.reason = "";
     job.hold_id = hold->id;
     job.resource = resource;
@@ -359,7 +362,7 @@ Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
       blocked_until_[job_id] = now_ms + opts_.allocation_retry_ms;
       (void)db_->Write([&](store::Tx& tx) -> Status {
         ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
-        if (j.state != "queued" || j.reason == "AllocationExhausted") return Status::Ok();
+        if (!j.Is(JobState::kQueued) || j.reason == "AllocationExhausted") return Status::Ok();
         j.reason = "AllocationExhausted";
         return UpdateJob(tx, j);
       });
@@ -446,7 +449,7 @@ Status ComputeService::Launch(const Job& job, StatusOr<LaunchSpec> spec, int64_t
   auto status = executor_->Poll(*handle);  // how the job was confined, for its record
   return db_->Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
-    j.state = "running";
+    j.SetState(JobState::kRunning);
     j.handle = *handle;
     if (status.ok()) j.sandbox = status->sandbox.substr(0, 500);
     return UpdateJob(tx, j);
@@ -462,7 +465,7 @@ Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
   Status s = db_->Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
     if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
-    j.state = FinalState(st.state);
+    j.SetState(FinalState(st.state));
     j.exit_code = st.exit_code;
     j.ended_at = ended;
     j.charged_s = j.hold_id.empty() ? 0 : used;
@@ -493,7 +496,7 @@ Status ComputeService::Preempt(const Decision& d, int64_t now_ms) {
   return db_->Write([&](store::Tx& tx) -> Status {
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
     if (!j.handle.empty()) (void)executor_->Cancel(j.handle);
-    j.state = "preempted";
+    j.SetState(JobState::kPreempted);
     j.reason = "Preempted: guaranteed work needs its devices";
     return UpdateJob(tx, j);
   });
@@ -554,7 +557,7 @@ Status ComputeService::WriteReasons() {
   for (const auto& [job_id, core_id] : core_ids_) {
     if (running_.count(job_id)) continue;
     auto view = core_->Find(core_id);
-    if (!view || view->state != JobState::kPending) continue;
+    if (!view || view->state != CoreJobState::kPending) continue;
     std::string reason = PendingReasonName(view->reason);
     if (reason.empty() || reason == "None") continue;
     if (view->estimated_start) {
@@ -564,7 +567,7 @@ Status ComputeService::WriteReasons() {
     // job_id named again: clang before 16 cannot capture a structured binding.
     (void)db_->Write([&, &job_id = job_id](store::Tx& tx) -> Status {
       ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
-      if (j.state != "queued" || j.reason == reason) return Status::Ok();
+      if (!j.Is(JobState::kQueued) || j.reason == reason) return Status::Ok();
       j.reason = reason;
       return UpdateJob(tx, j);
     });
@@ -625,7 +628,7 @@ Status ComputeService::Recover() {
     return Status::Ok();
   }));
   for (Job& job : jobs) {
-    if (job.state == "preempted") {
+    if (job.Is(JobState::kPreempted)) {
       // Being stopped when the server went down: finish stopping it, then queue it again.
       std::vector<int> indices = ParseIndices(job.gpu_indices);
       int node = NodeOf(job);
@@ -634,7 +637,7 @@ Status ComputeService::Recover() {
       if (!job.handle.empty()) (void)executor_->Cancel(job.handle);
       continue;
     }
-    if (job.state != "starting" && job.state != "running") continue;
+    if (!job.Is(JobState::kStarting) && !job.Is(JobState::kRunning)) continue;
     if (job.handle.empty()) {
       // Crashed between the hold and the launch: nothing ran; give the hold back and requeue
       // (and drop a copy of its data made for that start).

@@ -6,8 +6,8 @@
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
+#include "compute/job_use_cases.h"
 #include "compute/jobs.h"
-#include "compute/ledger.h"
 #include "data/job_inputs.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
@@ -85,10 +85,26 @@ StatusOr<json::value> RenderJobWithData(Ctx& ctx, const compute::Job& j) {
   return json::value(std::move(o));
 }
 
-Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
-  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+// A dataset input of the body: {"dataset", "version", "as"}, or why it cannot be read.
+StatusOr<compute::DataInputRef> ParseDataInput(const json::value& item, size_t i) {
+  if (!item.is_object()) {
+    return InvalidArgument(
+        fmt::format("data[{}] must be an object {{\"dataset\", \"version\", \"as\"}}", i));
+  }
+  JsonReader ir(item.get_object());
+  auto dataset = ir.String("dataset", {.required = true, .max_len = 64});
+  auto version = ir.String("version", {.max_len = 80});
+  auto as = ir.String("as", {.required = true, .max_len = 32});
+  Status fs = ir.Finish();
+  if (!fs.ok()) return InvalidArgument(fmt::format("data[{}]: {}", i, fs.message()));
+  return compute::DataInputRef{*dataset, version.value_or(""), *as};
+}
+
+// The body of POST /api/v1/jobs. The project (already resolved to ctx.target_id) and the
+// submitter come from the request; the rest as given, with the defaults the API documents.
+StatusOr<compute::SubmitRequest> ParseSubmit(Ctx& ctx, const json::object& body,
+                                             const compute::JobLimits& limits) {
   JsonReader r(body);
-  compute::Job j;
   r.String("project_id", {.required = true, .max_len = 64});  // resolved by the API layer
   auto name = r.String("name", {.required = true, .min_len = 1, .max_len = 100});
   auto command = r.StringList("command", false, 1000, 65536);
@@ -105,6 +121,8 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   auto env = r.StringMap("env", false, 200, 65536);
   const json::array* data_inputs = r.Array("data", false, data::kMaxJobInputs);
   RETURN_IF_ERROR(r.Finish());
+  compute::SubmitRequest req;
+  compute::Job& j = req.job;
   j.project_id = ctx.target_id;
   j.user_id = ctx.principal.user_id;
   j.name = *name;
@@ -119,55 +137,19 @@ Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
   j.time_limit_s = time_limit.value_or(3600);
   j.job_class = job_class.value_or("standard");
   j.depends_on = depends_on.value_or("");
-  RETURN_IF_ERROR(compute::ValidateJob(j, limits));
-  // Datasets the job reads: each checked against its access level and pinned to a version now.
-  std::vector<data::JobInput> inputs;
-  if (data_inputs != nullptr && !data_inputs->empty()) {
-    // A job reads the bytes for its submitter: the token needs the data scope too.
-    RETURN_IF_ERROR(ctx.Authorize("jobs.data"));
+  req.array_count = static_cast<int>(array.value_or(1));
+  for (size_t i = 0; data_inputs != nullptr && i < data_inputs->size(); ++i) {
+    req.data.push_back(ParseDataInput((*data_inputs)[i], i));
   }
-  if (data_inputs != nullptr) {
-    for (size_t i = 0; i < data_inputs->size(); ++i) {
-      const json::value& item = (*data_inputs)[i];
-      if (!item.is_object()) {
-        return InvalidArgument(
-            fmt::format("data[{}] must be an object {{\"dataset\", \"version\", \"as\"}}", i));
-      }
-      JsonReader ir(item.get_object());
-      auto dataset = ir.String("dataset", {.required = true, .max_len = 64});
-      auto version = ir.String("version", {.max_len = 80});
-      auto as = ir.String("as", {.required = true, .max_len = 32});
-      Status fs = ir.Finish();
-      if (!fs.ok()) return InvalidArgument(fmt::format("data[{}]: {}", i, fs.message()));
-      ASSIGN_OR_RETURN(auto in, data::AuthorizeJobInput(ctx.Tx(), *dataset, version.value_or(""),
-                                                        *as, j.user_id, j.project_id, ctx.now));
-      inputs.push_back(std::move(in));
-    }
-    RETURN_IF_ERROR(data::CheckJobInputs(inputs));
-  }
-  if (!j.depends_on.empty()) {
-    auto dep = compute::GetJob(ctx.Tx(), j.depends_on);
-    if (!dep.ok() || dep->project_id != j.project_id) {
-      return InvalidArgument(
-          fmt::format("depends_on '{}' is not a job of this project", j.depends_on.substr(0, 64)));
-    }
-  }
-  // A job that no grant of the project could ever cover is refused now, not queued forever.
-  std::string resource = compute::ChargeResource(j, "");
-  int64_t need = compute::ChargeRate(j) * j.time_limit_s;
-  ASSIGN_OR_RETURN(int64_t coverage,
-                   compute::LargestCoverage(ctx.Tx(), j.project_id, resource, ctx.now));
-  if (coverage < need) {
-    return Conflict(
-               fmt::format("this job needs {:.2f} {}-hours (resources x time limit) but the "
-                           "project's largest active {} allocation can give at most {:.2f}; ask "
-                           "for a grant or lower the time limit",
-                           Hours(need), j.gpus > 0 ? "GPU" : "CPU-core", resource, Hours(coverage)))
-        .WithKind("allocation-exhausted");
-  }
-  ASSIGN_OR_RETURN(auto ids,
-                   compute::InsertJobs(ctx.Tx(), j, static_cast<int>(array.value_or(1)), ctx.now));
-  RETURN_IF_ERROR(data::InsertJobInputs(ctx.Tx(), ids, inputs));
+  return req;
+}
+
+Status SubmitJob(Ctx& ctx, const compute::JobLimits& limits) {
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  ASSIGN_OR_RETURN(compute::SubmitRequest req, ParseSubmit(ctx, body, limits));
+  req.data_access = ctx.Authorize("jobs.data");
+  ASSIGN_OR_RETURN(auto ids, compute::SubmitJobs(ctx.Tx(), req, limits, ctx.now));
+  const compute::Job& j = req.job;
   ctx.audit_object = ids.front();
   ctx.audit_detail = fmt::format("project={} gpus={} time_limit_s={} array={}", j.project_id,
                                  j.gpus, j.time_limit_s, ids.size());
@@ -206,21 +188,19 @@ Status GetJobHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
-// A slice of a job's output: ?stream=stdout|stderr&offset=N&limit=M (default 1 MiB). The reply
-// says where to continue (X-Log-Offset) and whether more can come (X-Job-State).
-Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
-  ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
-  ASSIGN_OR_RETURN(bool sealed, data::IsSealedJob(ctx.Tx(), j.id));
-  if (sealed && !ctx.Authorize("jobs.sealed_logs").ok()) {
-    return PermissionDenied(fmt::format(
-        "job {} read restricted data: its output leaves only through an export request (POST "
-        "/api/v1/jobs/{}/exports) that a steward of the data approves",
-        j.id, j.id));
-  }
+struct LogQuery {
+  compute::LogStream stream = compute::LogStream::kStdout;
+  int64_t offset = 0, limit = 1 << 20;
+};
+
+// ?stream=stdout|stderr&offset=N&limit=M (default 1 MiB, at most 8 MiB).
+StatusOr<LogQuery> ParseLogQuery(const Ctx& ctx) {
+  LogQuery q;
   std::string stream = ctx.QueryParam("stream").value_or("stdout");
   if (stream != "stdout" && stream != "stderr") {
     return InvalidArgument("stream must be stdout or stderr");
   }
+  q.stream = stream == "stdout" ? compute::LogStream::kStdout : compute::LogStream::kStderr;
   auto number = [&](const char* name, int64_t dflt, int64_t max) -> StatusOr<int64_t> {
     auto v = ctx.QueryParam(name);
     if (!v) return dflt;
@@ -231,46 +211,32 @@ Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
     }
     return static_cast<int64_t>(n);
   };
-  ASSIGN_OR_RETURN(int64_t offset, number("offset", 0, int64_t{1} << 50));
-  ASSIGN_OR_RETURN(int64_t limit, number("limit", 1 << 20, 8 << 20));
-  std::string data;
-  if (!jobs_root.empty()) {
-    std::string path = compute::LatestJobDir(jobs_root, j.id) + "/" + stream;
-    if (FILE* f = std::fopen(path.c_str(), "rb")) {
-      if (std::fseek(f, static_cast<long>(offset), SEEK_SET) == 0) {
-        data.resize(static_cast<size_t>(limit));
-        data.resize(std::fread(data.data(), 1, data.size(), f));
-      }
-      std::fclose(f);
-    }
-  }
+  ASSIGN_OR_RETURN(q.offset, number("offset", 0, int64_t{1} << 50));
+  ASSIGN_OR_RETURN(q.limit, number("limit", 1 << 20, 8 << 20));
+  return q;
+}
+
+// A slice of a job's output. The reply says where to continue (X-Log-Offset) and whether more
+// can come (X-Job-State).
+Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
+  ASSIGN_OR_RETURN(
+      auto j, compute::JobForLogs(ctx.Tx(), ctx.target_id, ctx.Authorize("jobs.sealed_logs").ok()));
+  ASSIGN_OR_RETURN(LogQuery q, ParseLogQuery(ctx));
+  std::string data = compute::ReadJobLog(jobs_root, j.id, q.stream, q.offset, q.limit);
   ctx.headers.emplace_back("x-log-offset",
-                           std::to_string(offset + static_cast<int64_t>(data.size())));
+                           std::to_string(q.offset + static_cast<int64_t>(data.size())));
   ctx.headers.emplace_back("x-job-state", j.state);
   ctx.content_type = "text/plain; charset=utf-8";
   ctx.raw_body = std::move(data);
   return Status::Ok();
 }
 
-Status CancelJob(Ctx& ctx) {
-  ASSIGN_OR_RETURN(auto j, compute::GetJob(ctx.Tx(), ctx.target_id));
-  if (compute::IsTerminalJobState(j.state)) {
-    return Conflict(fmt::format("job {} has already ended ({})", j.id, j.state));
-  }
-  if (j.state == "queued" || j.state == "held") {
-    j.state = "cancelled";
-    j.reason = "cancelled before it started";
-    j.ended_at = ctx.now;
-  } else {
-    j.reason = "CancelRequested";  // the compute service stops it and settles the charge
-  }
-  RETURN_IF_ERROR(compute::UpdateJob(ctx.Tx(), j));
-  ASSIGN_OR_RETURN(j, compute::GetJob(ctx.Tx(), j.id));
+Status CancelJobHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto j, compute::CancelJob(ctx.Tx(), ctx.target_id, ctx.now));
   ctx.status = 202;
   ctx.json = RenderJob(j);
   return Status::Ok();
 }
-
 
 }  // namespace
 
@@ -333,7 +299,7 @@ void RegisterJobRoutes(Router& router, Api& api) {
        JobTarget,
        StoreUse::kWrite,
        [&api](Ctx& ctx) {
-         Status s = CancelJob(ctx);
+         Status s = CancelJobHandler(ctx);
          if (s.ok() && api.options().on_jobs_changed) api.options().on_jobs_changed();
          return s;
        },
