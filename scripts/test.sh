@@ -12,8 +12,9 @@ JOBS=${JOBS:-$(nproc)}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$BUILD" -j "$JOBS"
 
-# The map names only what exists.
+# The map names only what exists; no capability runs SQL on another's tables.
 scripts/check_doc_paths.sh
+scripts/check_tables.sh
 
 pgdir=$(mktemp -d /tmp/openlab-pg.XXXXXX)
 chmod 755 "$pgdir"

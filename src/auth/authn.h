@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/db.h"
+#include "tenants/tenants.h"
 
 namespace openlab::auth {
 
@@ -69,6 +70,13 @@ struct NewSession {
 };
 StatusOr<NewSession> CreateSession(store::Tx& tx, const std::string& user_id, int64_t now);
 Status DeleteSession(store::Tx& tx, const std::string& secret);
+
+// Changes a user (tenants::UpdateUser, same checks and errors); a new password also ends every
+// cookie session of the user, in the same transaction. Sessions are auth's, so this, not
+// tenants::UpdateUser, is what changes a user.
+StatusOr<tenants::User> UpdateUser(store::Tx& tx, const std::string& id,
+                                   std::optional<int64_t> expected_version,
+                                   const tenants::UserPatch& patch, int64_t now);
 
 // Resolves the credentials of a request. `authorization` is the Authorization header value (or
 // empty), `cookie` the Cookie header (or empty). No credentials: an anonymous principal.

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/ids.h"
+#include "tenants/tenants.h"
 
 namespace openlab::compute {
 
@@ -225,8 +226,8 @@ StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q) {
   if (q.state) add("state =", *q.state);
   if (q.user_id) add("user_id =", *q.user_id);
   if (q.visible_to) {
-    add("project_id IN (SELECT project_id FROM project_members WHERE user_id =", *q.visible_to);
-    sql += ")";
+    params.push_back(*q.visible_to);
+    sql += fmt::format(" AND project_id IN ({})", tenants::ProjectsOfMemberSql(params.size()));
   }
   if (q.active_only) {
     sql += " AND state IN ('queued', 'held', 'starting', 'running', 'completing', 'preempted')";

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -307,6 +308,85 @@ TEST_P(ServiceTest, OperatorReportsShowUsageUtilisationAndHoarding) {
   ASSERT_EQ(hoard.size(), 2u);
   EXPECT_EQ(hoard[0].allocation_id, idle);  // the least used first
   EXPECT_EQ(hoard[0].pace, 0.0);
+}
+
+// Projects and organisations are the tenants'; the usage report still sums per organisation
+// across its projects (jobs counted once each) and names each row, in id order.
+TEST_P(ServiceTest, UsageSumsProjectsIntoTheirOrganisationAndNamesThem) {
+  int64_t start = now();
+  std::string org_b, lab, proj2, proj3;
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(auto p, tenants::GetProject(tx, project_));
+                    lab = p.org_id;
+                    ASSIGN_OR_RETURN(auto p2, tenants::CreateProject(
+                                                  tx, {lab, "proj2", "P2", "", user_}, now()));
+                    proj2 = p2.id;
+                    ASSIGN_OR_RETURN(auto o, tenants::CreateOrg(
+                                                 tx, {"other", "Other", "startup", "KR"}, now()));
+                    org_b = o.id;
+                    RETURN_IF_ERROR(
+                        tenants::PutOrgMember(tx, o.id, user_, "org_admin", now()).status());
+                    ASSIGN_OR_RETURN(auto p3, tenants::CreateProject(
+                                                  tx, {o.id, "proj3", "P3", "", user_}, now()));
+                    proj3 = p3.id;
+                    return Status::Ok();
+                  })
+                  .ok());
+  std::string proj1 = project_;
+  std::vector<std::string> jobs;
+  for (const std::string& p : {proj1, proj2, proj2, proj3}) {
+    project_ = p;
+    if (p != proj2 || jobs.size() == 1) Grant("cpu", 1000 * 3600);
+    jobs.push_back(Submit(Job{}));
+  }
+  Tick();
+  clock_.Advance(1800 * 1000);
+  for (const auto& id : jobs) {
+    ASSERT_EQ(Load(id).state, "running") << id;
+    ASSERT_TRUE(exec_.Finish(Load(id).handle, 0).ok());
+  }
+  Tick();
+  std::vector<UsageRow> by_org, by_project;
+  ASSERT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(by_org, UsageReport(tx, start, now() + 1, "org"));
+                    ASSIGN_OR_RETURN(by_project, UsageReport(tx, start, now() + 1, "project"));
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(by_project.size(), 3u);
+  std::vector<std::string> ids = {proj1, proj2, proj3};
+  std::sort(ids.begin(), ids.end());
+  std::map<std::string, std::string> names = {{proj1, "proj"}, {proj2, "proj2"}, {proj3, "proj3"}};
+  std::map<std::string, UsageRow> project_rows;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(by_project[i].key, ids[i]);
+    EXPECT_EQ(by_project[i].name, names[ids[i]]);
+    project_rows[by_project[i].key] = by_project[i];
+  }
+  EXPECT_EQ(project_rows[proj2].jobs, 2);
+  EXPECT_GT(project_rows[proj1].cpu_hours, 0);
+  ASSERT_EQ(by_org.size(), 2u);
+  const UsageRow& first = by_org[0].key == lab ? by_org[0] : by_org[1];
+  const UsageRow& second = by_org[0].key == lab ? by_org[1] : by_org[0];
+  EXPECT_LT(by_org[0].key, by_org[1].key);
+  EXPECT_EQ(first.key, lab);
+  EXPECT_EQ(first.name, "lab");
+  EXPECT_EQ(first.jobs, 3);
+  EXPECT_DOUBLE_EQ(first.cpu_hours, project_rows[proj1].cpu_hours + project_rows[proj2].cpu_hours);
+  EXPECT_EQ(second.key, org_b);
+  EXPECT_EQ(second.name, "other");
+  EXPECT_EQ(second.jobs, 1);
+  EXPECT_DOUBLE_EQ(second.cpu_hours, project_rows[proj3].cpu_hours);
+
+  clock_.Advance(15LL * 86400 * 1000);
+  std::vector<HoardingRow> hoard;
+  ASSERT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(hoard, Hoarding(tx, now()));
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(hoard.size(), 3u);
+  for (const auto& h : hoard) EXPECT_EQ(h.project_name, names[h.project_id]) << h.allocation_id;
 }
 
 // Opportunistic work runs on idle GPUs and gives them back, with a grace period, when

@@ -327,14 +327,14 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
   if (!q.all) {
     params.push_back(q.user_id);
     size_t u = params.size();
+    // Membership comes from the tenants as subqueries (tenants.h), so the list still pages in SQL.
     sql += fmt::format(
         " AND (listed = 1 OR access_level = 'open' OR (access_level = 'registered' AND ${0} <> "
-        "'') OR project_id IN (SELECT project_id FROM project_members WHERE user_id = ${0}) OR "
-        "org_id IN (SELECT org_id FROM org_members WHERE user_id = ${0} AND role = 'org_admin') "
-        "OR (project_id IS NULL AND org_id IN (SELECT org_id FROM org_members WHERE user_id = "
-        "${0})) OR (access_level = 'consortium' AND id IN (SELECT dataset_id FROM "
-        "dataset_consortium c JOIN org_members m ON m.org_id = c.org_id WHERE m.user_id = ${0})))",
-        u);
+        "'') OR project_id IN ({1}) OR org_id IN ({2}) OR (project_id IS NULL AND org_id IN "
+        "({3})) OR (access_level = 'consortium' AND id IN (SELECT dataset_id FROM "
+        "dataset_consortium WHERE org_id IN ({3}))))",
+        u, tenants::ProjectsOfMemberSql(u), tenants::OrgsAdministeredBySql(u),
+        tenants::OrgsOfMemberSql(u));
   }
   params.push_back(int64_t{q.limit});
   sql += fmt::format(" ORDER BY id LIMIT ${}", params.size());
@@ -410,6 +410,16 @@ StatusOr<Version> ResolveVersion(Tx& tx, const std::string& dataset_id, const st
     return InvalidArgument(fmt::format("version prefix '{}' is ambiguous; give more of it", ref));
   }
   return LoadVersion(tx, dataset_id, rows[0].Str(0));
+}
+
+StatusOr<std::vector<std::string>> ListContributors(Tx& tx, const std::string& dataset_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT DISTINCT contributor FROM dataset_versions WHERE "
+                                       "dataset_id = $1 AND contributor <> '' ORDER BY contributor",
+                                       {dataset_id}));
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(r.Str(0));
+  return out;
 }
 
 StatusOr<std::vector<Version>> ListVersions(Tx& tx, const std::string& dataset_id,

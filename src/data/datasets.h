@@ -98,6 +98,9 @@ struct Version {
 // A version by id, by a unique id prefix of at least 8 characters, or by tag name.
 StatusOr<Version> ResolveVersion(store::Tx& tx, const std::string& dataset_id,
                                  const std::string& ref);
+// The distinct non-empty contributors of a dataset's versions (those who wrote a version
+// through an accepted contribution), sorted.
+StatusOr<std::vector<std::string>> ListContributors(store::Tx& tx, const std::string& dataset_id);
 // Newest first; `before_seq` 0 = from the newest.
 StatusOr<std::vector<Version>> ListVersions(store::Tx& tx, const std::string& dataset_id,
                                             int64_t before_seq, int limit);

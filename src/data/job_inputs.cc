@@ -10,6 +10,7 @@
 
 #include "common/ids.h"
 #include "common/strings.h"
+#include "compute/jobs.h"
 #include "data/data_cache.h"
 #include "data/datasets.h"
 #include "data/digest.h"
@@ -368,9 +369,10 @@ StatusOr<ExportRequest> CreateExportRequest(Tx& tx, const std::string& job_id,
   e.purpose = purpose;
   e.state = "pending";
   e.created_at = now;
-  ASSIGN_OR_RETURN(auto job_rows, tx.Query("SELECT project_id FROM jobs WHERE id = $1", {job_id}));
-  if (job_rows.empty()) return NotFound("no such job");
-  e.project_id = job_rows[0].Str(0);
+  auto job = compute::GetJob(tx, job_id);
+  if (job.status().code() == StatusCode::kNotFound) return NotFound("no such job");
+  if (!job.ok()) return job.status();
+  e.project_id = job->project_id;
   std::error_code ec;
   std::string dir = exports_root + "/" + e.id;
   std::filesystem::create_directories(dir, ec);

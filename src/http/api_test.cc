@@ -201,6 +201,43 @@ TEST_P(ApiTest, PasswordLoginSetsACookieAndRequiresCsrfForWrites) {
   EXPECT_EQ(h_.Call("GET", "/api/v1/me", "", "", {{"Cookie", cookie}}).status, 401);
 }
 
+// Sessions are auth's and users the tenants': a new password must still end every cookie
+// session of that user (and only that user's), in the same change.
+TEST_P(ApiTest, ANewPasswordEndsEverySessionOfTheUser) {
+  for (const char* name : {"carol", "dave"}) {
+    auto u = h_.Call("POST", "/api/v1/users", Op(),
+                     fmt::format(R"({{"username":"{}","email":"{}@x.kr",)"
+                                 R"("password":"a long passphrase"}})",
+                                 name, name));
+    ASSERT_EQ(u.status, 201) << u.body;
+  }
+  auto login = [&](const std::string& name) {
+    auto r = h_.Call("POST", "/api/v1/login", "",
+                     fmt::format(R"({{"username":"{}","password":"a long passphrase"}})", name));
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string set_cookie = r.Header("set-cookie");
+    return set_cookie.substr(0, set_cookie.find(';'));
+  };
+  std::string carol1 = login("carol"), carol2 = login("carol"), dave = login("dave");
+  auto me = [&](const std::string& cookie) {
+    return h_.Call("GET", "/api/v1/me", "", "", {{"Cookie", cookie}}).status;
+  };
+  // Another change keeps the sessions.
+  ASSERT_EQ(h_.Call("PATCH", "/api/v1/users/carol", Op(), R"({"display_name":"Carol"})").status,
+            200);
+  EXPECT_EQ(me(carol1), 200);
+  EXPECT_EQ(me(carol2), 200);
+  auto changed =
+      h_.Call("PATCH", "/api/v1/users/carol", Op(), R"({"password":"another long passphrase"})");
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(me(carol1), 401);
+  EXPECT_EQ(me(carol2), 401);
+  EXPECT_EQ(me(dave), 200);
+  auto again = h_.Call("POST", "/api/v1/login", "",
+                       R"({"username":"carol","password":"another long passphrase"})");
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
 TEST_P(ApiTest, TenantsDoNotSeeEachOthersProjects) {
   std::string a = CreateOrg("org-a"), b = CreateOrg("org-b");
   std::string alice = h_.MakeUser("alice"), bob = h_.MakeUser("bob");

@@ -26,6 +26,7 @@
 #include "data/service.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
+#include "http/schema.h"
 #include "http/server.h"
 #include "store/db.h"
 #include "store/migrations.h"
@@ -86,7 +87,7 @@ int Serve(const ServeOptions& a) {
       ::chmod((a.state + f).c_str(), 0600);
     }
   }
-  Status m = store::Migrate(**db);
+  Status m = store::Migrate(**db, http::AllMigrations());
   if (!m.ok()) {
     std::cerr << "openlab: error: " << m.message() << "\n";
     return 1;

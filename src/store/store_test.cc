@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/crypto.h"
+#include "http/schema.h"
 #include "store/migrations.h"
 #include "tenants/audit.h"
 #include "tenants/tenants.h"
@@ -28,8 +30,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 TEST_P(StoreTest, MigrationsAreRecordedAndIdempotent) {
   auto v = store::SchemaVersion(db());
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(*v, store::AllMigrations().back().version);
-  EXPECT_TRUE(store::Migrate(db()).ok());  // a second run changes nothing
+  EXPECT_EQ(*v, http::AllMigrations().back().version);
+  EXPECT_TRUE(store::Migrate(db(), http::AllMigrations()).ok());  // a second run changes nothing
   EXPECT_EQ(*store::SchemaVersion(db()), *v);
 }
 
@@ -42,7 +44,7 @@ TEST_P(StoreTest, RefusesANewerSchema) {
                         .status();
                   })
                   .ok());
-  Status s = store::Migrate(db());
+  Status s = store::Migrate(db(), http::AllMigrations());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("version 999"), std::string::npos) << s.message();
 }
@@ -204,6 +206,92 @@ TEST(StoreUrl, RejectsUnknownSchemes) {
 TEST(StoreUrl, UnreachablePostgresIsUnavailable) {
   auto db = store::OpenPostgres("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", 1);
   EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
+}
+
+// Existing databases migrate unchanged only if every step keeps its version, description and
+// SQL byte for byte: the scripts' SHA-256 as they were when each step shipped (the PostgreSQL
+// column is the script PostgreSQL runs). A step is never edited; a change is a new step.
+TEST(Migrations, EveryStepIsAsShipped) {
+  struct Shipped {
+    int version;
+    const char* description;
+    const char* sqlite_sha256;
+    const char* postgres_sha256;
+  };
+  const Shipped kShipped[] = {
+      {1, "tenants, users, projects, tokens, sessions, audit, idempotency",
+       "18f03e225fbf3f16a5935489995189e4152d1e0fe43bebeca9cbb542f3b67848",
+       "01319fcd22f5985941d7b0918a966c50ad3f7abc6148d87c220031b5ca5a1a87"},
+      {2, "compute allocations and their ledger",
+       "7182c98efdac656d4effdb778fac53c6d0c3a466abc6ee54727466b517fa50c1",
+       "57c074ce0e557d5b437886e4dd03702cb0bbedd93efc6bd7f78c5e352ad3ecb0"},
+      {3, "jobs", "f92191fcef0981b6132f7a508a36994482589ce2522b8d43dfba90ca205302e7",
+       "f92191fcef0981b6132f7a508a36994482589ce2522b8d43dfba90ca205302e7"},
+      {4, "advance reservations",
+       "e7f07d6256f5ff741996f0489bc774d27bfada8fc20a319a3c6fb98fef8054a8",
+       "e7f07d6256f5ff741996f0489bc774d27bfada8fc20a319a3c6fb98fef8054a8"},
+      {5, "data commons: datasets, versions, chunks, uploads, search",
+       "c9f9eecbd0187e19288ff29dddebd920c9ae477a4522d54d795102a234ff1ace",
+       "f7d3f0aef24bd694a6ab0c1314e9147ab217548501899be1c1171ab8ff98352a"},
+      {6, "data in jobs: pinned inputs, export requests",
+       "cc4f8596029ecaa544f347dfb435135116a706bf6b32a013cf274d62ce3c5a15",
+       "cc4f8596029ecaa544f347dfb435135116a706bf6b32a013cf274d62ce3c5a15"},
+      {7, "dataset names unique per owner (access domains of their own for restricted data)",
+       "f43257b33f6a58a0606ea1fed3269a6fd0da37157f0608358b2ac600ffa1794e",
+       "f43257b33f6a58a0606ea1fed3269a6fd0da37157f0608358b2ac600ffa1794e"},
+      {8, "job sandbox: project identities, each job's sandbox",
+       "ca39545805a37aa4a990c7a783605d62b694df4e4a3ae54e9b3506d35da5a788",
+       "ca39545805a37aa4a990c7a783605d62b694df4e4a3ae54e9b3506d35da5a788"},
+      {9, "job network per project",
+       "2861028923567fa0afc2d7bebd44d7277b8d4f428a5f0f6bb5cccbdce5b7d9bc",
+       "2861028923567fa0afc2d7bebd44d7277b8d4f428a5f0f6bb5cccbdce5b7d9bc"},
+  };
+  const auto& all = http::AllMigrations();
+  ASSERT_GE(all.size(), std::size(kShipped));
+  for (size_t i = 0; i < std::size(kShipped); ++i) {
+    const store::Migration& m = all[i];
+    const std::string& pg = m.postgres_sql.empty() ? m.sqlite_sql : m.postgres_sql;
+    EXPECT_EQ(m.version, kShipped[i].version);
+    EXPECT_EQ(m.description, kShipped[i].description) << "version " << m.version;
+    EXPECT_EQ(Sha256Hex(m.sqlite_sql), kShipped[i].sqlite_sha256) << "version " << m.version;
+    EXPECT_EQ(Sha256Hex(pg), kShipped[i].postgres_sha256) << "version " << m.version;
+  }
+}
+
+TEST(Migrations, PartsOfAStepJoinInOrderWhicheverCapabilityDeclaresThem) {
+  auto all = store::AssembleMigrations({
+      {{1, 0, "first", "a;\n", ""}, {1, 2, "", "c", "C"}, {2, 0, "second", "x", ""}},
+      {{1, 1, "", "b;\n", ""}},
+  });
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].description, "first");
+  EXPECT_EQ((*all)[0].sqlite_sql, "a;\nb;\nc");
+  EXPECT_EQ((*all)[0].postgres_sql, "a;\nb;\nC");  // parts without their own use sqlite_sql
+  EXPECT_EQ((*all)[1].version, 2);
+  EXPECT_EQ((*all)[1].postgres_sql, "");  // no part differs on PostgreSQL
+}
+
+TEST(Migrations, AssemblyRefusesGapsRepeatsAndStrayDescriptions) {
+  struct Case {
+    const char* name;
+    std::vector<std::vector<store::MigrationPart>> parts;
+    const char* message;
+  };
+  const Case kCases[] = {
+      {"gap", {{{1, 0, "one", "a", ""}}, {{3, 0, "three", "c", ""}}}, "migration 2 is missing"},
+      {"repeat", {{{1, 0, "one", "a", ""}}, {{1, 0, "one", "a", ""}}}, "declared twice"},
+      {"missing part", {{{1, 0, "one", "a", ""}, {1, 2, "", "c", ""}}}, "has no part 1"},
+      {"no description", {{{1, 0, "", "a", ""}}}, "description belongs on part 0"},
+      {"two descriptions", {{{1, 0, "one", "a", ""}, {1, 1, "again", "b", ""}}},
+       "description belongs on part 0"},
+  };
+  for (const Case& c : kCases) {
+    auto all = store::AssembleMigrations(c.parts);
+    EXPECT_EQ(all.status().code(), StatusCode::kInternal) << c.name;
+    EXPECT_NE(all.status().message().find(c.message), std::string::npos)
+        << c.name << ": " << all.status().message();
+  }
 }
 
 }  // namespace

@@ -235,8 +235,6 @@ StatusOr<User> UpdateUser(Tx& tx, const std::string& id, std::optional<int64_t> 
     }
     ASSIGN_OR_RETURN(std::string h, HashPassword(*patch.password));
     RETURN_IF_ERROR(tx.Exec("UPDATE users SET password_hash = $1 WHERE id = $2", {h, id}).status());
-    // A new password ends every cookie session of the user.
-    RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE user_id = $1", {id}).status());
   }
   return GetUser(tx, id);
 }
@@ -291,9 +289,8 @@ StatusOr<std::vector<Org>> ListOrgs(Tx& tx, const Page& page,
   std::vector<Row> rows;
   if (member_of) {
     ASSIGN_OR_RETURN(rows, tx.Query(fmt::format("SELECT {} FROM orgs WHERE id > $1 AND id IN "
-                                                "(SELECT org_id FROM org_members WHERE user_id = "
-                                                "$3) ORDER BY id LIMIT $2",
-                                                kOrgCols),
+                                                "({}) ORDER BY id LIMIT $2",
+                                                kOrgCols, OrgsOfMemberSql(3)),
                                     {PageAfter(page), PageLimit(page), *member_of}));
   } else {
     ASSIGN_OR_RETURN(rows, tx.Query(fmt::format("SELECT {} FROM orgs WHERE id > $1 ORDER BY id "
@@ -479,10 +476,8 @@ StatusOr<std::vector<Project>> ListProjects(Tx& tx, const Page& page,
   std::vector<Value> params = {PageAfter(page), PageLimit(page)};
   if (visible_to) {
     params.push_back(*visible_to);
-    sql += fmt::format(
-        " AND (id IN (SELECT project_id FROM project_members WHERE user_id = ${0}) OR org_id IN "
-        "(SELECT org_id FROM org_members WHERE user_id = ${0} AND role = 'org_admin'))",
-        params.size());
+    sql += fmt::format(" AND (id IN ({}) OR org_id IN ({}))", ProjectsOfMemberSql(params.size()),
+                       OrgsAdministeredBySql(params.size()));
   }
   if (org_id) {
     params.push_back(*org_id);
@@ -577,6 +572,21 @@ StatusOr<std::vector<Member>> ListProjectMembers(Tx& tx, const std::string& proj
 StatusOr<std::optional<std::string>> ProjectRoleOf(Tx& tx, const std::string& project_id,
                                                    const std::string& user_id) {
   return RoleOf(tx, "project_members", "project_id", project_id, user_id);
+}
+
+// ---------------------------------------------------------------------------- membership as SQL
+
+std::string ProjectsOfMemberSql(size_t param) {
+  return fmt::format("SELECT project_id FROM project_members WHERE user_id = ${}", param);
+}
+
+std::string OrgsOfMemberSql(size_t param) {
+  return fmt::format("SELECT org_id FROM org_members WHERE user_id = ${}", param);
+}
+
+std::string OrgsAdministeredBySql(size_t param) {
+  return fmt::format("SELECT org_id FROM org_members WHERE user_id = ${} AND role = 'org_admin'",
+                     param);
 }
 
 }  // namespace openlab::tenants

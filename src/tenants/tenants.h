@@ -87,6 +87,8 @@ struct UserPatch {
   std::optional<bool> disabled;
 };
 // REQUIRES: if expected_version is set it must equal the stored version (else FailedPrecondition).
+// A new password does not end the user's cookie sessions here (sessions are auth's):
+// auth::UpdateUser does both, and is what the API calls.
 StatusOr<User> UpdateUser(Tx& tx, const std::string& id, std::optional<int64_t> expected_version,
                           const UserPatch& patch, int64_t now);
 
@@ -141,5 +143,18 @@ StatusOr<std::vector<Member>> ListProjectMembers(Tx& tx, const std::string& proj
                                                  const Page& page);
 StatusOr<std::optional<std::string>> ProjectRoleOf(Tx& tx, const std::string& project_id,
                                                    const std::string& user_id);
+
+// ---- membership as SQL, for other capabilities' lists
+// A list filtered by membership must page in SQL (filtering a page afterwards would return short
+// pages), so these subqueries let another capability compose membership into its own statement
+// without naming the tenants' tables (scripts/check_tables.sh). Each is a complete SELECT of one
+// column, to be used as `column IN (<subquery>)`; its one placeholder, `$<param>`, is the
+// user's id: the caller appends the id to its parameters and passes their 1-based position.
+//   SELECT project_id ... : the projects the user is a member of (any role).
+std::string ProjectsOfMemberSql(size_t param);
+//   SELECT org_id ... : the organisations the user is a member of (any role).
+std::string OrgsOfMemberSql(size_t param);
+//   SELECT org_id ... : the organisations the user administers (org_admin).
+std::string OrgsAdministeredBySql(size_t param);
 
 }  // namespace openlab::tenants

@@ -11,6 +11,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "data/job_inputs.h"
+#include "http/schema.h"
 #include "store/migrations.h"
 #include "tenants/tenants.h"
 
@@ -55,7 +56,7 @@ TestDb::TestDb(Backend b) : backend_(b) {
   auto db = store::OpenDatabase(url_);
   Must(db.status(), "open the test database");
   db_ = std::move(db).value();
-  Must(store::Migrate(*db_), "migrate");
+  Must(store::Migrate(*db_, http::AllMigrations()), "migrate");
 }
 
 TestDb::~TestDb() {

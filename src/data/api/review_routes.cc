@@ -288,11 +288,7 @@ Status CroissantHandler(Ctx& ctx, const std::string& base_url) {
   ASSIGN_OR_RETURN(
       auto v, data::ResolveVersion(ctx.Tx(), d.id, ctx.QueryParam("version").value_or("latest")));
   data::DatasetMeta m = MetaOf(ctx.Tx(), d);
-  ASSIGN_OR_RETURN(auto contributors,
-                   ctx.Tx().Query("SELECT DISTINCT contributor FROM dataset_versions WHERE "
-                                  "dataset_id = $1 AND contributor <> '' ORDER BY contributor",
-                                  {d.id}));
-  for (const auto& r : contributors) m.contributors.push_back(r.Str(0));
+  ASSIGN_OR_RETURN(m.contributors, data::ListContributors(ctx.Tx(), d.id));
   // File by file for those who may download it (up to 10,000 files); otherwise by pattern.
   bool files = data::IsDownloadableLevel(d.access_level) &&
                ctx.Authorize("datasets.download").ok() && v.file_count <= 10000;

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "auth/authn.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "http/render.h"
@@ -209,7 +210,7 @@ Status UpdateUser(Ctx& ctx) {
   patch.disabled = r.Bool("disabled", false);
   RETURN_IF_ERROR(r.Finish());
   if (patch.platform_roles || patch.disabled) RETURN_IF_ERROR(ctx.Authorize("users.set_roles"));
-  ASSIGN_OR_RETURN(User u, tenants::UpdateUser(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
+  ASSIGN_OR_RETURN(User u, auth::UpdateUser(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
   if (patch.password) ctx.audit_detail = "password changed";
   SetEtag(ctx, u.version);
   ctx.json = RenderUser(u);

@@ -1,0 +1,17 @@
+// The one place every capability's migrations are assembled into the schema this binary
+// knows: one ordered, versioned sequence, the same on SQLite and PostgreSQL. A new capability
+// adds its Migrations() to AllMigrations (schema.cc), and its steps take the next free
+// versions.
+#pragma once
+
+#include <vector>
+
+#include "store/migrations.h"
+
+namespace openlab::http {
+
+// Every migration, in version order. Aborts if the capabilities' steps do not assemble (a
+// version declared twice or missing: a programming error the store tests catch).
+const std::vector<store::Migration>& AllMigrations();
+
+}  // namespace openlab::http
