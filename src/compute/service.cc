@@ -551,7 +551,8 @@ Status ComputeService::PollRunning(int64_t now_ms) {
 }
 
 Status ComputeService::WriteReasons() {
-  for (const auto& [job_id, core_id] : core_ids_) {
+  for (const auto& [id, core_id] : core_ids_) {
+    const std::string& job_id = id;  // captured below: clang 14 cannot capture a binding
     if (running_.count(job_id)) continue;
     auto view = core_->Find(core_id);
     if (!view || view->state != JobState::kPending) continue;
