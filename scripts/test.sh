@@ -45,9 +45,13 @@ BUILD="$BUILD" JOBS="$JOBS" scripts/tidy.sh
 
 # Fuzz: libFuzzer + ASan/UBSan, bounded, from the checked-in corpora: raw HTTP requests through
 # parsing, routing, policy and handlers; and the scheduler's trace parser with a short replay.
+# This clang build also checks the thread-safety annotations (-Werror=thread-safety), so it builds
+# every library with a lock, not only those the fuzz targets link: the server, the executors, the
+# compute service and the data CLI.
 cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENLAB_FUZZ=ON \
   -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request fuzz_trace fuzz_manifest fuzz_upload
+ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request fuzz_trace fuzz_manifest fuzz_upload \
+  openlab_server openlab_exec openlab_service openlab_slurm openlab_cli_data
 fuzz() {  # target corpus seconds
   local scratch
   scratch=$(mktemp -d /tmp/openlab-fuzz.XXXXXX)

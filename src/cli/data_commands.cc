@@ -10,14 +10,12 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -26,6 +24,7 @@
 
 #include "cli/client.h"
 #include "cli/data_client.h"
+#include "common/mutex.h"
 #include "data/chunker.h"
 #include "data/digest.h"
 #include "data/file_chunker.h"
@@ -189,36 +188,36 @@ template <class T>
 class Queue {
  public:
   explicit Queue(size_t capacity) : capacity_(capacity) {}
-  bool Push(T v) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+  bool Push(T v) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    while (!closed_ && items_.size() >= capacity_) cv_.Wait(&mu_);
     if (closed_) return false;
     items_.push_back(std::move(v));
-    cv_.notify_all();
+    cv_.SignalAll();
     return true;
   }
   // nullopt once closed and empty.
-  std::optional<T> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
+  std::optional<T> Pop() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    while (!closed_ && items_.empty()) cv_.Wait(&mu_);
     if (items_.empty()) return std::nullopt;
     T v = std::move(items_.front());
     items_.pop_front();
-    cv_.notify_all();
+    cv_.SignalAll();
     return v;
   }
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
+  void Close() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     closed_ = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
  private:
   const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<T> items_;
-  bool closed_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<T> items_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 // A file opened for reading by one thread, reopened only when the path changes.
@@ -365,43 +364,43 @@ class Uploader {
   }
   ~Uploader() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (error_.ok()) error_ = Aborted("the push stopped");  // workers skip what is queued
     }
     queue_.Close();
     for (auto& t : workers_) t.join();
   }
 
-  void Submit(Batch b) {
+  void Submit(Batch b) EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       ++pending_;
     }
     queue_.Push(std::move(b));
   }
   // Waits until every batch submitted so far is done; the first error, if any.
-  Status Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return pending_ == 0; });
+  Status Wait() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    while (pending_ != 0) done_cv_.Wait(&mu_);
     return error_;
   }
   uint64_t sent() const { return sent_.load(); }
 
  private:
-  void Work(const Credentials& creds) {
+  void Work(const Credentials& creds) EXCLUDES(mu_) {
     DataConnection conn(creds);
     ReadFd fd;
     std::string buf;
     while (auto b = queue_.Pop()) {
       bool skip;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         skip = !error_.ok();
       }
       Status s = skip ? Status::Ok() : Send(conn, fd, *b, &buf);
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!s.ok() && error_.ok()) error_ = s;
-      if (--pending_ == 0) done_cv_.notify_all();
+      if (--pending_ == 0) done_cv_.SignalAll();
     }
   }
 
@@ -435,10 +434,10 @@ class Uploader {
   const std::vector<LocalFile>& files_;
   const std::string upload_id_;
   Queue<Batch> queue_;
-  std::mutex mu_;
-  std::condition_variable done_cv_;
-  size_t pending_ = 0;  // GUARDED_BY(mu_)
-  Status error_;        // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar done_cv_;
+  size_t pending_ GUARDED_BY(mu_) = 0;
+  Status error_ GUARDED_BY(mu_);
   std::atomic<uint64_t> sent_{0};
   std::vector<std::thread> workers_;
 };
@@ -551,12 +550,12 @@ class ChunkPipeline {
         }
         g.resize(j - i);
         std::atomic<size_t> next{i};
-        std::mutex mu;
+        Mutex mu;  // guards `s` while the helper runs
         auto work = [&](std::string* buf) {
           for (size_t k = next++; k < j; k = next++) {
             auto fc = ChunkOne(files_[k], p_, 1, buf);
             if (!fc.ok()) {
-              std::lock_guard<std::mutex> lock(mu);
+              MutexLock lock(&mu);
               if (s.ok()) s = fc.status();
               next = j;
               return;
@@ -804,8 +803,8 @@ class Puller {
 
   Status Run(std::vector<PullTask> tasks, int jobs) {
     std::atomic<size_t> next{0};
-    std::mutex mu;
-    Status first;
+    Mutex mu;
+    Status first;  // guarded by mu while the threads run
     std::atomic<bool> stop{false};
     auto work = [&] {
       DataConnection conn(creds_);
@@ -813,7 +812,7 @@ class Puller {
       for (size_t k = next++; k < tasks.size() && !stop; k = next++) {
         Status s = One(conn, tasks[k], &buf);
         if (!s.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
+          MutexLock lock(&mu);
           if (first.ok()) first = s;
           stop = true;
         }

@@ -4,15 +4,16 @@
 
 #include <array>
 #include <chrono>
-#include <mutex>
+
+#include "common/mutex.h"
 
 namespace openlab {
 namespace {
 constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-std::mutex g_mu;
-uint64_t g_last_ms = 0;
-std::array<uint8_t, 10> g_last_rand{};
+constinit Mutex g_mu;
+uint64_t g_last_ms GUARDED_BY(g_mu) = 0;
+std::array<uint8_t, 10> g_last_rand GUARDED_BY(g_mu){};
 }  // namespace
 
 std::string NewId(std::string_view prefix) {
@@ -21,7 +22,7 @@ std::string NewId(std::string_view prefix) {
                     .count();
   std::array<uint8_t, 16> bytes{};
   {
-    std::lock_guard<std::mutex> lock(g_mu);
+    MutexLock lock(&g_mu);
     if (ms <= g_last_ms) {
       ms = g_last_ms;
       // Increment the random part so ids stay ordered within one millisecond.

@@ -167,7 +167,7 @@ StatusOr<CommandResult> RealCommandRunner::Run(const std::vector<std::string>& a
 }
 
 void FakeCommandRunner::SetHandler(Handler handler) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   handler_ = std::move(handler);
 }
 
@@ -177,7 +177,7 @@ StatusOr<CommandResult> FakeCommandRunner::Run(const std::vector<std::string>& a
   Call call{argv, env, timeout_ms};
   Handler handler;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     calls_.push_back(call);
     handler = handler_;
   }
@@ -186,7 +186,7 @@ StatusOr<CommandResult> FakeCommandRunner::Run(const std::vector<std::string>& a
 }
 
 std::vector<FakeCommandRunner::Call> FakeCommandRunner::calls() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return calls_;
 }
 

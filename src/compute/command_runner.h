@@ -9,10 +9,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace openlab::compute {
@@ -85,9 +85,9 @@ class FakeCommandRunner : public CommandRunner {
   static CommandResult Exited(int code, std::string out, std::string err = "");
 
  private:
-  mutable std::mutex mu_;
-  Handler handler_;          // GUARDED_BY(mu_)
-  std::vector<Call> calls_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Handler handler_ GUARDED_BY(mu_);
+  std::vector<Call> calls_ GUARDED_BY(mu_);
 };
 
 }  // namespace openlab::compute

@@ -27,7 +27,7 @@ StatusOr<std::string> FakeExecutor::Launch(const LaunchSpec& spec) {
   std::string handle = "fake:" + spec.job_id;
   LaunchHook hook;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (fail_next_launch_.has_value()) {
       Status st = std::move(*fail_next_launch_);
       fail_next_launch_.reset();
@@ -49,7 +49,7 @@ StatusOr<std::string> FakeExecutor::Launch(const LaunchSpec& spec) {
 }
 
 StatusOr<ExecStatus> FakeExecutor::Poll(const std::string& handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Job* job = FindLocked(handle);
   if (job == nullptr) return NotFound(fmt::format("no job with handle '{}'", handle));
   ApplyTimeLimitLocked(*job);
@@ -57,7 +57,7 @@ StatusOr<ExecStatus> FakeExecutor::Poll(const std::string& handle) {
 }
 
 Status FakeExecutor::Cancel(const std::string& handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Job* job = FindLocked(handle);
   if (job == nullptr) return NotFound(fmt::format("no job with handle '{}'", handle));
   cancel_requests_.push_back(handle);
@@ -67,7 +67,7 @@ Status FakeExecutor::Cancel(const std::string& handle) {
 }
 
 StatusOr<std::vector<std::string>> FakeExecutor::Active() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> out;
   for (auto& [handle, job] : jobs_) {
     ApplyTimeLimitLocked(job);
@@ -94,51 +94,51 @@ Status FakeExecutor::EndLocked(const std::string& handle, ExecState state, int e
 }
 
 Status FakeExecutor::Finish(const std::string& handle, int exit_code) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return EndLocked(handle, exit_code == 0 ? ExecState::kCompleted : ExecState::kFailed, exit_code,
                    0, fmt::format("exited with code {}", exit_code));
 }
 
 Status FakeExecutor::Kill(const std::string& handle, int signal) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return EndLocked(handle, ExecState::kFailed, -1, signal,
                    fmt::format("killed by signal {} ({})", signal, strsignal(signal)));
 }
 
 Status FakeExecutor::NodeFail(const std::string& handle, std::string detail) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return EndLocked(handle, ExecState::kNodeFail, 0, 0, std::move(detail));
 }
 
 Status FakeExecutor::CompleteCancel(const std::string& handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return EndLocked(handle, ExecState::kCancelled, -1, 15, "cancelled");
 }
 
 void FakeExecutor::FailNextLaunch(Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   fail_next_launch_ = std::move(status);
 }
 
 void FakeExecutor::SetLaunchHook(LaunchHook hook) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   hook_ = std::move(hook);
 }
 
 void FakeExecutor::SetCancelDelayed(bool delayed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   cancel_delayed_ = delayed;
 }
 
 std::vector<LaunchSpec> FakeExecutor::launched() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<LaunchSpec> out;
   for (const auto& handle : launch_order_) out.push_back(jobs_.at(handle).spec);
   return out;
 }
 
 std::vector<std::string> FakeExecutor::cancel_requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return cancel_requests_;
 }
 

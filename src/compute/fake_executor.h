@@ -12,12 +12,12 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "compute/executor.h"
 
 namespace openlab::compute {
@@ -68,21 +68,20 @@ class FakeExecutor : public Executor {
     ExecStatus status;
   };
 
-  // REQUIRES: mu_ held.
-  Job* FindLocked(const std::string& handle);
-  void ApplyTimeLimitLocked(Job& job);
+  Job* FindLocked(const std::string& handle) REQUIRES(mu_);
+  void ApplyTimeLimitLocked(Job& job) REQUIRES(mu_);
   Status EndLocked(const std::string& handle, ExecState state, int exit_code, int signal,
-                   std::string detail);
+                   std::string detail) REQUIRES(mu_);
 
   Clock* const clock_;
   const std::string describe_;
-  mutable std::mutex mu_;
-  std::map<std::string, Job> jobs_;           // GUARDED_BY(mu_)
-  std::vector<std::string> launch_order_;     // GUARDED_BY(mu_)
-  std::vector<std::string> cancel_requests_;  // GUARDED_BY(mu_)
-  std::optional<Status> fail_next_launch_;    // GUARDED_BY(mu_)
-  LaunchHook hook_;                           // GUARDED_BY(mu_)
-  bool cancel_delayed_ = false;               // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, Job> jobs_ GUARDED_BY(mu_);
+  std::vector<std::string> launch_order_ GUARDED_BY(mu_);
+  std::vector<std::string> cancel_requests_ GUARDED_BY(mu_);
+  std::optional<Status> fail_next_launch_ GUARDED_BY(mu_);
+  LaunchHook hook_ GUARDED_BY(mu_);
+  bool cancel_delayed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace openlab::compute

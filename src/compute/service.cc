@@ -147,7 +147,7 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   // setting (an operator may change it at any time: read for every job), in one transaction.
   std::optional<int64_t> uid;
   if (opts_.job_uids) {
-    std::lock_guard<std::mutex> l(uid_mu_);
+    MutexLock l(&uid_mu_);
     if (auto it = job_uids_.find(job.project_id); it != job_uids_.end()) uid = it->second;
   }
   bool allocate = opts_.job_uids && !uid;
@@ -163,7 +163,7 @@ StatusOr<LaunchSpec> ComputeService::MakeSpec(const Job& job, const std::vector<
   RETURN_IF_ERROR(allocate ? db_->Write(read_project) : db_->Read(read_project));
   if (uid) {
     if (allocate) {
-      std::lock_guard<std::mutex> l(uid_mu_);
+      MutexLock l(&uid_mu_);
       job_uids_[job.project_id] = *uid;
     }
     s.run_uid = s.run_gid = *uid;
@@ -554,7 +554,8 @@ Status ComputeService::PollRunning(int64_t now_ms) {
 }
 
 Status ComputeService::WriteReasons() {
-  for (const auto& [job_id, core_id] : core_ids_) {
+  for (const auto& [id, core_id] : core_ids_) {
+    const std::string& job_id = id;  // captured below: clang 14 cannot capture a binding
     if (running_.count(job_id)) continue;
     auto view = core_->Find(core_id);
     if (!view || view->state != CoreJobState::kPending) continue;
@@ -694,34 +695,38 @@ Status ComputeService::Recover() {
 
 void ComputeService::Start() {
   thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
+    mu_.Lock();
     while (!stop_) {
-      lock.unlock();
+      mu_.Unlock();
       Status s = Tick();
       if (!s.ok()) Log(LogLevel::kError, "compute tick failed", {{"error", s.message()}});
-      lock.lock();
-      cv_.wait_for(lock, std::chrono::milliseconds(opts_.tick_ms),
-                   [this] { return stop_ || poked_; });
+      mu_.Lock();
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+      while (!stop_ && !poked_) {
+        if (cv_.WaitUntil(&mu_, deadline) == std::cv_status::timeout) break;
+      }
       poked_ = false;
     }
+    mu_.Unlock();
   });
 }
 
 void ComputeService::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void ComputeService::Poke() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     poked_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 }  // namespace openlab::compute

@@ -21,12 +21,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,6 +33,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "compute/executor.h"
 #include "compute/identities.h"
 #include "compute/inventory.h"
@@ -82,10 +81,10 @@ class ComputeService {
   Status Recover();
   Status Tick();
   // Runs Tick every tick_ms on a thread of its own until Stop (also called by the destructor).
-  void Start();
-  void Stop();
+  void Start() EXCLUDES(mu_);
+  void Stop() EXCLUDES(mu_);
   // Wakes the thread for an early tick (after a submit or cancel).
-  void Poke();
+  void Poke() EXCLUDES(mu_);
 
   // The directory of a job's latest run (for logs).
   std::string JobDir(const std::string& job_id) const;
@@ -109,7 +108,7 @@ class ComputeService {
   Status Finish(Job job, const ExecStatus& st, int64_t now_ms);
   Status WriteReasons();
   Status SyncReservations(int64_t now_ms);
-  StatusOr<LaunchSpec> MakeSpec(const Job& job, const std::vector<int>& indices);
+  StatusOr<LaunchSpec> MakeSpec(const Job& job, const std::vector<int>& indices) EXCLUDES(uid_mu_);
   std::string OrgOf(const std::string& project_id);
   // The core's view of a job (a fresh core id), on devices of `type` ("cpu": cores).
   JobSpec CoreSpec(const Job& job, const std::string& type);
@@ -140,14 +139,14 @@ class ComputeService {
   std::set<std::string> reservations_;  // advance reservations given to the core
   std::map<std::string, std::string> org_cache_;
   // Project id -> its jobs' uid (MakeSpec runs on preparation threads too).
-  std::mutex uid_mu_;
-  std::map<std::string, int64_t> job_uids_;  // GUARDED_BY(uid_mu_)
+  Mutex uid_mu_;
+  std::map<std::string, int64_t> job_uids_ GUARDED_BY(uid_mu_);
 
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;   // GUARDED_BY(mu_)
-  bool poked_ = false;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool poked_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace openlab::compute

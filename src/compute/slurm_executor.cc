@@ -202,7 +202,7 @@ StatusOr<CommandResult> SlurmExecutor::RunSlurm(const std::string& tool,
 
 StatusOr<std::shared_ptr<const std::vector<SlurmJob>>> SlurmExecutor::ListJobs(bool fresh) {
   if (!fresh && options_.status_cache_ms > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (listing_ != nullptr && std::chrono::steady_clock::now() - listing_->fetched <
                                    std::chrono::milliseconds(options_.status_cache_ms)) {
       return listing_->jobs;
@@ -225,7 +225,7 @@ StatusOr<std::shared_ptr<const std::vector<SlurmJob>>> SlurmExecutor::ListJobs(b
   auto jobs = listing->jobs;
   {
     // Errors are kept too: while Slurm is down, a loop of Polls waits for one timeout, not many.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     listing_ = std::move(listing);
   }
   return jobs;

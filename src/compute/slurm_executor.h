@@ -114,11 +114,11 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "compute/command_runner.h"
 #include "compute/executor.h"
@@ -197,7 +197,8 @@ class SlurmExecutor : public Executor {
   // Runs bin_dir/<tool> args... with SLURM_CONF; errors as internal::SlurmCommandError.
   StatusOr<CommandResult> RunSlurm(const std::string& tool, std::vector<std::string> args);
   // All jobs Slurm knows; a listing younger than status_cache_ms is reused unless `fresh`.
-  StatusOr<std::shared_ptr<const std::vector<internal::SlurmJob>>> ListJobs(bool fresh);
+  StatusOr<std::shared_ptr<const std::vector<internal::SlurmJob>>> ListJobs(bool fresh)
+      EXCLUDES(mu_);
   // node/status.json, if the launcher on the node wrote one.
   std::optional<internal::StatusRecord> NodeStatus(const JobRef& ref) const;
   // How the job ended according to its files (node/status.json, cancel), once Slurm cannot tell.
@@ -219,9 +220,9 @@ class SlurmExecutor : public Executor {
   CommandRunner* const runner_;
   const std::string describe_;
 
-  std::mutex mu_;
+  Mutex mu_;
   // Shared with the callers that read it while a newer one replaces it.
-  std::unique_ptr<Listing> listing_;  // GUARDED_BY(mu_)
+  std::unique_ptr<Listing> listing_ GUARDED_BY(mu_);
 };
 
 }  // namespace openlab::compute

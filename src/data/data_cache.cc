@@ -328,7 +328,7 @@ int64_t DataCache::Bytes() const {
 }
 
 StatusOr<DataCache::EvictReport> DataCache::Evict() {
-  std::lock_guard<std::mutex> guard(evict_mu_);
+  MutexLock guard(&evict_mu_);
   const std::string& r = opts_.root;
   struct Item {
     std::string key;

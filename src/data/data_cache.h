@@ -25,10 +25,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace openlab::data {
@@ -68,7 +68,7 @@ class DataCache {
   };
   // Removes entries that no job references, least recently used first, until the cache holds
   // at most max_bytes (entries in use stay, even over the limit).
-  StatusOr<EvictReport> Evict();
+  StatusOr<EvictReport> Evict() EXCLUDES(evict_mu_);
 
   // The key of a version's entry (see above).
   StatusOr<std::string> KeyOf(const std::string& dataset_id, const std::string& version_id);
@@ -88,7 +88,7 @@ class DataCache {
 
   DataService* svc_;
   DataCacheOptions opts_;
-  std::mutex evict_mu_;  // one eviction at a time in this process
+  Mutex evict_mu_;  // one eviction at a time in this process (guards no members)
 };
 
 }  // namespace openlab::data

@@ -6,12 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.h"
 #include "data/internal/fd.h"
 
 namespace openlab::data {
@@ -53,15 +52,15 @@ class Job {
     for (auto& s : slots_) s.buf = std::make_unique<uint8_t[]>(block_ + p.max_size);
   }
 
-  void Work() {
-    std::unique_lock lock(mu_);
+  void Work() EXCLUDES(mu_) {
+    mu_.Lock();
     while (!finished_ && status_.ok()) {
       if (!cutting_ && !cut_all_ && next_cut_ < next_release_ + kSlots) {
         const uint64_t k = next_cut_;
         cutting_ = true;
-        lock.unlock();
+        mu_.Unlock();
         Status st = Cut(k);
-        lock.lock();
+        mu_.Lock();
         cutting_ = false;
         if (!st.ok()) {
           status_ = std::move(st);
@@ -70,28 +69,31 @@ class Job {
           if (slot(k).last) cut_all_ = true;
           Release();
         }
-        cv_.notify_all();
+        cv_.SignalAll();
         continue;
       }
       if (!sha_busy_ && next_sha_ < next_cut_) {
         const uint64_t k = next_sha_;
         sha_busy_ = true;
-        lock.unlock();
+        mu_.Unlock();
         sha_.Update(slot(k).buf.get(), slot(k).consumed);
-        lock.lock();
+        mu_.Lock();
         sha_busy_ = false;
         ++next_sha_;
         Release();
-        cv_.notify_all();
+        cv_.SignalAll();
         continue;
       }
-      if (ClaimAndHash(lock)) continue;
-      cv_.wait(lock);
+      if (ClaimAndHash()) continue;
+      cv_.Wait(&mu_);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
+    mu_.Unlock();
   }
 
-  StatusOr<FileChunks> Result() {
+  // Once every Work() has returned.
+  StatusOr<FileChunks> Result() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     if (!status_.ok()) return status_;
     out_.sha256 = sha_.Finish();
     return std::move(out_);
@@ -140,7 +142,7 @@ class Job {
 
   // Claims a batch of unhashed chunks of the oldest block that has some, hashes them with the
   // lock released. Returns false if there was nothing to claim.
-  bool ClaimAndHash(std::unique_lock<std::mutex>& lock) {
+  bool ClaimAndHash() REQUIRES(mu_) {
     for (uint64_t k = next_release_; k < next_cut_; ++k) {
       Slot& s = slot(k);
       if (s.next_hash == s.chunks.size()) continue;
@@ -149,23 +151,22 @@ class Job {
       uint64_t bytes = 0;
       while (end < s.chunks.size() && bytes < kHashBatch) bytes += s.chunks[end++].length;
       s.next_hash = end;
-      lock.unlock();
+      mu_.Unlock();
       const uint8_t* base = s.buf.get();
       for (size_t i = begin; i < end; ++i) {
         ChunkRef& c = s.chunks[i];
         c.id = Sha256Of(base + (c.offset - s.file_offset), c.length);
       }
-      lock.lock();
+      mu_.Lock();
       s.hashed += end - begin;
       Release();
-      cv_.notify_all();
+      cv_.SignalAll();
       return true;
     }
     return false;
   }
 
-  // REQUIRES: mu_ held.
-  void Release() {
+  void Release() REQUIRES(mu_) {
     while (next_release_ < next_cut_ && next_release_ < next_sha_) {
       Slot& s = slot(next_release_);
       if (s.hashed != s.chunks.size()) return;
@@ -184,12 +185,19 @@ class Job {
   Slot slots_[kSlots];
   Sha256Stream sha_;  // used by one thread at a time (sha_busy_)
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  Status status_;
-  uint64_t next_cut_ = 0, next_sha_ = 0, next_release_ = 0;
-  bool cutting_ = false, sha_busy_ = false, cut_all_ = false, finished_ = false;
-  FileChunks out_;
+  // Slots are handed between threads by these counters: a slot's chunks are written by the
+  // thread cutting it, and read by others only once next_cut_ has passed it.
+  Mutex mu_;
+  CondVar cv_;
+  Status status_ GUARDED_BY(mu_);
+  uint64_t next_cut_ GUARDED_BY(mu_) = 0;
+  uint64_t next_sha_ GUARDED_BY(mu_) = 0;
+  uint64_t next_release_ GUARDED_BY(mu_) = 0;
+  bool cutting_ GUARDED_BY(mu_) = false;
+  bool sha_busy_ GUARDED_BY(mu_) = false;
+  bool cut_all_ GUARDED_BY(mu_) = false;
+  bool finished_ GUARDED_BY(mu_) = false;
+  FileChunks out_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -313,7 +313,7 @@ Status LocalPackBackend::Remove(const std::string& domain, uint64_t pack) {
 // --- MemPackBackend -----------------------------------------------------------------------
 
 Status MemPackBackend::Create(const std::string& domain, uint64_t pack, std::string_view header) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& packs = domains_[domain];
   if (packs.count(pack)) return AlreadyExists(PackLabel(domain, pack) + " exists");
   Pack& p = packs[pack];
@@ -323,7 +323,7 @@ Status MemPackBackend::Create(const std::string& domain, uint64_t pack, std::str
 }
 
 Status MemPackBackend::Append(const std::string& domain, uint64_t pack, std::string_view data) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto d = domains_.find(domain);
   if (d == domains_.end() || !d->second.count(pack)) {
     return NotFound(PackLabel(domain, pack) + " does not exist");
@@ -341,7 +341,7 @@ Status MemPackBackend::Append(const std::string& domain, uint64_t pack, std::str
 
 StatusOr<size_t> MemPackBackend::ReadAt(const std::string& domain, uint64_t pack, uint64_t offset,
                                         void* buf, size_t n) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto d = domains_.find(domain);
   if (d == domains_.end()) return NotFound(PackLabel(domain, pack) + " does not exist");
   auto p = d->second.find(pack);
@@ -354,7 +354,7 @@ StatusOr<size_t> MemPackBackend::ReadAt(const std::string& domain, uint64_t pack
 }
 
 StatusOr<uint64_t> MemPackBackend::Size(const std::string& domain, uint64_t pack) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto d = domains_.find(domain);
   if (d == domains_.end()) return NotFound(PackLabel(domain, pack) + " does not exist");
   auto p = d->second.find(pack);
@@ -363,7 +363,7 @@ StatusOr<uint64_t> MemPackBackend::Size(const std::string& domain, uint64_t pack
 }
 
 StatusOr<std::vector<uint64_t>> MemPackBackend::List(const std::string& domain) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<uint64_t> packs;
   auto d = domains_.find(domain);
   if (d != domains_.end()) {
@@ -373,14 +373,14 @@ StatusOr<std::vector<uint64_t>> MemPackBackend::List(const std::string& domain) 
 }
 
 StatusOr<std::vector<std::string>> MemPackBackend::ListDomains() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> out;
   for (const auto& [name, packs] : domains_) out.push_back(name);
   return out;
 }
 
 Status MemPackBackend::Remove(const std::string& domain, uint64_t pack) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto d = domains_.find(domain);
   if (d == domains_.end() || d->second.erase(pack) == 0) {
     return NotFound(PackLabel(domain, pack) + " does not exist");
@@ -389,20 +389,20 @@ Status MemPackBackend::Remove(const std::string& domain, uint64_t pack) {
 }
 
 void MemPackBackend::TearNextAppend(size_t keep) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   tear_next_ = true;
   tear_keep_ = keep;
 }
 
 void MemPackBackend::DropUnsynced() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& [name, packs] : domains_) {
     for (auto& [n, p] : packs) p.bytes.resize(p.synced);
   }
 }
 
 void MemPackBackend::FlipBit(const std::string& domain, uint64_t pack, uint64_t offset, int bit) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::string& b = domains_.at(domain).at(pack).bytes;
   b.at(offset) = static_cast<char>(b.at(offset) ^ (1 << bit));
 }
@@ -416,12 +416,12 @@ std::unique_ptr<PackBackend> NewMemPackBackend() { return std::make_unique<MemPa
 
 // The append state of one domain. Only Append/Rewrite/RemovePack take `mu`.
 struct PackStore::Domain {
-  std::mutex mu;
-  bool listed = false;   // GUARDED_BY(mu): `highest` covers the packs that existed at start
-  uint64_t highest = 0;  // GUARDED_BY(mu): highest pack number seen or created
-  bool open = false;     // GUARDED_BY(mu): `pack` takes appends
-  uint64_t pack = 0;     // GUARDED_BY(mu)
-  uint64_t size = 0;     // GUARDED_BY(mu): of `pack`, as written by this store
+  Mutex mu;
+  bool listed GUARDED_BY(mu) = false;   // `highest` covers the packs that existed at start
+  uint64_t highest GUARDED_BY(mu) = 0;  // highest pack number seen or created
+  bool open GUARDED_BY(mu) = false;     // `pack` takes appends
+  uint64_t pack GUARDED_BY(mu) = 0;
+  uint64_t size GUARDED_BY(mu) = 0;  // of `pack`, as written by this store
 };
 
 PackStore::PackStore(std::unique_ptr<PackBackend> backend, PackStoreOptions opts)
@@ -435,7 +435,7 @@ PackStore::~PackStore() {
 
 StatusOr<PackStore::Domain*> PackStore::GetDomain(const std::string& domain) {
   RETURN_IF_ERROR(ValidateDomain(domain));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& d = domains_[domain];
   if (!d) d = std::make_unique<Domain>();
   return d.get();
@@ -490,7 +490,7 @@ StatusOr<std::vector<ChunkLocation>> PackStore::Append(const std::string& domain
   }
 
   ASSIGN_OR_RETURN(Domain * d, GetDomain(domain));
-  std::lock_guard lock(d->mu);
+  MutexLock lock(&d->mu);
   size_t i = 0;
   while (i < recs.size()) {
     if (!d->open) {
@@ -709,7 +709,7 @@ StatusOr<std::vector<ChunkLocation>> PackStore::Rewrite(
 
 Status PackStore::RemovePack(const std::string& domain, uint64_t pack) {
   ASSIGN_OR_RETURN(Domain * d, GetDomain(domain));
-  std::lock_guard lock(d->mu);
+  MutexLock lock(&d->mu);
   if (!d->listed) {
     // Remember the highest number before it may go, so that a later pack never reuses it.
     ASSIGN_OR_RETURN(std::vector<uint64_t> packs, backend_->List(domain));

@@ -12,13 +12,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "data/digest.h"
 
@@ -120,10 +120,10 @@ class MemPackBackend : public PackBackend {
     std::string bytes;
     size_t synced = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::string, std::map<uint64_t, Pack>> domains_;  // GUARDED_BY(mu_)
-  bool tear_next_ = false;                                   // GUARDED_BY(mu_)
-  size_t tear_keep_ = 0;                                     // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, std::map<uint64_t, Pack>> domains_ GUARDED_BY(mu_);
+  bool tear_next_ GUARDED_BY(mu_) = false;
+  size_t tear_keep_ GUARDED_BY(mu_) = 0;
 };
 
 std::unique_ptr<PackBackend> NewLocalPackBackend(std::string root);
@@ -193,12 +193,12 @@ class PackStore {
 
  private:
   struct Domain;
-  StatusOr<Domain*> GetDomain(const std::string& domain);
+  StatusOr<Domain*> GetDomain(const std::string& domain) EXCLUDES(mu_);
 
   const std::unique_ptr<PackBackend> backend_;
   const PackStoreOptions opts_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<Domain>> domains_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<Domain>> domains_ GUARDED_BY(mu_);
 };
 
 }  // namespace openlab::data

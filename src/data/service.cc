@@ -21,7 +21,7 @@ DataService::DataService(store::Database* db, std::unique_ptr<PackStore> packs)
     : db_(db), packs_(std::move(packs)) {}
 
 std::shared_mutex& DataService::DomainLock(const std::string& domain) {
-  std::lock_guard<std::mutex> lock(locks_mu_);
+  MutexLock lock(&locks_mu_);
   auto& p = locks_[domain];
   if (!p) p = std::make_unique<std::shared_mutex>();
   return *p;

@@ -11,11 +11,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "data/datasets.h"
 #include "data/pack_store.h"
@@ -89,12 +89,12 @@ class DataService {
   PackStore* packs() { return packs_.get(); }
 
  private:
-  std::shared_mutex& DomainLock(const std::string& domain);
+  std::shared_mutex& DomainLock(const std::string& domain) EXCLUDES(locks_mu_);
 
   store::Database* db_;
   std::unique_ptr<PackStore> packs_;
-  std::mutex locks_mu_;
-  std::map<std::string, std::unique_ptr<std::shared_mutex>> locks_;  // GUARDED_BY(locks_mu_)
+  Mutex locks_mu_;
+  std::map<std::string, std::unique_ptr<std::shared_mutex>> locks_ GUARDED_BY(locks_mu_);
 };
 
 }  // namespace openlab::data

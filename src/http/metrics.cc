@@ -5,7 +5,7 @@
 namespace openlab::http {
 
 void Metrics::Observe(const std::string& route, int status, double seconds) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++requests_[{route, status}];
   Histogram& h = latency_[route];
   for (size_t i = 0; i < kBuckets.size(); ++i) {
@@ -17,7 +17,7 @@ void Metrics::Observe(const std::string& route, int status, double seconds) {
 
 std::string Metrics::Render(int64_t store_errors) const {
   std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   out += "# HELP openlab_http_requests_total HTTP requests by route and status.\n";
   out += "# TYPE openlab_http_requests_total counter\n";
   for (const auto& [key, n] : requests_) {

@@ -4,7 +4,7 @@ namespace openlab::http {
 
 std::optional<CachedResponse> ReadCache::Get(const std::string& key, uint64_t generation,
                                              int64_t now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (generation != generation_) return std::nullopt;
   auto it = map_.find(key);
   if (it == map_.end()) return std::nullopt;
@@ -17,7 +17,7 @@ std::optional<CachedResponse> ReadCache::Get(const std::string& key, uint64_t ge
 }
 
 void ReadCache::Put(const std::string& key, uint64_t generation, CachedResponse resp) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (generation < generation_) return;  // computed before a write we already know of
   if (generation > generation_) {
     map_.clear();

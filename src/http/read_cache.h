@@ -6,12 +6,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace openlab::http {
 
@@ -28,14 +29,15 @@ class ReadCache {
   explicit ReadCache(size_t max_bytes = 64 << 20) : max_bytes_(max_bytes) {}
 
   // Thread-safe.
-  std::optional<CachedResponse> Get(const std::string& key, uint64_t generation, int64_t now);
-  void Put(const std::string& key, uint64_t generation, CachedResponse resp);
+  std::optional<CachedResponse> Get(const std::string& key, uint64_t generation, int64_t now)
+      EXCLUDES(mu_);
+  void Put(const std::string& key, uint64_t generation, CachedResponse resp) EXCLUDES(mu_);
 
  private:
-  std::mutex mu_;
-  uint64_t generation_ = 0;                              // GUARDED_BY(mu_)
-  std::unordered_map<std::string, CachedResponse> map_;  // GUARDED_BY(mu_)
-  size_t bytes_ = 0;                                     // GUARDED_BY(mu_)
+  Mutex mu_;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, CachedResponse> map_ GUARDED_BY(mu_);
+  size_t bytes_ GUARDED_BY(mu_) = 0;
   size_t max_bytes_;
 };
 

@@ -7,14 +7,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "common/log.h"
+#include "common/mutex.h"
 #include "http/beast_request.h"
 #include "http/problem.h"
 
@@ -46,12 +45,12 @@ struct Server::Impl {
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
   std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::set<std::shared_ptr<Conn>> conns;  // GUARDED_BY(mu)
+  Mutex mu;
+  std::set<std::shared_ptr<Conn>> conns GUARDED_BY(mu);
   // Watchdog: stops the io_context if connections outlive the shutdown grace period.
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool finished = false;  // GUARDED_BY(stop_mu)
+  Mutex stop_mu;
+  CondVar stop_cv;
+  bool finished GUARDED_BY(stop_mu) = false;
   std::thread watchdog;
 
   asio::awaitable<void> Accept();
@@ -162,7 +161,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
   auto conn = std::make_shared<Conn>();
   conn->stream = &stream;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     conns.insert(conn);
   }
   api->metrics()->open_connections++;
@@ -260,7 +259,7 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   conn->alive = false;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     conns.erase(conn);
   }
   api->metrics()->open_connections--;
@@ -293,7 +292,7 @@ void Server::Impl::StartShutdown() {
     beast::error_code ignored;
     acceptor.close(ignored);
     signals.cancel(ignored);
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     for (const auto& c : conns) {
       asio::post(c->stream->get_executor(), [c] {
         beast::error_code ignored;
@@ -302,8 +301,12 @@ void Server::Impl::StartShutdown() {
     }
   });
   watchdog = std::thread([this] {
-    std::unique_lock<std::mutex> lock(stop_mu);
-    if (!stop_cv.wait_for(lock, opts.shutdown_grace, [this] { return finished; })) {
+    MutexLock lock(&stop_mu);
+    const auto deadline = std::chrono::steady_clock::now() + opts.shutdown_grace;
+    while (!finished) {
+      if (stop_cv.WaitUntil(&stop_mu, deadline) == std::cv_status::timeout) break;
+    }
+    if (!finished) {
       Log(LogLevel::kWarn, "shutdown grace period over; closing remaining connections");
       ioc.stop();
     }
@@ -351,10 +354,10 @@ void Server::Run() {
   s.ioc.run();
   for (auto& t : threads) t.join();
   {
-    std::lock_guard<std::mutex> lock(s.stop_mu);
+    MutexLock lock(&s.stop_mu);
     s.finished = true;
   }
-  s.stop_cv.notify_all();
+  s.stop_cv.SignalAll();
   if (s.watchdog.joinable()) s.watchdog.join();
 }
 

@@ -6,12 +6,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.h"
 #include "store/db.h"
 
 namespace openlab::store {
@@ -118,7 +117,8 @@ class PgDatabase : public Database {
     for (PGconn* c : all_) PQfinish(c);
   }
 
-  Status Init(const std::string& url, int n) {
+  Status Init(const std::string& url, int n) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);  // uncontended: nothing uses the pool before Init returns
     url_ = url;
     for (int i = 0; i < n; ++i) {
       PGconn* c = PQconnectdb(url.c_str());
@@ -188,26 +188,26 @@ class PgDatabase : public Database {
     return s;
   }
 
-  PGconn* Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !free_.empty(); });
+  PGconn* Acquire() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    while (free_.empty()) cv_.Wait(&mu_);
     PGconn* c = free_.back();
     free_.pop_back();
     return c;
   }
-  void Release(PGconn* c) {
+  void Release(PGconn* c) EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       free_.push_back(c);
     }
-    cv_.notify_one();
+    cv_.Signal();
   }
 
   std::string url_;
   std::vector<PGconn*> all_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<PGconn*> free_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  std::vector<PGconn*> free_ GUARDED_BY(mu_);
   std::atomic<int64_t> errors_{0};
   std::atomic<uint64_t> generation_{1};
 };

@@ -4,10 +4,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <unordered_map>
 
+#include "common/mutex.h"
 #include "store/db.h"
 
 namespace openlab::store {
@@ -174,7 +173,10 @@ StatusOr<int64_t> SqliteTx::Exec(std::string_view sql, const std::vector<Value>&
 
 class SqliteDatabase : public Database {
  public:
-  Status Init(const std::string& path, SqliteOptions opts) {
+  Status Init(const std::string& path, SqliteOptions opts) EXCLUDES(write_mu_, pool_mu_) {
+    // Uncontended: nothing uses the connections before Init returns.
+    MutexLock write_lock(&write_mu_);
+    MutexLock pool_lock(&pool_mu_);
     writer_ = std::make_unique<SqliteConn>();
     RETURN_IF_ERROR(writer_->Open(path, false, opts.synchronous_full));
     for (int i = 0; i < opts.read_connections; ++i) {
@@ -186,8 +188,8 @@ class SqliteDatabase : public Database {
     return Status::Ok();
   }
 
-  Status Write(const std::function<Status(Tx&)>& fn) override {
-    std::lock_guard<std::mutex> lock(write_mu_);
+  Status Write(const std::function<Status(Tx&)>& fn) override EXCLUDES(write_mu_) {
+    MutexLock lock(&write_mu_);
     for (int attempt = 0;; ++attempt) {
       Status s = writer_->Simple("BEGIN IMMEDIATE");
       if (s.ok()) {
@@ -230,26 +232,26 @@ class SqliteDatabase : public Database {
   bool generation_is_exact() const override { return true; }
 
  private:
-  SqliteConn* AcquireReader() {
-    std::unique_lock<std::mutex> lock(pool_mu_);
-    pool_cv_.wait(lock, [&] { return !readers_.empty(); });
+  SqliteConn* AcquireReader() EXCLUDES(pool_mu_) {
+    MutexLock lock(&pool_mu_);
+    while (readers_.empty()) pool_cv_.Wait(&pool_mu_);
     SqliteConn* c = readers_.back();
     readers_.pop_back();
     return c;
   }
-  void ReleaseReader(SqliteConn* c) {
+  void ReleaseReader(SqliteConn* c) EXCLUDES(pool_mu_) {
     {
-      std::lock_guard<std::mutex> lock(pool_mu_);
+      MutexLock lock(&pool_mu_);
       readers_.push_back(c);
     }
-    pool_cv_.notify_one();
+    pool_cv_.Signal();
   }
 
-  std::mutex write_mu_;
-  std::unique_ptr<SqliteConn> writer_;  // GUARDED_BY(write_mu_)
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<SqliteConn*> readers_;  // GUARDED_BY(pool_mu_)
+  Mutex write_mu_;
+  std::unique_ptr<SqliteConn> writer_ GUARDED_BY(write_mu_);
+  Mutex pool_mu_;
+  CondVar pool_cv_;
+  std::vector<SqliteConn*> readers_ GUARDED_BY(pool_mu_);
   std::vector<std::unique_ptr<SqliteConn>> owned_;
   std::atomic<int64_t> errors_{0};
   std::atomic<uint64_t> generation_{1};
