@@ -341,8 +341,8 @@ TEST_P(AuthnTest, ANewPasswordEndsTheUsersSessions) {
   ASSERT_THAT(Cookie(s->secret), IsOk());
   ASSERT_THAT(InWrite(db(),
                       [&](store::Tx& tx) {
-                        return tenants::UpdateUser(tx, alice_, std::nullopt,
-                                                   {.password = "a long new password"}, kNow);
+                        return UpdateUser(tx, alice_, std::nullopt,
+                                   {.password = "a long new password"}, kNow);
                       }),
               IsOk());
   EXPECT_THAT(Cookie(s->secret), StatusIs(StatusCode::kUnauthenticated));
