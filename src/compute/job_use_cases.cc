@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "common/fd.h"
 #include "compute/ledger.h"
 #include "data/job_inputs.h"
 
@@ -46,20 +47,6 @@ Status CheckCoverage(store::Tx& tx, const Job& j, int64_t now) {
       .WithKind("allocation-exhausted");
 }
 
-// Closes a descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 

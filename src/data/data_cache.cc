@@ -14,15 +14,13 @@
 
 #include "common/crypto.h"
 #include "data/datasets.h"
-#include "data/internal/fd.h"
+#include "common/fd.h"
 #include "data/job_inputs.h"
 #include "data/review.h"
 #include "data/service.h"
 
 namespace openlab::data {
 
-using internal::ErrnoStatus;
-using internal::Fd;
 
 namespace {
 
@@ -116,7 +114,7 @@ Status WriteMeta(const std::string& path, int64_t bytes, int64_t files) {
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) return ErrnoStatus("cannot create " + tmp, errno);
-    RETURN_IF_ERROR(internal::WriteAll(fd.get(), fmt::format("{} {}\n", bytes, files), tmp));
+    RETURN_IF_ERROR(WriteAll(fd.get(), fmt::format("{} {}\n", bytes, files), tmp));
     if (::fsync(fd.get()) != 0) return ErrnoStatus("cannot sync " + tmp, errno);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("cannot rename " + tmp, errno);
@@ -294,7 +292,7 @@ StatusOr<DataCache::Entry> DataCache::Acquire(const std::string& dataset_id,
       std::string ref = refs + "/" + Sha256Hex(holder).substr(0, 32);
       Fd fd(::open(ref.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
       if (fd.get() < 0) return ErrnoStatus("cannot record the use of " + e.path, errno);
-      RETURN_IF_ERROR(internal::WriteAll(fd.get(), holder + "\n", ref));
+      RETURN_IF_ERROR(WriteAll(fd.get(), holder + "\n", ref));
       Touch(r + "/meta/" + e.key);
     }
     (void)Evict();  // a new entry may take the cache over its limit; it stays (in use)

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/mutex.h"
-#include "data/internal/fd.h"
+#include "common/fd.h"
 
 namespace openlab::data {
 namespace {
@@ -21,10 +21,9 @@ constexpr int kSlots = 4;                  // blocks in flight
 constexpr uint64_t kHashBatch = 1u << 20;  // chunk bytes hashed per claimed task
 constexpr int kMaxThreads = 16;
 
-using internal::Fd;
 
 Status OpenError(const std::string& path, int err) {
-  return internal::ErrnoStatus("cannot open " + path, err);
+  return ErrnoStatus("cannot open " + path, err);
 }
 
 // One block of the file in memory. buf[0, consumed) is covered by `chunks`; buf[consumed, len)

@@ -14,15 +14,13 @@
 #include "data/data_cache.h"
 #include "data/datasets.h"
 #include "data/digest.h"
-#include "data/internal/fd.h"
+#include "common/fd.h"
 #include "data/manifest.h"
 #include "data/service.h"
 #include "tenants/tenants.h"
 
 namespace openlab::data {
 
-using internal::ErrnoStatus;
-using internal::Fd;
 using store::Row;
 using store::Tx;
 
@@ -291,7 +289,7 @@ StatusOr<ExportFile> CopyOut(int in, const std::string& dest, int64_t budget) {
     }
     sha.Update(buf.data(), static_cast<size_t>(n));
     RETURN_IF_ERROR(
-        internal::WriteAll(out.get(), std::string_view(buf.data(), static_cast<size_t>(n)), dest));
+        WriteAll(out.get(), std::string_view(buf.data(), static_cast<size_t>(n)), dest));
   }
   if (::fsync(out.get()) != 0) return ErrnoStatus("cannot sync " + dest, errno);
   f.sha256 = ToHex(sha.Finish());

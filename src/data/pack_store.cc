@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "data/internal/fd.h"
+#include "common/fd.h"
 
 namespace openlab::data {
 namespace {
@@ -173,9 +173,6 @@ std::string PackLabel(const std::string& domain, uint64_t pack) {
   return "domain " + domain + " pack " + std::to_string(pack);
 }
 
-using internal::ErrnoStatus;
-using internal::Fd;
-using internal::WriteAll;
 
 Status SyncDir(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

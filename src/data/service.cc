@@ -12,7 +12,7 @@
 #include <unordered_set>
 
 #include "data/digest.h"
-#include "data/internal/fd.h"
+#include "common/fd.h"
 #include "data/review.h"
 
 namespace openlab::data {
@@ -172,25 +172,25 @@ StatusOr<DataService::MaterializeReport> DataService::Materialize(const std::str
     for (std::string p = parent; p.size() > dest.size() && dirs.insert(p).second;
          p = fs::path(p).parent_path().string()) {
     }
-    internal::Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (out.get() < 0) return internal::ErrnoStatus("cannot create " + path, errno);
+    Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (out.get() < 0) return ErrnoStatus("cannot create " + path, errno);
     Sha256Stream sha;
     RETURN_IF_ERROR(ReadChunks(domain, chunks, [&](const std::string& bytes) {
       sha.Update(bytes.data(), bytes.size());
-      return internal::WriteAll(out.get(), bytes, path);
+      return WriteAll(out.get(), bytes, path);
     }));
     if (ToHex(sha.Finish()) != f.sha256) {
       return Internal(fmt::format("file '{}' of version {} does not hash to its SHA-256", f.path,
                                   version_id.substr(0, 12)));
     }
-    if (::fchmod(out.get(), 0444) != 0) return internal::ErrnoStatus("chmod " + path, errno);
+    if (::fchmod(out.get(), 0444) != 0) return ErrnoStatus("chmod " + path, errno);
     ++rep.files;
     rep.bytes += f.size;
     return Status::Ok();
   }));
   // Directories last (deepest first), so that nothing more can be created in them.
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-    if (::chmod(it->c_str(), 0555) != 0) return internal::ErrnoStatus("chmod " + *it, errno);
+    if (::chmod(it->c_str(), 0555) != 0) return ErrnoStatus("chmod " + *it, errno);
   }
   return rep;
 }

@@ -1,5 +1,5 @@
-// What the data folder's file code shares: an owned file descriptor and errno -> Status.
-// Internal to src/data/.
+// What code working with files shares: an owned file descriptor, errno -> Status, and writing a
+// whole buffer.
 #pragma once
 
 #include <unistd.h>
@@ -11,7 +11,7 @@
 
 #include "common/status.h"
 
-namespace openlab::data::internal {
+namespace openlab {
 
 // Closes the descriptor when it goes out of scope.
 class Fd {
@@ -51,4 +51,4 @@ inline Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
-}  // namespace openlab::data::internal
+}  // namespace openlab
