@@ -123,6 +123,43 @@ StatusOr<std::vector<data::ChunkEntry>> ParseChunkEntries(const json::value& v) 
   return out;
 }
 
+// One segment of a file: its path, its place in the file and its chunks.
+struct SegmentIn {
+  std::string path;
+  int64_t seq = 0;
+  std::vector<data::ChunkEntry> chunks;
+};
+
+StatusOr<SegmentIn> ParseSegment(const json::value& sv) {
+  if (!sv.is_object()) return InvalidArgument("each segment must be an object");
+  JsonReader sr(sv.get_object());
+  auto path = sr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
+  auto seq = sr.Int("seq", true, 0, int64_t{1} << 32);
+  const json::array* chunks = sr.Array("chunks", true, data::kMaxSegmentChunks);
+  RETURN_IF_ERROR(sr.Finish());
+  SegmentIn out{*path, *seq, {}};
+  ASSIGN_OR_RETURN(out.chunks, ParseChunkEntries(json::value(*chunks)));
+  return out;
+}
+
+StatusOr<data::FileEntry> ParseCompletedFile(const json::value& fv) {
+  if (!fv.is_object()) return InvalidArgument("each file must be an object");
+  JsonReader fr(fv.get_object());
+  auto path = fr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
+  auto size = fr.Int("size", true, 0, int64_t{1} << 50);
+  auto sha = fr.String("sha256", {.required = true, .min_len = 64, .max_len = 64});
+  auto segs = fr.Int("segments", true, 0, int64_t{1} << 32);
+  RETURN_IF_ERROR(fr.Finish());
+  data::FileEntry f;
+  f.path = *path;
+  f.size = *size;
+  f.sha256 = *sha;
+  f.segments = *segs;
+  return f;
+}
+
+// Each item is parsed and stored in turn: the first bad one stops the request (the transaction
+// then keeps none of them).
 Status AddFilesHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());
   JsonReader r(body);
@@ -130,39 +167,17 @@ Status AddFilesHandler(Ctx& ctx) {
   const json::array* files = r.Array("files", false, 10000);
   RETURN_IF_ERROR(r.Finish());
   ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
+  static const json::array kNone;
   int64_t nseg = 0, nfiles = 0;
-  if (segments) {
-    for (const json::value& sv : *segments) {
-      if (!sv.is_object()) return InvalidArgument("each segment must be an object");
-      JsonReader sr(sv.get_object());
-      auto path =
-          sr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
-      auto seq = sr.Int("seq", true, 0, int64_t{1} << 32);
-      const json::array* chunks = sr.Array("chunks", true, data::kMaxSegmentChunks);
-      RETURN_IF_ERROR(sr.Finish());
-      ASSIGN_OR_RETURN(auto entries, ParseChunkEntries(json::value(*chunks)));
-      RETURN_IF_ERROR(data::AddSegment(ctx.Tx(), u, *path, *seq, entries));
-      ++nseg;
-    }
+  for (const json::value& sv : segments != nullptr ? *segments : kNone) {
+    ASSIGN_OR_RETURN(SegmentIn seg, ParseSegment(sv));
+    RETURN_IF_ERROR(data::AddSegment(ctx.Tx(), u, seg.path, seg.seq, seg.chunks));
+    ++nseg;
   }
-  if (files) {
-    for (const json::value& fv : *files) {
-      if (!fv.is_object()) return InvalidArgument("each file must be an object");
-      JsonReader fr(fv.get_object());
-      data::FileEntry f;
-      auto path =
-          fr.String("path", {.required = true, .min_len = 1, .max_len = data::kMaxPathBytes});
-      auto size = fr.Int("size", true, 0, int64_t{1} << 50);
-      auto sha = fr.String("sha256", {.required = true, .min_len = 64, .max_len = 64});
-      auto segs = fr.Int("segments", true, 0, int64_t{1} << 32);
-      RETURN_IF_ERROR(fr.Finish());
-      f.path = *path;
-      f.size = *size;
-      f.sha256 = *sha;
-      f.segments = *segs;
-      RETURN_IF_ERROR(data::AddFile(ctx.Tx(), u, f));
-      ++nfiles;
-    }
+  for (const json::value& fv : files != nullptr ? *files : kNone) {
+    ASSIGN_OR_RETURN(data::FileEntry f, ParseCompletedFile(fv));
+    RETURN_IF_ERROR(data::AddFile(ctx.Tx(), u, f));
+    ++nfiles;
   }
   ctx.audit_detail = fmt::format("segments={} files={}", nseg, nfiles);
   ctx.json = json::object{{"segments", nseg}, {"files", nfiles}};
