@@ -19,6 +19,17 @@ void SetEtag(Ctx& ctx, int64_t version) {
   ctx.headers.emplace_back("etag", fmt::format("\"{}\"", version));
 }
 
+void RenderCreated(Ctx& ctx, const std::string& location, int64_t version, json::value body) {
+  ctx.status = 201;
+  ctx.headers.emplace_back("location", location);
+  RenderVersioned(ctx, version, std::move(body));
+}
+
+void RenderVersioned(Ctx& ctx, int64_t version, json::value body) {
+  SetEtag(ctx, version);
+  ctx.json = std::move(body);
+}
+
 // ---- pagination: ?limit=N&cursor=C, cursor = base64url(last id)
 
 StatusOr<tenants::Page> ReadPage(const Ctx& ctx) {

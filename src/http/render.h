@@ -20,6 +20,11 @@ boost::json::value TimeOrNull(std::optional<int64_t> ms);
 
 // The ETag of an object at `version` ("\"3\"").
 void SetEtag(Ctx& ctx, int64_t version);
+// An object just created: 201, its Location, its ETag and its representation.
+void RenderCreated(Ctx& ctx, const std::string& location, int64_t version,
+                   boost::json::value body);
+// An object read or changed: its ETag and its representation.
+void RenderVersioned(Ctx& ctx, int64_t version, boost::json::value body);
 
 // ?limit= (1-500, default 50) and ?cursor= (one this server issued).
 StatusOr<tenants::Page> ReadPage(const Ctx& ctx);

@@ -97,17 +97,13 @@ Status CreateOrg(Ctx& ctx) {
   ASSIGN_OR_RETURN(Org o, tenants::CreateOrg(ctx.Tx(), in, ctx.now));
   RETURN_IF_ERROR(tenants::PutOrgMember(ctx.Tx(), o.id, admin_id, "org_admin", ctx.now).status());
   ctx.audit_object = o.id;
-  ctx.status = 201;
-  ctx.headers.emplace_back("location", "/api/v1/orgs/" + o.id);
-  SetEtag(ctx, o.version);
-  ctx.json = RenderOrg(o);
+  RenderCreated(ctx, "/api/v1/orgs/" + o.id, o.version, RenderOrg(o));
   return Status::Ok();
 }
 
 Status GetOrg(Ctx& ctx) {
   ASSIGN_OR_RETURN(Org o, tenants::GetOrg(ctx.Tx(), ctx.target_id));
-  SetEtag(ctx, o.version);
-  ctx.json = RenderOrg(o);
+  RenderVersioned(ctx, o.version, RenderOrg(o));
   return Status::Ok();
 }
 
@@ -123,8 +119,7 @@ Status UpdateOrg(Ctx& ctx) {
   // Kind and region decide pricing and local-firm shares: a separate, narrower action.
   if (patch.kind || patch.region) RETURN_IF_ERROR(ctx.Authorize("orgs.classify"));
   ASSIGN_OR_RETURN(Org o, tenants::UpdateOrg(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
-  SetEtag(ctx, o.version);
-  ctx.json = RenderOrg(o);
+  RenderVersioned(ctx, o.version, RenderOrg(o));
   return Status::Ok();
 }
 
@@ -184,17 +179,13 @@ Status CreateUser(Ctx& ctx) {
   if (roles) in.platform_roles = *roles;
   ASSIGN_OR_RETURN(User u, tenants::CreateUser(ctx.Tx(), in, ctx.now));
   ctx.audit_object = u.id;
-  ctx.status = 201;
-  ctx.headers.emplace_back("location", "/api/v1/users/" + u.id);
-  SetEtag(ctx, u.version);
-  ctx.json = RenderUser(u);
+  RenderCreated(ctx, "/api/v1/users/" + u.id, u.version, RenderUser(u));
   return Status::Ok();
 }
 
 Status GetUser(Ctx& ctx) {
   ASSIGN_OR_RETURN(User u, tenants::GetUser(ctx.Tx(), ctx.target_id));
-  SetEtag(ctx, u.version);
-  ctx.json = RenderUser(u);
+  RenderVersioned(ctx, u.version, RenderUser(u));
   return Status::Ok();
 }
 
@@ -212,8 +203,7 @@ Status UpdateUser(Ctx& ctx) {
   if (patch.platform_roles || patch.disabled) RETURN_IF_ERROR(ctx.Authorize("users.set_roles"));
   ASSIGN_OR_RETURN(User u, auth::UpdateUser(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
   if (patch.password) ctx.audit_detail = "password changed";
-  SetEtag(ctx, u.version);
-  ctx.json = RenderUser(u);
+  RenderVersioned(ctx, u.version, RenderUser(u));
   return Status::Ok();
 }
 
@@ -252,17 +242,13 @@ Status CreateProject(Ctx& ctx) {
   ASSIGN_OR_RETURN(Project p, tenants::CreateProject(ctx.Tx(), in, ctx.now));
   ctx.audit_object = p.id;
   ctx.audit_detail = fmt::format("org={} pi={}", p.org_id, in.pi_user_id);
-  ctx.status = 201;
-  ctx.headers.emplace_back("location", "/api/v1/projects/" + p.id);
-  SetEtag(ctx, p.version);
-  ctx.json = RenderProject(p);
+  RenderCreated(ctx, "/api/v1/projects/" + p.id, p.version, RenderProject(p));
   return Status::Ok();
 }
 
 Status GetProject(Ctx& ctx) {
   ASSIGN_OR_RETURN(Project p, tenants::GetProject(ctx.Tx(), ctx.target_id));
-  SetEtag(ctx, p.version);
-  ctx.json = RenderProject(p);
+  RenderVersioned(ctx, p.version, RenderProject(p));
   return Status::Ok();
 }
 
@@ -279,8 +265,7 @@ Status UpdateProject(Ctx& ctx) {
   if (patch.job_network) RETURN_IF_ERROR(ctx.Authorize("projects.network"));
   ASSIGN_OR_RETURN(Project p,
                    tenants::UpdateProject(ctx.Tx(), ctx.target_id, expected, patch, ctx.now));
-  SetEtag(ctx, p.version);
-  ctx.json = RenderProject(p);
+  RenderVersioned(ctx, p.version, RenderProject(p));
   return Status::Ok();
 }
 
@@ -585,6 +570,11 @@ void RegisterTenantRoutes(Router& router, Api& api) {
        {},
        false,
        204});
+}
+
+void RegisterTenantsCapability(Router& router, Api& api) {
+  RegisterTenantRoutes(router, api);
+  RegisterAuditRoutes(router, api);
 }
 
 }  // namespace openlab::http
