@@ -4,7 +4,9 @@
 # .txt .cmake) or names a folder (ends in "/"); it may be written from the repository root
 # (`scripts/test.sh`) or from src/ (`http/api.cc`); a bare file name (`api.cc`, in a row about
 # its folder) must be the name of a file the repository tracks. Words starting with "/" (paths on the
-# machine, not in the repository) and patterns ("*", "{") are not paths of the repository.
+# machine, not in the repository) and patterns ("*", "{") are not paths of the repository, nor
+# is anything between <!-- example paths --> and <!-- end example paths --> (a skeleton of files
+# to come).
 # Usage: scripts/check_doc_paths.sh [DOC...]   (default: docs/architecture.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +38,8 @@ for doc in "${docs[@]}"; do
       echo "$doc names $word, which does not exist" >&2
       missing=1
     fi
-  done < <(grep -o '`[^`]*`' "$doc" | tr -d '`' | sort -u)
+  done < <(awk '/<!-- example paths -->/{skip=1} !skip{print} /<!-- end example paths -->/{skip=0}' \
+             "$doc" | grep -o '`[^`]*`' | tr -d '`' | sort -u)
 done
 if [ "$missing" -ne 0 ]; then
   echo "openlab: error: a document names paths that do not exist (fix the document or the path)" >&2

@@ -1,5 +1,4 @@
-// The one place every capability's routes are registered, in the order the router tries them.
-// A new capability adds its Register* call to RegisterAllRoutes (routes.cc), and nothing else here.
+// The route table: the system routes, then each capability's (http/capability.h lists them).
 #pragma once
 
 #include "http/api.h"

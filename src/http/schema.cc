@@ -3,17 +3,15 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "auth/schema.h"
-#include "compute/schema.h"
-#include "data/schema.h"
-#include "tenants/schema.h"
+#include "http/capability.h"
 
 namespace openlab::http {
 
 const std::vector<store::Migration>& AllMigrations() {
   static const std::vector<store::Migration> kAll = [] {
-    auto all = store::AssembleMigrations(
-        {tenants::Migrations(), auth::Migrations(), compute::Migrations(), data::Migrations()});
+    std::vector<std::vector<store::MigrationPart>> parts;
+    for (const Capability& c : Capabilities()) parts.push_back(c.migrations());
+    auto all = store::AssembleMigrations(parts);
     if (!all.ok()) {
       std::cerr << "openlab: the schema does not assemble: " << all.status().message() << "\n";
       std::abort();

@@ -1,7 +1,6 @@
-// The one place every capability's migrations are assembled into the schema this binary
-// knows: one ordered, versioned sequence, the same on SQLite and PostgreSQL. A new capability
-// adds its Migrations() to AllMigrations (schema.cc), and its steps take the next free
-// versions.
+// The schema this binary knows: every capability's migrations (http/capability.h lists them)
+// assembled into one ordered, versioned sequence, the same on SQLite and PostgreSQL. A new
+// capability's steps take the next free versions.
 #pragma once
 
 #include <vector>

@@ -7,6 +7,8 @@
 
 namespace openlab::http {
 
+// Every route of the capability, in order (http/capabilities.cc calls it).
+void RegisterAuthCapability(Router& router, Api& api);
 void RegisterSessionRoutes(Router& router, Api& api);
 void RegisterTokenRoutes(Router& router, Api& api);
 

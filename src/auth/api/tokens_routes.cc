@@ -250,4 +250,9 @@ void RegisterTokenRoutes(Router& router, Api& api) {
        204});
 }
 
+void RegisterAuthCapability(Router& router, Api& api) {
+  RegisterSessionRoutes(router, api);
+  RegisterTokenRoutes(router, api);
+}
+
 }  // namespace openlab::http

@@ -325,4 +325,11 @@ void RegisterJobRoutes(Router& router, Api& api) {
   }
 }
 
+void RegisterComputeCapability(Router& router, Api& api) {
+  RegisterAllocationRoutes(router, api);
+  RegisterJobRoutes(router, api);
+  RegisterReservationRoutes(router, api);
+  RegisterOpsRoutes(router, api);
+}
+
 }  // namespace openlab::http

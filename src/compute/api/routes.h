@@ -11,6 +11,8 @@ namespace openlab::http {
 // Amounts are resource-seconds inside and hours in the API.
 inline double Hours(int64_t seconds) { return static_cast<double>(seconds) / 3600.0; }
 
+// Every route of the capability, in order (http/capabilities.cc calls it).
+void RegisterComputeCapability(Router& router, Api& api);
 void RegisterAllocationRoutes(Router& router, Api& api);
 void RegisterJobRoutes(Router& router, Api& api);
 void RegisterReservationRoutes(Router& router, Api& api);

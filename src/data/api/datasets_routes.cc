@@ -608,4 +608,12 @@ void RegisterDataStoreRoutes(Router& router, Api& api) {
   }
 }
 
+void RegisterDataCapability(Router& router, Api& api) {
+  RegisterDatasetRoutes(router, api);
+  RegisterUploadRoutes(router, api);
+  RegisterDataStoreRoutes(router, api);
+  RegisterReviewRoutes(router, api);
+  RegisterExportRoutes(router, api);
+}
+
 }  // namespace openlab::http

@@ -12,6 +12,8 @@
 
 namespace openlab::http {
 
+// Every route of the capability, in order (http/capabilities.cc calls it).
+void RegisterDataCapability(Router& router, Api& api);
 void RegisterDatasetRoutes(Router& router, Api& api);
 void RegisterDataStoreRoutes(Router& router, Api& api);  // quotas, fsck, gc
 void RegisterUploadRoutes(Router& router, Api& api);

@@ -13,6 +13,8 @@
 
 namespace openlab::http {
 
+// Every route of the capability, in order (http/capabilities.cc calls it).
+void RegisterTenantsCapability(Router& router, Api& api);
 void RegisterTenantRoutes(Router& router, Api& api);
 void RegisterAuditRoutes(Router& router, Api& api);
 
