@@ -20,4 +20,23 @@ inline std::vector<std::string> Split(std::string_view s, char sep) {
   return out;
 }
 
+// Joins `parts` with `sep` between them: Join({"a", "b"}, ",") == "a,b".
+inline std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+// `s` with the ASCII letters A-Z made lower case (ids and names; nothing else changes).
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace openlab

@@ -31,17 +31,6 @@ bool IsDownloadableLevel(const std::string& s) {
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string JoinTags(const std::vector<std::string>& tags) {
-  std::string out;
-  for (const auto& t : tags) out += (out.empty() ? "" : ",") + t;
-  return out;
-}
-
 bool IsTag(const std::string& t) {
   if (t.empty() || t.size() > 40) return false;
   for (char c : t) {
@@ -171,7 +160,7 @@ Status EnsureDomain(Tx& tx, const std::string& domain) {
 }  // namespace
 
 std::string OwnerDomain(const Dataset& d) {
-  return Lower(d.project_id.empty() ? d.org_id : d.project_id);
+  return AsciiLower(d.project_id.empty() ? d.org_id : d.project_id);
 }
 
 Status ValidateDataset(const Dataset& d) {
@@ -215,12 +204,12 @@ StatusOr<Dataset> CreateDataset(Tx& tx, Dataset d, int64_t now) {
   d.id = NewId("ds");
   // Restricted and hidden bytes never meet the owner's other data: no upload to the owner's
   // domain can claim them by reference.
-  d.domain = IsDownloadableLevel(d.access_level) ? OwnerDomain(d) : Lower(d.id);
+  d.domain = IsDownloadableLevel(d.access_level) ? OwnerDomain(d) : AsciiLower(d.id);
   Status s = tx.Exec(fmt::format("INSERT INTO datasets ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, "
                                  "$8, $9, $10, $11, $12, $13, $14, $15, $15, 1)",
                                  kDatasetCols),
                      {d.id, d.org_id, d.project_id.empty() ? Value(nullptr) : Value(d.project_id),
-                      d.domain, d.name, d.title, d.description, d.license, JoinTags(d.tags),
+                      d.domain, d.name, d.title, d.description, d.license, Join(d.tags, ","),
                       d.datasheet, d.access_level, int64_t{d.listed},
                       int64_t{d.accepts_contributions}, d.created_by, now})
                  .status();
@@ -252,7 +241,7 @@ StatusOr<Dataset> UpdateDataset(Tx& tx, const Dataset& d, int64_t now) {
               "= $4, datasheet = $5, access_level = $6, listed = $7, "
               "accepts_contributions = $8, updated_at = $9, version = version + 1 "
               "WHERE id = $10 AND version = $11",
-              {d.title, d.description, d.license, JoinTags(d.tags), d.datasheet, d.access_level,
+              {d.title, d.description, d.license, Join(d.tags, ","), d.datasheet, d.access_level,
                int64_t{d.listed}, int64_t{d.accepts_contributions}, now, d.id, d.version}));
   if (n == 0) {
     return FailedPrecondition("the dataset changed since it was read; fetch it again")
@@ -269,7 +258,7 @@ StatusOr<Dataset> UpdateDataset(Tx& tx, const Dataset& d, int64_t now) {
                               "SELECT 1 FROM uploads WHERE dataset_id = $1 AND state = 'open'",
                               {d.id}));
     if (held.empty()) {
-      std::string own = Lower(d.id);
+      std::string own = AsciiLower(d.id);
       RETURN_IF_ERROR(
           tx.Exec("UPDATE datasets SET domain = $1 WHERE id = $2", {own, d.id}).status());
       RETURN_IF_ERROR(EnsureDomain(tx, own));
@@ -296,7 +285,7 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
     std::vector<std::string> words;
     for (const std::string& w : Split(*q.text, ' ')) {
       std::string clean;
-      for (char c : Lower(w)) {
+      for (char c : AsciiLower(w)) {
         if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
           clean += c;
         }

@@ -7,6 +7,8 @@
 #include <regex>
 #include <set>
 
+#include "common/strings.h"
+
 namespace openlab::data {
 
 namespace json = boost::json;
@@ -132,14 +134,6 @@ std::string EncodeSegment(std::string_view s, std::string_view also_keep = {}) {
   return out;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool IsHex(std::string_view s, size_t n) {
   if (s.size() != n) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -157,7 +151,7 @@ std::string_view RawExtension(std::string_view path) {
   return base.substr(dot + 1);
 }
 
-std::string Extension(std::string_view path) { return Lower(RawExtension(path)); }
+std::string Extension(std::string_view path) { return AsciiLower(RawExtension(path)); }
 
 // Extensions that can go into a glob as they are (no glob metacharacters, no escapes).
 bool IsPlainExtension(std::string_view ext) {
@@ -298,7 +292,7 @@ json::array FileObjects(const DatasetMeta& ds, const MetaVersion& v,
     fo["contentUrl"] = FileDownloadUrl(base_url, ds.id, v.id, f.path);
     fo["contentSize"] = std::to_string(f.size) + " B";
     fo["encodingFormat"] = GuessEncodingFormat(f.path);
-    fo["sha256"] = Lower(f.sha256_hex);
+    fo["sha256"] = AsciiLower(f.sha256_hex);
     out.push_back(std::move(fo));
   }
   return out;
@@ -829,7 +823,7 @@ json::object DcatCatalog(const std::vector<CatalogEntry>& entries, const std::st
         dist["spdx:checksum"] = json::object{
             {"@type", "spdx:Checksum"},
             {"spdx:algorithm", json::object{{"@id", "spdx:checksumAlgorithm_sha256"}}},
-            {"spdx:checksumValue", TypedLiteral(Lower(latest->id), "xsd:hexBinary")},
+            {"spdx:checksumValue", TypedLiteral(AsciiLower(latest->id), "xsd:hexBinary")},
         };
       } else {
         dist["dcat:accessURL"] = json::object{{"@id", page}};

@@ -16,12 +16,6 @@ using store::Tx;
 
 namespace {
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
 constexpr const char* kRequestCols =
     "id, dataset_id, user_id, project_id, purpose, analysts, days, state, reason, decided_by, "
     "created_at, decided_at, expires_at";
@@ -96,8 +90,8 @@ StatusOr<AccessRequest> CreateAccessRequest(Tx& tx, AccessRequest r, int64_t now
   RETURN_IF_ERROR(tx.Exec(fmt::format("INSERT INTO access_requests ({}) VALUES ($1, $2, $3, $4, "
                                       "$5, $6, $7, 'pending', '', '', $8, 0, 0)",
                                       kRequestCols),
-                          {r.id, r.dataset_id, r.user_id, r.project_id, r.purpose, Join(r.analysts),
-                           r.days, now})
+                          {r.id, r.dataset_id, r.user_id, r.project_id, r.purpose,
+                           Join(r.analysts, ","), r.days, now})
                       .status());
   return GetAccessRequest(tx, r.id);
 }
