@@ -32,19 +32,20 @@ void RenderVersioned(Ctx& ctx, int64_t version, json::value body) {
 
 // ---- pagination: ?limit=N&cursor=C, cursor = base64url(last id)
 
-StatusOr<tenants::Page> ReadPage(const Ctx& ctx) {
+StatusOr<tenants::Page> ReadPage(const Ctx& ctx, PageLimits limits) {
   tenants::Page page;
+  page.limit = limits.dflt;
   if (auto l = ctx.QueryParam("limit")) {
     char* end = nullptr;
-    long v = l->empty() || l->size() > 4 ? -1 : std::strtol(l->c_str(), &end, 10);
-    if (v < 1 || v > 500 || (end && *end != '\0')) {
-      return InvalidArgument("limit must be an integer from 1 to 500");
+    long v = l->empty() || l->size() > 6 ? -1 : std::strtol(l->c_str(), &end, 10);
+    if (v < 1 || v > limits.max || (end && *end != '\0')) {
+      return InvalidArgument(fmt::format("limit must be an integer from 1 to {}", limits.max));
     }
     page.limit = static_cast<int>(v);
   }
   if (auto c = ctx.QueryParam("cursor")) {
     std::string after;
-    if (!Base64UrlDecode(*c, &after) || after.size() > 64) {
+    if (!Base64UrlDecode(*c, &after) || after.size() > limits.max_cursor) {
       return InvalidArgument("cursor is not one this server issued");
     }
     page.after = after;

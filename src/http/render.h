@@ -26,8 +26,14 @@ void RenderCreated(Ctx& ctx, const std::string& location, int64_t version,
 // An object read or changed: its ETag and its representation.
 void RenderVersioned(Ctx& ctx, int64_t version, boost::json::value body);
 
-// ?limit= (1-500, default 50) and ?cursor= (one this server issued).
-StatusOr<tenants::Page> ReadPage(const Ctx& ctx);
+// What a list takes: ?limit= from 1 to `max` (default `dflt`), and a ?cursor= this server
+// issued (base64url of at most `max_cursor` bytes: the last id, path or number of a page).
+struct PageLimits {
+  int dflt = 50;
+  int max = 500;
+  size_t max_cursor = 64;
+};
+StatusOr<tenants::Page> ReadPage(const Ctx& ctx, PageLimits limits = {});
 
 // Renders `items` as {"items": [...], "next_cursor": ...}: a cursor when the page is full.
 template <typename T, typename F>

@@ -11,6 +11,7 @@
 #include "common/json_util.h"
 #include "compute/api/routes.h"
 #include "data/api/render.h"
+#include "http/render.h"
 #include "data/datasets.h"
 #include "data/review.h"
 #include "data/service.h"
@@ -85,15 +86,10 @@ Status CreateDatasetHandler(Ctx& ctx) {
 }
 
 Status ListDatasetsHandler(Ctx& ctx) {
-  Status s;
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
   data::DatasetQuery q;
-  q.limit = ReadLimit(ctx, 50, 500, &s);
-  RETURN_IF_ERROR(s);
-  if (auto c = ctx.QueryParam("cursor")) {
-    if (!Base64UrlDecode(*c, &q.after) || q.after.size() > 64) {
-      return InvalidArgument("cursor is not one this server issued");
-    }
-  }
+  q.limit = page.limit;
+  q.after = page.after;
   q.project_id = ctx.QueryParam("project_id");
   q.org_id = ctx.QueryParam("org_id");
   q.tag = ctx.QueryParam("tag");
@@ -140,14 +136,12 @@ Status UpdateDatasetHandler(Ctx& ctx) {
 // ---- versions
 
 Status ListVersionsHandler(Ctx& ctx) {
-  Status s;
-  int limit = ReadLimit(ctx, 50, 500, &s);
-  RETURN_IF_ERROR(s);
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx, {.max_cursor = 18}));
+  int limit = page.limit;
   int64_t before = 0;
-  if (auto c = ctx.QueryParam("cursor")) {
-    std::string v;
-    if (!Base64UrlDecode(*c, &v) || v.empty() || v.size() > 18 ||
-        v.find_first_not_of("0123456789") != std::string::npos) {
+  if (ctx.QueryParam("cursor")) {
+    const std::string& v = page.after;
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
       return InvalidArgument("cursor is not one this server issued");
     }
     before = std::stoll(v);
@@ -170,10 +164,11 @@ Status GetVersionHandler(Ctx& ctx) {
 }
 
 Status ListFilesHandler(Ctx& ctx) {
-  Status s;
-  int limit = ReadLimit(ctx, 1000, 5000, &s);
-  auto after = DecodeCursor(ctx, &s);
-  RETURN_IF_ERROR(s);
+  ASSIGN_OR_RETURN(auto page,
+                   ReadPage(ctx, {.dflt = 1000, .max = 5000, .max_cursor = data::kMaxPathBytes}));
+  int limit = page.limit;
+  std::optional<std::string> after;
+  if (ctx.QueryParam("cursor")) after = page.after;
   ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), ctx.target_id));
   bool hashes = MayDownload(ctx, d);
   ASSIGN_OR_RETURN(auto v, data::ResolveVersion(ctx.Tx(), ctx.target_id, ctx.Param("version")));

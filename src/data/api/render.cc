@@ -112,27 +112,5 @@ Handler WithData(Api& api, Handler h) {
   };
 }
 
-int ReadLimit(const Ctx& ctx, int dflt, int max, Status* s) {
-  auto l = ctx.QueryParam("limit");
-  if (!l) return dflt;
-  char* end = nullptr;
-  long v = l->empty() || l->size() > 5 ? -1 : std::strtol(l->c_str(), &end, 10);
-  if (v < 1 || v > max || (end && *end != '\0')) {
-    *s = InvalidArgument(fmt::format("limit must be an integer from 1 to {}", max));
-    return dflt;
-  }
-  return static_cast<int>(v);
-}
-
-std::optional<std::string> DecodeCursor(const Ctx& ctx, Status* s) {
-  auto c = ctx.QueryParam("cursor");
-  if (!c) return std::nullopt;
-  std::string out;
-  if (!Base64UrlDecode(*c, &out) || out.size() > data::kMaxPathBytes) {
-    *s = InvalidArgument("cursor is not one this server issued");
-    return std::nullopt;
-  }
-  return out;
-}
 
 }  // namespace openlab::http

@@ -1,5 +1,5 @@
-// What the data commons' routes share: rendering of datasets, versions, files and uploads, the
-// paging of file listings (a path cursor), and the one rule for who may see a version's files.
+// What the data commons' routes share: rendering of datasets, versions, files and uploads, and
+// the one rule for who may see a version's files (lists page with http/render.h's ReadPage).
 #pragma once
 
 #include <boost/json.hpp>
@@ -40,8 +40,5 @@ boost::json::object RenderUpload(const data::Upload& u);
 Status NeedData(const Api& api);
 // `h`, for a route that needs the chunk store: it answers 503 on a server without one.
 Handler WithData(Api& api, Handler h);
-// ?limit= from 1 to `max` (default `dflt`) and ?cursor= (a path): errors go to *s.
-int ReadLimit(const Ctx& ctx, int dflt, int max, Status* s);
-std::optional<std::string> DecodeCursor(const Ctx& ctx, Status* s);
 
 }  // namespace openlab::http
