@@ -1,6 +1,7 @@
 // Data in jobs: the export requests through which the files of a sealed job (one that read
 // another owner's restricted data) leave the centre, reviewed by that owner's stewards.
-// See data/job_inputs.h for the model; the job's inputs are named at submission (handlers.cc).
+// See data/job_inputs.h for the model; the job's inputs are named at submission
+// (compute/api/jobs_routes.cc).
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
