@@ -60,7 +60,13 @@ struct Rule {
   const char* visible_via;  // action whose denial hides the object (404), or "" (403)
 };
 
-// The rule table (for the authorisation matrix test and the OpenAPI document).
+// The auditor reads everything the operator reads.
+inline constexpr unsigned kReaders = kOperator | kAuditor;
+
+// The one table: every capability's rules (http/capabilities.cc assembles them), installed once
+// at start; later calls change nothing. Until then every action is unknown, so denied.
+void InstallRules(std::vector<Rule> rules);
+// The installed table (for the authorisation matrix test and the OpenAPI document).
 const std::vector<Rule>& Rules();
 const Rule* FindRule(const std::string& action);
 

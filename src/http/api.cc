@@ -16,6 +16,7 @@
 #include "data/job_inputs.h"
 #include "data/review.h"
 #include "http/problem.h"
+#include "http/capability.h"
 #include "http/routes.h"
 #include "tenants/audit.h"
 #include "tenants/idempotency.h"
@@ -27,6 +28,7 @@ namespace json = boost::json;
 
 Api::Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts)
     : db_(db), clock_(clock), metrics_(metrics), opts_(opts) {
+  InstallPolicy();
   RegisterAllRoutes(router_, *this);
 }
 

@@ -276,8 +276,7 @@ TEST_P(IsolationApiTest, AWriteScopeIncludesReadingAndAReadScopeWritesNothing) {
   EXPECT_EQ(refused.Str("type"), "urn:openlab:problem:insufficient-scope") << refused.body;
   EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds, pi_).body.find("Mine"), std::string::npos);
   // Nor does a scope of one kind reach another kind's data.
-  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds, ScopedToken(pi_, {"jobs:write"})).status,
-            403);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds, ScopedToken(pi_, {"jobs:write"})).status, 403);
 }
 
 // Which datasets and versions a job reads is data: a jobs:read token sees the job, its inputs'
@@ -298,7 +297,8 @@ TEST_P(IsolationApiTest, AJobsReadTokenSeesAJobButNotTheDatasetsItReads) {
   EXPECT_NE(narrow.body.find("\"as\":\"notes\""), std::string::npos) << narrow.body;
   EXPECT_EQ(narrow.body.find(ds), std::string::npos) << narrow.body;
   EXPECT_EQ(narrow.body.find("restricted"), std::string::npos) << narrow.body;
-  auto list = h_.Call("GET", "/api/v1/jobs?project_id=" + project_, ScopedToken(pi_, {"jobs:read"}));
+  auto list =
+      h_.Call("GET", "/api/v1/jobs?project_id=" + project_, ScopedToken(pi_, {"jobs:read"}));
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_EQ(list.body.find(ds), std::string::npos) << list.body;
 }
@@ -306,7 +306,8 @@ TEST_P(IsolationApiTest, AJobsReadTokenSeesAJobButNotTheDatasetsItReads) {
 // A listed dataset's metadata is public; nothing about it is writable by a caller who is not
 // signed in: asking for access, contributing and flagging need an account.
 TEST_P(IsolationApiTest, AnAnonymousCallerCannotWriteToAListedDataset) {
-  std::string ds = CreateDataset("bus-gps", "registered", R"(,"listed":true,"accepts_contributions":true)");
+  std::string ds =
+      CreateDataset("bus-gps", "registered", R"(,"listed":true,"accepts_contributions":true)");
   ASSERT_NO_FATAL_FAILURE(Push(ds, {{"positions.csv", "t,lat,lon\n"}}, "v1"));
   EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + ds).status, 200);
   struct Attempt {

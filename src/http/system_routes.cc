@@ -61,4 +61,17 @@ void RegisterSystemRoutes(Router& router, Api& api) {
        "This API's OpenAPI 3.1 document"});
 }
 
+std::vector<auth::Rule> SystemPolicyRules() {
+  using namespace auth;
+  return {
+      // Public probes and documents.
+      {"health.live", "", kAnyone, ""},
+      {"health.ready", "", kAnyone, ""},
+      // Request counts per route tell who is busy with what: the centre's staff only, with a
+      // token that carries the metrics scope (a scraper's token needs nothing else).
+      {"metrics.read", "metrics:read", kReaders, ""},
+      {"openapi.read", "", kAnyone, ""},
+  };
+}
+
 }  // namespace openlab::http

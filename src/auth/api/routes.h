@@ -2,10 +2,16 @@
 // (tokens_routes.cc). Registered from http/routes.cc.
 #pragma once
 
+#include <vector>
+
+#include "auth/policy.h"
 #include "http/api.h"
 #include "http/router.h"
 
 namespace openlab::http {
+
+// Its policy actions (policy_rules.cc).
+std::vector<auth::Rule> AuthPolicyRules();
 
 // Every route of the capability, in order (http/capabilities.cc calls it).
 void RegisterAuthCapability(Router& router, Api& api);

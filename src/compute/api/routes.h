@@ -3,10 +3,16 @@
 // http/routes.cc.
 #pragma once
 
+#include <vector>
+
+#include "auth/policy.h"
 #include "http/api.h"
 #include "http/router.h"
 
 namespace openlab::http {
+
+// Its policy actions (policy_rules.cc).
+std::vector<auth::Rule> ComputePolicyRules();
 
 // Amounts are resource-seconds inside and hours in the API.
 inline double Hours(int64_t seconds) { return static_cast<double>(seconds) / 3600.0; }

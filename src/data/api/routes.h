@@ -4,13 +4,19 @@
 // (exports_routes.cc). Registered from http/routes.cc.
 #pragma once
 
+#include <vector>
+
 #include <string>
 
 #include "data/datasets.h"
+#include "auth/policy.h"
 #include "http/api.h"
 #include "http/router.h"
 
 namespace openlab::http {
+
+// Its policy actions (policy_rules.cc).
+std::vector<auth::Rule> DataPolicyRules();
 
 // Every route of the capability, in order (http/capabilities.cc calls it).
 void RegisterDataCapability(Router& router, Api& api);

@@ -4,14 +4,20 @@
 // caller's relation to it, for the policy (auth/policy.h).
 #pragma once
 
+#include <vector>
+
 #include <boost/json.hpp>
 #include <string>
 
+#include "auth/policy.h"
 #include "http/api.h"
 #include "http/router.h"
 #include "tenants/tenants.h"
 
 namespace openlab::http {
+
+// Its policy actions (policy_rules.cc).
+std::vector<auth::Rule> TenantsPolicyRules();
 
 // Every route of the capability, in order (http/capabilities.cc calls it).
 void RegisterTenantsCapability(Router& router, Api& api);
