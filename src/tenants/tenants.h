@@ -148,8 +148,9 @@ StatusOr<std::optional<std::string>> ProjectRoleOf(Tx& tx, const std::string& pr
 // A list filtered by membership must page in SQL (filtering a page afterwards would return short
 // pages), so these subqueries let another capability compose membership into its own statement
 // without naming the tenants' tables (scripts/check_tables.sh). Each is a complete SELECT of one
-// column, to be used as `column IN (<subquery>)`; its one placeholder, `$<param>`, is the
-// user's id: the caller appends the id to its parameters and passes their 1-based position.
+// column, to be used as `column IN (...)` around it. Its one bound parameter is the user's id:
+// the caller appends the id to its own parameters and passes that 1-based position as `param`
+// (ProjectsOfMemberSql(3) binds the id as $3).
 //   SELECT project_id ... : the projects the user is a member of (any role).
 std::string ProjectsOfMemberSql(size_t param);
 //   SELECT org_id ... : the organisations the user is a member of (any role).
