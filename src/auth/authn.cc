@@ -44,13 +44,15 @@ bool Principal::HasScope(const std::string& scope) const {
   // "x:write" includes "x:read": what a token may change it may see (a write answers with the
   // object it wrote).
   std::string write;
-  if (scope.size() > 5 && scope.compare(scope.size() - 5, 5, ":read") == 0) {
-    write = scope.substr(0, scope.size() - 5) + ":write";
-  }
+  if (IsReadScope(scope)) write = scope.substr(0, scope.size() - 5) + ":write";
   for (const auto& s : scopes) {
     if (s == "*" || s == scope || (!write.empty() && s == write)) return true;
   }
   return false;
+}
+
+bool IsReadScope(std::string_view scope) {
+  return scope.size() > 5 && scope.substr(scope.size() - 5) == ":read";
 }
 
 bool IsScope(const std::string& s) {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/db.h"
@@ -36,6 +37,9 @@ inline constexpr const char* kScopes[] = {"orgs:read",         "orgs:write",   "
                                           "ops:read",          "audit:read",   "data:read",
                                           "data:write",        "metrics:read", "*"};
 bool IsScope(const std::string& s);
+// Whether `scope` reads ("x:read"): what a "x:write" token includes, and what public data opens
+// to anonymous callers.
+bool IsReadScope(std::string_view scope);
 
 inline constexpr const char* kTokenPrefix = "olt_";
 inline constexpr const char* kSessionCookie = "openlab_session";

@@ -64,8 +64,7 @@ Decision Decide(const Principal& p, const std::string& action, const Relation& r
   }
   if (!p.authenticated) {
     // Public data and metadata are open to read; a change (a write scope) needs an account.
-    std::string_view scope = rule->scope;
-    bool reads = scope.size() > 5 && scope.substr(scope.size() - 5) == ":read";
+    bool reads = IsReadScope(rule->scope);
     if (reads && (rule->who & kDataAudience) && rel.public_data) return Decision::kAllow;
     if (reads && (rule->who & kMetaVisible) && rel.public_meta) return Decision::kAllow;
     // An object anonymous callers may not even know of stays hidden; one they may see asks

@@ -31,8 +31,6 @@ StatusOr<std::vector<data::JobInput>> AuthorizeInputs(store::Tx& tx, const Submi
   return inputs;
 }
 
-double Hours(int64_t seconds) { return static_cast<double>(seconds) / 3600.0; }
-
 // A job that no grant of the project could ever cover is refused now, not queued forever.
 Status CheckCoverage(store::Tx& tx, const Job& j, int64_t now) {
   std::string resource = ChargeResource(j, "");

@@ -24,6 +24,9 @@
 
 namespace openlab::compute {
 
+// Amounts are resource-seconds inside and hours in the API and in messages.
+inline double Hours(int64_t seconds) { return static_cast<double>(seconds) / 3600.0; }
+
 // "gpu" (any accelerator type), "gpu:<TYPE>" (e.g. "gpu:H100") or "cpu".
 bool IsAllocationResource(const std::string& r);
 

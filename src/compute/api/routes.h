@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "auth/policy.h"
+#include "compute/ledger.h"
 #include "http/api.h"
 #include "http/router.h"
 
@@ -14,8 +15,7 @@ namespace openlab::http {
 // Its policy actions (policy_rules.cc).
 std::vector<auth::Rule> ComputePolicyRules();
 
-// Amounts are resource-seconds inside and hours in the API.
-inline double Hours(int64_t seconds) { return static_cast<double>(seconds) / 3600.0; }
+using compute::Hours;  // resource-seconds inside, hours in the API (compute/ledger.h)
 
 // Every route of the capability, in order (http/capabilities.cc calls it).
 void RegisterComputeCapability(Router& router, Api& api);
