@@ -26,10 +26,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "data/chunker.h"
-#include "data/digest.h"
-#include "data/file_chunker.h"
-#include "data/pack_store.h"
+#include "data/chunks/chunker.h"
+#include "data/chunks/digest.h"
+#include "data/chunks/file_chunker.h"
+#include "data/chunks/pack_store.h"
 
 namespace {
 

@@ -52,8 +52,8 @@
 #include <thread>
 #include <vector>
 
-#include "compute/local_executor.h"
-#include "compute/sandbox.h"
+#include "compute/exec/local_executor.h"
+#include "compute/exec/sandbox.h"
 
 extern char** environ;
 

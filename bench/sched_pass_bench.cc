@@ -13,7 +13,7 @@
 #include <memory>
 #include <random>
 
-#include "compute/scheduler.h"
+#include "compute/sched/scheduler.h"
 
 namespace {
 

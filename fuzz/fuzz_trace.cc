@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "compute/sim.h"
+#include "compute/sched/sim.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace openlab::compute;

@@ -10,8 +10,8 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
-#include "data/datasets.h"
-#include "data/wire.h"
+#include "data/catalog/datasets.h"
+#include "data/chunks/wire.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 

@@ -6,8 +6,8 @@
 #include "cli/commands.h"
 #include "cli/data_commands.h"
 #include "cli/export_commands.h"
-#include "compute/sim_command.h"
-#include "compute/supervisor.h"
+#include "compute/sched/sim_command.h"
+#include "compute/exec/supervisor.h"
 #include "server/serve.h"
 
 int main(int argc, char** argv) {

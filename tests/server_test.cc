@@ -25,9 +25,9 @@
 
 #include "cli/client.h"
 #include "common/ids.h"
-#include "compute/ledger.h"
-#include "data/file_chunker.h"
-#include "data/wire.h"
+#include "compute/ledger/ledger.h"
+#include "data/chunks/file_chunker.h"
+#include "data/chunks/wire.h"
 #include "server_process.h"
 #include "store/db.h"
 #include "store/migrations.h"

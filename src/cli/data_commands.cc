@@ -25,10 +25,10 @@
 #include "cli/client.h"
 #include "cli/data_client.h"
 #include "common/mutex.h"
-#include "data/chunker.h"
-#include "data/digest.h"
-#include "data/file_chunker.h"
-#include "data/wire.h"
+#include "data/chunks/chunker.h"
+#include "data/chunks/digest.h"
+#include "data/chunks/file_chunker.h"
+#include "data/chunks/wire.h"
 
 namespace openlab::cli {
 

@@ -1,5 +1,5 @@
 // `openlab export ...`: the export requests through which files of a sealed job (one that read
-// another owner's restricted data, see src/data/job_inputs.h) leave the centre.
+// another owner's restricted data, see src/data/inputs/job_inputs.h) leave the centre.
 //   openlab export request JOB PATH... --purpose TEXT   (the job's submitter, PI or co-PIs)
 //   openlab export ls JOB | show ID
 //   openlab export approve ID [--reason R] | refuse ID --reason R   (the data's stewards)

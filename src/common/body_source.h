@@ -1,6 +1,6 @@
 // A response body produced piece by piece (a file of many gigabytes), after the handler's
 // transaction has ended. Capabilities make them (data/service.h: a file's range from the packs;
-// data/job_inputs.h: an export's copy); the HTTP edge sends them.
+// data/inputs/job_inputs.h: an export's copy); the HTTP edge sends them.
 #pragma once
 
 #include <cstddef>

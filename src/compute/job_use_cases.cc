@@ -8,8 +8,8 @@
 #include <cerrno>
 
 #include "common/fd.h"
-#include "compute/ledger.h"
-#include "data/job_inputs.h"
+#include "compute/ledger/ledger.h"
+#include "data/inputs/job_inputs.h"
 
 namespace openlab::compute {
 

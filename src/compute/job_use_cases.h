@@ -3,8 +3,8 @@
 // (compute/api/jobs_routes.cc) only parse the request, ask the policy what needs the request
 // (passing the answer in), call one of these and render. Nothing here knows HTTP.
 //
-// The rules they apply: a job's states and transitions are compute/job_state.h; its checks and
-// records compute/jobs.h; the datasets a job reads, and sealed jobs, data/job_inputs.h.
+// The rules they apply: a job's states and transitions are compute/ledger/job_state.h; its checks and
+// records compute/ledger/jobs.h; the datasets a job reads, and sealed jobs, data/inputs/job_inputs.h.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "compute/jobs.h"
+#include "compute/ledger/jobs.h"
 #include "store/db.h"
 
 namespace openlab::compute {
@@ -63,7 +63,7 @@ StatusOr<Job> CancelJob(store::Tx& tx, const std::string& job_id, int64_t now);
 enum class LogStream { kStdout, kStderr };
 
 // The job whose output a caller asks for, if it may be read: a sealed job's output
-// (data/job_inputs.h) leaves only through an export request, so PermissionDenied (naming the
+// (data/inputs/job_inputs.h) leaves only through an export request, so PermissionDenied (naming the
 // export route) unless `may_read_sealed` (the policy's answer for jobs.sealed_logs). NotFound
 // when there is no such job.
 StatusOr<Job> JobForLogs(store::Tx& tx, const std::string& job_id, bool may_read_sealed);

@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
-#include "compute/ledger.h"
+#include "compute/ledger/ledger.h"
 #include "compute/workspace.h"
 #include "tenants/tenants.h"
 

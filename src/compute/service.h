@@ -34,11 +34,11 @@
 
 #include "common/clock.h"
 #include "common/mutex.h"
-#include "compute/executor.h"
-#include "compute/identities.h"
-#include "compute/inventory.h"
-#include "compute/jobs.h"
-#include "compute/scheduler.h"
+#include "compute/exec/executor.h"
+#include "compute/ledger/identities.h"
+#include "compute/ledger/inventory.h"
+#include "compute/ledger/jobs.h"
+#include "compute/sched/scheduler.h"
 #include "store/db.h"
 
 namespace openlab::compute {
@@ -49,7 +49,7 @@ struct ServiceOptions {
   SchedulerOptions scheduler;
   int tick_ms = 500;
   int64_t allocation_retry_ms = 10000;  // retry of a job refused for AllocationExhausted
-  // Data in jobs (data/job_inputs.h), set by main.cc; unset: jobs read no datasets.
+  // Data in jobs (data/inputs/job_inputs.h), set by main.cc; unset: jobs read no datasets.
   // prepare_data checks a job's access to its inputs again and gives each a read-only directory
   // (a shared cache entry, or a copy under `job_dir`); an error ends the job as failed with the
   // message as its reason. release_data drops them once the job has ended.
@@ -63,7 +63,7 @@ struct ServiceOptions {
   // True if the job names datasets. Its preparation then runs on a thread of its own, so that
   // writing out a large dataset never holds up scheduling; the job stays `starting` meanwhile.
   std::function<bool(const Job& job)> has_data;
-  // The sandbox (compute/sandbox.h). When job_uids is set (the server runs as root), each
+  // The sandbox (compute/exec/sandbox.h). When job_uids is set (the server runs as root), each
   // project's jobs run as the project's own uid (identities.h), which owns the project's space.
   std::optional<UidRange> job_uids;
   bool network = true;  // network for jobs that read no restricted data

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "compute/fake_executor.h"
-#include "compute/ledger.h"
-#include "compute/reports.h"
+#include "compute/exec/fake_executor.h"
+#include "compute/ledger/ledger.h"
+#include "compute/ledger/reports.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 

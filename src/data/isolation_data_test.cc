@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "compute/jobs.h"
-#include "data/file_chunker.h"
-#include "data/wire.h"
+#include "compute/ledger/jobs.h"
+#include "data/chunks/file_chunker.h"
+#include "data/chunks/wire.h"
 #include "testing/harness.h"
 
 namespace openlab {

@@ -11,9 +11,9 @@
 #include <set>
 #include <unordered_set>
 
-#include "data/digest.h"
+#include "data/chunks/digest.h"
 #include "common/fd.h"
-#include "data/review.h"
+#include "data/review/review.h"
 
 namespace openlab::data {
 

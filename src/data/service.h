@@ -17,9 +17,9 @@
 
 #include "common/mutex.h"
 #include "common/status.h"
-#include "data/datasets.h"
-#include "data/pack_store.h"
-#include "data/wire.h"
+#include "data/catalog/datasets.h"
+#include "data/chunks/pack_store.h"
+#include "data/chunks/wire.h"
 #include "common/body_source.h"
 #include "store/db.h"
 
@@ -81,7 +81,7 @@ class DataService {
   };
   // Writes every file of a version under `dest` (created), verifying each chunk and each file's
   // SHA-256, and leaves them read-only (files 0444, directories 0555). Files quarantined for
-  // personal data are left out. For data in jobs (data/job_inputs.h).
+  // personal data are left out. For data in jobs (data/inputs/job_inputs.h).
   StatusOr<MaterializeReport> Materialize(const std::string& dataset_id,
                                           const std::string& version_id, const std::string& dest);
 

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "common/clock.h"
-#include "compute/jobs.h"
+#include "compute/ledger/jobs.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
 #include "http/read_cache.h"
@@ -40,7 +40,7 @@ struct ApiOptions {
   std::function<void()> on_jobs_changed;
   // The data commons (datasets, chunk store); null: its routes answer 503.
   data::DataService* data = nullptr;
-  // Copies of the files of export requests (data/job_inputs.h); "" = exports are refused.
+  // Copies of the files of export requests (data/inputs/job_inputs.h); "" = exports are refused.
   std::string exports_root;
   // The server's public URL, for links in metadata documents (Croissant, DCAT).
   std::string public_url = "http://127.0.0.1:8080";

@@ -17,12 +17,12 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "compute/jobs.h"
-#include "data/data_cache.h"
-#include "data/file_chunker.h"
-#include "data/job_inputs.h"
-#include "data/metadata.h"
-#include "data/wire.h"
+#include "compute/ledger/jobs.h"
+#include "data/inputs/data_cache.h"
+#include "data/chunks/file_chunker.h"
+#include "data/inputs/job_inputs.h"
+#include "data/metadata/metadata.h"
+#include "data/chunks/wire.h"
 #include "testing/harness.h"
 
 namespace openlab {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "data/digest.h"
-#include "data/wire.h"
+#include "data/chunks/digest.h"
+#include "data/chunks/wire.h"
 #include "testing/harness.h"
 
 namespace openlab {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "data/data_cache.h"
+#include "data/inputs/data_cache.h"
 
 namespace openlab::server {
 

@@ -10,7 +10,7 @@
 #include "auth/authn.h"
 #include "common/crypto.h"
 #include "common/ids.h"
-#include "data/job_inputs.h"
+#include "data/inputs/job_inputs.h"
 #include "http/schema.h"
 #include "store/migrations.h"
 #include "tenants/tenants.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "data/pack_store.h"
+#include "data/chunks/pack_store.h"
 #include "data/service.h"
 #include "http/api.h"
 #include "store/db.h"

@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "common/json_util.h"
-#include "compute/ledger.h"
+#include "compute/ledger/ledger.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
 #include "tenants/tenants.h"

@@ -7,8 +7,8 @@
 
 #include "common/json_util.h"
 #include "compute/job_use_cases.h"
-#include "compute/jobs.h"
-#include "data/job_inputs.h"
+#include "compute/ledger/jobs.h"
+#include "data/inputs/job_inputs.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
 #include "tenants/tenants.h"
@@ -62,7 +62,7 @@ json::object RenderJob(const compute::Job& j) {
 
 const std::string& IdOfJob(const compute::Job& j) { return j.id; }
 
-// One job with the datasets it reads (data/job_inputs.h) and whether it is sealed. Which
+// One job with the datasets it reads (data/inputs/job_inputs.h) and whether it is sealed. Which
 // datasets and versions those are is data: a token without data:read sees only the inputs' names.
 StatusOr<json::value> RenderJobWithData(Ctx& ctx, const compute::Job& j) {
   json::object o = RenderJob(j);

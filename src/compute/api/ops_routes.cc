@@ -5,7 +5,7 @@
 
 #include <boost/json.hpp>
 
-#include "compute/reports.h"
+#include "compute/ledger/reports.h"
 #include "http/render.h"
 
 namespace openlab::http {

@@ -20,7 +20,7 @@ std::vector<auth::Rule> ComputePolicyRules() {
       // logs stay within the project (and the operators who run the centre).
       {"jobs.submit", "jobs:write", kProjectMember, ""},
       // A job that names datasets reads their bytes for its submitter: the token needs data:read
-      // as well (each dataset's own access is checked by data/job_inputs.h).
+      // as well (each dataset's own access is checked by data/inputs/job_inputs.h).
       {"jobs.data", "data:read", kProjectMember, ""},
       {"jobs.list", "jobs:read", kAnyUser, ""},  // filtered
       {"jobs.list_all", "", kOperator | kAuditor, ""},

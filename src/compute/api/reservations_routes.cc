@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
-#include "compute/ledger.h"
+#include "compute/ledger/ledger.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "auth/policy.h"
-#include "compute/ledger.h"
+#include "compute/ledger/ledger.h"
 #include "http/api.h"
 #include "http/router.h"
 
@@ -15,7 +15,7 @@ namespace openlab::http {
 // Its policy actions (policy_rules.cc).
 std::vector<auth::Rule> ComputePolicyRules();
 
-using compute::Hours;  // resource-seconds inside, hours in the API (compute/ledger.h)
+using compute::Hours;  // resource-seconds inside, hours in the API (compute/ledger/ledger.h)
 
 // Every route of the capability, in order (http/capabilities.cc calls it).
 void RegisterComputeCapability(Router& router, Api& api);

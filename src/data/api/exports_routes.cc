@@ -1,15 +1,15 @@
 // Data in jobs: the export requests through which the files of a sealed job (one that read
 // another owner's restricted data) leave the centre, reviewed by that owner's stewards.
-// See data/job_inputs.h for the model; the job's inputs are named at submission
+// See data/inputs/job_inputs.h for the model; the job's inputs are named at submission
 // (compute/api/jobs_routes.cc).
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
-#include "compute/jobs.h"
-#include "data/datasets.h"
-#include "data/job_inputs.h"
+#include "compute/ledger/jobs.h"
+#include "data/catalog/datasets.h"
+#include "data/inputs/job_inputs.h"
 #include "compute/api/routes.h"
 #include "data/api/render.h"
 #include "data/api/routes.h"

@@ -6,8 +6,8 @@
 #include <ctime>
 
 #include "common/crypto.h"
-#include "data/metadata.h"
-#include "data/wire.h"
+#include "data/metadata/metadata.h"
+#include "data/chunks/wire.h"
 
 namespace openlab::http {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "data/datasets.h"
+#include "data/catalog/datasets.h"
 #include "data/service.h"
 #include "http/api.h"
 #include "http/router.h"

@@ -5,9 +5,9 @@
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
-#include "data/datasets.h"
-#include "data/metadata.h"
-#include "data/review.h"
+#include "data/catalog/datasets.h"
+#include "data/metadata/metadata.h"
+#include "data/review/review.h"
 #include "compute/api/routes.h"
 #include "data/api/render.h"
 #include "data/api/routes.h"

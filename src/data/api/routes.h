@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "data/datasets.h"
+#include "data/catalog/datasets.h"
 #include "auth/policy.h"
 #include "http/api.h"
 #include "http/router.h"

@@ -1,0 +1,360 @@
+#include "compute/exec/local_executor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "compute/exec/internal/cgroups.h"
+#include "compute/exec/internal/exec_files.h"
+#include "compute/exec/sandbox.h"
+
+extern char** environ;
+
+namespace openlab::compute {
+
+namespace {
+
+using internal::FileExists;
+using internal::StripTrailingSlashes;
+
+using internal::JoinPath;
+
+StatusOr<internal::StatusRecord> ReadStatus(const std::string& job_dir) {
+  ASSIGN_OR_RETURN(std::string text, internal::ReadFile(JoinPath(job_dir, internal::kStatusFile)));
+  auto record = internal::StatusFromJson(text);
+  if (!record.ok()) {
+    return Internal(
+        fmt::format("{}/status.json is corrupt: {}", job_dir, record.status().message()));
+  }
+  return record;
+}
+
+// Turns a running record whose supervisor is gone into its kNodeFail verdict.
+internal::StatusRecord NodeFailed(internal::StatusRecord r) {
+  r.status.state = ExecState::kNodeFail;
+  r.status.ended_at_ms = Clock::Real()->NowMs();
+  r.status.detail = fmt::format(
+      "the job's supervisor (pid {}) is gone, so the job's fate is unknown (was the node "
+      "rebooted or the supervisor killed?)",
+      r.supervisor_pid);
+  return r;
+}
+
+// Reads the status, settling "running with a dead supervisor" as kNodeFail (written back).
+StatusOr<internal::StatusRecord> CurrentStatus(const std::string& job_dir) {
+  ASSIGN_OR_RETURN(internal::StatusRecord r, ReadStatus(job_dir));
+  if (IsTerminal(r.status.state)) return r;
+  if (internal::ProcessAlive(r.supervisor_pid, r.supervisor_start)) return r;
+  // The supervisor writes its final status before it exits: read again to tell a supervisor
+  // that just finished from one that died.
+  ASSIGN_OR_RETURN(r, ReadStatus(job_dir));
+  if (IsTerminal(r.status.state)) return r;
+  r = NodeFailed(std::move(r));
+  Status w = internal::WriteFileAtomic(JoinPath(job_dir, internal::kStatusFile),
+                                       internal::StatusToJson(r));
+  if (!w.ok()) Log(LogLevel::kWarn, "could not record node failure", {{"error", w.message()}});
+  return r;
+}
+
+// What the double-forked child reports on the ready pipe when it cannot exec the supervisor.
+struct SpawnError {
+  char tag;  // 'E'
+  int err;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(Options options) {
+  if (options.openlab_bin.empty() || options.openlab_bin[0] != '/') {
+    return InvalidArgument("the openlab binary must be given as an absolute path");
+  }
+  if (access(options.openlab_bin.c_str(), X_OK) != 0) {
+    return InvalidArgument(
+        fmt::format("{} is not an executable: {}", options.openlab_bin, strerror(errno)));
+  }
+  if (options.root.empty() || options.root[0] != '/') {
+    return InvalidArgument("the executor root must be an absolute path");
+  }
+  options.root = StripTrailingSlashes(options.root);
+  options.cgroup_root = StripTrailingSlashes(options.cgroup_root);
+  if (mkdir(options.root.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Internal(fmt::format("mkdir {}: {}", options.root, strerror(errno)));
+  }
+  if (options.sandbox != "required" && options.sandbox != "auto" && options.sandbox != "off") {
+    return InvalidArgument(
+        fmt::format("sandbox must be required, auto or off, not '{}'", options.sandbox));
+  }
+  std::string why_not = internal::ProbeCgroups(options.cgroup_root);
+  std::string limits = "rlimits (" + why_not + ")";
+  if (why_not.empty()) {
+    auto cg = internal::MakeJobCgroups(options.cgroup_root, fmt::format("probe.{}", getpid()),
+                                       {1, 1 << 30, 64});
+    limits = cg.ok() ? cg->Describe() : "rlimits (" + cg.status().message() + ")";
+    if (cg.ok()) internal::RemoveJobCgroups(*cg);
+  }
+  std::string sandbox;
+  if (options.sandbox == "off") {
+    sandbox = "sandbox off (development only: jobs see what the server's user sees)";
+  } else {
+    SandboxSupport support = ProbeSandbox();
+    sandbox = support.Describe();
+    if (!support.works && options.sandbox == "required") {
+      sandbox += "; jobs will not start (--sandbox required)";
+    }
+  }
+  std::string describe = fmt::format("local: {}; {}", sandbox, limits);
+  return std::unique_ptr<LocalExecutor>(new LocalExecutor(std::move(options), std::move(describe)));
+}
+
+StatusOr<std::string> LocalExecutor::JobDirOf(const std::string& handle) const {
+  std::string dir = StripTrailingSlashes(handle);
+  std::string prefix = options_.root + "/";
+  if (dir.size() <= prefix.size() || dir.compare(0, prefix.size(), prefix) != 0) {
+    return NotFound(
+        fmt::format("'{}' is not a job of this executor (root {})", handle, options_.root));
+  }
+  std::string name = dir.substr(prefix.size());
+  if (name.find('/') != std::string::npos || name == "." || name == ".." ||
+      name.find('\0') != std::string::npos) {
+    return NotFound(
+        fmt::format("'{}' is not a job of this executor (root {})", handle, options_.root));
+  }
+  return dir;
+}
+
+StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
+  RETURN_IF_ERROR(ValidateLaunchSpec(spec));
+  auto dir = JobDirOf(spec.job_dir);
+  if (!dir.ok()) {
+    return InvalidArgument(fmt::format("job_dir must be a directory directly under {}, got '{}'",
+                                       options_.root, spec.job_dir));
+  }
+  const std::string job_dir = *dir;
+  if (mkdir(job_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Internal(fmt::format("mkdir {}: {}", job_dir, strerror(errno)));
+  }
+
+  // spec.json is published with link(), which fails if it exists: of two Launches on the same
+  // directory exactly one wins.
+  internal::SupervisorConfig config{spec, options_.cgroup_root, options_.sandbox,
+                                    options_.device_dir};
+  config.spec.job_dir = job_dir;
+  std::string spec_path = JoinPath(job_dir, internal::kSpecFile);
+  std::string tmp = fmt::format("{}.new.{}.{}", spec_path, getpid(), Clock::Real()->NowMs());
+  RETURN_IF_ERROR(internal::WriteFileAtomic(tmp, internal::ConfigToJson(config)));
+  if (link(tmp.c_str(), spec_path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    if (err == EEXIST) {
+      return AlreadyExists(fmt::format("{} was already used for a job", job_dir));
+    }
+    return Internal(fmt::format("link {}: {}", spec_path, strerror(err)));
+  }
+  unlink(tmp.c_str());
+
+  // Everything the children need is prepared here: the server is multi-threaded, so after fork
+  // they may only make system calls.
+  std::string arg_bin = options_.openlab_bin, arg_cmd = "supervise", arg_dir = job_dir;
+  char* argv[] = {arg_bin.data(), arg_cmd.data(), arg_dir.data(), nullptr};
+  std::vector<std::string> env_strings;
+  std::string ready_prefix = std::string(internal::kReadyFdEnv) + "=";
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (strncmp(*e, ready_prefix.c_str(), ready_prefix.size()) != 0) env_strings.emplace_back(*e);
+  }
+  env_strings.push_back(ready_prefix + "3");
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string log_path = JoinPath(job_dir, internal::kSupervisorLog);
+
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    unlink(spec_path.c_str());
+    return Internal(fmt::format("pipe: {}", strerror(errno)));
+  }
+  // Double fork: the supervisor is re-parented to init (or a subreaper), never a zombie of ours,
+  // and in its own session, so signals to the server's group do not reach it.
+  pid_t child = fork();
+  if (child == 0) {
+    setsid();
+    pid_t grandchild = fork();
+    if (grandchild != 0) {
+      if (grandchild < 0) {
+        SpawnError e{'E', errno};
+        (void)!write(pipefd[1], &e, sizeof e);
+      }
+      _exit(0);
+    }
+    int wfd = pipefd[1];
+    if (wfd == 3) {
+      fcntl(3, F_SETFD, 0);
+    } else if (dup2(wfd, 3) < 0) {
+      _exit(127);
+    }
+    int in = open("/dev/null", O_RDONLY);
+    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in >= 0) dup2(in, 0);
+    if (log >= 0) {
+      dup2(log, 1);
+      dup2(log, 2);
+    }
+    if (close_range(4, ~0U, 0) != 0) {
+      for (int fd = 4; fd < 65536; ++fd) close(fd);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGCHLD, SIG_DFL);
+    execve(argv[0], argv, envp.data());
+    SpawnError e{'E', errno};
+    (void)!write(3, &e, sizeof e);
+    _exit(127);
+  }
+  int fork_errno = errno;
+  close(pipefd[1]);
+  if (child < 0) {
+    close(pipefd[0]);
+    unlink(spec_path.c_str());
+    return Internal(fmt::format("fork: {}", strerror(fork_errno)));
+  }
+  while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+
+  // Wait for 'R' (the job started, or the supervisor recorded why not), an error, or EOF.
+  std::string got;
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.launch_timeout_ms);
+  bool timed_out = false;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{pipefd[0], POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      timed_out = n == 0;
+      break;
+    }
+    char buf[64];
+    ssize_t r = read(pipefd[0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got.append(buf, static_cast<size_t>(r));
+    if (got[0] == 'R') break;
+  }
+  close(pipefd[0]);
+  if (!got.empty() && got[0] == 'R') return job_dir;
+  if (got.size() >= sizeof(SpawnError) && got[0] == 'E') {
+    SpawnError e;
+    memcpy(&e, got.data(), sizeof e);
+    unlink(spec_path.c_str());
+    return Internal(fmt::format("could not start the supervisor {}: {}", options_.openlab_bin,
+                                strerror(e.err)));
+  }
+  if (timed_out) {
+    return Unavailable(
+        fmt::format("the supervisor of {} did not report within {} ms; it may still start the job "
+                    "(Cancel stops it)",
+                    job_dir, options_.launch_timeout_ms));
+  }
+  if (FileExists(JoinPath(job_dir, internal::kStatusFile))) return job_dir;
+  return Internal(fmt::format("the supervisor of {} exited without starting the job; see {}",
+                              job_dir, log_path));
+}
+
+StatusOr<ExecStatus> LocalExecutor::Poll(const std::string& handle) {
+  ASSIGN_OR_RETURN(std::string job_dir, JobDirOf(handle));
+  auto record = CurrentStatus(job_dir);
+  if (record.ok()) return record->status;
+  if (record.status().code() != StatusCode::kNotFound) return record.status();
+  if (FileExists(JoinPath(job_dir, internal::kSpecFile))) {
+    ExecStatus s;
+    s.state = ExecState::kPending;
+    s.detail = "the supervisor is starting";
+    return s;
+  }
+  return NotFound(fmt::format("no job was launched in {}", job_dir));
+}
+
+void LocalExecutor::CleanUpOrphans(const std::string& job_dir) const {
+  auto record = ReadStatus(job_dir);
+  if (!record.ok()) return;
+  pid_t pgid = record->job_pid;
+  // The job's process group id is its leader's pid. While any member lives the kernel keeps that
+  // number allocated, so the group can be signalled unless the number went to a new process.
+  if (pgid > 0) {
+    auto ticks = internal::ProcStartTicks(pgid);
+    if (!ticks.has_value() || *ticks == record->job_start) kill(-pgid, SIGKILL);
+  }
+  if (!record->cgroup_dir.empty()) {
+    int fd = open(JoinPath(record->cgroup_dir, "cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      (void)!write(fd, "1", 1);
+      close(fd);
+    }
+    rmdir(record->cgroup_dir.c_str());
+  }
+}
+
+Status LocalExecutor::Cancel(const std::string& handle) {
+  ASSIGN_OR_RETURN(std::string job_dir, JobDirOf(handle));
+  auto record = CurrentStatus(job_dir);
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
+  if (!record.ok() && !FileExists(JoinPath(job_dir, internal::kSpecFile))) {
+    return NotFound(fmt::format("no job was launched in {}", job_dir));
+  }
+  if (record.ok() && record->status.state == ExecState::kNodeFail) {
+    CleanUpOrphans(job_dir);
+    return Status::Ok();
+  }
+  if (record.ok() && IsTerminal(record->status.state)) return Status::Ok();
+  // Running, or the supervisor is starting (it checks for the file before it waits).
+  std::string cancel_path = JoinPath(job_dir, internal::kCancelFile);
+  int fd = open(cancel_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Internal(fmt::format("create {}: {}", cancel_path, strerror(errno)));
+  close(fd);
+  if (record.ok() && internal::ProcessAlive(record->supervisor_pid, record->supervisor_start)) {
+    kill(record->supervisor_pid, SIGTERM);
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<std::string>> LocalExecutor::Active() {
+  DIR* d = opendir(options_.root.c_str());
+  if (d == nullptr) return Internal(fmt::format("opendir {}: {}", options_.root, strerror(errno)));
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(d);
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    std::string job_dir = JoinPath(options_.root, name);
+    auto record = ReadStatus(job_dir);
+    if (!record.ok() || record->status.state != ExecState::kRunning) continue;
+    if (internal::ProcessAlive(record->supervisor_pid, record->supervisor_start)) {
+      out.push_back(job_dir);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace openlab::compute

@@ -1,0 +1,267 @@
+#include "compute/ledger/ledger.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/ids.h"
+
+namespace openlab::compute {
+namespace {
+
+constexpr const char* kAllocCols =
+    "id, project_id, resource, granted, available, held, used, starts_at, expires_at, note, "
+    "created_by, created_at, version";
+
+Allocation ToAllocation(const store::Row& r) {
+  Allocation a;
+  a.id = r.Str(0);
+  a.project_id = r.Str(1);
+  a.resource = r.Str(2);
+  a.granted = r.Int(3);
+  a.available = r.Int(4);
+  a.held = r.Int(5);
+  a.used = r.Int(6);
+  a.starts_at = r.Int(7);
+  a.expires_at = r.Int(8);
+  a.note = r.Str(9);
+  a.created_by = r.Str(10);
+  a.created_at = r.Int(11);
+  a.version = r.Int(12);
+  return a;
+}
+
+Status AppendEntry(store::Tx& tx, const std::string& allocation_id, const char* kind,
+                   int64_t available_delta, int64_t held_delta, int64_t used_delta,
+                   const std::string& hold_id, const std::string& job_id, const std::string& reason,
+                   const std::string& actor, int64_t now) {
+  store::Value hold = hold_id.empty() ? store::Value(nullptr) : store::Value(hold_id);
+  store::Value job = job_id.empty() ? store::Value(nullptr) : store::Value(job_id);
+  return tx
+      .Exec(
+          "INSERT INTO ledger (id, allocation_id, kind, available_delta, held_delta, "
+          "used_delta, hold_id, job_id, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+          "$8, $9, $10, $11)",
+          {NewId("led"), allocation_id, std::string(kind), available_delta, held_delta, used_delta,
+           hold, job, reason, actor, now})
+      .status();
+}
+
+// Applies deltas to an allocation's balances if none goes below zero. Returns false (and
+// changes nothing) if one would.
+StatusOr<bool> ApplyDeltas(store::Tx& tx, const std::string& id, int64_t granted_delta,
+                           int64_t available_delta, int64_t held_delta, int64_t used_delta) {
+  ASSIGN_OR_RETURN(int64_t changed,
+                   tx.Exec("UPDATE allocations SET granted = granted + $1, available = available "
+                           "+ $2, held = held + $3, used = used + $4, version = version + 1 "
+                           "WHERE id = $5 AND granted + $1 >= 0 AND available + $2 >= 0 AND "
+                           "held + $3 >= 0 AND used + $4 >= 0",
+                           {granted_delta, available_delta, held_delta, used_delta, id}));
+  return changed == 1;
+}
+
+}  // namespace
+
+bool IsAllocationResource(const std::string& r) {
+  if (r == "gpu" || r == "cpu") return true;
+  if (r.rfind("gpu:", 0) != 0 || r.size() < 5 || r.size() > 36) return false;
+  return std::all_of(r.begin() + 4, r.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+StatusOr<Allocation> Grant(store::Tx& tx, const NewAllocation& in, const std::string& actor,
+                           int64_t now) {
+  if (!IsAllocationResource(in.resource)) {
+    return InvalidArgument(fmt::format(
+        "resource '{}' is invalid: use 'gpu' (any accelerator), 'gpu:<TYPE>' such as 'gpu:H100', "
+        "or 'cpu'",
+        in.resource));
+  }
+  if (in.amount <= 0) return InvalidArgument("a grant must be positive");
+  if (in.expires_at <= in.starts_at) return InvalidArgument("expires_at must be after starts_at");
+  if (in.expires_at <= now) return InvalidArgument("expires_at must be in the future");
+  if (in.note.size() > 1000) return InvalidArgument("note is longer than 1000 bytes");
+  std::string id = NewId("alc");
+  Status s = tx.Exec(
+                   "INSERT INTO allocations (id, project_id, resource, granted, available, held, "
+                   "used, starts_at, expires_at, note, created_by, created_at, version) VALUES "
+                   "($1, $2, $3, $4, $4, 0, 0, $5, $6, $7, $8, $9, 1)",
+                   {id, in.project_id, in.resource, in.amount, in.starts_at, in.expires_at, in.note,
+                    actor, now})
+                 .status();
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    return NotFound(fmt::format("project '{}' not found", in.project_id));
+  }
+  RETURN_IF_ERROR(s);
+  RETURN_IF_ERROR(AppendEntry(tx, id, "grant", in.amount, 0, 0, "", "", in.note, actor, now));
+  return GetAllocation(tx, id);
+}
+
+StatusOr<Allocation> GetAllocation(store::Tx& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT {} FROM allocations WHERE id = $1", kAllocCols), {id}));
+  if (rows.empty()) return NotFound(fmt::format("allocation '{}' not found", id));
+  return ToAllocation(rows[0]);
+}
+
+StatusOr<std::vector<Allocation>> ListAllocations(store::Tx& tx, const std::string& project_id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(fmt::format("SELECT {} FROM allocations WHERE project_id = $1 ORDER "
+                                        "BY id",
+                                        kAllocCols),
+                            {project_id}));
+  std::vector<Allocation> out;
+  for (auto& r : rows) out.push_back(ToAllocation(r));
+  return out;
+}
+
+StatusOr<Allocation> Adjust(store::Tx& tx, const std::string& allocation_id, int64_t delta,
+                            const std::string& reason, const std::string& actor, int64_t now) {
+  if (delta == 0) return InvalidArgument("an adjustment must not be zero");
+  if (reason.empty() || reason.size() > 1000) {
+    return InvalidArgument("an adjustment needs a reason of 1 to 1000 bytes");
+  }
+  ASSIGN_OR_RETURN(Allocation a, GetAllocation(tx, allocation_id));
+  ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, a.id, delta, delta, 0, 0));
+  if (!ok) {
+    return FailedPrecondition(
+        fmt::format("cannot take {} resource-seconds from an allocation with {} available", -delta,
+                    a.available));
+  }
+  RETURN_IF_ERROR(AppendEntry(tx, a.id, "adjust", delta, 0, 0, "", "", reason, actor, now));
+  return GetAllocation(tx, a.id);
+}
+
+StatusOr<std::vector<LedgerEntry>> ListLedger(store::Tx& tx, const std::string& allocation_id,
+                                              const std::string& after, int limit) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT id, allocation_id, kind, available_delta, held_delta, used_delta, hold_id, "
+               "job_id, reason, actor, at FROM ledger WHERE allocation_id = $1 AND id > $2 ORDER "
+               "BY id LIMIT $3",
+               {allocation_id, after, int64_t{std::clamp(limit, 1, 1000)}}));
+  std::vector<LedgerEntry> out;
+  for (auto& r : rows) {
+    out.push_back(LedgerEntry{r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Int(5), r.Str(6),
+                              r.Str(7), r.Str(8), r.Str(9), r.Int(10)});
+  }
+  return out;
+}
+
+StatusOr<Hold> PlaceHold(store::Tx& tx, const std::string& project_id, const std::string& resource,
+                         int64_t amount, const std::string& job_id, const std::string& actor,
+                         int64_t now) {
+  if (amount <= 0) return InvalidArgument("a hold must be positive");
+  if (!IsAllocationResource(resource)) {
+    return InvalidArgument(fmt::format("resource '{}' is invalid", resource));
+  }
+  // A typed job draws on typed grants first, then on "any GPU" grants.
+  std::string fallback = resource.rfind("gpu:", 0) == 0 ? "gpu" : resource;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT id FROM allocations WHERE project_id = $1 AND (resource = $2 OR resource "
+               "= $3) AND starts_at <= $4 AND expires_at > $4 AND available >= $5 ORDER BY "
+               "CASE WHEN resource = $2 THEN 0 ELSE 1 END, expires_at, id",
+               {project_id, resource, fallback, now, amount}));
+  for (const auto& row : rows) {
+    std::string alloc = row.Str(0);
+    ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, alloc, 0, -amount, amount, 0));
+    if (!ok) continue;  // taken meanwhile
+    Hold h{NewId("hld"), alloc, amount};
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO holds (id, allocation_id, job_id, amount, settled, "
+                            "created_at) VALUES ($1, $2, $3, $4, 0, $5)",
+                            {h.id, alloc, job_id, amount, now})
+                        .status());
+    RETURN_IF_ERROR(
+        AppendEntry(tx, alloc, "hold", -amount, amount, 0, h.id, job_id, "job start", actor, now));
+    return h;
+  }
+  return ResourceExhausted(
+             fmt::format("no active {} allocation of the project has {} resource-seconds left",
+                         resource, amount))
+      .WithKind("allocation-exhausted");
+}
+
+Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std::string& actor,
+              int64_t now) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT allocation_id, job_id, amount, settled FROM holds "
+                                       "WHERE id = $1",
+                                       {hold_id}));
+  if (rows.empty()) return NotFound(fmt::format("hold '{}' not found", hold_id));
+  if (rows[0].Int(3) != 0) {
+    return FailedPrecondition(fmt::format("hold '{}' is already settled", hold_id));
+  }
+  std::string alloc = rows[0].Str(0), job = rows[0].Str(1);
+  int64_t amount = rows[0].Int(2);
+  int64_t charge = std::clamp<int64_t>(used, 0, amount);
+  ASSIGN_OR_RETURN(int64_t marked, tx.Exec("UPDATE holds SET settled = 1 WHERE id = $1 AND "
+                                           "settled = 0",
+                                           {hold_id}));
+  if (marked != 1) return FailedPrecondition(fmt::format("hold '{}' is already settled", hold_id));
+  ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, alloc, 0, amount - charge, -amount, charge));
+  if (!ok) return Internal(fmt::format("allocation {} balances are inconsistent", alloc));
+  if (charge > 0) {
+    RETURN_IF_ERROR(
+        AppendEntry(tx, alloc, "charge", 0, -charge, charge, hold_id, job, "job end", actor, now));
+  }
+  if (amount - charge > 0) {
+    RETURN_IF_ERROR(AppendEntry(tx, alloc, "release", amount - charge, -(amount - charge), 0,
+                                hold_id, job, "unused part of the hold", actor, now));
+  }
+  return Status::Ok();
+}
+
+StatusOr<int64_t> LargestCoverage(store::Tx& tx, const std::string& project_id,
+                                  const std::string& resource, int64_t now) {
+  std::string sql =
+      "SELECT COALESCE(MAX(available + held), 0) FROM allocations WHERE project_id = $1 AND "
+      "expires_at > $2 AND ";
+  std::vector<store::Value> params = {project_id, now};
+  if (resource == "gpu") {
+    sql += "(resource = 'gpu' OR resource LIKE 'gpu:%')";  // any type may end up being used
+  } else if (resource.rfind("gpu:", 0) == 0) {
+    sql += "(resource = $3 OR resource = 'gpu')";
+    params.push_back(resource);
+  } else {
+    sql += "resource = $3";
+    params.push_back(resource);
+  }
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return rows[0].Int(0);
+}
+
+Status VerifyLedger(store::Tx& tx) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT a.id, a.granted, a.available, a.held, a.used, "
+               "COALESCE(SUM(l.available_delta), 0), COALESCE(SUM(l.held_delta), 0), "
+               "COALESCE(SUM(l.used_delta), 0), "
+               "COALESCE(SUM(CASE WHEN l.kind IN ('grant', 'adjust') THEN l.available_delta ELSE "
+               "0 END), 0) FROM allocations a LEFT JOIN ledger l ON l.allocation_id = a.id GROUP "
+               "BY a.id, a.granted, a.available, a.held, a.used"));
+  for (const auto& r : rows) {
+    if (r.Int(2) != r.Int(5) || r.Int(3) != r.Int(6) || r.Int(4) != r.Int(7) ||
+        r.Int(1) != r.Int(8) || r.Int(1) != r.Int(2) + r.Int(3) + r.Int(4)) {
+      return Internal(fmt::format(
+          "allocation {}: balances granted={} available={} held={} used={} do not match its "
+          "ledger (available={} held={} used={} granted={})",
+          r.Str(0), r.Int(1), r.Int(2), r.Int(3), r.Int(4), r.Int(5), r.Int(6), r.Int(7),
+          r.Int(8)));
+    }
+  }
+  ASSIGN_OR_RETURN(auto open, tx.Query("SELECT a.id, a.held, COALESCE((SELECT SUM(h.amount) FROM "
+                                       "holds h WHERE h.allocation_id = a.id AND h.settled = 0), "
+                                       "0) FROM allocations a"));
+  for (const auto& r : open) {
+    if (r.Int(1) != r.Int(2)) {
+      return Internal(fmt::format("allocation {}: held={} but open holds sum to {}", r.Str(0),
+                                  r.Int(1), r.Int(2)));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace openlab::compute
