@@ -63,7 +63,7 @@ struct Rule {
 // The auditor reads everything the operator reads.
 inline constexpr unsigned kReaders = kOperator | kAuditor;
 
-// The one table: every capability's rules (http/capabilities.cc assembles them), installed once
+// The one table: every capability's rules (server/capabilities.cc assembles them), installed once
 // at start; later calls change nothing. Until then every action is unknown, so denied.
 void InstallRules(std::vector<Rule> rules);
 // The installed table (for the authorisation matrix test and the OpenAPI document).

@@ -8,14 +8,14 @@
 #include <set>
 #include <string>
 
-#include "http/capability.h"
+#include "server/capabilities.h"
 
 namespace openlab::auth {
 namespace {
 
 class InstalledPolicy : public ::testing::Environment {
  public:
-  void SetUp() override { http::InstallPolicy(); }
+  void SetUp() override { server::InstallPolicy(); }
 };
 const auto* const kInstalled = ::testing::AddGlobalTestEnvironment(new InstalledPolicy);
 

@@ -11,13 +11,8 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
-#include "compute/ledger/ledger.h"
-#include "data/catalog/datasets.h"
-#include "data/inputs/job_inputs.h"
-#include "data/review/review.h"
 #include "http/problem.h"
 #include "http/capability.h"
-#include "http/routes.h"
 #include "tenants/audit.h"
 #include "tenants/idempotency.h"
 #include "tenants/tenants.h"
@@ -26,10 +21,11 @@ namespace openlab::http {
 
 namespace json = boost::json;
 
-Api::Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts)
+Api::Api(store::Database* db, Clock* clock, Metrics* metrics,
+         const std::vector<Capability>& capabilities, ApiOptions opts)
     : db_(db), clock_(clock), metrics_(metrics), opts_(opts) {
-  InstallPolicy();
-  RegisterAllRoutes(router_, *this);
+  InstallPolicy(capabilities);
+  RegisterAllRoutes(router_, *this, capabilities);
 }
 
 size_t Api::LargestBody() const {

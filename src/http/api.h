@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "compute/ledger/jobs.h"
+#include "http/capability.h"
 #include "http/http_types.h"
 #include "http/metrics.h"
 #include "http/read_cache.h"
@@ -48,8 +49,10 @@ struct ApiOptions {
 
 class Api {
  public:
-  // `db`, `clock` and `metrics` must outlive the Api.
-  Api(store::Database* db, Clock* clock, Metrics* metrics, ApiOptions opts = {});
+  // `db`, `clock` and `metrics` must outlive the Api. Serves the routes of `capabilities`
+  // (server/capabilities.h lists the server's) and installs their policy table.
+  Api(store::Database* db, Clock* clock, Metrics* metrics,
+      const std::vector<Capability>& capabilities, ApiOptions opts = {});
 
   HttpResponse Handle(const HttpRequest& req);
   // The largest body the route of `method` `target` takes (the server reads no more).

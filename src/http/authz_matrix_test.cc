@@ -24,7 +24,7 @@
 #include "data/inputs/job_inputs.h"
 #include "data/review/review.h"
 #include "tenants/tenants.h"
-#include "http/capability.h"
+#include "server/capabilities.h"
 #include "testing/harness.h"
 
 namespace openlab {
@@ -798,7 +798,7 @@ TEST(AuthzMatrix, EveryCallerGetsTheExpectedStatus) {
 // Regression: the allocation scopes were required by rules but missing from the scope list, so
 // no token could be limited to them.
 TEST(AuthzMatrix, EveryScopeARuleNeedsCanBeGranted) {
-  http::InstallPolicy();
+  server::InstallPolicy();
   ASSERT_FALSE(auth::Rules().empty());
   for (const auth::Rule& r : auth::Rules()) {
     if (r.scope[0] != '\0') EXPECT_TRUE(auth::IsScope(r.scope)) << r.action << " needs " << r.scope;

@@ -1,16 +1,18 @@
-// The capabilities this server is made of, in one list (capabilities.cc): each brings its share
-// of the schema and its HTTP resources. A new capability adds one entry there; everything else
+// What a capability brings to the server, and how the edge assembles the capabilities it is
+// given: their routes, their policy rows and their migrations. The list itself is the
+// application's (server/capabilities.cc): a new capability adds one entry there; everything else
 // it brings lives in its own folder (docs/architecture.md, "Adding a capability").
 #pragma once
 
 #include <vector>
 
 #include "auth/policy.h"
-#include "http/api.h"
 #include "http/router.h"
 #include "store/migrations.h"
 
 namespace openlab::http {
+
+class Api;
 
 struct Capability {
   const char* name;
@@ -22,13 +24,18 @@ struct Capability {
   std::vector<auth::Rule> (*rules)();
 };
 
-// Every capability, in the order their routes are registered (no two routes of different
+// The system routes, then each capability's, in the order given (no two routes of different
 // capabilities can match one path, so the order only decides the OpenAPI document's).
-const std::vector<Capability>& Capabilities();
+void RegisterAllRoutes(Router& router, Api& api, const std::vector<Capability>& capabilities);
 
 // Installs the policy table (auth::InstallRules): the system routes' rules and every
 // capability's. Aborts if two rows name one action (a programming error the tests catch).
-// Idempotent; the Api calls it before it answers anything.
-void InstallPolicy();
+// The first call installs; later calls change nothing. The Api calls it before it answers.
+void InstallPolicy(const std::vector<Capability>& capabilities);
+
+// Every capability's migrations in one ordered, versioned sequence, the same on SQLite and
+// PostgreSQL (a new capability's steps take the next free versions). Aborts if the steps do not
+// assemble (a version declared twice or missing: a programming error the store tests catch).
+std::vector<store::Migration> AssembleSchema(const std::vector<Capability>& capabilities);
 
 }  // namespace openlab::http

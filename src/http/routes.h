@@ -1,4 +1,5 @@
-// The route table: the system routes, then each capability's (http/capability.h lists them).
+// The system routes (liveness, readiness, metrics, the OpenAPI document: system_routes.cc); each
+// capability's routes are its own (its `api/routes.h`, assembled by http/capability.h).
 #pragma once
 
 #include <vector>
@@ -9,10 +10,7 @@
 
 namespace openlab::http {
 
-// Liveness, readiness, metrics and the OpenAPI document (system_routes.cc).
 void RegisterSystemRoutes(Router& router, Api& api);
 std::vector<auth::Rule> SystemPolicyRules();
-
-void RegisterAllRoutes(Router& router, Api& api);
 
 }  // namespace openlab::http

@@ -26,7 +26,7 @@
 #include "data/service.h"
 #include "http/api.h"
 #include "http/bootstrap.h"
-#include "http/schema.h"
+#include "server/capabilities.h"
 #include "http/server.h"
 #include "store/db.h"
 #include "store/migrations.h"
@@ -87,7 +87,7 @@ int Serve(const ServeOptions& a) {
       ::chmod((a.state + f).c_str(), 0600);
     }
   }
-  Status m = store::Migrate(**db, http::AllMigrations());
+  Status m = store::Migrate(**db, AllMigrations());
   if (!m.ok()) {
     std::cerr << "openlab: error: " << m.message() << "\n";
     return 1;
@@ -290,7 +290,7 @@ int Serve(const ServeOptions& a) {
   ao.read_cache = !a.no_read_cache;
   ao.public_url =
       a.public_url.empty() ? fmt::format("http://{}:{}", so.host, so.port) : a.public_url;
-  http::Api api(db->get(), Clock::Real(), &metrics, ao);
+  http::Api api(db->get(), Clock::Real(), &metrics, Capabilities(), ao);
   http::Server server(&api, so);
   Status l = server.Listen();
   if (!l.ok()) {

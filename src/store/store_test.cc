@@ -8,7 +8,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
-#include "http/schema.h"
+#include "server/capabilities.h"
 #include "store/migrations.h"
 #include "tenants/audit.h"
 #include "tenants/tenants.h"
@@ -30,8 +30,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 TEST_P(StoreTest, MigrationsAreRecordedAndIdempotent) {
   auto v = store::SchemaVersion(db());
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(*v, http::AllMigrations().back().version);
-  EXPECT_TRUE(store::Migrate(db(), http::AllMigrations()).ok());  // a second run changes nothing
+  EXPECT_EQ(*v, server::AllMigrations().back().version);
+  EXPECT_TRUE(store::Migrate(db(), server::AllMigrations()).ok());  // a second run changes nothing
   EXPECT_EQ(*store::SchemaVersion(db()), *v);
 }
 
@@ -44,7 +44,7 @@ TEST_P(StoreTest, RefusesANewerSchema) {
                         .status();
                   })
                   .ok());
-  Status s = store::Migrate(db(), http::AllMigrations());
+  Status s = store::Migrate(db(), server::AllMigrations());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("version 999"), std::string::npos) << s.message();
 }
@@ -246,7 +246,7 @@ TEST(Migrations, EveryStepIsAsShipped) {
        "2861028923567fa0afc2d7bebd44d7277b8d4f428a5f0f6bb5cccbdce5b7d9bc",
        "2861028923567fa0afc2d7bebd44d7277b8d4f428a5f0f6bb5cccbdce5b7d9bc"},
   };
-  const auto& all = http::AllMigrations();
+  const auto& all = server::AllMigrations();
   ASSERT_GE(all.size(), std::size(kShipped));
   for (size_t i = 0; i < std::size(kShipped); ++i) {
     const store::Migration& m = all[i];

@@ -11,7 +11,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "data/inputs/job_inputs.h"
-#include "http/schema.h"
+#include "server/capabilities.h"
 #include "store/migrations.h"
 #include "tenants/tenants.h"
 
@@ -56,7 +56,7 @@ TestDb::TestDb(Backend b) : backend_(b) {
   auto db = store::OpenDatabase(url_);
   Must(db.status(), "open the test database");
   db_ = std::move(db).value();
-  Must(store::Migrate(*db_, http::AllMigrations()), "migrate");
+  Must(store::Migrate(*db_, server::AllMigrations()), "migrate");
 }
 
 TestDb::~TestDb() {
@@ -111,7 +111,8 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
     opts.jobs_root = files_root_ + "/jobs";
     opts.exports_root = files_root_ + "/exports";
   }
-  api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_, opts);
+  api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_,
+                                       server::Capabilities(), opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
 

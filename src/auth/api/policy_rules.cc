@@ -1,5 +1,5 @@
 // The auth capability's policy actions (sessions and tokens): its rows of the one deny-by-default
-// table (auth/policy.h; http/capabilities.cc assembles every capability's).
+// table (auth/policy.h; server/capabilities.cc assembles every capability's).
 #include "auth/api/routes.h"
 
 namespace openlab::http {

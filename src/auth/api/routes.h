@@ -13,7 +13,7 @@ namespace openlab::http {
 // Its policy actions (policy_rules.cc).
 std::vector<auth::Rule> AuthPolicyRules();
 
-// Every route of the capability, in order (http/capabilities.cc calls it).
+// Every route of the capability, in order (server/capabilities.cc calls it).
 void RegisterAuthCapability(Router& router, Api& api);
 void RegisterSessionRoutes(Router& router, Api& api);
 void RegisterTokenRoutes(Router& router, Api& api);

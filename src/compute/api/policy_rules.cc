@@ -1,5 +1,5 @@
 // The compute capability's policy actions (allocations, jobs, reservations, operator views): its
-// rows of the one deny-by-default table (auth/policy.h; http/capabilities.cc assembles every
+// rows of the one deny-by-default table (auth/policy.h; server/capabilities.cc assembles every
 // capability's).
 #include "compute/api/routes.h"
 

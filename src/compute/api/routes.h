@@ -17,7 +17,7 @@ std::vector<auth::Rule> ComputePolicyRules();
 
 using compute::Hours;  // resource-seconds inside, hours in the API (compute/ledger/ledger.h)
 
-// Every route of the capability, in order (http/capabilities.cc calls it).
+// Every route of the capability, in order (server/capabilities.cc calls it).
 void RegisterComputeCapability(Router& router, Api& api);
 void RegisterAllocationRoutes(Router& router, Api& api);
 void RegisterJobRoutes(Router& router, Api& api);

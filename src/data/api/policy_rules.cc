@@ -1,6 +1,6 @@
 // The data commons' policy actions (datasets, uploads, review, exports, the operator's data
 // routes): its rows of the one deny-by-default table (auth/policy.h;
-// http/capabilities.cc assembles every capability's).
+// server/capabilities.cc assembles every capability's).
 #include "data/api/routes.h"
 
 namespace openlab::http {

@@ -18,7 +18,7 @@ namespace openlab::http {
 // Its policy actions (policy_rules.cc).
 std::vector<auth::Rule> DataPolicyRules();
 
-// Every route of the capability, in order (http/capabilities.cc calls it).
+// Every route of the capability, in order (server/capabilities.cc calls it).
 void RegisterDataCapability(Router& router, Api& api);
 void RegisterDatasetRoutes(Router& router, Api& api);
 void RegisterDataStoreRoutes(Router& router, Api& api);  // quotas, fsck, gc

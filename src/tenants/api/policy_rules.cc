@@ -1,6 +1,6 @@
 // The tenants capability's policy actions (organisations, users, projects, their members,
 // the audit trail): its rows of the one deny-by-default table (auth/policy.h;
-// http/capabilities.cc assembles every capability's).
+// server/capabilities.cc assembles every capability's).
 #include "tenants/api/routes.h"
 
 namespace openlab::http {

@@ -19,7 +19,7 @@ namespace openlab::http {
 // Its policy actions (policy_rules.cc).
 std::vector<auth::Rule> TenantsPolicyRules();
 
-// Every route of the capability, in order (http/capabilities.cc calls it).
+// Every route of the capability, in order (server/capabilities.cc calls it).
 void RegisterTenantsCapability(Router& router, Api& api);
 void RegisterTenantRoutes(Router& router, Api& api);
 void RegisterAuditRoutes(Router& router, Api& api);
