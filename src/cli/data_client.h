@@ -13,6 +13,7 @@
 
 #include "cli/client.h"
 #include "common/status.h"
+#include "common/strings.h"
 
 namespace openlab::cli {
 
@@ -55,7 +56,8 @@ class DataConnection {
   std::unique_ptr<Impl> impl_;
 };
 
-// Percent-encodes `s` for a query value: everything but unreserved characters and '/'.
-std::string EncodeQueryValue(std::string_view s);
+// Percent-encodes `s` for a query value or a path segment: everything but unreserved characters
+// and '/'.
+inline std::string EncodeQueryValue(std::string_view s) { return PercentEncode(s, "/"); }
 
 }  // namespace openlab::cli
