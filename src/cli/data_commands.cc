@@ -24,6 +24,7 @@
 
 #include "cli/client.h"
 #include "cli/data_client.h"
+#include "cli/table.h"
 #include "common/mutex.h"
 #include "data/chunker.h"
 #include "data/digest.h"
@@ -101,23 +102,6 @@ int64_t IntField(const json::value& o, const char* key) {
   if (v && v->is_int64()) return v->get_int64();
   if (v && v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
   return 0;
-}
-
-void PrintRows(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& r : rows) {
-    if (width.size() < r.size()) width.resize(r.size(), 0);
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::string cell = r[i];
-      if (i + 1 < r.size()) cell.resize(width[i] + 2, ' ');
-      line += cell;
-    }
-    std::cout << line << "\n";
-  }
 }
 
 // Calls the API and parses a 2xx JSON answer.
