@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/strings.h"
 #include "data/review.h"
+#include "data/wire.h"
 #include "tenants/tenants.h"
 
 namespace openlab::data {
