@@ -13,12 +13,19 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/client.h"
 #include "cli/table.h"
+#include "client/client.h"
 
 namespace openlab::cli {
 
 namespace json = boost::json;
+using client::Client;
+using client::Credentials;
+using client::CredentialsPath;
+using client::ErrorLine;
+using client::LoadCredentials;
+using client::RemoveCredentials;
+using client::SaveCredentials;
 
 namespace {
 

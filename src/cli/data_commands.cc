@@ -22,9 +22,9 @@
 #include <thread>
 #include <unordered_set>
 
-#include "cli/client.h"
-#include "cli/data_client.h"
 #include "cli/table.h"
+#include "client/client.h"
+#include "client/data_connection.h"
 #include "common/mutex.h"
 #include "data/chunker.h"
 #include "data/digest.h"
@@ -36,6 +36,12 @@ namespace openlab::cli {
 namespace {
 
 namespace json = boost::json;
+using client::Credentials;
+using client::DataConnection;
+using client::EncodeQueryValue;
+using client::ErrorLine;
+using client::HttpResult;
+using client::LoadCredentials;
 namespace fs = std::filesystem;
 using data::Digest;
 using Clock = std::chrono::steady_clock;

@@ -1,4 +1,4 @@
-#include "cli/data_client.h"
+#include "client/data_connection.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include <cctype>
 #include <optional>
 
-namespace openlab::cli {
+namespace openlab::client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -249,4 +249,4 @@ StatusOr<HttpResult> DataConnection::Download(const std::string& path, const Hea
   }
 }
 
-}  // namespace openlab::cli
+}  // namespace openlab::client
