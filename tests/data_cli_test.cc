@@ -19,7 +19,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/client.h"
+#include "client/client.h"
 #include "server_process.h"
 
 namespace openlab {
@@ -78,7 +78,7 @@ class DataCliTest : public ::testing::Test {
     ASSERT_GT(server_->port(), 0) << server_->log();
     std::string op = Trim(ReadFile(state_ + "/bootstrap-token"));
     // The operator onboards an organisation, a PI and her project; the PI logs in.
-    cli::Client c({server_->url(), op});
+    client::Client c({server_->url(), op});
     auto org = c.Call("POST", "/api/v1/orgs",
                       std::string(R"({"name":"gist","kind":"university","region":"KR-29"})"));
     ASSERT_TRUE(org.ok() && org->status == 201) << (org.ok() ? org->body : "");
@@ -128,7 +128,7 @@ class DataCliTest : public ::testing::Test {
   }
 
   json::value Api(const std::string& method, const std::string& path) {
-    cli::Client c({server_->url(), token_});
+    client::Client c({server_->url(), token_});
     auto r = c.Call(method, path);
     EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().message());
     return r.ok() ? json::parse(r->body) : json::value();
@@ -280,7 +280,7 @@ TEST_F(DataCliTest, PullRepairsADamagedDirectory) {
 TEST_F(DataCliTest, APullLeavesOutAFileFlaggedAsPersonalDataAndSaysSo) {
   std::string src = MakeCorpus();
   ASSERT_EQ(Cli({"data", "push", src, "counts", "--tag", "v1"}).code, 0);
-  cli::Client c({server_->url(), token_});
+  client::Client c({server_->url(), token_});
   auto flag = c.Call("POST", "/api/v1/datasets/" + dataset_ + "/flags",
                      std::string(R"({"path":"sensors/deep/small.csv","reason":"holds names"})"));
   ASSERT_TRUE(flag.ok() && flag->status == 201) << (flag.ok() ? flag->body : "");

@@ -31,7 +31,7 @@
 #include <string>
 #include <thread>
 
-#include "cli/client.h"
+#include "client/client.h"
 #include "server_process.h"
 
 namespace openlab {
@@ -133,7 +133,7 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
                                               ServerIsRoot() ? nullptr : BecomeUnprivileged);
     ASSERT_GT(server_->port(), 0) << server_->log();
     op_token_ = Trim(ReadFile(state_ + "/bootstrap-token"));
-    op_ = std::make_unique<cli::Client>(cli::Credentials{server_->url(), op_token_});
+    op_ = std::make_unique<client::Client>(client::Credentials{server_->url(), op_token_});
 
     org_ = Id(Op("POST", "/api/v1/orgs",
                  R"({"name":"city","kind":"research_institute","region":"KR-29"})", 201));
@@ -162,7 +162,7 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
         "--url {} -u mallory --password-stdin >/dev/null",
         cred, Bin(), server_->url());
     ASSERT_EQ(std::system(login.c_str()), 0);
-    mallory_ = std::make_unique<cli::Client>(cli::Credentials{
+    mallory_ = std::make_unique<client::Client>(client::Credentials{
         server_->url(), std::string(json::parse(ReadFile(cred)).at("token").as_string())});
 
     // A's restricted dataset, and B's own input.
@@ -193,7 +193,7 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
                                                          : "";
   }
 
-  json::value Call(cli::Client& c, const std::string& method, const std::string& path,
+  json::value Call(client::Client& c, const std::string& method, const std::string& path,
                    const std::string& body, int want) {
     auto r = c.Call(method, path, body);
     EXPECT_TRUE(r.ok() && r->status == want)
@@ -334,7 +334,7 @@ class HostileJobTest : public ::testing::TestWithParam<std::string> {
 
   std::string state_, scratch_, devices_, op_token_;
   std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<cli::Client> op_, mallory_;
+  std::unique_ptr<client::Client> op_, mallory_;
   std::string org_, a_, b_, clinic_, bdata_;
   std::vector<std::string> jobs_;  // every job the test submitted
 };
@@ -702,7 +702,7 @@ TEST(HostileJobNoSandbox, RequiredWithoutSupportStartsNoJob) {
   std::string state = fs::weakly_canonical(TempDir()).string();
   ServerProcess s(state, {"--local-gpus", "0"}, DenyNamespaces);
   ASSERT_GT(s.port(), 0) << s.log();
-  cli::Client op({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
+  client::Client op({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
   auto post = [&](const std::string& path, const std::string& body) {
     auto r = op.Call("POST", path, body);
     EXPECT_TRUE(r.ok() && r->status == 201) << path << (r.ok() ? r->body : "");

@@ -23,7 +23,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/client.h"
+#include "client/client.h"
 #include "common/ids.h"
 #include "compute/ledger/ledger.h"
 #include "data/chunks/file_chunker.h"
@@ -84,8 +84,8 @@ class ServerTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(state_, ec);
   }
-  cli::Client Client(std::string token = "") {
-    return cli::Client({server_->url(), token.empty() ? token_ : token});
+  client::Client Client(std::string token = "") {
+    return client::Client({server_->url(), token.empty() ? token_ : token});
   }
 
   std::string state_, state2_, token_;
@@ -176,7 +176,7 @@ TEST_F(ServerTest, SigtermFinishesInFlightRequestsAndExits) {
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
-      cli::Client c = Client();
+      client::Client c = Client();
       for (int i = 0; !stop; ++i) {
         auto r =
             c.Call("POST", "/api/v1/orgs",
@@ -215,7 +215,7 @@ TEST_F(ServerTest, SigkillLosesNoAcknowledgedWrite) {
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
-      cli::Client c = Client();
+      client::Client c = Client();
       for (int i = 0; !stop; ++i) {
         std::string name = fmt::format("burst-{}-{}", t, i);
         auto r = c.Call("POST", "/api/v1/orgs",
@@ -274,7 +274,7 @@ TEST_F(ServerTest, SigkillLosesNoAcknowledgedWrite) {
 // chunk store checks clean, and the upload resumes where it stopped (only the chunks the store
 // lacks are sent again) to a version that reads back byte for byte.
 TEST_F(ServerTest, SigkillDuringAnUploadLeavesNoPartialVersionAndTheUploadResumes) {
-  cli::Client c = Client();
+  client::Client c = Client();
   auto call = [&](const std::string& m, const std::string& path, const std::string& body = "",
                   const std::string& type = "") {
     std::vector<std::pair<std::string, std::string>> extra;
@@ -282,9 +282,9 @@ TEST_F(ServerTest, SigkillDuringAnUploadLeavesNoPartialVersionAndTheUploadResume
     auto r =
         c.Call(m, path, body.empty() && m == "GET" ? std::nullopt : std::optional(body), extra);
     EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : cli::HttpResult{};
+    return r.ok() ? *r : client::HttpResult{};
   };
-  auto id_of = [](const cli::HttpResult& r) {
+  auto id_of = [](const client::HttpResult& r) {
     auto v = json::parse(r.body);
     EXPECT_TRUE(v.is_object() && v.as_object().contains("id")) << r.status << " " << r.body;
     return v.is_object() && v.as_object().contains("id") ? std::string(v.at("id").as_string())
@@ -575,7 +575,7 @@ TEST_F(CliTest, APiRunsAJobFollowsItsLogAndSeesTheCharge) {
 // every part here (the policy decisions are tested per role in data_api_test.cc).
 TEST_F(CliTest, ASealedJobReadsRestrictedDataAndItsResultLeavesByExport) {
   std::string op = Trim(ReadFile(state_ + "/bootstrap-token"));
-  cli::Client c({server_->url(), op});
+  client::Client c({server_->url(), op});
   auto call = [&](const std::string& method, const std::string& path, const std::string& body,
                   int want) {
     auto r = c.Call(method, path, body);
@@ -776,7 +776,7 @@ TEST(SlurmServer, AGpuJobRunsOnSlurmAndIsCharged) {
   ServerProcess s(state, {"--quiet", "--executor", "slurm", "--slurm-conf", conf, "--slurm-gpus",
                           "4", "--slurm-gpu-type", "GPU", "--job-uid-range", "61235-61239"});
   ASSERT_GT(s.port(), 0) << s.log();
-  cli::Client c({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
+  client::Client c({s.url(), Trim(ReadFile(state + "/bootstrap-token"))});
   auto post = [&](const std::string& path, const std::string& body) {
     auto r = c.Call("POST", path, body);
     EXPECT_TRUE(r.ok());
@@ -852,7 +852,7 @@ TEST(ServerOnPostgres, ServesAndSurvivesRestart) {
     ServerProcess s(state, {"--quiet", "--db", url});
     ASSERT_GT(s.port(), 0) << s.log();
     std::string token = Trim(ReadFile(state + "/bootstrap-token"));
-    cli::Client c({s.url(), token});
+    client::Client c({s.url(), token});
     EXPECT_EQ(c.Call("GET", "/readyz")->status, 200);
     auto r = c.Call("POST", "/api/v1/orgs",
                     R"({"name":"hanoi-lab","kind":"research_institute","region":"VN-HN"})");
@@ -864,7 +864,7 @@ TEST(ServerOnPostgres, ServesAndSurvivesRestart) {
   {
     ServerProcess s(state, {"--quiet", "--db", url});
     std::string token = Trim(ReadFile(state + "/bootstrap-token"));
-    cli::Client c({s.url(), token});
+    client::Client c({s.url(), token});
     auto r = c.Call("GET", "/api/v1/orgs/" + org_id);
     EXPECT_EQ(r->status, 200);
   }

@@ -13,11 +13,19 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/client.h"
+#include "cli/table.h"
+#include "client/client.h"
 
 namespace openlab::cli {
 
 namespace json = boost::json;
+using client::Client;
+using client::Credentials;
+using client::CredentialsPath;
+using client::ErrorLine;
+using client::LoadCredentials;
+using client::RemoveCredentials;
+using client::SaveCredentials;
 
 namespace {
 
@@ -39,45 +47,29 @@ std::string Str(const json::value& v) {
 }
 
 void PrintTable(const json::array& items, const std::vector<std::string>& cols) {
-  std::vector<size_t> width(cols.size());
   std::vector<std::vector<std::string>> rows;
-  for (size_t i = 0; i < cols.size(); ++i) width[i] = cols[i].size();
-  for (const auto& item : items) {
-    std::vector<std::string> row;
-    for (size_t i = 0; i < cols.size(); ++i) {
-      const json::value* v = item.is_object() ? item.as_object().if_contains(cols[i]) : nullptr;
-      row.push_back(v ? Str(*v) : "-");
-      width[i] = std::max(width[i], row.back().size());
-    }
-    rows.push_back(std::move(row));
-  }
-  auto line = [&](const std::vector<std::string>& r) {
-    std::string out;
-    for (size_t i = 0; i < r.size(); ++i) {
-      std::string cell = r[i];
-      if (i + 1 < r.size()) cell.resize(width[i] + 2, ' ');
-      out += cell;
-    }
-    std::cout << out << "\n";
-  };
   std::vector<std::string> header;
   for (auto& c : cols) {
     std::string h = c;
     for (char& ch : h) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
     header.push_back(h);
   }
-  line(header);
-  for (auto& r : rows) line(r);
+  rows.push_back(std::move(header));
+  for (const auto& item : items) {
+    std::vector<std::string> row;
+    for (const auto& col : cols) {
+      const json::value* v = item.is_object() ? item.as_object().if_contains(col) : nullptr;
+      row.push_back(v ? Str(*v) : "-");
+    }
+    rows.push_back(std::move(row));
+  }
+  PrintRows(rows);
 }
 
 void PrintObject(const json::object& o) {
-  size_t w = 0;
-  for (auto& kv : o) w = std::max(w, kv.key().size());
-  for (auto& kv : o) {
-    std::string k(kv.key());
-    k.resize(w + 2, ' ');
-    std::cout << k << Str(kv.value()) << "\n";
-  }
+  std::vector<std::vector<std::string>> rows;
+  for (auto& kv : o) rows.push_back({std::string(kv.key()), Str(kv.value())});
+  PrintRows(rows);
 }
 
 int Fail(const std::string& msg) {

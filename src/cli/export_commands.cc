@@ -9,13 +9,17 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/client.h"
-#include "cli/data_client.h"
+#include "client/client.h"
+#include "client/data_connection.h"
 
 namespace openlab::cli {
 namespace {
 
 namespace json = boost::json;
+using client::Client;
+using client::EncodeQueryValue;
+using client::ErrorLine;
+using client::LoadCredentials;
 
 struct ExportArgs {
   std::string job, id, purpose, reason, path, out;

@@ -1,6 +1,9 @@
 // Small string helpers.
 #pragma once
 
+#include <boost/url/encode.hpp>
+#include <boost/url/grammar/lut_chars.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +40,15 @@ inline std::string AsciiLower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+// Percent-encodes `s` for a URL: every byte but the unreserved characters (A-Z a-z 0-9 - . _ ~)
+// and those in `also_keep` becomes %XX, upper-case hex: PercentEncode("a b/c", "/") ==
+// "a%20b/c". `also_keep` must not hold '%'.
+inline std::string PercentEncode(std::string_view s, std::string_view also_keep = {}) {
+  boost::urls::grammar::lut_chars keep = boost::urls::unreserved_chars;
+  for (char c : also_keep) keep = keep + c;
+  return boost::urls::encode(s, keep);
 }
 
 }  // namespace openlab

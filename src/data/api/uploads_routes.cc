@@ -59,7 +59,7 @@ StatusOr<data::Digest> ParseId(const json::value& v) {
 Status MissingHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());
   JsonReader r(body);
-  const json::array* ids = r.Array("chunks", true, data::kMaxChunksPerBatch);
+  const json::array* ids = r.Array("chunks", true, data::kMaxMissingIds);
   RETURN_IF_ERROR(r.Finish());
   std::vector<data::Digest> want;
   for (const json::value& v : *ids) {
@@ -163,8 +163,8 @@ StatusOr<data::FileEntry> ParseCompletedFile(const json::value& fv) {
 Status AddFilesHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());
   JsonReader r(body);
-  const json::array* segments = r.Array("segments", false, 256);
-  const json::array* files = r.Array("files", false, 10000);
+  const json::array* segments = r.Array("segments", false, data::kMaxSegmentsPerRequest);
+  const json::array* files = r.Array("files", false, data::kMaxFilesPerRequest);
   RETURN_IF_ERROR(r.Finish());
   ASSIGN_OR_RETURN(auto u, data::GetUpload(ctx.Tx(), ctx.target_id));
   static const json::array kNone;
@@ -231,7 +231,7 @@ void RegisterUploadRoutes(Router& router, Api& api) {
             MissingHandler,
             "Which of these chunk ids the store lacks (the others are kept for this upload)",
             {F{"chunks", "array", true, "SHA-256 hex ids, at most 8192"}}};
-    r.max_body = 1 << 20;
+    r.max_body = data::kMaxMissingBodyBytes;
     add(std::move(r));
   }
   {
@@ -260,7 +260,7 @@ void RegisterUploadRoutes(Router& router, Api& api) {
             "Register file segments (path, seq, chunks) and completed files (path, size, "
             "sha256, segments)",
             {F{"segments", "array", false, ""}, F{"files", "array", false, ""}}};
-    r.max_body = 8 << 20;
+    r.max_body = data::kMaxFilesBodyBytes;
     add(std::move(r));
   }
   add({"POST",

@@ -9,6 +9,7 @@
 
 #include "common/ids.h"
 #include "common/strings.h"
+#include "data/chunks/wire.h"
 #include "data/review/review.h"
 #include "tenants/tenants.h"
 

@@ -38,7 +38,6 @@ bool IsAccessLevel(const std::string& s);
 // Levels whose bytes may ever leave the server (restricted and hidden never do).
 bool IsDownloadableLevel(const std::string& s);
 
-inline constexpr size_t kMaxSegmentChunks = 4096;
 inline constexpr int64_t kDefaultQuotaBytes = int64_t{1} << 40;  // 1 TiB per domain
 
 struct Dataset {

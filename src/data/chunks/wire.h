@@ -18,6 +18,18 @@ inline constexpr const char* kChunkBatchType = "application/x-openlab-chunks";
 inline constexpr size_t kMaxChunkBatchBytes = size_t{32} << 20;
 inline constexpr size_t kMaxChunksPerBatch = 8192;
 
+// The server's limits on the other requests of an upload; a client stays under them.
+// POST /uploads/{id}/missing: chunk ids asked about in one request, and the body's size.
+inline constexpr size_t kMaxMissingIds = 8192;
+inline constexpr size_t kMaxMissingBodyBytes = size_t{1} << 20;
+// POST /uploads/{id}/files: a file segment holds at most kMaxSegmentChunks chunks; one request
+// registers at most kMaxSegmentsPerRequest segments and kMaxFilesPerRequest files, in a body of
+// at most kMaxFilesBodyBytes.
+inline constexpr size_t kMaxSegmentChunks = 4096;
+inline constexpr size_t kMaxSegmentsPerRequest = 256;
+inline constexpr size_t kMaxFilesPerRequest = 10000;
+inline constexpr size_t kMaxFilesBodyBytes = size_t{8} << 20;
+
 struct WireChunk {
   Digest id{};
   std::string_view data;  // points into the parsed body

@@ -112,28 +112,6 @@ std::string EuAccessRight(std::string_view level) {
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-std::string EncodeSegment(std::string_view s, std::string_view also_keep = {}) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || also_keep.find(ch) != std::string_view::npos) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
-
 bool IsHex(std::string_view s, size_t n) {
   if (s.size() != n) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -161,17 +139,17 @@ bool IsPlainExtension(std::string_view ext) {
 }
 
 std::string DatasetUrl(std::string_view base_url, std::string_view id) {
-  return std::string(base_url) + "/api/v1/datasets/" + EncodeSegment(id);
+  return std::string(base_url) + "/api/v1/datasets/" + PercentEncode(id);
 }
 
 std::string ManifestUrl(std::string_view base_url, std::string_view id, std::string_view version) {
-  return DatasetUrl(base_url, id) + "/versions/" + EncodeSegment(version) + "/manifest";
+  return DatasetUrl(base_url, id) + "/versions/" + PercentEncode(version) + "/manifest";
 }
 
 std::string LicenseUrl(std::string_view spdx_id) {
   // SPDX ids are letters, digits, '.', '-' and a trailing '+' (e.g. "GPL-2.0+"); '+' is legal in
   // a path segment and spdx.org serves it unencoded.
-  return std::string(kSpdxLicensePrefix) + EncodeSegment(spdx_id, "+") + ".html";
+  return std::string(kSpdxLicensePrefix) + PercentEncode(spdx_id, "+") + ".html";
 }
 
 std::string Title(const DatasetMeta& ds) { return ds.title.empty() ? ds.name : ds.title; }
@@ -671,7 +649,7 @@ std::string EncodePath(std::string_view path) {
     size_t slash = path.find('/', start);
     std::string_view seg = path.substr(
         start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    out += EncodeSegment(seg);
+    out += PercentEncode(seg);
     if (slash == std::string_view::npos) break;
     out.push_back('/');
     start = slash + 1;
@@ -681,7 +659,7 @@ std::string EncodePath(std::string_view path) {
 
 std::string FileDownloadUrl(std::string_view base_url, std::string_view dataset_id,
                             std::string_view version_id, std::string_view path) {
-  return DatasetUrl(base_url, dataset_id) + "/versions/" + EncodeSegment(version_id) +
+  return DatasetUrl(base_url, dataset_id) + "/versions/" + PercentEncode(version_id) +
          "/file?path=" + EncodePath(path);
 }
 

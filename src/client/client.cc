@@ -1,4 +1,4 @@
-#include "cli/client.h"
+#include "client/client.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace openlab::cli {
+namespace openlab::client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -144,4 +144,4 @@ std::string ErrorLine(const HttpResult& r) {
   return fmt::format("the server answered HTTP {}", r.status);
 }
 
-}  // namespace openlab::cli
+}  // namespace openlab::client

@@ -1,5 +1,6 @@
-// The data commands' HTTP side: one persistent keep-alive HTTP/1.1 connection to the server
-// (Boost.Beast, synchronous), for the many requests of a push or a pull. Downloads are streamed
+// The client library's data connection: one persistent keep-alive HTTP/1.1 connection to the
+// server (Boost.Beast, synchronous), for the many requests of a push or a pull (client/push.h,
+// client/pull.h). Downloads are streamed
 // to a callback piece by piece, so memory stays bounded whatever the file size.
 #pragma once
 
@@ -11,10 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "cli/client.h"
+#include "client/client.h"
 #include "common/status.h"
+#include "common/strings.h"
 
-namespace openlab::cli {
+namespace openlab::client {
 
 // One connection, opened on first use and kept alive between requests. When a request fails on
 // a connection that had served an earlier one (the server closed it while it idled) before any
@@ -55,7 +57,8 @@ class DataConnection {
   std::unique_ptr<Impl> impl_;
 };
 
-// Percent-encodes `s` for a query value: everything but unreserved characters and '/'.
-std::string EncodeQueryValue(std::string_view s);
+// Percent-encodes `s` for a query value or a path segment: everything but unreserved characters
+// and '/'.
+inline std::string EncodeQueryValue(std::string_view s) { return PercentEncode(s, "/"); }
 
-}  // namespace openlab::cli
+}  // namespace openlab::client

@@ -1,5 +1,7 @@
-// The command-line client's HTTP side: a small synchronous HTTP/1.1 client (Boost.Beast) and the
-// saved login. http:// URLs only; put a TLS-terminating proxy in front for remote use.
+// The client library (src/client/, for any front end: the command line today): the saved login,
+// and a small synchronous HTTP/1.1 client (Boost.Beast) that makes one connection a request.
+// http:// URLs only; put a TLS-terminating proxy in front for remote use. Transport failures are
+// Unavailable; any HTTP status is a result for the caller to judge (ErrorLine words a failure).
 #pragma once
 
 #include <map>
@@ -9,7 +11,7 @@
 
 #include "common/status.h"
 
-namespace openlab::cli {
+namespace openlab::client {
 
 struct Credentials {
   std::string url;    // e.g. "http://127.0.0.1:8080"
@@ -48,4 +50,4 @@ class Client {
 // Turns a problem+json (or any non-2xx) reply into a one-line message.
 std::string ErrorLine(const HttpResult& r);
 
-}  // namespace openlab::cli
+}  // namespace openlab::client

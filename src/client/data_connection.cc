@@ -1,4 +1,4 @@
-#include "cli/data_client.h"
+#include "client/data_connection.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include <cctype>
 #include <optional>
 
-namespace openlab::cli {
+namespace openlab::client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -249,21 +249,4 @@ StatusOr<HttpResult> DataConnection::Download(const std::string& path, const Hea
   }
 }
 
-std::string EncodeQueryValue(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-}  // namespace openlab::cli
+}  // namespace openlab::client
