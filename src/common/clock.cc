@@ -63,4 +63,10 @@ std::string FormatTime(int64_t ms) {
   return std::string(buf, 24);
 }
 
+std::string FormatTimeSeconds(int64_t ms) {
+  int64_t floored = ms >= 0 ? ms - ms % 1000 : ms - ((ms % 1000) + 1000) % 1000;
+  std::string s = FormatTime(floored);
+  return s.erase(s.size() - 5, 4);  // "...:00.000Z" -> "...:00Z"
+}
+
 }  // namespace openlab

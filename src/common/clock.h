@@ -27,7 +27,11 @@ class FakeClock : public Clock {
   std::atomic<int64_t> now_;
 };
 
-// Formats epoch milliseconds as RFC 3339 UTC ("2026-11-26T12:00:00.000Z").
+// Formats epoch milliseconds as RFC 3339 UTC ("2026-11-26T12:00:00.000Z"): the one time format
+// of the API's JSON and the CLI.
 std::string FormatTime(int64_t ms);
+// The same instant to the second, rounded down ("2026-11-26T12:00:00Z"), for documents whose
+// readers expect whole seconds (Croissant's dates, DCAT's xsd:dateTime).
+std::string FormatTimeSeconds(int64_t ms);
 
 }  // namespace openlab

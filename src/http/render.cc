@@ -15,6 +15,10 @@ json::value TimeOrNull(std::optional<int64_t> ms) {
   if (!ms) return nullptr;
   return json::value(FormatTime(*ms));
 }
+json::value TimeOrNull(int64_t ms_or_zero) {
+  if (ms_or_zero == 0) return nullptr;
+  return json::value(FormatTime(ms_or_zero));
+}
 void SetEtag(Ctx& ctx, int64_t version) {
   ctx.headers.emplace_back("etag", fmt::format("\"{}\"", version));
 }

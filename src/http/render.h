@@ -17,6 +17,8 @@ namespace openlab::http {
 
 // An epoch-ms time as RFC 3339 UTC with milliseconds, or null when absent.
 boost::json::value TimeOrNull(std::optional<int64_t> ms);
+// The same for a record that keeps 0 for "not set".
+boost::json::value TimeOrNull(int64_t ms_or_zero);
 
 // The ETag of an object at `version` ("\"3\"").
 void SetEtag(Ctx& ctx, int64_t version);

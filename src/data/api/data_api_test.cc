@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "common/clock.h"
@@ -200,6 +201,23 @@ TEST_P(DataApiTest, AMemberPushesTwoVersionsAndTheSecondStoresOnlyWhatChanged) {
   auto man = h_.Call("GET", "/api/v1/datasets/" + ds + "/versions/v2/manifest", member_);
   ASSERT_EQ(man.status, 200);
   EXPECT_EQ(data::ToHex(data::Sha256Of(man.body.data(), man.body.size())), v2.Str("id"));
+}
+
+// The API writes every time one way (RFC 3339 UTC with milliseconds), whichever capability
+// renders it: a dataset's and its version's times as an organisation's.
+TEST_P(DataApiTest, TimesHaveTheOneFormatOfTheApi) {
+  std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+  auto org = h_.Call("GET", "/api/v1/orgs/" + org_, Op());
+  ASSERT_TRUE(std::regex_match(org.Str("created_at"), rfc3339)) << org.body;
+  std::string ds = CreateDataset("times", "open");
+  ASSERT_EQ(Push(pi_, ds, {{"a.csv", "x,y\n1,2\n"}}).status, 201);
+  auto d = h_.Call("GET", "/api/v1/datasets/" + ds, pi_);
+  EXPECT_TRUE(std::regex_match(d.Str("created_at"), rfc3339)) << d.body;
+  EXPECT_TRUE(std::regex_match(d.Str("updated_at"), rfc3339)) << d.body;
+  auto v = h_.Call("GET", "/api/v1/datasets/" + ds + "/versions", pi_);
+  ASSERT_EQ(v.status, 200) << v.body;
+  std::string vt(v.json.at("items").as_array().at(0).at("created_at").as_string());
+  EXPECT_TRUE(std::regex_match(vt, rfc3339)) << v.body;
 }
 
 TEST_P(DataApiTest, AccessLevelsDecideWhoSeesMetadataAndWhoGetsTheBytes) {

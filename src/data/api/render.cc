@@ -15,20 +15,6 @@ namespace json = boost::json;
 
 bool MayListVersionFiles(const Ctx& ctx) { return ctx.Authorize("datasets.files").ok(); }
 
-json::value TimeOrNull(int64_t ms) {
-  if (ms == 0) return nullptr;
-  return json::value(data::FormatIsoSeconds(ms));
-}
-
-std::string Rfc3339(int64_t ms) {
-  time_t t = static_cast<time_t>(ms / 1000);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json::array Strings(const std::vector<std::string>& v) {
   json::array a;
   for (const auto& s : v) a.emplace_back(s);
@@ -51,8 +37,8 @@ json::object RenderDataset(const data::Dataset& d) {
       {"consortium", Strings(d.consortium)},
       {"datasheet", d.datasheet},
       {"created_by", d.created_by},
-      {"created_at", Rfc3339(d.created_at)},
-      {"updated_at", Rfc3339(d.updated_at)},
+      {"created_at", FormatTime(d.created_at)},
+      {"updated_at", FormatTime(d.updated_at)},
       {"version", d.version}};
   return o;
 }
@@ -69,7 +55,7 @@ json::object RenderVersion(const data::Version& v) {
       {"new_bytes", v.new_bytes},
       {"created_by", v.created_by},
       {"contributor", v.contributor.empty() ? json::value(nullptr) : json::value(v.contributor)},
-      {"created_at", Rfc3339(v.created_at)},
+      {"created_at", FormatTime(v.created_at)},
       {"tags", Strings(v.tags)}};
 }
 
@@ -94,8 +80,8 @@ json::object RenderUpload(const data::Upload& u) {
       {"files", u.files},
       {"chunks", u.chunks},
       {"version_id", u.version_id.empty() ? json::value(nullptr) : json::value(u.version_id)},
-      {"created_at", Rfc3339(u.created_at)},
-      {"updated_at", Rfc3339(u.updated_at)}};
+      {"created_at", FormatTime(u.created_at)},
+      {"updated_at", FormatTime(u.updated_at)}};
 }
 
 Status NeedData(const Api& api) {

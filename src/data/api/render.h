@@ -11,6 +11,7 @@
 #include "data/catalog/datasets.h"
 #include "data/service.h"
 #include "http/api.h"
+#include "http/render.h"
 #include "http/router.h"
 
 namespace openlab::http {
@@ -24,9 +25,6 @@ bool MayListVersionFiles(const Ctx& ctx);
 // policy lets the caller).
 bool MayDownload(Ctx& ctx, const data::Dataset& d);
 
-// An epoch-ms time as "YYYY-MM-DDTHH:MM:SSZ", or null for 0.
-boost::json::value TimeOrNull(int64_t ms);
-std::string Rfc3339(int64_t ms);
 boost::json::array Strings(const std::vector<std::string>& v);
 
 boost::json::object RenderDataset(const data::Dataset& d);

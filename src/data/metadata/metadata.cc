@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "common/clock.h"
 #include "common/strings.h"
 
 namespace openlab::data {
@@ -685,16 +686,6 @@ std::string GuessEncodingFormat(std::string_view path) {
   return "application/octet-stream";
 }
 
-std::string FormatIsoSeconds(int64_t ms) {
-  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);  // floor
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // -----------------------------------------------------------------------------------------------
 // Croissant.
 
@@ -712,10 +703,10 @@ json::object CroissantDocument(const DatasetMeta& ds, const MetaVersion& v,
   doc["url"] = DatasetUrl(base_url, ds.id);
   doc["identifier"] = ds.id;
   doc["version"] = VersionName(v);
-  if (ds.created_at_ms > 0) doc["dateCreated"] = FormatIsoSeconds(ds.created_at_ms);
-  if (v.created_at_ms > 0) doc["datePublished"] = FormatIsoSeconds(v.created_at_ms);
+  if (ds.created_at_ms > 0) doc["dateCreated"] = FormatTimeSeconds(ds.created_at_ms);
+  if (v.created_at_ms > 0) doc["datePublished"] = FormatTimeSeconds(v.created_at_ms);
   int64_t modified = std::max(ds.updated_at_ms, v.created_at_ms);
-  if (modified > 0) doc["dateModified"] = FormatIsoSeconds(modified);
+  if (modified > 0) doc["dateModified"] = FormatTimeSeconds(modified);
   doc["keywords"] = StringArray(ds.tags);
 
   json::object org{{"@type", "sc:Organization"}, {"name", ds.owner_name}};
@@ -772,10 +763,10 @@ json::object DcatCatalog(const std::vector<CatalogEntry>& entries, const std::st
       d["dct:contributor"] = std::move(people);
     }
     if (ds.created_at_ms > 0) {
-      d["dct:issued"] = TypedLiteral(FormatIsoSeconds(ds.created_at_ms), "xsd:dateTime");
+      d["dct:issued"] = TypedLiteral(FormatTimeSeconds(ds.created_at_ms), "xsd:dateTime");
     }
     int64_t modified = std::max(ds.updated_at_ms, latest ? latest->created_at_ms : 0);
-    if (modified > 0) d["dct:modified"] = TypedLiteral(FormatIsoSeconds(modified), "xsd:dateTime");
+    if (modified > 0) d["dct:modified"] = TypedLiteral(FormatTimeSeconds(modified), "xsd:dateTime");
     // dct:accessRights ranges over dct:RightsStatement: the EU authority-table concept, and our
     // own level as a labelled statement (which ValidateDcatCatalog reads back).
     d["dct:accessRights"] = json::array{

@@ -80,9 +80,6 @@ std::string FileDownloadUrl(std::string_view base_url, std::string_view dataset_
 // png, jpg/jpeg, txt, zip; otherwise "application/octet-stream".
 std::string GuessEncodingFormat(std::string_view path);
 
-// Epoch milliseconds as "YYYY-MM-DDTHH:MM:SSZ" (UTC, whole seconds).
-std::string FormatIsoSeconds(int64_t ms);
-
 // The Croissant 1.0 document of version `v` of `ds`. `base_url` is the public URL of the server
 // ("https://openlab.example.org", no trailing slash).
 //

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+
 namespace openlab::data {
 namespace {
 
@@ -115,10 +117,10 @@ TEST(MetadataHelpers, GuessesEncodingFormatFromExtension) {
 }
 
 TEST(MetadataHelpers, FormatsUtcSeconds) {
-  EXPECT_EQ(FormatIsoSeconds(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(FormatIsoSeconds(1767225600000), "2026-01-01T00:00:00Z");
-  EXPECT_EQ(FormatIsoSeconds(1767225600999), "2026-01-01T00:00:00Z");
-  EXPECT_EQ(FormatIsoSeconds(1767225661000), "2026-01-01T00:01:01Z");
+  EXPECT_EQ(FormatTimeSeconds(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimeSeconds(1767225600000), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimeSeconds(1767225600999), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimeSeconds(1767225661000), "2026-01-01T00:01:01Z");
 }
 
 TEST(MetadataHelpers, PercentEncodesEachPathSegment) {
