@@ -34,7 +34,24 @@ int main(int argc, char** argv) {
   s->add_option("--idle-timeout", serve.idle_timeout, "Seconds a keep-alive connection may idle")
       ->check(CLI::Range(1, 3600));
   s->add_flag("--secure-cookies", serve.secure_cookies, "Mark session cookies Secure (behind TLS)");
-  s->add_flag("--quiet", serve.quiet, "Do not log every request");
+  s->add_flag("--quiet", serve.quiet, "Log no request (the same as --request-log off)");
+  s->add_option("--log-level", serve.log_level, "Least level logged: debug, info (default), warn, error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  s->add_option("--request-log", serve.request_log,
+                "Requests logged, one JSON line each: all (default), errors (4xx and 5xx only) "
+                "or off")
+      ->check(CLI::IsMember({"all", "errors", "off"}));
+  s->add_option("--request-log-sample", serve.request_log_sample,
+                "With --request-log all, log one in N of the requests that succeed (failures "
+                "are always logged; default 1: every one)")
+      ->check(CLI::Range(1, 1000000));
+  s->add_option("--log-file", serve.log_file,
+                "Write the log to this file instead of stderr, rotated by size");
+  s->add_option("--log-file-mb", serve.log_file_mb, "Largest log file in MiB (default 100)")
+      ->check(CLI::Range(1, 1 << 20));
+  s->add_option("--log-files", serve.log_files,
+                "Log files kept in all, the current one included (default 5)")
+      ->check(CLI::Range(1, 1000));
   s->add_flag("--no-data-compression", serve.no_data_compression,
               "Store dataset chunks raw (default: zstd where it saves space)");
   s->add_option("--public-url", serve.public_url,

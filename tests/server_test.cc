@@ -22,6 +22,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "client/client.h"
 #include "common/ids.h"
@@ -168,6 +170,38 @@ TEST_F(ServerTest, RefusesConnectionsOverTheLimit) {
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(StatusOf(RawExchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
   fs::remove_all(state2_);
+}
+
+// A busy centre samples its request log: of the requests that succeed one in N is logged, every
+// failure is; --request-log errors keeps the failures only.
+TEST_F(ServerTest, RequestLogIsSampledAndLevelled) {
+  auto count = [](const std::string& log, const std::string& status) {
+    size_t n = 0;
+    std::istringstream in(log);
+    for (std::string l; std::getline(in, l);) {
+      if (l.find("\"msg\":\"request\"") != std::string::npos &&
+          l.find("\"status\":" + status) != std::string::npos) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  for (const auto& [flags, ok_lines, failed_lines] :
+       std::vector<std::tuple<std::vector<std::string>, size_t, size_t>>{
+           {{"--request-log-sample", "10"}, 3, 4},
+           {{"--request-log", "errors"}, 0, 4},
+           {{"--request-log", "all"}, 30, 4}}) {
+    server_.reset();
+    server_ = std::make_unique<ServerProcess>(state_, flags);
+    ASSERT_GT(server_->port(), 0) << server_->log();
+    for (int i = 0; i < 30; ++i) ASSERT_EQ(Client().Call("GET", "/api/v1/me")->status, 200);
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(Client().Call("GET", "/api/v1/nowhere")->status, 404);
+    server_->Signal(SIGTERM);
+    ASSERT_EQ(server_->Wait(), 0);
+    std::string log = server_->log();
+    EXPECT_EQ(count(log, "200"), ok_lines) << flags[1];
+    EXPECT_EQ(count(log, "404"), failed_lines) << flags[1];
+  }
 }
 
 TEST_F(ServerTest, SigtermFinishesInFlightRequestsAndExits) {

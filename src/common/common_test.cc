@@ -1,12 +1,16 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "common/log.h"
 #include "store/db.h"
 
 namespace openlab {
@@ -90,6 +94,30 @@ TEST(Json, RejectsBadDocuments) {
   JsonReader r(*huge);
   r.Int("n", true, 0, 100);  // ...but refused as an integer
   EXPECT_EQ(r.Finish().code(), StatusCode::kInvalidArgument);
+}
+
+// A log file never grows past its bound: it rotates, and only the newest files are kept.
+TEST(Log, AFileLogIsBoundedInSizeAndCount) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("openlab-log-" + NewId("t"));
+  fs::create_directories(dir);
+  std::string path = (dir / "openlab.log").string();
+  ASSERT_TRUE(LogToFile(path, 4096, 3).ok());
+  for (int i = 0; i < 500; ++i) Log(LogLevel::kInfo, "line", {{"i", i}});
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    ++files;
+    EXPECT_LE(fs::file_size(e.path()), 4096u) << e.path();
+  }
+  EXPECT_EQ(files, 3u);
+  std::ifstream in(path);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find("\"i\":499"), std::string::npos);  // the newest line is in the file
+  EXPECT_FALSE(LogToFile(path + "/under-a-file.log", 4096, 3).ok());  // a clear error
+  EXPECT_FALSE(LogToFile(path, 0, 3).ok());
+  EXPECT_EQ(ParseLogLevel("warn"), LogLevel::kWarn);
+  EXPECT_EQ(ParseLogLevel("loud"), std::nullopt);
+  fs::remove_all(dir);
 }
 
 TEST(Store, PlaceholdersBecomeSqliteStyle) {

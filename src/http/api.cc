@@ -28,6 +28,21 @@ Api::Api(store::Database* db, Clock* clock, Metrics* metrics,
   RegisterAllRoutes(router_, *this, capabilities);
 }
 
+bool Api::ShouldLog(int status) {
+  switch (opts_.request_log) {
+    case ApiOptions::RequestLog::kOff:
+      return false;
+    case ApiOptions::RequestLog::kErrors:
+      return status >= 400;
+    case ApiOptions::RequestLog::kAll:
+      if (status >= 400 || opts_.request_log_sample <= 1) return true;
+      return succeeded_.fetch_add(1, std::memory_order_relaxed) %
+                 static_cast<uint64_t>(opts_.request_log_sample) ==
+             0;
+  }
+  return true;
+}
+
 size_t Api::LargestBody() const {
   size_t out = opts_.max_body_bytes;
   for (const Route& r : router_.routes()) out = std::max(out, r.max_body);
@@ -102,7 +117,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string route_name = route ? route->action : "unmatched";
   metrics_->Observe(route_name, resp.status, secs);
-  if (opts_.log_requests) {
+  if (ShouldLog(resp.status)) {
     Log(LogLevel::kInfo, "request",
         {{"request_id", ctx.request_id},
          {"method", req.method},

@@ -4,6 +4,8 @@
 // transaction, and renders problem+json for every error. Thread-safe; never throws.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,7 +29,11 @@ namespace openlab::http {
 struct ApiOptions {
   size_t max_body_bytes = 1 << 20;
   bool secure_cookies = false;  // add "Secure" to the session cookie (behind TLS)
-  bool log_requests = true;
+  // Which requests are logged (one JSON line each): all, or only those that failed (4xx, 5xx),
+  // or none; of the requests that succeeded, one in `request_log_sample` (1: every one).
+  enum class RequestLog { kAll, kErrors, kOff };
+  RequestLog request_log = RequestLog::kAll;
+  int request_log_sample = 1;
   // Serve repeated GETs from a cache that every committed write empties (only where the store
   // says no one else writes it).
   bool read_cache = true;
@@ -72,6 +78,8 @@ class Api {
   Status Authorize(Ctx& ctx, const Route& route);
   HttpResponse Render(Ctx& ctx, const Route& route);
   void AuditFailure(const Ctx& ctx, const Route& route, const Status& s);
+  // Whether the request answered `status` goes in the log (ApiOptions::request_log).
+  bool ShouldLog(int status);
 
   store::Database* db_;
   Clock* clock_;
@@ -79,6 +87,7 @@ class Api {
   ApiOptions opts_;
   Router router_;
   ReadCache read_cache_;
+  std::atomic<uint64_t> succeeded_ = 0;  // requests answered 1xx-3xx, for sampling the log
 };
 
 // The OpenAPI 3.1 document of a route table (openapi.cc).

@@ -57,6 +57,21 @@ int Serve(const ServeOptions& a) {
   so.read_timeout = std::chrono::seconds(a.read_timeout);
   so.idle_timeout = std::chrono::seconds(a.idle_timeout);
 
+  if (auto level = ParseLogLevel(a.log_level)) {
+    SetLogLevel(*level);
+  } else {
+    std::cerr << "openlab: error: --log-level must be debug, info, warn or error\n";
+    return 2;
+  }
+  if (!a.log_file.empty()) {
+    Status s = LogToFile(a.log_file, static_cast<size_t>(a.log_file_mb) << 20,
+                         static_cast<size_t>(a.log_files));
+    if (!s.ok()) {
+      std::cerr << "openlab: error: --log-file " << a.log_file << ": " << s.message() << "\n";
+      return 1;
+    }
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(a.state, ec);
   if (ec) {
@@ -286,7 +301,10 @@ int Serve(const ServeOptions& a) {
   ao.on_jobs_changed = [&service] { service.Poke(); };
   ao.max_body_bytes = a.max_body;
   ao.secure_cookies = a.secure_cookies;
-  ao.log_requests = !a.quiet;
+  ao.request_log = a.quiet || a.request_log == "off" ? http::ApiOptions::RequestLog::kOff
+                   : a.request_log == "errors"      ? http::ApiOptions::RequestLog::kErrors
+                                                    : http::ApiOptions::RequestLog::kAll;
+  ao.request_log_sample = a.request_log_sample;
   ao.read_cache = !a.no_read_cache;
   ao.public_url =
       a.public_url.empty() ? fmt::format("http://{}:{}", so.host, so.port) : a.public_url;

@@ -21,7 +21,13 @@ struct ServeOptions {
   int read_timeout = 30;
   int idle_timeout = 60;
   bool secure_cookies = false;
-  bool quiet = false;
+  bool quiet = false;  // the same as request_log = "off"
+  std::string log_level = "info";
+  std::string request_log = "all";  // all, errors or off
+  int request_log_sample = 1;       // of the requests that succeed, log one in N
+  std::string log_file;             // "" = stderr
+  int log_file_mb = 100;            // each file at most
+  int log_files = 5;                // files kept in all
   bool no_read_cache = false;
   bool no_data_compression = false;
   std::string public_url;

@@ -92,7 +92,7 @@ std::string Reply::Str(const std::string& key) const {
 
 ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   http::ApiOptions opts;
-  opts.log_requests = false;
+  opts.request_log = http::ApiOptions::RequestLog::kOff;
   // A small GPU centre: nodes of 8 GPUs (H100 or A100), 16 cores, 64 GiB.
   opts.job_limits.max_gpus_per_job = 8;
   opts.job_limits.gpu_types = {"A100", "H100"};
