@@ -39,9 +39,22 @@ ComputeService::ComputeService(store::Database* db, Executor* executor, Node nod
   for (int i = 0; i < std::max(1, node_.cpus); ++i) cores.insert(i);
   free_indices_.push_back(cores);
   core_ = std::make_unique<Scheduler>(nodes_, opts_.scheduler);
+  inbox_ = std::make_shared<EndInbox>();
+  {
+    MutexLock lock(&inbox_->mu);
+    inbox_->service = this;
+  }
+  reports_ends_ = executor_->ReportEnds([inbox = inbox_](const std::string& handle) {
+    MutexLock lock(&inbox->mu);
+    if (inbox->service != nullptr) inbox->service->EndReported(handle);
+  });
 }
 
 ComputeService::~ComputeService() {
+  {
+    MutexLock lock(&inbox_->mu);  // no report is under way once this is held
+    inbox_->service = nullptr;
+  }
   Stop();
   // A preparation's thread pokes the service when it is done: let them finish first.
   for (auto& [id, prep] : preparing_) prep.wait();
@@ -149,6 +162,9 @@ constexpr int64_t kWideScanMarginMs = 10 * 60 * 1000;
 constexpr int64_t kWideScanEveryMs = 60 * 1000;
 // Reasons written per round of the slow timer (the rest in the next rounds).
 constexpr size_t kReasonsPerRound = 5000;
+// Where the executor reports ends, how often the slow timer still asks about every running job
+// (a safety net: a report lost with a crashed watcher).
+constexpr int64_t kPollAllEveryMs = 60 * 1000;
 
 // The state a job ends in when its run ended as `s`.
 JobState FinalState(ExecState s) {
@@ -544,7 +560,8 @@ Status ComputeService::StartJobs(const std::vector<Decision>& starts, int64_t no
     }
     blocked_until_.erase(st.job_id);
     reasons_.erase(st.job_id);
-    running_[st.job_id] = Running{st.core_id, st.indices, st.node};
+    running_[st.job_id] =
+        Running{st.core_id, st.indices, st.node, "", now_ms + st.job.time_limit_s * 1000};
     *changed = true;
     const Job& job = st.job;
     if (opts_.prepare_data && opts_.has_data && opts_.has_data(job)) {
@@ -649,6 +666,7 @@ Status ComputeService::LaunchMany(std::vector<std::pair<Job, StatusOr<LaunchSpec
       failed.emplace_back(job, st);
       continue;
     }
+    running_[job.id].handle = *handle;
     auto status = executor_->Poll(*handle);  // how the job was confined, for its record
     launched.push_back({job.id, *handle, status.ok() ? status->sandbox.substr(0, 500) : ""});
   }
@@ -750,16 +768,27 @@ Status ComputeService::Requeue(const std::string& job_id, const ExecStatus& st, 
   });
 }
 
-Status ComputeService::CheckRunning(int64_t now_ms, bool* changed) {
-  if (running_.empty() && preempting_.empty()) return Status::Ok();
-  // The running jobs' rows (bounded by the node's devices), in one read.
+Status ComputeService::CheckRunning(int64_t now_ms, const Events& events, bool* changed) {
+  // The running jobs to look at: all of them after a Poke (a cancel request) or when polling
+  // all, else those reported ended and those past their time limit.
+  std::vector<std::string> look;
+  for (const auto& [id, r] : running_) {
+    if (preparing_.count(id) || r.handle.empty()) continue;
+    if (events.changed || events.poll_all || events.ended.count(r.handle) ||
+        r.ends_by_ms <= now_ms) {
+      look.push_back(id);
+    }
+  }
+  if (look.empty() && preempting_.empty()) return Status::Ok();
+  // Their rows (bounded by the node's devices), in one read.
   std::map<std::string, Job> rows;
   RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
     rows.clear();
-    for (const auto* jobs : {&running_, &preempting_}) {
-      for (const auto& [id, r] : *jobs) {
-        ASSIGN_OR_RETURN(rows[id], GetJob(tx, id));
-      }
+    for (const std::string& id : look) {
+      ASSIGN_OR_RETURN(rows[id], GetJob(tx, id));
+    }
+    for (const auto& [id, r] : preempting_) {
+      ASSIGN_OR_RETURN(rows[id], GetJob(tx, id));
     }
     return Status::Ok();
   }));
@@ -775,12 +804,14 @@ Status ComputeService::CheckRunning(int64_t now_ms, bool* changed) {
     }
   }
   std::vector<std::pair<Job, ExecStatus>> ends;
-  for (const auto& [id, r] : running_) {
-    if (preparing_.count(id)) continue;
+  for (const std::string& id : look) {
     const Job& job = rows.at(id);
     if (job.handle.empty()) continue;
-    if (job.reason == "CancelRequested" && cancel_sent_.insert(id).second) {
-      (void)executor_->Cancel(job.handle);
+    bool cancelled = job.reason == "CancelRequested" && cancel_sent_.insert(id).second;
+    if (cancelled) (void)executor_->Cancel(job.handle);
+    const Running& r = running_.at(id);
+    if (!cancelled && !events.poll_all && !events.ended.count(r.handle) && r.ends_by_ms > now_ms) {
+      continue;  // looked at for a cancel request only
     }
     auto st = executor_->Poll(job.handle);
     if (!st.ok()) continue;
@@ -841,14 +872,14 @@ Status ComputeService::SyncReservations(int64_t now_ms) {
   return Status::Ok();
 }
 
-Status ComputeService::Pass(int64_t now_ms, bool* changed) {
+Status ComputeService::Pass(int64_t now_ms, const Events& events, bool* changed) {
   if (!loaded_) {
     RETURN_IF_ERROR(LoadQueued(now_ms));
   } else {
     RETURN_IF_ERROR(ScanQueued(ScanCursor(kScanMarginMs), now_ms));
   }
   RETURN_IF_ERROR(LaunchPrepared(now_ms));
-  RETURN_IF_ERROR(CheckRunning(now_ms, changed));
+  RETURN_IF_ERROR(CheckRunning(now_ms, events, changed));
   std::vector<Decision> decisions;
   decisions.swap(deferred_);
   for (Decision& d : core_->Schedule(now_ms / 1000)) decisions.push_back(std::move(d));
@@ -870,6 +901,15 @@ Status ComputeService::Pass(int64_t now_ms, bool* changed) {
 }
 
 Status ComputeService::Tick() {
+  Events all;
+  {
+    MutexLock lock(&mu_);
+    all.ended.swap(ended_);  // the ends reported meanwhile are among all
+  }
+  return Round(all);
+}
+
+Status ComputeService::Round(const Events& events) {
   int64_t now_ms = clock_->NowMs();
   RETURN_IF_ERROR(SyncReservations(now_ms));
   bool wide = loaded_ && SteadyMs() - last_wide_scan_ms_ >= kWideScanEveryMs;
@@ -881,7 +921,7 @@ Status ComputeService::Tick() {
   // rounds; those that end here release their dependents at once.
   RETURN_IF_ERROR(RetryDue(now_ms, wide || !loaded_));
   bool changed = false;
-  RETURN_IF_ERROR(Pass(now_ms, &changed));
+  RETURN_IF_ERROR(Pass(now_ms, events, &changed));
   return WriteReasons();
 }
 
@@ -961,7 +1001,8 @@ Status ComputeService::Recover() {
     } else {
       for (int i : indices) free_indices_[node].erase(i);
     }
-    running_[job.id] = Running{spec.id, indices, node};
+    running_[job.id] =
+        Running{spec.id, indices, node, job.handle, job.started_at + job.time_limit_s * 1000};
     Log(LogLevel::kInfo, "re-adopted a running job", {{"job", job.id}});
   }
   // The re-adopted jobs were running together, so they fit: one pass places them.
@@ -976,28 +1017,49 @@ Status ComputeService::Recover() {
 
 void ComputeService::Start() {
   thread_ = std::thread([this] {
-    auto next_tick = std::chrono::steady_clock::now();
+    auto next_round = std::chrono::steady_clock::now();
+    int64_t last_poll_all = SteadyMs();
+    bool again = false;
     mu_.Lock();
     while (!stop_) {
+      Events events;
+      events.changed = poked_;
+      events.ended.swap(ended_);
       poked_ = false;
       mu_.Unlock();
-      bool tick = std::chrono::steady_clock::now() >= next_tick;
+      bool round = std::chrono::steady_clock::now() >= next_round;
       bool changed = false;
-      Status s = tick ? Tick() : Pass(clock_->NowMs(), &changed);
-      if (!s.ok()) Log(LogLevel::kError, "compute pass failed", {{"error", s.message()}});
-      if (tick) {
-        next_tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+      Status s;
+      if (round) {
+        events.changed = true;
+        events.poll_all = !reports_ends_ || SteadyMs() - last_poll_all >= kPollAllEveryMs;
+        if (events.poll_all) last_poll_all = SteadyMs();
+        s = Round(events);
+        next_round = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+      } else {
+        // Without reported ends, every pass asks the executor about every running job.
+        events.poll_all = !reports_ends_;
+        s = Pass(clock_->NowMs(), events, &changed);
       }
+      if (!s.ok()) Log(LogLevel::kError, "compute pass failed", {{"error", s.message()}});
+      // A pass that started or ended a job is followed by another at once (devices came free, a
+      // start may have ended already); otherwise the thread sleeps until an event or the timer.
+      again = changed;
       mu_.Lock();
-      // A pass that started or ended a job is followed by another at once (a job may have ended
-      // already, devices came free); otherwise the thread sleeps until an event or the timer.
-      if (changed) poked_ = true;
-      while (!stop_ && !poked_) {
-        if (cv_.WaitUntil(&mu_, next_tick) == std::cv_status::timeout) break;
+      while (!stop_ && !again && !poked_ && ended_.empty()) {
+        if (cv_.WaitUntil(&mu_, next_round) == std::cv_status::timeout) break;
       }
     }
     mu_.Unlock();
   });
+}
+
+void ComputeService::EndReported(const std::string& handle) {
+  {
+    MutexLock lock(&mu_);
+    ended_.insert(handle);
+  }
+  cv_.SignalAll();
 }
 
 void ComputeService::Stop() {

@@ -1,13 +1,16 @@
 // The compute service: runs the jobs of the store on this node. It is driven by events, not by
-// a fixed tick: a submit, a cancel, a grant or reservation change (Poke) and a job's end wake its
-// thread, which then runs a pass:
+// a fixed tick: a submit, a cancel or a reservation (Poke) and a job's end (reported by the
+// executor) wake its thread, which then runs a pass:
 //   1. new queued jobs are brought into the scheduler core. The core keeps every queued job
 //      (loaded once, a page at a time, at the first pass; then only the jobs submitted since, found
 //      by id above a cursor), so fair share is honoured at any backlog. Jobs waiting on a
 //      dependency stay out (reason Dependency) until their dependency ends here; a failed
 //      dependency cancels the job,
-//   2. running jobs are checked: cancel requests are passed on, ended runs are settled (the actual
-//      use is charged, the rest released) and recorded, all in one transaction,
+//   2. running jobs are checked: cancel requests are passed on (after a Poke), ended runs are
+//      settled (the actual use is charged, the rest released) and recorded, all in one
+//      transaction. An executor that reports ends (Executor::ReportEnds: the local and the fake
+//      one) is asked only about the jobs it reported, and those past their time limit; one that
+//      cannot (Slurm) is asked about every running job (one squeue for all),
 //   3. one scheduling pass runs with the clock's time,
 //   4. for the jobs the core starts: holds of resources x time limit on the projects' allocations,
 //      in one transaction (refused: the job leaves the core with the reason AllocationExhausted
@@ -15,8 +18,10 @@
 //      and recorded running, again in one transaction.
 // A pass that started or ended a job is followed by another at once. A slow timer (tick_ms) does
 // what depends on time alone: advance reservations, retries of refused jobs, time limits (the
-// executor's Poll), a periodic wider look for submitted jobs, and the waiting jobs' reasons
-// (Priority, Resources, Reservation, ...). Tick() is one such timer round plus a pass.
+// executor's Poll), a periodic wider look for submitted jobs, every running job polled once a
+// minute (a safety net where ends are reported), and the waiting jobs' reasons (Priority,
+// Resources, Reservation, ...). Tick() is one such timer round, polling every running job, plus
+// a pass.
 // Recover() reconciles after a restart: jobs the executor still runs are re-adopted, jobs that
 // ended while the server was down are settled, and jobs whose supervisor died end as node_fail
 // with their charge settled.
@@ -99,8 +104,8 @@ class ComputeService {
   // called by the destructor).
   void Start() EXCLUDES(mu_);
   void Stop() EXCLUDES(mu_);
-  // Something changed (a submit, a cancel, a grant, a reservation, a job's end): wakes the
-  // thread for a pass.
+  // Something changed (a submit, a cancel, a reservation): wakes the thread for a pass. A job
+  // refused for AllocationExhausted is retried on the timer, allocation_retry_ms later.
   void Poke() EXCLUDES(mu_);
 
   // The directory of a job's latest run (for logs).
@@ -111,10 +116,27 @@ class ComputeService {
     JobId core_id = 0;
     std::vector<int> indices;  // devices taken on its node
     int node = 0;
+    std::string handle;      // the executor's, once launched
+    int64_t ends_by_ms = 0;  // start + time limit: the executor is asked about it from then on
   };
+  // What woke a pass.
+  struct Events {
+    bool changed = true;          // a Poke: a cancel may have been requested
+    bool poll_all = true;         // ask the executor about every running job
+    std::set<std::string> ended;  // handles the executor reported ended
+  };
+  // Receives the executor's reports of ends for as long as the service lives (the executor may
+  // outlive it, and a new service on the same executor replaces the listener).
+  struct EndInbox {
+    Mutex mu;
+    ComputeService* service GUARDED_BY(mu) = nullptr;
+  };
+  void EndReported(const std::string& handle) EXCLUDES(mu_);
+  // A round of the slow timer, then a pass.
+  Status Round(const Events& events);
 
   // A pass (see above); `changed`: it started or ended a job.
-  Status Pass(int64_t now_ms, bool* changed);
+  Status Pass(int64_t now_ms, const Events& events, bool* changed);
   // Brings every queued job into the core, a page at a time (the first pass).
   Status LoadQueued(int64_t now_ms);
   // Reads the queued jobs with ids above `after` and admits those the service does not know.
@@ -138,7 +160,7 @@ class ComputeService {
   // Launches the jobs whose data preparation has finished.
   Status LaunchPrepared(int64_t now_ms);
   // Cancel requests of running jobs, and their ends (settled in one transaction).
-  Status CheckRunning(int64_t now_ms, bool* changed);
+  Status CheckRunning(int64_t now_ms, const Events& events, bool* changed);
   Status Preempt(const Decision& d, int64_t now_ms);
   Status Requeue(const std::string& job_id, const ExecStatus& st, int64_t now_ms);
   // Settles and records ended runs (one transaction for all), frees their devices, and admits
@@ -199,6 +221,9 @@ class ComputeService {
   CondVar cv_;
   bool stop_ GUARDED_BY(mu_) = false;
   bool poked_ GUARDED_BY(mu_) = false;
+  std::set<std::string> ended_ GUARDED_BY(mu_);  // reported by the executor, not yet handled
+  std::shared_ptr<EndInbox> inbox_;
+  bool reports_ends_ = false;  // the executor reports ends (Executor::ReportEnds)
 };
 
 }  // namespace openlab::compute

@@ -521,6 +521,39 @@ TEST_P(ServiceTest, ANewProjectsJobStartsInOnePassBehindALargeBacklog) {
   EXPECT_EQ(exec_.launched()[4].job_id, fresh_job);
 }
 
+// Events, not ticks: with a timer too slow to matter (an hour), jobs submitted to the running
+// service start, end and are settled as it happens. The Poke after the submit wakes the service,
+// each end the executor reports does too, and a pass that ended jobs starts the next at once.
+TEST_P(ServiceTest, JobsStartAndEndOnEventsWithoutWaitingForTheTimer) {
+  Grant("cpu", 100 * 3600);
+  exec_.SetLaunchHook([this](const std::string& handle, const LaunchSpec&) {
+    EXPECT_TRUE(exec_.Finish(handle, 0).ok());  // each job ends as soon as it starts
+  });
+  ServiceOptions o;
+  o.jobs_root = dir_ + "/jobs";
+  o.projects_root = dir_ + "/projects";
+  o.tick_ms = 3600 * 1000;
+  svc_ = std::make_unique<ComputeService>(&db(), &exec_, node_, &clock_, o);
+  svc_->Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(Submit(Job{}));  // 5 rounds of the 4 cores
+  svc_->Poke();
+  auto all_completed = [&] {
+    for (const std::string& id : ids) {
+      if (Load(id).state != "completed") return false;
+    }
+    return true;
+  };
+  // A bound only (the timer's next round is an hour away), so that a miss fails, not hangs.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!all_completed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (const std::string& id : ids) EXPECT_EQ(Load(id).state, "completed") << id;
+  EXPECT_EQ(exec_.launched().size(), ids.size());
+  EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+}
+
 // Restarting while the executor (Slurm) cannot be reached must not write running jobs off.
 class UnreachableExecutor : public Executor {
  public:
