@@ -906,10 +906,11 @@ Status ComputeService::Tick() {
     MutexLock lock(&mu_);
     all.ended.swap(ended_);  // the ends reported meanwhile are among all
   }
-  return Round(all);
+  bool changed = false;
+  return Round(all, &changed);
 }
 
-Status ComputeService::Round(const Events& events) {
+Status ComputeService::Round(const Events& events, bool* changed) {
   int64_t now_ms = clock_->NowMs();
   RETURN_IF_ERROR(SyncReservations(now_ms));
   bool wide = loaded_ && SteadyMs() - last_wide_scan_ms_ >= kWideScanEveryMs;
@@ -920,8 +921,7 @@ Status ComputeService::Round(const Events& events) {
   // Dependencies that ended elsewhere (a job cancelled while queued) are found on the wide scan's
   // rounds; those that end here release their dependents at once.
   RETURN_IF_ERROR(RetryDue(now_ms, wide || !loaded_));
-  bool changed = false;
-  RETURN_IF_ERROR(Pass(now_ms, events, &changed));
+  RETURN_IF_ERROR(Pass(now_ms, events, changed));
   return WriteReasons();
 }
 
@@ -1034,7 +1034,7 @@ void ComputeService::Start() {
         events.changed = true;
         events.poll_all = !reports_ends_ || SteadyMs() - last_poll_all >= kPollAllEveryMs;
         if (events.poll_all) last_poll_all = SteadyMs();
-        s = Round(events);
+        s = Round(events, &changed);
         next_round = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.tick_ms);
       } else {
         // Without reported ends, every pass asks the executor about every running job.

@@ -132,8 +132,8 @@ class ComputeService {
     ComputeService* service GUARDED_BY(mu) = nullptr;
   };
   void EndReported(const std::string& handle) EXCLUDES(mu_);
-  // A round of the slow timer, then a pass.
-  Status Round(const Events& events);
+  // A round of the slow timer, then a pass; `changed`: it started or ended a job.
+  Status Round(const Events& events, bool* changed);
 
   // A pass (see above); `changed`: it started or ended a job.
   Status Pass(int64_t now_ms, const Events& events, bool* changed);
