@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -38,9 +39,26 @@ ComputeService::ComputeService(store::Database* db, Executor* executor, Node nod
   for (int i = 0; i < std::max(1, node_.cpus); ++i) cores.insert(i);
   free_indices_.push_back(cores);
   core_ = std::make_unique<Scheduler>(nodes_, opts_.scheduler);
+  inbox_ = std::make_shared<EndInbox>();
+  {
+    MutexLock lock(&inbox_->mu);
+    inbox_->service = this;
+  }
+  reports_ends_ = executor_->ReportEnds([inbox = inbox_](const std::string& handle) {
+    MutexLock lock(&inbox->mu);
+    if (inbox->service != nullptr) inbox->service->EndReported(handle);
+  });
 }
 
-ComputeService::~ComputeService() { Stop(); }
+ComputeService::~ComputeService() {
+  {
+    MutexLock lock(&inbox_->mu);  // no report is under way once this is held
+    inbox_->service = nullptr;
+  }
+  Stop();
+  // A preparation's thread pokes the service when it is done: let them finish first.
+  for (auto& [id, prep] : preparing_) prep.wait();
+}
 
 std::string ComputeService::JobDir(const std::string& job_id) const {
   return LatestJobDir(opts_.jobs_root, job_id);
@@ -107,6 +125,46 @@ Status RequeueInTx(store::Tx& tx, const std::string& job_id, int64_t used,
   j.started_at = 0;
   return UpdateJob(tx, j);
 }
+
+// Runs `fn(tx, i)` for every i < n in one write transaction; if that fails, each i in a
+// transaction of its own, so that one record that cannot be written does not hold up the others.
+// Returns each one's outcome.
+std::vector<Status> WriteBatch(store::Database* db, size_t n,
+                               const std::function<Status(store::Tx&, size_t)>& fn) {
+  std::vector<Status> out(n);
+  if (n == 0) return out;
+  Status all = db->Write([&](store::Tx& tx) -> Status {
+    for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(fn(tx, i));
+    return Status::Ok();
+  });
+  if (all.ok()) return out;
+  if (n == 1) {
+    out[0] = all;
+    return out;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = db->Write([&](store::Tx& tx) { return fn(tx, i); });
+  return out;
+}
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Jobs read from the store per page.
+constexpr int kPage = 10000;
+// How far back (real time) a pass's scan for submitted jobs looks, and the wider scan of the
+// slow timer (every kWideScanEveryMs): a job is missed only if its transaction committed more
+// than that after a job with a higher id was read.
+constexpr int64_t kScanMarginMs = 2000;
+constexpr int64_t kWideScanMarginMs = 10 * 60 * 1000;
+constexpr int64_t kWideScanEveryMs = 60 * 1000;
+// Reasons written per round of the slow timer (the rest in the next rounds).
+constexpr size_t kReasonsPerRound = 5000;
+// Where the executor reports ends, how often the slow timer still asks about every running job
+// (a safety net: a report lost with a crashed watcher).
+constexpr int64_t kPollAllEveryMs = 60 * 1000;
 
 // The state a job ends in when its run ended as `s`.
 JobState FinalState(ExecState s) {
@@ -242,39 +300,104 @@ int ComputeService::NodeOf(const Job& job) const {
   return cpu_node_;
 }
 
-Status ComputeService::SyncQueued(int64_t now_ms) {
-  std::vector<Job> active;
-  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-    JobQuery q;
-    q.active_only = true;
-    q.limit = 100000;
-    ASSIGN_OR_RETURN(active, ListJobs(tx, q));
-    return Status::Ok();
-  }));
-  std::set<std::string> still_active;
-  for (Job& job : active) {
-    still_active.insert(job.id);
-    if (!job.Is(JobState::kQueued) || core_ids_.count(job.id)) continue;
-    if (auto b = blocked_until_.find(job.id); b != blocked_until_.end() && b->second > now_ms) {
-      continue;
-    }
+bool ComputeService::Knows(const std::string& job_id) const {
+  return core_ids_.count(job_id) || blocked_until_.count(job_id) || waits_.count(job_id) ||
+         running_.count(job_id) || preempting_.count(job_id);
+}
+
+void ComputeService::Forget(const std::string& job_id) {
+  auto it = core_ids_.find(job_id);
+  if (it == core_ids_.end()) return;
+  job_ids_.erase(it->second);
+  core_ids_.erase(it);
+  reasons_.erase(job_id);
+}
+
+std::string ComputeService::ScanCursor(int64_t margin_ms) const {
+  if (scan_marks_.empty()) return "";
+  int64_t before = SteadyMs() - margin_ms;
+  std::string cursor = scan_marks_.front().second;
+  for (const auto& [at, id] : scan_marks_) {
+    if (at > before) break;
+    cursor = id;
+  }
+  return cursor;
+}
+
+Status ComputeService::LoadQueued(int64_t now_ms) {
+  RETURN_IF_ERROR(ScanQueued("", now_ms));
+  loaded_ = true;
+  last_wide_scan_ms_ = SteadyMs();
+  return Status::Ok();
+}
+
+Status ComputeService::ScanQueued(std::string after, int64_t now_ms) {
+  for (;;) {
+    std::vector<Job> page;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      JobQuery q;
+      q.state = std::string(JobStateName(JobState::kQueued));
+      q.after = after;
+      q.limit = kPage;
+      ASSIGN_OR_RETURN(page, ListJobs(tx, q));
+      return Status::Ok();
+    }));
+    if (page.empty()) break;
+    bool last = page.size() < static_cast<size_t>(kPage);
+    after = page.back().id;
+    max_seen_id_ = std::max(max_seen_id_, after);
+    RETURN_IF_ERROR(Admit(std::move(page), now_ms));
+    if (last) break;
+  }
+  int64_t at = SteadyMs();
+  if (scan_marks_.empty() || scan_marks_.back().second != max_seen_id_) {
+    scan_marks_.emplace_back(at, max_seen_id_);
+  }
+  // Keep one mark older than the widest margin, and the ones after it.
+  while (scan_marks_.size() > 1 && scan_marks_[1].first <= at - kWideScanMarginMs) {
+    scan_marks_.pop_front();
+  }
+  return Status::Ok();
+}
+
+Status ComputeService::Admit(std::vector<Job> jobs, int64_t now_ms) {
+  std::vector<Job> fresh;
+  std::set<std::string> deps;
+  for (Job& job : jobs) {
+    if (!job.Is(JobState::kQueued) || Knows(job.id)) continue;
+    if (!job.depends_on.empty()) deps.insert(job.depends_on);
+    fresh.push_back(std::move(job));
+  }
+  std::map<std::string, Job> dep_jobs;
+  if (!deps.empty()) {
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      dep_jobs.clear();
+      for (const std::string& id : deps) {
+        auto dep = GetJob(tx, id);
+        if (dep.ok()) dep_jobs[id] = std::move(*dep);
+      }
+      return Status::Ok();
+    }));
+  }
+  std::vector<Job> ended;  // cancelled or failed here: written in one transaction
+  for (Job& job : fresh) {
     if (!job.depends_on.empty()) {
-      Job dep;
-      RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-        ASSIGN_OR_RETURN(dep, GetJob(tx, job.depends_on));
-        return Status::Ok();
-      }));
-      std::optional<JobState> dep_state = dep.State();
+      auto dep = dep_jobs.find(job.depends_on);
+      std::optional<JobState> dep_state =
+          dep == dep_jobs.end() ? std::nullopt : dep->second.State();
       DependencyEffect effect =
           dep_state ? DependencyEffectOf(*dep_state) : DependencyEffect::kWait;
+      if (effect == DependencyEffect::kNeverSatisfied) {
+        job.SetState(JobState::kCancelled);
+        job.reason =
+            fmt::format("DependencyNeverSatisfied: {} ended {}", job.depends_on, dep->second.state);
+        job.ended_at = now_ms;
+        ended.push_back(std::move(job));
+        continue;
+      }
       if (effect != DependencyEffect::kSatisfied) {
-        if (effect == DependencyEffect::kNeverSatisfied) {
-          job.SetState(JobState::kCancelled);
-          job.reason =
-              fmt::format("DependencyNeverSatisfied: {} ended {}", job.depends_on, dep.state);
-          job.ended_at = now_ms;
-          (void)db_->Write([&](store::Tx& tx) { return UpdateJob(tx, job); });
-        }
+        waits_[job.id] = job.depends_on;
+        dependents_.emplace(job.depends_on, job.id);
         continue;
       }
     }
@@ -287,118 +410,204 @@ Status ComputeService::SyncQueued(int64_t now_ms) {
       job.SetState(JobState::kFailed);
       job.reason = "Unschedulable: " + s.message();
       job.ended_at = now_ms;
-      (void)db_->Write([&](store::Tx& tx) { return UpdateJob(tx, job); });
+      ended.push_back(std::move(job));
       continue;
     }
     core_ids_[job.id] = spec.id;
     job_ids_[spec.id] = job.id;
+    reasons_dirty_ = true;
   }
-  // Jobs cancelled while queued left the active set: take them out of the core.
-  for (auto it = core_ids_.begin(); it != core_ids_.end();) {
-    if (!still_active.count(it->first) && !running_.count(it->first)) {
-      (void)core_->Cancel(it->second, now_ms / 1000);
-      job_ids_.erase(it->second);
-      it = core_ids_.erase(it);
-    } else {
-      ++it;
+  if (ended.empty()) return Status::Ok();
+  // A job changed meanwhile (Aborted) is left as it is.
+  std::vector<Status> written = WriteBatch(db_, ended.size(), [&](store::Tx& tx, size_t i) {
+    Status s = UpdateJob(tx, ended[i]);
+    return s.code() == StatusCode::kAborted ? Status::Ok() : s;
+  });
+  std::vector<std::string> released;
+  for (const Job& job : ended) {
+    for (auto [it, last] = dependents_.equal_range(job.id); it != last; ++it) {
+      released.push_back(it->second);
     }
   }
-  return Status::Ok();
+  for (const Status& s : written) {
+    if (!s.ok()) return s;
+  }
+  return released.empty() ? Status::Ok() : Readmit(released, now_ms);
 }
 
-Status ComputeService::StartJob(const Decision& d, int64_t now_ms) {
-  auto jit = job_ids_.find(d.job);
-  if (jit == job_ids_.end()) return Internal("the core started an unknown job");
-  std::string job_id = jit->second;
-  int node = d.slices.empty() ? cpu_node_ : d.slices[0].node;
-  int count = 0;
-  for (const auto& sl : d.slices) count += sl.gpus;
-  if (static_cast<int>(free_indices_[node].size()) < count) {
-    // The devices are still held by an opportunistic job that is being stopped: start later.
-    deferred_.push_back(d);
-    return Status::Ok();
-  }
-  std::vector<int> indices;
-  for (int i : free_indices_[node]) {
-    if (static_cast<int>(indices.size()) == count) break;
-    indices.push_back(i);
-  }
-  for (int i : indices) free_indices_[node].erase(i);
-  auto give_back = [&] {
-    for (int i : indices) free_indices_[node].insert(i);
-  };
-
-  Job job;
-  Status hold_status;
-  Status s = db_->Write([&](store::Tx& tx) -> Status {
-    ASSIGN_OR_RETURN(job, GetJob(tx, job_id));
-    if (!job.Is(JobState::kQueued)) return Aborted("no longer queued");
-    std::string type = node == cpu_node_ ? "" : nodes_[node].gpu_type;
-    std::string resource = ChargeResource(job, type);
-    auto hold = PlaceHold(tx, job.project_id, resource, ChargeRate(job) * job.time_limit_s, job.id,
-                          "system", now_ms);
-    if (!hold.ok()) {
-      hold_status = hold.status();
-      return Status::Ok();
+Status ComputeService::Readmit(const std::vector<std::string>& ids, int64_t now_ms) {
+  for (const std::string& id : ids) {
+    blocked_until_.erase(id);
+    auto w = waits_.find(id);
+    if (w == waits_.end()) continue;
+    for (auto [it, last] = dependents_.equal_range(w->second); it != last; ++it) {
+      if (it->second == id) {
+        dependents_.erase(it);
+        break;
+      }
     }
-    job.SetState(JobState::kStarting);
-    job.reason = "";
-    job.hold_id = hold->id;
-    job.resource = resource;
-    job.node = nodes_[node].name;
-    job.gpu_indices = job.gpus > 0 ? JoinInts(indices) : "";
-    job.started_at = now_ms;
-    RETURN_IF_ERROR(UpdateJob(tx, job));
-    job.version++;
+    waits_.erase(w);
+  }
+  std::vector<Job> jobs;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    jobs.clear();
+    for (const std::string& id : ids) {
+      auto job = GetJob(tx, id);
+      if (job.ok()) jobs.push_back(std::move(*job));
+    }
+    return Status::Ok();
+  }));
+  return Admit(std::move(jobs), now_ms);
+}
+
+Status ComputeService::RetryDue(int64_t now_ms, bool dependencies) {
+  std::vector<std::string> due;
+  for (const auto& [id, until] : blocked_until_) {
+    if (until <= now_ms) due.push_back(id);
+  }
+  if (dependencies) {
+    for (const auto& [id, dep] : waits_) due.push_back(id);
+  }
+  return due.empty() ? Status::Ok() : Readmit(due, now_ms);
+}
+
+Status ComputeService::StartJobs(const std::vector<Decision>& starts, int64_t now_ms,
+                                 bool* changed) {
+  struct Start {
+    std::string job_id;
+    JobId core_id = 0;
+    int node = 0;
+    std::vector<int> indices;
+    Job job;
+    Status hold;  // the hold's refusal (ResourceExhausted), if any
+    bool queued = true;
+  };
+  std::vector<Start> batch;
+  for (const Decision& d : starts) {
+    auto jit = job_ids_.find(d.job);
+    if (jit == job_ids_.end()) {
+      Log(LogLevel::kError, "cannot start a job", {{"error", "the core started an unknown job"}});
+      continue;
+    }
+    int node = d.slices.empty() ? cpu_node_ : d.slices[0].node;
+    int count = 0;
+    for (const auto& sl : d.slices) count += sl.gpus;
+    if (static_cast<int>(free_indices_[node].size()) < count) {
+      // The devices are still held by an opportunistic job that is being stopped: start later.
+      deferred_.push_back(d);
+      continue;
+    }
+    Start st;
+    st.job_id = jit->second;
+    st.core_id = d.job;
+    st.node = node;
+    for (int i : free_indices_[node]) {
+      if (static_cast<int>(st.indices.size()) == count) break;
+      st.indices.push_back(i);
+    }
+    for (int i : st.indices) free_indices_[node].erase(i);
+    batch.push_back(std::move(st));
+  }
+  if (batch.empty()) return Status::Ok();
+  // The holds and the jobs' new state, for the whole pass in one transaction.
+  std::vector<Status> written = WriteBatch(db_, batch.size(), [&](store::Tx& tx, size_t i) {
+    Start& st = batch[i];
+    st.hold = Status::Ok();
+    ASSIGN_OR_RETURN(st.job, GetJob(tx, st.job_id));
+    st.queued = st.job.Is(JobState::kQueued);
+    if (!st.queued) return Status::Ok();
+    std::string type = st.node == cpu_node_ ? "" : nodes_[st.node].gpu_type;
+    std::string resource = ChargeResource(st.job, type);
+    auto hold = PlaceHold(tx, st.job.project_id, resource, ChargeRate(st.job) * st.job.time_limit_s,
+                          st.job.id, "system", now_ms);
+    if (!hold.ok()) {
+      st.hold = hold.status();
+      if (st.hold.code() != StatusCode::kResourceExhausted) return st.hold;
+      if (st.job.reason == "AllocationExhausted") return Status::Ok();
+      Job j = st.job;
+      j.reason = "AllocationExhausted";
+      Status u = UpdateJob(tx, j);
+      return u.code() == StatusCode::kAborted ? Status::Ok() : u;
+    }
+    st.job.SetState(JobState::kStarting);
+    st.job.reason = "";
+    st.job.hold_id = hold->id;
+    st.job.resource = resource;
+    st.job.node = nodes_[st.node].name;
+    st.job.gpu_indices = st.job.gpus > 0 ? JoinInts(st.indices) : "";
+    st.job.started_at = now_ms;
+    RETURN_IF_ERROR(UpdateJob(tx, st.job));
+    st.job.version++;
     return Status::Ok();
   });
-  if (!s.ok() || !hold_status.ok()) {
-    // Not startable now: out of the core, back to waiting (and tried again later).
-    give_back();
-    (void)core_->Cancel(d.job, now_ms / 1000);
-    core_ids_.erase(job_id);
-    job_ids_.erase(d.job);
-    if (hold_status.code() == StatusCode::kResourceExhausted) {
-      blocked_until_[job_id] = now_ms + opts_.allocation_retry_ms;
-      (void)db_->Write([&](store::Tx& tx) -> Status {
-        ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
-        if (!j.Is(JobState::kQueued) || j.reason == "AllocationExhausted") return Status::Ok();
-        j.reason = "AllocationExhausted";
-        return UpdateJob(tx, j);
+  std::vector<std::pair<Job, StatusOr<LaunchSpec>>> launches;
+  Status result;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Start& st = batch[i];
+    if (!written[i].ok() || !st.queued || !st.hold.ok()) {
+      // Not startable now: out of the core, back to waiting (and tried again later).
+      for (int idx : st.indices) free_indices_[st.node].insert(idx);
+      (void)core_->Cancel(st.core_id, now_ms / 1000);
+      Forget(st.job_id);
+      *changed = true;  // the devices are free again: another pass may use them
+      if (!written[i].ok()) {
+        blocked_until_[st.job_id] = now_ms + opts_.allocation_retry_ms;
+        if (result.ok()) result = written[i];
+      } else if (st.queued) {
+        blocked_until_[st.job_id] = now_ms + opts_.allocation_retry_ms;
+      }
+      continue;
+    }
+    blocked_until_.erase(st.job_id);
+    reasons_.erase(st.job_id);
+    running_[st.job_id] =
+        Running{st.core_id, st.indices, st.node, "", now_ms + st.job.time_limit_s * 1000};
+    *changed = true;
+    const Job& job = st.job;
+    if (opts_.prepare_data && opts_.has_data && opts_.has_data(job)) {
+      if (auto old = preparing_.find(job.id); old != preparing_.end()) {
+        // A preparation of an earlier run (preempted meanwhile): wait for it and drop its copy.
+        auto spec = old->second.get();
+        if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
+        preparing_.erase(old);
+      }
+      std::vector<int> indices = st.indices;
+      preparing_[job.id] = std::async(std::launch::async, [this, job, indices] {
+        auto spec = MakeSpec(job, indices);
+        Poke();  // the job can be launched now
+        return spec;
       });
+      continue;
     }
-    return s.code() == StatusCode::kAborted ? Status::Ok() : s;
+    launches.emplace_back(job, MakeSpec(job, st.indices));
   }
-  blocked_until_.erase(job_id);
-  running_[job_id] = Running{d.job, indices, node};
-  if (opts_.prepare_data && opts_.has_data && opts_.has_data(job)) {
-    if (auto old = preparing_.find(job_id); old != preparing_.end()) {
-      // A preparation of an earlier run (preempted meanwhile): wait for it and drop its copy.
-      auto spec = old->second.get();
-      if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
-      preparing_.erase(old);
-    }
-    preparing_[job_id] =
-        std::async(std::launch::async, [this, job, indices] { return MakeSpec(job, indices); });
-    return Status::Ok();
-  }
-  return Launch(job, MakeSpec(job, indices), now_ms);
+  Status launched = LaunchMany(std::move(launches), now_ms);
+  return result.ok() ? launched : result;
 }
 
 Status ComputeService::LaunchPrepared(int64_t now_ms) {
+  std::vector<std::pair<std::string, StatusOr<LaunchSpec>>> ready;
   for (auto it = preparing_.begin(); it != preparing_.end();) {
     if (it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       ++it;
       continue;
     }
-    std::string id = it->first;
-    StatusOr<LaunchSpec> spec = it->second.get();
+    ready.emplace_back(it->first, it->second.get());
     it = preparing_.erase(it);
-    Job job;
-    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(job, GetJob(tx, id));
-      return Status::Ok();
-    }));
+  }
+  if (ready.empty()) return Status::Ok();
+  std::map<std::string, Job> jobs;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    jobs.clear();
+    for (const auto& [id, spec] : ready) {
+      ASSIGN_OR_RETURN(jobs[id], GetJob(tx, id));
+    }
+    return Status::Ok();
+  }));
+  std::vector<std::pair<Job, StatusOr<LaunchSpec>>> launches;
+  std::vector<std::pair<Job, ExecStatus>> cancelled;
+  for (auto& [id, spec] : ready) {
+    const Job& job = jobs.at(id);
     if (!running_.count(id)) {
       // Preempted while its data was being copied: the copy goes, the job is queued again.
       if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
@@ -410,59 +619,84 @@ Status ComputeService::LaunchPrepared(int64_t now_ms) {
       st.exit_code = -1;
       st.started_at_ms = st.ended_at_ms = now_ms;
       st.detail = "cancelled before it started";
-      RETURN_IF_ERROR(Finish(job, st, now_ms));
+      cancelled.emplace_back(job, st);
       continue;
     }
-    RETURN_IF_ERROR(Launch(job, std::move(spec), now_ms));
+    launches.emplace_back(job, std::move(spec));
   }
-  return Status::Ok();
+  RETURN_IF_ERROR(FinishMany(std::move(cancelled), now_ms));
+  return LaunchMany(std::move(launches), now_ms);
 }
 
-Status ComputeService::Launch(const Job& job, StatusOr<LaunchSpec> spec, int64_t now_ms) {
-  const std::string job_id = job.id;
-  Running placement = running_.at(job_id);
-  StatusOr<std::string> handle = spec.ok() ? executor_->Launch(*spec) : spec.status();
-  if (!handle.ok() && handle.status().code() == StatusCode::kUnavailable) {
-    // The executor (e.g. Slurm) cannot be reached: nothing ran. Give the hold back and keep the
-    // job queued; it is tried again later.
-    Log(LogLevel::kWarn, "executor unavailable; job stays queued",
-        {{"job", job.id}, {"error", handle.status().message()}});
-    if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
-    for (int i : placement.indices) free_indices_[placement.node].insert(i);
-    running_.erase(job.id);
-    (void)core_->Cancel(placement.core_id, now_ms / 1000);
-    core_ids_.erase(job.id);
-    job_ids_.erase(placement.core_id);
-    blocked_until_[job.id] = now_ms + opts_.allocation_retry_ms;
-    std::string reason = "ExecutorUnavailable: " + handle.status().message().substr(0, 300);
-    return db_->Write([&](store::Tx& tx) { return RequeueInTx(tx, job.id, 0, reason, now_ms); });
+Status ComputeService::LaunchMany(std::vector<std::pair<Job, StatusOr<LaunchSpec>>> jobs,
+                                  int64_t now_ms) {
+  struct Launched {
+    std::string job_id, handle, sandbox;
+  };
+  std::vector<Launched> launched;
+  std::vector<std::pair<Job, ExecStatus>> failed;
+  Status result;
+  for (auto& [job, spec] : jobs) {
+    Running placement = running_.at(job.id);
+    StatusOr<std::string> handle = spec.ok() ? executor_->Launch(*spec) : spec.status();
+    if (!handle.ok() && handle.status().code() == StatusCode::kUnavailable) {
+      // The executor (e.g. Slurm) cannot be reached: nothing ran. Give the hold back and keep
+      // the job queued; it is tried again later.
+      Log(LogLevel::kWarn, "executor unavailable; job stays queued",
+          {{"job", job.id}, {"error", handle.status().message()}});
+      if (spec.ok() && opts_.release_data) opts_.release_data(job, spec->job_dir);
+      for (int i : placement.indices) free_indices_[placement.node].insert(i);
+      running_.erase(job.id);
+      (void)core_->Cancel(placement.core_id, now_ms / 1000);
+      Forget(job.id);
+      blocked_until_[job.id] = now_ms + opts_.allocation_retry_ms;
+      std::string reason = "ExecutorUnavailable: " + handle.status().message().substr(0, 300);
+      const std::string& id = job.id;
+      Status s = db_->Write([&](store::Tx& tx) { return RequeueInTx(tx, id, 0, reason, now_ms); });
+      if (!s.ok() && result.ok()) result = s;
+      continue;
+    }
+    if (!handle.ok()) {
+      ExecStatus st;
+      st.state = ExecState::kFailed;
+      st.exit_code = -1;
+      st.ended_at_ms = now_ms;
+      st.started_at_ms = now_ms;
+      st.detail = "could not start: " + handle.status().message();
+      failed.emplace_back(job, st);
+      continue;
+    }
+    running_[job.id].handle = *handle;
+    auto status = executor_->Poll(*handle);  // how the job was confined, for its record
+    launched.push_back({job.id, *handle, status.ok() ? status->sandbox.substr(0, 500) : ""});
   }
-  if (!handle.ok()) {
-    ExecStatus failed;
-    failed.state = ExecState::kFailed;
-    failed.exit_code = -1;
-    failed.ended_at_ms = now_ms;
-    failed.started_at_ms = now_ms;
-    failed.detail = "could not start: " + handle.status().message();
-    return Finish(job, failed, now_ms);
-  }
-  auto status = executor_->Poll(*handle);  // how the job was confined, for its record
-  return db_->Write([&](store::Tx& tx) -> Status {
-    ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+  // Every launched job recorded running, in one transaction.
+  std::vector<Status> written = WriteBatch(db_, launched.size(), [&](store::Tx& tx, size_t i) {
+    ASSIGN_OR_RETURN(Job j, GetJob(tx, launched[i].job_id));
     j.SetState(JobState::kRunning);
-    j.handle = *handle;
-    if (status.ok()) j.sandbox = status->sandbox.substr(0, 500);
+    j.handle = launched[i].handle;
+    j.sandbox = launched[i].sandbox;
     return UpdateJob(tx, j);
   });
+  for (const Status& s : written) {
+    if (!s.ok() && result.ok()) result = s;
+  }
+  Status finished = FinishMany(std::move(failed), now_ms);
+  return result.ok() ? finished : result;
 }
 
-Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
-  if (opts_.release_data) opts_.release_data(job, JobDir(job.id));
-  auto run = running_.find(job.id);
-  int64_t started = st.started_at_ms > 0 ? st.started_at_ms : job.started_at;
-  int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
-  int64_t used = UsedBy(job, started, ended);
-  Status s = db_->Write([&](store::Tx& tx) -> Status {
+Status ComputeService::FinishMany(std::vector<std::pair<Job, ExecStatus>> ends, int64_t now_ms) {
+  if (ends.empty()) return Status::Ok();
+  for (const auto& [job, st] : ends) {
+    if (opts_.release_data) opts_.release_data(job, JobDir(job.id));
+  }
+  // Every end settled and recorded in one transaction.
+  std::vector<Status> written = WriteBatch(db_, ends.size(), [&](store::Tx& tx, size_t i) {
+    const Job& job = ends[i].first;
+    const ExecStatus& st = ends[i].second;
+    int64_t started = st.started_at_ms > 0 ? st.started_at_ms : job.started_at;
+    int64_t ended = st.ended_at_ms > 0 ? st.ended_at_ms : now_ms;
+    int64_t used = UsedBy(job, started, ended);
     ASSIGN_OR_RETURN(Job j, GetJob(tx, job.id));
     if (!j.hold_id.empty()) RETURN_IF_ERROR(Settle(tx, j.hold_id, used, "system", now_ms));
     j.SetState(FinalState(st.state));
@@ -473,14 +707,26 @@ Status ComputeService::Finish(Job job, const ExecStatus& st, int64_t now_ms) {
     if (!st.sandbox.empty()) j.sandbox = st.sandbox.substr(0, 500);
     return UpdateJob(tx, j);
   });
-  if (run != running_.end()) {
-    for (int i : run->second.indices) free_indices_[run->second.node].insert(i);
-    (void)core_->Complete(run->second.core_id, now_ms / 1000);
-    job_ids_.erase(run->second.core_id);
-    running_.erase(run);
+  std::vector<std::string> released;
+  Status result;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    const std::string& id = ends[i].first.id;
+    if (!written[i].ok() && result.ok()) result = written[i];
+    if (auto run = running_.find(id); run != running_.end()) {
+      for (int idx : run->second.indices) free_indices_[run->second.node].insert(idx);
+      (void)core_->Complete(run->second.core_id, now_ms / 1000);
+      job_ids_.erase(run->second.core_id);
+      running_.erase(run);
+    }
+    core_ids_.erase(id);
+    cancel_sent_.erase(id);
+    for (auto [it, last] = dependents_.equal_range(id); it != last; ++it) {
+      released.push_back(it->second);
+    }
   }
-  core_ids_.erase(job.id);
-  return s;
+  reasons_dirty_ = true;
+  Status readmitted = released.empty() ? Status::Ok() : Readmit(released, now_ms);
+  return result.ok() ? readmitted : result;
 }
 
 Status ComputeService::Preempt(const Decision& d, int64_t now_ms) {
@@ -522,41 +768,65 @@ Status ComputeService::Requeue(const std::string& job_id, const ExecStatus& st, 
   });
 }
 
-Status ComputeService::PollRunning(int64_t now_ms) {
-  RETURN_IF_ERROR(LaunchPrepared(now_ms));
-  for (auto it = preempting_.begin(); it != preempting_.end();) {
-    std::string id = it->first;
-    ++it;
-    Job job;
-    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(job, GetJob(tx, id));
-      return Status::Ok();
-    }));
+Status ComputeService::CheckRunning(int64_t now_ms, const Events& events, bool* changed) {
+  // The running jobs to look at: all of them after a Poke (a cancel request) or when polling
+  // all, else those reported ended and those past their time limit.
+  std::vector<std::string> look;
+  for (const auto& [id, r] : running_) {
+    if (preparing_.count(id) || r.handle.empty()) continue;
+    if (events.changed || events.poll_all || events.ended.count(r.handle) ||
+        r.ends_by_ms <= now_ms) {
+      look.push_back(id);
+    }
+  }
+  if (look.empty() && preempting_.empty()) return Status::Ok();
+  // Their rows (bounded by the node's devices), in one read.
+  std::map<std::string, Job> rows;
+  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+    rows.clear();
+    for (const std::string& id : look) {
+      ASSIGN_OR_RETURN(rows[id], GetJob(tx, id));
+    }
+    for (const auto& [id, r] : preempting_) {
+      ASSIGN_OR_RETURN(rows[id], GetJob(tx, id));
+    }
+    return Status::Ok();
+  }));
+  std::vector<std::string> stopping;
+  for (const auto& [id, r] : preempting_) stopping.push_back(id);
+  for (const std::string& id : stopping) {
+    const Job& job = rows.at(id);
     auto st = job.handle.empty() ? StatusOr<ExecStatus>(ExecStatus{ExecState::kCancelled})
                                  : executor_->Poll(job.handle);
-    if (st.ok() && IsTerminal(st->state)) RETURN_IF_ERROR(Requeue(id, *st, now_ms));
+    if (st.ok() && IsTerminal(st->state)) {
+      RETURN_IF_ERROR(Requeue(id, *st, now_ms));
+      *changed = true;
+    }
   }
-  std::vector<std::string> ids;
-  for (const auto& [id, r] : running_) ids.push_back(id);
-  for (const auto& id : ids) {
-    Job job;
-    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(job, GetJob(tx, id));
-      return Status::Ok();
-    }));
+  std::vector<std::pair<Job, ExecStatus>> ends;
+  for (const std::string& id : look) {
+    const Job& job = rows.at(id);
     if (job.handle.empty()) continue;
-    if (job.reason == "CancelRequested") (void)executor_->Cancel(job.handle);
+    bool cancelled = job.reason == "CancelRequested" && cancel_sent_.insert(id).second;
+    if (cancelled) (void)executor_->Cancel(job.handle);
+    const Running& r = running_.at(id);
+    if (!cancelled && !events.poll_all && !events.ended.count(r.handle) && r.ends_by_ms > now_ms) {
+      continue;  // looked at for a cancel request only
+    }
     auto st = executor_->Poll(job.handle);
     if (!st.ok()) continue;
-    if (IsTerminal(st->state)) RETURN_IF_ERROR(Finish(job, *st, now_ms));
+    if (IsTerminal(st->state)) ends.emplace_back(job, *st);
   }
-  return Status::Ok();
+  if (!ends.empty()) *changed = true;
+  return FinishMany(std::move(ends), now_ms);
 }
 
 Status ComputeService::WriteReasons() {
+  if (!reasons_dirty_) return Status::Ok();
+  std::vector<std::pair<std::string, std::string>> changes;  // job id, reason
+  bool more = false;
   for (const auto& [id, core_id] : core_ids_) {
-    const std::string& job_id = id;  // captured below: clang 14 cannot capture a binding
-    if (running_.count(job_id)) continue;
+    if (running_.count(id)) continue;
     auto view = core_->Find(core_id);
     if (!view || view->state != CoreJobState::kPending) continue;
     std::string reason = PendingReasonName(view->reason);
@@ -565,14 +835,20 @@ Status ComputeService::WriteReasons() {
       reason += fmt::format(" (estimated start in {} s)",
                             std::max<int64_t>(0, *view->estimated_start - clock_->NowMs() / 1000));
     }
-    // job_id named again: clang before 16 cannot capture a structured binding.
-    (void)db_->Write([&, &job_id = job_id](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
-      if (!j.Is(JobState::kQueued) || j.reason == reason) return Status::Ok();
-      j.reason = reason;
-      return UpdateJob(tx, j);
-    });
+    if (auto w = reasons_.find(id); w != reasons_.end() && w->second == reason) continue;
+    if (changes.size() == kReasonsPerRound) {
+      more = true;
+      break;
+    }
+    changes.emplace_back(id, std::move(reason));
   }
+  std::vector<Status> written = WriteBatch(db_, changes.size(), [&](store::Tx& tx, size_t i) {
+    return SetQueuedReason(tx, changes[i].first, changes[i].second);
+  });
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (written[i].ok()) reasons_[changes[i].first] = changes[i].second;
+  }
+  reasons_dirty_ = more;
   return Status::Ok();
 }
 
@@ -591,43 +867,89 @@ Status ComputeService::SyncReservations(int64_t now_ms) {
       Log(LogLevel::kWarn, "the scheduler could not hold a reservation",
           {{"reservation", r.id}, {"error", added.status().message()}});
     }
+    reasons_dirty_ = true;
   }
   return Status::Ok();
 }
 
-Status ComputeService::Tick() {
-  int64_t now_ms = clock_->NowMs();
-  RETURN_IF_ERROR(SyncReservations(now_ms));
-  RETURN_IF_ERROR(PollRunning(now_ms));
-  RETURN_IF_ERROR(SyncQueued(now_ms));
+Status ComputeService::Pass(int64_t now_ms, const Events& events, bool* changed) {
+  if (!loaded_) {
+    RETURN_IF_ERROR(LoadQueued(now_ms));
+  } else {
+    RETURN_IF_ERROR(ScanQueued(ScanCursor(kScanMarginMs), now_ms));
+  }
+  RETURN_IF_ERROR(LaunchPrepared(now_ms));
+  RETURN_IF_ERROR(CheckRunning(now_ms, events, changed));
   std::vector<Decision> decisions;
   decisions.swap(deferred_);
   for (Decision& d : core_->Schedule(now_ms / 1000)) decisions.push_back(std::move(d));
   // Preemptions first: they come before the starts that use their devices.
-  for (const Decision& d : decisions) {
+  std::vector<Decision> starts;
+  for (Decision& d : decisions) {
     if (d.kind == Decision::Kind::kPreempt) {
       Status s = Preempt(d, now_ms);
       if (!s.ok()) Log(LogLevel::kError, "cannot preempt a job", {{"error", s.message()}});
+      *changed = true;
+    } else {
+      starts.push_back(std::move(d));
     }
   }
-  for (const Decision& d : decisions) {
-    if (d.kind != Decision::Kind::kStart) continue;
-    Status s = StartJob(d, now_ms);
-    if (!s.ok()) Log(LogLevel::kError, "cannot start a job", {{"error", s.message()}});
+  Status s = StartJobs(starts, now_ms, changed);
+  if (!s.ok()) Log(LogLevel::kError, "cannot start a job", {{"error", s.message()}});
+  if (*changed) reasons_dirty_ = true;
+  return Status::Ok();
+}
+
+Status ComputeService::Tick() {
+  Events all;
+  {
+    MutexLock lock(&mu_);
+    all.ended.swap(ended_);  // the ends reported meanwhile are among all
   }
+  bool changed = false;
+  return Round(all, &changed);
+}
+
+Status ComputeService::Round(const Events& events, bool* changed) {
+  int64_t now_ms = clock_->NowMs();
+  RETURN_IF_ERROR(SyncReservations(now_ms));
+  bool wide = loaded_ && SteadyMs() - last_wide_scan_ms_ >= kWideScanEveryMs;
+  if (wide) {
+    RETURN_IF_ERROR(ScanQueued(ScanCursor(kWideScanMarginMs), now_ms));
+    last_wide_scan_ms_ = SteadyMs();
+  }
+  // Dependencies that ended elsewhere (a job cancelled while queued) are found on the wide scan's
+  // rounds; those that end here release their dependents at once.
+  RETURN_IF_ERROR(RetryDue(now_ms, wide || !loaded_));
+  RETURN_IF_ERROR(Pass(now_ms, events, changed));
   return WriteReasons();
 }
 
 Status ComputeService::Recover() {
   int64_t now_ms = clock_->NowMs();
+  // The jobs that were placed (a few per device), each state a page at a time; the queued ones
+  // are loaded by the first pass.
   std::vector<Job> jobs;
-  RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-    JobQuery q;
-    q.active_only = true;
-    q.limit = 100000;
-    ASSIGN_OR_RETURN(jobs, ListJobs(tx, q));
-    return Status::Ok();
-  }));
+  for (JobState state : {JobState::kPreempted, JobState::kStarting, JobState::kRunning}) {
+    std::string after;
+    for (;;) {
+      std::vector<Job> page;
+      RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+        JobQuery q;
+        q.state = std::string(JobStateName(state));
+        q.after = after;
+        q.limit = kPage;
+        ASSIGN_OR_RETURN(page, ListJobs(tx, q));
+        return Status::Ok();
+      }));
+      if (page.empty()) break;
+      after = page.back().id;
+      bool last = page.size() < static_cast<size_t>(kPage);
+      for (Job& j : page) jobs.push_back(std::move(j));
+      if (last) break;
+    }
+  }
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
   for (Job& job : jobs) {
     if (job.Is(JobState::kPreempted)) {
       // Being stopped when the server went down: finish stopping it, then queue it again.
@@ -638,7 +960,6 @@ Status ComputeService::Recover() {
       if (!job.handle.empty()) (void)executor_->Cancel(job.handle);
       continue;
     }
-    if (!job.Is(JobState::kStarting) && !job.Is(JobState::kRunning)) continue;
     if (job.handle.empty()) {
       // Crashed between the hold and the launch: nothing ran; give the hold back and requeue
       // (and drop a copy of its data made for that start).
@@ -658,11 +979,11 @@ Status ComputeService::Recover() {
       lost.state = ExecState::kNodeFail;
       lost.exit_code = -1;
       lost.detail = "the executor no longer knows this job: " + st.status().message();
-      RETURN_IF_ERROR(Finish(job, lost, now_ms));
+      RETURN_IF_ERROR(FinishMany({{job, lost}}, now_ms));
       continue;
     }
     if (IsTerminal(st->state)) {
-      RETURN_IF_ERROR(Finish(job, *st, now_ms));
+      RETURN_IF_ERROR(FinishMany({{job, *st}}, now_ms));
       continue;
     }
     // Still running under its supervisor: re-adopt it, on the devices it has.
@@ -680,7 +1001,8 @@ Status ComputeService::Recover() {
     } else {
       for (int i : indices) free_indices_[node].erase(i);
     }
-    running_[job.id] = Running{spec.id, indices, node};
+    running_[job.id] =
+        Running{spec.id, indices, node, job.handle, job.started_at + job.time_limit_s * 1000};
     Log(LogLevel::kInfo, "re-adopted a running job", {{"job", job.id}});
   }
   // The re-adopted jobs were running together, so they fit: one pass places them.
@@ -695,21 +1017,49 @@ Status ComputeService::Recover() {
 
 void ComputeService::Start() {
   thread_ = std::thread([this] {
+    auto next_round = std::chrono::steady_clock::now();
+    int64_t last_poll_all = SteadyMs();
+    bool again = false;
     mu_.Lock();
     while (!stop_) {
-      mu_.Unlock();
-      Status s = Tick();
-      if (!s.ok()) Log(LogLevel::kError, "compute tick failed", {{"error", s.message()}});
-      mu_.Lock();
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.tick_ms);
-      while (!stop_ && !poked_) {
-        if (cv_.WaitUntil(&mu_, deadline) == std::cv_status::timeout) break;
-      }
+      Events events;
+      events.changed = poked_;
+      events.ended.swap(ended_);
       poked_ = false;
+      mu_.Unlock();
+      bool round = std::chrono::steady_clock::now() >= next_round;
+      bool changed = false;
+      Status s;
+      if (round) {
+        events.changed = true;
+        events.poll_all = !reports_ends_ || SteadyMs() - last_poll_all >= kPollAllEveryMs;
+        if (events.poll_all) last_poll_all = SteadyMs();
+        s = Round(events, &changed);
+        next_round = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+      } else {
+        // Without reported ends, every pass asks the executor about every running job.
+        events.poll_all = !reports_ends_;
+        s = Pass(clock_->NowMs(), events, &changed);
+      }
+      if (!s.ok()) Log(LogLevel::kError, "compute pass failed", {{"error", s.message()}});
+      // A pass that started or ended a job is followed by another at once (devices came free, a
+      // start may have ended already); otherwise the thread sleeps until an event or the timer.
+      again = changed;
+      mu_.Lock();
+      while (!stop_ && !again && !poked_ && ended_.empty()) {
+        if (cv_.WaitUntil(&mu_, next_round) == std::cv_status::timeout) break;
+      }
     }
     mu_.Unlock();
   });
+}
+
+void ComputeService::EndReported(const std::string& handle) {
+  {
+    MutexLock lock(&mu_);
+    ended_.insert(handle);
+  }
+  cv_.SignalAll();
 }
 
 void ComputeService::Stop() {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -129,6 +130,19 @@ class Executor {
 
   // One line for operators, e.g. "local: cgroup v2 (/sys/fs/cgroup/openlab)".
   virtual std::string Describe() const = 0;
+
+  // Ends as events. `listener` is called with a job's handle once its run has ended (Poll says
+  // how), from a thread of the executor's or of whoever ended it, never with the executor's own
+  // locks held; it may come more than once for a job. Set it before launching (jobs running
+  // already, such as those adopted after a restart, are reported too where the implementation
+  // says so). nullptr stops the calls: once that returns, no call is under way. Returns false
+  // for an executor that cannot report ends: its owner polls its jobs instead (SlurmExecutor:
+  // one `squeue --json` for all of them).
+  using EndListener = std::function<void(const std::string& handle)>;
+  virtual bool ReportEnds(EndListener listener) {
+    (void)listener;
+    return false;
+  }
 };
 
 }  // namespace openlab::compute

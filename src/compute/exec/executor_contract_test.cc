@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -198,6 +201,35 @@ struct DriverParam {
 };
 
 void PrintTo(const DriverParam& p, std::ostream* os) { *os << p.name; }
+
+// Collects the ends an executor reports (Executor::ReportEnds), until destroyed.
+class EndReports {
+ public:
+  explicit EndReports(Executor* ex) : ex_(ex) {
+    reports_ = ex_->ReportEnds([this](const std::string& handle) {
+      std::lock_guard<std::mutex> lock(mu_);
+      got_.insert(handle);
+      cv_.notify_all();
+    });
+  }
+  ~EndReports() {
+    if (reports_) ex_->ReportEnds(nullptr);
+  }
+  bool reports() const { return reports_; }
+  // Waits for a report naming `handle`: false if none came within a minute (a bound, so that a
+  // missing report fails the test instead of hanging it).
+  bool WaitFor(const std::string& handle) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(60), [&] { return got_.count(handle) > 0; });
+  }
+
+ private:
+  Executor* ex_;
+  bool reports_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> got_;
+};
 
 // --- the contract ----------------------------------------------------------------------------
 
@@ -533,6 +565,26 @@ TEST_P(ExecutorContractTest, ConcurrentLaunchesFromSeveralThreads) {
   }
 }
 
+// Ends as events: an executor that reports ends names each job once it has ended, so that its
+// owner need not poll every job. Slurm reports none (its jobs are polled in bulk): it skips.
+TEST_P(ExecutorContractTest, ReportedEndsNameTheJobsThatEnded) {
+  EndReports ends(ex_.get());
+  if (!ends.reports()) GTEST_SKIP() << GetParam().name << " does not report ends";
+  JobScript quick{"exit 0", {}, 0, ""};
+  auto exited = Launch(Spec("exits", quick), quick);
+  ASSERT_TRUE(exited.ok()) << exited.status().ToString();
+  auto cancelled = Launch(Spec("cancelled", kRunsUntilStopped), kRunsUntilStopped);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  ASSERT_TRUE(ex_->Cancel(*cancelled).ok());
+  EXPECT_TRUE(ends.WaitFor(*exited)) << "the end of a job that exited was not reported";
+  EXPECT_TRUE(ends.WaitFor(*cancelled)) << "the end of a cancelled job was not reported";
+  for (const std::string& handle : {*exited, *cancelled}) {
+    auto st = ex_->Poll(handle);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    EXPECT_TRUE(IsTerminal(st->state)) << ExecStateName(st->state);  // reported once ended
+  }
+}
+
 TEST_P(ExecutorContractTest, DescribeSaysSomething) { EXPECT_FALSE(ex_->Describe().empty()); }
 
 std::unique_ptr<ContractDriver> MakeLocalDriver() {
@@ -687,6 +739,33 @@ TEST_F(LocalExecutorTest, KilledSupervisorIsNodeFailAndCancelCleansUp) {
   EXPECT_TRUE(ProcessGone(bg));
 }
 
+// A restarted server's executor reports the ends of the jobs it adopted, and the death of a
+// supervisor (the job's fate unknown: node_fail) is an end too.
+TEST_F(LocalExecutorTest, EndsOfAdoptedJobsAndDeadSupervisorsAreReported) {
+  LaunchSpec adopted = Spec("adopted", "while [ ! -e go ]; do sleep 0.05; done");
+  auto handle = ex_->Launch(adopted);
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  LaunchSpec orphan = Spec("orphan", "sleep 1000");
+  auto orphaned = ex_->Launch(orphan);
+  ASSERT_TRUE(orphaned.ok()) << orphaned.status().ToString();
+  ex_.reset();  // the server restarts
+  ex_ = NewExecutor();
+  ASSERT_NE(ex_, nullptr);
+  EndReports ends(ex_.get());
+  ASSERT_TRUE(ends.reports());
+  std::ofstream(adopted.workdir + "/go") << "";
+  EXPECT_TRUE(ends.WaitFor(*handle)) << "the end of an adopted job was not reported";
+  auto record = internal::StatusFromJson(
+      internal::ReadFile(orphan.job_dir + "/" + internal::kStatusFile).value());
+  ASSERT_TRUE(record.ok());
+  ASSERT_EQ(kill(record->supervisor_pid, SIGKILL), 0);
+  EXPECT_TRUE(ends.WaitFor(*orphaned)) << "a supervisor's death was not reported";
+  auto st = ex_->Poll(*orphaned);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state, ExecState::kNodeFail);
+  EXPECT_TRUE(ex_->Cancel(*orphaned).ok());  // what the dead supervisor left behind goes
+}
+
 TEST_F(LocalExecutorTest, SigtermWithoutCancelRequestIsNodeFail) {
   // What a node shutdown looks like to the supervisor.
   LaunchSpec spec = Spec("shutdown", "echo $$ > main.pid; sleep 1000");
@@ -767,7 +846,8 @@ TEST(LocalSandbox, JobPathsMayLieUnderVarTmp) {
   char tmpl[] = "/var/tmp/openlab-sandbox-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string tmp = tmpl;
-  auto ex = LocalExecutor::Create({.openlab_bin = bin, .root = tmp + "/jobs", .sandbox = "required"});
+  auto ex =
+      LocalExecutor::Create({.openlab_bin = bin, .root = tmp + "/jobs", .sandbox = "required"});
   ASSERT_TRUE(ex.ok()) << ex.status().ToString();
   LaunchSpec s;
   s.job_id = "vartmp";

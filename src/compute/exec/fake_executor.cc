@@ -57,13 +57,30 @@ StatusOr<ExecStatus> FakeExecutor::Poll(const std::string& handle) {
 }
 
 Status FakeExecutor::Cancel(const std::string& handle) {
-  MutexLock lock(&mu_);
-  Job* job = FindLocked(handle);
-  if (job == nullptr) return NotFound(fmt::format("no job with handle '{}'", handle));
-  cancel_requests_.push_back(handle);
-  ApplyTimeLimitLocked(*job);
-  if (IsTerminal(job->status.state) || cancel_delayed_) return Status::Ok();
-  return EndLocked(handle, ExecState::kCancelled, -1, 15, "cancelled");
+  Status ended;
+  {
+    MutexLock lock(&mu_);
+    Job* job = FindLocked(handle);
+    if (job == nullptr) return NotFound(fmt::format("no job with handle '{}'", handle));
+    cancel_requests_.push_back(handle);
+    ApplyTimeLimitLocked(*job);
+    if (IsTerminal(job->status.state) || cancel_delayed_) return Status::Ok();
+    ended = EndLocked(handle, ExecState::kCancelled, -1, 15, "cancelled");
+  }
+  return Reported(handle, ended);
+}
+
+bool FakeExecutor::ReportEnds(EndListener listener) {
+  MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+  return true;
+}
+
+Status FakeExecutor::Reported(const std::string& handle, Status ended) {
+  if (!ended.ok()) return ended;
+  MutexLock lock(&listener_mu_);
+  if (listener_) listener_(handle);
+  return ended;
 }
 
 StatusOr<std::vector<std::string>> FakeExecutor::Active() {
@@ -94,25 +111,41 @@ Status FakeExecutor::EndLocked(const std::string& handle, ExecState state, int e
 }
 
 Status FakeExecutor::Finish(const std::string& handle, int exit_code) {
-  MutexLock lock(&mu_);
-  return EndLocked(handle, exit_code == 0 ? ExecState::kCompleted : ExecState::kFailed, exit_code,
-                   0, fmt::format("exited with code {}", exit_code));
+  Status ended;
+  {
+    MutexLock lock(&mu_);
+    ended = EndLocked(handle, exit_code == 0 ? ExecState::kCompleted : ExecState::kFailed,
+                      exit_code, 0, fmt::format("exited with code {}", exit_code));
+  }
+  return Reported(handle, ended);
 }
 
 Status FakeExecutor::Kill(const std::string& handle, int signal) {
-  MutexLock lock(&mu_);
-  return EndLocked(handle, ExecState::kFailed, -1, signal,
-                   fmt::format("killed by signal {} ({})", signal, strsignal(signal)));
+  Status ended;
+  {
+    MutexLock lock(&mu_);
+    ended = EndLocked(handle, ExecState::kFailed, -1, signal,
+                      fmt::format("killed by signal {} ({})", signal, strsignal(signal)));
+  }
+  return Reported(handle, ended);
 }
 
 Status FakeExecutor::NodeFail(const std::string& handle, std::string detail) {
-  MutexLock lock(&mu_);
-  return EndLocked(handle, ExecState::kNodeFail, 0, 0, std::move(detail));
+  Status ended;
+  {
+    MutexLock lock(&mu_);
+    ended = EndLocked(handle, ExecState::kNodeFail, 0, 0, std::move(detail));
+  }
+  return Reported(handle, ended);
 }
 
 Status FakeExecutor::CompleteCancel(const std::string& handle) {
-  MutexLock lock(&mu_);
-  return EndLocked(handle, ExecState::kCancelled, -1, 15, "cancelled");
+  Status ended;
+  {
+    MutexLock lock(&mu_);
+    ended = EndLocked(handle, ExecState::kCancelled, -1, 15, "cancelled");
+  }
+  return Reported(handle, ended);
 }
 
 void FakeExecutor::FailNextLaunch(Status status) {

@@ -2,7 +2,10 @@
 // decides what each launched job does (Finish, Kill, NodeFail, ...), and can read back every
 // spec it was given. It keeps the Executor contract: the same validation and errors, terminal
 // states are final, Cancel is idempotent, and time limits are enforced against its Clock (a job
-// still running time_limit_seconds after it started is reported kTimeout by Poll).
+// still running time_limit_seconds after it started is reported kTimeout by Poll). It reports
+// ends as events (ReportEnds): the test's Finish, Kill, NodeFail and CompleteCancel, and a
+// Cancel that ends a job, call the listener; a time limit, which nothing watches here, is found
+// by Poll only.
 //
 // Handles are "fake:<job_id>".
 //
@@ -39,6 +42,7 @@ class FakeExecutor : public Executor {
   Status Cancel(const std::string& handle) override;
   StatusOr<std::vector<std::string>> Active() override;
   std::string Describe() const override { return describe_; }
+  bool ReportEnds(EndListener listener) override EXCLUDES(listener_mu_);
 
   // --- test controls ------------------------------------------------------------------------
   // Each returns FailedPrecondition if the job is already terminal, NotFound if unknown.
@@ -72,6 +76,8 @@ class FakeExecutor : public Executor {
   void ApplyTimeLimitLocked(Job& job) REQUIRES(mu_);
   Status EndLocked(const std::string& handle, ExecState state, int exit_code, int signal,
                    std::string detail) REQUIRES(mu_);
+  // Tells the listener that the job ended (if `ended` is OK).
+  Status Reported(const std::string& handle, Status ended) EXCLUDES(mu_, listener_mu_);
 
   Clock* const clock_;
   const std::string describe_;
@@ -82,6 +88,9 @@ class FakeExecutor : public Executor {
   std::optional<Status> fail_next_launch_ GUARDED_BY(mu_);
   LaunchHook hook_ GUARDED_BY(mu_);
   bool cancel_delayed_ GUARDED_BY(mu_) = false;
+  // Held while the listener runs, so that ReportEnds(nullptr) waits for a call under way.
+  Mutex listener_mu_;
+  EndListener listener_ GUARDED_BY(listener_mu_);
 };
 
 }  // namespace openlab::compute

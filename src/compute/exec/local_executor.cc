@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +15,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <set>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -118,6 +123,159 @@ StatusOr<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(Options options) 
   return std::unique_ptr<LocalExecutor>(new LocalExecutor(std::move(options), std::move(describe)));
 }
 
+// Watches job directories with inotify; a thread reads the events and hands the directories
+// whose status may have changed to `changed`.
+class LocalExecutor::Watcher {
+ public:
+  explicit Watcher(std::function<void(const std::string& job_dir)> changed)
+      : changed_(std::move(changed)) {}
+  ~Watcher() {
+    int wake = -1;
+    {
+      MutexLock lock(&mu_);
+      wake = wake_;
+    }
+    if (wake >= 0) {
+      uint64_t one = 1;
+      (void)!write(wake, &one, sizeof one);
+    }
+    if (thread_.joinable()) thread_.join();
+    MutexLock lock(&mu_);
+    if (inotify_ >= 0) close(inotify_);
+    if (wake_ >= 0) close(wake_);
+  }
+
+  // Starts the thread (once). False if inotify cannot be used.
+  bool Start() EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    if (inotify_ >= 0) return true;
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+      Log(LogLevel::kWarn, "cannot watch job directories; ends are found by polling",
+          {{"error", strerror(errno)}});
+      return false;
+    }
+    int wake = eventfd(0, EFD_CLOEXEC);
+    if (wake < 0) {
+      close(fd);
+      return false;
+    }
+    inotify_ = fd;
+    wake_ = wake;
+    thread_ = std::thread([this, fd, wake] { Loop(fd, wake); });
+    return true;
+  }
+
+  // Watches a job directory (nothing if the thread is not started). Add before the supervisor
+  // starts, so that no end goes unseen.
+  void Add(const std::string& job_dir) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    if (inotify_ < 0) return;
+    int wd =
+        inotify_add_watch(inotify_, job_dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+    if (wd < 0) {
+      Log(LogLevel::kWarn, "cannot watch a job directory",
+          {{"dir", job_dir}, {"error", strerror(errno)}});
+      return;
+    }
+    dirs_[wd] = job_dir;
+  }
+
+  // Stops watching a job directory (its job ended).
+  void Remove(const std::string& job_dir) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    for (auto it = dirs_.begin(); it != dirs_.end(); ++it) {
+      if (it->second == job_dir) {
+        inotify_rm_watch(inotify_, it->first);
+        dirs_.erase(it);
+        return;
+      }
+    }
+  }
+
+ private:
+  void Loop(int fd, int wake) {
+    alignas(inotify_event) char buf[16384];
+    for (;;) {
+      pollfd p[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
+      if (poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        Log(LogLevel::kError, "the job watcher stopped", {{"error", strerror(errno)}});
+        return;
+      }
+      if (p[1].revents != 0) return;
+      std::set<std::string> changed;
+      for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        for (char* at = buf; at < buf + n;) {
+          auto* ev = reinterpret_cast<inotify_event*>(at);
+          at += sizeof(inotify_event) + ev->len;
+          std::string name = ev->len > 0 ? std::string(ev->name) : "";
+          MutexLock lock(&mu_);
+          auto dir = dirs_.find(ev->wd);
+          if (dir == dirs_.end()) continue;
+          if ((ev->mask & IN_IGNORED) != 0) {  // the directory went away
+            dirs_.erase(dir);
+            continue;
+          }
+          if (((ev->mask & IN_MOVED_TO) != 0 && name == internal::kStatusFile) ||
+              ((ev->mask & IN_CLOSE_WRITE) != 0 && name == internal::kSupervisorLog)) {
+            changed.insert(dir->second);
+          }
+        }
+      }
+      for (const std::string& job_dir : changed) changed_(job_dir);
+    }
+  }
+
+  const std::function<void(const std::string& job_dir)> changed_;
+  Mutex mu_;
+  int inotify_ GUARDED_BY(mu_) = -1;
+  int wake_ GUARDED_BY(mu_) = -1;
+  std::map<int, std::string> dirs_ GUARDED_BY(mu_);  // watch descriptor -> job directory
+  std::thread thread_;  // started once, under mu_; joined by the destructor
+};
+
+LocalExecutor::LocalExecutor(Options options, std::string describe)
+    : options_(std::move(options)),
+      describe_(std::move(describe)),
+      watcher_(std::make_unique<Watcher>([this](const std::string& job_dir) {
+        // Told only of ends: a status saying the job runs is no news.
+        auto st = Poll(job_dir);
+        if (st.ok() && !IsTerminal(st->state)) return;
+        watcher_->Remove(job_dir);
+        MutexLock lock(&listener_mu_);
+        if (listener_) listener_(job_dir);
+      })) {}
+
+LocalExecutor::~LocalExecutor() = default;
+
+bool LocalExecutor::ReportEnds(EndListener listener) {
+  bool on = listener != nullptr;
+  {
+    MutexLock lock(&listener_mu_);
+    listener_ = std::move(listener);
+  }
+  if (!on) return true;
+  if (!watcher_->Start()) return false;
+  // Jobs already running (adopted after a restart): watched from now on, and any that ended
+  // before the watch was in place reported at once.
+  auto active = Active();
+  if (active.ok()) {
+    for (const std::string& job_dir : *active) watcher_->Add(job_dir);
+    for (const std::string& job_dir : *active) {
+      auto st = Poll(job_dir);
+      if (st.ok() && IsTerminal(st->state)) {
+        watcher_->Remove(job_dir);
+        MutexLock lock(&listener_mu_);
+        if (listener_) listener_(job_dir);
+      }
+    }
+  }
+  return true;
+}
+
 StatusOr<std::string> LocalExecutor::JobDirOf(const std::string& handle) const {
   std::string dir = StripTrailingSlashes(handle);
   std::string prefix = options_.root + "/";
@@ -163,6 +321,7 @@ StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
     return Internal(fmt::format("link {}: {}", spec_path, strerror(err)));
   }
   unlink(tmp.c_str());
+  watcher_->Add(job_dir);  // before the supervisor starts: its end cannot go unseen
 
   // Everything the children need is prepared here: the server is multi-threaded, so after fork
   // they may only make system calls.

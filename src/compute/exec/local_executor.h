@@ -18,13 +18,20 @@
 // otherwise rlimits (RLIMIT_AS = memory_bytes for jobs without GPUs, RLIMIT_NPROC; cpus are not
 // enforced). Describe() says which, and why; each job's status.json records what it got.
 //
-// Thread-safety: thread-safe; no mutable state in the object.
+// Ends are reported as events (ReportEnds): a thread of the executor's watches each job directory
+// it launched (and, once a listener is set, each active one: jobs adopted after a restart) with
+// inotify, for the supervisor's status.json being replaced and for supervisor.log being closed
+// (the supervisor ended, or died), and reports the job once Poll says it ended. No job is polled
+// on a timer.
+//
+// Thread-safety: thread-safe; the only mutable state is the watch list, under its lock.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "compute/exec/executor.h"
 
@@ -75,9 +82,17 @@ class LocalExecutor : public Executor {
 
   std::string Describe() const override { return describe_; }
 
+  // Starts the watching thread (at the first call) and watches the active jobs' directories.
+  // Internal errors of inotify are logged, and the listener is then never called: false.
+  bool ReportEnds(EndListener listener) override EXCLUDES(listener_mu_);
+
+  ~LocalExecutor() override;
+
  private:
-  LocalExecutor(Options options, std::string describe)
-      : options_(std::move(options)), describe_(std::move(describe)) {}
+  LocalExecutor(Options options, std::string describe);
+
+  // The inotify watches and the thread that reads them (local_executor.cc).
+  class Watcher;
 
   // The job directory a handle names, or NotFound if it is not one of ours.
   StatusOr<std::string> JobDirOf(const std::string& handle) const;
@@ -86,6 +101,10 @@ class LocalExecutor : public Executor {
 
   const Options options_;
   const std::string describe_;
+  // Held while the listener runs, so that ReportEnds(nullptr) waits for a call under way.
+  Mutex listener_mu_;
+  EndListener listener_ GUARDED_BY(listener_mu_);
+  const std::unique_ptr<Watcher> watcher_;
 };
 
 }  // namespace openlab::compute

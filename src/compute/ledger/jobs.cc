@@ -263,6 +263,38 @@ Status UpdateJob(store::Tx& tx, const Job& j) {
   return Status::Ok();
 }
 
+Status SetQueuedReason(store::Tx& tx, const std::string& job_id, const std::string& reason) {
+  return tx
+      .Exec(
+          "UPDATE jobs SET reason = $1, version = version + 1 WHERE id = $2 AND state = $3 AND "
+          "reason <> $1",
+          {reason, job_id, std::string(JobStateName(JobState::kQueued))})
+      .status();
+}
+
+StatusOr<std::string> InsertJobCopies(store::Tx& tx, const Job& job, int64_t count, int64_t now) {
+  if (count < 1) return InvalidArgument("count must be at least 1");
+  if (count > 9'000'000'000) return InvalidArgument("count must be below 9,000,000,000");
+  if (!job.depends_on.empty()) return InvalidArgument("copies cannot depend on a job");
+  ASSIGN_OR_RETURN(auto first, InsertJobs(tx, job, 1, now));
+  if (count == 1) return first.front();
+  // The copies' columns are read from the first row, so only the id and the count are
+  // parameters (and neither backend has to guess a parameter's type in a SELECT list).
+  static constexpr const char* kCopied =
+      "project_id, user_id, name, command, script, env, workdir, gpus, gpu_type, cpus, "
+      "memory_bytes, time_limit_s, job_class, depends_on, array_parent, array_index, state, "
+      "reason, exit_code, node, gpu_indices, hold_id, handle, resource, submitted_at, started_at, "
+      "ended_at, version, charged_s";
+  RETURN_IF_ERROR(
+      tx.Exec(fmt::format("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+                          "i < {}) INSERT INTO jobs (id, {}) SELECT jobs.id || '-' || "
+                          "CAST(1000000000 + n.i AS TEXT), {} FROM n, jobs WHERE jobs.id = $1",
+                          count - 1, kCopied, kCopied),
+              {first.front()})
+          .status());
+  return first.front();
+}
+
 namespace {
 constexpr const char* kResCols =
     "id, project_id, gpus, gpu_type, starts_at, ends_at, note, created_by, created_at";

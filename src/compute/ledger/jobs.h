@@ -86,6 +86,17 @@ std::string LatestJobDir(const std::string& jobs_root, const std::string& job_id
 // its version is still `job.version`; Aborted otherwise.
 Status UpdateJob(store::Tx& tx, const Job& job);
 
+// Sets the reason a queued job waits, in one statement (no read first): nothing happens if the
+// job is no longer queued or already has that reason. For the compute service, which writes the
+// reasons of many waiting jobs at once.
+Status SetQueuedReason(store::Tx& tx, const std::string& job_id, const std::string& reason);
+
+// The bulk path, for tests and benchmarks that need a large queue: inserts `job` once (as
+// InsertJobs does) and then `count - 1` copies of it in one statement, queued, with the ids
+// "<first id>-<10 digits>" (they sort after the first and before any job submitted later).
+// Returns the first id. The copies are plain jobs: no dependency, not an array.
+StatusOr<std::string> InsertJobCopies(store::Tx& tx, const Job& job, int64_t count, int64_t now);
+
 // Advance reservations: `gpus` devices of `gpu_type` held for a project over [starts_at, ends_at)
 // (epoch ms). The API refuses one that, with the reservations it overlaps, would need more
 // devices of the type than the centre has.

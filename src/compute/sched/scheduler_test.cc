@@ -307,6 +307,24 @@ TEST(SchedulerTest, OtherProjectsMayUseReservedGpusUntilTheWindowOpens) {
   EXPECT_EQ(s.Find(1)->state, CoreJobState::kPending);
 }
 
+// The core keeps every pending job: a job of a project with no usage starts in the first pass
+// after a GPU frees up, with 1,000,000 jobs of projects that have used the machine waiting ahead
+// of it (issue 10's target, at the level of the core).
+TEST(SchedulerTest, ANewProjectStartsInOnePassBehindAMillionQueuedJobs) {
+  Scheduler s(Nodes(1, 8), Opts(Policy::kOpenlab));
+  constexpr JobId kBacklog = 1'000'000;
+  for (JobId id = 1; id <= kBacklog; ++id) {
+    // Four busy projects, one GPU per job, all submitted before the new project's job.
+    ASSERT_TRUE(s.Submit(Job(id, 1, 3600, 0, "busy" + std::to_string(id % 4)), 0).ok());
+  }
+  ASSERT_EQ(Started(s.Schedule(0)).size(), 8u);  // the node is full
+  EXPECT_EQ(s.pending_count(), static_cast<size_t>(kBacklog - 8));
+  ASSERT_TRUE(s.Submit(Job(kBacklog + 1, 1, 3600, 1800, "new"), 1800).ok());
+  EXPECT_TRUE(Started(s.Schedule(1800)).empty());  // nothing is free yet
+  ASSERT_TRUE(s.Complete(1, 1800).ok());           // one GPU frees up
+  EXPECT_THAT(Started(s.Schedule(1800)), ElementsAre(kBacklog + 1));
+}
+
 TEST(SchedulerTest, CompleteAndCancelNameUnknownJobs) {
   Scheduler s(Nodes(1, 1), Opts(Policy::kFifo));
   EXPECT_EQ(s.Complete(7, 0).code(), StatusCode::kNotFound);
