@@ -115,6 +115,22 @@ CREATE TABLE project_identities (
 ALTER TABLE jobs ADD COLUMN sandbox TEXT NOT NULL DEFAULT ''
 )SQL";
 
+// City scale: every list pages along an index. Jobs by state and by user in id (cursor) order
+// (the operator's queue is jobs by state); a project's allocations in id order; allocations by
+// expiry, so the hoarding view reads only those still running; charges by time for the usage
+// reports; reservations by project and end, and by end.
+const char* kV11ListIndexes = R"SQL(
+DROP INDEX jobs_by_state;
+CREATE INDEX jobs_by_state ON jobs(state, id);
+CREATE INDEX jobs_by_user ON jobs(user_id, id);
+DROP INDEX allocations_by_project;
+CREATE INDEX allocations_by_project ON allocations(project_id, id);
+CREATE INDEX allocations_by_expiry ON allocations(expires_at);
+CREATE INDEX ledger_by_time ON ledger(kind, at);
+CREATE INDEX reservations_by_project ON reservations(project_id, ends_at);
+CREATE INDEX reservations_by_end ON reservations(ends_at)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -125,6 +141,10 @@ std::vector<store::MigrationPart> Migrations() {
       {3, 0, "jobs", kV3Jobs, ""},
       {4, 0, "advance reservations", kV4Reservations, ""},
       {8, 0, "job sandbox: project identities, each job's sandbox", kV8Sandbox, ""},
+      {11, 0,
+       "list indexes: jobs by state and user, allocations by project and expiry, charges by "
+       "time, reservations by project and end",
+       kV11ListIndexes, ""},
   };
 }
 

@@ -217,6 +217,25 @@ const char* kV7OwnerNames = R"SQL(
 CREATE UNIQUE INDEX datasets_owner_name ON datasets(org_id, COALESCE(project_id, ''), name)
 )SQL";
 
+// City scale: every list pages along an index. Datasets by organisation, by project, by listing
+// and by access level in id (cursor) order (the catalogue a user sees is read as a page of each); a
+// job's exports in id order; the datasets shared with an organisation's consortium, by
+// organisation; datasets by their owner's lowercased id (the owner's storage use); a dataset's
+// access requests, contributions and flags newest first, in id order.
+const char* kV12ListIndexes = R"SQL(
+CREATE INDEX datasets_by_org ON datasets(org_id, id);
+CREATE INDEX datasets_by_project ON datasets(project_id, id);
+CREATE INDEX datasets_by_listing ON datasets(listed, id);
+CREATE INDEX datasets_by_level ON datasets(access_level, id);
+DROP INDEX exports_by_job;
+CREATE INDEX exports_by_job ON exports(job_id, id);
+CREATE INDEX dataset_consortium_by_org ON dataset_consortium(org_id, dataset_id);
+CREATE INDEX datasets_by_owner ON datasets(LOWER(COALESCE(project_id, org_id)));
+CREATE INDEX access_requests_by_dataset_id ON access_requests(dataset_id, id);
+CREATE INDEX contributions_by_dataset_id ON contributions(dataset_id, id);
+CREATE INDEX file_flags_by_dataset_id ON file_flags(dataset_id, id)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -226,6 +245,10 @@ std::vector<store::MigrationPart> Migrations() {
       {6, 0, "data in jobs: pinned inputs, export requests", kV6JobData, ""},
       {7, 0, "dataset names unique per owner (access domains of their own for restricted data)",
        kV7OwnerNames, ""},
+      {12, 0,
+       "list indexes: datasets by organisation, project, listing, level and owner; exports by "
+       "job; consortia by organisation; a dataset's requests, contributions and flags by id",
+       kV12ListIndexes, ""},
   };
 }
 

@@ -93,6 +93,20 @@ const char* kV9JobNetwork = R"SQL(
 ALTER TABLE projects ADD COLUMN job_network TEXT NOT NULL DEFAULT ''
 )SQL";
 
+// City scale: every list pages along an index. The audit trail by actor, object and action,
+// each in id (cursor) order; an organisation's projects in id order; a user's memberships with
+// the project or organisation in the index itself, so the membership subqueries read only it.
+const char* kV10ListIndexes = R"SQL(
+CREATE INDEX audit_by_actor ON audit(actor, id);
+CREATE INDEX audit_by_object ON audit(object, id);
+CREATE INDEX audit_by_action ON audit(action, id);
+CREATE INDEX projects_by_org ON projects(org_id, id);
+DROP INDEX project_members_by_user;
+CREATE INDEX project_members_by_user ON project_members(user_id, project_id);
+DROP INDEX org_members_by_user;
+CREATE INDEX org_members_by_user ON org_members(user_id, org_id, role)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -101,6 +115,10 @@ std::vector<store::MigrationPart> Migrations() {
       {1, 2, "", std::string(kV1AuditIdempotency) + kV1SqliteAudit,
        std::string(kV1AuditIdempotency) + kV1PostgresAudit},
       {9, 0, "job network per project", kV9JobNetwork, ""},
+      {10, 0,
+       "list indexes: audit by actor, object and action; projects by organisation; "
+       "memberships by user",
+       kV10ListIndexes, ""},
   };
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -469,16 +470,14 @@ StatusOr<Project> GetProject(Tx& tx, const std::string& id) {
   return ToProject(rows[0]);
 }
 
-StatusOr<std::vector<Project>> ListProjects(Tx& tx, const Page& page,
-                                            const std::optional<std::string>& visible_to,
+namespace {
+
+// One page of projects in id order: all of them, or those of one organisation (along the
+// index of its projects).
+StatusOr<std::vector<Project>> ProjectsPage(Tx& tx, const Page& page,
                                             const std::optional<std::string>& org_id) {
   std::string sql = fmt::format("SELECT {} FROM projects WHERE id > $1", kProjectCols);
   std::vector<Value> params = {PageAfter(page), PageLimit(page)};
-  if (visible_to) {
-    params.push_back(*visible_to);
-    sql += fmt::format(" AND (id IN ({}) OR org_id IN ({}))", ProjectsOfMemberSql(params.size()),
-                       OrgsAdministeredBySql(params.size()));
-  }
   if (org_id) {
     params.push_back(*org_id);
     sql += fmt::format(" AND org_id = ${}", params.size());
@@ -487,6 +486,44 @@ StatusOr<std::vector<Project>> ListProjects(Tx& tx, const Page& page,
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<Project> out;
   for (auto& r : rows) out.push_back(ToProject(r));
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::vector<Project>> ListProjects(Tx& tx, const Page& page,
+                                            const std::optional<std::string>& visible_to,
+                                            const std::optional<std::string>& org_id) {
+  if (!visible_to) return ProjectsPage(tx, page, org_id);
+  // The projects a user sees: those they are a member of (a page along their memberships, in
+  // project id order) and those of the organisations they administer (a page of each along the
+  // organisation's projects), merged in id order, so no query sorts all of them for a page.
+  std::vector<Value> params = {PageAfter(page), PageLimit(page), *visible_to};
+  std::string sql =
+      "SELECT p.id, p.org_id, p.name, p.title, p.description, p.status, p.version, p.created_at, "
+      "p.updated_at, p.job_network FROM project_members m JOIN projects p ON p.id = m.project_id "
+      "WHERE m.user_id = $3 AND m.project_id > $1";
+  if (org_id) {
+    params.push_back(*org_id);
+    sql += " AND p.org_id = $4";
+  }
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql + " ORDER BY m.project_id LIMIT $2", params));
+  std::map<std::string, Project> merged;
+  for (auto& r : rows) {
+    Project p = ToProject(r);
+    merged.emplace(p.id, std::move(p));
+  }
+  ASSIGN_OR_RETURN(auto orgs, tx.Query(OrgsAdministeredBySql(1), {*visible_to}));
+  for (const auto& o : orgs) {
+    if (org_id && *org_id != o.Str(0)) continue;
+    ASSIGN_OR_RETURN(auto projects, ProjectsPage(tx, page, o.Str(0)));
+    for (auto& p : projects) merged.emplace(p.id, std::move(p));
+  }
+  std::vector<Project> out;
+  for (auto& [id, p] : merged) {
+    if (out.size() == static_cast<size_t>(PageLimit(page))) break;
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

@@ -90,7 +90,11 @@ std::string Reply::Str(const std::string& key) const {
   return std::string(v->get_string());
 }
 
-ApiHarness::ApiHarness(Backend b) : tdb_(b) {
+ApiHarness::ApiHarness(Backend b) : ApiHarness(b, false) {}
+
+ApiHarness::ApiHarness(Backend b, bool record) : tdb_(b) {
+  if (record) recorder_ = std::make_unique<RecordingDatabase>(&tdb_.db());
+  store::Database* db = record ? recorder_.get() : &tdb_.db();
   http::ApiOptions opts;
   opts.request_log = http::ApiOptions::RequestLog::kOff;
   // A small GPU centre: nodes of 8 GPUs (H100 or A100), 16 cores, 64 GiB.
@@ -102,7 +106,7 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
   auto backend = std::make_unique<data::MemPackBackend>();
   packs_ = backend.get();
   data_ = std::make_unique<data::DataService>(
-      &tdb_.db(), std::make_unique<data::PackStore>(std::move(backend)));
+      db, std::make_unique<data::PackStore>(std::move(backend)));
   opts.data = data_.get();
   char tmpl[] = "/tmp/openlab-harness-XXXXXX";
   const char* made = ::mkdtemp(tmpl);
@@ -111,8 +115,7 @@ ApiHarness::ApiHarness(Backend b) : tdb_(b) {
     opts.jobs_root = files_root_ + "/jobs";
     opts.exports_root = files_root_ + "/exports";
   }
-  api_ = std::make_unique<http::Api>(&tdb_.db(), Clock::Real(), &metrics_,
-                                       server::Capabilities(), opts);
+  api_ = std::make_unique<http::Api>(db, Clock::Real(), &metrics_, server::Capabilities(), opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
 

@@ -13,6 +13,7 @@
 #include "data/service.h"
 #include "http/api.h"
 #include "store/db.h"
+#include "testing/recording_db.h"
 
 namespace openlab::testing {
 
@@ -51,6 +52,8 @@ struct Reply {
 class ApiHarness {
  public:
   explicit ApiHarness(Backend b = Backend::kSqlite);
+  // With `record`, the API and the data service run over a RecordingDatabase (recorder()).
+  ApiHarness(Backend b, bool record);
   ~ApiHarness();
 
   http::Api& api() { return *api_; }
@@ -58,6 +61,8 @@ class ApiHarness {
   // The chunk store's in-memory backend (for fault injection: bit flips, torn writes).
   data::MemPackBackend& packs() { return *packs_; }
   store::Database& db() { return tdb_.db(); }
+  // The recorder the API runs over; nullptr unless made with `record`.
+  RecordingDatabase* recorder() { return recorder_.get(); }
   // A temporary directory of this harness (removed with it): the API's jobs_root is
   // <files_root>/jobs and its exports_root <files_root>/exports.
   const std::string& files_root() const { return files_root_; }
@@ -78,6 +83,7 @@ class ApiHarness {
 
  private:
   TestDb tdb_;
+  std::unique_ptr<RecordingDatabase> recorder_;
   http::Metrics metrics_;
   data::MemPackBackend* packs_ = nullptr;  // owned by data_
   std::unique_ptr<data::DataService> data_;

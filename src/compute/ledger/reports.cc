@@ -122,10 +122,14 @@ StatusOr<std::vector<TypeUtilisation>> Utilisation(store::Tx& tx,
 
 StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now, double min_elapsed,
                                             double max_pace) {
+  // Only the allocations still running, along their expiry index (allocations that ended stay
+  // in the table for ever); in id order, as the sort by pace below keeps ties in that order.
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, project_id, resource, granted, used, held, "
-                                       "starts_at, expires_at FROM allocations WHERE starts_at "
-                                       "<= $1 AND expires_at > $1 AND granted > 0 ORDER BY id",
+                                       "starts_at, expires_at FROM allocations WHERE expires_at "
+                                       "> $1 AND starts_at <= $1 AND granted > 0",
                                        {now}));
+  std::sort(rows.begin(), rows.end(),
+            [](const store::Row& a, const store::Row& b) { return a.Str(0) < b.Str(0); });
   std::map<std::string, std::string> project_names;  // the tenants' projects, read once each
   std::vector<HoardingRow> out;
   for (const auto& r : rows) {

@@ -314,23 +314,61 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
           params.size());
     }
   }
-  if (!q.all) {
-    params.push_back(q.user_id);
-    size_t u = params.size();
-    // Membership comes from the tenants as subqueries (tenants.h), so the list still pages in SQL.
-    sql += fmt::format(
-        " AND (listed = 1 OR access_level = 'open' OR (access_level = 'registered' AND ${0} <> "
-        "'') OR project_id IN ({1}) OR org_id IN ({2}) OR (project_id IS NULL AND org_id IN "
-        "({3})) OR (access_level = 'consortium' AND id IN (SELECT dataset_id FROM "
-        "dataset_consortium WHERE org_id IN ({3}))))",
-        u, tenants::ProjectsOfMemberSql(u), tenants::OrgsAdministeredBySql(u),
-        tenants::OrgsOfMemberSql(u));
+  if (q.all) {
+    params.push_back(int64_t{q.limit});
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query(sql + fmt::format(" ORDER BY id LIMIT ${}", params.size()), params));
+    std::vector<Dataset> out;
+    for (const Row& r : rows) {
+      out.push_back(DatasetFromRow(r));
+      RETURN_IF_ERROR(LoadConsortium(tx, &out.back()));
+    }
+    return out;
   }
-  params.push_back(int64_t{q.limit});
-  sql += fmt::format(" ORDER BY id LIMIT ${}", params.size());
-  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  // What the user may see is a union: listed datasets, open ones, registered ones (signed in),
+  // those of their projects, of the organisations they administer, their organisations' own
+  // (no project) and, at the consortium level, those shared with their organisations. Each part
+  // is read as one page along an index in id order, and the pages are merged in id order, rather
+  // than one query over the OR of them all, which reads along the id past every dataset the
+  // user may not see.
+  std::map<std::string, Row> merged;
+  // One part: `cond`, with `$` standing for `value`'s placeholder when there is one.
+  auto part = [&](std::string cond, std::optional<std::string> value = std::nullopt) -> Status {
+    std::vector<Value> p = params;
+    if (value) {
+      p.push_back(*value);
+      cond.replace(cond.find('$'), 1, fmt::format("${}", p.size()));
+    }
+    p.push_back(int64_t{q.limit});
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query(fmt::format("{} AND {} ORDER BY id LIMIT ${}", sql, cond, p.size()), p));
+    for (Row& r : rows) {
+      std::string id = r.Str(0);
+      merged.emplace(std::move(id), std::move(r));
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(part("listed = 1"));
+  RETURN_IF_ERROR(part("access_level = 'open'"));
+  if (!q.user_id.empty()) {
+    RETURN_IF_ERROR(part("access_level = 'registered'"));
+    ASSIGN_OR_RETURN(auto projects, tx.Query(tenants::ProjectsOfMemberSql(1), {q.user_id}));
+    for (const Row& r : projects) RETURN_IF_ERROR(part("project_id = $", r.Str(0)));
+    ASSIGN_OR_RETURN(auto admin, tx.Query(tenants::OrgsAdministeredBySql(1), {q.user_id}));
+    for (const Row& r : admin) RETURN_IF_ERROR(part("org_id = $", r.Str(0)));
+    ASSIGN_OR_RETURN(auto orgs, tx.Query(tenants::OrgsOfMemberSql(1), {q.user_id}));
+    for (const Row& r : orgs) {
+      RETURN_IF_ERROR(part("project_id IS NULL AND org_id = $", r.Str(0)));
+      RETURN_IF_ERROR(
+          part("access_level = 'consortium' AND id IN (SELECT dataset_id FROM "
+               "dataset_consortium WHERE org_id = $)",
+               r.Str(0)));
+    }
+  }
   std::vector<Dataset> out;
-  for (const Row& r : rows) {
+  for (const auto& [id, r] : merged) {
+    if (out.size() == static_cast<size_t>(q.limit)) break;
     out.push_back(DatasetFromRow(r));
     RETURN_IF_ERROR(LoadConsortium(tx, &out.back()));
   }
