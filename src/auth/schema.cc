@@ -23,11 +23,18 @@ CREATE TABLE sessions (
   expires_at BIGINT NOT NULL);
 )SQL";
 
+// A user's tokens listed in id order, the list's cursor, from the index alone.
+const char* kV13TokenList = R"SQL(
+DROP INDEX tokens_by_user;
+CREATE INDEX tokens_by_user ON tokens(user_id, id)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
   return {
       {1, 1, "", kV1TokensSessions, ""},
+      {13, 0, "a user's tokens in list order", kV13TokenList, ""},
   };
 }
 

@@ -47,8 +47,6 @@ const std::set<std::string> kFixedTables = {
 // Statements not yet served by an index, each with why (a fragment of its SQL -> the reason).
 // Every entry is work left to do: remove it when its statement is served.
 const std::map<std::string, std::string> kNotYetServed = {
-    {"FROM tokens WHERE id > $1 AND user_id = $3",
-     "a user's tokens are sorted: the index (user_id, id) needs a migration step of auth's own"},
     {"FROM audit WHERE id > $1 AND at ",
      "the audit trail by time alone is read along the id: the id is time-ordered, the recorded "
      "time is the request's, so neither orders the other exactly"},
