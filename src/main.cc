@@ -1,7 +1,9 @@
 // openlab: one binary, the server (`openlab serve`) and its command-line client.
+#include <fmt/format.h>
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "cli/data_commands.h"
@@ -93,13 +95,16 @@ int main(int argc, char** argv) {
                 "Password hashes that may wait for a thread; more are answered 503 (default: 4 "
                 "per thread)")
       ->check(CLI::Range(0, 4096));
-  s->add_option("--login-failures-per-account", serve.login_failures_per_account,
-                "Failed logins per username in a window before 429 (default 10; 0: no limit)")
-      ->check(CLI::Range(0, 1000000));
-  s->add_option("--login-failures-per-address", serve.login_failures_per_address,
-                "Failed logins per client address in a window before 429 (default 50; 0: no "
-                "limit)")
-      ->check(CLI::Range(0, 1000000));
+  for (auto [flag, limit, per] :
+       {std::tuple{"--login-failures-per-account", &serve.login_failures_per_account, "username"},
+        std::tuple{"--login-failures-per-address", &serve.login_failures_per_address,
+                   "client address"}}) {
+    s->add_option(
+         flag, *limit,
+         fmt::format("Failed logins per {} in a window before 429 (default {}; 0: no limit)", per,
+                     *limit))
+        ->check(CLI::Range(0, 1000000));
+  }
   s->add_option("--login-window-minutes", serve.login_window_minutes,
                 "The window of the login limits, from a name's or address's first failure "
                 "(default 15)")
