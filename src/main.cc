@@ -1,7 +1,9 @@
 // openlab: one binary, the server (`openlab serve`) and its command-line client.
+#include <fmt/format.h>
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "cli/data_commands.h"
@@ -103,6 +105,27 @@ int main(int argc, char** argv) {
                 "Where the GPU device nodes are (nvidiaN, nvidiactl, nvidia-uvm; default /dev)");
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
+  s->add_option("--hash-threads", serve.hash_threads,
+                "Threads that hash and verify passwords (default: half the cores, 1 to 4)")
+      ->check(CLI::Range(0, 64));
+  s->add_option("--hash-queue", serve.hash_queue,
+                "Password hashes that may wait for a thread; more are answered 503 (default: 4 "
+                "per thread)")
+      ->check(CLI::Range(0, 4096));
+  for (auto [flag, limit, per] :
+       {std::tuple{"--login-failures-per-account", &serve.login_failures_per_account, "username"},
+        std::tuple{"--login-failures-per-address", &serve.login_failures_per_address,
+                   "client address"}}) {
+    s->add_option(
+         flag, *limit,
+         fmt::format("Failed logins per {} in a window before 429 (default {}; 0: no limit)", per,
+                     *limit))
+        ->check(CLI::Range(0, 1000000));
+  }
+  s->add_option("--login-window-minutes", serve.login_window_minutes,
+                "The window of the login limits, from a name's or address's first failure "
+                "(default 15)")
+      ->check(CLI::Range(1, 7 * 24 * 60));
   s->callback([&] { exit_code = openlab::server::Serve(serve); });
 
   openlab::cli::AddClientCommands(app, &exit_code);

@@ -113,6 +113,41 @@ TEST_F(ServerTest, FirstStartWritesAPrivateOperatorToken) {
   EXPECT_EQ(Client().Call("GET", "/api/v1/me")->status, 200);
 }
 
+// The password options reach the server: its start line says them, and past
+// --login-failures-per-account a login over TCP answers 429 with Retry-After (within the
+// --login-window-minutes window), the right password too.
+TEST(ServeOptions, PasswordOptionsReachTheServer) {
+  std::string state = TempDir();
+  auto server = std::make_unique<ServerProcess>(
+      state,
+      std::vector<std::string>{"--quiet", "--hash-threads", "1", "--hash-queue", "3",
+                               "--login-failures-per-account", "2", "--login-window-minutes", "5"});
+  ASSERT_GT(server->port(), 0) << server->log();
+  EXPECT_NE(server->log().find(R"("hash_threads":1)"), std::string::npos) << server->log();
+  EXPECT_NE(server->log().find(R"("hash_queue":3)"), std::string::npos);
+  client::Client op({server->url(), Trim(ReadFile(state + "/bootstrap-token"))});
+  auto made = op.Call("POST", "/api/v1/users",
+                      R"({"username":"carol","email":"c@x.kr","password":"a long passphrase"})");
+  ASSERT_TRUE(made.ok());
+  ASSERT_EQ(made->status, 201) << made->body;
+  client::Client anonymous({server->url(), ""});
+  auto login = [&](const std::string& password) {
+    return anonymous.Call("POST", "/api/v1/login",
+                          R"({"username":"carol","password":")" + password + R"("})");
+  };
+  EXPECT_EQ(login("wrong guess one")->status, 401);
+  EXPECT_EQ(login("wrong guess two")->status, 401);
+  auto limited = login("a long passphrase");
+  ASSERT_TRUE(limited.ok());
+  EXPECT_EQ(limited->status, 429) << limited->body;
+  int retry_after = std::stoi(limited->headers["retry-after"]);
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 300);  // the window given, not the default 15 minutes
+  server.reset();
+  std::error_code ec;
+  fs::remove_all(state, ec);
+}
+
 TEST_F(ServerTest, EnforcesRequestLimits) {
   // Body over the limit (1 MiB by default): 413, announced by Content-Length.
   std::string big = fmt::format(

@@ -1,17 +1,21 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/password_hasher.h"
 #include "store/db.h"
+#include "testing/blocking_hasher.h"
 
 namespace openlab {
 namespace {
@@ -122,6 +126,65 @@ TEST(Log, AFileLogIsBoundedInSizeAndCount) {
 
 TEST(Store, PlaceholdersBecomeSqliteStyle) {
   EXPECT_EQ(store::ToSqlitePlaceholders("SELECT $1, '$2', $10"), "SELECT ?1, '$2', ?10");
+}
+
+TEST(HashPool, RefusesAtOnceWhenItsQueueIsFull) {
+  testing::BlockingHasher inner;
+  HashPool pool(&inner, {.threads = 1, .queue = 1});
+  EXPECT_EQ(pool.threads(), 1);
+  EXPECT_EQ(pool.queue_limit(), 1);
+  StatusOr<std::string> first = Internal("not run"), second = Internal("not run");
+  std::thread a([&] { first = pool.Hash("first password"); });
+  ASSERT_TRUE(inner.WaitUntilStarted(1));
+  std::thread b([&] { second = pool.Hash("second password"); });
+  ASSERT_TRUE(inner.WaitUntilQueued(pool, 1));
+  auto third = pool.Verify("third password", "test$third password");
+  EXPECT_EQ(third.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(third.status().kind(), kHashingBusyKind);
+  EXPECT_EQ(inner.started(), 1);
+  inner.Release();
+  a.join();
+  b.join();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, "test$first password");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, "test$second password");
+  EXPECT_EQ(*pool.Verify("third password", "test$third password"), true);
+}
+
+TEST(HashPool, RunsNoMoreHashesAtOnceThanItHasThreads) {
+  testing::BlockingHasher inner;
+  HashPool pool(&inner, {.threads = 2, .queue = 8});
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&] {
+      if (pool.Hash("a long passphrase").ok()) ++ok;
+    });
+  }
+  ASSERT_TRUE(inner.WaitUntilStarted(2));
+  ASSERT_TRUE(inner.WaitUntilQueued(pool, 4));
+  EXPECT_EQ(inner.started(), 2);  // the other four wait in the queue, not on threads of their own
+  inner.Release();
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(inner.started(), 6);
+}
+
+TEST(HashPool, DefaultsComeFromTheCores) {
+  Argon2idHasher argon2id;
+  HashPool pool(&argon2id);
+  EXPECT_EQ(pool.threads(), DefaultHashThreads());
+  EXPECT_GE(pool.threads(), 1);
+  EXPECT_LE(pool.threads(), 4);
+  EXPECT_EQ(pool.queue_limit(), 4 * pool.threads());
+  // The real hasher behind it: a hash verifies its password and no other.
+  auto hash = pool.Hash("a long passphrase");
+  ASSERT_TRUE(hash.ok());
+  EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(*pool.Verify("a long passphrase", *hash));
+  EXPECT_FALSE(*pool.Verify("another passphrase", *hash));
+  EXPECT_FALSE(*pool.Verify("a long passphrase", ""));
 }
 
 }  // namespace

@@ -23,7 +23,14 @@ namespace json = boost::json;
 
 Api::Api(store::Database* db, Clock* clock, Metrics* metrics,
          const std::vector<Capability>& capabilities, ApiOptions opts)
-    : db_(db), clock_(clock), metrics_(metrics), opts_(opts) {
+    : db_(db),
+      clock_(clock),
+      metrics_(metrics),
+      opts_(opts),
+      own_hash_pool_(opts.hasher ? nullptr
+                                 : std::make_unique<HashPool>(&argon2id_, opts.hash_pool)),
+      hasher_(opts.hasher ? opts.hasher : own_hash_pool_.get()),
+      login_limiter_(opts.login_limits) {
   InstallPolicy(capabilities);
   RegisterAllRoutes(router_, *this, capabilities);
 }
@@ -229,6 +236,7 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
       }
     }
     Status ps = route.prepare(ctx);
+    if (ps.kind() == kHashingBusyKind) ctx.problem_headers.emplace_back("retry-after", "1");
     if (!ps.ok()) {
       AuditFailure(ctx, route, ps);
       return ps;

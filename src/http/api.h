@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 
+#include "auth/login.h"
 #include "common/clock.h"
+#include "common/password_hasher.h"
 #include "compute/ledger/jobs.h"
 #include "http/capability.h"
 #include "http/http_types.h"
@@ -51,6 +53,12 @@ struct ApiOptions {
   std::string exports_root;
   // The server's public URL, for links in metadata documents (Croissant, DCAT).
   std::string public_url = "http://127.0.0.1:8080";
+  // Hashes and verifies passwords, always before a write transaction opens. Null: a HashPool
+  // over Argon2id with `hash_pool`'s threads and queue, owned by the Api.
+  PasswordHasher* hasher = nullptr;
+  HashPoolOptions hash_pool;
+  // Failed password logins allowed per username and per client address (auth/login.h).
+  auth::LoginLimits login_limits;
 };
 
 class Api {
@@ -69,6 +77,9 @@ class Api {
   const ApiOptions& options() const { return opts_; }
   store::Database* db() { return db_; }
   Metrics* metrics() { return metrics_; }
+  // Where the routes hash and verify passwords (before their write transaction).
+  PasswordHasher& hasher() { return *hasher_; }
+  auth::LoginLimiter& login_limiter() { return login_limiter_; }
 
  private:
   Status Dispatch(Ctx& ctx, const Route** route);
@@ -85,6 +96,10 @@ class Api {
   Clock* clock_;
   Metrics* metrics_;
   ApiOptions opts_;
+  Argon2idHasher argon2id_;
+  std::unique_ptr<HashPool> own_hash_pool_;  // when opts_.hasher is null
+  PasswordHasher* hasher_;
+  auth::LoginLimiter login_limiter_;
   Router router_;
   ReadCache read_cache_;
   std::atomic<uint64_t> succeeded_ = 0;  // requests answered 1xx-3xx, for sampling the log

@@ -138,7 +138,7 @@ std::vector<std::string> PostgresProblems(const std::vector<std::string>& plan) 
 
 class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  ExplainTest() : h_(GetParam(), /*record=*/true) {}
+  ExplainTest() : h_(GetParam(), {.record = true}) {}
 
   std::string Op() { return h_.operator_token(); }
 

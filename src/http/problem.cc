@@ -23,6 +23,8 @@ constexpr KindInfo kKinds[] = {
     {"invalid-id", 400, "Invalid identifier"},
     {"invalid-json", 400, "Invalid JSON"},
     {"too-many-connections", 503, "Too many connections"},
+    {"hashing-busy", 503, "Too many password checks waiting"},
+    {"too-many-login-attempts", 429, "Too many failed logins"},
     {"precondition-required", 428, "Precondition required"},
     {"allocation-exhausted", 409, "The project's allocations cannot cover this"},
     {"range-not-satisfiable", 416, "Range not satisfiable"},

@@ -38,6 +38,8 @@ struct Ctx {
   auth::Principal principal;
   auth::Relation relation;
   std::string target_id;  // the resolved object id (e.g. a user id for a username)
+  // A new password's hash, made by the route's prepare step before the transaction opens.
+  std::optional<std::string> password_hash;
   int64_t now = 0;
   store::Tx* tx = nullptr;  // set for routes that use the store
 

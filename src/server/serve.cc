@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/password_hasher.h"
 #include "compute/ledger/identities.h"
 #include "compute/ledger/inventory.h"
 #include "compute/exec/local_executor.h"
@@ -306,9 +307,20 @@ int Serve(const ServeOptions& a) {
                                                     : http::ApiOptions::RequestLog::kAll;
   ao.request_log_sample = a.request_log_sample;
   ao.read_cache = !a.no_read_cache;
+  ao.hash_pool = {.threads = a.hash_threads, .queue = a.hash_queue};
+  ao.login_limits.max_failures_per_account = a.login_failures_per_account;
+  ao.login_limits.max_failures_per_address = a.login_failures_per_address;
+  ao.login_limits.window_ms = int64_t{a.login_window_minutes} * 60000;
   ao.public_url =
       a.public_url.empty() ? fmt::format("http://{}:{}", so.host, so.port) : a.public_url;
   http::Api api(db->get(), Clock::Real(), &metrics, Capabilities(), ao);
+  int hash_threads = a.hash_threads > 0 ? a.hash_threads : DefaultHashThreads();
+  Log(LogLevel::kInfo, "passwords",
+      {{"hash_threads", hash_threads},
+       {"hash_queue", a.hash_queue > 0 ? a.hash_queue : 4 * hash_threads},
+       {"login_failures_per_account", a.login_failures_per_account},
+       {"login_failures_per_address", a.login_failures_per_address},
+       {"login_window_minutes", a.login_window_minutes}});
   http::Server server(&api, so);
   Status l = server.Listen();
   if (!l.ok()) {

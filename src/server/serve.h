@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "auth/login.h"
 #include "data/inputs/data_cache.h"
 
 namespace openlab::server {
@@ -45,6 +46,15 @@ struct ServeOptions {
   int local_gpus = -1;
   std::string local_gpu_type = "GPU";
   std::string device_dir = "/dev";
+  // Password hashing (Argon2id) threads and the hashes that may wait for one (0: defaults from
+  // the cores, common/password_hasher.h); beyond, a sign-up or login is answered 503.
+  int hash_threads = 0;
+  int hash_queue = 0;
+  // Failed password logins allowed per username and per client address in a window (0: no
+  // limit); beyond, 429 until the window that began with the first failure has passed.
+  int login_failures_per_account = auth::LoginLimits{}.max_failures_per_account;
+  int login_failures_per_address = auth::LoginLimits{}.max_failures_per_address;
+  int login_window_minutes = static_cast<int>(auth::LoginLimits{}.window_ms / 60000);
 };
 
 // Runs the server; returns the process's exit status (2: bad options, 1: cannot start).

@@ -134,6 +134,30 @@ bool User::HasRole(const std::string& role) const {
 
 // ---------------------------------------------------------------------------- users
 
+Status CheckPassword(std::string_view password) {
+  if (password.size() < 12 || password.size() > 1024) {
+    return InvalidArgument("password must be 12 to 1024 bytes long");
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::optional<std::string>> HashNewPassword(PasswordHasher& hasher,
+                                                     std::string_view password) {
+  if (!CheckPassword(password).ok()) return std::optional<std::string>();
+  ASSIGN_OR_RETURN(std::string h, hasher.Hash(password));
+  return std::optional<std::string>(std::move(h));
+}
+
+namespace {
+// The hash to store for a new password: the one made beforehand, or made here.
+StatusOr<std::string> PasswordHashFor(const std::string& password,
+                                      const std::optional<std::string>& prepared) {
+  RETURN_IF_ERROR(CheckPassword(password));
+  if (prepared) return *prepared;
+  return HashPassword(password);
+}
+}  // namespace
+
 StatusOr<User> CreateUser(Tx& tx, const NewUser& in, int64_t now) {
   if (!IsValidSlug(in.username)) {
     return InvalidArgument(fmt::format(
@@ -146,11 +170,7 @@ StatusOr<User> CreateUser(Tx& tx, const NewUser& in, int64_t now) {
   RETURN_IF_ERROR(CheckPlatformRoles(in.platform_roles));
   Value hash = nullptr;
   if (in.password) {
-    if (in.password->size() < 12 || in.password->size() > 1024) {
-      return InvalidArgument("password must be 12 to 1024 bytes long");
-    }
-    ASSIGN_OR_RETURN(std::string h, HashPassword(*in.password));
-    hash = h;
+    ASSIGN_OR_RETURN(hash, PasswordHashFor(*in.password, in.password_hash));
   }
   std::string id = NewId("usr");
   Status s =
@@ -231,10 +251,7 @@ StatusOr<User> UpdateUser(Tx& tx, const std::string& id, std::optional<int64_t> 
                            int64_t{u.disabled ? 1 : 0}, now, id})
                       .status());
   if (patch.password) {
-    if (patch.password->size() < 12 || patch.password->size() > 1024) {
-      return InvalidArgument("password must be 12 to 1024 bytes long");
-    }
-    ASSIGN_OR_RETURN(std::string h, HashPassword(*patch.password));
+    ASSIGN_OR_RETURN(std::string h, PasswordHashFor(*patch.password, patch.password_hash));
     RETURN_IF_ERROR(tx.Exec("UPDATE users SET password_hash = $1 WHERE id = $2", {h, id}).status());
   }
   return GetUser(tx, id);

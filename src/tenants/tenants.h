@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/password_hasher.h"
 #include "common/status.h"
 #include "store/db.h"
 
@@ -72,7 +74,17 @@ struct NewUser {
   std::string username, display_name, email;
   std::optional<std::string> password;
   std::vector<std::string> platform_roles;
+  // The password's hash, made by HashNewPassword before the write transaction opened; when
+  // absent, CreateUser hashes `password` itself, holding the writer (tools and tests only).
+  std::optional<std::string> password_hash;
 };
+// Whether a new password is acceptable (12 to 1024 bytes): InvalidArgument if not.
+Status CheckPassword(std::string_view password);
+// The hash of a new password, made by `hasher` (call it before opening the write transaction
+// that stores it); nullopt, without hashing, for a password CheckPassword refuses (the use case
+// then gives its error in its usual order). The hasher's errors (a full pool) are passed on.
+StatusOr<std::optional<std::string>> HashNewPassword(PasswordHasher& hasher,
+                                                     std::string_view password);
 StatusOr<User> CreateUser(Tx& tx, const NewUser& in, int64_t now);
 StatusOr<User> GetUser(Tx& tx, const std::string& id);
 StatusOr<User> GetUserByName(Tx& tx, const std::string& username);
@@ -85,6 +97,7 @@ struct UserPatch {
   std::optional<std::string> display_name, email, password;
   std::optional<std::vector<std::string>> platform_roles;
   std::optional<bool> disabled;
+  std::optional<std::string> password_hash;  // as NewUser's
 };
 // REQUIRES: if expected_version is set it must equal the stored version (else FailedPrecondition).
 // A new password does not end the user's cookie sessions here (sessions are auth's):

@@ -90,12 +90,12 @@ std::string Reply::Str(const std::string& key) const {
   return std::string(v->get_string());
 }
 
-ApiHarness::ApiHarness(Backend b) : ApiHarness(b, false) {}
-
-ApiHarness::ApiHarness(Backend b, bool record) : tdb_(b) {
-  if (record) recorder_ = std::make_unique<RecordingDatabase>(&tdb_.db());
-  store::Database* db = record ? recorder_.get() : &tdb_.db();
+ApiHarness::ApiHarness(Backend b, HarnessOptions options) : tdb_(b) {
+  if (options.record) recorder_ = std::make_unique<RecordingDatabase>(&tdb_.db());
+  store::Database* db = options.record ? recorder_.get() : &tdb_.db();
   http::ApiOptions opts;
+  opts.hasher = options.hasher;
+  opts.login_limits = options.login_limits;
   opts.request_log = http::ApiOptions::RequestLog::kOff;
   // A small GPU centre: nodes of 8 GPUs (H100 or A100), 16 cores, 64 GiB.
   opts.job_limits.max_gpus_per_job = 8;
@@ -115,7 +115,8 @@ ApiHarness::ApiHarness(Backend b, bool record) : tdb_(b) {
     opts.jobs_root = files_root_ + "/jobs";
     opts.exports_root = files_root_ + "/exports";
   }
-  api_ = std::make_unique<http::Api>(db, Clock::Real(), &metrics_, server::Capabilities(), opts);
+  api_ = std::make_unique<http::Api>(db, options.clock ? options.clock : Clock::Real(), &metrics_,
+                                     server::Capabilities(), opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
 }
 
@@ -149,7 +150,15 @@ std::string ApiHarness::MakeUser(const std::string& username, const std::vector<
 Reply ApiHarness::Call(const std::string& method, const std::string& target,
                        const std::string& token, const std::string& body,
                        std::vector<std::pair<std::string, std::string>> headers) {
+  return CallFrom("", method, target, token, body, std::move(headers));
+}
+
+Reply ApiHarness::CallFrom(const std::string& remote, const std::string& method,
+                           const std::string& target, const std::string& token,
+                           const std::string& body,
+                           std::vector<std::pair<std::string, std::string>> headers) {
   http::HttpRequest req;
+  req.remote = remote;
   req.method = method;
   req.target = target;
   req.body = body;

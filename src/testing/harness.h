@@ -4,11 +4,15 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "data/chunks/pack_store.h"
 #include "data/service.h"
 #include "http/api.h"
@@ -49,11 +53,18 @@ struct Reply {
   std::string Str(const std::string& key) const;
 };
 
+// What a test may change of the harness's Api.
+struct HarnessOptions {
+  Clock* clock = nullptr;            // null: the real clock
+  PasswordHasher* hasher = nullptr;  // null: the Api's own pool over Argon2id
+  auth::LoginLimits login_limits;    // failed logins allowed per username and address
+  // The API and the data service run over a RecordingDatabase (recorder()).
+  bool record = false;
+};
+
 class ApiHarness {
  public:
-  explicit ApiHarness(Backend b = Backend::kSqlite);
-  // With `record`, the API and the data service run over a RecordingDatabase (recorder()).
-  ApiHarness(Backend b, bool record);
+  explicit ApiHarness(Backend b = Backend::kSqlite, HarnessOptions options = {});
   ~ApiHarness();
 
   http::Api& api() { return *api_; }
@@ -71,6 +82,10 @@ class ApiHarness {
   Reply Call(const std::string& method, const std::string& target, const std::string& token = "",
              const std::string& body = "",
              std::vector<std::pair<std::string, std::string>> headers = {});
+  // As Call, from the client address `remote` (the peer address the server sees).
+  Reply CallFrom(const std::string& remote, const std::string& method, const std::string& target,
+                 const std::string& token = "", const std::string& body = "",
+                 std::vector<std::pair<std::string, std::string>> headers = {});
 
   // The operator created like on first start, with a "*" token.
   const std::string& operator_token() const { return operator_token_; }
@@ -90,6 +105,49 @@ class ApiHarness {
   std::unique_ptr<http::Api> api_;
   std::string operator_token_, operator_id_;
   std::string files_root_;
+};
+
+// Runs `fn` (a call, say) on a thread of its own, to hold it in progress while the test does
+// something else; Join() waits for it and gives its reply.
+class Background {
+ public:
+  explicit Background(std::function<Reply()> fn)
+      : thread_([this, fn = std::move(fn)] {
+          Reply r = fn();
+          MutexLock lock(&mu_);
+          reply_ = std::move(r);
+          done_ = true;
+          changed_.SignalAll();
+        }) {}
+  ~Background() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool done() const EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    return done_;
+  }
+  // Waits until `fn` has returned; false if it has not after a minute (a guard against hanging
+  // when it waits for something the test holds, not a measurement).
+  bool Finishes() EXCLUDES(mu_) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    MutexLock lock(&mu_);
+    while (!done_) {
+      if (changed_.WaitUntil(&mu_, deadline) == std::cv_status::timeout) return done_;
+    }
+    return true;
+  }
+  Reply Join() EXCLUDES(mu_) {
+    thread_.join();
+    MutexLock lock(&mu_);
+    return reply_;
+  }
+
+ private:
+  mutable Mutex mu_;
+  CondVar changed_;
+  Reply reply_ GUARDED_BY(mu_);
+  bool done_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
 };
 
 }  // namespace openlab::testing

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "auth/authn.h"
-#include "common/crypto.h"
+#include "auth/login.h"
 #include "common/json_util.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
@@ -47,32 +47,23 @@ Status GetMe(Ctx& ctx) {
   return Status::Ok();
 }
 
-// Verifies the password outside the write transaction (Argon2id takes tens of milliseconds).
-// On success the user id is left in ctx.target_id for LoginCommit.
-Status LoginVerify(Ctx& ctx, store::Database& db) {
+// Checks the password before the write transaction opens (auth::CheckLogin: Argon2id on the
+// hasher's pool, failures limited per username and address). On success the user id is left in
+// ctx.target_id for LoginCommit.
+Status LoginVerify(Ctx& ctx, Api& api) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());
   JsonReader r(body);
   auto username = r.String("username", {.required = true, .min_len = 1, .max_len = 100});
   auto password = r.String("password", {.required = true, .min_len = 1, .max_len = 1024});
   RETURN_IF_ERROR(r.Finish());
-  std::optional<User> user;
-  std::string hash;
-  RETURN_IF_ERROR(db.Read([&](store::Tx& tx) -> Status {
-    auto u = tenants::GetUserByName(tx, *username);
-    if (!u.ok()) return u.status().code() == StatusCode::kNotFound ? Status::Ok() : u.status();
-    user = *u;
-    ASSIGN_OR_RETURN(hash, tenants::GetPasswordHash(tx, u->id));
-    return Status::Ok();
-  }));
-  // Verify even for unknown users so timing does not reveal which names exist.
-  static const std::string kDummy = [] {
-    auto h = HashPassword("openlab-dummy-password");
-    return h.ok() ? *h : std::string();
-  }();
-  bool ok = VerifyPassword(*password, hash.empty() ? kDummy : hash) && user && !hash.empty();
-  if (user) ctx.audit_object = user->id;
-  if (!ok || user->disabled) return Unauthenticated("wrong username or password");
-  ctx.target_id = user->id;
+  auth::LoginNotes notes;
+  auto user_id = auth::CheckLogin(*api.db(), api.hasher(), api.login_limiter(),
+                                  {*username, *password, ctx.req->remote}, ctx.now, &notes);
+  ctx.audit_object = notes.user_id;
+  if (notes.retry_after_s > 0) {
+    ctx.problem_headers.emplace_back("retry-after", std::to_string(notes.retry_after_s));
+  }
+  ASSIGN_OR_RETURN(ctx.target_id, std::move(user_id));
   return Status::Ok();
 }
 
@@ -190,7 +181,7 @@ void RegisterSessionRoutes(Router& router, Api& api) {
                 [secure](Ctx& ctx) { return LoginCommit(ctx, secure); },
                 "Password login: sets an HttpOnly session cookie and returns the CSRF token",
                 {F{"username", "string", true, ""}, F{"password", "string", true, ""}}};
-    login.prepare = [&api](Ctx& ctx) { return LoginVerify(ctx, *api.db()); };
+    login.prepare = [&api](Ctx& ctx) { return LoginVerify(ctx, api); };
     add(std::move(login));
   }
   add({"POST",
