@@ -1,8 +1,9 @@
-// The compute capability's tables (allocations, their ledger and holds, jobs, reservations, project identities): its share of the one versioned migration
-// sequence, assembled with the other capabilities' in http/schema.cc. The tables created here are
-// compute's alone: other capabilities reach them through compute's functions, never by SQL
-// (scripts/check_tables.sh fails the build's tests otherwise).
-// To change the schema, add a step with the next free version number; never edit a shipped one.
+// The compute capability's tables (allocations, their ledger and holds, jobs, reservations, project
+// identities): its share of the one versioned migration sequence, assembled with the other
+// capabilities' by http::AssembleSchema. The tables created here are compute's alone: other
+// capabilities reach them through compute's functions, never by SQL (scripts/check_tables.sh fails
+// the build's tests otherwise). To change the schema, add a step with the next free version number;
+// never edit a shipped one.
 #pragma once
 
 #include <vector>

@@ -1,7 +1,7 @@
 // Versioned schema migrations, applied in order at start. A database whose schema is newer
 // than this binary knows is refused, so an old openlab never writes into a newer layout.
 // This is the mechanism only: each capability owns its steps (tenants/schema.h, auth/schema.h,
-// compute/schema.h, data/schema.h), assembled into one sequence in http/schema.cc.
+// compute/schema.h, data/schema.h), assembled into one sequence by http::AssembleSchema.
 #pragma once
 
 #include <string>

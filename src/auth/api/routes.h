@@ -1,5 +1,5 @@
 // The auth capability's HTTP resources: sessions (login, logout, me) and API tokens
-// (tokens_routes.cc). Registered from http/routes.cc.
+// (tokens_routes.cc). Registered through the list in server/capabilities.cc.
 #pragma once
 
 #include <vector>

@@ -1,6 +1,6 @@
 // The compute capability's HTTP resources: allocations and their ledger, jobs, advance
-// reservations and the operator views, one file each (*_routes.cc). Registered from
-// http/routes.cc.
+// reservations and the operator views, one file each (*_routes.cc). Registered through
+// the list in server/capabilities.cc.
 #pragma once
 
 #include <vector>

@@ -1,7 +1,7 @@
 // The data commons' HTTP resources: datasets and versions, with the operator's data routes
 // (datasets_routes.cc), uploads (uploads_routes.cc), access requests, contributions, flags and
 // the metadata documents (review_routes.cc), and export requests of sealed jobs
-// (exports_routes.cc). Registered from http/routes.cc.
+// (exports_routes.cc). Registered through the list in server/capabilities.cc.
 #pragma once
 
 #include <vector>

@@ -1,6 +1,6 @@
 // The tenants capability's HTTP resources: organisations, users, projects and their members
 // (tenants_routes.cc), and the audit trail (audit_routes.cc). Each Register* adds its routes to
-// the one table (http/routes.cc calls them); each *Target finds a route's object and the
+// the one table (server/capabilities.cc lists them); each *Target finds a route's object and the
 // caller's relation to it, for the policy (auth/policy.h).
 #pragma once
 
