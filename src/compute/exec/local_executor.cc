@@ -127,7 +127,9 @@ StatusOr<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(Options options) 
 // whose status may have changed to `changed`.
 class LocalExecutor::Watcher {
  public:
-  explicit Watcher(std::function<void(const std::string& job_dir)> changed)
+  // `changed` is told of a job directory whose status was replaced or whose supervisor's log was
+  // closed for the last time (`supervisor_gone`: its supervisor has exited, or is exiting).
+  explicit Watcher(std::function<void(const std::string& job_dir, bool supervisor_gone)> changed)
       : changed_(std::move(changed)) {}
   ~Watcher() {
     int wake = -1;
@@ -204,7 +206,7 @@ class LocalExecutor::Watcher {
         return;
       }
       if (p[1].revents != 0) return;
-      std::set<std::string> changed;
+      std::map<std::string, bool> changed;  // job directory -> its supervisor's log was closed
       for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n <= 0) break;
@@ -219,17 +221,18 @@ class LocalExecutor::Watcher {
             dirs_.erase(dir);
             continue;
           }
-          if (((ev->mask & IN_MOVED_TO) != 0 && name == internal::kStatusFile) ||
-              ((ev->mask & IN_CLOSE_WRITE) != 0 && name == internal::kSupervisorLog)) {
-            changed.insert(dir->second);
+          if ((ev->mask & IN_MOVED_TO) != 0 && name == internal::kStatusFile) {
+            changed.emplace(dir->second, false);
+          } else if ((ev->mask & IN_CLOSE_WRITE) != 0 && name == internal::kSupervisorLog) {
+            changed[dir->second] = true;
           }
         }
       }
-      for (const std::string& job_dir : changed) changed_(job_dir);
+      for (const auto& [job_dir, gone] : changed) changed_(job_dir, gone);
     }
   }
 
-  const std::function<void(const std::string& job_dir)> changed_;
+  const std::function<void(const std::string& job_dir, bool supervisor_gone)> changed_;
   Mutex mu_;
   int inotify_ GUARDED_BY(mu_) = -1;
   int wake_ GUARDED_BY(mu_) = -1;
@@ -240,9 +243,16 @@ class LocalExecutor::Watcher {
 LocalExecutor::LocalExecutor(Options options, std::string describe)
     : options_(std::move(options)),
       describe_(std::move(describe)),
-      watcher_(std::make_unique<Watcher>([this](const std::string& job_dir) {
-        // Told only of ends: a status saying the job runs is no news.
+      watcher_(std::make_unique<Watcher>([this](const std::string& job_dir, bool supervisor_gone) {
+        // Told only of ends: a status saying the job runs is no news. A supervisor's log is
+        // closed for the last time as it exits, but a moment before the kernel counts it dead
+        // (its files go before it becomes a zombie): then the end is looked for again, briefly,
+        // so the death of a supervisor that wrote no last status is not missed.
         auto st = Poll(job_dir);
+        for (int i = 0; supervisor_gone && i < 100 && st.ok() && !IsTerminal(st->state); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          st = Poll(job_dir);
+        }
         if (st.ok() && !IsTerminal(st->state)) return;
         watcher_->Remove(job_dir);
         MutexLock lock(&listener_mu_);
