@@ -83,6 +83,25 @@ void Phase(const char* what, Clock::time_point since, int n) {
             << std::flush;
 }
 
+// Signs `username` in with the benchmark's password and makes an API token with `scopes` (a JSON
+// array) through the session, as a person would.
+std::string LoginToken(const std::string& url, const std::string& username,
+                       const std::string& scopes) {
+  DataConnection h(Credentials{url, ""});
+  auto r = h.Send("POST", "/api/v1/login",
+                  fmt::format(R"({{"username":"{}","password":"city-scale-password"}})", username),
+                  "application/json");
+  if (!r.ok() || r->status != 200) Die(fmt::format("login of {} failed", username));
+  std::string cookie = r->headers["set-cookie"];
+  cookie = cookie.substr(0, cookie.find(';'));
+  std::string csrf(json::parse(r->body).at("csrf_token").as_string());
+  return std::string(Must(h, "POST", "/api/v1/tokens",
+                          fmt::format(R"({{"name":"city-scale","scopes":{}}})", scopes), 201,
+                          {{"cookie", cookie}, {"x-csrf-token", csrf}})
+                         .at("secret")
+                         .as_string());
+}
+
 struct Centre {
   std::vector<std::string> orgs, users, projects, submit_tokens, submit_projects;
   std::string sample_user, sample_project, sample_org;
@@ -165,18 +184,8 @@ Centre Seed(const Args& a) {
   for (int i = 0; i < n_submitters; ++i) {
     int p = i % 4 == 0 ? i + 1 : i;  // a project with a CPU grant whose PI is user p
     if (p >= n_submitters) p = 1;
-    DataConnection h(Credentials{a.url, ""});
-    auto r = h.Send("POST", "/api/v1/login",
-                    fmt::format(R"({{"username":"user{}","password":"city-scale-password"}})", p),
-                    "application/json");
-    if (!r.ok() || r->status != 200) Die(fmt::format("login of user{} failed", p));
-    std::string cookie = r->headers["set-cookie"];
-    cookie = cookie.substr(0, cookie.find(';'));
-    std::string csrf(json::parse(r->body).at("csrf_token").as_string());
-    auto tok = Must(h, "POST", "/api/v1/tokens",
-                    R"({"name":"city-scale","scopes":["jobs:write","jobs:read","projects:write"]})",
-                    201, {{"cookie", cookie}, {"x-csrf-token", csrf}});
-    c.submit_tokens.emplace_back(tok.at("secret").as_string());
+    c.submit_tokens.push_back(LoginToken(a.url, fmt::format("user{}", p),
+                                         R"(["jobs:write","jobs:read","projects:write"])"));
     c.submit_projects.push_back(c.projects[p]);
     // Only a project's PI adds its members: the submitters add one colleague each.
     DataConnection pi(Credentials{a.url, c.submit_tokens.back()});
@@ -294,19 +303,7 @@ void Pipeline(const Args& a, const Centre& c) {
       fmt::format(R"({{"org_id":"{}","name":"newcomer","pi":"{}"}})", c.sample_org, user), 201));
   Must(op, "POST", fmt::format("/api/v1/projects/{}/allocations", project),
        R"({"resource":"cpu","hours":100000,"expires_at":"2099-01-01T00:00:00Z"})", 201);
-  DataConnection h(Credentials{a.url, ""});
-  auto r = h.Send("POST", "/api/v1/login",
-                  R"({"username":"newcomer","password":"city-scale-password"})",
-                  "application/json");
-  if (!r.ok() || r->status != 200) Die("login of the newcomer failed");
-  std::string cookie = r->headers["set-cookie"];
-  cookie = cookie.substr(0, cookie.find(';'));
-  std::string csrf(json::parse(r->body).at("csrf_token").as_string());
-  std::string token(Must(h, "POST", "/api/v1/tokens",
-                         R"({"name":"newcomer","scopes":["jobs:write","jobs:read"]})", 201,
-                         {{"cookie", cookie}, {"x-csrf-token", csrf}})
-                        .at("secret")
-                        .as_string());
+  std::string token = LoginToken(a.url, "newcomer", R"(["jobs:write","jobs:read"])");
   DataConnection me(Credentials{a.url, token});
 
   auto t = Clock::now();

@@ -332,7 +332,8 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
   // than one query over the OR of them all, which reads along the id past every dataset the
   // user may not see.
   std::map<std::string, Row> merged;
-  // One part: `cond`, with `$` standing for `value`'s placeholder when there is one.
+  // Reads one part of the union: the datasets matching `cond`, where a `$` in `cond` marks the
+  // spot `value` is bound to as a query parameter.
   auto part = [&](std::string cond, std::optional<std::string> value = std::nullopt) -> Status {
     std::vector<Value> p = params;
     if (value) {
