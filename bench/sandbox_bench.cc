@@ -16,7 +16,7 @@
 //  2. Whole jobs through LocalExecutor, as the server starts them (one `openlab supervise` per
 //     job): /bin/true, sandbox "required" vs "off", each with the machine's cgroups and without
 //     (cgroup_root ""), and "required" with cgroups run by a supervisor binary that links only
-//     the executor layer (executor_test_supervisor: the same RunSupervisor without the server's
+//     the executor layer (openlab-supervise: the same RunSupervisor without the server's
 //     libraries). Per job: Launch (returns once the job runs), and until Poll says completed
 //     (polled every 0.5 ms).
 //  3. Sustained rate: N jobs launched back to back (from T threads; the server's scheduling pass
@@ -584,8 +584,8 @@ int main(int argc, char** argv) {
   if (o.dir.empty()) o.dir = SelfDir() + "/sandbox-bench";
   if (o.openlab.empty()) o.openlab = SelfDir() + "/openlab";
   if (o.probe.empty()) o.probe = SelfDir() + "/sandbox_probe";
-  if (o.lean.empty() && access((SelfDir() + "/executor_test_supervisor").c_str(), X_OK) == 0) {
-    o.lean = SelfDir() + "/executor_test_supervisor";
+  if (o.lean.empty() && access((SelfDir() + "/openlab-supervise").c_str(), X_OK) == 0) {
+    o.lean = SelfDir() + "/openlab-supervise";
   }
   if (access(o.openlab.c_str(), X_OK) != 0) Die("no openlab binary at " + o.openlab);
   if (access(o.probe.c_str(), X_OK) != 0) Die("no probe at " + o.probe);

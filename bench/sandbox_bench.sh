@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "run as root: jobs run as their projects' uids"; exit 1; }
 [ -f "$BUILD/build.ninja" ] || cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$BUILD" openlab sandbox_bench sandbox_probe executor_test_supervisor >/dev/null
+ninja -C "$BUILD" openlab sandbox_bench sandbox_probe openlab-supervise >/dev/null
 exec "$BUILD/sandbox_bench" "$@"

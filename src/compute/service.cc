@@ -636,9 +636,17 @@ Status ComputeService::LaunchMany(std::vector<std::pair<Job, StatusOr<LaunchSpec
   std::vector<Launched> launched;
   std::vector<std::pair<Job, ExecStatus>> failed;
   Status result;
+  // Started side by side (Executor::LaunchAll), then each handled as Launch would have it.
+  std::vector<LaunchSpec> specs;
+  for (const auto& [job, spec] : jobs) {
+    if (spec.ok()) specs.push_back(*spec);
+  }
+  std::vector<StatusOr<std::string>> handles = executor_->LaunchAll(specs);
+  size_t next_handle = 0;
   for (auto& [job, spec] : jobs) {
     Running placement = running_.at(job.id);
-    StatusOr<std::string> handle = spec.ok() ? executor_->Launch(*spec) : spec.status();
+    StatusOr<std::string> handle =
+        spec.ok() ? std::move(handles.at(next_handle++)) : StatusOr<std::string>(spec.status());
     if (!handle.ok() && handle.status().code() == StatusCode::kUnavailable) {
       // The executor (e.g. Slurm) cannot be reached: nothing ran. Give the hold back and keep
       // the job queued; it is tried again later.

@@ -130,4 +130,11 @@ std::map<std::string, std::string> JobEnvironment(const LaunchSpec& spec) {
   return env;
 }
 
+std::vector<StatusOr<std::string>> Executor::LaunchAll(const std::vector<LaunchSpec>& specs) {
+  std::vector<StatusOr<std::string>> handles;
+  handles.reserve(specs.size());
+  for (const LaunchSpec& spec : specs) handles.push_back(Launch(spec));
+  return handles;
+}
+
 }  // namespace openlab::compute

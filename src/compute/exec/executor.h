@@ -56,10 +56,10 @@ struct LaunchSpec {
   int64_t time_limit_seconds = 0;  // > 0; the job is stopped (kTimeout) after this long
   int grace_seconds = 10;          // 0..3600: SIGTERM to SIGKILL delay on cancel and timeout
 
-  // The sandbox (compute/exec/sandbox.h, docs/security.md). Executors that confine jobs honour these;
-  // the Describe() of one that does not says so.
-  // The project's Unix identity the job runs as (both > 0), or -1/-1: the executor's own user in
-  // a user namespace of its own (a root executor refuses that: no job runs as root).
+  // The sandbox (compute/exec/sandbox.h, docs/security.md). Executors that confine jobs honour
+  // these; the Describe() of one that does not says so. The project's Unix identity the job runs as
+  // (both > 0), or -1/-1: the executor's own user in a user namespace of its own (a root executor
+  // refuses that: no job runs as root).
   int64_t run_uid = -1;
   int64_t run_gid = -1;
   bool network = true;  // false: no network at all (its own empty network namespace)
@@ -116,6 +116,12 @@ class Executor {
   // AlreadyExists (a job with this job_id / job_dir was already launched), Internal or
   // Unavailable when the job could not be started at all.
   virtual StatusOr<std::string> Launch(const LaunchSpec& spec) = 0;
+
+  // Starts several jobs: element i is what Launch(specs[i]) returns. Implementations that can
+  // start jobs side by side do (LocalExecutor: every supervisor is started, then all are awaited
+  // together), so a scheduling pass that starts many jobs does not wait for each in turn; the
+  // default launches them one after the other.
+  virtual std::vector<StatusOr<std::string>> LaunchAll(const std::vector<LaunchSpec>& specs);
 
   // The job's current status. NotFound for a handle this executor never launched.
   virtual StatusOr<ExecStatus> Poll(const std::string& handle) = 0;

@@ -565,6 +565,35 @@ TEST_P(ExecutorContractTest, ConcurrentLaunchesFromSeveralThreads) {
   }
 }
 
+// LaunchAll answers for each spec what Launch would, in order: the good jobs run, a bad spec and
+// a second use of a job directory are refused, and one refusal does not stop the others.
+TEST_P(ExecutorContractTest, LaunchAllAnswersForEachJobInOrder) {
+  JobScript script{"echo hi", {}, 0, "hi\n"};
+  std::vector<LaunchSpec> specs;
+  for (int i = 0; i < 5; ++i) {
+    specs.push_back(Spec("all" + std::to_string(i), script));
+    driver_->Expect(specs.back(), script);
+  }
+  LaunchSpec bad = specs[1];
+  bad.job_dir = specs[1].job_dir + "-bad";
+  bad.argv = {"relative/program"};
+  specs.insert(specs.begin() + 1, bad);
+  specs.push_back(specs[0]);  // its directory is taken by then
+  std::vector<StatusOr<std::string>> handles = ex_->LaunchAll(specs);
+  ASSERT_EQ(handles.size(), specs.size());
+  EXPECT_EQ(handles[1].status().code(), StatusCode::kInvalidArgument)
+      << handles[1].status().ToString();
+  EXPECT_EQ(handles.back().status().code(), StatusCode::kAlreadyExists)
+      << handles.back().status().ToString();
+  for (size_t i = 0; i + 1 < specs.size(); ++i) {
+    if (i == 1) continue;
+    ASSERT_TRUE(handles[i].ok()) << i << ": " << handles[i].status().ToString();
+    EXPECT_EQ(WaitTerminal(*ex_, *handles[i]).state, ExecState::kCompleted);
+    EXPECT_EQ(ReadAll(specs[i].job_dir + "/stdout"), "hi\n");
+  }
+  EXPECT_TRUE(ex_->LaunchAll({}).empty());
+}
+
 // Ends as events: an executor that reports ends names each job once it has ended, so that its
 // owner need not poll every job. Slurm reports none (its jobs are polled in bulk): it skips.
 TEST_P(ExecutorContractTest, ReportedEndsNameTheJobsThatEnded) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -72,12 +73,6 @@ StatusOr<internal::StatusRecord> CurrentStatus(const std::string& job_dir) {
   if (!w.ok()) Log(LogLevel::kWarn, "could not record node failure", {{"error", w.message()}});
   return r;
 }
-
-// What the double-forked child reports on the ready pipe when it cannot exec the supervisor.
-struct SpawnError {
-  char tag;  // 'E'
-  int err;
-};
 
 }  // namespace
 
@@ -302,7 +297,16 @@ StatusOr<std::string> LocalExecutor::JobDirOf(const std::string& handle) const {
   return dir;
 }
 
-StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
+// A job whose supervisor was started and has not yet said that the job runs.
+struct LocalExecutor::Starting {
+  size_t index = 0;  // in LaunchAll's specs
+  std::string job_dir;
+  pid_t pid = -1;  // the supervisor's first process, which exits as it detaches
+  int ready = -1;  // the ready pipe's read end: 'R' once the job runs or could not start
+  std::chrono::steady_clock::time_point deadline;
+};
+
+StatusOr<LocalExecutor::Starting> LocalExecutor::StartSupervisor(const LaunchSpec& spec) {
   RETURN_IF_ERROR(ValidateLaunchSpec(spec));
   auto dir = JobDirOf(spec.job_dir);
   if (!dir.ok()) {
@@ -333,10 +337,13 @@ StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
   unlink(tmp.c_str());
   watcher_->Add(job_dir);  // before the supervisor starts: its end cannot go unseen
 
-  // Everything the children need is prepared here: the server is multi-threaded, so after fork
-  // they may only make system calls.
-  std::string arg_bin = options_.openlab_bin, arg_cmd = "supervise", arg_dir = job_dir;
-  char* argv[] = {arg_bin.data(), arg_cmd.data(), arg_dir.data(), nullptr};
+  // posix_spawn, not fork: the server is large and multi-threaded, and copying it for every job
+  // was most of a job's start. The supervisor gets a session of its own (signals to the server's
+  // group do not reach it), the ready pipe as fd 3, stdin from /dev/null, stdout and stderr to
+  // its log, and no other descriptor of the server's.
+  std::string arg_bin = options_.openlab_bin, arg_cmd = "supervise", arg_detach = "--detach",
+              arg_dir = job_dir;
+  char* argv[] = {arg_bin.data(), arg_cmd.data(), arg_detach.data(), arg_dir.data(), nullptr};
   std::vector<std::string> env_strings;
   std::string ready_prefix = std::string(internal::kReadyFdEnv) + "=";
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -353,98 +360,120 @@ StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
     unlink(spec_path.c_str());
     return Internal(fmt::format("pipe: {}", strerror(errno)));
   }
-  // Double fork: the supervisor is re-parented to init (or a subreaper), never a zombie of ours,
-  // and in its own session, so signals to the server's group do not reach it.
-  pid_t child = fork();
-  if (child == 0) {
-    setsid();
-    pid_t grandchild = fork();
-    if (grandchild != 0) {
-      if (grandchild < 0) {
-        SpawnError e{'E', errno};
-        (void)!write(pipefd[1], &e, sizeof e);
-      }
-      _exit(0);
-    }
-    int wfd = pipefd[1];
-    if (wfd == 3) {
-      fcntl(3, F_SETFD, 0);
-    } else if (dup2(wfd, 3) < 0) {
-      _exit(127);
-    }
-    int in = open("/dev/null", O_RDONLY);
-    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in >= 0) dup2(in, 0);
-    if (log >= 0) {
-      dup2(log, 1);
-      dup2(log, 2);
-    }
-    if (close_range(4, ~0U, 0) != 0) {
-      for (int fd = 4; fd < 65536; ++fd) close(fd);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGCHLD, SIG_DFL);
-    execve(argv[0], argv, envp.data());
-    SpawnError e{'E', errno};
-    (void)!write(3, &e, sizeof e);
-    _exit(127);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 3);  // clears close-on-exec, even on 3
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGCHLD, SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
+    sigaddset(&defaults, sig);
   }
-  int fork_errno = errno;
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  pid_t pid = -1;
+  int err = posix_spawn(&pid, argv[0], &actions, &attr, argv, envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
   close(pipefd[1]);
-  if (child < 0) {
+  if (err != 0) {
     close(pipefd[0]);
     unlink(spec_path.c_str());
-    return Internal(fmt::format("fork: {}", strerror(fork_errno)));
+    return Internal(
+        fmt::format("could not start the supervisor {}: {}", options_.openlab_bin, strerror(err)));
   }
-  while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  return Starting{
+      0, job_dir, pid, pipefd[0],
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.launch_timeout_ms)};
+}
 
-  // Wait for 'R' (the job started, or the supervisor recorded why not), an error, or EOF.
-  std::string got;
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.launch_timeout_ms);
-  bool timed_out = false;
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{pipefd[0], POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      timed_out = n == 0;
-      break;
-    }
-    char buf[64];
-    ssize_t r = read(pipefd[0], buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got.append(buf, static_cast<size_t>(r));
-    if (got[0] == 'R') break;
+StatusOr<std::string> LocalExecutor::AwaitSupervisor(const Starting& s, bool timed_out,
+                                                     const std::string& got) {
+  close(s.ready);
+  // The first process detaches at once; this reaps it.
+  while (waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
   }
-  close(pipefd[0]);
-  if (!got.empty() && got[0] == 'R') return job_dir;
-  if (got.size() >= sizeof(SpawnError) && got[0] == 'E') {
-    SpawnError e;
-    memcpy(&e, got.data(), sizeof e);
-    unlink(spec_path.c_str());
-    return Internal(fmt::format("could not start the supervisor {}: {}", options_.openlab_bin,
-                                strerror(e.err)));
-  }
+  if (!got.empty() && got[0] == 'R') return s.job_dir;
   if (timed_out) {
     return Unavailable(
         fmt::format("the supervisor of {} did not report within {} ms; it may still start the job "
                     "(Cancel stops it)",
-                    job_dir, options_.launch_timeout_ms));
+                    s.job_dir, options_.launch_timeout_ms));
   }
-  if (FileExists(JoinPath(job_dir, internal::kStatusFile))) return job_dir;
+  if (FileExists(JoinPath(s.job_dir, internal::kStatusFile))) return s.job_dir;
   return Internal(fmt::format("the supervisor of {} exited without starting the job; see {}",
-                              job_dir, log_path));
+                              s.job_dir, JoinPath(s.job_dir, internal::kSupervisorLog)));
+}
+
+StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
+  return std::move(LaunchAll({spec})[0]);
+}
+
+std::vector<StatusOr<std::string>> LocalExecutor::LaunchAll(const std::vector<LaunchSpec>& specs) {
+  std::vector<StatusOr<std::string>> handles(specs.size(), Internal("not launched"));
+  // The supervisors start side by side, at most kInFlight at a time (each needs a few ms of CPU
+  // to start its job; more at once would only share the cores and run into the timeout).
+  constexpr size_t kInFlight = 32;
+  std::vector<Starting> starting;
+  std::vector<std::string> got;  // what each one in `starting` has said so far
+  size_t next = 0;
+  while (next < specs.size() || !starting.empty()) {
+    while (next < specs.size() && starting.size() < kInFlight) {
+      auto s = StartSupervisor(specs[next]);
+      if (s.ok()) {
+        s->index = next;
+        starting.push_back(std::move(*s));
+        got.emplace_back();
+      } else {
+        handles[next] = s.status();
+      }
+      ++next;
+    }
+    if (starting.empty()) continue;
+    std::vector<pollfd> fds;
+    auto now = std::chrono::steady_clock::now();
+    auto first_deadline = starting[0].deadline;
+    for (const Starting& s : starting) {
+      fds.push_back({s.ready, POLLIN, 0});
+      first_deadline = std::min(first_deadline, s.deadline);
+    }
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(first_deadline - now);
+    int n = poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(0, wait.count()) + 1));
+    if (n < 0 && errno != EINTR) {
+      for (size_t i = 0; i < starting.size(); ++i) {
+        handles[starting[i].index] = AwaitSupervisor(starting[i], false, got[i]);
+      }
+      starting.clear();
+      got.clear();
+      continue;
+    }
+    now = std::chrono::steady_clock::now();
+    for (size_t i = starting.size(); i-- > 0;) {
+      bool done = false, timed_out = false;
+      if (fds[i].revents != 0) {
+        char buf[64];
+        ssize_t r = read(starting[i].ready, buf, sizeof buf);
+        if (r > 0) got[i].append(buf, static_cast<size_t>(r));
+        done = (r == 0) || (r < 0 && errno != EINTR && errno != EAGAIN) ||
+               (!got[i].empty() && got[i][0] == 'R');
+      }
+      if (!done && now >= starting[i].deadline) done = timed_out = true;
+      if (!done) continue;
+      handles[starting[i].index] = AwaitSupervisor(starting[i], timed_out, got[i]);
+      starting.erase(starting.begin() + static_cast<ptrdiff_t>(i));
+      got.erase(got.begin() + static_cast<ptrdiff_t>(i));
+    }
+  }
+  return handles;
 }
 
 StatusOr<ExecStatus> LocalExecutor::Poll(const std::string& handle) {

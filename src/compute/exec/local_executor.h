@@ -2,8 +2,8 @@
 // (compute/exec/supervisor.h), so that jobs survive a crash or restart of the server and a new
 // LocalExecutor on the same root re-adopts them (Active(), Poll()).
 //
-// All state lives in the job directories (see compute/exec/internal/exec_files.h for the files); the
-// object itself holds only its options, so any number of instances, in any number of processes,
+// All state lives in the job directories (see compute/exec/internal/exec_files.h for the files);
+// the object itself holds only its options, so any number of instances, in any number of processes,
 // may work on the same root.
 //
 // Handles are the job directory's absolute path (LaunchSpec::job_dir, without a trailing '/').
@@ -11,9 +11,9 @@
 // Extra rules beyond ValidateLaunchSpec: job_dir must be a direct child of Options::root
 // (InvalidArgument), and must not have been used for a job before (AlreadyExists).
 //
-// Isolation: every job runs in the sandbox (compute/exec/sandbox.h) as its LaunchSpec's run_uid, with
-// its writable and readable paths and exactly its GPUs' device nodes; Options::sandbox says what
-// happens where the machine cannot sandbox. Limits: a cgroup v2 per job (cpu.max, memory.max,
+// Isolation: every job runs in the sandbox (compute/exec/sandbox.h) as its LaunchSpec's run_uid,
+// with its writable and readable paths and exactly its GPUs' device nodes; Options::sandbox says
+// what happens where the machine cannot sandbox. Limits: a cgroup v2 per job (cpu.max, memory.max,
 // pids.max) under Options::cgroup_root, or the v1 memory, pids and cpu hierarchies beside it;
 // otherwise rlimits (RLIMIT_AS = memory_bytes for jobs without GPUs, RLIMIT_NPROC; cpus are not
 // enforced). Describe() says which, and why; each job's status.json records what it got.
@@ -40,8 +40,8 @@ namespace openlab::compute {
 class LocalExecutor : public Executor {
  public:
   struct Options {
-    // Absolute path of an executable that has the `supervise` subcommand: normally the openlab
-    // binary itself (/proc/self/exe).
+    // Absolute path of an executable that has the `supervise` subcommand: openlab-supervise
+    // (beside the openlab binary), or the openlab binary itself.
     std::string openlab_bin;
     // Absolute path of the directory that holds the job directories. Created if missing.
     std::string root;
@@ -61,12 +61,15 @@ class LocalExecutor : public Executor {
   // InvalidArgument for relative paths or a missing binary; Internal if root cannot be created.
   static StatusOr<std::unique_ptr<LocalExecutor>> Create(Options options);
 
-  // Writes job_dir/spec.json, starts `<openlab_bin> supervise <job_dir>` detached (double fork,
-  // new session) and waits until the supervisor has started the job or recorded why it could
-  // not (then the handle is returned and Poll reports kFailed). Internal if the supervisor could
-  // not be started, Unavailable if it did not report within launch_timeout_ms (it may still run:
-  // Cancel(job_dir) stops it).
+  // Writes job_dir/spec.json, starts `<openlab_bin> supervise --detach <job_dir>` (posix_spawn,
+  // a new session; the supervisor then leaves its first process, so it is no child of ours) and
+  // waits until the supervisor has started the job or recorded why it could not (then the handle
+  // is returned and Poll reports kFailed). Internal if the supervisor could not be started,
+  // Unavailable if it did not report within launch_timeout_ms (it may still run: Cancel(job_dir)
+  // stops it).
   StatusOr<std::string> Launch(const LaunchSpec& spec) override;
+  // The same for each job, with up to 32 supervisors starting at once.
+  std::vector<StatusOr<std::string>> LaunchAll(const std::vector<LaunchSpec>& specs) override;
 
   // Reads job_dir/status.json. A job whose status says running but whose supervisor is gone (pid
   // dead, or reused by another process) is kNodeFail; that verdict is written back so it stays.
@@ -93,6 +96,12 @@ class LocalExecutor : public Executor {
 
   // The inotify watches and the thread that reads them (local_executor.cc).
   class Watcher;
+  struct Starting;
+
+  // Launch's two halves: writes spec.json and starts the supervisor; then, once it has said
+  // something (`got`), closed the pipe or timed out, reaps its first process and says how it went.
+  StatusOr<Starting> StartSupervisor(const LaunchSpec& spec);
+  StatusOr<std::string> AwaitSupervisor(const Starting& s, bool timed_out, const std::string& got);
 
   // The job directory a handle names, or NotFound if it is not one of ours.
   StatusOr<std::string> JobDirOf(const std::string& handle) const;

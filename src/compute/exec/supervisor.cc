@@ -314,9 +314,9 @@ class Supervisor {
     if (geteuid() != 0 && sb.uid >= 0) {
       // Started as the job's own uid (Slurm's sbatch --uid): a user namespace keeps that uid.
       if (geteuid() != spec_.run_uid || getegid() != spec_.run_gid) {
-        return FailedPrecondition(fmt::format(
-            "the launcher runs as uid {} gid {}, not as the job's uid {} gid {}", geteuid(),
-            getegid(), spec_.run_uid, spec_.run_gid));
+        return FailedPrecondition(
+            fmt::format("the launcher runs as uid {} gid {}, not as the job's uid {} gid {}",
+                        geteuid(), getegid(), spec_.run_uid, spec_.run_gid));
       }
       sb.uid = sb.gid = -1;
     }
@@ -607,7 +607,7 @@ class Supervisor {
   std::string sandbox_why_;
   int status_fd_ = -1;  // sandboxed: init reports the job's wait status here
   const Launcher launcher_;
-  const std::string status_path_;    // where status.json goes
+  const std::string status_path_;   // where status.json goes
   std::string slurm_cuda_devices_;  // CUDA_VISIBLE_DEVICES as Slurm set it, if it did
 };
 
@@ -640,7 +640,18 @@ int Supervise(const std::string& job_dir, int ready_fd, Launcher launcher) {
 
 }  // namespace
 
-int RunSupervisor(const std::string& job_dir) {
+int RunSupervisor(const std::string& job_dir, bool detach) {
+  if (detach && !job_dir.empty() && job_dir[0] == '/') {
+    // The first process exits at once (its starter reaps it) and the supervisor goes on in a
+    // child of it, re-parented to init (or a subreaper): never a zombie of the server's, which
+    // never had to copy itself to start it (posix_spawn, local_executor.cc).
+    pid_t child = fork();
+    if (child < 0) {
+      Warn(fmt::format("fork: {}", strerror(errno)));
+      return 1;
+    }
+    if (child > 0) _exit(0);
+  }
   int ready_fd = -1;
   if (const char* v = getenv(internal::kReadyFdEnv)) {
     ready_fd = atoi(v);
@@ -656,10 +667,12 @@ int RunOnSlurmNode(const std::string& job_dir) {
 
 void AddSupervisorCommand(CLI::App& app, int* exit_code) {
   auto job_dir = std::make_shared<std::string>();
+  auto detach = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("supervise", "Watch one job (started by the server; internal)");
   cmd->group("");  // hidden from --help
+  cmd->add_flag("--detach", *detach, "Go on in the background, as the local executor starts it");
   cmd->add_option("JOB_DIR", *job_dir, "The job's directory")->required();
-  cmd->callback([job_dir, exit_code] { *exit_code = RunSupervisor(*job_dir); });
+  cmd->callback([job_dir, detach, exit_code] { *exit_code = RunSupervisor(*job_dir, *detach); });
 
   auto node_dir = std::make_shared<std::string>();
   auto* node = app.add_subcommand(

@@ -1,7 +1,8 @@
 // The job supervisor: the small process that LocalExecutor starts, detached, for every job, so
 // that jobs outlive a crash or restart of the server and can be re-adopted by it.
 //
-// It runs as `<openlab binary> supervise JOB_DIR` (a hidden subcommand) and:
+// It runs as `openlab-supervise supervise --detach JOB_DIR` (the binary links only the executor
+// layer, so it starts fast; `openlab supervise` is the same, a hidden subcommand) and:
 //   - reads JOB_DIR/spec.json (written by LocalExecutor::Launch);
 //   - puts the job in its own cgroup v2 (cpu.max, memory.max) when the cgroup tree under the
 //     configured root is writable, otherwise applies rlimits (RLIMIT_AS from memory_bytes, but
@@ -42,10 +43,12 @@ namespace openlab::compute {
 
 // Runs the supervisor for the job in `job_dir` until the job has ended and its final status is
 // written. Returns the process exit code: 0 when a final status was written, 1 otherwise (details
-// on stderr, which LocalExecutor points at JOB_DIR/supervisor.log).
+// on stderr, which LocalExecutor points at JOB_DIR/supervisor.log). With `detach` (`supervise
+// --detach`, as LocalExecutor starts it) the calling process exits 0 at once, and a child of it
+// supervises the job.
 // REQUIRES: the calling process is single-threaded (it blocks signals and forks), and was started
 // by LocalExecutor::Launch (or is given a job_dir prepared the same way).
-int RunSupervisor(const std::string& job_dir);
+int RunSupervisor(const std::string& job_dir, bool detach = false);
 
 // Runs the job in `job_dir` on this Slurm node, in the foreground (see above). Returns the job's
 // exit status as a shell reports it.
