@@ -20,7 +20,8 @@ port=$(( 30000 + RANDOM % 10000 ))
 # No read cache: on a working centre jobs change state all the time and every write empties it,
 # so each view below is measured as the store answers it.
 "$BIN" serve --listen 127.0.0.1:$port --state "$work/state" --request-log errors --no-read-cache \
-  --sandbox "${SANDBOX:-off}" "${DB_ARGS[@]}" 2>"$work/server.log" &
+  --sandbox "${SANDBOX:-off}" ${LOCAL_CPUS:+--local-cpus "$LOCAL_CPUS"} "${DB_ARGS[@]}" \
+  2>"$work/server.log" &
 srv=$!
 cleanup() { kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT

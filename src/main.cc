@@ -8,8 +8,8 @@
 #include "cli/commands.h"
 #include "cli/data_commands.h"
 #include "cli/export_commands.h"
-#include "compute/sched/sim_command.h"
 #include "compute/exec/supervisor.h"
+#include "compute/sched/sim_command.h"
 #include "server/serve.h"
 
 int main(int argc, char** argv) {
@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   s->add_flag("--secure-cookies", serve.secure_cookies, "Mark session cookies Secure (behind TLS)");
   s->add_flag("--quiet", serve.quiet, "Log no request (the same as --request-log off)");
-  s->add_option("--log-level", serve.log_level, "Least level logged: debug, info (default), warn, error")
+  s->add_option("--log-level", serve.log_level,
+                "Least level logged: debug, info (default), warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   s->add_option("--request-log", serve.request_log,
                 "Requests logged, one JSON line each: all (default), errors (4xx and 5xx only) "
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
   s->add_option("--job-tmp-mb", serve.job_tmp_mb,
                 "Size of a job's private /tmp and of its /dev/shm, each, in MiB (default 1024)")
       ->check(CLI::Range(1, 1 << 24));
+  s->add_option("--local-cpus", serve.local_cpus,
+                "CPUs this machine lends (default: its cores; more lets short jobs overlap)")
+      ->check(CLI::Range(1, 100000));
   s->add_option("--local-gpus", serve.local_gpus,
                 "GPUs this machine lends, declared instead of asking NVML (nodes in --device-dir)")
       ->check(CLI::Range(0, 1024));

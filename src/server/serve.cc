@@ -125,6 +125,7 @@ int Serve(const ServeOptions& a) {
               << "\n";
     return 1;
   }
+  if (a.local_cpus > 0 && a.executor != "slurm") node->cpus = a.local_cpus;
   if (a.local_gpus >= 0 && a.executor != "slurm") {
     // GPUs the operator declares instead of NVML's (their nodes are DEVICE_DIR/nvidiaN).
     node->gpus.clear();

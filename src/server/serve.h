@@ -44,6 +44,7 @@ struct ServeOptions {
   int job_max_processes = 4096;
   int job_tmp_mb = 1024;
   int local_gpus = -1;
+  int local_cpus = -1;  // CPUs the local executor lends; -1: the machine's
   std::string local_gpu_type = "GPU";
   std::string device_dir = "/dev";
   // Password hashing (Argon2id) threads and the hashes that may wait for one (0: defaults from

@@ -68,9 +68,47 @@ Isolation ChooseIsolation(const LaunchSpec& spec, const std::string& cgroup_root
                       cg.status().message(), limits)};
 }
 
-// Every live descendant of this process, found by walking parent links in /proc. The supervisor
-// is a child subreaper, so orphans of the job stay in this tree.
+// The pids listed in a /proc/PID/task/TID/children file (appended to `out`); false where the
+// file cannot be read.
+bool ReadChildren(const std::string& path, std::vector<pid_t>* out) {
+  auto text = internal::ReadFile(path);
+  if (!text.ok()) return false;
+  std::istringstream in(*text);
+  for (long pid = 0; in >> pid;) {
+    if (pid > 0) out->push_back(static_cast<pid_t>(pid));
+  }
+  return true;
+}
+
+// Every live descendant of this process. The supervisor is a child subreaper, so orphans of the
+// job stay in this tree. Walked down from this process through the kernel's children lists
+// (/proc/PID/task/TID/children), which costs in proportion to the job's processes; where the
+// kernel has no such lists, found by reading the parent of every process in /proc.
 std::vector<pid_t> Descendants() {
+  static const bool has_children_lists =
+      FileExists(fmt::format("/proc/{}/task/{}/children", getpid(), getpid()));
+  std::vector<pid_t> out;
+  if (has_children_lists) {
+    std::vector<pid_t> todo = {getpid()};
+    while (!todo.empty()) {
+      pid_t p = todo.back();
+      todo.pop_back();
+      std::string tasks = fmt::format("/proc/{}/task", p);
+      DIR* d = opendir(tasks.c_str());
+      if (d == nullptr) continue;  // it has exited meanwhile
+      std::vector<pid_t> children;
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        ReadChildren(fmt::format("{}/{}/children", tasks, e->d_name), &children);
+      }
+      closedir(d);
+      for (pid_t c : children) {
+        out.push_back(c);
+        todo.push_back(c);
+      }
+    }
+    return out;
+  }
   std::map<pid_t, std::vector<pid_t>> children;
   DIR* d = opendir("/proc");
   if (d == nullptr) return {};
@@ -89,7 +127,6 @@ std::vector<pid_t> Descendants() {
     children[static_cast<pid_t>(ppid)].push_back(static_cast<pid_t>(pid));
   }
   closedir(d);
-  std::vector<pid_t> out;
   std::vector<pid_t> todo = {getpid()};
   while (!todo.empty()) {
     pid_t p = todo.back();
@@ -110,9 +147,13 @@ void SignalTree(pid_t pgid, const Isolation& iso, int sig) {
 }
 
 // True once nothing of the job is left: no descendant (not even a zombie) and an empty cgroup.
+// Every descendant that outlives its parent becomes a child of this subreaper, so "no
+// descendant" is "no child", which the kernel answers exactly (waitid: ECHILD), leaving any
+// zombie to be reaped.
 bool TreeEmpty(const Isolation& iso) {
   if (!internal::CgroupPids(iso.cg).empty()) return false;
-  return Descendants().empty();
+  siginfo_t info{};
+  return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD;
 }
 
 // Reaps every exited child; records the main process's wait status.
