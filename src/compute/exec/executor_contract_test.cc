@@ -811,6 +811,20 @@ TEST_F(LocalExecutorTest, SigtermWithoutCancelRequestIsNodeFail) {
   EXPECT_TRUE(ProcessGone(static_cast<pid_t>(std::stol(main_pid))));
 }
 
+// The record that said the job runs is kept beside the final one (not freed: see Finish in
+// supervisor.cc).
+TEST_F(LocalExecutorTest, TheRunningRecordIsKeptBesideTheFinalOne) {
+  auto handle = ex_->Launch(Spec("kept", "exit 3"));
+  ASSERT_TRUE(handle.ok()) << handle.status().ToString();
+  EXPECT_EQ(WaitTerminal(*ex_, *handle).state, ExecState::kFailed);
+  auto started = internal::ReadFile(*handle + "/" + internal::kStartedStatusFile);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto record = internal::StatusFromJson(*started);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->status.state, ExecState::kRunning);
+  EXPECT_GT(record->status.started_at_ms, 0);
+}
+
 TEST_F(LocalExecutorTest, ProgramThatCannotStartIsFailed) {
   LaunchSpec spec = Spec("noexec", "");
   spec.argv = {"/nonexistent/program", "x"};

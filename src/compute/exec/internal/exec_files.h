@@ -4,6 +4,7 @@
 // A job directory holds:
 //   spec.json       the LaunchSpec (+ executor settings), written once by Launch
 //   status.json     the supervisor's report, replaced atomically (write temp + rename)
+//   status-started.json  the report that said the job runs, kept when the final one replaces it
 //   cancel          present once Cancel() was called
 //   stdout, stderr  the job's output (appended)
 //   supervisor.log  the supervisor's own stdout/stderr, for operators
@@ -24,6 +25,7 @@ namespace openlab::compute::internal {
 
 inline constexpr char kSpecFile[] = "spec.json";
 inline constexpr char kStatusFile[] = "status.json";
+inline constexpr char kStartedStatusFile[] = "status-started.json";
 inline constexpr char kCancelFile[] = "cancel";
 inline constexpr char kStdoutFile[] = "stdout";
 inline constexpr char kStderrFile[] = "stderr";
