@@ -14,7 +14,7 @@ BIN=${BIN:-build/openlab}
 BENCH=${BENCH:-build/city_scale}
 [ -x "$BIN" ] && [ -x "$BENCH" ] || { echo "build first: make build"; exit 1; }
 
-work=$(mktemp -d /tmp/openlab-city.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/openlab-city.XXXXXX")
 port=$(( 30000 + RANDOM % 10000 ))
 # Jobs unsandboxed (SANDBOX=required to compare): the figure is the pipeline's, not the sandbox's.
 # No read cache: on a working centre jobs change state all the time and every write empties it,

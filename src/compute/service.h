@@ -140,6 +140,8 @@ class ComputeService {
   // Brings every queued job into the core, a page at a time (the first pass).
   Status LoadQueued(int64_t now_ms);
   // Reads the queued jobs with ids above `after` and admits those the service does not know.
+  // Refreshes the store's statistics of the jobs table after many new jobs (PostgreSQL).
+  void RefreshStatistics();
   Status ScanQueued(std::string after, int64_t now_ms);
   // The id to scan after: the highest id seen at least `margin_ms` ago (real time), so that a job
   // whose transaction committed a little after a later one is still found.
@@ -199,7 +201,9 @@ class ComputeService {
   std::string max_seen_id_;  // the highest queued job id read
   // (steady ms, max_seen_id_ then), oldest first: where the scans start (ScanCursor).
   std::deque<std::pair<int64_t, std::string>> scan_marks_;
-  int64_t last_wide_scan_ms_ = 0;               // steady ms
+  int64_t last_wide_scan_ms_ = 0;  // steady ms
+  // Queued jobs read since the jobs table's statistics were last refreshed, and read before.
+  int64_t read_since_analyze_ = 0, read_before_analyze_ = 0;
   std::map<std::string, std::string> reasons_;  // the reason last written, per waiting job
   bool reasons_dirty_ = true;          // a pass changed something since the reasons were written
   std::set<std::string> cancel_sent_;  // running jobs whose cancel request was passed on
