@@ -12,15 +12,18 @@
 // Usage: city_scale --url URL --token OPERATOR_TOKEN [--scale S] [--connections N]
 //                   [--samples N] [--pipeline-jobs N]
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +44,8 @@ struct Args {
   int connections = 4;
   int samples = 50;
   int pipeline_jobs = 2000;
+  int server_pid = 0;  // > 0: the server's CPU is read from /proc while it idles with the backlog
+  int cpus = 0;        // the CPUs the server lends (filled for the idle measurement)
 };
 
 [[noreturn]] void Die(const std::string& m) {
@@ -133,10 +138,9 @@ Centre Seed(const Args& a) {
   Parallel(op, a.connections, n_users, [&](DataConnection& h, int i) {
     // The first users can log in: they submit the backlog's jobs.
     std::string pw = i < n_submitters ? R"(,"password":"city-scale-password")" : "";
-    c.users[i] = Id(Must(h, "POST", "/api/v1/users",
-                         fmt::format(R"({{"username":"user{}","email":"user{}@example.org"{}}})",
-                                     i, i, pw),
-                         201));
+    c.users[i] = Id(Must(
+        h, "POST", "/api/v1/users",
+        fmt::format(R"({{"username":"user{}","email":"user{}@example.org"{}}})", i, i, pw), 201));
   });
   Phase("users", t, n_users);
 
@@ -172,8 +176,7 @@ Centre Seed(const Args& a) {
     Must(h, "POST", "/api/v1/datasets",
          fmt::format(R"({{"project_id":"{}","name":"dataset-{}","title":"City {} data {}",)"
                      R"("license":"CC-BY-4.0","access_level":"{}","tags":["{}"]}})",
-                     c.projects[i % n_projects], i, kTags[i % 5], i, kLevels[i % 4],
-                     kTags[i % 5]),
+                     c.projects[i % n_projects], i, kTags[i % 5], i, kLevels[i % 4], kTags[i % 5]),
          201);
   });
   Phase("datasets", t, n_datasets);
@@ -190,7 +193,8 @@ Centre Seed(const Args& a) {
     // Only a project's PI adds its members: the submitters add one colleague each.
     DataConnection pi(Credentials{a.url, c.submit_tokens.back()});
     Must(pi, "PUT",
-         fmt::format("/api/v1/projects/{}/members/{}", c.projects[p], c.users[(p + n_orgs) % n_users]),
+         fmt::format("/api/v1/projects/{}/members/{}", c.projects[p],
+                     c.users[(p + n_orgs) % n_users]),
          R"({"role":"member"})", 200);
   }
   Phase("submitters logged in, tokens made", t, n_submitters);
@@ -271,8 +275,8 @@ void Measure(const Args& a, const Centre& c) {
   MeasureList(op, "projects of an org", "/api/v1/projects?org_id=" + c.sample_org, n, 0);
   MeasureList(op, "members of a project", "/api/v1/projects/" + c.sample_project + "/members", n,
               0);
-  MeasureList(op, "grants of a project", "/api/v1/projects/" + c.sample_project + "/allocations",
-              n, 0);
+  MeasureList(op, "grants of a project", "/api/v1/projects/" + c.sample_project + "/allocations", n,
+              0);
   MeasureList(op, "operator queue (queued, 500)", "/api/v1/jobs?state=queued&limit=500", n, 20);
   MeasureList(op, "jobs of a project", "/api/v1/jobs?project_id=" + c.sample_project + "&limit=50",
               n, 20);
@@ -288,21 +292,101 @@ void Measure(const Args& a, const Centre& c) {
   MeasureList(member, "a member's jobs", "/api/v1/jobs?limit=50", n, 20);
 }
 
+// The sum of the series of `name` in the server's /metrics.
+int64_t Metric(DataConnection& op, const std::string& name) {
+  auto r = op.Send("GET", "/metrics", "", "");
+  if (!r.ok() || r->status != 200) Die("GET /metrics failed");
+  int64_t n = 0;
+  std::istringstream in(r->body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) == 0 && (line[name.size()] == '{' || line[name.size()] == ' ')) {
+      n += std::stoll(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return n;
+}
+
+// A new project of `user` in `org`, with CPU hours to spend.
+std::string NewProject(DataConnection& op, const std::string& org, const std::string& user,
+                       const std::string& name) {
+  std::string project =
+      Id(Must(op, "POST", "/api/v1/projects",
+              fmt::format(R"({{"org_id":"{}","name":"{}","pi":"{}"}})", org, name, user), 201));
+  Must(op, "POST", fmt::format("/api/v1/projects/{}/allocations", project),
+       R"({"resource":"cpu","hours":100000,"expires_at":"2099-01-01T00:00:00Z"})", 201);
+  return project;
+}
+
+// The number of `project`'s jobs in `state` (page by page).
+int CountJobs(DataConnection& c, const std::string& project, const std::string& state) {
+  int n = 0;
+  std::string path = "/api/v1/jobs?project_id=" + project + "&state=" + state + "&limit=500";
+  for (std::string p = path;;) {
+    auto v = Must(c, "GET", p, "", 200);
+    n += static_cast<int>(v.at("items").as_array().size());
+    const json::value& next = v.at("next_cursor");
+    if (!next.is_string()) break;
+    p = path + "&cursor=" + std::string(next.as_string());
+  }
+  return n;
+}
+
+// The centre full, its backlog waiting: a project with no usage (so the first in line for each
+// CPU that frees) fills every CPU with long jobs as the backlog's short ones end; then the
+// server's own CPU is read from /proc over 10 s, with no API traffic. The long jobs are
+// cancelled after (and have a time limit, should the run be stopped before).
+void Idle(const Args& a, DataConnection& op, DataConnection& me, const std::string& org,
+          const std::string& user) {
+  if (a.server_pid <= 0 || a.cpus <= 0) return;
+  std::string project = NewProject(op, org, user, "holder");
+  auto v = Must(me, "POST", "/api/v1/jobs",
+                fmt::format(R"({{"project_id":"{}","name":"hold","command":["sleep","600"],)"
+                            R"("cpus":1,"time_limit_s":300,"array":{}}})",
+                            project, a.cpus),
+                201);
+  auto t = Clock::now();
+  while (CountJobs(me, project, "running") < a.cpus) {
+    if (std::chrono::duration<double>(Clock::now() - t).count() > 120) {
+      std::cout << "idle  not measured: the long jobs did not all start within 120 s\n";
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto ticks = [&] {
+    std::ifstream in(fmt::format("/proc/{}/stat", a.server_pid));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    int64_t utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14) utime = std::stoll(f);
+      if (i == 15) stime = std::stoll(f);
+    }
+    return utime + stime;
+  };
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the last start's aftermath
+  int64_t t0 = ticks();
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  int64_t used = ticks() - t0;
+  std::cout << fmt::format(
+      "idle  server CPU, every CPU busy and {} jobs queued: {:.1f}% of a core\n",
+      Metric(op, "openlab_jobs_queued"),
+      100.0 * static_cast<double>(used) / sysconf(_SC_CLK_TCK) / 10);
+  for (const json::value& job : v.at("items").as_array()) {
+    Must(me, "POST", "/api/v1/jobs/" + Id(job) + "/cancel", "", 200);
+  }
+}
+
 // A project with no usage submits behind the backlog: how long its first job waits to start,
 // and how fast `jobs` trivial jobs of it start and complete.
 void Pipeline(const Args& a, const Centre& c) {
   DataConnection op(Credentials{a.url, a.token});
-  std::string user =
-      Id(Must(op, "POST", "/api/v1/users",
-              R"({"username":"newcomer","email":"n@example.org","password":"city-scale-password"})",
-              201));
+  std::string user = Id(Must(
+      op, "POST", "/api/v1/users",
+      R"({"username":"newcomer","email":"n@example.org","password":"city-scale-password"})", 201));
   Must(op, "PUT", fmt::format("/api/v1/orgs/{}/members/{}", c.sample_org, user),
        R"({"role":"member"})", 200);
-  std::string project = Id(Must(
-      op, "POST", "/api/v1/projects",
-      fmt::format(R"({{"org_id":"{}","name":"newcomer","pi":"{}"}})", c.sample_org, user), 201));
-  Must(op, "POST", fmt::format("/api/v1/projects/{}/allocations", project),
-       R"({"resource":"cpu","hours":100000,"expires_at":"2099-01-01T00:00:00Z"})", 201);
+  std::string project = NewProject(op, c.sample_org, user, "newcomer");
   std::string token = LoginToken(a.url, "newcomer", R"(["jobs:write","jobs:read"])");
   DataConnection me(Credentials{a.url, token});
 
@@ -348,14 +432,18 @@ void Pipeline(const Args& a, const Centre& c) {
   for (int i = 0; i < 3000 && ended() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // Every project's ended runs: the backlog's jobs run too, beside the burst's.
+  auto ended_all = [&] { return Metric(op, "openlab_jobs_ended_total"); };
   const int before = ended();
+  const int64_t before_all = ended_all();
   t = Clock::now();
   for (int submitted = 0; submitted < a.pipeline_jobs; submitted += 1000) {
     int n = std::min(1000, a.pipeline_jobs - submitted);
     Must(me, "POST", "/api/v1/jobs",
-         fmt::format(R"({{"project_id":"{}","name":"burst","command":["true"],"cpus":1,"time_limit_s":60,)"
-                     R"("array":{}}})",
-                     project, n),
+         fmt::format(
+             R"({{"project_id":"{}","name":"burst","command":["true"],"cpus":1,"time_limit_s":60,)"
+             R"("array":{}}})",
+             project, n),
          201);
   }
   int done = 0;
@@ -365,8 +453,13 @@ void Pipeline(const Args& a, const Centre& c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   double s = std::chrono::duration<double>(Clock::now() - t).count();
-  std::cout << fmt::format("pipe  {} of {} trivial jobs started and completed in {:.1f} s: {:.1f}/s\n",
-                           done, a.pipeline_jobs, s, done / s);
+  int64_t all = ended_all() - before_all;
+  std::cout << fmt::format(
+      "pipe  {} of {} trivial jobs started and completed in {:.1f} s: {:.1f}/s\n", done,
+      a.pipeline_jobs, s, done / s);
+  std::cout << fmt::format("pipe  every project's runs that ended meanwhile: {} ({:.1f}/s)\n", all,
+                           all / s);
+  Idle(a, op, me, c.sample_org, user);
 }
 
 }  // namespace
@@ -392,6 +485,10 @@ int main(int argc, char** argv) {
         a.samples = std::stoi(val());
       } else if (k == "--pipeline-jobs") {
         a.pipeline_jobs = std::stoi(val());
+      } else if (k == "--server-pid") {
+        a.server_pid = std::stoi(val());
+      } else if (k == "--cpus") {
+        a.cpus = std::stoi(val());
       } else {
         Die("unknown option " + k);
       }

@@ -4,7 +4,9 @@
 # (bench/city_scale.cc), every list and operator view at p50/p99, and the job pipeline as a new
 # project sees it. Also reports the server's CPU while it holds the backlog, and its peak memory.
 # Usage: bench/city_scale.sh [SCALE] [--pg URL]     (SCALE 1 = 10x Gwangju; 0.01 for a quick run)
-# From the repository root, after `make build`.
+# From the repository root, after `make build`. Environment: LOCAL_CPUS (the CPUs the server
+# lends, --local-cpus; default this machine's), SANDBOX (off, or required), PIPELINE_JOBS (the
+# burst, default 2000), TMPDIR (where the server's state goes, default /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${1:-1}
@@ -29,15 +31,10 @@ for _ in $(seq 100); do [ -s "$work/state/bootstrap-token" ] && break; sleep 0.1
 sleep 0.3
 TOKEN=$(cat "$work/state/bootstrap-token")
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
 echo "openlab city scale: scale $SCALE, $(nproc) cores, ${DB_ARGS[*]:-sqlite}"
 start=$(date +%s.%N)
 "$BENCH" --url "http://127.0.0.1:$port" --token "$TOKEN" --scale "$SCALE" \
-  --pipeline-jobs "${PIPELINE_JOBS:-2000}"
+  --pipeline-jobs "${PIPELINE_JOBS:-2000}" --server-pid "$srv" --cpus "${LOCAL_CPUS:-$(nproc)}"
 end=$(date +%s.%N)
-# The server's CPU over 10 s with no API traffic (its executor still runs what it can).
-t0=$(cpu_ticks); sleep 10; t1=$(cpu_ticks)
-hz=$(getconf CLK_TCK)
-awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN { printf "idle  server CPU with the backlog: %.1f%% of a core\n", (b - a) / hz / 10 * 100 }'
 echo "peak  server memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$srv/status)"
 awk -v s="$start" -v e="$end" 'BEGIN { printf "total %.0f s\n", e - s }'

@@ -332,20 +332,36 @@ Status ComputeService::LoadQueued(int64_t now_ms) {
 }
 
 Status ComputeService::ScanQueued(std::string after, int64_t now_ms) {
+  // Ids first (the index alone), then the rows of the jobs not known yet: a scan that looks back
+  // over many known jobs (the wider one of the timer, behind a large backlog) reads little.
   for (;;) {
+    std::vector<std::string> ids;
     std::vector<Job> page;
     RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
-      JobQuery q;
-      q.state = std::string(JobStateName(JobState::kQueued));
-      q.after = after;
-      q.limit = kPage;
-      ASSIGN_OR_RETURN(page, ListJobs(tx, q));
+      ASSIGN_OR_RETURN(ids, ListJobIds(tx, JobStateName(JobState::kQueued), after, kPage));
+      std::vector<std::string> unknown;
+      for (const std::string& id : ids) {
+        if (!Knows(id)) unknown.push_back(id);
+      }
+      page.clear();
+      if (unknown.size() * 4 > ids.size()) {  // mostly new (the first load): the rows in a range
+        JobQuery q;
+        q.state = std::string(JobStateName(JobState::kQueued));
+        q.after = after;
+        q.limit = static_cast<int>(ids.size());
+        ASSIGN_OR_RETURN(page, ListJobs(tx, q));
+        return Status::Ok();
+      }
+      for (const std::string& id : unknown) {
+        auto job = GetJob(tx, id);
+        if (job.ok()) page.push_back(std::move(*job));
+      }
       return Status::Ok();
     }));
-    if (page.empty()) break;
+    if (ids.empty()) break;
     read_since_analyze_ += static_cast<int64_t>(page.size());
-    bool last = page.size() < static_cast<size_t>(kPage);
-    after = page.back().id;
+    bool last = ids.size() < static_cast<size_t>(kPage);
+    after = ids.back();
     max_seen_id_ = std::max(max_seen_id_, after);
     RETURN_IF_ERROR(Admit(std::move(page), now_ms));
     if (last) break;
@@ -705,6 +721,10 @@ Status ComputeService::LaunchMany(std::vector<std::pair<Job, StatusOr<LaunchSpec
   for (const Status& s : written) {
     if (!s.ok() && result.ok()) result = s;
   }
+  {
+    MutexLock lock(&counters_mu_);
+    counters_.launched += static_cast<int64_t>(launched.size());
+  }
   Status finished = FinishMany(std::move(failed), now_ms);
   return result.ok() ? finished : result;
 }
@@ -736,6 +756,10 @@ Status ComputeService::FinishMany(std::vector<std::pair<Job, ExecStatus>> ends, 
   for (size_t i = 0; i < ends.size(); ++i) {
     const std::string& id = ends[i].first.id;
     if (!written[i].ok() && result.ok()) result = written[i];
+    if (written[i].ok()) {
+      MutexLock lock(&counters_mu_);
+      counters_.ended[std::string(JobStateName(FinalState(ends[i].second.state)))]++;
+    }
     if (auto run = running_.find(id); run != running_.end()) {
       for (int idx : run->second.indices) free_indices_[run->second.node].insert(idx);
       (void)core_->Complete(run->second.core_id, now_ms / 1000);
@@ -921,7 +945,42 @@ Status ComputeService::Pass(int64_t now_ms, const Events& events, bool* changed)
   Status s = StartJobs(starts, now_ms, changed);
   if (!s.ok()) Log(LogLevel::kError, "cannot start a job", {{"error", s.message()}});
   if (*changed) reasons_dirty_ = true;
+  CountPass();
   return Status::Ok();
+}
+
+void ComputeService::CountPass() {
+  MutexLock lock(&counters_mu_);
+  counters_.passes++;
+  counters_.running = static_cast<int64_t>(running_.size() + preempting_.size());
+  counters_.queued = static_cast<int64_t>(core_->pending_count());
+}
+
+ComputeService::Counters ComputeService::counters() const {
+  MutexLock lock(&counters_mu_);
+  return counters_;
+}
+
+std::string ComputeService::RenderCounters(const Counters& c) {
+  std::string out;
+  out += "# HELP openlab_scheduler_passes_total Scheduling passes run.\n";
+  out += "# TYPE openlab_scheduler_passes_total counter\n";
+  out += fmt::format("openlab_scheduler_passes_total {}\n", c.passes);
+  out += "# HELP openlab_jobs_launched_total Job runs handed to the executor.\n";
+  out += "# TYPE openlab_jobs_launched_total counter\n";
+  out += fmt::format("openlab_jobs_launched_total {}\n", c.launched);
+  out += "# HELP openlab_jobs_ended_total Job runs ended and settled, by final state.\n";
+  out += "# TYPE openlab_jobs_ended_total counter\n";
+  for (const auto& [state, n] : c.ended) {
+    out += fmt::format("openlab_jobs_ended_total{{state=\"{}\"}} {}\n", state, n);
+  }
+  out += "# HELP openlab_jobs_queued Queued jobs the scheduler holds.\n";
+  out += "# TYPE openlab_jobs_queued gauge\n";
+  out += fmt::format("openlab_jobs_queued {}\n", c.queued);
+  out += "# HELP openlab_jobs_running Job runs started and not yet settled.\n";
+  out += "# TYPE openlab_jobs_running gauge\n";
+  out += fmt::format("openlab_jobs_running {}\n", c.running);
+  return out;
 }
 
 Status ComputeService::Tick() {

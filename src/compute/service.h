@@ -111,6 +111,18 @@ class ComputeService {
   // The directory of a job's latest run (for logs).
   std::string JobDir(const std::string& job_id) const;
 
+  // What the service has done since it started, and holds now (for /metrics). Thread-safe.
+  struct Counters {
+    int64_t passes = 0;
+    int64_t launched = 0;                  // runs handed to the executor
+    std::map<std::string, int64_t> ended;  // runs settled, by their final state
+    int64_t queued = 0;                    // queued jobs in the scheduler core now
+    int64_t running = 0;                   // runs started and not yet settled now
+  };
+  Counters counters() const EXCLUDES(counters_mu_);
+  // The counters in Prometheus text format (openlab_jobs_*, openlab_scheduler_passes_total).
+  static std::string RenderCounters(const Counters& c);
+
  private:
   struct Running {
     JobId core_id = 0;
@@ -219,6 +231,11 @@ class ComputeService {
   // Project id -> its jobs' uid (MakeSpec runs on preparation threads too).
   Mutex uid_mu_;
   std::map<std::string, int64_t> job_uids_ GUARDED_BY(uid_mu_);
+
+  mutable Mutex counters_mu_;
+  Counters counters_ GUARDED_BY(counters_mu_);
+  // Updates the counters' gauges after a pass.
+  void CountPass() EXCLUDES(counters_mu_);
 
   std::thread thread_;
   Mutex mu_;

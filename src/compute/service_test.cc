@@ -496,6 +496,7 @@ TEST_P(ServiceTest, ANewProjectsJobStartsInOnePassBehindALargeBacklog) {
           .ok());
   Tick();
   ASSERT_EQ(exec_.launched().size(), 4u);  // the 4 cores are busy with the backlog's jobs
+  EXPECT_EQ(svc_->counters().queued, kBacklog - 4);
   if (db().dialect() == store::Dialect::kPostgres) {
     // The planner knows of the backlog at once (the service analysed the table after reading
     // it), not a minute later when autovacuum would: before any ANALYZE, reltuples is -1.
@@ -565,6 +566,18 @@ TEST_P(ServiceTest, JobsStartAndEndOnEventsWithoutWaitingForTheTimer) {
   for (const std::string& id : ids) EXPECT_EQ(Load(id).state, "completed") << id;
   EXPECT_EQ(exec_.launched().size(), ids.size());
   EXPECT_TRUE(db().Read([](store::Tx& tx) { return VerifyLedger(tx); }).ok());
+  // What /metrics shows of it (the last end is counted just after it is written).
+  while (svc_->counters().ended["completed"] < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ComputeService::Counters c = svc_->counters();
+  EXPECT_EQ(c.launched, 20);
+  EXPECT_EQ(c.ended, (std::map<std::string, int64_t>{{"completed", 20}}));
+  EXPECT_EQ(c.queued, 0);
+  EXPECT_GT(c.passes, 0);
+  EXPECT_NE(
+      ComputeService::RenderCounters(c).find("openlab_jobs_ended_total{state=\"completed\"} 20\n"),
+      std::string::npos);
 }
 
 // Restarting while the executor (Slurm) cannot be reached must not write running jobs off.

@@ -52,7 +52,13 @@ std::string Metrics::Render(int64_t store_errors) const {
   out += "# HELP openlab_read_cache_hits_total GET responses served from the read cache.\n";
   out += "# TYPE openlab_read_cache_hits_total counter\n";
   out += fmt::format("openlab_read_cache_hits_total {}\n", read_cache_hits.load());
+  for (const auto& render : sources_) out += render();  // they take no lock of ours
   return out;
+}
+
+void Metrics::AddSource(std::function<std::string()> render) {
+  MutexLock lock(&mu_);
+  sources_.push_back(std::move(render));
 }
 
 }  // namespace openlab::http

@@ -5,9 +5,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/mutex.h"
 
@@ -18,7 +20,10 @@ class Metrics {
   // Thread-safe.
   void Observe(const std::string& route, int status, double seconds);
   // Renders everything; `store_errors` comes from the store.
-  std::string Render(int64_t store_errors) const;
+  std::string Render(int64_t store_errors) const EXCLUDES(mu_);
+  // Adds metrics rendered by another part of the server (e.g. the compute service's counters),
+  // appended to every Render. Thread-safe; `render` is called from request threads.
+  void AddSource(std::function<std::string()> render) EXCLUDES(mu_);
 
   std::atomic<int64_t> open_connections{0};
   std::atomic<int64_t> rejected_connections{0};
@@ -35,6 +40,7 @@ class Metrics {
   mutable Mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_ GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ GUARDED_BY(mu_);
+  std::vector<std::function<std::string()>> sources_ GUARDED_BY(mu_);
 };
 
 }  // namespace openlab::http

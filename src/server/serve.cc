@@ -306,6 +306,8 @@ int Serve(const ServeOptions& a) {
   service.Start();
   ao.jobs_root = co.jobs_root;
   ao.on_jobs_changed = [&service] { service.Poke(); };
+  metrics.AddSource(
+      [&service] { return compute::ComputeService::RenderCounters(service.counters()); });
   ao.max_body_bytes = a.max_body;
   ao.secure_cookies = a.secure_cookies;
   ao.request_log = a.quiet || a.request_log == "off" ? http::ApiOptions::RequestLog::kOff

@@ -263,6 +263,17 @@ StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q) {
   return out;
 }
 
+StatusOr<std::vector<std::string>> ListJobIds(store::Tx& tx, std::string_view state,
+                                              const std::string& after, int limit) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT id FROM jobs WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3",
+                            {std::string(state), after, int64_t{std::clamp(limit, 1, 100000)}}));
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) out.push_back(r.Str(0));
+  return out;
+}
+
 std::string LatestJobDir(const std::string& jobs_root, const std::string& job_id) {
   std::string dir = jobs_root + "/" + job_id;
   for (int attempt = 1; attempt < 1000; ++attempt) {

@@ -1,8 +1,8 @@
 // Jobs: what a project's members submit to run on the centre's compute. The records live in
 // the store; the compute service (service.h) moves them through their states.
 //
-// Its states and the transitions between them are compute/ledger/job_state.h. A queued job carries the
-// reason it waits (Priority, Resources, AllocationExhausted, Dependency, Reservation, ...).
+// Its states and the transitions between them are compute/ledger/job_state.h. A queued job carries
+// the reason it waits (Priority, Resources, AllocationExhausted, Dependency, Reservation, ...).
 #pragma once
 
 #include <cstdint>
@@ -37,7 +37,8 @@ struct Job {
   std::string node, gpu_indices, hold_id, handle, resource;
   int64_t submitted_at = 0, started_at = 0, ended_at = 0, version = 0;
   int64_t charged_s = 0;  // resource-seconds charged at the end
-  std::string sandbox;    // how it was confined (compute/exec/sandbox.h DescribeSandbox), once started
+  std::string
+      sandbox;  // how it was confined (compute/exec/sandbox.h DescribeSandbox), once started
 
   // The state as the enum; nullopt for a stored word that names no state.
   std::optional<JobState> State() const { return ParseJobState(state); }
@@ -77,6 +78,10 @@ struct JobQuery {
   bool active_only = false;  // queued, held, starting, running, completing, preempted
 };
 StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q);
+// The ids of jobs in `state` after `after`, in id order, at most `limit` (1..100,000): read
+// from the (state, id) index alone, for a scan that needs the rows of only a few of them.
+StatusOr<std::vector<std::string>> ListJobIds(store::Tx& tx, std::string_view state,
+                                              const std::string& after, int limit);
 
 // The directory of a job's latest run under `jobs_root`: <id>, or <id>.rN for the Nth re-run
 // of a job that was preempted and queued again.
