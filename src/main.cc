@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   s->add_option("--db", serve.db,
                 "Store URL: sqlite:PATH (default STATE/openlab.db) or postgresql://...");
   s->add_option("--threads", serve.threads, "I/O threads")->check(CLI::Range(1, 256));
+  s->add_option("--handler-threads", serve.handler_threads,
+                "Threads that run request handlers (default 16)")
+      ->check(CLI::Range(1, 1024));
   s->add_option("--max-body", serve.max_body, "Largest request body in bytes")
       ->check(CLI::Range(1024, 1 << 30));
   s->add_option("--max-connections", serve.max_connections)->check(CLI::Range(1, 100000));

@@ -1,6 +1,8 @@
 #include "common/password_hasher.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -42,6 +44,9 @@ int HashPool::queued() const {
 }
 
 void HashPool::Work() {
+  // Below the threads that serve requests (Linux nice is per thread): a hash takes tens of ms
+  // of a core, and a request that needs the core now should not wait for it.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   for (;;) {
     std::function<void()> work;
     {

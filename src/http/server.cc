@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
 #include <optional>
 #include <set>
 #include <thread>
@@ -42,6 +43,7 @@ struct Server::Impl {
   Api* api;
   ServerOptions opts;
   asio::io_context ioc;
+  std::unique_ptr<asio::thread_pool> handlers;  // runs Api::Handle (Run creates it)
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
   std::atomic<bool> stopping{false};
@@ -243,7 +245,13 @@ asio::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     // Read before the request is handed over (FromBeast takes its body).
     const bool client_keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    HttpResponse resp = api->Handle(FromBeast(std::move(req), remote));
+    // Handled on a thread of the handler pool; this coroutine resumes on its strand after.
+    HttpResponse resp = co_await asio::co_spawn(
+        handlers->get_executor(),
+        [&]() -> asio::awaitable<HttpResponse> {
+          co_return api->Handle(FromBeast(std::move(req), remote));
+        },
+        asio::use_awaitable);
     bool keep_alive = client_keep_alive && !stopping;
     if (resp.stream) {
       bool whole = co_await WriteStreamed(stream, resp, version, keep_alive);
@@ -348,11 +356,13 @@ void Server::Run() {
       if (!ec) impl_->StartShutdown();
     });
   }
+  s.handlers = std::make_unique<asio::thread_pool>(std::max(1, s.opts.handler_threads));
   asio::co_spawn(s.ioc, s.Accept(), asio::detached);
   std::vector<std::thread> threads;
   for (int i = 1; i < s.opts.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
   s.ioc.run();
   for (auto& t : threads) t.join();
+  s.handlers->join();
   {
     MutexLock lock(&s.stop_mu);
     s.finished = true;

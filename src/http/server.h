@@ -17,7 +17,10 @@ namespace openlab::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see Server::port())
-  int threads = 2;
+  int threads = 2;       // I/O: reading requests and writing responses
+  // Threads that run the handlers, so that a handler that waits (for a password hash, for the
+  // store's writer) holds none of the I/O threads: others' requests are still read and answered.
+  int handler_threads = 16;
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds read_timeout{30};  // to receive one whole request

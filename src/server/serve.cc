@@ -53,6 +53,7 @@ int Serve(const ServeOptions& a) {
     return 2;
   }
   so.threads = a.threads;
+  so.handler_threads = a.handler_threads;
   so.max_body_bytes = a.max_body;
   so.max_connections = a.max_connections;
   so.read_timeout = std::chrono::seconds(a.read_timeout);

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string state = "./var";
   std::string db;
   int threads = 2;
+  int handler_threads = 16;
   size_t max_body = 1 << 20;
   int max_connections = 1024;
   int read_timeout = 30;

@@ -13,7 +13,12 @@
 #include <string>
 #include <thread>
 
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include "auth/login.h"
+#include "http/server.h"
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "common/password_hasher.h"
@@ -112,6 +117,59 @@ TEST_P(PasswordWriteTest, AnotherWriteCommitsWhileALoginIsVerified) {
   ASSERT_TRUE(hasher_.WaitUntilStarted(2));
   ExpectAnotherWriteCommitsWhileHeld(login);
   EXPECT_EQ(login.Join().status, 200);
+}
+
+// One request over loopback HTTP: its status (0 if the exchange failed).
+int HttpStatus(uint16_t port, const std::string& method, const std::string& target,
+               const std::string& token, const std::string& body) {
+  namespace beast = boost::beast;
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  stream.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return 0;
+  beast::http::request<beast::http::string_body> req(beast::http::string_to_verb(method), target,
+                                                     11);
+  req.set(beast::http::field::host, "127.0.0.1");
+  req.set(beast::http::field::authorization, "Bearer " + token);
+  req.set(beast::http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  beast::http::write(stream, req, ec);
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> res;
+  if (!ec) beast::http::read(stream, buffer, res, ec);
+  return ec ? 0 : static_cast<int>(res.result_int());
+}
+
+// Over the network too: a handler waiting for a hash holds no thread that reads and answers
+// requests (the server has one here), so another client's write is answered meanwhile.
+TEST_P(PasswordWriteTest, TheServerAnswersOthersWhileAHandlerWaitsForAHash) {
+  http::ServerOptions o;
+  o.port = 0;
+  o.threads = 1;
+  o.handle_signals = false;
+  http::Server server(&h_.api(), o);
+  ASSERT_TRUE(server.Listen().ok());
+  std::thread serving([&] { server.Run(); });
+  const uint16_t port = server.port();
+  const std::string op = Op();
+  Background create([&] {
+    return Reply{HttpStatus(port, "POST", "/api/v1/users", op, kCarol), "", nullptr, {}, ""};
+  });
+  ASSERT_TRUE(hasher_.WaitUntilStarted(1));
+  Background other([&] {
+    return Reply{HttpStatus(port, "POST", "/api/v1/orgs", op,
+                            R"({"name":"gist","kind":"university","region":"KR-29"})"),
+                 "", nullptr, {}, ""};
+  });
+  EXPECT_TRUE(other.Finishes()) << "the request waited for another's password hash";
+  EXPECT_FALSE(create.done());
+  hasher_.Release();
+  EXPECT_EQ(other.Join().status, 201);
+  EXPECT_EQ(create.Join().status, 201);
+  server.Shutdown();
+  serving.join();
 }
 
 // Hostile: a caller who may not create users (or change this one) cannot make the server hash.
