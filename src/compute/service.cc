@@ -162,6 +162,8 @@ constexpr int64_t kWideScanMarginMs = 10 * 60 * 1000;
 constexpr int64_t kWideScanEveryMs = 60 * 1000;
 // Reasons written per round of the slow timer (the rest in the next rounds).
 constexpr size_t kReasonsPerRound = 5000;
+// The reason a queued job is stored with at its submission, and keeps while it waits its turn.
+constexpr char kDefaultReason[] = "Priority";
 // Where the executor reports ends, how often the slow timer still asks about every running job
 // (a safety net: a report lost with a crashed watcher).
 constexpr int64_t kPollAllEveryMs = 60 * 1000;
@@ -447,6 +449,7 @@ Status ComputeService::Admit(std::vector<Job> jobs, int64_t now_ms) {
     }
     core_ids_[job.id] = spec.id;
     job_ids_[spec.id] = job.id;
+    if (job.reason != kDefaultReason) reasons_[job.id] = job.reason;  // (see WriteReasons)
     reasons_dirty_ = true;
   }
   if (ended.empty()) return Status::Ok();
@@ -871,11 +874,21 @@ Status ComputeService::CheckRunning(int64_t now_ms, const Events& events, bool* 
 
 Status ComputeService::WriteReasons() {
   if (!reasons_dirty_) return Status::Ok();
+  // A queued job's stored reason is "Priority" (as submitted) unless reasons_ says otherwise:
+  // Admit records the other reasons it reads, and this what it writes. The core gives every
+  // pending job it did not examine in its last pass Priority, so only the jobs it examined and
+  // those stored with another reason can need a write: a few, not the whole queue.
+  std::set<std::string> candidates;
+  for (JobId core_id : core_->examined()) {
+    if (auto it = job_ids_.find(core_id); it != job_ids_.end()) candidates.insert(it->second);
+  }
+  for (const auto& [id, reason] : reasons_) candidates.insert(id);
   std::vector<std::pair<std::string, std::string>> changes;  // job id, reason
   bool more = false;
-  for (const auto& [id, core_id] : core_ids_) {
-    if (running_.count(id)) continue;
-    auto view = core_->Find(core_id);
+  for (const std::string& id : candidates) {
+    auto core_id = core_ids_.find(id);
+    if (core_id == core_ids_.end() || running_.count(id)) continue;
+    auto view = core_->Find(core_id->second);
     if (!view || view->state != CoreJobState::kPending) continue;
     std::string reason = PendingReasonName(view->reason);
     if (reason.empty() || reason == "None") continue;
@@ -883,7 +896,10 @@ Status ComputeService::WriteReasons() {
       reason += fmt::format(" (estimated start in {} s)",
                             std::max<int64_t>(0, *view->estimated_start - clock_->NowMs() / 1000));
     }
-    if (auto w = reasons_.find(id); w != reasons_.end() && w->second == reason) continue;
+    auto stored = reasons_.find(id);
+    if ((stored == reasons_.end() ? std::string(kDefaultReason) : stored->second) == reason) {
+      continue;
+    }
     if (changes.size() == kReasonsPerRound) {
       more = true;
       break;
@@ -894,7 +910,12 @@ Status ComputeService::WriteReasons() {
     return SetQueuedReason(tx, changes[i].first, changes[i].second);
   });
   for (size_t i = 0; i < changes.size(); ++i) {
-    if (written[i].ok()) reasons_[changes[i].first] = changes[i].second;
+    if (!written[i].ok()) continue;
+    if (changes[i].second == kDefaultReason) {
+      reasons_.erase(changes[i].first);
+    } else {
+      reasons_[changes[i].first] = changes[i].second;
+    }
   }
   reasons_dirty_ = more;
   return Status::Ok();
@@ -921,6 +942,10 @@ Status ComputeService::SyncReservations(int64_t now_ms) {
 }
 
 Status ComputeService::Pass(int64_t now_ms, const Events& events, bool* changed) {
+  if (events.grants_changed && !blocked_until_.empty()) {
+    for (auto& [id, until] : blocked_until_) until = now_ms;  // due now
+    RETURN_IF_ERROR(RetryDue(now_ms, false));
+  }
   if (!loaded_) {
     RETURN_IF_ERROR(LoadQueued(now_ms));
   } else {
@@ -988,6 +1013,8 @@ Status ComputeService::Tick() {
   {
     MutexLock lock(&mu_);
     all.ended.swap(ended_);  // the ends reported meanwhile are among all
+    all.grants_changed = grants_changed_;
+    grants_changed_ = false;
   }
   bool changed = false;
   return Round(all, &changed);
@@ -1108,7 +1135,8 @@ void ComputeService::Start() {
       Events events;
       events.changed = poked_;
       events.ended.swap(ended_);
-      poked_ = false;
+      events.grants_changed = grants_changed_;
+      poked_ = grants_changed_ = false;
       mu_.Unlock();
       bool round = std::chrono::steady_clock::now() >= next_round;
       bool changed = false;
@@ -1152,6 +1180,14 @@ void ComputeService::Stop() {
   }
   cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
+}
+
+void ComputeService::GrantsChanged() {
+  {
+    MutexLock lock(&mu_);
+    grants_changed_ = poked_ = true;
+  }
+  cv_.SignalAll();
 }
 
 void ComputeService::Poke() {

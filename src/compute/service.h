@@ -107,6 +107,9 @@ class ComputeService {
   // Something changed (a submit, a cancel, a reservation): wakes the thread for a pass. A job
   // refused for AllocationExhausted is retried on the timer, allocation_retry_ms later.
   void Poke() EXCLUDES(mu_);
+  // An allocation was granted or adjusted: the jobs refused for AllocationExhausted are tried
+  // again at the next pass, not allocation_retry_ms after their refusal.
+  void GrantsChanged() EXCLUDES(mu_);
 
   // The directory of a job's latest run (for logs).
   std::string JobDir(const std::string& job_id) const;
@@ -136,6 +139,7 @@ class ComputeService {
     bool changed = true;          // a Poke: a cancel may have been requested
     bool poll_all = true;         // ask the executor about every running job
     std::set<std::string> ended;  // handles the executor reported ended
+    bool grants_changed = false;  // GrantsChanged: jobs refused for their allocation try again
   };
   // Receives the executor's reports of ends for as long as the service lives (the executor may
   // outlive it, and a new service on the same executor replaces the listener).
@@ -216,7 +220,8 @@ class ComputeService {
   int64_t last_wide_scan_ms_ = 0;  // steady ms
   // Queued jobs read since the jobs table's statistics were last refreshed, and read before.
   int64_t read_since_analyze_ = 0, read_before_analyze_ = 0;
-  std::map<std::string, std::string> reasons_;  // the reason last written, per waiting job
+  // The stored reason of each waiting job whose reason is not "Priority" (WriteReasons).
+  std::map<std::string, std::string> reasons_;
   bool reasons_dirty_ = true;          // a pass changed something since the reasons were written
   std::set<std::string> cancel_sent_;  // running jobs whose cancel request was passed on
   // Opportunistic jobs asked to stop for guaranteed work; their devices stay taken until they
@@ -242,6 +247,7 @@ class ComputeService {
   CondVar cv_;
   bool stop_ GUARDED_BY(mu_) = false;
   bool poked_ GUARDED_BY(mu_) = false;
+  bool grants_changed_ GUARDED_BY(mu_) = false;
   std::set<std::string> ended_ GUARDED_BY(mu_);  // reported by the executor, not yet handled
   std::shared_ptr<EndInbox> inbox_;
   bool reports_ends_ = false;  // the executor reports ends (Executor::ReportEnds)

@@ -164,6 +164,51 @@ TEST_P(ServiceTest, AJobBeyondTheGrantWaitsWithAllocationExhausted) {
   EXPECT_EQ(Load(id).state, "running");
 }
 
+// Waiting jobs' reasons: the first in line waits for Resources (with its estimated start), the
+// rest keep the Priority they were submitted with (no write for each of them), and a job that
+// was refused for its allocation shows Priority again once it is back in line.
+TEST_P(ServiceTest, WaitingJobsShowWhyTheyWait) {
+  Grant("cpu", 1000 * 3600);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(Submit(Job{}));  // 4 cores: 4 run, 6 wait
+  Tick();
+  auto reasons = [&] {
+    std::map<std::string, int> n;
+    for (const std::string& id : ids) {
+      Job j = Load(id);
+      if (j.state == "queued") n[j.reason.substr(0, j.reason.find(' '))]++;
+    }
+    return n;
+  };
+  EXPECT_EQ(reasons(), (std::map<std::string, int>{{"Priority", 5}, {"Resources", 1}}));
+  std::string head;
+  for (const std::string& id : ids) {
+    if (Load(id).reason.rfind("Resources (estimated start in", 0) == 0) head = id;
+  }
+  ASSERT_FALSE(head.empty());
+  // The head starts when a core frees; the next in line takes its reason.
+  ASSERT_TRUE(exec_.Finish("fake:" + exec_.launched()[0].job_id, 0).ok());
+  Tick();
+  EXPECT_EQ(Load(head).state, "running");
+  EXPECT_EQ(reasons(), (std::map<std::string, int>{{"Priority", 4}, {"Resources", 1}}));
+}
+
+// A grant is an event: the refused job starts at the next pass, not a retry interval later.
+TEST_P(ServiceTest, AGrantLetsARefusedJobStartAtTheNextPass) {
+  Job big;
+  big.cpus = 2;
+  big.time_limit_s = 3600;
+  std::string id = Submit(big);
+  Tick();
+  ASSERT_EQ(Load(id).reason, "AllocationExhausted");
+  Grant("cpu", 3 * 3600);
+  Tick();  // no news of the grant: still waiting for its retry
+  EXPECT_EQ(Load(id).state, "queued");
+  svc_->GrantsChanged();
+  Tick();  // the same instant (no clock advance)
+  EXPECT_EQ(Load(id).state, "running");
+}
+
 TEST_P(ServiceTest, CancelStopsARunningJobAndSettlesItsCharge) {
   std::string alloc = Grant("cpu", 10 * 3600);
   std::string id = Submit(Job{});

@@ -11,8 +11,8 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
-#include "http/problem.h"
 #include "http/capability.h"
+#include "http/problem.h"
 #include "tenants/audit.h"
 #include "tenants/idempotency.h"
 #include "tenants/tenants.h"
@@ -256,6 +256,9 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
   });
   ctx = std::move(attempt);
   ctx.tx = nullptr;
+  if (s.ok() && !replayed) {
+    for (const auto& news : ctx.after_commit) news();
+  }
   if (s.ok() && replayed) {
     ctx.raw_body = replay.body;
     ctx.status = replay.status;

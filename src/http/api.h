@@ -47,6 +47,8 @@ struct ApiOptions {
   std::string jobs_root;
   // Called after a job is submitted or cancelled, to wake the compute service early.
   std::function<void()> on_jobs_changed;
+  // Called after an allocation was granted or adjusted (jobs refused for it may start now).
+  std::function<void()> on_grants_changed;
   // The data commons (datasets, chunk store); null: its routes answer 503.
   data::DataService* data = nullptr;
   // Copies of the files of export requests (data/inputs/job_inputs.h); "" = exports are refused.

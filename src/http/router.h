@@ -55,6 +55,9 @@ struct Ctx {
   // A streamed body (a file range), sent after the transaction ends; see BodySource.
   std::shared_ptr<BodySource> stream;
   uint64_t stream_length = 0;
+  // Run once the write transaction has committed (not for a replayed or failed request): news
+  // for other parts of the server, such as the compute service's Poke.
+  std::vector<std::function<void()>> after_commit;
 
   // Audit.
   std::string audit_object;

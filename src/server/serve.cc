@@ -307,6 +307,7 @@ int Serve(const ServeOptions& a) {
   service.Start();
   ao.jobs_root = co.jobs_root;
   ao.on_jobs_changed = [&service] { service.Poke(); };
+  ao.on_grants_changed = [&service] { service.GrantsChanged(); };
   metrics.AddSource(
       [&service] { return compute::ComputeService::RenderCounters(service.counters()); });
   ao.max_body_bytes = a.max_body;

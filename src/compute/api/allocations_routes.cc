@@ -1,13 +1,12 @@
 // Compute allocations and their ledger: routes and targets (amounts in resource-seconds
 // inside, hours outside).
-#include "compute/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 #include <cmath>
 
 #include "common/json_util.h"
+#include "compute/api/routes.h"
 #include "compute/ledger/ledger.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
@@ -111,7 +110,6 @@ Status ListLedger(Ctx& ctx) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 Status AllocationTarget(Ctx& ctx) {
@@ -133,7 +131,12 @@ void RegisterAllocationRoutes(Router& router, Api& api) {
        "allocations.grant",
        ProjectTarget,
        StoreUse::kWrite,
-       GrantAllocation,
+       [&api](Ctx& ctx) {
+         if (api.options().on_grants_changed) {
+           ctx.after_commit.push_back(api.options().on_grants_changed);
+         }
+         return GrantAllocation(ctx);
+       },
        "Grant compute to a project (operators)",
        {F{"resource", "string", true, "gpu (any type), gpu:<TYPE> such as gpu:H100, or cpu"},
         F{"hours", "number", true, "GPU-hours or CPU-core-hours"},
@@ -147,7 +150,12 @@ void RegisterAllocationRoutes(Router& router, Api& api) {
        "allocations.adjust",
        AllocationTarget,
        StoreUse::kWrite,
-       AdjustAllocation,
+       [&api](Ctx& ctx) {
+         if (api.options().on_grants_changed) {
+           ctx.after_commit.push_back(api.options().on_grants_changed);
+         }
+         return AdjustAllocation(ctx);
+       },
        "Add or take back hours, with a reason (operators)",
        {F{"hours", "number", true, "positive adds, negative takes back"},
         F{"reason", "string", true, ""}}});

@@ -1,11 +1,10 @@
 // Jobs: routes and targets.
-#include "compute/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
+#include "compute/api/routes.h"
 #include "compute/job_use_cases.h"
 #include "compute/ledger/jobs.h"
 #include "data/inputs/job_inputs.h"
@@ -259,9 +258,9 @@ void RegisterJobRoutes(Router& router, Api& api) {
        ProjectInBodyTarget,
        StoreUse::kWrite,
        [limits, &api](Ctx& ctx) {
-         Status s = SubmitJob(ctx, limits);
-         if (s.ok() && api.options().on_jobs_changed) api.options().on_jobs_changed();
-         return s;
+         if (api.options().on_jobs_changed)
+           ctx.after_commit.push_back(api.options().on_jobs_changed);
+         return SubmitJob(ctx, limits);
        },
        "Submit a job (or an array of jobs) to run on the centre's compute",
        {F{"project_id", "string", true, ""}, F{"name", "string", true, ""},
@@ -299,9 +298,9 @@ void RegisterJobRoutes(Router& router, Api& api) {
        JobTarget,
        StoreUse::kWrite,
        [&api](Ctx& ctx) {
-         Status s = CancelJobHandler(ctx);
-         if (s.ok() && api.options().on_jobs_changed) api.options().on_jobs_changed();
-         return s;
+         if (api.options().on_jobs_changed)
+           ctx.after_commit.push_back(api.options().on_jobs_changed);
+         return CancelJobHandler(ctx);
        },
        "Cancel a job (its owner, the PI and co-PIs, operators)",
        {},

@@ -1,11 +1,10 @@
 // Advance reservations: routes.
-#include "compute/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
+#include "compute/api/routes.h"
 #include "compute/ledger/ledger.h"
 #include "http/render.h"
 #include "tenants/api/routes.h"
@@ -81,7 +80,6 @@ Status ListReservationsHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 void RegisterReservationRoutes(Router& router, Api& api) {
@@ -96,9 +94,10 @@ void RegisterReservationRoutes(Router& router, Api& api) {
          ProjectInBodyTarget,
          StoreUse::kWrite,
          [capacity, &api](Ctx& ctx) {
-           Status s = CreateReservationHandler(ctx, capacity);
-           if (s.ok() && api.options().on_jobs_changed) api.options().on_jobs_changed();
-           return s;
+           if (api.options().on_jobs_changed) {
+             ctx.after_commit.push_back(api.options().on_jobs_changed);
+           }
+           return CreateReservationHandler(ctx, capacity);
          },
          "Hold accelerators for a project over a time window (operators)",
          {F{"project_id", "string", true, ""}, F{"gpus", "integer", true, ""},

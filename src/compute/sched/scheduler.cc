@@ -251,6 +251,7 @@ class Scheduler::Impl {
   // ---- the pass -----------------------------------------------------------------------
   std::vector<Decision> Schedule(Time now) {
     ++pass_;
+    examined_.clear();
     std::vector<Decision> out;
     AdvanceUsage(now);
     ExpireReservations(now);
@@ -267,6 +268,7 @@ class Scheduler::Impl {
     easy_end_ = kNever;
     while (Job* j = merge.Next()) {
       j->reason_pass = pass_;
+      examined_.push_back(j->spec.id);
       j->est.reset();
       if (head == nullptr) {
         if (free_total_ > 0 && TryStart(j, now, &out)) continue;
@@ -293,6 +295,7 @@ class Scheduler::Impl {
       Dominance odom(this, 1);
       while (Job* j = opp.Next()) {
         j->reason_pass = pass_;
+        examined_.push_back(j->spec.id);
         j->est.reset();
         if (free_total_ == 0) break;
         if (odom.Dominated(*j) || !TryStart(j, now, &out)) {
@@ -339,6 +342,7 @@ class Scheduler::Impl {
   int64_t total() const { return total_; }
   int64_t busy() const { return total_ - free_total_; }
   size_t pending() const { return jobs_.size() - running_; }
+  const std::vector<JobId>& examined() const { return examined_; }
   size_t running() const { return running_; }
 
  private:
@@ -1009,6 +1013,7 @@ class Scheduler::Impl {
   size_t running_ = 0;
   Time usage_time_ = std::numeric_limits<Time>::min();
   uint64_t pass_ = 0;
+  std::vector<JobId> examined_;  // pending jobs whose reason the last pass set
   uint64_t mark_ = 0;
 };
 
@@ -1029,6 +1034,7 @@ int64_t Scheduler::total_gpus() const { return impl_->total(); }
 int64_t Scheduler::busy_gpus() const { return impl_->busy(); }
 size_t Scheduler::pending_count() const { return impl_->pending(); }
 size_t Scheduler::running_count() const { return impl_->running(); }
+const std::vector<JobId>& Scheduler::examined() const { return impl_->examined(); }
 double Scheduler::FairShareFactor(std::string_view org, std::string_view project,
                                   std::string_view user) const {
   return impl_->FairShareFactor(org, project, user);

@@ -1,7 +1,7 @@
 // The scheduler core of openlab's compute lending: a pure state machine, state + event ->
 // decisions. It owns no clock, does no I/O and spawns nothing: the server drives it with the
-// real clock and executes its decisions on real nodes; the simulator (compute/sched/sim.h) drives it
-// with virtual time. Every call takes `now` (seconds, any epoch, non-decreasing across calls).
+// real clock and executes its decisions on real nodes; the simulator (compute/sched/sim.h) drives
+// it with virtual time. Every call takes `now` (seconds, any epoch, non-decreasing across calls).
 //
 // Model
 //   - A cluster of nodes, each with a GPU count and an accelerator type ("A100", ...).
@@ -175,6 +175,10 @@ class Scheduler {
   int64_t busy_gpus() const;
   size_t pending_count() const;
   size_t running_count() const;
+  // The pending jobs the last Schedule examined, whose reason it set; Find gives every other
+  // pending job kPriority. So the reasons that may have changed are these (a pass examines the
+  // jobs up to the first that cannot start, and those it tries to backfill: a few).
+  const std::vector<JobId>& examined() const;
   // The fair-share factor (0, 1] of a user at the last pass (1 if unknown).
   double FairShareFactor(std::string_view org, std::string_view project,
                          std::string_view user) const;
