@@ -421,7 +421,7 @@ void Idle(const Args& a, DataConnection& op, DataConnection& me, const std::stri
       Metric(op, "openlab_jobs_queued"),
       100.0 * static_cast<double>(used) / sysconf(_SC_CLK_TCK) / 10);
   for (const json::value& job : v.at("items").as_array()) {
-    Must(me, "POST", "/api/v1/jobs/" + Id(job) + "/cancel", "", 200);
+    Must(me, "POST", "/api/v1/jobs/" + Id(job) + "/cancel", "", 202);
   }
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "common/ids.h"
 
@@ -47,20 +49,37 @@ Status AppendEntry(store::Tx& tx, const std::string& allocation_id, const char* 
       .status();
 }
 
-// Applies deltas to an allocation's balances if none goes below zero. Returns false (and
-// changes nothing) if one would.
+// Applies deltas to an allocation's balances if none goes below zero, and moves its hoard_from.
+// Returns false (and changes nothing) if one would.
 StatusOr<bool> ApplyDeltas(store::Tx& tx, const std::string& id, int64_t granted_delta,
                            int64_t available_delta, int64_t held_delta, int64_t used_delta) {
-  ASSIGN_OR_RETURN(int64_t changed,
-                   tx.Exec("UPDATE allocations SET granted = granted + $1, available = available "
-                           "+ $2, held = held + $3, used = used + $4, version = version + 1 "
-                           "WHERE id = $5 AND granted + $1 >= 0 AND available + $2 >= 0 AND "
-                           "held + $3 >= 0 AND used + $4 >= 0",
-                           {granted_delta, available_delta, held_delta, used_delta, id}));
-  return changed == 1;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("UPDATE allocations SET granted = granted + $1, available = available + $2, held = "
+               "held + $3, used = used + $4, version = version + 1 WHERE id = $5 AND granted + $1 "
+               ">= 0 AND available + $2 >= 0 AND held + $3 >= 0 AND used + $4 >= 0 RETURNING "
+               "granted, used + held, starts_at, expires_at",
+               {granted_delta, available_delta, held_delta, used_delta, id}));
+  if (rows.size() != 1) return false;
+  const store::Row& r = rows[0];
+  RETURN_IF_ERROR(tx.Exec("UPDATE allocations SET hoard_from = $1 WHERE id = $2",
+                          {HoardFrom(r.Int(0), r.Int(1), r.Int(2), r.Int(3)), id})
+                      .status());
+  return true;
 }
 
 }  // namespace
+
+int64_t HoardFrom(int64_t granted, int64_t used_and_held, int64_t starts_at, int64_t expires_at) {
+  if (granted <= 0 || expires_at <= starts_at) return std::numeric_limits<int64_t>::max();
+  // Elapsed fraction e of the lifetime L at which (used + held) / (granted x e) falls under
+  // kHoardingPace: e > used_and_held / (kHoardingPace x granted); and at least kHoardingAfter.
+  double lifetime = static_cast<double>(expires_at - starts_at);
+  double e = std::max(kHoardingAfter, static_cast<double>(used_and_held) /
+                                          (kHoardingPace * static_cast<double>(granted)));
+  if (e >= 1) return std::numeric_limits<int64_t>::max();  // never, before it expires
+  return starts_at + static_cast<int64_t>(std::floor(e * lifetime));
+}
 
 bool IsAllocationResource(const std::string& r) {
   if (r == "gpu" || r == "cpu") return true;
@@ -86,10 +105,10 @@ StatusOr<Allocation> Grant(store::Tx& tx, const NewAllocation& in, const std::st
   std::string id = NewId("alc");
   Status s = tx.Exec(
                    "INSERT INTO allocations (id, project_id, resource, granted, available, held, "
-                   "used, starts_at, expires_at, note, created_by, created_at, version) VALUES "
-                   "($1, $2, $3, $4, $4, 0, 0, $5, $6, $7, $8, $9, 1)",
+                   "used, starts_at, expires_at, note, created_by, created_at, version, "
+                   "hoard_from) VALUES ($1, $2, $3, $4, $4, 0, 0, $5, $6, $7, $8, $9, 1, $10)",
                    {id, in.project_id, in.resource, in.amount, in.starts_at, in.expires_at, in.note,
-                    actor, now})
+                    actor, now, HoardFrom(in.amount, 0, in.starts_at, in.expires_at)})
                  .status();
   if (s.code() == StatusCode::kFailedPrecondition) {
     return NotFound(fmt::format("project '{}' not found", in.project_id));

@@ -30,6 +30,15 @@ inline double Hours(int64_t seconds) { return static_cast<double>(seconds) / 360
 // "gpu" (any accelerator type), "gpu:<TYPE>" (e.g. "gpu:H100") or "cpu".
 bool IsAllocationResource(const std::string& r);
 
+// Hoarding: an allocation at least kHoardingAfter of the way through its lifetime whose use
+// (used + held) is under kHoardingPace of an even pace (compute/ledger/reports.h Hoarding).
+inline constexpr double kHoardingAfter = 0.25;
+inline constexpr double kHoardingPace = 0.25;
+// The moment (epoch ms) from which an allocation with these balances is hoarding, if its use
+// does not grow; INT64_MAX for never before it expires. Kept in the store with every change of
+// its balances (allocations.hoard_from), so that the hoarding view reads only the hoarders.
+int64_t HoardFrom(int64_t granted, int64_t used_and_held, int64_t starts_at, int64_t expires_at);
+
 struct Allocation {
   std::string id, project_id, resource;
   int64_t granted = 0, available = 0, held = 0, used = 0;  // resource-seconds

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 
 #include "common/clock.h"
+#include "compute/ledger/reports.h"
 #include "tenants/tenants.h"
 #include "testing/harness.h"
 
@@ -100,6 +102,44 @@ TEST_P(LedgerTest, HoldChargeAndReleaseKeepTheBooksBalanced) {
   std::vector<std::string> kinds;
   for (auto& e : entries) kinds.push_back(e.kind);
   EXPECT_EQ(kinds, (std::vector<std::string>{"grant", "hold", "charge", "release"}));
+}
+
+// Hoarding is kept with the balances: an allocation half-way through its lifetime with nothing
+// used is a hoarder; a hold that puts it on pace takes it off the list until its use falls
+// behind again, at the moment HoardFrom says.
+TEST_P(LedgerTest, TheHoardingViewFollowsEachChangeOfTheBalances) {
+  constexpr int64_t kLife = 100 * 1000;  // ms
+  Allocation a;
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) -> Status {
+                    ASSIGN_OR_RETURN(
+                        a,
+                        Grant(tx, {project_, "cpu", 1000, now_ - kLife / 2, now_ + kLife / 2, ""},
+                              "usr_op", now_));
+                    return Status::Ok();
+                  })
+                  .ok());
+  auto hoarders = [&](int64_t at) {
+    std::vector<std::string> ids;
+    EXPECT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                      ASSIGN_OR_RETURN(auto rows, Hoarding(tx, at));
+                      for (const auto& r : rows) ids.push_back(r.allocation_id);
+                      return Status::Ok();
+                    })
+                    .ok());
+    return ids;
+  };
+  EXPECT_EQ(hoarders(now_), std::vector<std::string>{a.id});
+  EXPECT_TRUE(hoarders(now_ - kLife / 2 + kLife / 4 - 1).empty());  // not a quarter in yet
+  // 200 of 1000 held: on pace until 200 / (0.25 x 1000) = 80% of the lifetime.
+  ASSERT_TRUE(db().Write([&](store::Tx& tx) {
+                    return PlaceHold(tx, project_, "cpu", 200, "job_1", "system", now_).status();
+                  })
+                  .ok());
+  EXPECT_EQ(HoardFrom(1000, 200, now_ - kLife / 2, now_ + kLife / 2), now_ + 30 * 1000);
+  EXPECT_TRUE(hoarders(now_).empty());
+  EXPECT_EQ(hoarders(now_ + 31 * 1000), std::vector<std::string>{a.id});
+  // Used up entirely: never a hoarder before it expires.
+  EXPECT_EQ(HoardFrom(1000, 1000, 0, kLife), std::numeric_limits<int64_t>::max());
 }
 
 TEST_P(LedgerTest, AJobBeyondTheGrantIsRefusedAsAllocationExhausted) {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "compute/ledger/inventory.h"
+#include "compute/ledger/ledger.h"
 #include "tenants/tenants.h"
 
 namespace openlab::compute {
@@ -120,13 +121,15 @@ StatusOr<std::vector<TypeUtilisation>> Utilisation(store::Tx& tx,
   return out;
 }
 
-StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now, double min_elapsed,
-                                            double max_pace) {
-  // Only the allocations still running, along their expiry index (allocations that ended stay
-  // in the table for ever); in id order, as the sort by pace below keeps ties in that order.
+StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now) {
+  const double min_elapsed = kHoardingAfter, max_pace = kHoardingPace;
+  // Only the allocations still running whose hoard_from has come, along the (expires_at,
+  // hoard_from) index (allocations that ended stay in the table for ever); in id order, as the
+  // sort by pace below keeps ties in that order.
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, project_id, resource, granted, used, held, "
                                        "starts_at, expires_at FROM allocations WHERE expires_at "
-                                       "> $1 AND starts_at <= $1 AND granted > 0",
+                                       "> $1 AND hoard_from <= $1 AND starts_at <= $1 AND "
+                                       "granted > 0",
                                        {now}));
   std::sort(rows.begin(), rows.end(),
             [](const store::Row& a, const store::Row& b) { return a.Str(0) < b.Str(0); });

@@ -45,9 +45,9 @@ struct HoardingRow {
   double pace = 0;              // (used + held) / (granted x elapsed_fraction)
 };
 
-// Active allocations past `min_elapsed` of their lifetime whose use is below `max_pace` of an
-// even pace (defaults: a quarter of the way in, under a quarter of the pace).
-StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now, double min_elapsed = 0.25,
-                                            double max_pace = 0.25);
+// Active allocations past kHoardingAfter of their lifetime whose use is below kHoardingPace of
+// an even pace (ledger.h), slowest first. Reads only the allocations whose hoard_from has come
+// (along the index on expiry and hoard_from), not every active one.
+StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now);
 
 }  // namespace openlab::compute
