@@ -22,6 +22,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -434,6 +435,21 @@ void Pipeline(const Args& a, const Centre& c) {
       R"({"username":"newcomer","email":"n@example.org","password":"city-scale-password"})", 201));
   Must(op, "PUT", fmt::format("/api/v1/orgs/{}/members/{}", c.sample_org, user),
        R"({"role":"member"})", 200);
+  // The backlog's projects have all used the machine (one job each ended, at least): a project
+  // with no usage is then the one fair share puts first. (Before that, the backlog's projects
+  // that have not run yet have no usage either, and their older jobs go first.)
+  auto since = Clock::now();
+  for (const std::string& p : c.submit_projects) {
+    while (Must(op, "GET", "/api/v1/jobs?project_id=" + p + "&state=completed&limit=1", "", 200)
+               .at("items")
+               .as_array()
+               .empty()) {
+      if (std::chrono::duration<double>(Clock::now() - since).count() > 600) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  std::cout << fmt::format("pipe  every backlog project had run a job {:.1f} s later\n",
+                           std::chrono::duration<double>(Clock::now() - since).count());
   std::string project = NewProject(op, c.sample_org, user, "newcomer");
   std::string token = LoginToken(a.url, "newcomer", R"(["jobs:write","jobs:read"])");
   DataConnection me(Credentials{a.url, token});
@@ -447,18 +463,25 @@ void Pipeline(const Args& a, const Centre& c) {
   const json::value* items = job.as_object().if_contains("items");
   std::string id = Id(items != nullptr ? items->as_array().at(0) : job);
   const double kGiveUp = 600;
+  std::map<std::string, int> reasons;  // what the job said while it waited (one look per 20 ms)
+  const int64_t passes_before = Metric(op, "openlab_scheduler_passes_total");
   for (;;) {
     auto v = Must(me, "GET", "/api/v1/jobs/" + id, "", 200);
     std::string state(v.at("state").as_string());
     if (state != "queued") break;
+    std::string reason(v.at("reason").as_string());
+    reasons[reason.substr(0, reason.find(' '))]++;
     if (std::chrono::duration<double>(Clock::now() - t).count() > kGiveUp) {
       std::cout << "pipe  newcomer's first job: still queued after 600 s\n";
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  std::cout << fmt::format("pipe  newcomer's first job left the queue after {:.3f} s\n",
+  std::cout << fmt::format("pipe  newcomer's first job left the queue after {:.3f} s",
                            std::chrono::duration<double>(Clock::now() - t).count());
+  for (const auto& [reason, n] : reasons) std::cout << fmt::format(" ({}: {} looks)", reason, n);
+  std::cout << fmt::format(" ({} scheduling passes meanwhile)\n",
+                           Metric(op, "openlab_scheduler_passes_total") - passes_before);
 
   // Done: every job in an end state (completed, failed, timeout...), counted page by page.
   auto ended = [&] {

@@ -25,7 +25,11 @@ port=$(( 30000 + RANDOM % 10000 ))
   --sandbox "${SANDBOX:-off}" ${LOCAL_CPUS:+--local-cpus "$LOCAL_CPUS"} "${DB_ARGS[@]}" \
   2>"$work/server.log" &
 srv=$!
-cleanup() { kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true
+  cp "$work/server.log" "${TMPDIR:-/tmp}/openlab-city-server.log" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 for _ in $(seq 100); do [ -s "$work/state/bootstrap-token" ] && break; sleep 0.1; done
 sleep 0.3
