@@ -58,6 +58,13 @@ struct Args {
 json::value Must(DataConnection& c, const std::string& method, const std::string& path,
                  const std::string& body, int want, const DataConnection::Headers& extra = {}) {
   auto r = c.Send(method, path, body, body.empty() ? "" : "application/json", extra);
+  // A write that lost a serialization race (409, "aborted") is retried, as a client should.
+  for (int i = 0; i < 5 && r.ok() && r->status == 409 && want != 409 &&
+                  r->body.find("problem:aborted") != std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 << i));
+    r = c.Send(method, path, body, body.empty() ? "" : "application/json", extra);
+  }
   if (!r.ok()) Die(fmt::format("{} {}: {}", method, path, r.status().message()));
   if (r->status != want) {
     Die(fmt::format("{} {} answered {} (wanted {}): {}", method, path, r->status, want,
@@ -487,15 +494,7 @@ void Pipeline(const Args& a, const Centre& c) {
   auto ended = [&] {
     int n = 0;
     for (const char* state : {"completed", "failed", "timeout", "cancelled", "node_fail"}) {
-      std::string path = "/api/v1/jobs?project_id=" + project + "&state=" + state + "&limit=500";
-      std::string p = path;
-      for (;;) {
-        auto v = Must(me, "GET", p, "", 200);
-        n += static_cast<int>(v.at("items").as_array().size());
-        const json::value& next = v.at("next_cursor");
-        if (!next.is_string()) break;
-        p = path + "&cursor=" + std::string(next.as_string());
-      }
+      n += CountJobs(me, project, state);
     }
     return n;
   };

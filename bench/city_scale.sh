@@ -4,9 +4,9 @@
 # (bench/city_scale.cc), every list and operator view at p50/p99, and the job pipeline as a new
 # project sees it. Also reports the server's CPU while it holds the backlog, and its peak memory.
 # Usage: bench/city_scale.sh [SCALE] [--pg URL]     (SCALE 1 = 10x Gwangju; 0.01 for a quick run)
-# From the repository root, after `make build`. Environment: LOCAL_CPUS (the CPUs the server
-# lends, --local-cpus; default this machine's), SANDBOX (off, or required), PIPELINE_JOBS (the
-# burst, default 2000), TMPDIR (where the server's state goes, default /tmp).
+# From the repository root, after `ninja -C build openlab city_scale`. Environment: LOCAL_CPUS
+# (the CPUs the server lends, --local-cpus; default this machine's), SANDBOX (off, or required),
+# PIPELINE_JOBS (the burst, default 2000), TMPDIR (where the server's state goes, default /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${1:-1}
@@ -14,7 +14,7 @@ DB_ARGS=()
 if [ "${2:-}" = "--pg" ]; then DB_ARGS=(--db "$3"); fi
 BIN=${BIN:-build/openlab}
 BENCH=${BENCH:-build/city_scale}
-[ -x "$BIN" ] && [ -x "$BENCH" ] || { echo "build first: make build"; exit 1; }
+[ -x "$BIN" ] && [ -x "$BENCH" ] || { echo "build first: ninja -C build openlab city_scale"; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/openlab-city.XXXXXX")
 port=$(( 30000 + RANDOM % 10000 ))

@@ -988,23 +988,22 @@ ComputeService::Counters ComputeService::counters() const {
 
 std::string ComputeService::RenderCounters(const Counters& c) {
   std::string out;
-  out += "# HELP openlab_scheduler_passes_total Scheduling passes run.\n";
-  out += "# TYPE openlab_scheduler_passes_total counter\n";
-  out += fmt::format("openlab_scheduler_passes_total {}\n", c.passes);
-  out += "# HELP openlab_jobs_launched_total Job runs handed to the executor.\n";
-  out += "# TYPE openlab_jobs_launched_total counter\n";
-  out += fmt::format("openlab_jobs_launched_total {}\n", c.launched);
-  out += "# HELP openlab_jobs_ended_total Job runs ended and settled, by final state.\n";
-  out += "# TYPE openlab_jobs_ended_total counter\n";
-  for (const auto& [state, n] : c.ended) {
-    out += fmt::format("openlab_jobs_ended_total{{state=\"{}\"}} {}\n", state, n);
-  }
-  out += "# HELP openlab_jobs_queued Queued jobs the scheduler holds.\n";
-  out += "# TYPE openlab_jobs_queued gauge\n";
-  out += fmt::format("openlab_jobs_queued {}\n", c.queued);
-  out += "# HELP openlab_jobs_running Job runs started and not yet settled.\n";
-  out += "# TYPE openlab_jobs_running gauge\n";
-  out += fmt::format("openlab_jobs_running {}\n", c.running);
+  // One metric: its help and type lines, then its series (label set -> value).
+  auto metric = [&out](const char* name, const char* type, const char* help,
+                       const std::map<std::string, int64_t>& series) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& [labels, value] : series) out += fmt::format("{}{} {}\n", name, labels, value);
+  };
+  std::map<std::string, int64_t> ended;
+  for (const auto& [state, n] : c.ended) ended[fmt::format("{{state=\"{}\"}}", state)] = n;
+  metric("openlab_scheduler_passes_total", "counter", "Scheduling passes run.", {{"", c.passes}});
+  metric("openlab_jobs_launched_total", "counter", "Job runs handed to the executor.",
+         {{"", c.launched}});
+  metric("openlab_jobs_ended_total", "counter", "Job runs ended and settled, by final state.",
+         ended);
+  metric("openlab_jobs_queued", "gauge", "Queued jobs the scheduler holds.", {{"", c.queued}});
+  metric("openlab_jobs_running", "gauge", "Job runs started and not yet settled.",
+         {{"", c.running}});
   return out;
 }
 

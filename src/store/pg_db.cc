@@ -174,10 +174,12 @@ class PgDatabase : public Database {
           (void)Simple(c, "ROLLBACK");
         }
       }
-      if (s.code() == StatusCode::kAborted && retry && attempt < 8) {
-        // Back off a little, with jitter, so conflicting transactions do not collide again.
-        std::this_thread::sleep_for(
-            std::chrono::microseconds((200 << std::min(attempt, 5)) + std::rand() % 500));
+      if (s.code() == StatusCode::kAborted && retry && attempt < 12) {
+        // Back off, with jitter over the whole interval (up to about 26 ms), so transactions
+        // that conflicted do not collide again: the server runs several handlers at once, and
+        // PostgreSQL's serializable checks also refuse some that only touched the same pages.
+        int window = 200 << std::min(attempt, 7);
+        std::this_thread::sleep_for(std::chrono::microseconds(100 + std::rand() % window));
         continue;
       }
       if (s.code() == StatusCode::kUnavailable && attempt < 1) continue;  // one reconnect
