@@ -448,7 +448,8 @@ std::vector<StatusOr<std::string>> LocalExecutor::LaunchAll(const std::vector<La
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(first_deadline - now);
     int n = poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(0, wait.count()) + 1));
-    if (n < 0 && errno != EINTR) {
+    if (n < 0 && errno == EINTR) continue;  // revents say nothing then
+    if (n < 0) {
       for (size_t i = 0; i < starting.size(); ++i) {
         handles[starting[i].index] = AwaitSupervisor(starting[i], false, got[i]);
       }
