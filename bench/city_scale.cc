@@ -536,32 +536,24 @@ void Pipeline(const Args& a, const Centre& c) {
 
 int main(int argc, char** argv) {
   Args a;
+  // Each option and where its value goes.
+  const std::map<std::string, std::function<void(const std::string&)>> options = {
+      {"--url", [&](const std::string& v) { a.url = v; }},
+      {"--token", [&](const std::string& v) { a.token = v; }},
+      {"--scale", [&](const std::string& v) { a.scale = std::stod(v); }},
+      {"--connections", [&](const std::string& v) { a.connections = std::stoi(v); }},
+      {"--samples", [&](const std::string& v) { a.samples = std::stoi(v); }},
+      {"--pipeline-jobs", [&](const std::string& v) { a.pipeline_jobs = std::stoi(v); }},
+      {"--server-pid", [&](const std::string& v) { a.server_pid = std::stoi(v); }},
+      {"--cpus", [&](const std::string& v) { a.cpus = std::stoi(v); }},
+  };
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) Die(k + " needs a value");
-      return argv[++i];
-    };
+    auto option = options.find(k);
+    if (option == options.end()) Die("unknown option " + k);
+    if (i + 1 >= argc) Die(k + " needs a value");
     try {
-      if (k == "--url") {
-        a.url = val();
-      } else if (k == "--token") {
-        a.token = val();
-      } else if (k == "--scale") {
-        a.scale = std::stod(val());
-      } else if (k == "--connections") {
-        a.connections = std::stoi(val());
-      } else if (k == "--samples") {
-        a.samples = std::stoi(val());
-      } else if (k == "--pipeline-jobs") {
-        a.pipeline_jobs = std::stoi(val());
-      } else if (k == "--server-pid") {
-        a.server_pid = std::stoi(val());
-      } else if (k == "--cpus") {
-        a.cpus = std::stoi(val());
-      } else {
-        Die("unknown option " + k);
-      }
+      option->second(argv[++i]);
     } catch (const std::exception&) {
       Die(k + " needs a number");
     }
