@@ -373,13 +373,16 @@ TEST_P(ExecutorContractTest, EnvWorkdirAndGpusAreApplied) {
   EXPECT_EQ(ReadAll(cpu_spec.workdir + "/gpus.txt"), "set:");
 }
 
-// The pid, seen from here, of the process a sandboxed job knows as `ns_pid` (its PID namespace
-// numbers its own processes): the one whose NSpid ends with it and whose command line holds
-// `needle`. A job outside a PID namespace wrote host pids already.
-pid_t HostPid(pid_t ns_pid, const std::string& needle) {
+// The pid, seen from here, of the process a sandboxed job knows as `ns_pid` in the PID namespace
+// `ns` (the job's own /proc/self/ns/pid link, which names the namespace on the whole machine).
+// Only the namespace makes it unique: jobs of other tests running meanwhile number their own
+// processes from 1 as well. A job outside a PID namespace wrote host pids already.
+pid_t HostPid(pid_t ns_pid, const std::string& ns) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec;
+    if (fs::read_symlink(e.path() / "ns" / "pid", ec).string() != ns || ec) continue;
     std::ifstream status(e.path() / "status");
     std::string line;
     while (std::getline(status, line)) {
@@ -388,10 +391,7 @@ pid_t HostPid(pid_t ns_pid, const std::string& needle) {
       std::vector<long> ids;
       long v;
       while (in >> v) ids.push_back(v);
-      if (ids.size() < 2 || ids.back() != ns_pid) break;
-      std::ifstream cmd(e.path() / "cmdline");
-      std::string text((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-      if (text.find(needle) != std::string::npos) return static_cast<pid_t>(ids.front());
+      if (!ids.empty() && ids.back() == ns_pid) return static_cast<pid_t>(ids.front());
       break;
     }
   }
@@ -403,7 +403,7 @@ TEST_P(ExecutorContractTest, CancelStopsTheWholeProcessTree) {
   JobScript script{
       "sleep 1000 & echo $! > bg.pid; "
       "setsid sh -c 'trap \"\" TERM; echo $$ > term_ignoring.pid; exec sleep 1000' & "
-      "echo $$ > main.pid; wait",
+      "readlink /proc/self/ns/pid > ns.txt; echo $$ > main.pid; wait",
       {},
       std::nullopt,
       ""};
@@ -413,11 +413,13 @@ TEST_P(ExecutorContractTest, CancelStopsTheWholeProcessTree) {
   ASSERT_TRUE(handle.ok()) << handle.status().ToString();
   std::vector<pid_t> pids;
   if (RunsProcesses()) {
+    std::string ns = WaitForFile(spec.workdir + "/ns.txt");
+    ASSERT_FALSE(ns.empty()) << "ns.txt was not written";
+    ns.pop_back();
     for (const char* f : {"/main.pid", "/bg.pid", "/term_ignoring.pid"}) {
       std::string text = WaitForFile(spec.workdir + f);
       ASSERT_FALSE(text.empty()) << f << " was not written";
-      pids.push_back(HostPid(static_cast<pid_t>(std::stol(text)),
-                             std::string(f) == "/main.pid" ? "main.pid" : "sleep"));
+      pids.push_back(HostPid(static_cast<pid_t>(std::stol(text)), ns));
       EXPECT_FALSE(ProcessGone(pids.back())) << f;
     }
   }
