@@ -142,6 +142,27 @@ DROP INDEX allocations_by_expiry;
 CREATE INDEX allocations_by_expiry ON allocations(expires_at, hoard_from)
 )SQL";
 
+// The usage roll-up (ledger.h kRollupSpansMs): charges summed per hour and per day, project and
+// resource, kept with each charge; filled here from the charges booked before.
+const char* kV15UsageRollup = R"SQL(
+CREATE TABLE usage_rollup (
+  span_ms BIGINT NOT NULL,
+  bucket BIGINT NOT NULL,
+  project_id TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  used BIGINT NOT NULL,
+  runs BIGINT NOT NULL,
+  PRIMARY KEY (span_ms, bucket, project_id, resource));
+INSERT INTO usage_rollup (span_ms, bucket, project_id, resource, used, runs)
+  SELECT s.span_ms, l.at / s.span_ms * s.span_ms, a.project_id,
+         COALESCE(NULLIF(j.resource, ''), a.resource), SUM(l.used_delta), COUNT(*)
+  FROM ledger l JOIN allocations a ON a.id = l.allocation_id LEFT JOIN jobs j ON j.id = l.job_id
+  CROSS JOIN (SELECT 86400000 AS span_ms UNION ALL SELECT 3600000) s
+  WHERE l.kind = 'charge'
+  GROUP BY s.span_ms, l.at / s.span_ms * s.span_ms, a.project_id,
+           COALESCE(NULLIF(j.resource, ''), a.resource)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -157,6 +178,8 @@ std::vector<store::MigrationPart> Migrations() {
        kV11ListIndexes, ""},
       {14, 0, "hoarding kept incrementally: when each allocation falls behind an even pace",
        kV14HoardFrom, ""},
+      {15, 0, "usage roll-up: charges summed per hour and per day, project and resource",
+       kV15UsageRollup, ""},
   };
 }
 

@@ -325,9 +325,9 @@ TEST_P(ServiceTest, OperatorReportsShowUsageUtilisationAndHoarding) {
   std::vector<UsageRow> usage;
   std::vector<TypeUtilisation> util;
   ASSERT_TRUE(db().Read([&](store::Tx& tx) -> Status {
-                    ASSIGN_OR_RETURN(usage, UsageReport(tx, start, now() + 1, "project"));
+                    ASSIGN_OR_RETURN(usage, UsageReport(tx, start, now() + 1, now(), "project"));
                     ASSIGN_OR_RETURN(util, Utilisation(tx, {{"H100", 2}, {"cpu", 4}}, start,
-                                                       start + 3600 * 1000));
+                                                       start + 3600 * 1000, now()));
                     return Status::Ok();
                   })
                   .ok());
@@ -393,8 +393,9 @@ TEST_P(ServiceTest, UsageSumsProjectsIntoTheirOrganisationAndNamesThem) {
   Tick();
   std::vector<UsageRow> by_org, by_project;
   ASSERT_TRUE(db().Read([&](store::Tx& tx) -> Status {
-                    ASSIGN_OR_RETURN(by_org, UsageReport(tx, start, now() + 1, "org"));
-                    ASSIGN_OR_RETURN(by_project, UsageReport(tx, start, now() + 1, "project"));
+                    ASSIGN_OR_RETURN(by_org, UsageReport(tx, start, now() + 1, now(), "org"));
+                    ASSIGN_OR_RETURN(by_project,
+                                     UsageReport(tx, start, now() + 1, now(), "project"));
                     return Status::Ok();
                   })
                   .ok());

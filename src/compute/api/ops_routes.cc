@@ -1,10 +1,9 @@
 // Operator views of use, utilisation and hoarding: routes.
-#include "compute/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
+#include "compute/api/routes.h"
 #include "compute/ledger/reports.h"
 #include "http/render.h"
 
@@ -31,7 +30,8 @@ StatusOr<std::pair<int64_t, int64_t>> ReadPeriod(const Ctx& ctx) {
 Status OpsUsage(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto period, ReadPeriod(ctx));
   std::string group = ctx.QueryParam("group_by").value_or("org");
-  ASSIGN_OR_RETURN(auto rows, compute::UsageReport(ctx.Tx(), period.first, period.second, group));
+  ASSIGN_OR_RETURN(auto rows,
+                   compute::UsageReport(ctx.Tx(), period.first, period.second, ctx.now, group));
   json::array items;
   for (const auto& r : rows) {
     json::object gpu;
@@ -59,7 +59,7 @@ Status OpsUsage(Ctx& ctx) {
 Status OpsUtilisation(Ctx& ctx, const std::map<std::string, int>& capacity) {
   ASSIGN_OR_RETURN(auto period, ReadPeriod(ctx));
   ASSIGN_OR_RETURN(auto rows,
-                   compute::Utilisation(ctx.Tx(), capacity, period.first, period.second));
+                   compute::Utilisation(ctx.Tx(), capacity, period.first, period.second, ctx.now));
   json::array items;
   for (const auto& u : rows) {
     items.push_back(json::object{{"type", u.type},
@@ -93,7 +93,6 @@ Status OpsHoarding(Ctx& ctx) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 void RegisterOpsRoutes(Router& router, Api& api) {
@@ -105,7 +104,8 @@ void RegisterOpsRoutes(Router& router, Api& api) {
        nullptr,
        StoreUse::kRead,
        OpsUsage,
-       "GPU-hours by type, CPU-hours and PF-hours per organisation or project over a period",
+       "GPU-hours by type, CPU-hours, PF-hours and job runs charged per organisation or project "
+       "over a period (by default the last 30 days)",
        {},
        {"since", "until", "group_by"}});
   {

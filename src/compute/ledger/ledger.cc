@@ -206,9 +206,12 @@ StatusOr<Hold> PlaceHold(store::Tx& tx, const std::string& project_id, const std
 
 Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std::string& actor,
               int64_t now) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT allocation_id, job_id, amount, settled FROM holds "
-                                       "WHERE id = $1",
-                                       {hold_id}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT h.allocation_id, h.job_id, h.amount, h.settled, a.project_id, "
+               "COALESCE(NULLIF(j.resource, ''), a.resource) FROM holds h JOIN allocations a ON "
+               "a.id = h.allocation_id LEFT JOIN jobs j ON j.id = h.job_id WHERE h.id = $1",
+               {hold_id}));
   if (rows.empty()) return NotFound(fmt::format("hold '{}' not found", hold_id));
   if (rows[0].Int(3) != 0) {
     return FailedPrecondition(fmt::format("hold '{}' is already settled", hold_id));
@@ -225,6 +228,15 @@ Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std
   if (charge > 0) {
     RETURN_IF_ERROR(
         AppendEntry(tx, alloc, "charge", 0, -charge, charge, hold_id, job, "job end", actor, now));
+    for (int64_t span : kRollupSpansMs) {
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO usage_rollup (span_ms, bucket, project_id, resource, used, runs) "
+                  "VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (span_ms, bucket, project_id, "
+                  "resource) DO UPDATE SET used = usage_rollup.used + excluded.used, runs = "
+                  "usage_rollup.runs + 1",
+                  {span, now / span * span, rows[0].Str(4), rows[0].Str(5), charge})
+              .status());
+    }
   }
   if (amount - charge > 0) {
     RETURN_IF_ERROR(AppendEntry(tx, alloc, "release", amount - charge, -(amount - charge), 0,
@@ -269,6 +281,31 @@ Status VerifyLedger(store::Tx& tx) {
           "ledger (available={} held={} used={} granted={})",
           r.Str(0), r.Int(1), r.Int(2), r.Int(3), r.Int(4), r.Int(5), r.Int(6), r.Int(7),
           r.Int(8)));
+    }
+  }
+  // The roll-up's buckets hold exactly the charges booked in them, per project.
+  for (int64_t span : kRollupSpansMs) {
+    ASSIGN_OR_RETURN(auto rolled, tx.Query("SELECT project_id, bucket, SUM(used), SUM(runs) FROM "
+                                           "usage_rollup WHERE span_ms = $1 GROUP BY project_id, "
+                                           "bucket ORDER BY project_id, bucket",
+                                           {span}));
+    ASSIGN_OR_RETURN(auto booked,
+                     tx.Query("SELECT a.project_id, l.at / $1 * $1, SUM(l.used_delta), COUNT(*) "
+                              "FROM ledger l JOIN allocations a ON a.id = l.allocation_id WHERE "
+                              "l.kind = 'charge' GROUP BY a.project_id, l.at / $1 * $1 ORDER BY "
+                              "a.project_id, l.at / $1 * $1",
+                              {span}));
+    for (size_t i = 0; i < std::max(rolled.size(), booked.size()); ++i) {
+      auto describe = [](const std::vector<store::Row>& rows, size_t i) {
+        return i < rows.size() ? fmt::format("{} at {}: used={} runs={}", rows[i].Str(0),
+                                             rows[i].Int(1), rows[i].Int(2), rows[i].Int(3))
+                               : std::string("nothing");
+      };
+      std::string r = describe(rolled, i), b = describe(booked, i);
+      if (r != b) {
+        return Internal(
+            fmt::format("usage roll-up ({} ms buckets): {}, but the ledger has {}", span, r, b));
+      }
     }
   }
   ASSIGN_OR_RETURN(auto open, tx.Query("SELECT a.id, a.held, COALESCE((SELECT SUM(h.amount) FROM "

@@ -39,6 +39,12 @@ inline constexpr double kHoardingPace = 0.25;
 // its balances (allocations.hoard_from), so that the hoarding view reads only the hoarders.
 int64_t HoardFrom(int64_t granted, int64_t used_and_held, int64_t starts_at, int64_t expires_at);
 
+// Usage roll-up: every charge is also added, in the same transaction, to its hour's and its
+// day's bucket (UTC) of its project and resource (the job's type, else the allocation's), with
+// the runs charged; reports over a period read whole buckets and the ledger only for the partial
+// hours at its edges (reports.h). Spans in ms, the largest first.
+inline constexpr int64_t kRollupSpansMs[] = {86400LL * 1000, 3600LL * 1000};
+
 struct Allocation {
   std::string id, project_id, resource;
   int64_t granted = 0, available = 0, held = 0, used = 0;  // resource-seconds

@@ -2,10 +2,13 @@
 // balance never goes negative, also under concurrent job starts.
 #include "compute/ledger/ledger.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
+#include <random>
 #include <thread>
 
 #include "common/clock.h"
@@ -255,6 +258,71 @@ TEST_P(LedgerTest, ConcurrentJobStartsNeverOverdraw) {
   EXPECT_EQ(end.available, 0);
   EXPECT_EQ(end.held, 25 * kJob);
   EXPECT_TRUE(Verify().ok()) << Verify().ToString();
+}
+
+// Reports read the usage roll-up (whole days and hours) and the ledger only at a period's
+// edges: over any period, aligned or not, ending before the last charge or reaching the present,
+// they sum exactly the charges booked in it, as the test itself counts them.
+TEST_P(LedgerTest, ReportsOverAnyPeriodSumExactlyTheChargesBookedInIt) {
+  MustGrant("cpu", 1000000 * kHour, 10 * kDayMs);
+  MustGrant("gpu:H100", 1000000 * kHour, 10 * kDayMs);
+  struct Booked {
+    int64_t at, used;
+    bool gpu;
+  };
+  std::vector<Booked> booked;
+  std::mt19937_64 rng(20261203);
+  const int64_t t0 = now_, hour_ms = kHour * 1000;
+  for (int i = 0; i < 80; ++i) {
+    // Some charges land exactly on an hour's or a day's first millisecond.
+    int64_t at = t0 + static_cast<int64_t>(rng() % (3 * kDayMs));
+    if (i % 10 == 0) at = (at / hour_ms + 1) * hour_ms;
+    if (i % 17 == 0) at = (at / kDayMs + 1) * kDayMs;
+    Booked b{at, 1 + static_cast<int64_t>(rng() % (2 * kHour)), i % 3 == 0};
+    Status s = db().Write([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(Hold h, PlaceHold(tx, project_, b.gpu ? "gpu:H100" : "cpu", 2 * kHour,
+                                         fmt::format("job_{}", i), "usr_pi", b.at));
+      return Settle(tx, h.id, b.used, "system", b.at);
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    booked.push_back(b);
+  }
+  Status verified = Verify();
+  ASSERT_TRUE(verified.ok()) << verified.ToString();
+  const int64_t now = t0 + 4 * kDayMs + 123;  // after every charge
+  for (int q = 0; q < 150; ++q) {
+    int64_t since = t0 - kDayMs + static_cast<int64_t>(rng() % (5 * kDayMs));
+    int64_t until = since + 1 + static_cast<int64_t>(rng() % (4 * kDayMs));
+    if (q % 3 == 0) since = since / hour_ms * hour_ms;
+    if (q % 5 == 0) until = std::max(since + 1, until / kDayMs * kDayMs);
+    if (q % 7 == 0) until = now;  // the default: up to now
+    int64_t cpu = 0, gpu = 0, runs = 0;
+    for (const Booked& b : booked) {
+      if (b.at < since || b.at >= until) continue;
+      (b.gpu ? gpu : cpu) += b.used;
+      ++runs;
+    }
+    std::vector<UsageRow> usage;
+    std::vector<TypeUtilisation> util;
+    Status read = db().Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(usage, UsageReport(tx, since, until, now, "project"));
+      ASSIGN_OR_RETURN(util, Utilisation(tx, {{"H100", 1}}, since, until, now));
+      return Status::Ok();
+    });
+    ASSERT_TRUE(read.ok()) << read.ToString();
+    std::string period = fmt::format("[{}, {}) ms from the test's start", since - t0, until - t0);
+    if (runs == 0) {
+      EXPECT_TRUE(usage.empty()) << period;
+      continue;
+    }
+    ASSERT_EQ(usage.size(), 1u) << period;
+    EXPECT_EQ(usage[0].jobs, runs) << period;
+    EXPECT_DOUBLE_EQ(usage[0].cpu_hours, static_cast<double>(cpu) / kHour) << period;
+    EXPECT_DOUBLE_EQ(usage[0].gpu_hours["H100"], static_cast<double>(gpu) / kHour) << period;
+    auto h100 = std::find_if(util.begin(), util.end(), [](auto& u) { return u.type == "H100"; });
+    ASSERT_NE(h100, util.end());
+    EXPECT_DOUBLE_EQ(h100->delivered_hours, static_cast<double>(gpu) / kHour) << period;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(testing::Backends()),

@@ -1,6 +1,9 @@
 #include "compute/ledger/reports.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "compute/ledger/inventory.h"
@@ -20,36 +23,97 @@ std::string TypeOf(const std::string& resource) {
 }
 }  // namespace
 
+namespace {
+
+// Charges summed per key: (project id, resource) or ("", resource).
+struct Charged {
+  int64_t used = 0, runs = 0;
+};
+using ChargeSums = std::map<std::pair<std::string, std::string>, Charged>;
+
+int64_t RoundDown(int64_t t, int64_t span) { return t / span * span; }
+int64_t RoundUp(int64_t t, int64_t span) { return RoundDown(t + span - 1, span); }
+
+// [from, to) as whole buckets of the largest span that fits, then of the next, and the rest
+// (the partial hours at the edges) read from the ledger: `span` 0.
+struct Piece {
+  int64_t span, from, to;
+};
+void Split(int64_t from, int64_t to, size_t level, std::vector<Piece>* out) {
+  if (from >= to) return;
+  if (level == std::size(kRollupSpansMs)) {
+    out->push_back({0, from, to});
+    return;
+  }
+  int64_t span = kRollupSpansMs[level];
+  int64_t a = RoundUp(from, span), b = RoundDown(to, span);
+  if (a >= b) return Split(from, to, level + 1, out);
+  Split(from, a, level + 1, out);
+  out->push_back({span, a, b});
+  Split(b, to, level + 1, out);
+}
+
+// The charges booked in [since, until), summed per project and resource (`by_project`) or per
+// resource. A period that reaches `now` takes every bucket it touches whole: nothing is charged
+// after now.
+StatusOr<ChargeSums> SumCharges(store::Tx& tx, int64_t since, int64_t until, int64_t now,
+                                bool by_project) {
+  if (until >= now) until = std::max(since, RoundUp(now + 1, kRollupSpansMs[0]));
+  std::vector<Piece> pieces;
+  Split(since, until, 0, &pieces);
+  ChargeSums out;
+  for (const Piece& p : pieces) {
+    std::vector<store::Row> rows;
+    if (p.span > 0) {
+      ASSIGN_OR_RETURN(
+          rows,
+          tx.Query(fmt::format("SELECT {}, resource, SUM(used), SUM(runs) FROM "
+                               "usage_rollup WHERE span_ms = $1 AND bucket >= $2 AND "
+                               "bucket < $3 GROUP BY {}resource",
+                               by_project ? "project_id" : "''", by_project ? "project_id, " : ""),
+                   {p.span, p.from, p.to}));
+    } else {
+      // The job's resource names the type it actually ran on; the allocation's may be "gpu".
+      ASSIGN_OR_RETURN(
+          rows, tx.Query(fmt::format("SELECT {0}, COALESCE(NULLIF(j.resource, ''), a.resource), "
+                                     "SUM(l.used_delta), COUNT(*) FROM ledger l JOIN allocations "
+                                     "a ON a.id = l.allocation_id LEFT JOIN jobs j ON j.id = "
+                                     "l.job_id WHERE l.kind = 'charge' AND l.at >= $1 AND l.at "
+                                     "< $2 GROUP BY {1}2",
+                                     by_project ? "a.project_id" : "''", by_project ? "1, " : ""),
+                         {p.from, p.to}));
+    }
+    for (const auto& r : rows) {
+      Charged& c = out[{r.Str(0), r.Str(1)}];
+      c.used += r.Int(2);
+      c.runs += r.Int(3);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 StatusOr<std::vector<UsageRow>> UsageReport(store::Tx& tx, int64_t since, int64_t until,
-                                            const std::string& group_by) {
+                                            int64_t now, const std::string& group_by) {
   if (group_by != "org" && group_by != "project") {
     return InvalidArgument("group_by must be 'org' or 'project'");
   }
-  // The job's resource names the type it actually ran on; the allocation's may be "gpu" (any).
-  // Summed per project here; projects and their organisations are the tenants', looked up once
-  // each below and summed again per org or project (a job charges one project's allocations, so
-  // its distinct count adds up across projects).
-  ASSIGN_OR_RETURN(
-      auto rows,
-      tx.Query("SELECT a.project_id, COALESCE(NULLIF(j.resource, ''), a.resource), "
-               "SUM(l.used_delta), COUNT(DISTINCT l.job_id) FROM ledger l JOIN allocations a ON "
-               "a.id = l.allocation_id LEFT JOIN jobs j ON j.id = l.job_id WHERE l.kind = "
-               "'charge' AND l.at >= $1 AND l.at < $2 GROUP BY 1, 2",
-               {since, until}));
-  struct Sums {
-    int64_t used = 0, jobs = 0;
-  };
+  // Summed per project; projects and their organisations are the tenants', looked up once each
+  // below and summed again per org or project.
+  ASSIGN_OR_RETURN(ChargeSums sums, SumCharges(tx, since, until, now, /*by_project=*/true));
   struct Group {
     std::string name;
-    std::map<std::string, Sums> by_resource;
+    std::map<std::string, Charged> by_resource;
   };
-  std::map<std::string, Group> groups;  // by org or project id, in id order as before
+  std::map<std::string, Group> groups;  // by org or project id, in id order
   std::map<std::string, tenants::Project> projects;
   std::map<std::string, tenants::Org> orgs;
-  for (const auto& r : rows) {
-    auto p = projects.find(r.Str(0));
+  for (const auto& [project_resource, charged] : sums) {
+    const auto& [project_id, resource] = project_resource;
+    auto p = projects.find(project_id);
     if (p == projects.end()) {
-      ASSIGN_OR_RETURN(tenants::Project project, tenants::GetProject(tx, r.Str(0)));
+      ASSIGN_OR_RETURN(tenants::Project project, tenants::GetProject(tx, project_id));
       p = projects.emplace(project.id, std::move(project)).first;
     }
     std::string key = p->second.id, name = p->second.name;
@@ -64,23 +128,23 @@ StatusOr<std::vector<UsageRow>> UsageReport(store::Tx& tx, int64_t since, int64_
     }
     Group& g = groups[key];
     g.name = name;
-    Sums& sums = g.by_resource[r.Str(1)];
-    sums.used += r.Int(2);
-    sums.jobs += r.Int(3);
+    Charged& c = g.by_resource[resource];
+    c.used += charged.used;
+    c.runs += charged.runs;
   }
   std::vector<UsageRow> out;
   for (const auto& [key, g] : groups) {
     UsageRow& u = out.emplace_back(UsageRow{key, g.name});
-    for (const auto& [resource, sums] : g.by_resource) {
+    for (const auto& [resource, charged] : g.by_resource) {
       std::string type = TypeOf(resource);
-      double hours = static_cast<double>(sums.used) / kHour;
+      double hours = static_cast<double>(charged.used) / kHour;
       if (type.empty()) {
         u.cpu_hours += hours;
       } else {
         u.gpu_hours[type] += hours;
         if (auto t = FindAcceleratorType(type)) u.pf_hours += hours * t->peak_tflops / 1000.0;
       }
-      u.jobs += sums.jobs;
+      u.jobs += charged.runs;
     }
   }
   return out;
@@ -88,7 +152,7 @@ StatusOr<std::vector<UsageRow>> UsageReport(store::Tx& tx, int64_t since, int64_
 
 StatusOr<std::vector<TypeUtilisation>> Utilisation(store::Tx& tx,
                                                    const std::map<std::string, int>& capacity,
-                                                   int64_t since, int64_t until) {
+                                                   int64_t since, int64_t until, int64_t now) {
   std::map<std::string, TypeUtilisation> by_type;
   for (const auto& [type, n] : capacity) by_type[type] = TypeUtilisation{type, n};
   ASSIGN_OR_RETURN(auto busy, tx.Query("SELECT resource, SUM(CASE WHEN gpus > 0 THEN gpus ELSE "
@@ -100,17 +164,12 @@ StatusOr<std::vector<TypeUtilisation>> Utilisation(store::Tx& tx,
     by_type[type].type = type;
     by_type[type].busy_now += static_cast<int>(r.Int(1));
   }
-  ASSIGN_OR_RETURN(auto delivered,
-                   tx.Query("SELECT COALESCE(NULLIF(j.resource, ''), a.resource), "
-                            "SUM(l.used_delta) FROM ledger l JOIN allocations a ON a.id = "
-                            "l.allocation_id LEFT JOIN jobs j ON j.id = l.job_id WHERE l.kind = "
-                            "'charge' AND l.at >= $1 AND l.at < $2 GROUP BY 1",
-                            {since, until}));
-  for (const auto& r : delivered) {
-    std::string type = TypeOf(r.Str(0));
+  ASSIGN_OR_RETURN(ChargeSums delivered, SumCharges(tx, since, until, now, /*by_project=*/false));
+  for (const auto& [key, charged] : delivered) {
+    std::string type = TypeOf(key.second);
     if (type.empty()) type = "cpu";
     by_type[type].type = type;
-    by_type[type].delivered_hours += static_cast<double>(r.Int(1)) / kHour;
+    by_type[type].delivered_hours += static_cast<double>(charged.used) / kHour;
   }
   double period_hours = std::max<double>(1, until - since) / 1000.0 / kHour;
   std::vector<TypeUtilisation> out;

@@ -18,12 +18,14 @@ struct UsageRow {
   std::map<std::string, double> gpu_hours;  // by accelerator type ("any" if unknown)
   double cpu_hours = 0;
   double pf_hours = 0;  // GPU-hours x peak PF of their type
-  int64_t jobs = 0;     // jobs charged in the period
+  int64_t jobs = 0;     // job runs charged in the period (a job run again counts again)
 };
 
-// Charges booked in [since, until) (epoch ms), grouped by "org" or "project".
+// Charges booked in [since, until) (epoch ms), grouped by "org" or "project". Read from the
+// usage roll-up (ledger.h kRollupSpansMs): whole days, whole hours, and from the ledger only the
+// partial hours at the edges; a period that reaches `now` reads the buckets it touches whole.
 StatusOr<std::vector<UsageRow>> UsageReport(store::Tx& tx, int64_t since, int64_t until,
-                                            const std::string& group_by);
+                                            int64_t now, const std::string& group_by);
 
 struct TypeUtilisation {
   std::string type;
@@ -33,10 +35,11 @@ struct TypeUtilisation {
   double utilisation = 0;      // delivered / (capacity x period)
 };
 
-// Per accelerator type ("cpu" counts cores). `capacity` is the inventory by type.
+// Per accelerator type ("cpu" counts cores). `capacity` is the inventory by type. Charges are
+// read as UsageReport reads them.
 StatusOr<std::vector<TypeUtilisation>> Utilisation(store::Tx& tx,
                                                    const std::map<std::string, int>& capacity,
-                                                   int64_t since, int64_t until);
+                                                   int64_t since, int64_t until, int64_t now);
 
 struct HoardingRow {
   std::string allocation_id, project_id, project_name, resource;
