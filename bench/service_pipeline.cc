@@ -172,8 +172,15 @@ int main(int argc, char** argv) {
   Must(service.Recover(), "recover");
   t = SteadyClock::now();
   service.Start();
-  // The backlog is loaded by the first pass; the newcomer's jobs arrive once it is.
-  while (service.counters().queued + service.counters().running < a.backlog && a.backlog > 0) {
+  // The backlog is loaded by the first pass (and its first jobs may have ended already); the
+  // newcomer's jobs arrive once it is.
+  auto seen = [&] {
+    ComputeService::Counters c = service.counters();
+    int64_t n = c.queued + c.running;
+    for (const auto& [state, ended] : c.ended) n += ended;
+    return n;
+  };
+  while (seen() < a.backlog && a.backlog > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::cout << fmt::format("load  backlog in the scheduler after {:.1f} s\n",
