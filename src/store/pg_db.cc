@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <thread>
+#include <unordered_map>
 
 #include "common/mutex.h"
 #include "store/db.h"
@@ -35,9 +37,18 @@ Status MapPgError(const PGresult* res, PGconn* conn) {
   return Internal(fmt::format("postgresql: {} (SQLSTATE {})", msg, code));
 }
 
+// The statements a connection has prepared, by their SQL text: each is parsed (and, once
+// PostgreSQL settles on a generic plan, planned) once per connection instead of at every call.
+// Bounded: SQL built with a varying shape must not grow a connection's memory for ever.
+struct PreparedStatements {
+  static constexpr size_t kMax = 512;
+  std::unordered_map<std::string, std::string> names;
+  int64_t next = 0;
+};
+
 class PgTx : public Tx {
  public:
-  explicit PgTx(PGconn* conn) : conn_(conn) {}
+  PgTx(PGconn* conn, PreparedStatements* prepared) : conn_(conn), prepared_(prepared) {}
 
   StatusOr<std::vector<Row>> Query(std::string_view sql,
                                    const std::vector<Value>& params) override {
@@ -59,12 +70,25 @@ class PgTx : public Tx {
       values[i] = text[i].c_str();
     }
     std::string q(sql);
-    PGresult* res = PQexecParams(conn_, q.c_str(), static_cast<int>(params.size()), nullptr,
-                                 values.data(), nullptr, nullptr, 0);
     struct Clear {
       PGresult* r;
       ~Clear() { PQclear(r); }
-    } clear{res};
+    };
+    auto name = prepared_->names.find(q);
+    if (name == prepared_->names.end()) {
+      if (prepared_->names.size() >= PreparedStatements::kMax) {
+        Clear dropped{PQexec(conn_, "DEALLOCATE ALL")};
+        if (PQresultStatus(dropped.r) != PGRES_COMMAND_OK) return MapPgError(dropped.r, conn_);
+        prepared_->names.clear();
+      }
+      std::string id = fmt::format("s{}", prepared_->next++);
+      Clear made{PQprepare(conn_, id.c_str(), q.c_str(), static_cast<int>(params.size()), nullptr)};
+      if (PQresultStatus(made.r) != PGRES_COMMAND_OK) return MapPgError(made.r, conn_);
+      name = prepared_->names.emplace(q, std::move(id)).first;
+    }
+    PGresult* res = PQexecPrepared(conn_, name->second.c_str(), static_cast<int>(params.size()),
+                                   values.data(), nullptr, nullptr, 0);
+    Clear clear{res};
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return MapPgError(res, conn_);
     last_changes_ = 0;
@@ -108,6 +132,7 @@ class PgTx : public Tx {
 
  private:
   PGconn* conn_;
+  PreparedStatements* prepared_;
   int64_t last_changes_ = 0;
 };
 
@@ -129,6 +154,7 @@ class PgDatabase : public Database {
         return Unavailable(fmt::format("cannot connect to PostgreSQL: {}", msg));
       }
       PQclear(PQexec(c, "SET client_min_messages TO warning"));
+      prepared_[c] = PreparedStatements{};
       free_.push_back(c);
     }
     return Status::Ok();
@@ -162,10 +188,13 @@ class PgDatabase : public Database {
     PGconn* c = Acquire();
     Status s;
     for (int attempt = 0;; ++attempt) {
-      if (PQstatus(c) != CONNECTION_OK) PQreset(c);
+      if (PQstatus(c) != CONNECTION_OK) {
+        PQreset(c);
+        prepared_.at(c) = PreparedStatements{};  // a new session has none
+      }
       s = Simple(c, begin);
       if (s.ok()) {
-        PgTx tx(c);
+        PgTx tx(c, &prepared_.at(c));
         s = fn(tx);
         if (s.ok()) {
           s = Simple(c, "COMMIT");
@@ -207,6 +236,9 @@ class PgDatabase : public Database {
 
   std::string url_;
   std::vector<PGconn*> all_;
+  // Each connection's, used only by the transaction that holds the connection; the map itself
+  // is filled by Init and never changes shape after.
+  std::map<PGconn*, PreparedStatements> prepared_;
   Mutex mu_;
   CondVar cv_;
   std::vector<PGconn*> free_ GUARDED_BY(mu_);

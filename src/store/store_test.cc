@@ -198,6 +198,25 @@ TEST_P(StoreTest, ReadersSeeCommittedDataFromAnotherHandle) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 
+// PostgreSQL connections keep the statements they prepared, a bounded number: far more distinct
+// statements than the bound, each run twice and interleaved with a statement seen before, all
+// give their own answers on the same connections.
+TEST_P(StoreTest, ManyDistinctStatementsGiveTheirOwnAnswers) {
+  for (int i = 0; i < 1300; ++i) {
+    std::string sql = fmt::format("SELECT $1 + {}", i);
+    Status s = db().Read([&](store::Tx& tx) -> Status {
+      for (int round = 0; round < 2; ++round) {
+        ASSIGN_OR_RETURN(auto rows, tx.Query(sql, {int64_t{7}}));
+        if (rows.size() != 1 || rows[0].Int(0) != 7 + i) return Internal(sql + ": wrong answer");
+        ASSIGN_OR_RETURN(auto same, tx.Query("SELECT $1 + 0", {int64_t{i}}));
+        if (same[0].Int(0) != i) return Internal("SELECT $1 + 0: wrong answer");
+      }
+      return Status::Ok();
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+}
+
 TEST(StoreUrl, RejectsUnknownSchemes) {
   auto db = store::OpenDatabase("mysql://x");
   EXPECT_EQ(db.status().code(), StatusCode::kInvalidArgument);
@@ -283,7 +302,8 @@ TEST(Migrations, AssemblyRefusesGapsRepeatsAndStrayDescriptions) {
       {"repeat", {{{1, 0, "one", "a", ""}}, {{1, 0, "one", "a", ""}}}, "declared twice"},
       {"missing part", {{{1, 0, "one", "a", ""}, {1, 2, "", "c", ""}}}, "has no part 1"},
       {"no description", {{{1, 0, "", "a", ""}}}, "description belongs on part 0"},
-      {"two descriptions", {{{1, 0, "one", "a", ""}, {1, 1, "again", "b", ""}}},
+      {"two descriptions",
+       {{{1, 0, "one", "a", ""}, {1, 1, "again", "b", ""}}},
        "description belongs on part 0"},
   };
   for (const Case& c : kCases) {
