@@ -33,26 +33,68 @@ Allocation ToAllocation(const store::Row& r) {
   return a;
 }
 
+// Appends entries to the ledger, all in one statement.
+Status AppendEntries(store::Tx& tx, const std::vector<LedgerEntry>& entries) {
+  std::string sql =
+      "INSERT INTO ledger (id, allocation_id, kind, available_delta, held_delta, used_delta, "
+      "hold_id, job_id, reason, actor, at) VALUES ";
+  std::vector<store::Value> params;
+  auto optional = [](const std::string& v) {
+    return v.empty() ? store::Value(nullptr) : store::Value(v);
+  };
+  for (const LedgerEntry& e : entries) {
+    size_t n = params.size();
+    sql +=
+        fmt::format("{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n == 0 ? "" : ", ",
+                    n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9, n + 10, n + 11);
+    params.insert(params.end(),
+                  {NewId("led"), e.allocation_id, e.kind, e.available_delta, e.held_delta,
+                   e.used_delta, optional(e.hold_id), optional(e.job_id), e.reason, e.actor, e.at});
+  }
+  return tx.Exec(sql, params).status();
+}
+
 Status AppendEntry(store::Tx& tx, const std::string& allocation_id, const char* kind,
                    int64_t available_delta, int64_t held_delta, int64_t used_delta,
                    const std::string& hold_id, const std::string& job_id, const std::string& reason,
                    const std::string& actor, int64_t now) {
-  store::Value hold = hold_id.empty() ? store::Value(nullptr) : store::Value(hold_id);
-  store::Value job = job_id.empty() ? store::Value(nullptr) : store::Value(job_id);
-  return tx
-      .Exec(
-          "INSERT INTO ledger (id, allocation_id, kind, available_delta, held_delta, "
-          "used_delta, hold_id, job_id, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-          "$8, $9, $10, $11)",
-          {NewId("led"), allocation_id, std::string(kind), available_delta, held_delta, used_delta,
-           hold, job, reason, actor, now})
-      .status();
+  return AppendEntries(tx, {LedgerEntry{"", allocation_id, kind, available_delta, held_delta,
+                                        used_delta, hold_id, job_id, reason, actor, now}});
+}
+
+// What ApplyDeltas needs to know of an allocation, as this transaction read it, to move its
+// hoard_from in the same statement.
+struct Balances {
+  int64_t granted = 0, used_and_held = 0, starts_at = 0, expires_at = 0;
+};
+// The columns of allocations (aliased `a`) that fill Balances, in order.
+constexpr const char* kBalanceColumns = "a.granted, a.used + a.held, a.starts_at, a.expires_at";
+Balances BalancesAt(const store::Row& r, size_t first) {
+  return {r.Int(first), r.Int(first + 1), r.Int(first + 2), r.Int(first + 3)};
 }
 
 // Applies deltas to an allocation's balances if none goes below zero, and moves its hoard_from.
-// Returns false (and changes nothing) if one would.
+// Returns false (and changes nothing) if one would. With `seen`, the balances as read in this
+// transaction, one statement does both while they are still those (otherwise two).
 StatusOr<bool> ApplyDeltas(store::Tx& tx, const std::string& id, int64_t granted_delta,
-                           int64_t available_delta, int64_t held_delta, int64_t used_delta) {
+                           int64_t available_delta, int64_t held_delta, int64_t used_delta,
+                           const Balances* seen = nullptr) {
+  if (seen != nullptr) {
+    int64_t hoard_from =
+        HoardFrom(seen->granted + granted_delta, seen->used_and_held + held_delta + used_delta,
+                  seen->starts_at, seen->expires_at);
+    ASSIGN_OR_RETURN(
+        int64_t changed,
+        tx.Exec("UPDATE allocations SET granted = granted + $1, available = available + $2, held "
+                "= held + $3, used = used + $4, hoard_from = $6, version = version + 1 WHERE id = "
+                "$5 AND granted + $1 >= 0 AND available + $2 >= 0 AND held + $3 >= 0 AND used + "
+                "$4 >= 0 AND granted = $7 AND used + held = $8 AND starts_at = $9 AND expires_at "
+                "= $10",
+                {granted_delta, available_delta, held_delta, used_delta, id, hoard_from,
+                 seen->granted, seen->used_and_held, seen->starts_at, seen->expires_at}));
+    if (changed == 1) return true;
+    // Changed since it was read, or a balance would go below zero: as without `seen`.
+  }
   ASSIGN_OR_RETURN(
       auto rows,
       tx.Query("UPDATE allocations SET granted = granted + $1, available = available + $2, held = "
@@ -181,13 +223,16 @@ StatusOr<Hold> PlaceHold(store::Tx& tx, const std::string& project_id, const std
   std::string fallback = resource.rfind("gpu:", 0) == 0 ? "gpu" : resource;
   ASSIGN_OR_RETURN(
       auto rows,
-      tx.Query("SELECT id FROM allocations WHERE project_id = $1 AND (resource = $2 OR resource "
-               "= $3) AND starts_at <= $4 AND expires_at > $4 AND available >= $5 ORDER BY "
-               "CASE WHEN resource = $2 THEN 0 ELSE 1 END, expires_at, id",
+      tx.Query(fmt::format("SELECT a.id, {} FROM allocations a WHERE project_id = $1 AND "
+                           "(resource = $2 OR resource = $3) AND starts_at <= $4 AND expires_at "
+                           "> $4 AND available >= $5 ORDER BY CASE WHEN resource = $2 THEN 0 "
+                           "ELSE 1 END, expires_at, id",
+                           kBalanceColumns),
                {project_id, resource, fallback, now, amount}));
   for (const auto& row : rows) {
     std::string alloc = row.Str(0);
-    ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, alloc, 0, -amount, amount, 0));
+    Balances seen = BalancesAt(row, 1);
+    ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, alloc, 0, -amount, amount, 0, &seen));
     if (!ok) continue;  // taken meanwhile
     Hold h{NewId("hld"), alloc, amount};
     RETURN_IF_ERROR(tx.Exec("INSERT INTO holds (id, allocation_id, job_id, amount, settled, "
@@ -208,39 +253,50 @@ Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std
               int64_t now) {
   ASSIGN_OR_RETURN(
       auto rows,
-      tx.Query("SELECT h.allocation_id, h.job_id, h.amount, h.settled, a.project_id, "
-               "COALESCE(NULLIF(j.resource, ''), a.resource) FROM holds h JOIN allocations a ON "
-               "a.id = h.allocation_id LEFT JOIN jobs j ON j.id = h.job_id WHERE h.id = $1",
+      tx.Query(fmt::format("SELECT h.allocation_id, h.job_id, h.amount, h.settled, a.project_id, "
+                           "COALESCE(NULLIF(j.resource, ''), a.resource), {} FROM holds h JOIN "
+                           "allocations a ON a.id = h.allocation_id LEFT JOIN jobs j ON j.id = "
+                           "h.job_id WHERE h.id = $1",
+                           kBalanceColumns),
                {hold_id}));
   if (rows.empty()) return NotFound(fmt::format("hold '{}' not found", hold_id));
-  if (rows[0].Int(3) != 0) {
+  const store::Row& r = rows[0];
+  if (r.Int(3) != 0)
     return FailedPrecondition(fmt::format("hold '{}' is already settled", hold_id));
-  }
-  std::string alloc = rows[0].Str(0), job = rows[0].Str(1);
-  int64_t amount = rows[0].Int(2);
+  std::string alloc = r.Str(0), job = r.Str(1);
+  int64_t amount = r.Int(2);
   int64_t charge = std::clamp<int64_t>(used, 0, amount);
   ASSIGN_OR_RETURN(int64_t marked, tx.Exec("UPDATE holds SET settled = 1 WHERE id = $1 AND "
                                            "settled = 0",
                                            {hold_id}));
   if (marked != 1) return FailedPrecondition(fmt::format("hold '{}' is already settled", hold_id));
-  ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, alloc, 0, amount - charge, -amount, charge));
+  Balances seen = BalancesAt(r, 6);
+  ASSIGN_OR_RETURN(bool ok, ApplyDeltas(tx, alloc, 0, amount - charge, -amount, charge, &seen));
   if (!ok) return Internal(fmt::format("allocation {} balances are inconsistent", alloc));
+  std::vector<LedgerEntry> entries;
   if (charge > 0) {
-    RETURN_IF_ERROR(
-        AppendEntry(tx, alloc, "charge", 0, -charge, charge, hold_id, job, "job end", actor, now));
-    for (int64_t span : kRollupSpansMs) {
-      RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO usage_rollup (span_ms, bucket, project_id, resource, used, runs) "
-                  "VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (span_ms, bucket, project_id, "
-                  "resource) DO UPDATE SET used = usage_rollup.used + excluded.used, runs = "
-                  "usage_rollup.runs + 1",
-                  {span, now / span * span, rows[0].Str(4), rows[0].Str(5), charge})
-              .status());
-    }
+    entries.push_back(
+        {"", alloc, "charge", 0, -charge, charge, hold_id, job, "job end", actor, now});
   }
   if (amount - charge > 0) {
-    RETURN_IF_ERROR(AppendEntry(tx, alloc, "release", amount - charge, -(amount - charge), 0,
-                                hold_id, job, "unused part of the hold", actor, now));
+    entries.push_back({"", alloc, "release", amount - charge, -(amount - charge), 0, hold_id, job,
+                       "unused part of the hold", actor, now});
+  }
+  if (!entries.empty()) RETURN_IF_ERROR(AppendEntries(tx, entries));
+  if (charge > 0) {
+    // The charge's hour and day, in one statement.
+    std::string sql =
+        "INSERT INTO usage_rollup (span_ms, bucket, project_id, resource, used, runs) VALUES ";
+    std::vector<store::Value> params = {r.Str(4), r.Str(5), charge};
+    for (int64_t span : kRollupSpansMs) {
+      size_t n = params.size();
+      sql += fmt::format("{}(${}, ${}, $1, $2, $3, 1)", n == 3 ? "" : ", ", n + 1, n + 2);
+      params.insert(params.end(), {span, now / span * span});
+    }
+    sql +=
+        " ON CONFLICT (span_ms, bucket, project_id, resource) DO UPDATE SET used = "
+        "usage_rollup.used + excluded.used, runs = usage_rollup.runs + 1";
+    RETURN_IF_ERROR(tx.Exec(sql, params).status());
   }
   return Status::Ok();
 }
@@ -271,8 +327,9 @@ Status VerifyLedger(store::Tx& tx) {
                "COALESCE(SUM(l.available_delta), 0), COALESCE(SUM(l.held_delta), 0), "
                "COALESCE(SUM(l.used_delta), 0), "
                "COALESCE(SUM(CASE WHEN l.kind IN ('grant', 'adjust') THEN l.available_delta ELSE "
-               "0 END), 0) FROM allocations a LEFT JOIN ledger l ON l.allocation_id = a.id GROUP "
-               "BY a.id, a.granted, a.available, a.held, a.used"));
+               "0 END), 0), a.starts_at, a.expires_at, a.hoard_from FROM allocations a LEFT JOIN "
+               "ledger l ON l.allocation_id = a.id GROUP BY a.id, a.granted, a.available, a.held, "
+               "a.used, a.starts_at, a.expires_at, a.hoard_from"));
   for (const auto& r : rows) {
     if (r.Int(2) != r.Int(5) || r.Int(3) != r.Int(6) || r.Int(4) != r.Int(7) ||
         r.Int(1) != r.Int(8) || r.Int(1) != r.Int(2) + r.Int(3) + r.Int(4)) {
@@ -281,6 +338,12 @@ Status VerifyLedger(store::Tx& tx) {
           "ledger (available={} held={} used={} granted={})",
           r.Str(0), r.Int(1), r.Int(2), r.Int(3), r.Int(4), r.Int(5), r.Int(6), r.Int(7),
           r.Int(8)));
+    }
+    // Exact, or (an allocation untouched since migration 14) the earliest its lifetime allows.
+    int64_t hoard_from = HoardFrom(r.Int(1), r.Int(3) + r.Int(4), r.Int(9), r.Int(10));
+    if (r.Int(11) != hoard_from && r.Int(11) != r.Int(9) + (r.Int(10) - r.Int(9)) / 4) {
+      return Internal(fmt::format("allocation {}: hoard_from={}, but its balances give {}",
+                                  r.Str(0), r.Int(11), hoard_from));
     }
   }
   // The roll-up's buckets hold exactly the charges booked in them, per project.
