@@ -19,11 +19,11 @@
 
 #include "common/clock.h"
 #include "compute/ledger/jobs.h"
-#include "data/inputs/data_cache.h"
 #include "data/chunks/file_chunker.h"
+#include "data/chunks/wire.h"
+#include "data/inputs/data_cache.h"
 #include "data/inputs/job_inputs.h"
 #include "data/metadata/metadata.h"
-#include "data/chunks/wire.h"
 #include "testing/harness.h"
 
 namespace openlab {
@@ -283,6 +283,17 @@ TEST_P(DataApiTest, AccessLevelsDecideWhoSeesMetadataAndWhoGetsTheBytes) {
   EXPECT_EQ(names(partner_), (std::set<std::string>{"open-data", "registered-data",
                                                     "consortium-data", "restricted-data"}));
   EXPECT_EQ(names(member_).size(), 6u);
+  // Each listed dataset carries its own consortium (read for the whole page at once).
+  auto listed = h_.Call("GET", "/api/v1/datasets", member_);
+  for (const auto& d : listed.json.at("items").as_array()) {
+    const auto& orgs = d.at("consortium").as_array();
+    if (d.at("name") == "consortium-data") {
+      ASSERT_EQ(orgs.size(), 1u);
+      EXPECT_EQ(orgs[0], other_org_.c_str());
+    } else {
+      EXPECT_TRUE(orgs.empty()) << d.at("name");
+    }
+  }
   // Outsiders cannot push to it.
   auto up = h_.Call("POST", "/api/v1/datasets/" + open + "/uploads", outsider_, "{}");
   EXPECT_EQ(up.status, 403) << up.body;
@@ -1202,8 +1213,8 @@ TEST_P(JobDataTest, ACachedVersionStaysBehindItsAccessRules) {
   std::string d1 = h_.files_root() + "/jobs/" + j1.Str("id");
   std::string d2 = h_.files_root() + "/jobs/" + j2.Str("id");
   int64_t now = Clock::Real()->NowMs();
-  auto p1 = data::PrepareJobData(h_.data(), &Cache(), j1.Str("id"), a.partner_id, a.project, d1,
-                                 now);
+  auto p1 =
+      data::PrepareJobData(h_.data(), &Cache(), j1.Str("id"), a.partner_id, a.project, d1, now);
   ASSERT_TRUE(p1.ok()) << p1.status().ToString();
   EXPECT_TRUE(p1->sealed);
   EXPECT_TRUE(p1->restricted);
@@ -1212,8 +1223,8 @@ TEST_P(JobDataTest, ACachedVersionStaysBehindItsAccessRules) {
   data::ReleaseJobData(d1, &Cache());
   // 31 days on, the grant has expired: the cached version does not let the next job in.
   int64_t later = now + int64_t{31} * 24 * 3600 * 1000;
-  auto p2 = data::PrepareJobData(h_.data(), &Cache(), j2.Str("id"), a.partner_id, a.project, d2,
-                                 later);
+  auto p2 =
+      data::PrepareJobData(h_.data(), &Cache(), j2.Str("id"), a.partner_id, a.project, d2, later);
   EXPECT_EQ(p2.status().code(), StatusCode::kPermissionDenied) << p2.status().ToString();
   EXPECT_EQ(Cache().References(key), 0);
   // Not through the API either: the cache has no route, and a file of restricted data is never

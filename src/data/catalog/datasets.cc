@@ -88,6 +88,31 @@ Status LoadConsortium(Tx& tx, Dataset* d) {
   return Status::Ok();
 }
 
+// LoadConsortium for a page of datasets, in one query. The list of ids is padded (with the
+// first) to a power of two, so that pages of any length share a few statements.
+Status LoadConsortia(Tx& tx, std::vector<Dataset>* ds) {
+  if (ds->empty()) return Status::Ok();
+  std::map<std::string, Dataset*> by_id;
+  std::vector<Value> ids;
+  for (Dataset& d : *ds) {
+    d.consortium.clear();
+    by_id[d.id] = &d;
+    ids.push_back(d.id);
+  }
+  size_t n = 1;
+  while (n < ids.size()) n *= 2;
+  ids.resize(n, ids.front());
+  std::string marks;
+  for (size_t i = 1; i <= n; ++i) marks += fmt::format("{}${}", i == 1 ? "" : ", ", i);
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(fmt::format("SELECT dataset_id, org_id FROM dataset_consortium WHERE "
+                                        "dataset_id IN ({}) ORDER BY dataset_id, org_id",
+                                        marks),
+                            ids));
+  for (const Row& r : rows) by_id.at(r.Str(0))->consortium.push_back(r.Str(1));
+  return Status::Ok();
+}
+
 Status WriteConsortium(Tx& tx, const Dataset& d) {
   RETURN_IF_ERROR(tx.Exec("DELETE FROM dataset_consortium WHERE dataset_id = $1", {d.id}).status());
   for (const auto& org : d.consortium) {
@@ -319,10 +344,8 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
     ASSIGN_OR_RETURN(auto rows,
                      tx.Query(sql + fmt::format(" ORDER BY id LIMIT ${}", params.size()), params));
     std::vector<Dataset> out;
-    for (const Row& r : rows) {
-      out.push_back(DatasetFromRow(r));
-      RETURN_IF_ERROR(LoadConsortium(tx, &out.back()));
-    }
+    for (const Row& r : rows) out.push_back(DatasetFromRow(r));
+    RETURN_IF_ERROR(LoadConsortia(tx, &out));
     return out;
   }
   // What the user may see is a union: listed datasets, open ones, registered ones (signed in),
@@ -371,8 +394,8 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
   for (const auto& [id, r] : merged) {
     if (out.size() == static_cast<size_t>(q.limit)) break;
     out.push_back(DatasetFromRow(r));
-    RETURN_IF_ERROR(LoadConsortium(tx, &out.back()));
   }
+  RETURN_IF_ERROR(LoadConsortia(tx, &out));
   return out;
 }
 
