@@ -516,6 +516,7 @@ Status ComputeService::StartJobs(const std::vector<Decision>& starts, int64_t no
     Job job;
     Status hold;  // the hold's refusal (ResourceExhausted), if any
     bool queued = true;
+    bool has_data = false;  // opts_.has_data, read in the same transaction
   };
   std::vector<Start> batch;
   for (const Decision& d : starts) {
@@ -573,6 +574,9 @@ Status ComputeService::StartJobs(const std::vector<Decision>& starts, int64_t no
     st.job.started_at = now_ms;
     RETURN_IF_ERROR(UpdateJob(tx, st.job));
     st.job.version++;
+    if (opts_.prepare_data && opts_.has_data) {
+      ASSIGN_OR_RETURN(st.has_data, opts_.has_data(tx, st.job));
+    }
     return Status::Ok();
   });
   std::vector<std::pair<Job, StatusOr<LaunchSpec>>> launches;
@@ -599,7 +603,7 @@ Status ComputeService::StartJobs(const std::vector<Decision>& starts, int64_t no
         Running{st.core_id, st.indices, st.node, "", now_ms + st.job.time_limit_s * 1000};
     *changed = true;
     const Job& job = st.job;
-    if (opts_.prepare_data && opts_.has_data && opts_.has_data(job)) {
+    if (st.has_data) {
       if (auto old = preparing_.find(job.id); old != preparing_.end()) {
         // A preparation of an earlier run (preempted meanwhile): wait for it and drop its copy.
         auto spec = old->second.get();

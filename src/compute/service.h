@@ -79,9 +79,10 @@ struct ServiceOptions {
   };
   std::function<StatusOr<JobData>(const Job& job, const std::string& job_dir)> prepare_data;
   std::function<void(const Job& job, const std::string& job_dir)> release_data;
-  // True if the job names datasets. Its preparation then runs on a thread of its own, so that
-  // writing out a large dataset never holds up scheduling; the job stays `starting` meanwhile.
-  std::function<bool(const Job& job)> has_data;
+  // True if the job names datasets, read in the transaction that starts it. Its preparation
+  // then runs on a thread of its own, so that writing out a large dataset never holds up
+  // scheduling; the job stays `starting` meanwhile.
+  std::function<StatusOr<bool>(store::Tx& tx, const Job& job)> has_data;
   // The sandbox (compute/exec/sandbox.h). When job_uids is set (the server runs as root), each
   // project's jobs run as the project's own uid (identities.h), which owns the project's space.
   std::optional<UidRange> job_uids;

@@ -668,7 +668,7 @@ class DataPrepTest : public ServiceTest {
     o.jobs_root = dir_ + "/jobs";
     o.projects_root = dir_ + "/projects";
     std::shared_future<void> open = gate_.get_future().share();
-    o.has_data = [](const Job& j) { return j.name == "reads-data"; };
+    o.has_data = [](store::Tx&, const Job& j) -> StatusOr<bool> { return j.name == "reads-data"; };
     o.prepare_data = [open](const Job& j,
                             const std::string& job_dir) -> StatusOr<ServiceOptions::JobData> {
       ServiceOptions::JobData d;

@@ -270,14 +270,9 @@ int Serve(const ServeOptions& a) {
   co.release_data = [cache](const compute::Job&, const std::string& job_dir) {
     data::ReleaseJobData(job_dir, cache);
   };
-  co.has_data = [&data_service](const compute::Job& job) {
-    bool has = false;
-    (void)data_service.db()->Read([&](store::Tx& tx) -> Status {
-      ASSIGN_OR_RETURN(auto inputs, data::ListJobInputs(tx, job.id));
-      has = !inputs.empty();
-      return Status::Ok();
-    });
-    return has;
+  co.has_data = [](store::Tx& tx, const compute::Job& job) -> StatusOr<bool> {
+    ASSIGN_OR_RETURN(auto inputs, data::ListJobInputs(tx, job.id));
+    return !inputs.empty();
   };
   co.jobs_root = jobs_root;
   co.projects_root = state_abs + "/projects";
