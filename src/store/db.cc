@@ -28,6 +28,16 @@ std::string Row::Str(size_t i) const {
   return "";
 }
 
+std::string PaddedInList(std::vector<Value>* values, size_t first) {
+  if (values->empty()) return "NULL";
+  size_t n = 1;
+  while (n < values->size()) n *= 2;
+  values->resize(n, values->front());
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += fmt::format("{}${}", i == 0 ? "" : ", ", first + i);
+  return out;
+}
+
 std::string ToSqlitePlaceholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size());

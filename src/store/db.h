@@ -85,6 +85,11 @@ Status PgAdminExec(const std::string& url, const std::string& sql);
 // "postgres://...".
 StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
 
+// For `col IN (...)` over `values`: pads them (repeating the first) to a power of two and returns
+// the placeholders "$first, ..., $(first + padded - 1)", so that lists of any length share a few
+// statement texts (and prepared statements). Empty values give "NULL" (matches nothing).
+std::string PaddedInList(std::vector<Value>* values, size_t first);
+
 // Rewrites "$1" placeholders to SQLite's "?1". Exposed for tests.
 std::string ToSqlitePlaceholders(std::string_view sql);
 

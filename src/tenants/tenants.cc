@@ -302,6 +302,36 @@ StatusOr<Org> GetOrg(Tx& tx, const std::string& id) {
   return ToOrg(rows[0]);
 }
 
+namespace {
+// The rows of `table` whose id is one of `ids`, read up to 512 ids a query.
+StatusOr<std::vector<Row>> RowsByIds(Tx& tx, const char* cols, const char* table,
+                                     const std::vector<std::string>& ids) {
+  constexpr size_t kChunk = 512;
+  std::vector<Row> out;
+  for (size_t at = 0; at < ids.size(); at += kChunk) {
+    std::vector<Value> params(
+        ids.begin() + static_cast<std::ptrdiff_t>(at),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kChunk)));
+    std::string in = store::PaddedInList(&params, 1);
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query(fmt::format("SELECT {} FROM {} WHERE id IN ({})", cols, table, in), params));
+    for (Row& r : rows) out.push_back(std::move(r));
+  }
+  return out;
+}
+}  // namespace
+
+StatusOr<std::map<std::string, Org>> GetOrgs(Tx& tx, const std::vector<std::string>& ids) {
+  ASSIGN_OR_RETURN(auto rows, RowsByIds(tx, kOrgCols, "orgs", ids));
+  std::map<std::string, Org> out;
+  for (const auto& r : rows) {
+    Org o = ToOrg(r);
+    out.emplace(o.id, std::move(o));
+  }
+  return out;
+}
+
 StatusOr<std::vector<Org>> ListOrgs(Tx& tx, const Page& page,
                                     const std::optional<std::string>& member_of) {
   std::vector<Row> rows;
@@ -487,6 +517,16 @@ StatusOr<Project> GetProject(Tx& tx, const std::string& id) {
   return ToProject(rows[0]);
 }
 
+StatusOr<std::map<std::string, Project>> GetProjects(Tx& tx, const std::vector<std::string>& ids) {
+  ASSIGN_OR_RETURN(auto rows, RowsByIds(tx, kProjectCols, "projects", ids));
+  std::map<std::string, Project> out;
+  for (const auto& r : rows) {
+    Project p = ToProject(r);
+    out.emplace(p.id, std::move(p));
+  }
+  return out;
+}
+
 namespace {
 
 // One page of projects in id order: all of them, or those of one organisation (along the
@@ -569,8 +609,8 @@ StatusOr<Project> UpdateProject(Tx& tx, const std::string& id,
   if (patch.job_network) {
     if (*patch.job_network != "default" && *patch.job_network != "on" &&
         *patch.job_network != "off") {
-      return InvalidArgument(fmt::format(
-          "unknown job_network '{}'; use one of: default, on, off", patch.job_network->substr(0, 40)));
+      return InvalidArgument(fmt::format("unknown job_network '{}'; use one of: default, on, off",
+                                         patch.job_network->substr(0, 40)));
     }
     p.job_network = *patch.job_network == "default" ? "" : *patch.job_network;
   }

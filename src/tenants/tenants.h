@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,6 +112,8 @@ struct NewOrg {
 };
 StatusOr<Org> CreateOrg(Tx& tx, const NewOrg& in, int64_t now);
 StatusOr<Org> GetOrg(Tx& tx, const std::string& id);
+// The organisations with these ids, in one query, by id; ids not found are left out.
+StatusOr<std::map<std::string, Org>> GetOrgs(Tx& tx, const std::vector<std::string>& ids);
 // All organisations if `member_of` is empty, else those the user belongs to.
 StatusOr<std::vector<Org>> ListOrgs(Tx& tx, const Page& page,
                                     const std::optional<std::string>& member_of);
@@ -135,6 +138,8 @@ struct NewProject {
 };
 StatusOr<Project> CreateProject(Tx& tx, const NewProject& in, int64_t now);
 StatusOr<Project> GetProject(Tx& tx, const std::string& id);
+// The projects with these ids, in one query, by id; ids not found are left out.
+StatusOr<std::map<std::string, Project>> GetProjects(Tx& tx, const std::vector<std::string>& ids);
 // Projects visible to a user: all if `visible_to` is empty; else those the user is a member of
 // or whose organisation the user administers.
 StatusOr<std::vector<Project>> ListProjects(Tx& tx, const Page& page,

@@ -4,6 +4,7 @@
 // PostgreSQL. (store_test.cc covers pagination of organisations and the audit trigger.)
 #include "tenants/tenants.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -69,6 +70,46 @@ class TenantsTest : public ::testing::TestWithParam<Backend> {
   TestDb tdb_{GetParam()};
   std::string alice_, bob_, carol_, org_, project_;
 };
+
+// ---- lookups of many
+
+// Reports name many projects and organisations at once: one lookup by ids, read a chunk of ids
+// at a time (a query takes a bounded number of parameters), repeats and unknown ids allowed.
+TEST_P(TenantsTest, ManyProjectsAndOrganisationsAreLookedUpAtOnce) {
+  std::vector<std::string> projects = {project_}, orgs = {org_};
+  auto made = W([&](Tx& tx) -> Status {
+    for (int i = 0; i < 1100; ++i) {
+      ASSIGN_OR_RETURN(Project p,
+                       CreateProject(tx, {org_, fmt::format("p{}", i), "P", "", alice_}, kNow));
+      projects.push_back(p.id);
+      if (i % 100 == 0) {
+        ASSIGN_OR_RETURN(Org o,
+                         CreateOrg(tx, {fmt::format("o{}", i), "O", "university", "KR"}, kNow));
+        orgs.push_back(o.id);
+      }
+    }
+    return Status::Ok();
+  });
+  ASSERT_THAT(made, IsOk());
+  std::vector<std::string> asked = projects;
+  asked.push_back(project_);            // twice
+  asked.push_back("prj_doesnotexist");  // unknown
+  auto got = W([&](Tx& tx) { return GetProjects(tx, asked); });
+  ASSERT_THAT(got, IsOk());
+  ASSERT_EQ(got->size(), projects.size());
+  for (const std::string& id : projects) {
+    ASSERT_TRUE(got->count(id)) << id;
+    EXPECT_EQ(got->at(id).id, id);
+  }
+  EXPECT_EQ(got->at(projects[1]).name, "p0");
+  auto got_orgs = W([&](Tx& tx) { return GetOrgs(tx, orgs); });
+  ASSERT_THAT(got_orgs, IsOk());
+  EXPECT_EQ(got_orgs->size(), orgs.size());
+  EXPECT_EQ(got_orgs->at(org_).name, "gist");
+  auto none = W([&](Tx& tx) { return GetProjects(tx, {}); });
+  ASSERT_THAT(none, IsOk());
+  EXPECT_TRUE(none->empty());
+}
 
 // ---- users
 

@@ -99,29 +99,36 @@ StatusOr<std::vector<UsageRow>> UsageReport(store::Tx& tx, int64_t since, int64_
   if (group_by != "org" && group_by != "project") {
     return InvalidArgument("group_by must be 'org' or 'project'");
   }
-  // Summed per project; projects and their organisations are the tenants', looked up once each
-  // below and summed again per org or project.
+  // Summed per project; projects and their organisations are the tenants', read in one query
+  // each below and summed again per org or project.
   ASSIGN_OR_RETURN(ChargeSums sums, SumCharges(tx, since, until, now, /*by_project=*/true));
+  std::vector<std::string> project_ids;
+  for (const auto& [project_resource, charged] : sums) {
+    if (project_ids.empty() || project_ids.back() != project_resource.first) {
+      project_ids.push_back(project_resource.first);
+    }
+  }
+  ASSIGN_OR_RETURN(auto projects, tenants::GetProjects(tx, project_ids));
+  std::map<std::string, tenants::Org> orgs;
+  if (group_by == "org") {
+    std::vector<std::string> org_ids;
+    for (const auto& [id, p] : projects) org_ids.push_back(p.org_id);
+    ASSIGN_OR_RETURN(orgs, tenants::GetOrgs(tx, org_ids));
+  }
   struct Group {
     std::string name;
     std::map<std::string, Charged> by_resource;
   };
   std::map<std::string, Group> groups;  // by org or project id, in id order
-  std::map<std::string, tenants::Project> projects;
-  std::map<std::string, tenants::Org> orgs;
   for (const auto& [project_resource, charged] : sums) {
     const auto& [project_id, resource] = project_resource;
     auto p = projects.find(project_id);
-    if (p == projects.end()) {
-      ASSIGN_OR_RETURN(tenants::Project project, tenants::GetProject(tx, project_id));
-      p = projects.emplace(project.id, std::move(project)).first;
-    }
+    if (p == projects.end()) return NotFound(fmt::format("project '{}' not found", project_id));
     std::string key = p->second.id, name = p->second.name;
     if (group_by == "org") {
       auto o = orgs.find(p->second.org_id);
       if (o == orgs.end()) {
-        ASSIGN_OR_RETURN(tenants::Org org, tenants::GetOrg(tx, p->second.org_id));
-        o = orgs.emplace(org.id, std::move(org)).first;
+        return NotFound(fmt::format("organisation '{}' not found", p->second.org_id));
       }
       key = o->second.id;
       name = o->second.name;
@@ -192,7 +199,9 @@ StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now) {
                                        {now}));
   std::sort(rows.begin(), rows.end(),
             [](const store::Row& a, const store::Row& b) { return a.Str(0) < b.Str(0); });
-  std::map<std::string, std::string> project_names;  // the tenants' projects, read once each
+  std::vector<std::string> project_ids;
+  for (const auto& r : rows) project_ids.push_back(r.Str(1));
+  ASSIGN_OR_RETURN(auto projects, tenants::GetProjects(tx, project_ids));  // the tenants'
   std::vector<HoardingRow> out;
   for (const auto& r : rows) {
     double lifetime = static_cast<double>(r.Int(7) - r.Int(6));
@@ -202,12 +211,9 @@ StatusOr<std::vector<HoardingRow>> Hoarding(store::Tx& tx, int64_t now) {
     double used = static_cast<double>(r.Int(4)), held = static_cast<double>(r.Int(5));
     double pace = (used + held) / (granted * elapsed);
     if (pace >= max_pace) continue;
-    auto name = project_names.find(r.Str(1));
-    if (name == project_names.end()) {
-      ASSIGN_OR_RETURN(tenants::Project p, tenants::GetProject(tx, r.Str(1)));
-      name = project_names.emplace(p.id, p.name).first;
-    }
-    out.push_back(HoardingRow{r.Str(0), r.Str(1), name->second, r.Str(2), granted / kHour,
+    auto p = projects.find(r.Str(1));
+    if (p == projects.end()) return NotFound(fmt::format("project '{}' not found", r.Str(1)));
+    out.push_back(HoardingRow{r.Str(0), r.Str(1), p->second.name, r.Str(2), granted / kHour,
                               used / kHour, held / kHour, elapsed, pace});
   }
   std::sort(out.begin(), out.end(),

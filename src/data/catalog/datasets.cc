@@ -88,8 +88,7 @@ Status LoadConsortium(Tx& tx, Dataset* d) {
   return Status::Ok();
 }
 
-// LoadConsortium for a page of datasets, in one query. The list of ids is padded (with the
-// first) to a power of two, so that pages of any length share a few statements.
+// LoadConsortium for a page of datasets, in one query.
 Status LoadConsortia(Tx& tx, std::vector<Dataset>* ds) {
   if (ds->empty()) return Status::Ok();
   std::map<std::string, Dataset*> by_id;
@@ -99,11 +98,7 @@ Status LoadConsortia(Tx& tx, std::vector<Dataset>* ds) {
     by_id[d.id] = &d;
     ids.push_back(d.id);
   }
-  size_t n = 1;
-  while (n < ids.size()) n *= 2;
-  ids.resize(n, ids.front());
-  std::string marks;
-  for (size_t i = 1; i <= n; ++i) marks += fmt::format("{}${}", i == 1 ? "" : ", ", i);
+  std::string marks = store::PaddedInList(&ids, 1);
   ASSIGN_OR_RETURN(auto rows,
                    tx.Query(fmt::format("SELECT dataset_id, org_id FROM dataset_consortium WHERE "
                                         "dataset_id IN ({}) ORDER BY dataset_id, org_id",
