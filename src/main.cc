@@ -19,7 +19,12 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"openlab: lend a centre's compute, data and testbeds to projects"};
   app.require_subcommand(1);
+  // Options of the program (--json) are taken after a subcommand too, as kubectl and gh do:
+  // every subcommand added below passes the options it does not know up to its parent.
+  app.fallthrough();
   int exit_code = 0;
+  openlab::cli::Output output;
+  app.add_flag("--json", output.json, "Print JSON instead of tables (anywhere on the line)");
 
   openlab::server::ServeOptions serve;
   auto* s = app.add_subcommand("serve", "Run the openlab server");
@@ -135,9 +140,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 7 * 24 * 60));
   s->callback([&] { exit_code = openlab::server::Serve(serve); });
 
-  openlab::cli::AddClientCommands(app, &exit_code);
-  openlab::cli::AddDataCommands(app, &exit_code);
-  openlab::cli::AddExportCommands(app, &exit_code);
+  openlab::cli::AddClientCommands(app, &output, &exit_code);
+  openlab::cli::AddDataCommands(app, &output, &exit_code);
+  openlab::cli::AddExportCommands(app, &output, &exit_code);
   openlab::compute::AddSimCommand(app, &exit_code);
   openlab::compute::AddSupervisorCommand(app, &exit_code);
   try {

@@ -16,9 +16,11 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "cli/output.h"
 #include "client/client.h"
 #include "server_process.h"
 
@@ -317,6 +319,54 @@ TEST_F(DataCliTest, BadInputFailsWithOneLineOnStderr) {
     EXPECT_EQ(r.err.rfind("openlab: error: ", 0), 0u) << shown << ": " << r.err;
   }
   EXPECT_FALSE(fs::exists(root_ + "/x/readme.md"));
+}
+
+// As a new user would: a name with a hyphen works where the id works, and --json works after
+// the subcommand too, for every data command, and prints JSON.
+TEST_F(DataCliTest, AHyphenatedNameWorksAndJsonIsTakenAnywhere) {
+  auto created = Cli({"data", "create", "air-quality", "--project", project_, "--license",
+                      "CC-BY-4.0", "--access", "project", "--json"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  std::string id(json::parse(created.out).at("id").as_string());
+  std::string src = root_ + "/aq";
+  WriteFile(src + "/pm25.csv", "t,ug\n1,12\n");
+  auto push = Cli({"data", "push", src, "air-quality", "--tag", "v1", "--json"});
+  ASSERT_EQ(push.code, 0) << push.err;
+  EXPECT_EQ(json::parse(push.out).at("files").as_int64(), 1) << push.out;
+  auto ls = Cli({"data", "ls", "--json"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  std::set<std::string> names;
+  json::value listed = json::parse(ls.out);
+  for (const auto& d : listed.at("items").as_array()) {
+    names.insert(std::string(d.at("name").as_string()));
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"counts", "air-quality"}));
+  auto files = Cli({"data", "ls", "air-quality@v1", "--json"});
+  ASSERT_EQ(files.code, 0) << files.err;
+  EXPECT_EQ(json::parse(files.out).at("items").as_array().at(0).at("path"), "pm25.csv");
+  auto log = Cli({"--json", "data", "log", "air-quality"});
+  ASSERT_EQ(log.code, 0) << log.err;
+  EXPECT_EQ(json::parse(log.out).at("items").as_array().size(), 1u);
+  auto pull = Cli({"data", "pull", "air-quality", root_ + "/back", "--json"});
+  ASSERT_EQ(pull.code, 0) << pull.err;
+  EXPECT_EQ(json::parse(pull.out).at("files").as_int64(), 1) << pull.out;
+  EXPECT_EQ(ReadFile(root_ + "/back/pm25.csv"), "t,ug\n1,12\n");
+  // The catalogue's search splits on the hyphen as its index does.
+  client::Client c({server_->url(), token_});
+  auto found = c.Call("GET", "/api/v1/datasets?q=air-quality");
+  ASSERT_TRUE(found.ok() && found->status == 200);
+  EXPECT_EQ(json::parse(found->body).at("items").as_array().size(), 1u) << found->body;
+}
+
+TEST(HumanNumber, RoundsForPeople) {
+  EXPECT_EQ(cli::HumanNumber(0.0002777777777777778), "0.00028");
+  EXPECT_EQ(cli::HumanNumber(250), "250");
+  EXPECT_EQ(cli::HumanNumber(1234.5678), "1235");
+  EXPECT_EQ(cli::HumanNumber(2.5), "2.5");
+  EXPECT_EQ(cli::HumanNumber(1.0 / 3), "0.33");
+  EXPECT_EQ(cli::HumanNumber(-0.0125), "-0.013");
+  EXPECT_EQ(cli::HumanNumber(0), "0");
+  EXPECT_EQ(cli::HumanNumber(12), "12");
 }
 
 }  // namespace

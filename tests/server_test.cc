@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -636,6 +637,20 @@ TEST_F(CliTest, APiRunsAJobFollowsItsLogAndSeesTheCharge) {
   auto allocs = json::parse(Cli({"--json", "alloc", "ls", prj_id}).out);
   auto& a = allocs.at("items").as_array().at(0);
   EXPECT_NEAR(a.at("used_hours").as_double(), charged + second_charged, 1e-9);
+  // Tables round for people (no 0.0005833333333333334).
+  auto alloc_table = Cli({"alloc", "ls", prj_id});
+  EXPECT_FALSE(std::regex_search(alloc_table.out, std::regex("[0-9]\\.[0-9]{6,}")))
+      << alloc_table.out;
+  // --json after the subcommand; the newest first; --mine and --state filter.
+  auto mine = Cli({"job", "ls", "--mine", "--json"});
+  ASSERT_EQ(mine.code, 0) << mine.err;
+  auto listed = json::parse(mine.out).at("items").as_array();
+  ASSERT_EQ(listed.size(), 2u) << mine.out;
+  EXPECT_EQ(listed[0].at("id").as_string(), waiting);
+  EXPECT_EQ(listed[1].at("id").as_string(), job);
+  auto queued = Cli({"job", "ls", "--state", "queued", "--json"});
+  ASSERT_EQ(queued.code, 0) << queued.err;
+  EXPECT_TRUE(json::parse(queued.out).at("items").as_array().empty()) << queued.out;
 }
 
 // Compute-to-data end to end: a job of another project, with an approved access request, reads a

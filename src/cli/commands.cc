@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/output.h"
 #include "cli/table.h"
 #include "client/client.h"
 
@@ -30,14 +31,14 @@ using client::SaveCredentials;
 namespace {
 
 struct Common {
-  bool as_json = false;
+  const Output* out = nullptr;
   int* exit_code = nullptr;
 };
 
 std::string Str(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   if (v.is_null()) return "-";
-  if (v.is_double()) return fmt::format("{}", v.get_double());  // 250, not 2.5E2
+  if (v.is_double()) return HumanNumber(v.get_double());  // 250, 0.00028: not 2.5E2
   if (v.is_array()) {
     std::string out;
     for (auto& x : v.get_array()) out += (out.empty() ? "" : ",") + Str(x);
@@ -92,10 +93,10 @@ int Run(const Common& c, const std::string& method, const std::string& path,
   if (!r.ok()) return Fail(r.status().message());
   if (r->status >= 300) return Fail(ErrorLine(*r));
   if (r->status == 204 || r->body.empty()) {
-    if (!c.as_json) std::cout << "done\n";
+    if (!c.out->json) std::cout << "done\n";
     return 0;
   }
-  if (c.as_json) {
+  if (c.out->json) {
     std::cout << r->body << (r->body.back() == '\n' ? "" : "\n");
     return 0;
   }
@@ -115,6 +116,19 @@ int Run(const Common& c, const std::string& method, const std::string& path,
     PrintObject(o);
   }
   return 0;
+}
+
+// The signed-in user's id.
+StatusOr<std::string> MyUserId() {
+  Client client(LoadCredentials());
+  auto r = client.Call("GET", "/api/v1/me");
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return Unavailable(ErrorLine(*r));
+  boost::system::error_code ec;
+  json::value v = json::parse(r->body, ec);
+  const json::value* id = ec || !v.is_object() ? nullptr : v.as_object().if_contains("id");
+  if (id == nullptr || !id->is_string()) return Internal("the server did not say who you are");
+  return std::string(id->get_string());
 }
 
 std::string PageQuery(int limit, const std::string& cursor) {
@@ -194,10 +208,10 @@ int Login(const std::string& url, std::string token, const std::string& token_fi
 
 }  // namespace
 
-void AddClientCommands(CLI::App& app, int* exit_code) {
+void AddClientCommands(CLI::App& app, const Output* out, int* exit_code) {
   auto common = std::make_shared<Common>();
+  common->out = out;
   common->exit_code = exit_code;
-  app.add_flag("--json", common->as_json, "Print the server's JSON instead of a table");
   auto set = [exit_code](int code) { *exit_code = code; };
 
   // login / logout / whoami
@@ -548,12 +562,19 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
       set(Run(*common, "POST", "/api/v1/jobs", b));
     });
     auto f = std::make_shared<std::map<std::string, std::string>>();
-    auto* ls = job->add_subcommand("ls", "List jobs you can see");
+    auto* ls = job->add_subcommand("ls", "List jobs you can see, the newest first");
     ls->add_option("--project", (*f)["project_id"]);
     ls->add_option("--state", (*f)["state"], "queued, running, completed, ...");
-    ls->callback([common, f, set] {
-      std::string q = "?limit=500";
-      for (const char* k : {"project_id", "state"}) {
+    auto mine = std::make_shared<bool>(false);
+    ls->add_flag("--mine", *mine, "Only the jobs you submitted");
+    ls->callback([common, f, set, mine] {
+      std::string q = "?limit=500&order=newest";
+      if (*mine) {
+        auto me = MyUserId();
+        if (!me.ok()) return set(Fail(me.status().message()));
+        (*f)["user_id"] = *me;
+      }
+      for (const char* k : {"project_id", "state", "user_id"}) {
         if (!(*f)[k].empty()) q += std::string("&") + k + "=" + (*f)[k];
       }
       set(Run(*common, "GET", "/api/v1/jobs" + q, std::nullopt,
@@ -653,7 +674,8 @@ void AddClientCommands(CLI::App& app, int* exit_code) {
         if (!v.empty()) q += "&" + k + "=" + v;
       }
       Common c = *common;
-      if (*jsonl) c.as_json = true;
+      static const Output kRaw{.json = true};  // JSON lines are printed as they come
+      if (*jsonl) c.out = &kRaw;
       set(Run(c, "GET", "/api/v1/audit" + q, std::nullopt,
               {"at", "actor", "action", "object", "outcome"}));
     });

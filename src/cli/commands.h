@@ -5,9 +5,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/output.h"
+
 namespace openlab::cli {
 
-// Adds the client subcommands to `app`. `exit_code` receives the result of the one that ran.
-void AddClientCommands(CLI::App& app, int* exit_code);
+// Adds the client subcommands to `app`, printing as `out` says (its --json flag is the
+// program's). `exit_code` receives the result of the one that ran.
+void AddClientCommands(CLI::App& app, const Output* out, int* exit_code);
 
 }  // namespace openlab::cli

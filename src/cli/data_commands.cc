@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/output.h"
 #include "cli/table.h"
 #include "client/client.h"
 #include "client/data_connection.h"
@@ -47,11 +48,19 @@ std::string Human(uint64_t n) {
 // A transfer's notices, on stderr.
 void Notice(const std::string& line) { std::cerr << "openlab: " << line << "\n"; }
 
-Status Push(const client::PushOptions& o) {
+Status Push(const Output& out, const client::PushOptions& o) {
   if (!client::ValidAverageChunk(o.avg_chunk_kib)) {
     return InvalidArgument("--avg-chunk must be a power of two from 1 to 4096 (KiB)");
   }
   ASSIGN_OR_RETURN(client::PushResult r, client::Push(LoadCredentials(), o, Notice));
+  if (out.json) {
+    PrintJson(json::object{{"files", r.files},
+                           {"bytes", r.bytes},
+                           {"sent", r.sent},
+                           {"seconds", r.seconds},
+                           {"version", r.version}});
+    return Status::Ok();
+  }
   std::cout << fmt::format(
       "pushed {} files, {} bytes ({}), sent {} bytes, new {} bytes, version {}, {:.2f} s, "
       "{:.1f} MB/s\n",
@@ -61,8 +70,18 @@ Status Push(const client::PushOptions& o) {
   return Status::Ok();
 }
 
-Status Pull(const client::PullOptions& o) {
+Status Pull(const Output& out, const client::PullOptions& o) {
   ASSIGN_OR_RETURN(client::PullResult r, client::Pull(LoadCredentials(), o, Notice));
+  if (out.json) {
+    PrintJson(json::object{{"files", r.files},
+                           {"bytes", r.bytes},
+                           {"already_there", r.already_there},
+                           {"received", r.received},
+                           {"version_id", r.version_id},
+                           {"quarantined", r.quarantined},
+                           {"seconds", r.seconds}});
+    return Status::Ok();
+  }
   std::cout << fmt::format(
       "pulled {} files, {} bytes ({}), {} already there, received {} bytes, version {}, {:.2f} "
       "s, {:.1f} MB/s{}\n",
@@ -78,7 +97,7 @@ struct CreateArgs {
   bool listed = false;
 };
 
-Status Create(const CreateArgs& a) {
+Status Create(const Output& out, const CreateArgs& a) {
   if (a.project.empty() == a.org.empty()) return InvalidArgument("give --project or --org");
   json::object body{{"name", a.name}, {"license", a.license}, {"access_level", a.access}};
   if (!a.project.empty()) body["project_id"] = a.project;
@@ -98,13 +117,18 @@ Status Create(const CreateArgs& a) {
   DataConnection c(LoadCredentials());
   ASSIGN_OR_RETURN(json::value d, CallJson(c, "POST", "/api/v1/datasets", json::serialize(body),
                                            "creating the dataset"));
-  std::cout << Field(d, "id") << "\n";
+  if (out.json) {
+    PrintJson(d);
+  } else {
+    std::cout << Field(d, "id") << "\n";
+  }
   return Status::Ok();
 }
 
-Status Ls(const std::string& ref) {
+Status Ls(const Output& out, const std::string& ref) {
   DataConnection c(LoadCredentials());
   std::vector<std::vector<std::string>> rows;
+  json::array items;  // for --json
   std::string cursor;
   if (ref.empty()) {
     rows.push_back({"ID", "NAME", "LEVEL", "TAGS"});
@@ -115,12 +139,17 @@ Status Ls(const std::string& ref) {
       for (const auto& d : v.at("items").as_array()) {
         rows.push_back(
             {Field(d, "id"), Field(d, "name"), Field(d, "access_level"), Field(d, "tags")});
+        items.push_back(d);
       }
       const json::value* next = v.as_object().if_contains("next_cursor");
       if (!next || !next->is_string()) break;
       cursor = std::string(next->get_string());
     }
-    PrintRows(rows);
+    if (out.json) {
+      PrintJson(json::object{{"items", std::move(items)}});
+    } else {
+      PrintRows(rows);
+    }
     return Status::Ok();
   }
   auto [name, version] = SplitRef(ref);
@@ -130,22 +159,29 @@ Status Ls(const std::string& ref) {
   rows.push_back({"SIZE", "SHA256", "PATH"});
   for (const auto& f : files) {
     rows.push_back({std::to_string(f.size), f.sha256.substr(0, 12), f.path});
+    items.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
   }
-  PrintRows(rows);
+  if (out.json) {
+    PrintJson(json::object{{"version", v}, {"items", std::move(items)}});
+  } else {
+    PrintRows(rows);
+  }
   return Status::Ok();
 }
 
-Status Log(const std::string& ref) {
+Status Log(const Output& out, const std::string& ref) {
   DataConnection c(LoadCredentials());
   ASSIGN_OR_RETURN(std::string ds, ResolveDataset(c, ref));
   std::vector<std::vector<std::string>> rows{
       {"VERSION", "DATE", "FILES", "BYTES", "NEW_BYTES", "TAGS", "MESSAGE", "CONTRIBUTOR"}};
+  json::array items;  // for --json
   std::string cursor;
   for (;;) {
     std::string path = fmt::format("/api/v1/datasets/{}/versions?limit=500", ds);
     if (!cursor.empty()) path += "&cursor=" + EncodeQueryValue(cursor);
     ASSIGN_OR_RETURN(json::value v, CallJson(c, "GET", path, "", "reading the log"));
     for (const auto& x : v.at("items").as_array()) {
+      items.push_back(x);
       std::string who = Field(x, "contributor");
       if (who == "-") who = Field(x, "created_by");
       std::string msg = Field(x, "message");
@@ -158,17 +194,25 @@ Status Log(const std::string& ref) {
     if (!next || !next->is_string()) break;
     cursor = std::string(next->get_string());
   }
-  PrintRows(rows);
+  if (out.json) {
+    PrintJson(json::object{{"items", std::move(items)}});
+  } else {
+    PrintRows(rows);
+  }
   return Status::Ok();
 }
 
-Status Diff(const std::string& ref, const std::string& a, const std::string& b) {
+Status Diff(const Output& out, const std::string& ref, const std::string& a, const std::string& b) {
   DataConnection c(LoadCredentials());
   ASSIGN_OR_RETURN(std::string ds, ResolveDataset(c, ref));
   ASSIGN_OR_RETURN(json::value d, CallJson(c, "GET",
                                            fmt::format("/api/v1/datasets/{}/diff?from={}&to={}", ds,
                                                        EncodeQueryValue(a), EncodeQueryValue(b)),
                                            "", "comparing the versions"));
+  if (out.json) {
+    PrintJson(d);
+    return Status::Ok();
+  }
   const auto& o = d.as_object();
   for (const auto& f : o.at("added").as_array()) {
     std::cout << "added     " << Field(f, "path") << " (" << IntField(f, "size") << " bytes)\n";
@@ -197,28 +241,38 @@ void PrintReport(const json::value& v) {
   PrintRows(rows);
 }
 
-Status Fsck(bool files) {
+Status Fsck(const Output& out, bool files) {
   DataConnection c(LoadCredentials());
   ASSIGN_OR_RETURN(json::value v,
                    CallJson(c, "POST", files ? "/api/v1/data/fsck?files=true" : "/api/v1/data/fsck",
                             "", "checking the store"));
-  PrintReport(v);
-  if (const json::value* p = v.as_object().if_contains("problems"); p && p->is_array()) {
+  if (out.json) {
+    PrintJson(v);
+  } else {
+    PrintReport(v);
+  }
+  if (const json::value* p = v.as_object().if_contains("problems");
+      !out.json && p && p->is_array()) {
     for (const auto& x : p->get_array()) std::cout << "problem: " << Text(&x) << "\n";
   }
   const json::value* ok = v.as_object().if_contains("ok");
   if (!ok || !ok->is_bool() || !ok->get_bool()) {
-    return Internal("the data store has problems (see above)");
+    return Internal(out.json ? "the data store has problems (see \"problems\")"
+                             : "the data store has problems (see above)");
   }
   return Status::Ok();
 }
 
-Status Gc(int ttl_hours) {
+Status Gc(const Output& out, int ttl_hours) {
   DataConnection c(LoadCredentials());
   std::string path = "/api/v1/data/gc";
   if (ttl_hours >= 0) path += fmt::format("?upload_ttl_hours={}", ttl_hours);
   ASSIGN_OR_RETURN(json::value v, CallJson(c, "POST", path, "", "collecting garbage"));
-  PrintReport(v);
+  if (out.json) {
+    PrintJson(v);
+  } else {
+    PrintReport(v);
+  }
   return Status::Ok();
 }
 
@@ -237,7 +291,7 @@ void Finish(int* exit_code, const Status& s) {
 
 }  // namespace
 
-void AddDataCommands(CLI::App& app, int* exit_code) {
+void AddDataCommands(CLI::App& app, const Output* out, int* exit_code) {
   auto* data = app.add_subcommand("data", "Datasets: create, push and pull versions, inspect");
   data->require_subcommand(1);
 
@@ -258,7 +312,7 @@ void AddDataCommands(CLI::App& app, int* exit_code) {
   c->add_flag("--listed", create->listed, "Metadata visible to everyone");
   c->add_option("--consortium", create->consortium, "Admitted organisation id (repeatable)");
   c->add_option("--datasheet", create->datasheet, "Markdown file with the datasheet");
-  c->callback([create, exit_code] { Finish(exit_code, Create(*create)); });
+  c->callback([create, out, exit_code] { Finish(exit_code, Create(*out, *create)); });
 
   auto push = std::make_shared<client::PushOptions>();
   auto* p = data->add_subcommand("push", "Push a directory as a new version of a dataset");
@@ -268,7 +322,7 @@ void AddDataCommands(CLI::App& app, int* exit_code) {
   p->add_option("--message", push->message, "What changed");
   p->add_option("--jobs", push->jobs, "Parallel connections (default 4)")->check(CLI::Range(1, 64));
   p->add_option("--avg-chunk", push->avg_chunk_kib, "Average chunk size in KiB (default 64)");
-  p->callback([push, exit_code] { Finish(exit_code, Push(*push)); });
+  p->callback([push, out, exit_code] { Finish(exit_code, Push(*out, *push)); });
 
   auto pull = std::make_shared<client::PullOptions>();
   auto* pl = data->add_subcommand("pull", "Download a version of a dataset into a directory");
@@ -277,35 +331,37 @@ void AddDataCommands(CLI::App& app, int* exit_code) {
   pl->add_option("dir", pull->dir, "Directory to write")->required();
   pl->add_option("--jobs", pull->jobs, "Parallel connections (default 4)")
       ->check(CLI::Range(1, 64));
-  pl->callback([pull, exit_code] { Finish(exit_code, Pull(*pull)); });
+  pl->callback([pull, out, exit_code] { Finish(exit_code, Pull(*out, *pull)); });
 
   auto ls = std::make_shared<std::string>();
   auto* l = data->add_subcommand("ls", "List datasets, or the files of a version");
   l->add_option("dataset", *ls, "DATASET[@VERSION]");
-  l->callback([ls, exit_code] { Finish(exit_code, Ls(*ls)); });
+  l->callback([ls, out, exit_code] { Finish(exit_code, Ls(*out, *ls)); });
 
   auto log = std::make_shared<std::string>();
   auto* lg = data->add_subcommand("log", "A dataset's versions, newest first");
   lg->add_option("dataset", *log, "Dataset name or id")->required();
-  lg->callback([log, exit_code] { Finish(exit_code, Log(*log)); });
+  lg->callback([log, out, exit_code] { Finish(exit_code, Log(*out, *log)); });
 
   auto diff = std::make_shared<std::array<std::string, 3>>();
   auto* df = data->add_subcommand("diff", "What changed between two versions");
   df->add_option("dataset", (*diff)[0], "Dataset name or id")->required();
   df->add_option("from", (*diff)[1], "Version (tag or id prefix)")->required();
   df->add_option("to", (*diff)[2], "Version (tag or id prefix)")->required();
-  df->callback([diff, exit_code] { Finish(exit_code, Diff((*diff)[0], (*diff)[1], (*diff)[2])); });
+  df->callback([diff, out, exit_code] {
+    Finish(exit_code, Diff(*out, (*diff)[0], (*diff)[1], (*diff)[2]));
+  });
 
   auto fsck_files = std::make_shared<bool>(false);
   auto* fk = data->add_subcommand("fsck", "Verify the data store (operators)");
   fk->add_flag("--files", *fsck_files, "Also verify every file's SHA-256");
-  fk->callback([fsck_files, exit_code] { Finish(exit_code, Fsck(*fsck_files)); });
+  fk->callback([fsck_files, out, exit_code] { Finish(exit_code, Fsck(*out, *fsck_files)); });
 
   auto ttl = std::make_shared<int>(-1);
   auto* g = data->add_subcommand("gc", "Remove unreferenced chunks, compact packs (operators)");
   g->add_option("--upload-ttl-hours", *ttl, "Expire uploads idle this long (default 168)")
       ->check(CLI::Range(0, 999999));
-  g->callback([ttl, exit_code] { Finish(exit_code, Gc(*ttl)); });
+  g->callback([ttl, out, exit_code] { Finish(exit_code, Gc(*out, *ttl)); });
 }
 
 }  // namespace openlab::cli

@@ -7,9 +7,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/output.h"
+
 namespace openlab::cli {
 
-// Adds the `data` subcommand to `app`. `exit_code` receives the result of the one that ran.
-void AddDataCommands(CLI::App& app, int* exit_code);
+// Adds the `data` subcommand to `app`, printing as `out` says (--json: the server's JSON, or
+// for push and pull a JSON summary). `exit_code` receives the result of the one that ran.
+void AddDataCommands(CLI::App& app, const Output* out, int* exit_code);
 
 }  // namespace openlab::cli

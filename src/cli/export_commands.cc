@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/output.h"
 #include "client/client.h"
 #include "client/data_connection.h"
 
@@ -55,8 +56,8 @@ void PrintExport(const json::object& e) {
   }
 }
 
-// Sends one call; prints the export (or the list) it answers.
-int Call(const std::string& method, const std::string& path,
+// Sends one call; prints the export (or the list) it answers, as JSON with --json.
+int Call(const Output& out, const std::string& method, const std::string& path,
          const std::optional<json::object>& body, int want) {
   Client client(LoadCredentials());
   std::optional<std::string> payload;
@@ -67,6 +68,10 @@ int Call(const std::string& method, const std::string& path,
   boost::system::error_code ec;
   json::value v = json::parse(r->body, ec);
   if (ec || !v.is_object()) return Fail("the server's answer is not a JSON object");
+  if (out.json) {
+    PrintJson(v);
+    return 0;
+  }
   const json::object& o = v.as_object();
   if (const auto* items = o.if_contains("items"); items && items->is_array()) {
     for (const auto& e : items->get_array()) {
@@ -109,7 +114,7 @@ int Get(const ExportArgs& a) {
 
 }  // namespace
 
-void AddExportCommands(CLI::App& app, int* exit_code) {
+void AddExportCommands(CLI::App& app, const Output* out, int* exit_code) {
   auto* ex = app.add_subcommand(
       "export", "Export requests: files of a sealed job leave once a data steward approves");
   ex->require_subcommand(1);
@@ -121,38 +126,39 @@ void AddExportCommands(CLI::App& app, int* exit_code) {
                   "Files relative to the job's work directory, or stdout / stderr")
       ->required();
   req->add_option("--purpose", a->purpose, "What the files are and why they may leave")->required();
-  req->callback([a, exit_code] {
+  req->callback([a, out, exit_code] {
     json::array p;
     for (const auto& s : a->paths) p.emplace_back(s);
-    *exit_code = Call("POST", "/api/v1/jobs/" + a->job + "/exports",
+    *exit_code = Call(*out, "POST", "/api/v1/jobs/" + a->job + "/exports",
                       json::object{{"paths", std::move(p)}, {"purpose", a->purpose}}, 201);
   });
 
   auto* ls = ex->add_subcommand("ls", "A job's export requests");
   ls->add_option("job", a->job, "Job id")->required();
-  ls->callback([a, exit_code] {
-    *exit_code = Call("GET", "/api/v1/jobs/" + a->job + "/exports", std::nullopt, 200);
+  ls->callback([a, out, exit_code] {
+    *exit_code = Call(*out, "GET", "/api/v1/jobs/" + a->job + "/exports", std::nullopt, 200);
   });
 
   auto* show = ex->add_subcommand("show", "One export request: its files and the decision");
   show->add_option("id", a->id, "Export id")->required();
-  show->callback(
-      [a, exit_code] { *exit_code = Call("GET", "/api/v1/exports/" + a->id, std::nullopt, 200); });
+  show->callback([a, out, exit_code] {
+    *exit_code = Call(*out, "GET", "/api/v1/exports/" + a->id, std::nullopt, 200);
+  });
 
   auto* approve = ex->add_subcommand("approve", "Approve (stewards of the data)");
   approve->add_option("id", a->id, "Export id")->required();
   approve->add_option("--reason", a->reason);
-  approve->callback([a, exit_code] {
+  approve->callback([a, out, exit_code] {
     json::object b;
     if (!a->reason.empty()) b["reason"] = a->reason;
-    *exit_code = Call("POST", "/api/v1/exports/" + a->id + "/approve", b, 200);
+    *exit_code = Call(*out, "POST", "/api/v1/exports/" + a->id + "/approve", b, 200);
   });
 
   auto* refuse = ex->add_subcommand("refuse", "Refuse, with a reason the requester sees");
   refuse->add_option("id", a->id, "Export id")->required();
   refuse->add_option("--reason", a->reason)->required();
-  refuse->callback([a, exit_code] {
-    *exit_code = Call("POST", "/api/v1/exports/" + a->id + "/refuse",
+  refuse->callback([a, out, exit_code] {
+    *exit_code = Call(*out, "POST", "/api/v1/exports/" + a->id + "/refuse",
                       json::object{{"reason", a->reason}}, 200);
   });
 

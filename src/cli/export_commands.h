@@ -8,8 +8,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/output.h"
+
 namespace openlab::cli {
 
-void AddExportCommands(CLI::App& app, int* exit_code);
+// Adds the `export` subcommand to `app`, printing as `out` says; `exit_code` receives the result.
+void AddExportCommands(CLI::App& app, const Output* out, int* exit_code);
 
 }  // namespace openlab::cli

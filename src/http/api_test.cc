@@ -481,6 +481,24 @@ TEST_P(ApiTest, JobsAreCheckedAgainstTheCentreAndTheGrantAtSubmit) {
   EXPECT_EQ(h_.Call("POST", "/api/v1/jobs/" + ok.Str("id") + "/cancel", alice).status, 409);
   auto list = h_.Call("GET", "/api/v1/jobs?project_id=" + prj + "&state=queued", alice);
   EXPECT_EQ(list.json.at("items").as_array().size(), 3u);
+  // The newest first, a page of 2 at a time: every job once, in descending ids; and by submitter.
+  std::vector<std::string> ids;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto r = h_.Call("GET", "/api/v1/jobs?order=newest&limit=2" + cursor, alice);
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& j : r.json.at("items").as_array()) ids.emplace_back(j.at("id").as_string());
+    if (!r.json.at("next_cursor").is_string()) break;
+    cursor = "&cursor=" + std::string(r.json.at("next_cursor").as_string());
+  }
+  ASSERT_EQ(ids.size(), 4u);  // the cancelled one and the array's 3
+  EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+  EXPECT_EQ(ids.back(), ok.Str("id"));
+  EXPECT_EQ(
+      h_.Call("GET", "/api/v1/jobs?user_id=" + ids[0], alice).json.at("items").as_array().size(),
+      0u);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/jobs?order=sideways", alice).status, 400);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::Backends()),

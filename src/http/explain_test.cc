@@ -272,7 +272,8 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
                                                              {"all", "true"},
                                                              {"stream", "stdout"},
                                                              {"offset", "0"},
-                                                             {"limit", "100"}};
+                                                             {"limit", "100"},
+                                                             {"order", "newest"}};
     if (auto it = fixed.find(name); it != fixed.end()) return it->second;
     if (name == "project_id") return projects_[0];
     if (name == "org_id") return orgs_[0];

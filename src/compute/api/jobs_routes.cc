@@ -175,6 +175,12 @@ Status ListJobsHandler(Ctx& ctx) {
   q.limit = page.limit;
   q.project_id = ctx.QueryParam("project_id");
   q.state = ctx.QueryParam("state");
+  q.user_id = ctx.QueryParam("user_id");
+  std::string order = ctx.QueryParam("order").value_or("oldest");
+  if (order != "oldest" && order != "newest") {
+    return InvalidArgument("order must be oldest or newest");
+  }
+  q.newest_first = order == "newest";
   if (!ctx.Authorize("jobs.list_all").ok()) q.visible_to = ctx.principal.user_id;
   ASSIGN_OR_RETURN(auto jobs, compute::ListJobs(ctx.Tx(), q));
   RenderPage(ctx, jobs, page, RenderJob, IdOfJob);
@@ -286,9 +292,10 @@ void RegisterJobRoutes(Router& router, Api& api) {
        nullptr,
        StoreUse::kRead,
        ListJobsHandler,
-       "Jobs visible to the caller",
+       "Jobs visible to the caller; ?user_id= those a user submitted, ?order=newest the newest "
+       "first (default oldest)",
        {},
-       {"project_id", "state"},
+       {"project_id", "state", "user_id", "order"},
        true});
   add({"GET", "/api/v1/jobs/{id}", "jobs.read", JobTarget, StoreUse::kRead, GetJobHandler,
        "One job: state, why it waits, placement, charge"});

@@ -221,7 +221,10 @@ namespace {
 // One page of jobs in id order, of one project when `project_id` is set.
 StatusOr<std::vector<Job>> ListJobsPage(store::Tx& tx, const JobQuery& q,
                                         const std::optional<std::string>& project_id) {
-  std::string sql = fmt::format("SELECT {} FROM jobs WHERE id > $1", kJobCols);
+  // Oldest first: after the cursor ('' is before every id). Newest first: before the cursor,
+  // or from the newest without one (every id is after '').
+  std::string sql = fmt::format("SELECT {} FROM jobs WHERE {}", kJobCols,
+                                q.newest_first && !q.after.empty() ? "id < $1" : "id > $1");
   std::vector<store::Value> params = {q.after, int64_t{std::clamp(q.limit, 1, 100000)}};
   auto add = [&](const std::string& cond, store::Value v) {
     params.push_back(std::move(v));
@@ -233,7 +236,7 @@ StatusOr<std::vector<Job>> ListJobsPage(store::Tx& tx, const JobQuery& q,
   if (q.active_only) {
     sql += " AND state IN ('queued', 'held', 'starting', 'running', 'completing', 'preempted')";
   }
-  sql += " ORDER BY id LIMIT $2";
+  sql += q.newest_first ? " ORDER BY id DESC LIMIT $2" : " ORDER BY id LIMIT $2";
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<Job> out;
   out.reserve(rows.size());
@@ -256,7 +259,9 @@ StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q) {
     out.insert(out.end(), std::make_move_iterator(page.begin()),
                std::make_move_iterator(page.end()));
   }
-  std::sort(out.begin(), out.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
+  std::sort(out.begin(), out.end(), [&q](const Job& a, const Job& b) {
+    return q.newest_first ? a.id > b.id : a.id < b.id;
+  });
   if (out.size() > static_cast<size_t>(std::clamp(q.limit, 1, 100000))) {
     out.resize(static_cast<size_t>(std::clamp(q.limit, 1, 100000)));
   }

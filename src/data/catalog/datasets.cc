@@ -301,17 +301,18 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
   if (q.tag) add("(',' || tags || ',') LIKE ", "%," + *q.tag + ",%");
   if (q.text) {
     // Every word (as a prefix) must appear in the name, title, description, tags or datasheet:
-    // SQLite's FTS5 index, or PostgreSQL's full-text search. Words are reduced to letters and
-    // digits, so no query syntax reaches either engine.
+    // SQLite's FTS5 index, or PostgreSQL's full-text search. Words are runs of letters and
+    // digits, as both engines index them (a hyphen or a dot separates words: "air-quality" is
+    // "air" and "quality"), so no query syntax reaches either engine.
     std::vector<std::string> words;
-    for (const std::string& w : Split(*q.text, ' ')) {
-      std::string clean;
-      for (char c : AsciiLower(w)) {
-        if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
-          clean += c;
-        }
+    std::string word;
+    for (char c : AsciiLower(*q.text) + " ") {
+      if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) {
+        word += c;
+      } else if (!word.empty()) {
+        words.push_back(std::move(word));
+        word.clear();
       }
-      if (!clean.empty()) words.push_back(clean);
     }
     if (words.empty()) return std::vector<Dataset>{};
     std::string query;
