@@ -303,11 +303,13 @@ StatusOr<Org> GetOrg(Tx& tx, const std::string& id) {
 }
 
 namespace {
-// The rows of `table` whose id is one of `ids`, read up to 512 ids a query.
-StatusOr<std::vector<Row>> RowsByIds(Tx& tx, const char* cols, const char* table,
-                                     const std::vector<std::string>& ids) {
+// The rows of `table` whose id is one of `ids`, read up to 512 ids a query, made into T by id.
+template <typename T>
+StatusOr<std::map<std::string, T>> ByIds(Tx& tx, const char* cols, const char* table,
+                                         const std::vector<std::string>& ids,
+                                         T (*make)(const Row&)) {
   constexpr size_t kChunk = 512;
-  std::vector<Row> out;
+  std::map<std::string, T> out;
   for (size_t at = 0; at < ids.size(); at += kChunk) {
     std::vector<Value> params(
         ids.begin() + static_cast<std::ptrdiff_t>(at),
@@ -316,20 +318,18 @@ StatusOr<std::vector<Row>> RowsByIds(Tx& tx, const char* cols, const char* table
     ASSIGN_OR_RETURN(
         auto rows,
         tx.Query(fmt::format("SELECT {} FROM {} WHERE id IN ({})", cols, table, in), params));
-    for (Row& r : rows) out.push_back(std::move(r));
+    for (const Row& r : rows) {
+      T t = make(r);
+      std::string id = t.id;
+      out.emplace(std::move(id), std::move(t));
+    }
   }
   return out;
 }
 }  // namespace
 
 StatusOr<std::map<std::string, Org>> GetOrgs(Tx& tx, const std::vector<std::string>& ids) {
-  ASSIGN_OR_RETURN(auto rows, RowsByIds(tx, kOrgCols, "orgs", ids));
-  std::map<std::string, Org> out;
-  for (const auto& r : rows) {
-    Org o = ToOrg(r);
-    out.emplace(o.id, std::move(o));
-  }
-  return out;
+  return ByIds(tx, kOrgCols, "orgs", ids, ToOrg);
 }
 
 StatusOr<std::vector<Org>> ListOrgs(Tx& tx, const Page& page,
@@ -518,13 +518,7 @@ StatusOr<Project> GetProject(Tx& tx, const std::string& id) {
 }
 
 StatusOr<std::map<std::string, Project>> GetProjects(Tx& tx, const std::vector<std::string>& ids) {
-  ASSIGN_OR_RETURN(auto rows, RowsByIds(tx, kProjectCols, "projects", ids));
-  std::map<std::string, Project> out;
-  for (const auto& r : rows) {
-    Project p = ToProject(r);
-    out.emplace(p.id, std::move(p));
-  }
-  return out;
+  return ByIds(tx, kProjectCols, "projects", ids, ToProject);
 }
 
 namespace {
