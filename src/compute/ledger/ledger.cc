@@ -261,8 +261,9 @@ Status Settle(store::Tx& tx, const std::string& hold_id, int64_t used, const std
                {hold_id}));
   if (rows.empty()) return NotFound(fmt::format("hold '{}' not found", hold_id));
   const store::Row& r = rows[0];
-  if (r.Int(3) != 0)
+  if (r.Int(3) != 0) {
     return FailedPrecondition(fmt::format("hold '{}' is already settled", hold_id));
+  }
   std::string alloc = r.Str(0), job = r.Str(1);
   int64_t amount = r.Int(2);
   int64_t charge = std::clamp<int64_t>(used, 0, amount);
