@@ -356,6 +356,12 @@ TEST_F(DataCliTest, AHyphenatedNameWorksAndJsonIsTakenAnywhere) {
   auto found = c.Call("GET", "/api/v1/datasets?q=air-quality");
   ASSERT_TRUE(found.ok() && found->status == 200);
   EXPECT_EQ(json::parse(found->body).at("items").as_array().size(), 1u) << found->body;
+  // Signing in says who, as JSON too.
+  auto relogin =
+      Cli({"login", "--url", server_->url(), "-u", "alice", "--password-stdin", "--json"},
+          "a long enough password\n");
+  ASSERT_EQ(relogin.code, 0) << relogin.err;
+  EXPECT_EQ(json::parse(relogin.out).at("user").at("username"), "alice") << relogin.out;
 }
 
 TEST(HumanNumber, RoundsForPeople) {

@@ -155,8 +155,8 @@ std::string ReadPassword(bool from_stdin) {
   return pw;
 }
 
-int Login(const std::string& url, std::string token, const std::string& token_file,
-          const std::string& username, bool password_stdin) {
+int Login(const Output& out, const std::string& url, std::string token,
+          const std::string& token_file, const std::string& username, bool password_stdin) {
   Credentials creds = LoadCredentials();
   if (!url.empty()) creds.url = url;
   if (!token_file.empty()) {
@@ -201,6 +201,10 @@ int Login(const std::string& url, std::string token, const std::string& token_fi
   Status s = SaveCredentials(creds);
   if (!s.ok()) return Fail(s.message());
   json::value v = json::parse(me->body);
+  if (out.json) {
+    PrintJson(json::object{{"url", creds.url}, {"user", v}, {"saved_in", CredentialsPath()}});
+    return 0;
+  }
   std::cout << "logged in to " << creds.url << " as " << Str(v.at("username")) << " (saved in "
             << CredentialsPath() << ")\n";
   return 0;
@@ -224,14 +228,18 @@ void AddClientCommands(CLI::App& app, const Output* out, int* exit_code) {
     cmd->add_option("--token-file", std::get<2>(*o), "Read the API token from a file");
     cmd->add_option("--username,-u", std::get<3>(*o), "Log in with a password instead");
     cmd->add_flag("--password-stdin", std::get<4>(*o), "Read the password from standard input");
-    cmd->callback([o, set] {
-      set(Login(std::get<0>(*o), std::get<1>(*o), std::get<2>(*o), std::get<3>(*o),
+    cmd->callback([o, out, set] {
+      set(Login(*out, std::get<0>(*o), std::get<1>(*o), std::get<2>(*o), std::get<3>(*o),
                 std::get<4>(*o)));
     });
   }
-  app.add_subcommand("logout", "Forget the saved credentials")->callback([set] {
+  app.add_subcommand("logout", "Forget the saved credentials")->callback([out, set] {
     (void)RemoveCredentials();
-    std::cout << "logged out\n";
+    if (out->json) {
+      PrintJson(json::object{{"logged_out", true}});
+    } else {
+      std::cout << "logged out\n";
+    }
     set(0);
   });
   app.add_subcommand("whoami", "Show the signed-in user")->callback([common, set] {
