@@ -539,10 +539,22 @@ TEST(OpenApi, MatchesTheRouteTable) {
     for (const auto& [method, op] : item.as_object()) {
       from_doc.insert(std::string(method) + " " + std::string(path));
       EXPECT_TRUE(op_ids.insert(std::string(op.at("operationId").as_string())).second);
-      EXPECT_TRUE(op.as_object().contains("responses"));
+      ASSERT_TRUE(op.as_object().contains("responses"));
+      // Every operation declares its client errors (problem+json), those of a path with an id a
+      // 404, and those that need a caller a 401.
+      const json::object& responses = op.at("responses").as_object();
+      std::string where = std::string(method) + " " + std::string(path);
+      EXPECT_TRUE(responses.contains("4XX")) << where;
+      EXPECT_EQ(responses.contains("404"), path.find('{') != std::string::npos) << where;
+      const json::array& security = op.at("security").as_array();
+      bool anonymous = security.empty();  // no requirement, or one alternative of none
+      for (const auto& alt : security) anonymous |= alt.as_object().empty();
+      EXPECT_EQ(responses.contains("401"), !anonymous) << where;
     }
   }
   EXPECT_EQ(ops, from_doc);
+  ASSERT_TRUE(doc.contains("servers"));
+  EXPECT_EQ(doc.at("servers").as_array().at(0).at("url"), "/");
 }
 
 // Each documented request body: unknown fields are refused, every required field is required.

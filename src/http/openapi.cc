@@ -24,9 +24,9 @@ json::object FieldSchema(const FieldDoc& f) {
   return s;
 }
 
-json::object Problem() {
+json::object Problem(const char* description = "Error (RFC 9457 problem+json)") {
   return {
-      {"description", "Error (RFC 9457 problem+json)"},
+      {"description", description},
       {"content",
        {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
 }
@@ -121,6 +121,15 @@ json::object OpenApiDocument(const Router& router) {
     } else {
       responses[ok] = json::object{{"description", "Success"}};
     }
+    // The client errors this operation can answer, each a problem+json: any request can be
+    // refused by the HTTP layer (malformed, too large, too many); the rest as the route says.
+    responses["4XX"] = Problem("Refused (problem+json): the request is malformed or too large");
+    if (!is_public) responses["401"] = Problem("No valid token or session");
+    if (!is_public || rule == nullptr) responses["403"] = Problem("Not allowed by the policy");
+    if (r.pattern.find('{') != std::string::npos) responses["404"] = Problem("Not found");
+    if (r.store == StoreUse::kWrite) {
+      responses["409"] = Problem("Conflicts with the current state (a stale version, a repeat)");
+    }
     responses["default"] = Problem();
     op["responses"] = std::move(responses);
     std::string method = r.method;
@@ -146,6 +155,8 @@ json::object OpenApiDocument(const Router& router) {
              "openlab lends a centre's compute, data and testbeds to projects. Errors are "
              "problem+json; lists use cursor pagination; updates honour If-Match; creating "
              "POSTs honour Idempotency-Key."}}},
+          // Relative to where the document is served: the server itself.
+          {"servers", json::array{json::object{{"url", "/"}}}},
           {"paths", std::move(paths)},
           {"components",
            {{"schemas", {{"Problem", problem_schema}}},
