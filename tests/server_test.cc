@@ -561,6 +561,12 @@ TEST_F(CliTest, OperatorOnboardsAProjectFromTheCommandLine) {
         << action;
   }
   EXPECT_NE(audit.out.find("\"outcome\":\"forbidden\""), std::string::npos);
+  // Read as a list, the newest first.
+  auto listed = json::parse(Cli({"audit", "--json"}).out);
+  std::vector<std::string> ids;
+  for (const auto& e : listed.at("items").as_array()) ids.emplace_back(e.at("id").as_string());
+  ASSERT_GE(ids.size(), 6u);
+  EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend()));
 }
 
 // Compute lending end to end: a PI with a grant submits a job with the CLI, follows its log and

@@ -669,7 +669,10 @@ void AddClientCommands(CLI::App& app, const Output* out, int* exit_code) {
 
   // audit
   {
-    auto* aud = app.add_subcommand("audit", "Read the audit trail (operators, auditors)");
+    auto* aud = app.add_subcommand(
+        "audit",
+        "Read the audit trail, the newest first (operators, auditors); --jsonl exports "
+        "it in the order it happened");
     auto a = std::make_shared<std::map<std::string, std::string>>();
     auto jsonl = std::make_shared<bool>(false);
     for (const char* k : {"actor", "action", "object", "since", "until"}) {
@@ -677,7 +680,7 @@ void AddClientCommands(CLI::App& app, const Output* out, int* exit_code) {
     }
     aud->add_flag("--jsonl", *jsonl, "Export as JSON lines");
     aud->callback([common, a, jsonl, set] {
-      std::string q = *jsonl ? "?format=jsonl" : "?limit=500";
+      std::string q = *jsonl ? "?format=jsonl" : "?limit=500&order=newest";
       for (auto& [k, v] : *a) {
         if (!v.empty()) q += "&" + k + "=" + v;
       }

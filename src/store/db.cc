@@ -38,6 +38,11 @@ std::string PaddedInList(std::vector<Value>* values, size_t first) {
   return out;
 }
 
+IdPaging PageById(const std::string& cursor, bool newest_first) {
+  if (!newest_first) return {"id > $1", "ORDER BY id"};
+  return {cursor.empty() ? "id > $1" : "id < $1", "ORDER BY id DESC"};
+}
+
 std::string ToSqlitePlaceholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size());

@@ -90,6 +90,16 @@ StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
 // statement texts (and prepared statements). Empty values give "NULL" (matches nothing).
 std::string PaddedInList(std::vector<Value>* values, size_t first);
 
+// How a list pages along its ids, given `cursor` (the last id of the page before; "" for the
+// first) bound as $1: oldest first after it, or newest first before it (every id is after "",
+// so the first page of either reads along the index). `where` is the condition, `order_by`
+// the ORDER BY clause.
+struct IdPaging {
+  const char* where;
+  const char* order_by;
+};
+IdPaging PageById(const std::string& cursor, bool newest_first);
+
 // Rewrites "$1" placeholders to SQLite's "?1". Exposed for tests.
 std::string ToSqlitePlaceholders(std::string_view sql);
 

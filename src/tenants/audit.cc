@@ -19,8 +19,10 @@ Status AppendAudit(store::Tx& tx, AuditEntry e) {
 }
 
 StatusOr<std::vector<AuditEntry>> ListAudit(store::Tx& tx, const AuditQuery& q) {
-  std::string sql =
-      "SELECT id, at, actor, action, object, request_id, outcome, detail FROM audit WHERE id > $1";
+  store::IdPaging paging = store::PageById(q.after, q.newest_first);
+  std::string sql = fmt::format(
+      "SELECT id, at, actor, action, object, request_id, outcome, detail FROM audit WHERE {}",
+      paging.where);
   std::vector<store::Value> params = {q.after, int64_t{std::clamp(q.limit, 1, 10000)}};
   auto add = [&](const char* cond, store::Value v) {
     params.push_back(std::move(v));
@@ -31,7 +33,7 @@ StatusOr<std::vector<AuditEntry>> ListAudit(store::Tx& tx, const AuditQuery& q) 
   if (q.object) add("object =", *q.object);
   if (q.since) add("at >=", *q.since);
   if (q.until) add("at <", *q.until);
-  sql += " ORDER BY id LIMIT $2";
+  sql += fmt::format(" {} LIMIT $2", paging.order_by);
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<AuditEntry> out;
   for (auto& r : rows) {

@@ -24,8 +24,9 @@ struct AuditEntry {
 Status AppendAudit(store::Tx& tx, AuditEntry entry);
 
 struct AuditQuery {
-  std::string after;  // cursor: entries with id > after
+  std::string after;  // cursor: the last id of the page before
   int limit = 100;
+  bool newest_first = false;  // ids descending (the cursor then bounds from above)
   std::optional<std::string> actor, action, object;
   std::optional<int64_t> since, until;  // epoch ms, [since, until)
 };

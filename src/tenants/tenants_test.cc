@@ -572,6 +572,13 @@ TEST_P(TenantsTest, TheAuditTrailFiltersByActorActionObjectAndAHalfOpenTimeRange
   auto first_two = W([&](Tx& tx) { return ListAudit(tx, {.limit = 2}); });
   ASSERT_THAT(first_two, IsOk());
   EXPECT_THAT(requests({.after = (*first_two)[1].id}), ElementsAre("r3", "r4"));
+  // The newest first, as an auditor reads it: pages before the cursor, filters as before.
+  EXPECT_THAT(requests({.newest_first = true}), ElementsAre("r4", "r3", "r2", "r1"));
+  EXPECT_THAT(requests({.newest_first = true, .actor = alice_}), ElementsAre("r4", "r1"));
+  auto newest_two = W([&](Tx& tx) { return ListAudit(tx, {.limit = 2, .newest_first = true}); });
+  ASSERT_THAT(newest_two, IsOk());
+  EXPECT_THAT(requests({.after = (*newest_two)[1].id, .newest_first = true}),
+              ElementsAre("r2", "r1"));
 }
 
 TEST_P(TenantsTest, AnAuditEntryWithAnIdAlreadyUsedIsRefused) {

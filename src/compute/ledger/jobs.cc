@@ -221,10 +221,8 @@ namespace {
 // One page of jobs in id order, of one project when `project_id` is set.
 StatusOr<std::vector<Job>> ListJobsPage(store::Tx& tx, const JobQuery& q,
                                         const std::optional<std::string>& project_id) {
-  // Oldest first: after the cursor ('' is before every id). Newest first: before the cursor,
-  // or from the newest without one (every id is after '').
-  std::string sql = fmt::format("SELECT {} FROM jobs WHERE {}", kJobCols,
-                                q.newest_first && !q.after.empty() ? "id < $1" : "id > $1");
+  store::IdPaging paging = store::PageById(q.after, q.newest_first);
+  std::string sql = fmt::format("SELECT {} FROM jobs WHERE {}", kJobCols, paging.where);
   std::vector<store::Value> params = {q.after, int64_t{std::clamp(q.limit, 1, 100000)}};
   auto add = [&](const std::string& cond, store::Value v) {
     params.push_back(std::move(v));
@@ -236,7 +234,7 @@ StatusOr<std::vector<Job>> ListJobsPage(store::Tx& tx, const JobQuery& q,
   if (q.active_only) {
     sql += " AND state IN ('queued', 'held', 'starting', 'running', 'completing', 'preempted')";
   }
-  sql += q.newest_first ? " ORDER BY id DESC LIMIT $2" : " ORDER BY id LIMIT $2";
+  sql += fmt::format(" {} LIMIT $2", paging.order_by);
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<Job> out;
   out.reserve(rows.size());

@@ -1,11 +1,10 @@
 // The audit trail: routes.
-#include "tenants/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
 #include "http/render.h"
+#include "tenants/api/routes.h"
 #include "tenants/audit.h"
 
 namespace openlab::http {
@@ -35,6 +34,11 @@ Status ListAudit(Ctx& ctx) {
   q.actor = ctx.QueryParam("actor");
   q.action = ctx.QueryParam("action");
   q.object = ctx.QueryParam("object");
+  std::string order = ctx.QueryParam("order").value_or("oldest");
+  if (order != "oldest" && order != "newest") {
+    return InvalidArgument("order must be oldest or newest");
+  }
+  q.newest_first = order == "newest";
   if (auto s = ctx.QueryParam("since")) {
     ASSIGN_OR_RETURN(int64_t t, ParseTime(*s, "since"));
     q.since = t;
@@ -69,9 +73,10 @@ void RegisterAuditRoutes(Router& router, Api& api) {
        nullptr,
        StoreUse::kRead,
        ListAudit,
-       "The audit trail; ?format=jsonl (or Accept: application/x-ndjson) exports JSON lines",
+       "The audit trail; ?format=jsonl (or Accept: application/x-ndjson) exports JSON lines; "
+       "?order=newest the newest first (default oldest)",
        {},
-       {"actor", "action", "object", "since", "until", "format"},
+       {"actor", "action", "object", "since", "until", "format", "order"},
        true});
 }
 
