@@ -425,7 +425,8 @@ TEST_P(ApiTest, OperatorGrantsGpuHoursAndThePiSeesTheBalance) {
 
 TEST_P(ApiTest, JobsAreCheckedAgainstTheCentreAndTheGrantAtSubmit) {
   std::string org = CreateOrg("gist");
-  std::string alice = h_.MakeUser("alice"), eve = h_.MakeUser("eve");
+  std::string alice_id;
+  std::string alice = h_.MakeUser("alice", {}, {"*"}, &alice_id), eve = h_.MakeUser("eve");
   h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
   std::string prj = h_.Call("POST", "/api/v1/projects", alice,
                             fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
@@ -499,6 +500,16 @@ TEST_P(ApiTest, JobsAreCheckedAgainstTheCentreAndTheGrantAtSubmit) {
       h_.Call("GET", "/api/v1/jobs?user_id=" + ids[0], alice).json.at("items").as_array().size(),
       0u);
   EXPECT_EQ(h_.Call("GET", "/api/v1/jobs?order=sideways", alice).status, 400);
+  // Someone of another tenant naming alice as the submitter still sees only their own projects'.
+  EXPECT_EQ(
+      h_.Call("GET", "/api/v1/jobs?user_id=" + alice_id, alice).json.at("items").as_array().size(),
+      4u);
+  for (const char* order : {"oldest", "newest"}) {
+    auto r =
+        h_.Call("GET", "/api/v1/jobs?order=" + std::string(order) + "&user_id=" + alice_id, eve);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json.at("items").as_array().size(), 0u) << order;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::ValuesIn(testing::Backends()),

@@ -86,8 +86,8 @@ Status PgAdminExec(const std::string& url, const std::string& sql);
 StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
 
 // For `col IN (...)` over `values`: pads them (repeating the first) to a power of two and returns
-// the placeholders "$first, ..., $(first + padded - 1)", so that lists of any length share a few
-// statement texts (and prepared statements). Empty values give "NULL" (matches nothing).
+// the parameter markers "$first, ..., $(first + padded - 1)", so that lists of any length share a
+// few statement texts (and prepared statements). Empty values give "NULL" (matches nothing).
 std::string PaddedInList(std::vector<Value>* values, size_t first);
 
 // How a list pages along its ids, given `cursor` (the last id of the page before; "" for the
