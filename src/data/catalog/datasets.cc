@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 
 #include "common/ids.h"
 #include "common/strings.h"
@@ -78,22 +79,12 @@ Dataset DatasetFromRow(const Row& r) {
   return d;
 }
 
-Status LoadConsortium(Tx& tx, Dataset* d) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT org_id FROM dataset_consortium WHERE dataset_id = $1 ORDER BY "
-                            "org_id",
-                            {d->id}));
-  d->consortium.clear();
-  for (const Row& r : rows) d->consortium.push_back(r.Str(0));
-  return Status::Ok();
-}
-
-// LoadConsortium for a page of datasets, in one query.
-Status LoadConsortia(Tx& tx, std::vector<Dataset>* ds) {
-  if (ds->empty()) return Status::Ok();
+// The organisations admitted to each of `ds` (the consortium level), in one query.
+Status LoadConsortia(Tx& tx, std::span<Dataset> ds) {
+  if (ds.empty()) return Status::Ok();
   std::map<std::string, Dataset*> by_id;
   std::vector<Value> ids;
-  for (Dataset& d : *ds) {
+  for (Dataset& d : ds) {
     d.consortium.clear();
     by_id[d.id] = &d;
     ids.push_back(d.id);
@@ -250,7 +241,7 @@ StatusOr<Dataset> GetDataset(Tx& tx, const std::string& id) {
       tx.Query(fmt::format("SELECT {} FROM datasets WHERE id = $1", kDatasetCols), {id}));
   if (rows.empty()) return NotFound(fmt::format("no dataset '{}'", id));
   Dataset d = DatasetFromRow(rows[0]);
-  RETURN_IF_ERROR(LoadConsortium(tx, &d));
+  RETURN_IF_ERROR(LoadConsortia(tx, std::span<Dataset>(&d, 1)));
   return d;
 }
 
@@ -341,7 +332,7 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
                      tx.Query(sql + fmt::format(" ORDER BY id LIMIT ${}", params.size()), params));
     std::vector<Dataset> out;
     for (const Row& r : rows) out.push_back(DatasetFromRow(r));
-    RETURN_IF_ERROR(LoadConsortia(tx, &out));
+    RETURN_IF_ERROR(LoadConsortia(tx, out));
     return out;
   }
   // What the user may see is a union: listed datasets, open ones, registered ones (signed in),
@@ -391,7 +382,7 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
     if (out.size() == static_cast<size_t>(q.limit)) break;
     out.push_back(DatasetFromRow(r));
   }
-  RETURN_IF_ERROR(LoadConsortia(tx, &out));
+  RETURN_IF_ERROR(LoadConsortia(tx, out));
   return out;
 }
 
