@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang clang-tidy libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libpq-dev libssl-dev libsodium-dev libzstd-dev
+  libsqlite3-dev libpq-dev libssl-dev libsodium-dev libzstd-dev zlib1g-dev
   libspdlog-dev libfmt-dev libcli11-dev libseccomp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 curl wrk

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 #include <tuple>
 
 #include "cli/commands.h"
@@ -115,6 +116,8 @@ int main(int argc, char** argv) {
   s->add_option("--local-gpu-type", serve.local_gpu_type, "Their accelerator type, e.g. H100");
   s->add_option("--device-dir", serve.device_dir,
                 "Where the GPU device nodes are (nvidiaN, nvidiactl, nvidia-uvm; default /dev)");
+  s->add_option("--console-dir", serve.console_dir,
+                "The web console's built files (default: console/ beside this program)");
   s->add_flag("--no-read-cache", serve.no_read_cache,
               "Answer every GET from the store (no cache of responses between writes)");
   s->add_option("--hash-threads", serve.hash_threads,
@@ -139,6 +142,10 @@ int main(int argc, char** argv) {
                 "(default 15)")
       ->check(CLI::Range(1, 7 * 24 * 60));
   s->callback([&] { exit_code = openlab::server::Serve(serve); });
+
+  app.add_subcommand("openapi", "Print the API's OpenAPI 3.1 document (JSON)")->callback([&] {
+    exit_code = openlab::server::PrintOpenApi(std::cout);
+  });
 
   openlab::cli::AddClientCommands(app, &output, &exit_code);
   openlab::cli::AddDataCommands(app, &output, &exit_code);

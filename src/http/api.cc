@@ -108,6 +108,18 @@ HttpResponse Api::Handle(const HttpRequest& req) {
     // Nothing below is meant to throw; if it does, answer 500 and log it, never crash.
     s = Internal(e.what());
   }
+  // A GET the API has no route for, outside /api/: the console's files, or the console itself.
+  if (!s.ok() && s.kind() == "route-not-found" && opts_.console != nullptr &&
+      ctx.path.rfind("/api/", 0) != 0) {
+    if (auto page = opts_.console->Serve(req.method, ctx.path, req.Header("accept-encoding"),
+                                         req.Header("if-none-match"))) {
+      page->SetHeader("x-request-id", ctx.request_id);
+      metrics_->Observe(
+          "console", page->status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      return std::move(*page);
+    }
+  }
   if (!s.ok()) {
     resp = ProblemResponse(s, ctx.path.empty() ? "/" : ctx.path, ctx.request_id);
     if (!ctx.allow.empty()) resp.SetHeader("allow", ctx.allow);

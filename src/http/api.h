@@ -19,6 +19,7 @@
 #include "http/metrics.h"
 #include "http/read_cache.h"
 #include "http/router.h"
+#include "http/static_site.h"
 #include "store/db.h"
 
 namespace openlab::data {
@@ -61,6 +62,8 @@ struct ApiOptions {
   HashPoolOptions hash_pool;
   // Failed password logins allowed per username and per client address (auth/login.h).
   auth::LoginLimits login_limits;
+  // The web console, served at every GET outside /api/ that no route answers; null: none.
+  const StaticSite* console = nullptr;
 };
 
 class Api {

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/crypto.h"
@@ -318,6 +320,25 @@ int Serve(const ServeOptions& a) {
   ao.login_limits.window_ms = int64_t{a.login_window_minutes} * 60000;
   ao.public_url =
       a.public_url.empty() ? fmt::format("http://{}:{}", so.host, so.port) : a.public_url;
+  // The web console: --console-dir, else `console/` beside this binary (where `make build` puts
+  // it). One that was named must load; without one, the server answers the API alone.
+  std::optional<http::StaticSite> console;
+  {
+    std::string dir = a.console_dir;
+    if (dir.empty()) dir = (std::filesystem::path(self).parent_path() / "console").string();
+    auto site = http::StaticSite::Load(dir);
+    if (site.ok()) {
+      console.emplace(std::move(*site));
+      ao.console = &*console;
+      Log(LogLevel::kInfo, "console", {{"dir", dir}, {"files", console->file_count()}});
+    } else if (!a.console_dir.empty()) {
+      std::cerr << "openlab: error: --console-dir: " << site.status().message() << "\n";
+      return 2;
+    } else {
+      Log(LogLevel::kWarn, "no web console: serving the API alone",
+          {{"why", site.status().message()}});
+    }
+  }
   http::Api api(db->get(), Clock::Real(), &metrics, Capabilities(), ao);
   int hash_threads = a.hash_threads > 0 ? a.hash_threads : DefaultHashThreads();
   Log(LogLevel::kInfo, "passwords",
@@ -341,6 +362,13 @@ int Serve(const ServeOptions& a) {
   db->reset();     // close the store cleanly
   Log(LogLevel::kInfo, "stopped");
   return 0;
+}
+
+int PrintOpenApi(std::ostream& out) {
+  http::Metrics metrics;
+  http::Api api(nullptr, Clock::Real(), &metrics, Capabilities(), http::ApiOptions{});
+  out << boost::json::serialize(http::OpenApiDocument(api.router())) << "\n";
+  return out ? 0 : 1;
 }
 
 }  // namespace openlab::server

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "auth/login.h"
@@ -48,6 +49,7 @@ struct ServeOptions {
   int local_cpus = -1;  // CPUs the local executor lends; -1: the machine's
   std::string local_gpu_type = "GPU";
   std::string device_dir = "/dev";
+  std::string console_dir;  // the web console's built files; "": console/ beside the binary
   // Password hashing (Argon2id) threads and the hashes that may wait for one (0: defaults from
   // the cores, common/password_hasher.h); beyond, a sign-up or login is answered 503.
   int hash_threads = 0;
@@ -61,5 +63,9 @@ struct ServeOptions {
 
 // Runs the server; returns the process's exit status (2: bad options, 1: cannot start).
 int Serve(const ServeOptions& a);
+
+// Prints the OpenAPI document of every capability's routes (as GET /api/v1/openapi.json serves
+// it, with the default options), for the console's generated types; returns the exit status.
+int PrintOpenApi(std::ostream& out);
 
 }  // namespace openlab::server

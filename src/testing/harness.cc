@@ -96,6 +96,7 @@ ApiHarness::ApiHarness(Backend b, HarnessOptions options) : tdb_(b) {
   http::ApiOptions opts;
   opts.hasher = options.hasher;
   opts.login_limits = options.login_limits;
+  opts.console = options.console;
   opts.request_log = http::ApiOptions::RequestLog::kOff;
   // A small GPU centre: nodes of 8 GPUs (H100 or A100), 16 cores, 64 GiB.
   opts.job_limits.max_gpus_per_job = 8;

@@ -60,6 +60,8 @@ struct HarnessOptions {
   auth::LoginLimits login_limits;    // failed logins allowed per username and address
   // The API and the data service run over a RecordingDatabase (recorder()).
   bool record = false;
+  // The web console the Api serves outside /api/ (null: none).
+  const http::StaticSite* console = nullptr;
 };
 
 class ApiHarness {
