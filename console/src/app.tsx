@@ -1,0 +1,124 @@
+// The console's shell: a skip link, the header (the centre's name, the main navigation, the
+// language and the person signed in), the page for the address, and the footer.
+import { useEffect, useState } from 'preact/hooks';
+import { ProblemNotice } from './components/problem';
+import { locale, locales, setLocale, t, useLocale, type Locale } from './i18n';
+import { Catalogue } from './pages/catalogue';
+import { DatasetPage } from './pages/dataset';
+import { Home } from './pages/home';
+import { NotFound } from './pages/notfound';
+import { SignIn } from './pages/signin';
+import { navigate, useLocation, type Location } from './router';
+import { refreshSession, signOut, useSession } from './session';
+
+function route(location: Location) {
+  const path = location.path.replace(/\/+$/, '') || '/';
+  if (path === '/') return <Home />;
+  if (path === '/datasets') return <Catalogue location={location} />;
+  const m = /^\/datasets\/([^/]+)$/.exec(path);
+  if (m) return <DatasetPage key={m[1]} id={decodeURIComponent(m[1] as string)} />;
+  if (path === '/signin') return <SignIn location={location} />;
+  return <NotFound />;
+}
+
+function NavLink({ href, current, children }: { href: string; current: boolean; children: string }) {
+  return (
+    <a href={href} aria-current={current ? 'page' : undefined}>
+      {children}
+    </a>
+  );
+}
+
+function Account({ location }: { location: Location }) {
+  const session = useSession();
+  const [error, setError] = useState<unknown>(null);
+  if (!session.known) return null;
+  if (!session.me) {
+    const here = location.query.toString() ? `${location.path}?${location.query}` : location.path;
+    const next = location.path === '/signin' ? '' : `?next=${encodeURIComponent(here)}`;
+    return (
+      <a class="signin" href={`/signin${next}`}>
+        {t('auth.signin')}
+      </a>
+    );
+  }
+  async function out() {
+    setError(null);
+    try {
+      await signOut();
+      navigate('/');
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <div class="account">
+      <span class="who">{t('auth.signedInAs', { name: session.me.display_name || session.me.username })}</span>
+      <button type="button" class="button-header" onClick={out}>
+        {t('auth.signout')}
+      </button>
+      {error ? <ProblemNotice error={error} /> : null}
+    </div>
+  );
+}
+
+export function App() {
+  useLocale();
+  const location = useLocation();
+  const [startError, setStartError] = useState<unknown>(null);
+  useEffect(() => {
+    refreshSession().catch(setStartError);
+  }, []);
+  const path = location.path;
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t('skip')}
+      </a>
+      <header class="site-header">
+        <div class="bar">
+          <a class="brand" href="/">
+            <span class="brand-name">{t('centre.name')}</span>
+            <span class="brand-tagline">{t('centre.tagline')}</span>
+          </a>
+          <nav aria-label={t('nav.label')}>
+            <ul>
+              <li>
+                <NavLink href="/" current={path === '/'}>
+                  {t('nav.home')}
+                </NavLink>
+              </li>
+              <li>
+                <NavLink href="/datasets" current={path.startsWith('/datasets')}>
+                  {t('nav.catalogue')}
+                </NavLink>
+              </li>
+            </ul>
+          </nav>
+          <div class="tools">
+            <label class="lang">
+              <span>{t('lang.label')}</span>
+              <select value={locale()} onChange={(e) => setLocale(e.currentTarget.value as Locale)}>
+                {locales.map((l) => (
+                  <option key={l.code} value={l.code} lang={l.code}>
+                    {l.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <Account location={location} />
+          </div>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {startError ? <ProblemNotice error={startError} /> : null}
+        {route(location)}
+      </main>
+      <footer class="site-footer">
+        <p>
+          {t('footer.text')} · <a href="/api/v1/openapi.json">{t('footer.api')}</a>
+        </p>
+      </footer>
+    </>
+  );
+}
