@@ -1,5 +1,6 @@
 # openlab: the two commands.
-#   make run   installs what is missing, builds, and starts the server at http://127.0.0.1:8080
+#   make run   installs what is missing, builds, and starts the server (API and web console) at
+#              http://127.0.0.1:8080
 #   make test  installs what is missing, builds, and runs every test
 BUILD ?= build
 
@@ -13,6 +14,7 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@ninja -C $(BUILD) openlab
+	@BUILD=$(BUILD) scripts/console.sh build
 
 run: build
 	./$(BUILD)/openlab serve --listen 127.0.0.1:8080 --state ./var

@@ -85,7 +85,7 @@ test_suite() {
   [ -x "$BUILD/openlab" ] || die "$BUILD/openlab is not built (make build)"
   mkdir -p "$BUILD/console-artifacts"
   (cd console && OPENLAB_BIN="$BUILD_ABS/openlab" OPENLAB_CONSOLE_DIR="$BUILD_ABS/console" \
-     OPENLAB_ARTIFACTS="$BUILD_ABS/console-artifacts" node --test tests/)
+     OPENLAB_ARTIFACTS="$BUILD_ABS/console-artifacts" node --test tests/*.test.mjs)
 }
 
 case "${1:-}" in

@@ -10,7 +10,12 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 curl wrk
   slurm-wlm munge
+  chromium fonts-nanum
 )
+# chromium runs the web console's browser suite (fonts-nanum: its screenshots show Korean).
+# The web console builds with Node.js and npm (console/package-lock.json pins its packages, which
+# run on Debian's Node 18 as on later ones): Debian's own, unless a node is already installed.
+command -v node >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

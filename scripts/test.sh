@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: builds openlab and runs every test: unit and integration tests (ctest), the
 # PostgreSQL suite against a real PostgreSQL 15 started here on loopback, the Slurm suite against a
-# real single-node Slurm 22.05 started here on loopback, clang-tidy on the files the last commit
-# changed, and a bounded fuzz run.
+# real single-node Slurm 22.05 started here on loopback, the web console's checks (OpenAPI lint,
+# API types current, tsc) and its browser suite in Debian's Chromium, clang-tidy on the files the
+# last commit changed, and a bounded fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -40,6 +41,11 @@ fi
 echo "Slurm for the tests: SLURM_CONF=$OPENLAB_TEST_SLURM_CONF"
 
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+# The web console: built, checked against the API's document, and driven in Chromium against a
+# real server (a Chromium that does not start fails the run).
+BUILD="$BUILD" scripts/console.sh build
+BUILD="$BUILD" scripts/console.sh check
+BUILD="$BUILD" scripts/console.sh test
 # clang-tidy on the C++ files changed by the last commit (and not yet committed): any finding fails.
 BUILD="$BUILD" JOBS="$JOBS" scripts/tidy.sh
 
