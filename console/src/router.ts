@@ -44,10 +44,11 @@ function onClick(e: MouseEvent) {
   if (!a || !a.href || a.hasAttribute('download') || (a.target && a.target !== '_self')) return;
   const url = new URL(a.href);
   if (url.origin !== window.location.origin || url.pathname.startsWith('/api/')) return;
+  const samePage = url.pathname === window.location.pathname && url.search === window.location.search;
+  // A fragment of this page (the skip link): the browser scrolls to it and moves focus there.
+  if (samePage && url.hash) return;
   e.preventDefault();
-  if (url.pathname + url.search !== window.location.pathname + window.location.search) {
-    navigate(url.pathname + url.search + url.hash);
-  }
+  if (!samePage) navigate(url.pathname + url.search + url.hash);
 }
 
 export function startRouter() {

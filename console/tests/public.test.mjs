@@ -167,6 +167,55 @@ describe('the public console', () => {
     assert.equal(await page.getByText('Clinic visits of the project').count(), 0);
   });
 
+  it('shows the keyboard where it is: a skip link first, and a visible focus ring', async () => {
+    await page.goto(server.url + '/datasets');
+    await page.getByRole('link', { name: 'Air quality in Gwangju' }).waitFor();
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to the content' });
+    assert.equal(await skip.evaluate((el) => el === document.activeElement), true);
+    const ring = await skip.evaluate((el) => {
+      const s = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      return { style: s.outlineStyle, width: s.outlineWidth, top: r.top };
+    });
+    assert.deepEqual([ring.style, ring.width], ['solid', '3px']);
+    assert.ok(ring.top >= 0, 'the skip link comes into view when focused');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    // The next stop after skipping is in the page's content, not the header.
+    assert.equal(await page.evaluate(() => document.activeElement.closest('main') !== null), true);
+  });
+
+  it('tells the person when the API fails, in plain words, and recovers on retry', async () => {
+    await page.goto(server.url + '/datasets');
+    await page.getByRole('link', { name: 'Air quality in Gwangju' }).waitFor();
+    // No answer at all.
+    await page.route('**/api/v1/datasets?**', (route) => route.abort('connectionrefused'));
+    await page.getByLabel('Search datasets').fill('air');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const alert = page.getByRole('alert');
+    await alert.getByText('The server cannot be reached. Check your connection and try again.').waitFor();
+    // A problem+json answer: the plain words for its type, and the server's detail.
+    await page.unroute('**/api/v1/datasets?**');
+    await page.route('**/api/v1/datasets?**', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:openlab:problem:unavailable', title: 'Temporarily unavailable', status: 503,
+          detail: 'the store is not answering',
+        }),
+      }),
+    );
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await alert.getByText('The server is busy or not ready. Try again in a moment.').waitFor();
+    await alert.getByText('The server said: the store is not answering').waitFor();
+    await page.unroute('**/api/v1/datasets?**');
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('link', { name: 'Air quality in Gwangju' }).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0);
+  });
+
   // Printed, not asserted: each public page loaded afresh, once what it shows has arrived.
   it('measures the largest contentful paint of each public page', async () => {
     const pages = [
