@@ -29,7 +29,7 @@ export async function startServer() {
     '--request-log', 'errors'];
   const child = spawn(paths.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  const url = await new Promise((ok, fail) => {
+  const listening = new Promise((ok, fail) => {
     const lines = createInterface({ input: child.stderr });
     lines.on('line', (line) => {
       log += line + '\n';
@@ -38,6 +38,13 @@ export async function startServer() {
     child.on('error', fail);
     child.on('exit', (code) => fail(new Error(`openlab serve exited (${code}) before listening:\n${log}`)));
   });
+  let url;
+  try {
+    url = await listening;
+  } catch (e) {
+    await rm(state, { recursive: true, force: true });
+    throw e;
+  }
   child.removeAllListeners('exit');
   const token = (await readFile(join(state, 'bootstrap-token'), 'utf8')).trim();
   return {
