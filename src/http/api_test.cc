@@ -183,6 +183,9 @@ TEST_P(ApiTest, PasswordLoginSetsACookieAndRequiresCsrfForWrites) {
   ASSERT_EQ(me.status, 200);
   EXPECT_EQ(me.Str("username"), "carol");
   EXPECT_EQ(me.Str("auth"), "session");
+  // A page reloaded in the browser gets its session's CSRF token back; a token has none.
+  EXPECT_EQ(me.Str("csrf_token"), csrf);
+  EXPECT_FALSE(h_.Call("GET", "/api/v1/me", Op()).json.as_object().contains("csrf_token"));
 
   std::string body = R"({"name":"from-browser","scopes":["orgs:read"]})";
   auto no_csrf = h_.Call("POST", "/api/v1/tokens", "", body, {{"Cookie", cookie}});
@@ -561,9 +564,26 @@ TEST(OpenApi, MatchesTheRouteTable) {
       bool anonymous = security.empty();  // no requirement, or one alternative of none
       for (const auto& alt : security) anonymous |= alt.as_object().empty();
       EXPECT_EQ(responses.contains("401"), !anonymous) << where;
+      // Every success but a 204 says what it answers: a schema or a media type.
+      for (const auto& [status, response] : responses) {
+        if (status.front() != '2' || status == "204") continue;
+        EXPECT_TRUE(response.as_object().contains("content")) << where << " " << status;
+      }
     }
   }
   EXPECT_EQ(ops, from_doc);
+  // Every schema a response names is there, and each is named by some response.
+  std::string text = json::serialize(doc);
+  const json::object& schemas = doc.at("components").at("schemas").as_object();
+  for (const auto& [name, schema] : schemas) {
+    EXPECT_NE(text.find("\"#/components/schemas/" + std::string(name) + "\""), std::string::npos)
+        << name << " is declared but no response names it";
+  }
+  for (size_t pos = 0; (pos = text.find("#/components/schemas/", pos)) != std::string::npos;) {
+    pos += 21;
+    std::string name = text.substr(pos, text.find('"', pos) - pos);
+    EXPECT_TRUE(schemas.contains(name)) << name << " is named but not declared";
+  }
   ASSERT_TRUE(doc.contains("servers"));
   EXPECT_EQ(doc.at("servers").as_array().at(0).at("url"), "/");
 }

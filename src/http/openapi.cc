@@ -5,6 +5,7 @@
 
 #include "auth/policy.h"
 #include "http/api.h"
+#include "http/schema_doc.h"
 
 namespace openlab::http {
 
@@ -35,6 +36,7 @@ json::object Problem(const char* description = "Error (RFC 9457 problem+json)") 
 
 json::object OpenApiDocument(const Router& router) {
   json::object paths;
+  json::object pages;  // the page schemas of paginated routes
   std::set<std::string> op_ids;
   for (const Route& r : router.routes()) {
     json::object op;
@@ -116,10 +118,40 @@ json::object OpenApiDocument(const Router& router) {
     }
     json::object responses;
     std::string ok = std::to_string(r.success_status);
-    if (r.success_status == 204) {
+    if (r.success_status == 204 || r.response.empty()) {
       responses[ok] = json::object{{"description", "Done"}};
     } else {
-      responses[ok] = json::object{{"description", "Success"}};
+      // "Job", or "AuditEntry or application/x-ndjson": a schema, media types, or both.
+      json::object content;
+      std::string rest = r.response;
+      while (!rest.empty()) {
+        size_t sep = rest.find(" or ");
+        std::string alt = rest.substr(0, sep);
+        rest = sep == std::string::npos ? "" : rest.substr(sep + 4);
+        if (alt.find('/') != std::string::npos) {
+          // A body that is not JSON: its media type.
+          content[alt] = json::object{{"schema", {{"type", "string"}}}};
+          continue;
+        }
+        json::object schema;
+        if (r.paginated) {
+          // A page of the named schema: JobPage for Job.
+          std::string page = alt + "Page";
+          if (!pages.contains(page) && !router.schemas().count(page)) {
+            pages[page] = PageSchema(alt);
+          }
+          schema = TypeSchema(page);
+        } else {
+          schema = TypeSchema(alt);
+        }
+        content["application/json"] = json::object{{"schema", std::move(schema)}};
+      }
+      responses[ok] = json::object{{"description", "Success"}, {"content", std::move(content)}};
+    }
+    if (r.ranges) {
+      json::object part = responses[ok].as_object();
+      part["description"] = "The part of the body the Range header asked for";
+      responses["206"] = std::move(part);
     }
     // The client errors this operation can answer, each a problem+json: any request can be
     // refused by the HTTP layer (malformed, too large, too many); the rest as the route says.
@@ -147,6 +179,9 @@ json::object OpenApiDocument(const Router& router) {
                                 {"detail", {{"type", "string"}}},
                                 {"instance", {{"type", "string"}}},
                                 {"request_id", {{"type", "string"}}}}}};
+  json::object schemas{{"Problem", problem_schema}};
+  for (const auto& [name, schema] : router.schemas()) schemas[name] = schema;
+  for (auto& [name, schema] : pages) schemas[name] = std::move(schema);
   return {{"openapi", "3.1.0"},
           {"info",
            {{"title", "openlab API"},
@@ -159,7 +194,7 @@ json::object OpenApiDocument(const Router& router) {
           {"servers", json::array{json::object{{"url", "/"}}}},
           {"paths", std::move(paths)},
           {"components",
-           {{"schemas", {{"Problem", problem_schema}}},
+           {{"schemas", std::move(schemas)},
             {"securitySchemes",
              {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
               {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "openlab_session"}}}}}}}};

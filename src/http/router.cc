@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <iostream>
+
 #include "common/ids.h"
 #include "common/json_util.h"
 
@@ -82,6 +85,32 @@ std::vector<std::string> SplitPattern(const std::string& p) {
 void Router::Add(Route r) {
   split_.push_back(SplitPattern(r.pattern));
   routes_.push_back(std::move(r));
+}
+
+void Router::Describe(std::vector<std::pair<std::string, boost::json::object>> schemas,
+                      const std::vector<ResponseDoc>& responses) {
+  for (auto& [name, schema] : schemas) {
+    if (!schemas_.emplace(name, std::move(schema)).second) {
+      std::cerr << "openlab: the response schema " << name << " is declared twice\n";
+      std::abort();
+    }
+  }
+  for (const ResponseDoc& doc : responses) {
+    std::string key = doc.route;
+    size_t space = key.find(' ');
+    bool found = false;
+    for (Route& r : routes_) {
+      if (space != std::string::npos && r.method == key.substr(0, space) &&
+          r.pattern == key.substr(space + 1)) {
+        r.response = doc.response;
+        found = true;
+      }
+    }
+    if (!found) {
+      std::cerr << "openlab: a response is declared for " << key << ", which is no route\n";
+      std::abort();
+    }
+  }
 }
 
 StatusOr<Router::Match> Router::Find(const std::string& method,

@@ -3,6 +3,7 @@
 // matrix test and the OpenAPI document.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
 #include <map>
@@ -108,12 +109,33 @@ struct Route {
   // The handler writes in transactions of its own (store kRead, e.g. garbage collection): the
   // API records its audit entry, success or failure, in a write of its own afterwards.
   bool audit_own_effects = false;
+  // The route answers a Range request with 206 and the part asked for.
+  bool ranges = false;
+  // What the route answers on success, for the OpenAPI document (set by Router::Describe): a
+  // type of http/schema_doc.h ("Job", a named schema, rendered as a page of them when the route
+  // is `paginated`; "[Job]"; "object"), or a media type ("text/plain") for a body that is not
+  // JSON, or several joined by " or " ("AuditEntry or application/x-ndjson"). Empty for a route
+  // that answers 204.
+  std::string response;
+};
+
+// What one route answers: "GET /api/v1/jobs/{id}" and its response (Route::response).
+struct ResponseDoc {
+  const char* route;
+  const char* response;
 };
 
 class Router {
  public:
   void Add(Route r);
   const std::vector<Route>& routes() const { return routes_; }
+
+  // A capability's response schemas (components/schemas of the OpenAPI document, each named once
+  // in the whole API) and what its routes answer. Aborts on a schema named twice or a route that
+  // is not in the table: programming errors the route-table test catches.
+  void Describe(std::vector<std::pair<std::string, boost::json::object>> schemas,
+                const std::vector<ResponseDoc>& responses);
+  const std::map<std::string, boost::json::object>& schemas() const { return schemas_; }
 
   struct Match {
     const Route* route = nullptr;
@@ -127,6 +149,7 @@ class Router {
  private:
   std::vector<Route> routes_;
   std::vector<std::vector<std::string>> split_;  // pattern segments per route
+  std::map<std::string, boost::json::object> schemas_;
 };
 
 // Maps a policy decision to a Status (OK for kAllow).

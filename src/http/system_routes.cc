@@ -1,11 +1,11 @@
 // The system routes: liveness, readiness, metrics and the OpenAPI document.
-#include "http/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
 #include "http/api.h"
+#include "http/routes.h"
+#include "http/schema_doc.h"
 
 namespace openlab::http {
 
@@ -19,7 +19,6 @@ Status Healthz(Ctx& ctx) {
   ctx.json = json::object{{"status", "ok"}};
   return Status::Ok();
 }
-
 
 }  // namespace
 
@@ -59,6 +58,11 @@ void RegisterSystemRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "This API's OpenAPI 3.1 document"});
+  router.Describe({{"Health", ObjectSchema({{"status", "enum:ok,ready"}})}},
+                  {{"GET /healthz", "Health"},
+                   {"GET /readyz", "Health"},
+                   {"GET /metrics", "text/plain"},
+                   {"GET /api/v1/openapi.json", "object"}});
 }
 
 std::vector<auth::Rule> SystemPolicyRules() {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/url.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -14,6 +16,7 @@
 #include "server/capabilities.h"
 #include "store/migrations.h"
 #include "tenants/tenants.h"
+#include "testing/schema_check.h"
 
 namespace openlab::testing {
 
@@ -195,7 +198,47 @@ Reply ApiHarness::CallFrom(const std::string& remote, const std::string& method,
   boost::system::error_code ec;
   r.json = boost::json::parse(resp.body, ec);
   if (ec) r.json = nullptr;
+  CheckAgainstDocument(method, target, r);
   return r;
+}
+
+void ApiHarness::CheckAgainstDocument(const std::string& method, const std::string& target,
+                                      const Reply& r) {
+  if (r.status < 200 || r.status >= 300) return;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return;
+  std::vector<std::string> segments;
+  for (auto seg : url->segments()) segments.emplace_back(seg);
+  auto m = api_->router().Find(method, segments);
+  if (!m.ok() || m->route == nullptr) return;  // the console's files
+  if (document_.empty()) document_ = http::OpenApiDocument(api_->router());
+  std::string lower = method;
+  for (char& c : lower) c = static_cast<char>(tolower(c));
+  const auto& op = document_.at("paths").at(m->route->pattern).at(lower).as_object();
+  std::string why;
+  const auto* declared = op.at("responses").as_object().if_contains(std::to_string(r.status));
+  if (declared == nullptr) {
+    why = "the document declares no such status";
+  } else if (const auto* content = declared->as_object().if_contains("content")) {
+    std::string got = r.Header("content-type");
+    got = got.substr(0, got.find(';'));
+    const boost::json::value* media = nullptr;
+    for (const auto& [type, m] : content->as_object()) {
+      if (std::string(type).substr(0, type.find(';')) == got) media = &m;
+    }
+    if (media == nullptr) {
+      why = "it is " + got + ", which the document does not declare";
+    } else if (got == "application/json") {
+      why = SchemaMismatch(r.json, media->at("schema"), document_);
+    }
+  }
+  if (!why.empty()) {
+    std::fprintf(stderr,
+                 "openlab test harness: %s %s answered %d, not as the OpenAPI document "
+                 "says: %s\nthe body: %.2000s\n",
+                 method.c_str(), target.c_str(), r.status, why.c_str(), r.body.c_str());
+    std::abort();
+  }
 }
 
 }  // namespace openlab::testing

@@ -99,7 +99,12 @@ class ApiHarness {
                        std::string* user_id = nullptr);
 
  private:
+  // Aborts, naming the difference, when a successful answer is not what the OpenAPI document
+  // declares for its route: its status, its media type, its JSON schema.
+  void CheckAgainstDocument(const std::string& method, const std::string& target, const Reply& r);
+
   TestDb tdb_;
+  boost::json::object document_;  // the OpenAPI document, made at the first check
   std::unique_ptr<RecordingDatabase> recorder_;
   http::Metrics metrics_;
   data::MemPackBackend* packs_ = nullptr;  // owned by data_

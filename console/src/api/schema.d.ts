@@ -1191,6 +1191,641 @@ export interface components {
             instance?: string;
             request_id?: string;
         };
+        AccessRequest: {
+            id: string;
+            dataset_id: string;
+            user_id: string;
+            project_id: string | null;
+            purpose: string;
+            /** @description user ids */
+            analysts: string[];
+            days: number;
+            /** @enum {string} */
+            state: "pending" | "approved" | "refused" | "revoked";
+            reason: string;
+            decided_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /**
+             * Format: date-time
+             * @description set on approval
+             */
+            expires_at: string | null;
+        };
+        AccessRequestPage: {
+            items: components["schemas"]["AccessRequest"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        Allocation: {
+            id: string;
+            project_id: string;
+            /** @description gpu:<TYPE>, gpu (any type) or cpu */
+            resource: string;
+            granted_hours: number;
+            used_hours: number;
+            /** @description held by running and starting jobs */
+            held_hours: number;
+            /** @description what new jobs may still take */
+            left_hours: number;
+            /** @enum {string} */
+            state: "pending" | "active" | "expired";
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            note: string;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        AllocationPage: {
+            items: components["schemas"]["Allocation"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        AuditEntry: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @description a user id, or anonymous */
+            actor: string;
+            /** @description the policy action */
+            action: string;
+            object: string;
+            request_id: string;
+            /** @description ok, or the error's kind */
+            outcome: string;
+            detail: string;
+        };
+        Contribution: {
+            id: string;
+            dataset_id: string;
+            user_id: string;
+            upload_id: string;
+            title: string;
+            description: string;
+            base_version: string;
+            /** @enum {string} */
+            state: "open" | "submitted" | "accepted" | "rejected";
+            reason: string;
+            decided_by: string;
+            /** @description the version its acceptance made */
+            version_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** @description the answer to accept: who is credited */
+            contributor?: string;
+            /** @description one contribution read alone: the files it proposes (null for those who may not see them) */
+            files?: components["schemas"]["ContributionFile"][] | null;
+            /** @description one contribution read alone: against the latest version (null for those who may not list the dataset's files) */
+            diff?: components["schemas"]["ContributionDiff"] | null;
+        };
+        ContributionDiff: {
+            added: components["schemas"]["ContributionFile"][];
+            replaced: components["schemas"]["ContributionFileChange"][];
+            /** @description proposed files equal to the latest version's */
+            unchanged: number;
+        };
+        ContributionFile: {
+            path: string;
+            size: number;
+            sha256: string;
+        };
+        ContributionFileChange: {
+            path: string;
+            size_from: number;
+            size_to: number;
+            sha256_from: string;
+            sha256_to: string;
+        };
+        ContributionPage: {
+            items: components["schemas"]["Contribution"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        DataFsckReport: {
+            /** @description no corrupt or missing chunk, no bad file */
+            ok: boolean;
+            domains: number;
+            chunks: number;
+            bytes: number;
+            packs: number;
+            versions: number;
+            files: number;
+            corrupt_chunks: number;
+            missing_chunks: number;
+            bad_files: number;
+            damaged_unindexed_records: number;
+            /** @description at most 1000, one line each */
+            problems: string[];
+        };
+        DataGcReport: {
+            chunks_removed: number;
+            bytes_removed: number;
+            packs_removed: number;
+            packs_rewritten: number;
+            chunks_moved: number;
+        };
+        DataQuota: {
+            owner: string;
+            stored_bytes: number;
+            quota_bytes: number;
+        };
+        DataUsage: {
+            /** @description the owning project, or organisation */
+            owner: string;
+            stored_bytes: number;
+            raw_bytes: number;
+            chunks: number;
+            quota_bytes: number;
+        };
+        Dataset: {
+            id: string;
+            org_id: string;
+            /** @description null for an organisation's dataset */
+            project_id: string | null;
+            name: string;
+            title: string;
+            description: string;
+            /** @description SPDX id */
+            license: string;
+            tags: string[];
+            /** @enum {string} */
+            access_level: "open" | "registered" | "consortium" | "project" | "restricted" | "hidden";
+            listed: boolean;
+            accepts_contributions: boolean;
+            /** @description organisation ids (consortium level) */
+            consortium: string[];
+            /** @description markdown */
+            datasheet: string;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description the ETag: If-Match on PATCH */
+            version: number;
+        };
+        DatasetDiff: {
+            /** @description version id */
+            from: string;
+            /** @description version id */
+            to: string;
+            added: components["schemas"]["DatasetFile"][];
+            removed: components["schemas"]["DatasetFile"][];
+            modified: components["schemas"]["DatasetFileChange"][];
+            /** @description files equal in both */
+            unchanged: number;
+            bytes_from: number;
+            bytes_to: number;
+            /** @description bytes of to's chunks that from lacks */
+            new_chunk_bytes: number;
+        };
+        DatasetFile: {
+            path: string;
+            size: number;
+            /** @description only for those who may download the bytes */
+            sha256?: string;
+            /** @description a version's file listing: true while flagged as personal data */
+            quarantined?: boolean;
+        };
+        DatasetFileChange: {
+            path: string;
+            size_from: number;
+            size_to: number;
+            /** @description only for those who may download the bytes */
+            sha256_from?: string;
+            sha256_to?: string;
+        };
+        DatasetFilePage: {
+            /** @description the version id the reference resolved to */
+            version: string;
+            items: components["schemas"]["DatasetFile"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        DatasetVersion: {
+            /** @description the SHA-256 of its manifest */
+            id: string;
+            dataset_id: string;
+            seq: number;
+            parent: string | null;
+            message: string;
+            files: number;
+            bytes: number;
+            /** @description bytes no earlier version held */
+            new_bytes: number;
+            created_by: string;
+            /** @description credited through an accepted contribution */
+            contributor: string | null;
+            /** Format: date-time */
+            created_at: string;
+            tags: string[];
+        };
+        ExportFile: {
+            path: string;
+            size: number;
+            sha256: string;
+        };
+        ExportRequest: {
+            id: string;
+            job_id: string;
+            project_id: string;
+            /** @description the restricted dataset whose stewards decide */
+            dataset_id: string;
+            user_id: string;
+            purpose: string;
+            files: components["schemas"]["ExportFile"][];
+            /** @enum {string} */
+            state: "pending" | "approved" | "refused";
+            reason: string;
+            decided_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+        };
+        ExportRequestPage: {
+            items: components["schemas"]["ExportRequest"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        FileFlag: {
+            id: string;
+            dataset_id: string;
+            path: string;
+            sha256: string;
+            reason: string;
+            flagged_by: string;
+            /** @enum {string} */
+            state: "quarantined" | "cleared" | "confirmed";
+            decided_by: string;
+            /** @description the steward's reason */
+            decision: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+        };
+        FileFlagPage: {
+            items: components["schemas"]["FileFlag"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok" | "ready";
+        };
+        HoardingReport: {
+            items: components["schemas"]["HoardingRow"][];
+            next_cursor: null;
+        };
+        HoardingRow: {
+            allocation_id: string;
+            project_id: string;
+            project: string;
+            resource: string;
+            granted_hours: number;
+            used_hours: number;
+            held_hours: number;
+            /** @description the part of the grant's time gone, 0 to 1 */
+            elapsed: number;
+            /** @description used over elapsed: under 1 is behind */
+            pace: number;
+        };
+        Job: {
+            id: string;
+            project_id: string;
+            user_id: string;
+            name: string;
+            /** @enum {string} */
+            state: "queued" | "held" | "starting" | "running" | "completing" | "completed" | "failed" | "cancelled" | "preempted" | "timeout" | "node_fail";
+            /** @description why it waits, or how it ended */
+            reason: string;
+            gpus: number;
+            gpu_type: string;
+            cpus: number;
+            memory_mb: number;
+            time_limit_s: number;
+            class: string;
+            command: string[];
+            env: {
+                [key: string]: string;
+            };
+            workdir: string;
+            /** Format: date-time */
+            submitted_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            ended_at: string | null;
+            exit_code: number | null;
+            node: string;
+            gpu_indices: string;
+            charged_hours: number;
+            resource: string;
+            sandbox: string;
+            script?: string;
+            depends_on?: string;
+            array_parent?: string;
+            array_index?: number;
+            /** @description one job read alone: the datasets it reads */
+            data?: components["schemas"]["JobInput"][];
+            /** @description one job read alone: whether it reads sealed data */
+            sealed?: boolean;
+        };
+        JobInput: {
+            as: string;
+            sealed: boolean;
+            /** @description shown to a token with data:read */
+            dataset_id?: string;
+            version_id?: string;
+            access_level?: string;
+        };
+        LedgerEntry: {
+            id: string;
+            allocation_id: string;
+            /** @description grant, adjust, hold, charge, release... */
+            kind: string;
+            available_delta_hours: number;
+            held_delta_hours: number;
+            used_delta_hours: number;
+            reason: string;
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            hold_id?: string;
+            job_id?: string;
+        };
+        Me: {
+            id: string;
+            username: string;
+            display_name: string;
+            email: string;
+            platform_roles: ("operator" | "reviewer" | "auditor")[];
+            disabled: boolean;
+            has_password: boolean;
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description what this token or session may do */
+            scopes: string[];
+            /** @enum {string} */
+            auth: "session" | "token";
+            token_id?: string;
+            /** @description a cookie session's: send as X-CSRF-Token with every write */
+            csrf_token?: string;
+        };
+        NewToken: {
+            id: string;
+            user_id: string;
+            name: string;
+            scopes: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** @description shown once: send it as 'Authorization: Bearer' */
+            secret: string;
+        };
+        Org: {
+            id: string;
+            name: string;
+            display_name: string;
+            /** @enum {string} */
+            kind: "company" | "startup" | "research_institute" | "university" | "school" | "public_agency" | "citizen_group";
+            region: string;
+            /** @description the ETag; If-Match takes it */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        OrgMember: {
+            org_id: string;
+            user_id: string;
+            username: string;
+            /** @enum {string} */
+            role: "org_admin" | "member";
+            /** Format: date-time */
+            created_at: string;
+        };
+        Project: {
+            id: string;
+            org_id: string;
+            name: string;
+            title: string;
+            description: string;
+            /** @enum {string} */
+            status: "active" | "suspended" | "closed";
+            /** @enum {string} */
+            job_network: "default" | "on" | "off";
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ProjectMember: {
+            project_id: string;
+            user_id: string;
+            username: string;
+            /** @enum {string} */
+            role: "pi" | "co_pi" | "member" | "student";
+            /** Format: date-time */
+            created_at: string;
+        };
+        Reservation: {
+            id: string;
+            project_id: string;
+            gpus: number;
+            gpu_type: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @enum {string} */
+            state: "upcoming" | "active" | "over";
+            note: string;
+            created_by: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ReservationPage: {
+            items: components["schemas"]["Reservation"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        Session: {
+            user: components["schemas"]["User"];
+            /** @description send as X-CSRF-Token with every write */
+            csrf_token: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        Token: {
+            id: string;
+            user_id: string;
+            name: string;
+            scopes: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
+        Upload: {
+            id: string;
+            dataset_id: string;
+            user_id: string;
+            /** @enum {string} */
+            state: "open" | "committed" | "expired" | "aborted";
+            files: number;
+            chunks: number;
+            /** @description the version it committed */
+            version_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        UploadChunksStored: {
+            /** @description chunks in the batch */
+            received: number;
+            /** @description chunks newly stored */
+            stored: number;
+            /** @description chunks the store already had */
+            duplicates: number;
+            /** @description bytes newly stored (after compression) */
+            new_bytes: number;
+        };
+        UploadFilesAdded: {
+            segments: number;
+            files: number;
+        };
+        UploadMissing: {
+            /** @description the chunk ids (SHA-256 hex) to send */
+            missing: string[];
+        };
+        UsageReport: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            /** @enum {string} */
+            group_by: "org" | "project";
+            items: components["schemas"]["UsageRow"][];
+            next_cursor: null;
+        };
+        UsageRow: {
+            id: string;
+            name: string;
+            gpu_hours: number;
+            gpu_hours_by_type: {
+                [key: string]: number;
+            };
+            cpu_hours: number;
+            pf_hours: number;
+            /** @description runs charged (a re-run counts again) */
+            jobs: number;
+        };
+        User: {
+            id: string;
+            username: string;
+            display_name: string;
+            email: string;
+            platform_roles: ("operator" | "reviewer" | "auditor")[];
+            disabled: boolean;
+            has_password: boolean;
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        UtilisationReport: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            items: components["schemas"]["UtilisationRow"][];
+            next_cursor: null;
+        };
+        UtilisationRow: {
+            /** @description an accelerator type, or cpu */
+            type: string;
+            capacity: number;
+            busy_now: number;
+            delivered_hours: number;
+            /** @description delivered over capacity, 0 to 1 */
+            utilisation: number;
+        };
+        OrgPage: {
+            items: components["schemas"]["Org"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        OrgMemberPage: {
+            items: components["schemas"]["OrgMember"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        UserPage: {
+            items: components["schemas"]["User"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        ProjectPage: {
+            items: components["schemas"]["Project"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        ProjectMemberPage: {
+            items: components["schemas"]["ProjectMember"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        AuditEntryPage: {
+            items: components["schemas"]["AuditEntry"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        TokenPage: {
+            items: components["schemas"]["Token"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        LedgerEntryPage: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        JobPage: {
+            items: components["schemas"]["Job"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        DatasetPage: {
+            items: components["schemas"]["Dataset"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        DatasetVersionPage: {
+            items: components["schemas"]["DatasetVersion"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -1214,7 +1849,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
             /** @description Refused (problem+json): the request is malformed or too large */
             "4XX": {
@@ -1250,7 +1887,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
             /** @description Refused (problem+json): the request is malformed or too large */
             "4XX": {
@@ -1286,7 +1925,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1340,7 +1981,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description Refused (problem+json): the request is malformed or too large */
             "4XX": {
@@ -1379,7 +2022,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrgPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1447,7 +2092,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Org"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1512,7 +2159,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Org"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1587,7 +2236,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Org"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1664,7 +2315,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrgMemberPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1737,7 +2390,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrgMember"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1887,7 +2542,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -1954,7 +2611,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2019,7 +2678,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2094,7 +2755,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2170,7 +2833,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2236,7 +2901,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2301,7 +2968,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2377,7 +3046,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2454,7 +3125,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectMemberPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2527,7 +3200,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProjectMember"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2684,7 +3359,10 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditEntryPage"];
+                    "application/x-ndjson": string;
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2745,7 +3423,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             /** @description Conflicts with the current state (a stale version, a repeat) */
             409: {
@@ -2853,7 +3533,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2911,7 +3593,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TokenPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -2977,7 +3661,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["NewToken"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3042,7 +3728,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3181,7 +3869,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AllocationPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3260,7 +3950,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Allocation"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3342,7 +4034,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Allocation"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3419,7 +4113,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LedgerEntryPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3489,7 +4185,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3575,7 +4273,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Job"] | components["schemas"]["JobPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3640,7 +4340,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3705,7 +4407,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3783,7 +4487,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3848,7 +4554,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReservationPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3916,7 +4624,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Reservation"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -3983,7 +4693,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4040,7 +4752,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UtilisationReport"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4094,7 +4808,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HoardingReport"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4155,7 +4871,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetPage"];
+                };
             };
             /** @description Refused (problem+json): the request is malformed or too large */
             "4XX": {
@@ -4217,7 +4935,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Dataset"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4282,7 +5002,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Dataset"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4361,7 +5083,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Dataset"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4438,7 +5162,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4504,7 +5230,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetVersion"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4573,7 +5301,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetFilePage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4639,7 +5369,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/x-ndjson": string;
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4707,7 +5439,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The part of the body the Range header asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4775,7 +5518,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetDiff"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4848,7 +5593,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetVersion"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4922,7 +5669,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DataUsage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -4993,7 +5742,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5067,7 +5818,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5139,7 +5892,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UploadMissing"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5213,7 +5968,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UploadChunksStored"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5294,7 +6051,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UploadFilesAdded"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5376,7 +6135,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetVersion"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5456,7 +6217,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DataQuota"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5530,7 +6293,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DataFsckReport"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5586,7 +6351,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DataGcReport"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5642,7 +6409,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccessRequestPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5718,7 +6487,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5792,7 +6563,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5857,7 +6630,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -5937,7 +6712,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6011,7 +6788,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ContributionPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6087,7 +6866,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contribution"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6161,7 +6942,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contribution"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6226,7 +7009,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contribution"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6306,7 +7091,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contribution"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6386,7 +7173,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contribution"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6460,7 +7249,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FileFlagPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6534,7 +7325,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FileFlag"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6616,7 +7409,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FileFlag"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6692,7 +7487,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/ld+json": string;
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6755,7 +7552,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/ld+json": string;
+                };
             };
             /** @description Refused (problem+json): the request is malformed or too large */
             "4XX": {
@@ -6793,7 +7592,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExportRequestPage"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6867,7 +7668,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExportRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -6941,7 +7744,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExportRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -7012,7 +7817,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExportRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -7092,7 +7899,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExportRequest"];
+                };
             };
             /** @description No valid token or session */
             401: {
@@ -7168,7 +7977,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
             };
             /** @description No valid token or session */
             401: {

@@ -17,6 +17,8 @@ std::vector<auth::Rule> AuthPolicyRules();
 void RegisterAuthCapability(Router& router, Api& api);
 void RegisterSessionRoutes(Router& router, Api& api);
 void RegisterTokenRoutes(Router& router, Api& api);
+// What those routes answer, for the OpenAPI document (responses.cc).
+void DescribeAuthResponses(Router& router);
 
 // Path {id} is a token (self: its owner).
 Status TokenTarget(Ctx& ctx);

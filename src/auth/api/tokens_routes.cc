@@ -1,10 +1,9 @@
 // Sessions (login, logout, me) and API tokens: routes and targets.
-#include "auth/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
+#include "auth/api/routes.h"
 #include "auth/authn.h"
 #include "auth/login.h"
 #include "common/json_util.h"
@@ -43,6 +42,10 @@ Status GetMe(Ctx& ctx) {
   o["scopes"] = scopes;
   o["auth"] = ctx.principal.via_cookie ? "session" : "token";
   if (!ctx.principal.token_id.empty()) o["token_id"] = ctx.principal.token_id;
+  // A page reloaded in the browser, or opened in a new tab, has the cookie but not the login's
+  // answer: it asks here for the token its writes need.
+  if (ctx.principal.via_cookie) o["csrf_token"] = ctx.principal.csrf_token;
+  ctx.sensitive = true;
   ctx.json = std::move(o);
   return Status::Ok();
 }
@@ -84,16 +87,15 @@ Status LoginCommit(Ctx& ctx, bool secure) {
   return Status::Ok();
 }
 
-Status Logout(Ctx& ctx) {
+Status Logout(Ctx& ctx, bool secure) {
   std::string secret = auth::CookieValue(ctx.req->Header("cookie"), auth::kSessionCookie);
   if (!secret.empty()) RETURN_IF_ERROR(auth::DeleteSession(ctx.Tx(), secret));
-  ctx.headers.emplace_back("set-cookie", fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; "
-                                                     "Max-Age=0",
-                                                     auth::kSessionCookie));
+  ctx.headers.emplace_back("set-cookie",
+                           fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+                                       auth::kSessionCookie, secure ? "; Secure" : ""));
   ctx.status = 204;
   return Status::Ok();
 }
-
 
 // ---- tokens
 
@@ -157,7 +159,6 @@ Status RevokeToken(Ctx& ctx) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 Status TokenTarget(Ctx& ctx) {
@@ -189,7 +190,7 @@ void RegisterSessionRoutes(Router& router, Api& api) {
        "auth.logout",
        nullptr,
        StoreUse::kWrite,
-       Logout,
+       [secure](Ctx& ctx) { return Logout(ctx, secure); },
        "End the cookie session",
        {},
        {},
@@ -226,8 +227,8 @@ void RegisterTokenRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/tokens/{id}", "tokens.read", TokenTarget, StoreUse::kRead,
-       GetTokenHandler, "One token (never its secret)"});
+  add({"GET", "/api/v1/tokens/{id}", "tokens.read", TokenTarget, StoreUse::kRead, GetTokenHandler,
+       "One token (never its secret)"});
   add({"DELETE",
        "/api/v1/tokens/{id}",
        "tokens.revoke",
@@ -244,6 +245,7 @@ void RegisterTokenRoutes(Router& router, Api& api) {
 void RegisterAuthCapability(Router& router, Api& api) {
   RegisterSessionRoutes(router, api);
   RegisterTokenRoutes(router, api);
+  DescribeAuthResponses(router);
 }
 
 }  // namespace openlab::http

@@ -336,6 +336,7 @@ void RegisterComputeCapability(Router& router, Api& api) {
   RegisterJobRoutes(router, api);
   RegisterReservationRoutes(router, api);
   RegisterOpsRoutes(router, api);
+  DescribeComputeResponses(router);
 }
 
 }  // namespace openlab::http

@@ -23,6 +23,8 @@ void RegisterAllocationRoutes(Router& router, Api& api);
 void RegisterJobRoutes(Router& router, Api& api);
 void RegisterReservationRoutes(Router& router, Api& api);
 void RegisterOpsRoutes(Router& router, Api& api);
+// What those routes answer, for the OpenAPI document (responses.cc).
+void DescribeComputeResponses(Router& router);
 
 // Path {id} is an allocation (the caller's relation is to its project).
 Status AllocationTarget(Ctx& ctx);

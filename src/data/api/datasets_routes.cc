@@ -1,7 +1,5 @@
 // Datasets and their versions (listings, diffs, manifests, downloads with Range, tags), and
 // the operator's data routes (quotas, fsck, gc): routes and targets.
-#include "data/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -11,12 +9,13 @@
 #include "common/json_util.h"
 #include "compute/api/routes.h"
 #include "data/api/render.h"
-#include "http/render.h"
+#include "data/api/routes.h"
 #include "data/catalog/datasets.h"
+#include "data/chunks/wire.h"
 #include "data/review/review.h"
 #include "data/service.h"
-#include "data/chunks/wire.h"
 #include "http/api.h"
+#include "http/render.h"
 #include "tenants/api/routes.h"
 #include "tenants/tenants.h"
 
@@ -338,7 +337,6 @@ Status UsageHandler(Ctx& ctx) {
   return Status::Ok();
 }
 
-
 // ---- operators
 
 Status SetQuotaHandler(Ctx& ctx) {
@@ -354,7 +352,6 @@ Status SetQuotaHandler(Ctx& ctx) {
       {"owner", owner}, {"stored_bytes", u.stored_bytes}, {"quota_bytes", u.quota_bytes}};
   return Status::Ok();
 }
-
 
 }  // namespace
 
@@ -404,11 +401,10 @@ Status UploadTarget(Ctx& ctx) {
   ctx.target_id = u.id;
   RETURN_IF_ERROR(RelateToDataset(ctx, d));
   const std::string& uid = ctx.principal.user_id;
-  ctx.relation.self = !uid.empty() && u.user_id == uid &&
-                      (ctx.relation.data_owner || !u.contribution_id.empty());
+  ctx.relation.self =
+      !uid.empty() && u.user_id == uid && (ctx.relation.data_owner || !u.contribution_id.empty());
   return Status::Ok();
 }
-
 
 void RegisterDatasetRoutes(Router& router, Api& api) {
   using F = FieldDoc;
@@ -496,6 +492,7 @@ void RegisterDatasetRoutes(Router& router, Api& api) {
             {},
             {"path"}};
     r.cacheable = false;
+    r.ranges = true;
     add(std::move(r));
   }
   add({"GET",
@@ -609,6 +606,7 @@ void RegisterDataCapability(Router& router, Api& api) {
   RegisterDataStoreRoutes(router, api);
   RegisterReviewRoutes(router, api);
   RegisterExportRoutes(router, api);
+  DescribeDataResponses(router);
 }
 
 }  // namespace openlab::http

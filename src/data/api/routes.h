@@ -4,12 +4,11 @@
 // (exports_routes.cc). Registered through the list in server/capabilities.cc.
 #pragma once
 
+#include <string>
 #include <vector>
 
-#include <string>
-
-#include "data/catalog/datasets.h"
 #include "auth/policy.h"
+#include "data/catalog/datasets.h"
 #include "http/api.h"
 #include "http/router.h"
 
@@ -25,6 +24,8 @@ void RegisterDataStoreRoutes(Router& router, Api& api);  // quotas, fsck, gc
 void RegisterUploadRoutes(Router& router, Api& api);
 void RegisterReviewRoutes(Router& router, Api& api);
 void RegisterExportRoutes(Router& router, Api& api);
+// What each of those routes answers (responses.cc): RegisterDataCapability calls it last.
+void DescribeDataResponses(Router& router);
 
 // The caller's relation to a dataset, from its owner and access level.
 Status RelateToDataset(Ctx& ctx, const data::Dataset& d);

@@ -23,6 +23,8 @@ std::vector<auth::Rule> TenantsPolicyRules();
 void RegisterTenantsCapability(Router& router, Api& api);
 void RegisterTenantRoutes(Router& router, Api& api);
 void RegisterAuditRoutes(Router& router, Api& api);
+// What those routes answer, for the OpenAPI document (responses.cc).
+void DescribeTenantsResponses(Router& router);
 
 // Path {id} is an organisation.
 Status OrgTarget(Ctx& ctx);

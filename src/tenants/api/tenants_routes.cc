@@ -1,6 +1,4 @@
 // Organisations, users and projects, and their members: routes and targets.
-#include "tenants/api/routes.h"
-
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -9,6 +7,7 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "http/render.h"
+#include "tenants/api/routes.h"
 #include "tenants/tenants.h"
 
 namespace openlab::http {
@@ -20,7 +19,6 @@ using tenants::Project;
 using tenants::User;
 
 namespace {
-
 
 json::object RenderOrg(const Org& o) {
   return {{"id", o.id},
@@ -319,7 +317,6 @@ Status RemoveProjectMember(Ctx& ctx) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 json::object RenderUser(const User& u) {
@@ -552,8 +549,8 @@ void RegisterTenantRoutes(Router& router, Api& api) {
        {},
        false,
        201});
-  add({"GET", "/api/v1/projects/{id}", "projects.read", ProjectTarget, StoreUse::kRead,
-       GetProject, "One project"});
+  add({"GET", "/api/v1/projects/{id}", "projects.read", ProjectTarget, StoreUse::kRead, GetProject,
+       "One project"});
   add({"PATCH",
        "/api/v1/projects/{id}",
        "projects.update",
@@ -600,6 +597,7 @@ void RegisterTenantRoutes(Router& router, Api& api) {
 void RegisterTenantsCapability(Router& router, Api& api) {
   RegisterTenantRoutes(router, api);
   RegisterAuditRoutes(router, api);
+  DescribeTenantsResponses(router);
 }
 
 }  // namespace openlab::http
