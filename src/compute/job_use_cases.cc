@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "common/fd.h"
 #include "compute/ledger/ledger.h"
@@ -44,7 +46,6 @@ Status CheckCoverage(store::Tx& tx, const Job& j, int64_t now) {
                               Hours(coverage)))
       .WithKind("allocation-exhausted");
 }
-
 
 }  // namespace
 
@@ -96,6 +97,26 @@ StatusOr<Job> JobForLogs(store::Tx& tx, const std::string& job_id, bool may_read
         j.id, j.id));
   }
   return j;
+}
+
+void WaitForJobLog(store::Database& db, const std::string& jobs_root, const std::string& job_id,
+                   LogStream stream, int64_t offset,
+                   std::chrono::steady_clock::time_point deadline) {
+  auto next_state_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!ReadJobLog(jobs_root, job_id, stream, offset, 1).empty()) return;
+    if (std::chrono::steady_clock::now() >= next_state_check) {
+      bool ended = true;  // a job that cannot be read any more: stop waiting
+      Status s = db.Read([&](store::Tx& tx) -> Status {
+        ASSIGN_OR_RETURN(Job j, GetJob(tx, job_id));
+        ended = IsTerminalJobState(j.state);
+        return Status::Ok();
+      });
+      if (!s.ok() || ended) return;
+      next_state_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 std::string ReadJobLog(const std::string& jobs_root, const std::string& job_id, LogStream stream,

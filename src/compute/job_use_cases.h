@@ -3,10 +3,12 @@
 // (compute/api/jobs_routes.cc) only parse the request, ask the policy what needs the request
 // (passing the answer in), call one of these and render. Nothing here knows HTTP.
 //
-// The rules they apply: a job's states and transitions are compute/ledger/job_state.h; its checks and
-// records compute/ledger/jobs.h; the datasets a job reads, and sealed jobs, data/inputs/job_inputs.h.
+// The rules they apply: a job's states and transitions are compute/ledger/job_state.h; its checks
+// and records compute/ledger/jobs.h; the datasets a job reads, and sealed jobs,
+// data/inputs/job_inputs.h.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -75,5 +77,12 @@ StatusOr<Job> JobForLogs(store::Tx& tx, const std::string& job_id, bool may_read
 // an empty `jobs_root` read as no bytes. REQUIRES: 0 <= offset, 0 <= limit.
 std::string ReadJobLog(const std::string& jobs_root, const std::string& job_id, LogStream stream,
                        int64_t offset, int64_t limit);
+
+// For a caller following a job's output: returns once the job's `stream` holds more than
+// `offset` bytes, the job has ended (asked of `db` about once a second), or `deadline` has
+// passed, whichever comes first. Looks at the file every 100 ms; holds no transaction between.
+void WaitForJobLog(store::Database& db, const std::string& jobs_root, const std::string& job_id,
+                   LogStream stream, int64_t offset,
+                   std::chrono::steady_clock::time_point deadline);
 
 }  // namespace openlab::compute

@@ -207,11 +207,25 @@ Status Api::Dispatch(Ctx& ctx, const Route** route_out) {
       }
     }
     bool replayed = false;
+    Ctx fresh = ctx;
     Status s = db_->Read([&](store::Tx& tx) {
       ctx.tx = &tx;
       return Process(ctx, route, &replayed, nullptr);
     });
     ctx.tx = nullptr;
+    if (s.ok() && ctx.wait_then_ask_again) {
+      // Nothing new yet (a log being followed): wait outside the transaction, then answer what
+      // there is then, once.
+      auto wait = std::move(ctx.wait_then_ask_again);
+      wait();
+      ctx = std::move(fresh);
+      ctx.waited = true;
+      s = db_->Read([&](store::Tx& tx) {
+        ctx.tx = &tx;
+        return Process(ctx, route, &replayed, nullptr);
+      });
+      ctx.tx = nullptr;
+    }
     if (route.audit_own_effects) {
       if (s.ok()) {
         Status as = db_->Write([&](store::Tx& tx) {

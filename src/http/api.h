@@ -62,6 +62,9 @@ struct ApiOptions {
   HashPoolOptions hash_pool;
   // Failed password logins allowed per username and per client address (auth/login.h).
   auth::LoginLimits login_limits;
+  // Followers of job logs that may wait for new output at once (?wait=), each on a handler
+  // thread; beyond, a follower is answered at once and asks again later.
+  int max_log_followers = 4;
   // The web console, served at every GET outside /api/ that no route answers; null: none.
   const StaticSite* console = nullptr;
 };

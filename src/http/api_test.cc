@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -424,6 +426,47 @@ TEST_P(ApiTest, OperatorGrantsGpuHoursAndThePiSeesTheBalance) {
     EXPECT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(), bad).status, 400)
         << bad;
   }
+}
+
+// A follower asks with ?wait=: the answer comes when the job writes (not after the wait), and at
+// once for a job that has ended; the wait holds no transaction, so writes go on meanwhile.
+TEST_P(ApiTest, AFollowedLogAnswersWhenTheJobWrites) {
+  std::string org = CreateOrg("gist");
+  std::string alice = h_.MakeUser("alice");
+  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
+  std::string prj = h_.Call("POST", "/api/v1/projects", alice,
+                            fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
+                        .Str("id");
+  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(),
+                    R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})")
+                .status,
+            201);
+  auto job = h_.Call("POST", "/api/v1/jobs", alice,
+                     fmt::format(R"({{"project_id":"{}","name":"a","command":["x"]}})", prj));
+  ASSERT_EQ(job.status, 201) << job.body;
+  std::string id = job.Str("id");
+  std::string dir = h_.files_root() + "/jobs/" + id;
+  std::filesystem::create_directories(dir);
+  std::string logs = "/api/v1/jobs/" + id + "/logs?offset=0&wait=20";
+  testing::Background follower([&] { return h_.Call("GET", logs, alice); });
+  // While it waits, the store takes writes (the wait holds no transaction).
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/projects/" + prj, alice, R"({"title":"Traffic"})").status,
+            200);
+  EXPECT_FALSE(follower.done());
+  std::ofstream(dir + "/stdout") << "epoch 1\n";
+  ASSERT_TRUE(follower.Finishes());
+  auto r = follower.Join();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "epoch 1\n");
+  EXPECT_EQ(r.Header("x-log-offset"), "8");
+  EXPECT_EQ(r.Header("x-job-state"), "queued");
+  // An ended job has nothing more to wait for: the answer is at once, empty.
+  ASSERT_EQ(h_.Call("POST", "/api/v1/jobs/" + id + "/cancel", alice).status, 202);
+  auto ended = h_.Call("GET", "/api/v1/jobs/" + id + "/logs?offset=8&wait=25", alice);
+  EXPECT_EQ(ended.body, "");
+  EXPECT_EQ(ended.Header("x-job-state"), "cancelled");
+  // More than 25 seconds is refused in words.
+  EXPECT_EQ(h_.Call("GET", "/api/v1/jobs/" + id + "/logs?wait=26", alice).status, 400);
 }
 
 TEST_P(ApiTest, JobsAreCheckedAgainstTheCentreAndTheGrantAtSubmit) {

@@ -60,6 +60,12 @@ struct Ctx {
   // for other parts of the server, such as the compute service's Poke.
   std::vector<std::function<void()>> after_commit;
 
+  // A read with nothing new to answer yet (a followed log) sets this to wait, outside the read
+  // transaction and every store lock, until something may have changed; the API then runs the
+  // handler once more, with `waited` set, and answers what it finds.
+  std::function<void()> wait_then_ask_again;
+  bool waited = false;
+
   // Audit.
   std::string audit_object;
   std::string audit_detail;

@@ -465,7 +465,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A job's output (stdout or stderr) from an offset; poll to follow it */
+        /** A job's output (stdout or stderr) from an offset. To follow it, ask again from X-Log-Offset with ?wait=S (at most 25): the answer comes when there is more, when the job ends (X-Job-State), or after S seconds */
         get: operations["jobs.logs"];
         put?: never;
         post?: never;
@@ -4473,6 +4473,7 @@ export interface operations {
                 stream?: string;
                 offset?: string;
                 limit?: string;
+                wait?: string;
             };
             header?: never;
             path: {

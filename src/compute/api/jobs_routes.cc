@@ -1,7 +1,10 @@
 // Jobs: routes and targets.
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
+#include <memory>
 
 #include "common/json_util.h"
 #include "compute/api/routes.h"
@@ -196,9 +199,13 @@ Status GetJobHandler(Ctx& ctx) {
 struct LogQuery {
   compute::LogStream stream = compute::LogStream::kStdout;
   int64_t offset = 0, limit = 1 << 20;
+  int64_t wait_s = 0;
 };
 
-// ?stream=stdout|stderr&offset=N&limit=M (default 1 MiB, at most 8 MiB).
+// The seconds a follower may ask to wait for new output (?wait=).
+constexpr int64_t kMaxLogWaitS = 25;
+
+// ?stream=stdout|stderr&offset=N&limit=M (default 1 MiB, at most 8 MiB)&wait=S (at most 25).
 StatusOr<LogQuery> ParseLogQuery(const Ctx& ctx) {
   LogQuery q;
   std::string stream = ctx.QueryParam("stream").value_or("stdout");
@@ -218,16 +225,39 @@ StatusOr<LogQuery> ParseLogQuery(const Ctx& ctx) {
   };
   ASSIGN_OR_RETURN(q.offset, number("offset", 0, int64_t{1} << 50));
   ASSIGN_OR_RETURN(q.limit, number("limit", 1 << 20, 8 << 20));
+  ASSIGN_OR_RETURN(q.wait_s, number("wait", 0, kMaxLogWaitS));
   return q;
 }
 
+// Who is waiting for new output now, and how many may: each waits on a handler thread, so only
+// some of them may (ApiOptions::max_log_followers); beyond, a follower is answered at once.
+struct LogFollowers {
+  std::atomic<int> waiting = 0;
+  int max = 0;
+};
+
 // A slice of a job's output. The reply says where to continue (X-Log-Offset) and whether more
-// can come (X-Job-State).
-Status JobLogs(Ctx& ctx, const std::string& jobs_root) {
+// can come (X-Job-State). With ?wait=S and nothing new yet, the reply waits (outside the read
+// transaction) up to S seconds for output or the job's end.
+Status JobLogs(Ctx& ctx, const std::string& jobs_root, store::Database* db,
+               const std::shared_ptr<LogFollowers>& followers) {
   ASSIGN_OR_RETURN(
       auto j, compute::JobForLogs(ctx.Tx(), ctx.target_id, ctx.Authorize("jobs.sealed_logs").ok()));
   ASSIGN_OR_RETURN(LogQuery q, ParseLogQuery(ctx));
   std::string data = compute::ReadJobLog(jobs_root, j.id, q.stream, q.offset, q.limit);
+  if (data.empty() && q.wait_s > 0 && !ctx.waited && !compute::IsTerminalJobState(j.state) &&
+      db != nullptr) {
+    if (followers->waiting.fetch_add(1) < followers->max) {
+      // The slot is given back when the wait is done with (run or dropped).
+      std::shared_ptr<void> slot(nullptr, [followers](void*) { followers->waiting--; });
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(q.wait_s);
+      ctx.wait_then_ask_again = [slot, db, jobs_root, id = j.id, q, deadline] {
+        compute::WaitForJobLog(*db, jobs_root, id, q.stream, q.offset, deadline);
+      };
+      return Status::Ok();
+    }
+    followers->waiting--;
+  }
   ctx.headers.emplace_back("x-log-offset",
                            std::to_string(q.offset + static_cast<int64_t>(data.size())));
   ctx.headers.emplace_back("x-job-state", j.state);
@@ -317,15 +347,21 @@ void RegisterJobRoutes(Router& router, Api& api) {
   {
     // Logs grow without a store write: never from the read cache.
     std::string jobs_root = api.options().jobs_root;
-    Route logs{"GET",
-               "/api/v1/jobs/{id}/logs",
-               "jobs.logs",
-               JobTarget,
-               StoreUse::kRead,
-               [jobs_root](Ctx& ctx) { return JobLogs(ctx, jobs_root); },
-               "A job's output (stdout or stderr) from an offset; poll to follow it",
-               {},
-               {"stream", "offset", "limit"}};
+    auto followers = std::make_shared<LogFollowers>();
+    followers->max = api.options().max_log_followers;
+    store::Database* db = api.db();
+    Route logs{
+        "GET",
+        "/api/v1/jobs/{id}/logs",
+        "jobs.logs",
+        JobTarget,
+        StoreUse::kRead,
+        [jobs_root, db, followers](Ctx& ctx) { return JobLogs(ctx, jobs_root, db, followers); },
+        "A job's output (stdout or stderr) from an offset. To follow it, ask again from "
+        "X-Log-Offset with ?wait=S (at most 25): the answer comes when there is more, "
+        "when the job ends (X-Job-State), or after S seconds",
+        {},
+        {"stream", "offset", "limit", "wait"}};
     logs.cacheable = false;
     add(std::move(logs));
   }
