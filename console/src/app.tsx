@@ -8,6 +8,7 @@ import { DatasetPage } from './pages/dataset';
 import { Home } from './pages/home';
 import { NotFound } from './pages/notfound';
 import { SignIn } from './pages/signin';
+import { WorkspaceNav, workspaceRoute } from './pages/workspace/lazy';
 import { navigate, useLocation, type Location } from './router';
 import { refreshSession, signOut, useSession } from './session';
 
@@ -18,6 +19,8 @@ function route(location: Location) {
   const m = /^\/datasets\/([^/]+)$/.exec(path);
   if (m) return <DatasetPage key={m[1]} id={decodeURIComponent(m[1] as string)} />;
   if (path === '/signin') return <SignIn location={location} />;
+  const workspace = workspaceRoute(location, path);
+  if (workspace) return workspace;
   return <NotFound />;
 }
 
@@ -93,6 +96,7 @@ export function App() {
                   {t('nav.catalogue')}
                 </NavLink>
               </li>
+              <WorkspaceNav path={path} />
             </ul>
           </nav>
           <div class="tools">

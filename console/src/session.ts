@@ -1,5 +1,6 @@
 // Who is signed in: read from GET /api/v1/me at start (the HttpOnly cookie is not readable here),
-// set by signing in and out.
+// set by signing in and out. /me also gives a cookie session its CSRF token, so a reloaded page or
+// a new tab can write.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken } from './api/client';
 import type { Me } from './api/models';
@@ -33,6 +34,7 @@ export function useSession(): Session {
 export async function refreshSession(): Promise<void> {
   try {
     const me = await api.me();
+    setCsrfToken(me.csrf_token ?? null);
     set({ known: true, me });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {

@@ -22,11 +22,12 @@ export const paths = {
   axe: require.resolve('axe-core/axe.min.js'),
 };
 
-// Starts `openlab serve` and resolves once it listens; rejects with its log if it exits first.
-export async function startServer() {
+// Starts `openlab serve` (with `extra` arguments after the harness's own) and resolves once it
+// listens; rejects with its log if it exits first.
+export async function startServer(extra = []) {
   const state = await mkdtemp(join(tmpdir(), 'openlab-console-'));
   const args = ['serve', '--listen', '127.0.0.1:0', '--state', state, '--console-dir', paths.consoleDir,
-    '--request-log', 'errors'];
+    '--request-log', 'errors', ...extra];
   const child = spawn(paths.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const listening = new Promise((ok, fail) => {

@@ -53,29 +53,17 @@ export class ApiError extends Error {
   }
 }
 
-// The CSRF token of the cookie session. The server returns it only in the login reply (GET /me
-// does not), so it is kept for this tab in sessionStorage to survive a reload.
-const csrfKey = 'openlab.csrf';
-
-// Where sessionStorage is refused, the token is kept in memory (lost on reload).
-let memoryCsrf: string | null = null;
+// The CSRF token of the cookie session, in memory only: the login's answer brings it, and so
+// does GET /me, which every page load and every new tab asks first (refreshSession), so nothing
+// of it is kept in the browser's storage.
+let csrf: string | null = null;
 
 export function setCsrfToken(token: string | null) {
-  memoryCsrf = token;
-  try {
-    if (token) sessionStorage.setItem(csrfKey, token);
-    else sessionStorage.removeItem(csrfKey);
-  } catch {
-    // refused: the in-memory copy serves this page
-  }
+  csrf = token;
 }
 
 function csrfToken(): string | null {
-  try {
-    return sessionStorage.getItem(csrfKey) ?? memoryCsrf;
-  } catch {
-    return memoryCsrf;
-  }
+  return csrf;
 }
 
 type Params = Record<string, string | number | boolean | undefined | null>;
@@ -94,7 +82,7 @@ function seg(s: string): string {
   return encodeURIComponent(s);
 }
 
-async function request<T>(
+export async function request<T>(
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   opts: { query?: Params; body?: unknown; signal?: AbortSignal } = {},
@@ -130,7 +118,7 @@ async function request<T>(
   throw new ApiError(await readProblem(res));
 }
 
-async function readProblem(res: Response): Promise<Problem> {
+export async function readProblem(res: Response): Promise<Problem> {
   const type = res.headers.get('content-type') ?? '';
   if (type.includes('json')) {
     try {

@@ -1,0 +1,40 @@
+// Pieces the workspace's pages share: the end of a paged list (its failure in plain words, "show
+// more", or that it is empty), a loading line, and the notice for people who are not signed in.
+import { ProblemNotice } from '../../components/problem';
+import { t, type Key } from '../../i18n';
+import type { PagedList } from './usePaged';
+
+export function Loading({ text = 'ws.loading' }: { text?: Key }) {
+  return (
+    <p class="muted" role="status">
+      {t(text)}
+    </p>
+  );
+}
+
+export function ListEnd<T>({
+  list,
+  empty,
+  more,
+}: {
+  list: PagedList<T>;
+  empty: Key;
+  more: Key;
+}) {
+  return (
+    <>
+      {list.error ? (
+        <ProblemNotice error={list.error} retry={list.retry} />
+      ) : null}
+      {!list.items && !list.error ? <Loading /> : null}
+      {list.items && list.items.length === 0 && !list.more ? <p>{t(empty)}</p> : null}
+      {list.items && list.more && !list.error ? (
+        <p>
+          <button type="button" class="button-secondary" disabled={list.loading} onClick={list.loadMore}>
+            {list.loading ? t('ws.loading') : t(more)}
+          </button>
+        </p>
+      ) : null}
+    </>
+  );
+}
