@@ -34,7 +34,8 @@ export function useSession(): Session {
 export async function refreshSession(): Promise<void> {
   try {
     const me = await api.me();
-    setCsrfToken(me.csrf_token ?? null);
+    // A cookie session's token (a server without it in /me leaves the login's in place).
+    if (me.csrf_token) setCsrfToken(me.csrf_token);
     set({ known: true, me });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {

@@ -144,7 +144,7 @@ function Chart({ a, data }: { a: Allocation; data: uPlot.AlignedData }) {
         height: 260,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, a.granted_hours) * 1.05 || 1] } },
         series: [
-          { value: (_u, v) => (v === null ? '–' : formatTime(new Date(v * 1000).toISOString())) },
+          { label: t('ws.ledger.at'), value: (_u, v) => (v === null ? '–' : formatTime(new Date(v * 1000).toISOString())) },
           { label: t('ws.alloc.used'), stroke: '#0a58ab', width: 2, fill: 'rgba(10, 88, 171, 0.12)', value: hours },
           { label: t('ws.alloc.usedHeld'), stroke: '#6b3fa0', width: 2, dash: [6, 4], value: hours },
           { label: t('ws.alloc.granted'), stroke: '#1b1f24', width: 1, value: hours },
