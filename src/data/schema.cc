@@ -236,6 +236,15 @@ CREATE INDEX contributions_by_dataset_id ON contributions(dataset_id, id);
 CREATE INDEX file_flags_by_dataset_id ON file_flags(dataset_id, id)
 )SQL";
 
+// A steward's review queue reads what waits (a pending request, a submitted contribution, a
+// quarantined file, a pending export) newest first, keeping those of the datasets they answer for.
+const char* kV16WaitingByState = R"SQL(
+CREATE INDEX access_requests_by_state ON access_requests(state, id);
+CREATE INDEX contributions_by_state ON contributions(state, id);
+CREATE INDEX file_flags_by_state ON file_flags(state, id);
+CREATE INDEX exports_by_state ON exports(state, id)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -249,6 +258,8 @@ std::vector<store::MigrationPart> Migrations() {
        "list indexes: datasets by organisation, project, listing, level and owner; exports by "
        "job; consortia by organisation; a dataset's requests, contributions and flags by id",
        kV12ListIndexes, ""},
+      {16, 0, "what waits for review, by state in id order (the stewards' queue)",
+       kV16WaitingByState, ""},
   };
 }
 

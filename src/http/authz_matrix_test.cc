@@ -23,8 +23,8 @@
 #include "data/catalog/datasets.h"
 #include "data/inputs/job_inputs.h"
 #include "data/review/review.h"
-#include "tenants/tenants.h"
 #include "server/capabilities.h"
+#include "tenants/tenants.h"
 #include "testing/harness.h"
 
 namespace openlab {
@@ -440,6 +440,10 @@ std::vector<Row> Matrix() {
        {401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
       {"GET", "/api/v1/jobs", [](World&, auto&, bool) { return Fixed("/api/v1/jobs"); },
        signed_in200, signed_in200},
+      // A steward's queue: every signed-in caller, filtered to what they decide.
+      {"GET", "/api/v1/review/queue",
+       [](World&, auto&, bool) { return Fixed("/api/v1/review/queue"); }, signed_in200,
+       signed_in200},
       {"GET",
        "/api/v1/jobs/{id}",
        [](World& w, auto&, bool own) { return Fixed("/api/v1/jobs/" + (own ? w.job_a : w.job_b)); },

@@ -273,6 +273,7 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
                                                              {"stream", "stdout"},
                                                              {"offset", "0"},
                                                              {"limit", "100"},
+                                                             {"wait", "0"},
                                                              {"order", "newest"}};
     if (auto it = fixed.find(name); it != fixed.end()) return it->second;
     if (name == "project_id") return projects_[0];

@@ -447,6 +447,19 @@ StatusOr<Member> PutOrgMember(Tx& tx, const std::string& org_id, const std::stri
   return UpsertMember(tx, "org_members", "org_id", org_id, u.id, role, now);
 }
 
+StatusOr<Leadership> LedBy(Tx& tx, const std::string& user_id) {
+  Leadership out;
+  ASSIGN_OR_RETURN(auto projects, tx.Query("SELECT project_id FROM project_members WHERE user_id = "
+                                           "$1 AND role IN ('pi', 'co_pi') ORDER BY project_id",
+                                           {user_id}));
+  for (const auto& r : projects) out.projects.push_back(r.Str(0));
+  ASSIGN_OR_RETURN(auto orgs, tx.Query("SELECT org_id FROM org_members WHERE user_id = $1 AND "
+                                       "role = 'org_admin' ORDER BY org_id",
+                                       {user_id}));
+  for (const auto& r : orgs) out.orgs.push_back(r.Str(0));
+  return out;
+}
+
 Status RemoveOrgMember(Tx& tx, const std::string& org_id, const std::string& user_id) {
   ASSIGN_OR_RETURN(auto existing, OrgRoleOf(tx, org_id, user_id));
   if (!existing) return NotFound(fmt::format("'{}' is not a member of this organisation", user_id));

@@ -159,6 +159,11 @@ StatusOr<Member> PutProjectMember(Tx& tx, const std::string& project_id, const s
 Status RemoveProjectMember(Tx& tx, const std::string& project_id, const std::string& user_id);
 StatusOr<std::vector<Member>> ListProjectMembers(Tx& tx, const std::string& project_id,
                                                  const Page& page);
+// What a user leads: the projects where they are PI or co-PI, the organisations they administer.
+struct Leadership {
+  std::vector<std::string> projects, orgs;
+};
+StatusOr<Leadership> LedBy(Tx& tx, const std::string& user_id);
 StatusOr<std::optional<std::string>> ProjectRoleOf(Tx& tx, const std::string& project_id,
                                                    const std::string& user_id);
 

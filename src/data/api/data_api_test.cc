@@ -621,6 +621,42 @@ TEST_P(DataApiTest, AFileFlaggedAsPersonalDataIsQuarantinedUntilAStewardDecides)
   EXPECT_EQ(h_.Call("GET", url, nobody_).status, 200);
 }
 
+// A steward's queue holds what waits for their decision on the datasets they answer for, and
+// nothing of anyone else's: a member of the project or an outsider sees an empty queue.
+TEST_P(DataApiTest, AStewardsQueueHoldsWhatWaitsForTheirDecisionOnly) {
+  std::string ds = CreateDataset("clinic-visits", "project", R"(,"listed":true)");
+  ASSERT_EQ(Push(member_, ds, {{"v.csv", "id,age\n1,40\n"}}).status, 201);
+  auto r = h_.Call("POST", "/api/v1/datasets/" + ds + "/access-requests", outsider_,
+                   R"({"purpose":"validate a triage model","days":30})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto f = h_.Call("POST", "/api/v1/datasets/" + ds + "/flags", member_,
+                   R"({"path":"v.csv","reason":"an age with an id"})");
+  ASSERT_EQ(f.status, 201) << f.body;
+  auto queue = [&](const std::string& token) {
+    auto q = h_.Call("GET", "/api/v1/review/queue", token);
+    EXPECT_EQ(q.status, 200) << q.body;
+    return q.json;
+  };
+  auto mine = queue(pi_);
+  ASSERT_EQ(mine.at("access_requests").as_array().size(), 1u);
+  EXPECT_EQ(mine.at("access_requests").at(0).at("id"), json::value(r.Str("id")));
+  ASSERT_EQ(mine.at("flags").as_array().size(), 1u);
+  EXPECT_EQ(mine.at("flags").at(0).at("id"), json::value(f.Str("id")));
+  EXPECT_TRUE(mine.at("contributions").as_array().empty());
+  EXPECT_TRUE(mine.at("exports").as_array().empty());
+  for (const std::string& other : {member_, outsider_, partner_}) {
+    auto q = queue(other);
+    EXPECT_TRUE(q.at("access_requests").as_array().empty());
+    EXPECT_TRUE(q.at("flags").as_array().empty());
+  }
+  EXPECT_EQ(h_.Call("GET", "/api/v1/review/queue", nobody_).status, 401);
+  // Decided, it leaves the queue.
+  ASSERT_EQ(
+      h_.Call("POST", "/api/v1/access-requests/" + r.Str("id") + "/approve", pi_, "{}").status,
+      200);
+  EXPECT_TRUE(queue(pi_).at("access_requests").as_array().empty());
+}
+
 TEST_P(DataApiTest, CroissantAndDcatDocumentsAreServedAndValid) {
   std::string open =
       CreateDataset("bus-gps", "open", R"(,"title":"Bus GPS","description":"Positions")");

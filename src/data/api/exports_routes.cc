@@ -7,12 +7,12 @@
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
-#include "compute/ledger/jobs.h"
-#include "data/catalog/datasets.h"
-#include "data/inputs/job_inputs.h"
 #include "compute/api/routes.h"
+#include "compute/ledger/jobs.h"
 #include "data/api/render.h"
 #include "data/api/routes.h"
+#include "data/catalog/datasets.h"
+#include "data/inputs/job_inputs.h"
 #include "http/api.h"
 #include "tenants/api/routes.h"
 
@@ -26,8 +26,6 @@ Status ExportTarget(Ctx& ctx) {
   ASSIGN_OR_RETURN(auto e, data::GetExportRequest(ctx.Tx(), ctx.Param("id")));
   return RelateViaDataset(ctx, e.id, e.dataset_id, e.user_id);
 }
-
-namespace {
 
 json::object RenderExport(const data::ExportRequest& e) {
   json::array files;
@@ -47,6 +45,8 @@ json::object RenderExport(const data::ExportRequest& e) {
                       {"created_at", TimeOrNull(e.created_at)},
                       {"decided_at", TimeOrNull(e.decided_at)}};
 }
+
+namespace {
 
 Status CreateExportHandler(Ctx& ctx, const ApiOptions& opts) {
   ASSIGN_OR_RETURN(json::object body, ctx.Body());

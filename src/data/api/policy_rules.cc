@@ -43,6 +43,8 @@ std::vector<auth::Rule> DataPolicyRules() {
       {"datasets.croissant", "data:read", kReaders | kReviewer | kMetaVisible | kDataOwner,
        "datasets.read"},
       {"catalog.dcat", "data:read", kAnyone, ""},  // filtered to what the caller may see
+      // A steward's queue: filtered to the datasets the caller answers for.
+      {"review.queue", "data:read", kAnyUser, ""},
       {"access_requests.create", "data:write", kMetaVisible | kDataOwner, "datasets.read"},
       {"access_requests.list", "data:read", kReaders | kPi | kCoPi | kOrgAdmin, "datasets.read"},
       {"access_requests.read", "data:read", kReaders | kSelf | kPi | kCoPi | kOrgAdmin,

@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "data/catalog/datasets.h"
+#include "data/inputs/job_inputs.h"
 #include "data/service.h"
 #include "http/api.h"
 #include "http/render.h"
@@ -33,6 +34,7 @@ boost::json::object RenderVersion(const data::Version& v);
 // may download the bytes (for restricted and hidden data, nobody).
 boost::json::object RenderFile(const data::FileEntry& f, bool hashes);
 boost::json::object RenderUpload(const data::Upload& u);
+boost::json::object RenderExport(const data::ExportRequest& e);  // exports_routes.cc
 
 // Unavailable on a server without the chunk store.
 Status NeedData(const Api& api);

@@ -183,7 +183,11 @@ void DescribeDataResponses(Router& router) {
                       {"decided_by", "string"},
                       {"created_at", "time"},
                       {"decided_at", "time|null"}})},
-       {"ExportRequestPage", PageSchema("ExportRequest")}},
+       {"ExportRequestPage", PageSchema("ExportRequest")},
+       {"ReviewQueue", ObjectSchema({{"access_requests", "[AccessRequest]"},
+                                     {"contributions", "[Contribution]"},
+                                     {"flags", "[FileFlag]"},
+                                     {"exports", "[ExportRequest]"}})}},
       {// Datasets and versions.
        {"GET /api/v1/datasets", "Dataset"},
        {"POST /api/v1/datasets", "Dataset"},
@@ -229,6 +233,7 @@ void DescribeDataResponses(Router& router) {
        // Exports of sealed jobs.
        {"POST /api/v1/jobs/{id}/exports", "ExportRequest"},
        {"GET /api/v1/jobs/{id}/exports", "ExportRequestPage"},
+       {"GET /api/v1/review/queue", "ReviewQueue"},
        {"GET /api/v1/exports/{id}", "ExportRequest"},
        {"POST /api/v1/exports/{id}/approve", "ExportRequest"},
        {"POST /api/v1/exports/{id}/refuse", "ExportRequest"},

@@ -5,12 +5,12 @@
 #include <boost/json.hpp>
 
 #include "common/json_util.h"
-#include "data/catalog/datasets.h"
-#include "data/metadata/metadata.h"
-#include "data/review/review.h"
 #include "compute/api/routes.h"
 #include "data/api/render.h"
 #include "data/api/routes.h"
+#include "data/catalog/datasets.h"
+#include "data/metadata/metadata.h"
+#include "data/review/review.h"
 #include "http/api.h"
 #include "tenants/api/routes.h"
 #include "tenants/tenants.h"
@@ -339,10 +339,34 @@ Status DcatHandler(Ctx& ctx, const std::string& base_url) {
 
 }  // namespace
 
+// What waits for the caller's decision, as a steward of the datasets of the projects they lead
+// and of the organisations they administer (the policy's stewards: the same who may decide).
+Status ReviewQueueHandler(Ctx& ctx) {
+  constexpr int kLimit = 200;
+  ASSIGN_OR_RETURN(auto led, tenants::LedBy(ctx.Tx(), ctx.principal.user_id));
+  data::Stewardship s{led.projects, led.orgs};
+  ASSIGN_OR_RETURN(auto q, data::WaitingForReview(ctx.Tx(), s, kLimit));
+  ASSIGN_OR_RETURN(auto exports, data::PendingExportRequests(ctx.Tx(), s, kLimit));
+  json::array requests, contributions, flags, pending_exports;
+  for (const auto& r : q.access_requests) requests.push_back(RenderRequest(r));
+  for (const auto& c : q.contributions) contributions.push_back(RenderContribution(c));
+  for (const auto& f : q.flags) flags.push_back(RenderFlag(f));
+  for (const auto& e : exports) pending_exports.push_back(RenderExport(e));
+  ctx.json = json::object{{"access_requests", std::move(requests)},
+                          {"contributions", std::move(contributions)},
+                          {"flags", std::move(flags)},
+                          {"exports", std::move(pending_exports)}};
+  return Status::Ok();
+}
+
 void RegisterReviewRoutes(Router& router, Api& api) {
   using F = FieldDoc;
   auto add = [&](Route r) { router.Add(std::move(r)); };
   std::string base = api.options().public_url;
+  add({"GET", "/api/v1/review/queue", "review.queue", nullptr, StoreUse::kRead, ReviewQueueHandler,
+       "What waits for the caller's decision as a data steward (PI or co-PI of the owning "
+       "project, or admin of its organisation): pending access requests, submitted "
+       "contributions, quarantined files and pending exports, newest first, at most 200 of each"});
   // Access requests.
   add({"POST",
        "/api/v1/datasets/{id}/access-requests",

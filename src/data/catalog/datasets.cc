@@ -280,6 +280,19 @@ StatusOr<Dataset> UpdateDataset(Tx& tx, const Dataset& d, int64_t now) {
   return now_is;
 }
 
+std::string StewardedDatasets(const Stewardship& s, std::vector<store::Value>* params) {
+  std::vector<store::Value> projects(s.projects.begin(), s.projects.end());
+  std::vector<store::Value> orgs(s.orgs.begin(), s.orgs.end());
+  std::string in_projects = store::PaddedInList(&projects, params->size() + 1);
+  params->insert(params->end(), projects.begin(), projects.end());
+  std::string in_orgs = store::PaddedInList(&orgs, params->size() + 1);
+  params->insert(params->end(), orgs.begin(), orgs.end());
+  return fmt::format(
+      "dataset_id IN (SELECT id FROM datasets WHERE project_id IN ({}) UNION "
+      "SELECT id FROM datasets WHERE org_id IN ({}))",
+      in_projects, in_orgs);
+}
+
 StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
   std::string sql = fmt::format("SELECT {} FROM datasets d WHERE id > $1", kDatasetCols);
   std::vector<Value> params{q.after};

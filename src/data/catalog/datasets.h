@@ -78,6 +78,15 @@ struct DatasetQuery {
 };
 StatusOr<std::vector<Dataset>> ListDatasets(store::Tx& tx, const DatasetQuery& q);
 
+// The datasets a steward answers for: those of the projects they lead (PI or co-PI) and every
+// dataset of the organisations they administer (the policy's stewards: kPi, kCoPi, kOrgAdmin).
+struct Stewardship {
+  std::vector<std::string> projects, orgs;
+};
+// "dataset_id IN (...)" over the stewarded datasets, its parameters appended to `params` (the
+// first numbered `params->size() + 1`); matches nothing for a steward of nothing.
+std::string StewardedDatasets(const Stewardship& s, std::vector<store::Value>* params);
+
 // The caller's standing towards a dataset, for the policy module.
 struct DatasetAccess {
   std::optional<std::string> org_role, project_role;  // in the owner organisation / project

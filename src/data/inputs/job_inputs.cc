@@ -8,14 +8,14 @@
 #include <filesystem>
 #include <set>
 
+#include "common/fd.h"
 #include "common/ids.h"
 #include "common/strings.h"
 #include "compute/ledger/jobs.h"
-#include "data/inputs/data_cache.h"
 #include "data/catalog/datasets.h"
-#include "data/chunks/digest.h"
-#include "common/fd.h"
 #include "data/catalog/manifest.h"
+#include "data/chunks/digest.h"
+#include "data/inputs/data_cache.h"
 #include "data/service.h"
 #include "tenants/tenants.h"
 
@@ -154,9 +154,9 @@ StatusOr<bool> IsSealedJob(Tx& tx, const std::string& job_id) {
 }
 
 StatusOr<PreparedJobData> PrepareJobData(DataService& svc, DataCache* cache,
-                                         const std::string& job_id,
-                                         const std::string& user_id, const std::string& project_id,
-                                         const std::string& job_dir, int64_t now) {
+                                         const std::string& job_id, const std::string& user_id,
+                                         const std::string& project_id, const std::string& job_dir,
+                                         int64_t now) {
   PreparedJobData out;
   std::vector<JobInput> inputs;
   RETURN_IF_ERROR(svc.db()->Read([&](Tx& tx) -> Status {
@@ -304,8 +304,8 @@ std::string ExportFilePath(const std::string& exports_root, const std::string& e
 }
 
 StatusOr<ExportDownload> OpenExportFile(Tx& tx, const std::string& exports_root,
-                                    const std::string& export_id, const std::string& path,
-                                    bool steward) {
+                                        const std::string& export_id, const std::string& path,
+                                        bool steward) {
   ASSIGN_OR_RETURN(auto e, GetExportRequest(tx, export_id));
   if (!steward && e.state != "approved") {
     return PermissionDenied(
@@ -323,7 +323,7 @@ StatusOr<ExportDownload> OpenExportFile(Tx& tx, const std::string& exports_root,
       return Internal(fmt::format("the copy of '{}' has changed since it was requested", path));
     }
     return ExportDownload{FdSource(fd, "an export file"), static_cast<uint64_t>(st.st_size),
-                      e.files[i].sha256};
+                          e.files[i].sha256};
   }
   return NotFound(fmt::format("export {} holds no file '{}'", e.id, path.substr(0, 200)));
 }
@@ -420,6 +420,22 @@ StatusOr<std::vector<ExportRequest>> ListExportRequests(Tx& tx, const std::strin
       auto rows,
       tx.Query(fmt::format("SELECT {} FROM exports WHERE job_id = $1 ORDER BY id", kExportCols),
                {job_id}));
+  std::vector<ExportRequest> out;
+  for (const Row& r : rows) {
+    ASSIGN_OR_RETURN(auto e, ExportFromRow(tx, r));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+StatusOr<std::vector<ExportRequest>> PendingExportRequests(Tx& tx, const Stewardship& s,
+                                                           int limit) {
+  std::vector<store::Value> params{int64_t{limit}};
+  std::string within = StewardedDatasets(s, &params);
+  ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM exports WHERE state = 'pending' "
+                                                   "AND {} ORDER BY id DESC LIMIT $1",
+                                                   kExportCols, within),
+                                       params));
   std::vector<ExportRequest> out;
   for (const Row& r : rows) {
     ASSIGN_OR_RETURN(auto e, ExportFromRow(tx, r));

@@ -24,6 +24,7 @@
 
 #include "common/body_source.h"
 #include "common/status.h"
+#include "data/catalog/datasets.h"
 #include "store/db.h"
 
 namespace openlab::data {
@@ -73,9 +74,9 @@ struct PreparedJobData {
   bool restricted = false;  // reads restricted data (no network for the job)
 };
 StatusOr<PreparedJobData> PrepareJobData(DataService& svc, DataCache* cache,
-                                         const std::string& job_id,
-                                         const std::string& user_id, const std::string& project_id,
-                                         const std::string& job_dir, int64_t now);
+                                         const std::string& job_id, const std::string& user_id,
+                                         const std::string& project_id, const std::string& job_dir,
+                                         int64_t now);
 // When it has ended: removes the copies (<job_dir>/data) and drops the job's references to
 // cache entries (which may then be evicted).
 void ReleaseJobData(const std::string& job_dir, DataCache* cache);
@@ -110,8 +111,8 @@ struct ExportDownload {
   std::string sha256;
 };
 StatusOr<ExportDownload> OpenExportFile(store::Tx& tx, const std::string& exports_root,
-                                    const std::string& export_id, const std::string& path,
-                                    bool steward);
+                                        const std::string& export_id, const std::string& path,
+                                        bool steward);
 
 // Requests the export of `paths` from a finished sealed job. A path is relative to the job's
 // work directory (`work_dir`), or "stdout" / "stderr" for the job's output streams (in
@@ -128,6 +129,9 @@ StatusOr<ExportRequest> CreateExportRequest(store::Tx& tx, const std::string& jo
                                             const std::string& exports_root, int64_t now);
 StatusOr<ExportRequest> GetExportRequest(store::Tx& tx, const std::string& id);
 StatusOr<std::vector<ExportRequest>> ListExportRequests(store::Tx& tx, const std::string& job_id);
+// The pending export requests of the datasets a steward answers for, newest first, at most `limit`.
+StatusOr<std::vector<ExportRequest>> PendingExportRequests(store::Tx& tx, const Stewardship& s,
+                                                           int limit);
 // approve: the files are served to the requester's project; refuse (a reason is required).
 StatusOr<ExportRequest> DecideExportRequest(store::Tx& tx, const std::string& id,
                                             const std::string& steward, bool approve,

@@ -379,4 +379,23 @@ StatusOr<bool> IsQuarantined(Tx& tx, const std::string& dataset_id, const std::s
   return !rows.empty();
 }
 
+StatusOr<ReviewQueue> WaitingForReview(Tx& tx, const Stewardship& s, int limit) {
+  ReviewQueue q;
+  auto query = [&](const char* cols, const char* table, const char* state) {
+    std::vector<store::Value> params{std::string(state), int64_t{limit}};
+    std::string within = StewardedDatasets(s, &params);
+    return tx.Query(fmt::format("SELECT {} FROM {} WHERE state = $1 AND {} ORDER BY id DESC "
+                                "LIMIT $2",
+                                cols, table, within),
+                    params);
+  };
+  ASSIGN_OR_RETURN(auto requests, query(kRequestCols, "access_requests", "pending"));
+  for (const Row& r : requests) q.access_requests.push_back(RequestFromRow(r));
+  ASSIGN_OR_RETURN(auto contributions, query(kContributionCols, "contributions", "submitted"));
+  for (const Row& r : contributions) q.contributions.push_back(ContributionFromRow(r));
+  ASSIGN_OR_RETURN(auto flags, query(kFlagCols, "file_flags", "quarantined"));
+  for (const Row& r : flags) q.flags.push_back(FlagFromRow(r));
+  return q;
+}
+
 }  // namespace openlab::data

@@ -99,4 +99,13 @@ StatusOr<bool> IsQuarantined(store::Tx& tx, const std::string& dataset_id,
 // The SHA-256 (hex) of every quarantined content of the dataset.
 StatusOr<std::set<std::string>> QuarantinedContent(store::Tx& tx, const std::string& dataset_id);
 
+// What waits for a steward's decision on the datasets they answer for, newest first, at most
+// `limit` of each: pending access requests, submitted contributions, quarantined files.
+struct ReviewQueue {
+  std::vector<AccessRequest> access_requests;
+  std::vector<Contribution> contributions;
+  std::vector<FileFlag> flags;
+};
+StatusOr<ReviewQueue> WaitingForReview(store::Tx& tx, const Stewardship& s, int limit);
+
 }  // namespace openlab::data
