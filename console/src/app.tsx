@@ -8,9 +8,14 @@ import { DatasetPage } from './pages/dataset';
 import { Home } from './pages/home';
 import { NotFound } from './pages/notfound';
 import { SignIn } from './pages/signin';
+import { Lazy } from './pages/ops/lazy';
 import { WorkspaceNav, workspaceRoute } from './pages/workspace/lazy';
 import { navigate, useLocation, type Location } from './router';
 import { refreshSession, signOut, useSession } from './session';
+
+// Pages for signed-in people, each in a chunk of its own (kept out of the public pages' bundle).
+const loadOps = () => import('./pages/ops').then((m) => m.OpsPage);
+const loadReview = () => import('./pages/review').then((m) => m.ReviewPage);
 
 function route(location: Location) {
   const path = location.path.replace(/\/+$/, '') || '/';
@@ -21,6 +26,8 @@ function route(location: Location) {
   if (path === '/signin') return <SignIn location={location} />;
   const workspace = workspaceRoute(location, path);
   if (workspace) return workspace;
+  if (path === '/ops' || path.startsWith('/ops/')) return <Lazy load={loadOps} props={{ location }} />;
+  if (path === '/review') return <Lazy load={loadReview} props={{ location }} />;
   return <NotFound />;
 }
 
@@ -69,6 +76,8 @@ export function App() {
   useLocale();
   const location = useLocation();
   const [startError, setStartError] = useState<unknown>(null);
+  const me = useSession().me;
+  const operates = !!me && me.platform_roles.some((r) => r === 'operator' || r === 'auditor');
   useEffect(() => {
     refreshSession().catch(setStartError);
   }, []);
@@ -97,6 +106,20 @@ export function App() {
                 </NavLink>
               </li>
               <WorkspaceNav path={path} />
+              {me && (
+                <li>
+                  <NavLink href="/review" current={path === '/review'}>
+                    {t('review.nav')}
+                  </NavLink>
+                </li>
+              )}
+              {operates && (
+                <li>
+                  <NavLink href="/ops" current={path === '/ops' || path.startsWith('/ops/')}>
+                    {t('ops.nav.entry')}
+                  </NavLink>
+                </li>
+              )}
             </ul>
           </nav>
           <div class="tools">

@@ -1,0 +1,198 @@
+// What the operator and review pages share: a list paged by the API's cursors ("show more"),
+// its footer (the failure in plain words, the empty list said so), names for ids, dates with
+// their time, hours for people, and a form's submit state.
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ProblemNotice } from '../../components/problem';
+import { locale, t, type Key } from '../../i18n';
+import { opsApi, reviewApi, type Page } from './api';
+
+export interface CursorList<T> {
+  items: T[];
+  cursor: string | null;
+  loading: boolean;
+  error: unknown;
+  loaded: boolean;
+  more: () => void;
+  reload: () => void;
+  prepend: (item: T) => void;
+}
+
+// The first page at once; each further page when asked. A change of deps starts again.
+export function useCursorList<T>(
+  load: (cursor: string | undefined, signal: AbortSignal) => Promise<Page<T>>,
+  deps: unknown[],
+): CursorList<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const controller = useRef<AbortController | null>(null);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  const fetchPage = useCallback((after: string | null) => {
+    controller.current?.abort();
+    const c = new AbortController();
+    controller.current = c;
+    setLoading(true);
+    setError(null);
+    loadRef.current(after ?? undefined, c.signal).then(
+      (page) => {
+        if (c.signal.aborted) return;
+        setItems((prev) => (after ? [...prev, ...page.items] : page.items));
+        setCursor(page.next_cursor);
+        setLoading(false);
+        setLoaded(true);
+      },
+      (e: unknown) => {
+        if (c.signal.aborted) return;
+        setError(e);
+        setLoading(false);
+      },
+    );
+  }, []);
+
+  useEffect(() => {
+    setItems([]);
+    setCursor(null);
+    setLoaded(false);
+    fetchPage(null);
+    return () => controller.current?.abort();
+  }, deps);
+
+  return {
+    items,
+    cursor,
+    loading,
+    error,
+    loaded,
+    more: () => fetchPage(cursor),
+    reload: () => fetchPage(loaded && items.length ? cursor : null),
+    prepend: (item: T) => setItems((prev) => [item, ...prev]),
+  };
+}
+
+// Under a list: how many are shown, the failure if any (with a retry), "show more" while the
+// API has a next page, and in words when the list is empty.
+export function ListFooter<T>({ list, empty, more }: { list: CursorList<T>; empty: Key; more: Key }) {
+  return (
+    <>
+      <p class="results-status" role="status">
+        {list.loading && list.items.length === 0
+          ? t('ops.loading')
+          : list.items.length === 0 && !list.error
+            ? t(empty)
+            : list.items.length > 0
+              ? list.cursor
+                ? t('ops.shown.more', { count: list.items.length })
+                : t('ops.shown', { count: list.items.length })
+              : ''}
+      </p>
+      {list.error ? <ProblemNotice error={list.error} retry={list.reload} /> : null}
+      {list.cursor && !list.error && (
+        <button type="button" class="button-secondary" disabled={list.loading} onClick={list.more}>
+          {list.loading ? t('ops.loading') : t(more)}
+        </button>
+      )}
+    </>
+  );
+}
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+export function When({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return null;
+  return <time dateTime={iso}>{formatDateTime(iso)}</time>;
+}
+
+// Hours as a person reads them: whole hours when large, a few significant digits when small.
+export function formatHours(h: number): string {
+  const opts: Intl.NumberFormatOptions =
+    h === 0 ? {} : Math.abs(h) >= 100 ? { maximumFractionDigits: 0 } : Math.abs(h) >= 1
+      ? { maximumFractionDigits: 1 }
+      : { maximumSignificantDigits: 2 };
+  return new Intl.NumberFormat(locale(), opts).format(h);
+}
+
+export function formatPercent(f: number): string {
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(f);
+}
+
+// Names for the ids the API answers with, looked up once per page load. Where the caller may
+// not read the object, the id itself is shown: it is what the API gave.
+type Kind = 'user' | 'project' | 'dataset' | 'org';
+const names = new Map<string, Promise<string>>();
+
+function lookup(kind: Kind, id: string): Promise<string> {
+  const key = `${kind}:${id}`;
+  let p = names.get(key);
+  if (!p) {
+    p = (
+      kind === 'user'
+        ? opsApi.user(id).then((u) => u.username)
+        : kind === 'project'
+          ? opsApi.project(id).then((x) => x.name)
+          : kind === 'org'
+            ? opsApi.org(id).then((o) => o.display_name || o.name)
+          : reviewApi.dataset(id).then((d) => d.title || d.name)
+    ).catch(() => id);
+    names.set(key, p);
+  }
+  return p;
+}
+
+export function useName(kind: Kind, id: string | null | undefined): string {
+  const [name, setName] = useState(id ?? '');
+  useEffect(() => {
+    if (!id) return;
+    let live = true;
+    setName(id);
+    void lookup(kind, id).then((n) => live && setName(n));
+    return () => {
+      live = false;
+    };
+  }, [kind, id]);
+  return name;
+}
+
+// A name, with the id for the record where it differs.
+export function Named({ kind, id }: { kind: Kind; id: string | null | undefined }) {
+  const name = useName(kind, id);
+  if (!id) return null;
+  return name === id ? <span class="mono">{id}</span> : <span title={id}>{name}</span>;
+}
+
+export function useSubmit<T>(act: () => Promise<T>, onDone?: (v: T) => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function submit(e?: Event) {
+    e?.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const v = await act();
+      onDone?.(v);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, error, submit, setError };
+}
+
+export function Section({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+  return (
+    <section aria-labelledby={id} class="ops-section">
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}

@@ -1,0 +1,67 @@
+// Hoarding: active allocations used far below their pace (used over the part of the grant's time
+// gone; under 1 is behind), so that hours held back can be lent elsewhere.
+import { ProblemNotice } from '../../components/problem';
+import { useApi } from '../../components/useApi';
+import { locale, t } from '../../i18n';
+import { opsApi } from './api';
+import { formatHours, formatPercent } from './common';
+import type { SectionProps } from './index';
+
+export function Hoarding(_: SectionProps) {
+  const report = useApi((signal) => opsApi.hoarding(signal), []);
+  const pace = (p: number) => new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(p);
+  return (
+    <>
+      <p class="lead">{t('ops.hoard.intro')}</p>
+      <section aria-labelledby="hoard-title" aria-busy={report.loading}>
+        <h2 id="hoard-title" class="visually-hidden">
+          {t('ops.nav.hoarding')}
+        </h2>
+        {report.error ? (
+          <ProblemNotice error={report.error} retry={report.reload} />
+        ) : !report.value ? (
+          <p class="muted" role="status">
+            {t('ops.loading')}
+          </p>
+        ) : report.value.items.length === 0 ? (
+          <p role="status">{t('ops.hoard.none')}</p>
+        ) : (
+          <div class="table-scroll">
+            <table class="data">
+              <caption class="visually-hidden">{t('ops.nav.hoarding')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('ops.hoard.project')}</th>
+                  <th scope="col">{t('ops.hoard.resource')}</th>
+                  <th scope="col" class="num">{t('ops.hoard.granted')}</th>
+                  <th scope="col" class="num">{t('ops.hoard.used')}</th>
+                  <th scope="col" class="num">{t('ops.hoard.held')}</th>
+                  <th scope="col" class="num">{t('ops.hoard.elapsed')}</th>
+                  <th scope="col" class="num">{t('ops.hoard.pace')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.value.items.map((h) => (
+                  <tr key={h.allocation_id}>
+                    <th scope="row">
+                      {h.project || h.project_id}
+                      <span class="muted mono small"> {h.allocation_id}</span>
+                    </th>
+                    <td>{h.resource}</td>
+                    <td class="num">{formatHours(h.granted_hours)}</td>
+                    <td class="num">{formatHours(h.used_hours)}</td>
+                    <td class="num">{formatHours(h.held_hours)}</td>
+                    <td class="num">{formatPercent(h.elapsed)}</td>
+                    <td class="num">
+                      {pace(h.pace)} {h.pace < 1 && <span class="badge badge-behind">{t('ops.hoard.behind')}</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
