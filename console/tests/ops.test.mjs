@@ -164,6 +164,27 @@ describe('the stewards\' and operators\' pages', () => {
     assert.deepEqual([r.state, r.reason], ['refused', 'The timings are not cleared for outside use yet.']);
   });
 
+  it('a steward clears a file flagged as personal data, with a reason, and it is served again', async () => {
+    const as = await session(server, alice);
+    const flag = (await as('POST', `/api/v1/datasets/${world.open.id}/flags`, {
+      path: 'stations/list.csv', reason: 'The station list may name the homes of volunteers.',
+    })).json;
+    const page = pages.alice;
+    await page.goto(server.url + '/review');
+    const item = page.getByRole('article', { name: /^stations\/list\.csv in Air quality in Gwangju/ });
+    await item.getByText('The station list may name the homes of volunteers.').waitFor();
+    await check(page, 'review-flag');
+    await item.getByRole('button', { name: 'Clear: serve it again' }).click();
+    await item.getByText('Give a reason for this decision.').waitFor();
+    await item.getByLabel(/Your reason/).fill('The stations are public sites, not homes.');
+    await item.getByRole('button', { name: 'Clear: serve it again' }).click();
+    await page.getByRole('status').getByText('Cleared: stations/list.csv in Air quality in Gwangju is served again.').waitFor();
+    assert.equal(await item.count(), 0);
+    const flags = (await as('GET', `/api/v1/datasets/${world.open.id}/flags`)).json.items;
+    const decided = flags.find((f) => f.id === flag.id);
+    assert.deepEqual([decided.state, decided.decision], ['cleared', 'The stations are public sites, not homes.']);
+  });
+
   it('says so when nothing waits for a person\'s review', async () => {
     const page = pages.bob;
     await page.goto(server.url + '/review');
@@ -292,6 +313,16 @@ describe('the stewards\' and operators\' pages', () => {
     assert.equal(await more.count(), 0);
     const all = (await op('GET', '/api/v1/users?limit=200')).json.items.length;
     assert.equal(await page.locator('tbody tr').count(), all);
+  });
+
+  it('speaks Korean on the operator pages', async () => {
+    const page = pages.olga;
+    await page.goto(server.url + '/ops/audit');
+    await page.getByLabel('Language').selectOption('ko');
+    await page.getByRole('heading', { level: 1, name: '감사 기록' }).waitFor();
+    await page.getByRole('navigation', { name: '운영 메뉴' }).getByRole('link', { name: '대기열과 실행 중인 작업' }).waitFor();
+    await check(page, 'ops-audit-ko');
+    await page.getByLabel('언어').selectOption('en');
   });
 
   it('tells the operator when the API fails, in plain words, and recovers on retry', async () => {

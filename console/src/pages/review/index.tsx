@@ -294,7 +294,10 @@ function AccessItem({ r, onDone }: { r: AccessRequest; onDone: Done }) {
               <Named kind="project" id={r.project_id} />
             </Fact>
           )}
-          {r.analysts.length > 0 && <Fact label="review.access.analysts">{r.analysts.join(', ')}</Fact>}
+          {/* The requester is always among the analysts: the others are named. */}
+          {r.analysts.some((u) => u !== r.user_id) && (
+            <Fact label="review.access.analysts">{r.analysts.filter((u) => u !== r.user_id).join(', ')}</Fact>
+          )}
           <Fact label="review.dataset">
             <a href={`/datasets/${encodeURIComponent(r.dataset_id)}`}>{dataset}</a>
           </Fact>
