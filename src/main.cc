@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
   s->add_option("--local-gpu-type", serve.local_gpu_type, "Their accelerator type, e.g. H100");
   s->add_option("--device-dir", serve.device_dir,
                 "Where the GPU device nodes are (nvidiaN, nvidiactl, nvidia-uvm; default /dev)");
+  s->add_option("--centre-name", serve.centre_name,
+                "The centre's name, on its public page (default openlab)");
+  s->add_option("--centre-description", serve.centre_description,
+                "What the centre says of itself on its public page");
   s->add_option("--console-dir", serve.console_dir,
                 "The web console's built files (default: console/ beside this program)");
   s->add_flag("--no-read-cache", serve.no_read_cache,

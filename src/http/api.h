@@ -62,6 +62,9 @@ struct ApiOptions {
   HashPoolOptions hash_pool;
   // Failed password logins allowed per username and per client address (auth/login.h).
   auth::LoginLimits login_limits;
+  // The centre's name and what it says of itself, on its public page (GET /api/v1/centre).
+  std::string centre_name = "openlab";
+  std::string centre_description;
   // Followers of job logs that may wait for new output at once (?wait=), each on a handler
   // thread; beyond, a follower is answered at once and asks again later.
   int max_log_followers = 4;

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -426,6 +427,50 @@ TEST_P(ApiTest, OperatorGrantsGpuHoursAndThePiSeesTheBalance) {
     EXPECT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(), bad).status, 400)
         << bad;
   }
+}
+
+// The centre's public page: its name and live figures, for anyone, each a count of what there is.
+TEST_P(ApiTest, TheCentresFiguresAreLiveAndPublic) {
+  auto figures = [&] {
+    auto r = h_.Call("GET", "/api/v1/centre");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::map<std::string, double> out;
+    for (const auto& f : r.json.at("figures").as_array()) {
+      std::string key(f.at("key").as_string());
+      if (auto* type = f.as_object().if_contains("type"))
+        key += "." + std::string(type->as_string());
+      out[key] = f.at("value").to_number<double>();
+      EXPECT_FALSE(f.at("more").as_bool());
+    }
+    return out;
+  };
+  auto before = figures();
+  EXPECT_EQ(before["gpus.H100"], 8);  // the harness's centre: 8 H100, 8 A100, 16 cores
+  EXPECT_EQ(before["gpus.A100"], 8);
+  EXPECT_EQ(before["cpus"], 16);
+  EXPECT_EQ(before["jobs_queued"], 0);
+  EXPECT_EQ(before["projects_active"], 0);
+  EXPECT_EQ(before["datasets_listed"], 0);
+  std::string org = CreateOrg("gist");
+  std::string alice = h_.MakeUser("alice");
+  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
+  std::string prj = h_.Call("POST", "/api/v1/projects", alice,
+                            fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
+                        .Str("id");
+  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(),
+                    R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})")
+                .status,
+            201);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(h_.Call("POST", "/api/v1/jobs", alice,
+                      fmt::format(R"({{"project_id":"{}","name":"a","command":["x"]}})", prj))
+                  .status,
+              201);
+  }
+  auto after = figures();
+  EXPECT_EQ(after["jobs_queued"], 2);
+  EXPECT_EQ(after["jobs_running"], 0);
+  EXPECT_EQ(after["projects_active"], 1);
 }
 
 // A follower asks with ?wait=: the answer comes when the job writes (not after the wait), and at

@@ -264,6 +264,8 @@ std::vector<Row> Matrix() {
        {401, 403, 200, 200, 403, 403, 403, 403, 403, 403, 403}},
       {"GET", "/api/v1/openapi.json",
        [](World&, auto&, bool) { return Fixed("/api/v1/openapi.json"); }, all200, all200},
+      {"GET", "/api/v1/centre", [](World&, auto&, bool) { return Fixed("/api/v1/centre"); }, all200,
+       all200},
       {"POST", "/api/v1/login",
        [](World&, auto&, bool) {
          return Fixed("/api/v1/login",

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -93,6 +94,13 @@ StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   return static_cast<int64_t>(timegm(&tm)) * 1000 + frac_ms;
+}
+
+boost::json::object Figure(const std::string& key, double value, bool more,
+                           const std::string& type) {
+  boost::json::object o{{"key", key}, {"value", value}, {"more", more}};
+  if (!type.empty()) o["type"] = type;
+  return o;
 }
 
 }  // namespace openlab::http

@@ -23,8 +23,7 @@ boost::json::value TimeOrNull(int64_t ms_or_zero);
 // The ETag of an object at `version` ("\"3\"").
 void SetEtag(Ctx& ctx, int64_t version);
 // An object just created: 201, its Location, its ETag and its representation.
-void RenderCreated(Ctx& ctx, const std::string& location, int64_t version,
-                   boost::json::value body);
+void RenderCreated(Ctx& ctx, const std::string& location, int64_t version, boost::json::value body);
 // An object read or changed: its ETag and its representation.
 void RenderVersioned(Ctx& ctx, int64_t version, boost::json::value body);
 
@@ -52,6 +51,11 @@ void RenderPage(Ctx& ctx, const std::vector<T>& items, const tenants::Page& page
   }
   ctx.json = std::move(out);
 }
+
+// One of the centre's live figures (Router::AddFigures): `value` of `key` (of accelerator `type`
+// where given); `more`: there are more than `value` (a count stopped at its bound).
+boost::json::object Figure(const std::string& key, double value, bool more = false,
+                           const std::string& type = "");
 
 // Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SSZ" (fraction optional) to epoch ms; the
 // error names `field`.

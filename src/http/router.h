@@ -143,6 +143,12 @@ class Router {
                 const std::vector<ResponseDoc>& responses);
   const std::map<std::string, boost::json::object>& schemas() const { return schemas_; }
 
+  // A capability's live figures for the centre's public page (GET /api/v1/centre), read in the
+  // request's transaction: it appends Figure objects ({key, value, more, type?}) to `out`.
+  using FiguresFn = std::function<Status(Ctx& ctx, boost::json::array* out)>;
+  void AddFigures(FiguresFn f) { figures_.push_back(std::move(f)); }
+  const std::vector<FiguresFn>& figures() const { return figures_; }
+
   struct Match {
     const Route* route = nullptr;
     std::map<std::string, std::string> params;
@@ -156,6 +162,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<std::vector<std::string>> split_;  // pattern segments per route
   std::map<std::string, boost::json::object> schemas_;
+  std::vector<FiguresFn> figures_;
 };
 
 // Maps a policy decision to a Status (OK for kAllow).

@@ -52,17 +52,46 @@ void RegisterSystemRoutes(Router& router, Api& api) {
     r.cacheable = false;
     add(std::move(r));
   }
+  {
+    // The centre's public page: its name and what it lends now, each capability's figures.
+    Route r{"GET",
+            "/api/v1/centre",
+            "centre.read",
+            nullptr,
+            StoreUse::kRead,
+            [&api, &router](Ctx& ctx) -> Status {
+              json::array figures;
+              for (const auto& f : router.figures()) RETURN_IF_ERROR(f(ctx, &figures));
+              ctx.json = json::object{{"name", api.options().centre_name},
+                                      {"description", api.options().centre_description},
+                                      {"figures", std::move(figures)}};
+              return Status::Ok();
+            },
+            "The centre's name and its live figures (GPUs and how many are busy, jobs running "
+            "and queued, datasets listed, active projects), for anyone"};
+    add(std::move(r));
+  }
   add({"GET", "/api/v1/openapi.json", "openapi.read", nullptr, StoreUse::kNone,
        [&router](Ctx& ctx) -> Status {
          ctx.json = OpenApiDocument(router);
          return Status::Ok();
        },
        "This API's OpenAPI 3.1 document"});
-  router.Describe({{"Health", ObjectSchema({{"status", "enum:ok,ready"}})}},
-                  {{"GET /healthz", "Health"},
-                   {"GET /readyz", "Health"},
-                   {"GET /metrics", "text/plain"},
-                   {"GET /api/v1/openapi.json", "object"}});
+  router.Describe(
+      {{"Health", ObjectSchema({{"status", "enum:ok,ready"}})},
+       {"Figure", ObjectSchema({{"key", "string",
+                                 "gpus, gpus_busy, cpus, jobs_running, jobs_queued, "
+                                 "datasets_listed, projects_active..."},
+                                {"value", "number"},
+                                {"more", "boolean", "there are more than value"},
+                                {"type?", "string", "the accelerator type"}})},
+       {"Centre",
+        ObjectSchema({{"name", "string"}, {"description", "string"}, {"figures", "[Figure]"}})}},
+      {{"GET /healthz", "Health"},
+       {"GET /api/v1/centre", "Centre"},
+       {"GET /readyz", "Health"},
+       {"GET /metrics", "text/plain"},
+       {"GET /api/v1/openapi.json", "object"}});
 }
 
 std::vector<auth::Rule> SystemPolicyRules() {
@@ -75,6 +104,7 @@ std::vector<auth::Rule> SystemPolicyRules() {
       // token that carries the metrics scope (a scraper's token needs nothing else).
       {"metrics.read", "metrics:read", kReaders, ""},
       {"openapi.read", "", kAnyone, ""},
+      {"centre.read", "", kAnyone, ""},
   };
 }
 

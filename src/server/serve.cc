@@ -308,6 +308,8 @@ int Serve(const ServeOptions& a) {
   metrics.AddSource(
       [&service] { return compute::ComputeService::RenderCounters(service.counters()); });
   ao.max_body_bytes = a.max_body;
+  ao.centre_name = a.centre_name;
+  ao.centre_description = a.centre_description;
   // Half the handler threads may wait for a followed log's next lines; the rest answer the API.
   ao.max_log_followers = std::max(1, a.handler_threads / 2);
   ao.secure_cookies = a.secure_cookies;

@@ -49,7 +49,9 @@ struct ServeOptions {
   int local_cpus = -1;  // CPUs the local executor lends; -1: the machine's
   std::string local_gpu_type = "GPU";
   std::string device_dir = "/dev";
-  std::string console_dir;  // the web console's built files; "": console/ beside the binary
+  std::string console_dir;
+  std::string centre_name = "openlab";  // on the console and GET /api/v1/centre
+  std::string centre_description;  // the web console's built files; "": console/ beside the binary
   // Password hashing (Argon2id) threads and the hashes that may wait for one (0: defaults from
   // the cores, common/password_hasher.h); beyond, a sign-up or login is answered 503.
   int hash_threads = 0;

@@ -71,4 +71,16 @@ StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url) {
   return OpenSqlite(url);
 }
 
+StatusOr<int64_t> BoundedCount(Tx& tx, const std::string& sql, const std::vector<Value>& params,
+                               int64_t bound, bool* more) {
+  std::vector<Value> all = params;
+  all.emplace_back(bound + 1);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(fmt::format("SELECT COUNT(*) FROM ({} LIMIT ${}) bounded", sql, all.size()), all));
+  int64_t n = rows.empty() ? 0 : rows[0].Int(0);
+  *more = n > bound;
+  return std::min(n, bound);
+}
+
 }  // namespace openlab::store

@@ -90,6 +90,11 @@ StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
 // few statement texts (and prepared statements). Empty values give "NULL" (matches nothing).
 std::string PaddedInList(std::vector<Value>* values, size_t first);
 
+// How many rows `sql` (a SELECT of one column, no LIMIT) gives, counting at most `bound`: a
+// figure that costs the same at any scale. Sets *more when there are more.
+StatusOr<int64_t> BoundedCount(Tx& tx, const std::string& sql, const std::vector<Value>& params,
+                               int64_t bound, bool* more);
+
 // How a list pages along its ids, given `cursor` (the last id of the page before; "" for the
 // first) bound as $1: oldest first after it, or newest first before it (every id is after "",
 // so the first page of either reads along the index). `where` is the condition, `order_by`

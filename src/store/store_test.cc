@@ -35,6 +35,39 @@ TEST_P(StoreTest, MigrationsAreRecordedAndIdempotent) {
   EXPECT_EQ(*store::SchemaVersion(db()), *v);
 }
 
+// A bounded count stops at its bound and says there are more.
+TEST_P(StoreTest, ABoundedCountStopsAtItsBound) {
+  ASSERT_TRUE(db().Write([](store::Tx& tx) -> Status {
+                    for (const char* id : {"a", "b", "c"}) {
+                      RETURN_IF_ERROR(tx.Exec("INSERT INTO schema_migrations (version, "
+                                              "description, applied_at) VALUES ($1, $2, 0)",
+                                              {int64_t{1000 + id[0]}, std::string(id)})
+                                          .status());
+                    }
+                    return Status::Ok();
+                  })
+                  .ok());
+  auto count = [&](int64_t bound, bool* more) {
+    int64_t n = -1;
+    EXPECT_TRUE(db().Read([&](store::Tx& tx) -> Status {
+                      ASSIGN_OR_RETURN(n, store::BoundedCount(tx,
+                                                              "SELECT 1 FROM schema_migrations "
+                                                              "WHERE version > $1",
+                                                              {int64_t{1000}}, bound, more));
+                      return Status::Ok();
+                    })
+                    .ok());
+    return n;
+  };
+  bool more = true;
+  EXPECT_EQ(count(5, &more), 3);
+  EXPECT_FALSE(more);
+  EXPECT_EQ(count(3, &more), 3);
+  EXPECT_FALSE(more);
+  EXPECT_EQ(count(2, &more), 2);
+  EXPECT_TRUE(more);
+}
+
 TEST_P(StoreTest, RefusesANewerSchema) {
   ASSERT_TRUE(db().Write([](store::Tx& tx) {
                     return tx

@@ -107,6 +107,11 @@ DROP INDEX org_members_by_user;
 CREATE INDEX org_members_by_user ON org_members(user_id, org_id, role)
 )SQL";
 
+// The centre's public page counts the active projects.
+const char* kV17ProjectsByStatus = R"SQL(
+CREATE INDEX projects_by_status ON projects(status, id)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -119,6 +124,7 @@ std::vector<store::MigrationPart> Migrations() {
        "list indexes: audit by actor, object and action; projects by organisation; "
        "memberships by user",
        kV10ListIndexes, ""},
+      {17, 0, "projects by status (the centre's public figures)", kV17ProjectsByStatus, ""},
   };
 }
 

@@ -447,6 +447,10 @@ StatusOr<Member> PutOrgMember(Tx& tx, const std::string& org_id, const std::stri
   return UpsertMember(tx, "org_members", "org_id", org_id, u.id, role, now);
 }
 
+StatusOr<int64_t> CountActiveProjects(Tx& tx, int64_t bound, bool* more) {
+  return store::BoundedCount(tx, "SELECT 1 FROM projects WHERE status = 'active'", {}, bound, more);
+}
+
 StatusOr<Leadership> LedBy(Tx& tx, const std::string& user_id) {
   Leadership out;
   ASSIGN_OR_RETURN(auto projects, tx.Query("SELECT project_id FROM project_members WHERE user_id = "

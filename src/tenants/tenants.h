@@ -164,6 +164,8 @@ struct Leadership {
   std::vector<std::string> projects, orgs;
 };
 StatusOr<Leadership> LedBy(Tx& tx, const std::string& user_id);
+// How many projects are active, counting at most `bound` (*more: there are more).
+StatusOr<int64_t> CountActiveProjects(Tx& tx, int64_t bound, bool* more);
 StatusOr<std::optional<std::string>> ProjectRoleOf(Tx& tx, const std::string& project_id,
                                                    const std::string& user_id);
 

@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/centre": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The centre's name and its live figures (GPUs and how many are busy, jobs running and queued, datasets listed, active projects), for anyone */
+        get: operations["centre.read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1277,6 +1294,11 @@ export interface components {
             outcome: string;
             detail: string;
         };
+        Centre: {
+            name: string;
+            description: string;
+            figures: components["schemas"]["Figure"][];
+        };
         Contribution: {
             id: string;
             dataset_id: string;
@@ -1471,6 +1493,15 @@ export interface components {
             items: components["schemas"]["ExportRequest"][];
             /** @description pass as ?cursor= for the next page; null on the last page */
             next_cursor: string | null;
+        };
+        Figure: {
+            /** @description gpus, gpus_busy, cpus, jobs_running, jobs_queued, datasets_listed, projects_active... */
+            key: string;
+            value: number;
+            /** @description there are more than value */
+            more: boolean;
+            /** @description the accelerator type */
+            type?: string;
         };
         FileFlag: {
             id: string;
@@ -1968,6 +1999,44 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused (problem+json): the request is malformed or too large */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error (RFC 9457 problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "centre.read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Centre"];
                 };
             };
             /** @description Refused (problem+json): the request is malformed or too large */

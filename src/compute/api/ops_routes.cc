@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "compute/api/routes.h"
+#include "compute/ledger/jobs.h"
 #include "compute/ledger/reports.h"
 #include "http/render.h"
 
@@ -97,6 +98,22 @@ Status OpsHoarding(Ctx& ctx) {
 
 void RegisterOpsRoutes(Router& router, Api& api) {
   auto add = [&](Route r) { router.Add(std::move(r)); };
+  // The centre's public figures: devices lent and busy now, jobs running and queued.
+  router.AddFigures([capacity = api.options().capacity](Ctx& ctx, json::array* out) -> Status {
+    ASSIGN_OR_RETURN(auto rows, compute::Utilisation(ctx.Tx(), capacity, ctx.now - 3600 * 1000,
+                                                     ctx.now, ctx.now));
+    for (const auto& u : rows) {
+      bool cpu = u.type == "cpu";
+      out->push_back(Figure(cpu ? "cpus" : "gpus", u.capacity, false, cpu ? "" : u.type));
+      out->push_back(Figure(cpu ? "cpus_busy" : "gpus_busy", u.busy_now, false, cpu ? "" : u.type));
+    }
+    for (const char* state : {"running", "queued"}) {
+      bool more = false;
+      ASSIGN_OR_RETURN(int64_t n, compute::CountJobsInState(ctx.Tx(), state, 100000, &more));
+      out->push_back(Figure(std::string("jobs_") + state, static_cast<double>(n), more));
+    }
+    return Status::Ok();
+  });
   // Operator views.
   add({"GET",
        "/api/v1/ops/usage",

@@ -244,6 +244,11 @@ StatusOr<std::vector<Job>> ListJobsPage(store::Tx& tx, const JobQuery& q,
 
 }  // namespace
 
+StatusOr<int64_t> CountJobsInState(store::Tx& tx, const std::string& state, int64_t bound,
+                                   bool* more) {
+  return store::BoundedCount(tx, "SELECT 1 FROM jobs WHERE state = $1", {state}, bound, more);
+}
+
 StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q) {
   if (!q.visible_to) return ListJobsPage(tx, q, q.project_id);
   // Jobs of the projects the user is a member of: a page of each project along its index,

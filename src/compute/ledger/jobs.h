@@ -73,12 +73,15 @@ StatusOr<Job> GetJob(store::Tx& tx, const std::string& id);
 struct JobQuery {
   std::optional<std::string> project_id, state, user_id;
   std::optional<std::string> visible_to;  // only jobs of projects this user is a member of
-  std::string after;  // the cursor: the last id of the page before
+  std::string after;                      // the cursor: the last id of the page before
   int limit = 50;
-  bool active_only = false;  // queued, held, starting, running, completing, preempted
+  bool active_only = false;   // queued, held, starting, running, completing, preempted
   bool newest_first = false;  // ids descending (the cursor then bounds from above)
 };
 StatusOr<std::vector<Job>> ListJobs(store::Tx& tx, const JobQuery& q);
+// How many jobs are in `state`, counting at most `bound` (*more: there are more).
+StatusOr<int64_t> CountJobsInState(store::Tx& tx, const std::string& state, int64_t bound,
+                                   bool* more);
 // The ids of jobs in `state` after `after`, in id order, at most `limit` (1..100,000): read
 // from the (state, id) index alone, for a scan that needs the rows of only a few of them.
 StatusOr<std::vector<std::string>> ListJobIds(store::Tx& tx, std::string_view state,

@@ -607,6 +607,12 @@ void RegisterDataCapability(Router& router, Api& api) {
   RegisterReviewRoutes(router, api);
   RegisterExportRoutes(router, api);
   DescribeDataResponses(router);
+  router.AddFigures([](Ctx& ctx, json::array* out) -> Status {
+    bool more = false;
+    ASSIGN_OR_RETURN(int64_t n, data::CountListedDatasets(ctx.Tx(), 100000, &more));
+    out->push_back(Figure("datasets_listed", static_cast<double>(n), more));
+    return Status::Ok();
+  });
 }
 
 }  // namespace openlab::http

@@ -280,6 +280,10 @@ StatusOr<Dataset> UpdateDataset(Tx& tx, const Dataset& d, int64_t now) {
   return now_is;
 }
 
+StatusOr<int64_t> CountListedDatasets(store::Tx& tx, int64_t bound, bool* more) {
+  return store::BoundedCount(tx, "SELECT 1 FROM datasets WHERE listed = 1", {}, bound, more);
+}
+
 std::string StewardedDatasets(const Stewardship& s, std::vector<store::Value>* params) {
   std::vector<store::Value> projects(s.projects.begin(), s.projects.end());
   std::vector<store::Value> orgs(s.orgs.begin(), s.orgs.end());

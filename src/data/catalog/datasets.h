@@ -77,6 +77,8 @@ struct DatasetQuery {
   std::string user_id;  // "" = anonymous
 };
 StatusOr<std::vector<Dataset>> ListDatasets(store::Tx& tx, const DatasetQuery& q);
+// How many datasets their owners list in the public catalogue, counting at most `bound`.
+StatusOr<int64_t> CountListedDatasets(store::Tx& tx, int64_t bound, bool* more);
 
 // The datasets a steward answers for: those of the projects they lead (PI or co-PI) and every
 // dataset of the organisations they administer (the policy's stewards: kPi, kCoPi, kOrgAdmin).

@@ -598,6 +598,12 @@ void RegisterTenantsCapability(Router& router, Api& api) {
   RegisterTenantRoutes(router, api);
   RegisterAuditRoutes(router, api);
   DescribeTenantsResponses(router);
+  router.AddFigures([](Ctx& ctx, json::array* out) -> Status {
+    bool more = false;
+    ASSIGN_OR_RETURN(int64_t n, tenants::CountActiveProjects(ctx.Tx(), 100000, &more));
+    out->push_back(Figure("projects_active", static_cast<double>(n), more));
+    return Status::Ok();
+  });
 }
 
 }  // namespace openlab::http
