@@ -245,6 +245,11 @@ CREATE INDEX file_flags_by_state ON file_flags(state, id);
 CREATE INDEX exports_by_state ON exports(state, id)
 )SQL";
 
+// The catalogue filters by licence.
+const char* kV18DatasetsByLicense = R"SQL(
+CREATE INDEX datasets_by_license ON datasets(license, id)
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -260,6 +265,7 @@ std::vector<store::MigrationPart> Migrations() {
        kV12ListIndexes, ""},
       {16, 0, "what waits for review, by state in id order (the stewards' queue)",
        kV16WaitingByState, ""},
+      {18, 0, "datasets by licence (the catalogue's filter)", kV18DatasetsByLicense, ""},
   };
 }
 

@@ -281,7 +281,9 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
                                                              {"offset", "0"},
                                                              {"limit", "100"},
                                                              {"wait", "0"},
-                                                             {"order", "newest"}};
+                                                             {"order", "newest"},
+                                                             {"access_level", "open"},
+                                                             {"license", "CC-BY-4.0"}};
     if (auto it = fixed.find(name); it != fixed.end()) return it->second;
     if (name == "project_id") return projects_[0];
     if (name == "org_id") return orgs_[0];

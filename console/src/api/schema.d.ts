@@ -568,7 +568,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Datasets the caller may see; ?q= searches name, title, description, tags and datasheet */
+        /** Datasets the caller may see; ?q= searches name, title, description, tags and datasheet; ?access_level= and ?license= filter */
         get: operations["datasets.list"];
         put?: never;
         /** Create a dataset owned by a project (or an organisation) */
@@ -4952,6 +4952,8 @@ export interface operations {
                 tag?: string;
                 project_id?: string;
                 org_id?: string;
+                access_level?: string;
+                license?: string;
             };
             header?: never;
             path?: never;

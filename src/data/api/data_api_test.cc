@@ -657,6 +657,32 @@ TEST_P(DataApiTest, AStewardsQueueHoldsWhatWaitsForTheirDecisionOnly) {
   EXPECT_TRUE(queue(pi_).at("access_requests").as_array().empty());
 }
 
+// The catalogue filters by access level and licence, within what the caller may see.
+TEST_P(DataApiTest, TheCatalogueFiltersByLevelAndLicence) {
+  std::string open = CreateDataset("air-quality", "open", R"(,"license":"CC-BY-4.0")");
+  std::string open_odbl = CreateDataset("bus-stops", "open", R"(,"license":"ODbL-1.0")");
+  std::string reg = CreateDataset("traffic-counts", "registered", R"(,"license":"CC-BY-4.0")");
+  CreateDataset("clinic-visits", "project", R"(,"license":"CC-BY-4.0")");
+  auto ids = [&](const std::string& query, const std::string& token) {
+    auto r = h_.Call("GET", "/api/v1/datasets?" + query, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> out;
+    for (const auto& d : r.json.at("items").as_array())
+      out.insert(std::string(d.at("id").as_string()));
+    return out;
+  };
+  EXPECT_EQ(ids("access_level=open", nobody_), (std::set<std::string>{open, open_odbl}));
+  // Listed datasets show their metadata to everyone (the bytes are another matter).
+  EXPECT_EQ(ids("license=CC-BY-4.0", nobody_), (std::set<std::string>{open, reg}));
+  EXPECT_EQ(ids("license=ODbL-1.0", outsider_), (std::set<std::string>{open_odbl}));
+  EXPECT_EQ(ids("access_level=registered&license=CC-BY-4.0", outsider_),
+            (std::set<std::string>{reg}));
+  // The project's own dataset stays its own, whatever the filter.
+  EXPECT_EQ(ids("access_level=project", outsider_), std::set<std::string>{});
+  EXPECT_EQ(ids("access_level=project", member_).size(), 1u);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets?access_level=secret", nobody_).status, 400);
+}
+
 TEST_P(DataApiTest, CroissantAndDcatDocumentsAreServedAndValid) {
   std::string open =
       CreateDataset("bus-gps", "open", R"(,"title":"Bus GPS","description":"Positions")");

@@ -94,6 +94,13 @@ Status ListDatasetsHandler(Ctx& ctx) {
   q.tag = ctx.QueryParam("tag");
   q.text = ctx.QueryParam("q");
   if (q.text && q.text->size() > 200) return InvalidArgument("q is longer than 200 bytes");
+  q.access_level = ctx.QueryParam("access_level");
+  if (q.access_level && !data::IsAccessLevel(*q.access_level)) {
+    return InvalidArgument("access_level must be one of the access levels (open, registered, ...)");
+  }
+  q.license = ctx.QueryParam("license");
+  if (q.license && q.license->size() > 100)
+    return InvalidArgument("license is longer than 100 bytes");
   q.all = ctx.Authorize("tenants.list_all").ok();
   q.user_id = ctx.principal.authenticated ? ctx.principal.user_id : "";
   ASSIGN_OR_RETURN(auto items, data::ListDatasets(ctx.Tx(), q));
@@ -417,9 +424,10 @@ void RegisterDatasetRoutes(Router& router, Api& api) {
        nullptr,
        StoreUse::kRead,
        ListDatasetsHandler,
-       "Datasets the caller may see; ?q= searches name, title, description, tags and datasheet",
+       "Datasets the caller may see; ?q= searches name, title, description, tags and datasheet; "
+       "?access_level= and ?license= filter",
        {},
-       {"q", "tag", "project_id", "org_id"},
+       {"q", "tag", "project_id", "org_id", "access_level", "license"},
        true});
   add({"POST",
        "/api/v1/datasets",

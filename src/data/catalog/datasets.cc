@@ -307,6 +307,8 @@ StatusOr<std::vector<Dataset>> ListDatasets(Tx& tx, const DatasetQuery& q) {
   if (q.project_id) add("project_id = ", *q.project_id);
   if (q.org_id) add("org_id = ", *q.org_id);
   if (q.tag) add("(',' || tags || ',') LIKE ", "%," + *q.tag + ",%");
+  if (q.access_level) add("access_level = ", *q.access_level);
+  if (q.license) add("license = ", *q.license);
   if (q.text) {
     // Every word (as a prefix) must appear in the name, title, description, tags or datasheet:
     // SQLite's FTS5 index, or PostgreSQL's full-text search. Words are runs of letters and

@@ -71,6 +71,7 @@ struct DatasetQuery {
   std::string after;  // id cursor
   int limit = 50;
   std::optional<std::string> project_id, org_id, tag, text;
+  std::optional<std::string> access_level, license;  // the catalogue's filters
   // Visibility filter: all (staff), or listed datasets plus those of the user's projects and
   // organisations and, for consortium datasets, of the user's organisations.
   bool all = false;
