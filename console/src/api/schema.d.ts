@@ -1339,7 +1339,8 @@ export interface components {
             path: string;
             size_from: number;
             size_to: number;
-            sha256_from: string;
+            /** @description for those who may download the bytes */
+            sha256_from?: string;
             sha256_to: string;
         };
         ContributionPage: {

@@ -525,6 +525,8 @@ TEST_P(DataApiTest, AContributionIsReviewedAndAcceptedIntoAVersionThatCreditsIts
   const auto& diff = review.json.at("diff");
   EXPECT_EQ(diff.at("added").as_array().size(), 1u);
   EXPECT_EQ(diff.at("replaced").as_array().size(), 1u);
+  // Open data: the replaced file's hash is there for those who may download it.
+  EXPECT_TRUE(diff.at("replaced").at(0).as_object().contains("sha256_from"));
   EXPECT_EQ(h_.Call("POST", "/api/v1/contributions/" + cid + "/accept", member_, "{}").status, 403);
   auto acc =
       h_.Call("POST", "/api/v1/contributions/" + cid + "/accept", pi_, R"({"message":"thanks"})");
@@ -555,6 +557,42 @@ TEST_P(DataApiTest, AContributionIsReviewedAndAcceptedIntoAVersionThatCreditsIts
                     R"({"title":"x","consent":true,"license_accepted":true})")
                 .status,
             409);
+}
+
+// Restricted data's bytes never leave the server, nor do the hashes of its files: a steward who
+// reviews a contribution that replaces one sees that it changes, not the hash it had.
+TEST_P(DataApiTest, AContributionsDiffGivesNoHashOfRestrictedFiles) {
+  std::string ds =
+      CreateDataset("ward-notes", "restricted", R"(,"listed":true,"accepts_contributions":true)");
+  ASSERT_EQ(Push(member_, ds, {{"n.csv", "id,age\n1,40\n"}}).status, 201);
+  auto c = h_.Call("POST", "/api/v1/datasets/" + ds + "/contributions", member_,
+                   R"({"title":"Corrected ages","consent":true,"license_accepted":true})");
+  ASSERT_EQ(c.status, 201) << c.body;
+  std::string content = "id,age\n1,41\n";
+  data::Digest digest = data::Sha256Of(content.data(), content.size());
+  std::string batch;
+  data::AppendChunkRecord(&batch, digest, content);
+  std::string up = c.Str("upload_id");
+  ASSERT_EQ(h_.Call("PUT", "/api/v1/uploads/" + up + "/chunks", member_, batch,
+                    {{"content-type", data::kChunkBatchType}})
+                .status,
+            200);
+  ASSERT_EQ(h_.Call("POST", "/api/v1/uploads/" + up + "/files", member_,
+                    fmt::format(
+                        R"({{"segments":[{{"path":"n.csv","seq":0,"chunks":[["{0}",{1}]]}}],)"
+                        R"("files":[{{"path":"n.csv","size":{1},"sha256":"{0}","segments":1}}]}})",
+                        data::ToHex(digest), content.size()))
+                .status,
+            200);
+  auto review = h_.Call("GET", "/api/v1/contributions/" + c.Str("id"), pi_);
+  ASSERT_EQ(review.status, 200) << review.body;
+  const auto& replaced = review.json.at("diff").at("replaced").as_array();
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0].at("path"), json::value("n.csv"));
+  EXPECT_FALSE(replaced[0].as_object().contains("sha256_from")) << review.body;
+  std::string original = "id,age\n1,40\n";
+  EXPECT_EQ(review.body.find(data::ToHex(data::Sha256Of(original.data(), original.size()))),
+            std::string::npos);
 }
 
 TEST_P(DataApiTest, AnApprovedAccessRequestAdmitsTheNamedAnalystsUntilItExpires) {

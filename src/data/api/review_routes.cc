@@ -176,14 +176,19 @@ Status GetContributionHandler(Ctx& ctx) {
     return Status::Ok();
   }
   ASSIGN_OR_RETURN(auto diff, data::DiffContribution(ctx.Tx(), c));
+  // The dataset's own files' hashes only for those who may download its bytes (render.h): a
+  // steward of restricted data sees that a file changes, not the hash of what it holds.
+  ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), c.dataset_id));
+  bool hashes = MayDownload(ctx, d);
   json::array added, replaced;
   for (const auto& f : diff.added) added.push_back(RenderFileEntry(f));
   for (const auto& [cur, prop] : diff.replaced) {
-    replaced.push_back(json::object{{"path", cur.path},
-                                    {"size_from", cur.size},
-                                    {"size_to", prop.size},
-                                    {"sha256_from", cur.sha256},
-                                    {"sha256_to", prop.sha256}});
+    json::object change{{"path", cur.path},
+                        {"size_from", cur.size},
+                        {"size_to", prop.size},
+                        {"sha256_to", prop.sha256}};
+    if (hashes) change["sha256_from"] = cur.sha256;
+    replaced.push_back(std::move(change));
   }
   o["diff"] = json::object{{"added", std::move(added)},
                            {"replaced", std::move(replaced)},
