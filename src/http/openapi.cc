@@ -66,9 +66,12 @@ json::object OpenApiDocument(const Router& router) {
     op["tags"] = json::array{json::value(tag)};
     const auth::Rule* rule = auth::FindRule(r.action);
     bool is_public = rule && (rule->who & auth::kAnyone);
+    // Open to anonymous callers for some objects (public data and its metadata): they may ask,
+    // and a caller who may not see this one is refused.
+    bool maybe_public = rule && (rule->who & auth::kMaybePublic);
     if (is_public && rule->scope[0] == '\0') {
       op["security"] = json::array();
-    } else if (is_public) {
+    } else if (is_public || maybe_public) {
       // Anonymous callers may ask; a token must carry the scope.
       op["security"] = json::array{json::object{},
                                    json::object{{"bearer", json::array{json::value(rule->scope)}}},
