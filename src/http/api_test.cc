@@ -34,6 +34,21 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
     return r.Str("id");
   }
 
+  // alice's project "traffic" in a new organisation, with 10 CPU-hours granted; *token: hers.
+  std::string ProjectWithCpuGrant(std::string* token) {
+    std::string org = CreateOrg("gist");
+    *token = h_.MakeUser("alice");
+    h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
+    std::string prj = h_.Call("POST", "/api/v1/projects", *token,
+                              fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
+                          .Str("id");
+    EXPECT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(),
+                      R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})")
+                  .status,
+              201);
+    return prj;
+  }
+
   ApiHarness h_;
 };
 
@@ -451,16 +466,8 @@ TEST_P(ApiTest, TheCentresFiguresAreLiveAndPublic) {
   EXPECT_EQ(before["jobs_queued"], 0);
   EXPECT_EQ(before["projects_active"], 0);
   EXPECT_EQ(before["datasets_listed"], 0);
-  std::string org = CreateOrg("gist");
-  std::string alice = h_.MakeUser("alice");
-  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
-  std::string prj = h_.Call("POST", "/api/v1/projects", alice,
-                            fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
-                        .Str("id");
-  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(),
-                    R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})")
-                .status,
-            201);
+  std::string alice;
+  std::string prj = ProjectWithCpuGrant(&alice);
   for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(h_.Call("POST", "/api/v1/jobs", alice,
                       fmt::format(R"({{"project_id":"{}","name":"a","command":["x"]}})", prj))
@@ -476,16 +483,8 @@ TEST_P(ApiTest, TheCentresFiguresAreLiveAndPublic) {
 // A follower asks with ?wait=: the answer comes when the job writes (not after the wait), and at
 // once for a job that has ended; the wait holds no transaction, so writes go on meanwhile.
 TEST_P(ApiTest, AFollowedLogAnswersWhenTheJobWrites) {
-  std::string org = CreateOrg("gist");
-  std::string alice = h_.MakeUser("alice");
-  h_.Call("PUT", "/api/v1/orgs/" + org + "/members/alice", Op(), R"({"role":"member"})");
-  std::string prj = h_.Call("POST", "/api/v1/projects", alice,
-                            fmt::format(R"({{"org_id":"{}","name":"traffic"}})", org))
-                        .Str("id");
-  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + prj + "/allocations", Op(),
-                    R"({"resource":"cpu","hours":10,"expires_at":"2099-01-01T00:00:00Z"})")
-                .status,
-            201);
+  std::string alice;
+  std::string prj = ProjectWithCpuGrant(&alice);
   auto job = h_.Call("POST", "/api/v1/jobs", alice,
                      fmt::format(R"({{"project_id":"{}","name":"a","command":["x"]}})", prj));
   ASSERT_EQ(job.status, 201) << job.body;
