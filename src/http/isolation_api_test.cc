@@ -140,12 +140,14 @@ TEST_P(IsolationApiTest, AnOutsidersContributionShowsNoSizeOrHashOfTheRestricted
       SendFiles(outsider_, c.Str("upload_id"),
                 {{"visits-2024.csv", mine}, {"README.md", kReadme}, {"extra.csv", "a,b\n"}}));
 
-  // The stewards see the whole diff: the attack has something to find.
+  // The stewards see the whole diff (the attack has something to find): which file changes and
+  // its size, but no hash of what the restricted file holds, which nobody may download.
   auto steward = h_.Call("GET", "/api/v1/contributions/" + cid, pi_);
   ASSERT_EQ(steward.status, 200) << steward.body;
-  EXPECT_NE(steward.body.find(secret_sha), std::string::npos) << steward.body;
+  EXPECT_EQ(steward.body.find(secret_sha), std::string::npos) << steward.body;
   ASSERT_TRUE(steward.json.at("diff").is_object()) << steward.body;
   EXPECT_EQ(steward.json.at("diff").at("replaced").as_array().size(), 1u);
+  EXPECT_TRUE(steward.json.at("diff").at("replaced").at(0).as_object().contains("size_from"));
   EXPECT_EQ(steward.json.at("diff").at("unchanged").as_int64(), 1);
 
   // The outsider sees his own files, and nothing of the dataset's versions.

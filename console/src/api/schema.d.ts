@@ -6775,7 +6775,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the steward's note, kept with the decision */
+                    reason?: string;
+                };
+            };
+        };
         responses: {
             /** @description Success */
             200: {

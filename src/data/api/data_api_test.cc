@@ -609,9 +609,13 @@ TEST_P(DataApiTest, AnApprovedAccessRequestAdmitsTheNamedAnalystsUntilItExpires)
   EXPECT_EQ(h_.Call("POST", "/api/v1/access-requests/" + rid + "/approve", member_, "{}").status,
             404);
   EXPECT_EQ(h_.Call("POST", "/api/v1/access-requests/" + rid + "/refuse", pi_, "{}").status, 400);
-  auto ok = h_.Call("POST", "/api/v1/access-requests/" + rid + "/approve", pi_, "{}");
+  auto ok = h_.Call("POST", "/api/v1/access-requests/" + rid + "/approve", pi_,
+                    R"({"reason":"ethics approval IRB-2026-17 on file"})");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ok.Str("state"), "approved");
+  // The steward's note stays with the decision, for the requester and for audit.
+  EXPECT_EQ(h_.Call("GET", "/api/v1/access-requests/" + rid, outsider_).Str("reason"),
+            "ethics approval IRB-2026-17 on file");
   EXPECT_EQ(h_.Call("GET", url, outsider_).status, 200);
   EXPECT_EQ(h_.Call("GET", url, partner_).status, 200);
   EXPECT_EQ(h_.Call("GET", url, h_.MakeUser("someone-else")).status, 403);

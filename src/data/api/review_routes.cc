@@ -125,7 +125,8 @@ Status DecideAccessRequestHandler(Ctx& ctx, bool approve) {
   auto reason = r.String("reason", {.max_len = 2000});
   RETURN_IF_ERROR(r.Finish());
   StatusOr<data::AccessRequest> out =
-      approve ? data::ApproveAccessRequest(ctx.Tx(), ctx.target_id, ctx.principal.user_id, ctx.now)
+      approve ? data::ApproveAccessRequest(ctx.Tx(), ctx.target_id, ctx.principal.user_id,
+                                           reason.value_or(""), ctx.now)
               : data::RefuseAccessRequest(ctx.Tx(), ctx.target_id, ctx.principal.user_id,
                                           reason.value_or(""), ctx.now);
   if (!out.ok()) return out.status();
@@ -403,10 +404,14 @@ void RegisterReviewRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "One access request"});
-  add({"POST", "/api/v1/access-requests/{id}/approve", "access_requests.decide",
-       AccessRequestTarget, StoreUse::kWrite,
+  add({"POST",
+       "/api/v1/access-requests/{id}/approve",
+       "access_requests.decide",
+       AccessRequestTarget,
+       StoreUse::kWrite,
        [](Ctx& ctx) { return DecideAccessRequestHandler(ctx, true); },
-       "Approve: the requester and analysts are admitted for the period"});
+       "Approve: the requester and analysts are admitted for the period",
+       {F{"reason", "string", false, "the steward's note, kept with the decision"}}});
   add({"POST",
        "/api/v1/access-requests/{id}/refuse",
        "access_requests.decide",

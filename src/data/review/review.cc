@@ -115,15 +115,16 @@ StatusOr<std::vector<AccessRequest>> ListAccessRequests(Tx& tx, const std::strin
 }
 
 StatusOr<AccessRequest> ApproveAccessRequest(Tx& tx, const std::string& id,
-                                             const std::string& steward, int64_t now) {
+                                             const std::string& steward, const std::string& reason,
+                                             int64_t now) {
   ASSIGN_OR_RETURN(auto r, GetAccessRequest(tx, id));
   if (r.state != "pending") {
     return Conflict(fmt::format("the request is {}, not pending", r.state));
   }
   int64_t expires = now + r.days * 24 * 3600 * 1000;
   RETURN_IF_ERROR(tx.Exec("UPDATE access_requests SET state = 'approved', decided_by = $1, "
-                          "decided_at = $2, expires_at = $3 WHERE id = $4",
-                          {steward, now, expires, id})
+                          "decided_at = $2, expires_at = $3, reason = $4 WHERE id = $5",
+                          {steward, now, expires, reason, id})
                       .status());
   for (const auto& uid : r.analysts) {
     RETURN_IF_ERROR(tx.Exec("INSERT INTO access_grants (dataset_id, user_id, request_id, "

@@ -30,8 +30,10 @@ StatusOr<AccessRequest> GetAccessRequest(store::Tx& tx, const std::string& id);
 StatusOr<std::vector<AccessRequest>> ListAccessRequests(store::Tx& tx,
                                                         const std::string& dataset_id);
 // Approves a pending request: the requester and the analysts are admitted until `now + days`.
+// `reason`, the steward's note ("" for none), is kept with the decision.
 StatusOr<AccessRequest> ApproveAccessRequest(store::Tx& tx, const std::string& id,
-                                             const std::string& steward, int64_t now);
+                                             const std::string& steward, const std::string& reason,
+                                             int64_t now);
 // Refuses a pending request (a reason is required), or revokes an approved one.
 StatusOr<AccessRequest> RefuseAccessRequest(store::Tx& tx, const std::string& id,
                                             const std::string& steward, const std::string& reason,
