@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -98,7 +99,12 @@ StatusOr<int64_t> ParseTime(const std::string& s, const char* field) {
 
 boost::json::object Figure(const std::string& key, double value, bool more,
                            const std::string& type) {
-  boost::json::object o{{"key", key}, {"value", value}, {"more", more}};
+  // Counts are whole numbers, and written as such (0, not 0E0).
+  boost::json::value v = value;
+  if (std::abs(value) < 1e15 && value == static_cast<double>(static_cast<int64_t>(value))) {
+    v = static_cast<int64_t>(value);
+  }
+  boost::json::object o{{"key", key}, {"value", v}, {"more", more}};
   if (!type.empty()) o["type"] = type;
   return o;
 }
