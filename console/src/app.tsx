@@ -1,6 +1,7 @@
 // The console's shell: a skip link, the header (the centre's name, the main navigation, the
 // language and the person signed in), the page for the address, and the footer.
 import { useEffect, useState } from 'preact/hooks';
+import { CentreName } from './components/centre';
 import { ProblemNotice } from './components/problem';
 import { locale, locales, setLocale, t, useLocale, type Locale } from './i18n';
 import { Catalogue } from './pages/catalogue';
@@ -90,7 +91,9 @@ export function App() {
       <header class="site-header">
         <div class="bar">
           <a class="brand" href="/">
-            <span class="brand-name">{t('centre.name')}</span>
+            <span class="brand-name">
+              <CentreName />
+            </span>
             <span class="brand-tagline">{t('centre.tagline')}</span>
           </a>
           <nav aria-label={t('nav.label')}>

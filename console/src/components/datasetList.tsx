@@ -2,6 +2,16 @@
 import type { Dataset } from '../api/models';
 import { t } from '../i18n';
 
+// The access levels, most open first (kAccessLevels in src/data/catalog/datasets.h).
+export const accessLevels: Dataset['access_level'][] = [
+  'open',
+  'registered',
+  'consortium',
+  'project',
+  'restricted',
+  'hidden',
+];
+
 export function AccessBadge({ level }: { level: Dataset['access_level'] }) {
   const label = t(`access.${level}` as const);
   return (

@@ -1,16 +1,17 @@
 // What every page does when it opens: names the document after itself and, when it was reached
 // by a link (not at the first load), moves keyboard and screen-reader focus to its heading.
 import { useEffect } from 'preact/hooks';
-import { t } from '../i18n';
+import { useCentreName } from './centre';
 
 let firstPage = true;
 
+// The home page's title is the centre's name alone.
 export function usePage(title: string | null) {
+  const centre = useCentreName();
   useEffect(() => {
     if (title === null) return;
-    const centre = t('centre.name');
     document.title = title === centre ? centre : `${title} · ${centre}`;
-  }, [title]);
+  }, [title, centre]);
   useEffect(() => {
     if (firstPage) {
       firstPage = false;

@@ -1,9 +1,11 @@
-// The data catalogue: full-text search (?q=) and a domain or tag filter (?tag=), both kept in the
-// address so a search can be shared, paged by the API's next_cursor ("show more").
+// The data catalogue: full-text search (?q=), a domain or tag (?tag=), an access level
+// (?access_level=) and a licence (?license=, typed or chosen among those of the datasets shown),
+// combined, each kept in the address so a search can be shared and reloaded, paged by the API's
+// next_cursor ("show more").
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { Dataset } from '../api/models';
-import { DatasetList } from '../components/datasetList';
+import { accessLevels, DatasetList } from '../components/datasetList';
 import { ProblemNotice } from '../components/problem';
 import { usePage } from '../components/usePage';
 import { t } from '../i18n';
@@ -15,8 +17,12 @@ export function Catalogue({ location }: { location: Location }) {
   usePage(t('catalogue.title'));
   const q = location.query.get('q') ?? '';
   const tag = location.query.get('tag') ?? '';
+  const level = location.query.get('access_level') ?? '';
+  const license = location.query.get('license') ?? '';
   const [text, setText] = useState(q);
   const [tagText, setTagText] = useState(tag);
+  const [levelChoice, setLevelChoice] = useState(level);
+  const [licenseText, setLicenseText] = useState(license);
   const [items, setItems] = useState<Dataset[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -30,7 +36,17 @@ export function Catalogue({ location }: { location: Location }) {
     setLoading(true);
     setError(null);
     api
-      .listDatasets({ q: q || undefined, tag: tag || undefined, limit: pageSize, cursor: after ?? undefined }, c.signal)
+      .listDatasets(
+        {
+          q: q || undefined,
+          tag: tag || undefined,
+          access_level: level || undefined,
+          license: license || undefined,
+          limit: pageSize,
+          cursor: after ?? undefined,
+        },
+        c.signal,
+      )
       .then(
         (page) => {
           if (c.signal.aborted) return;
@@ -49,22 +65,28 @@ export function Catalogue({ location }: { location: Location }) {
   useEffect(() => {
     setText(q);
     setTagText(tag);
+    setLevelChoice(level);
+    setLicenseText(license);
     setItems([]);
     setCursor(null);
     load(null);
     return () => controller.current?.abort();
-  }, [q, tag]);
+  }, [q, tag, level, license]);
 
   function search(e: Event) {
     e.preventDefault();
     const params = new URLSearchParams();
     if (text.trim()) params.set('q', text.trim());
     if (tagText.trim()) params.set('tag', tagText.trim());
+    if (levelChoice) params.set('access_level', levelChoice);
+    if (licenseText.trim()) params.set('license', licenseText.trim());
     const s = params.toString();
     navigate(s ? `/datasets?${s}` : '/datasets');
   }
 
-  const filtered = q !== '' || tag !== '';
+  const filtered = q !== '' || tag !== '' || level !== '' || license !== '';
+  // The licences of the datasets shown, offered as the licence field's choices.
+  const licenses = [...new Set(items.map((d) => d.license).filter((l) => l !== ''))].sort();
   return (
     <>
       <h1>{t('catalogue.title')}</h1>
@@ -98,6 +120,44 @@ export function Catalogue({ location }: { location: Location }) {
           />
           <p id="tag-hint" class="hint">
             {t('catalogue.tag.hint')}
+          </p>
+        </div>
+        <div class="field">
+          <label for="access_level">{t('catalogue.level')}</label>
+          <select
+            id="access_level"
+            name="access_level"
+            value={levelChoice}
+            onChange={(e) => setLevelChoice(e.currentTarget.value)}
+          >
+            <option value="">{t('catalogue.level.any')}</option>
+            {accessLevels.map((l) => (
+              <option key={l} value={l}>
+                {t(`access.${l}` as const).split(':')[0]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="license">{t('catalogue.license')}</label>
+          <input
+            id="license"
+            name="license"
+            type="text"
+            list="licenses-shown"
+            value={licenseText}
+            maxLength={100}
+            autoComplete="off"
+            aria-describedby="license-hint"
+            onInput={(e) => setLicenseText(e.currentTarget.value)}
+          />
+          <datalist id="licenses-shown">
+            {licenses.map((l) => (
+              <option key={l} value={l} />
+            ))}
+          </datalist>
+          <p id="license-hint" class="hint">
+            {t('catalogue.license.hint')}
           </p>
         </div>
         <div class="actions">

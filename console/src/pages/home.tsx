@@ -1,6 +1,8 @@
-// The centre's home: what it lends, and datasets from its catalogue (the public API's one live
-// read for anonymous visitors).
+// The centre's home: its name and description, its figures now (GET /api/v1/centre, read again
+// each time the page opens), what it lends, and datasets from its catalogue.
+import { useEffect } from 'preact/hooks';
 import { api } from '../api/client';
+import { CentreFigures, refreshCentre, useCentre } from '../components/centre';
 import { DatasetList } from '../components/datasetList';
 import { ProblemNotice } from '../components/problem';
 import { useApi } from '../components/useApi';
@@ -8,14 +10,29 @@ import { usePage } from '../components/usePage';
 import { t } from '../i18n';
 
 export function Home() {
-  const centre = t('centre.name');
+  const about = useCentre();
+  const centre = about.value?.name || t('centre.name');
   usePage(centre);
+  useEffect(() => {
+    void refreshCentre();
+  }, []);
   const recent = useApi((signal) => api.listDatasets({ limit: 5 }, signal), []);
   return (
     <>
       <section class="hero">
         <h1>{t('home.title', { centre })}</h1>
-        <p class="lead">{t('home.intro')}</p>
+        {about.value?.description && <p class="lead centre-description">{about.value.description}</p>}
+        <p class={about.value?.description ? undefined : 'lead'}>{t('home.intro')}</p>
+      </section>
+      <section aria-labelledby="now" aria-busy={about.loading}>
+        <h2 id="now">{t('centre.figures.title')}</h2>
+        {about.error ? (
+          <ProblemNotice error={about.error} retry={() => void refreshCentre()} />
+        ) : about.value ? (
+          <CentreFigures figures={about.value.figures} />
+        ) : (
+          <p class="muted">{t('centre.figures.loading')}</p>
+        )}
       </section>
       <section aria-labelledby="lends">
         <h2 id="lends">{t('home.lends')}</h2>
