@@ -22,6 +22,32 @@ export const paths = {
   axe: require.resolve('axe-core/axe.min.js'),
 };
 
+const ended = new Set(['completed', 'failed', 'cancelled', 'timeout', 'node_fail', 'preempted']);
+
+// Cancels, as the operator, every job of the server not yet ended, and waits (up to 30 s) until
+// all have ended.
+async function endJobs(url, token) {
+  const call = async (method, path) => {
+    const r = await fetch(url + path, { method, headers: { Authorization: `Bearer ${token}` } });
+    return r.ok && method === 'GET' ? r.json() : null;
+  };
+  const open = async () => {
+    const out = [];
+    for (const state of ['queued', 'held', 'starting', 'running', 'completing']) {
+      const page = await call('GET', `/api/v1/jobs?state=${state}&limit=500`);
+      out.push(...(page?.items ?? []));
+    }
+    return out;
+  };
+  for (const j of await open()) await call('POST', `/api/v1/jobs/${j.id}/cancel`);
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    const left = (await open()).filter((j) => !ended.has(j.state));
+    if (left.length === 0) return;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
 // Starts `openlab serve` (with `extra` arguments after the harness's own) and resolves once it
 // listens; rejects with its log if it exits first.
 export async function startServer(extra = []) {
@@ -54,6 +80,9 @@ export async function startServer(extra = []) {
     token,
     log: () => log,
     async stop() {
+      // Jobs outlive the server (each under its supervisor): the operator cancels every one not
+      // yet ended, and waits until they have, so that no test leaves a process behind.
+      if (child.exitCode === null) await endJobs(url, token).catch(() => {});
       if (child.exitCode === null) {
         const exited = new Promise((ok) => child.once('exit', ok));
         child.kill('SIGTERM');
