@@ -3,7 +3,7 @@
 // a new tab can write.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setCsrfToken } from './api/client';
-import type { Me } from './api/models';
+import type { Me } from './api/client';
 
 export interface Session {
   known: boolean;  // false until /me has answered

@@ -3,31 +3,48 @@
 // every failure turned into an ApiError whose message a person can read (problem+json's type,
 // title, status and detail; a network failure too). Nothing here fails silently.
 import type { components, operations } from './schema';
-import type {
-  AccessRequest,
-  Contribution,
-  Dataset,
-  FilePage,
-  LoginReply,
-  Me,
-  Page,
-  Project,
-  Version,
-} from './models';
 
-export type Problem = components['schemas']['Problem'];
+// The API's shapes as the OpenAPI document names them, for the pages to use.
+type S = components['schemas'];
+export type Problem = S['Problem'];
+export type Me = S['Me'];
+export type User = S['User'];
+export type Org = S['Org'];
+export type Dataset = S['Dataset'];
+export type DatasetVersion = S['DatasetVersion'];
+export type Project = S['Project'];
+export type ProjectMember = S['ProjectMember'];
+export type Allocation = S['Allocation'];
+export type LedgerEntry = S['LedgerEntry'];
+export type Job = S['Job'];
+export type JobInput = S['JobInput'];
+export type Token = S['Token'];
+export type NewToken = S['NewToken'];
+export type AccessRequest = S['AccessRequest'];
+export type Contribution = S['Contribution'];
+export type FileFlag = S['FileFlag'];
+export type ExportRequest = S['ExportRequest'];
+export type AuditEntry = S['AuditEntry'];
+export type UsageRow = S['UsageRow'];
+export type UsageReport = S['UsageReport'];
+export type UtilisationReport = S['UtilisationReport'];
+export type HoardingRow = S['HoardingRow'];
+export type ReviewQueue = S['ReviewQueue'];
+
+// A page of any list the API reads through cursors.
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
 type OpId = keyof operations;
 
-// The JSON body of an operation's 200 or 201 answer as the document describes it, or Fallback
-// where the document does not describe one yet.
+// The JSON body of an operation's 200 or 201 answer as the document describes it.
 type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B : never;
-type Success<O> = O extends { responses: infer R }
+type Answer<Id extends OpId> = operations[Id] extends { responses: infer R }
   ? JsonContent<R[200 & keyof R]> | JsonContent<R[201 & keyof R]>
   : never;
-type Answer<Id extends OpId, Fallback> = [Success<operations[Id]>] extends [never]
-  ? Fallback
-  : Success<operations[Id]>;
-type Query<Id extends OpId> = NonNullable<operations[Id]['parameters']['query']>;
+export type Query<Id extends OpId> = NonNullable<operations[Id]['parameters']['query']>;
 type Body<Id extends OpId> = operations[Id] extends {
   requestBody: { content: { 'application/json': infer B } };
 }
@@ -138,41 +155,41 @@ export async function readProblem(res: Response): Promise<Problem> {
 }
 
 export const api = {
-  me: (signal?: AbortSignal) => request<Answer<'me.read', Me>>('GET', '/api/v1/me', { signal }),
+  me: (signal?: AbortSignal) => request<Answer<'me.read'>>('GET', '/api/v1/me', { signal }),
   login: (body: Body<'auth.login'>) =>
-    request<Answer<'auth.login', LoginReply>>('POST', '/api/v1/login', { body }),
+    request<Answer<'auth.login'>>('POST', '/api/v1/login', { body }),
   logout: () => request<void>('POST', '/api/v1/logout'),
 
   listDatasets: (query: Query<'datasets.list'>, signal?: AbortSignal) =>
-    request<Answer<'datasets.list', Page<Dataset>>>('GET', '/api/v1/datasets', { query, signal }),
+    request<Answer<'datasets.list'>>('GET', '/api/v1/datasets', { query, signal }),
   getDataset: (id: string, signal?: AbortSignal) =>
-    request<Answer<'datasets.read', Dataset>>('GET', `/api/v1/datasets/${seg(id)}`, { signal }),
+    request<Answer<'datasets.read'>>('GET', `/api/v1/datasets/${seg(id)}`, { signal }),
   listVersions: (id: string, query: Query<'datasets.versions'>, signal?: AbortSignal) =>
-    request<Answer<'datasets.versions', Page<Version>>>(
+    request<Answer<'datasets.versions'>>(
       'GET',
       `/api/v1/datasets/${seg(id)}/versions`,
       { query, signal },
     ),
   listFiles: (id: string, version: string, query: Query<'datasets.files'>, signal?: AbortSignal) =>
-    request<Answer<'datasets.files', FilePage>>(
+    request<Answer<'datasets.files'>>(
       'GET',
       `/api/v1/datasets/${seg(id)}/versions/${seg(version)}/files`,
       { query, signal },
     ),
   requestAccess: (id: string, body: Body<'access_requests.create'>) =>
-    request<Answer<'access_requests.create', AccessRequest>>(
+    request<Answer<'access_requests.create'>>(
       'POST',
       `/api/v1/datasets/${seg(id)}/access-requests`,
       { body },
     ),
   contribute: (id: string, body: Body<'contributions.create'>) =>
-    request<Answer<'contributions.create', Contribution>>(
+    request<Answer<'contributions.create'>>(
       'POST',
       `/api/v1/datasets/${seg(id)}/contributions`,
       { body },
     ),
   listProjects: (query: Query<'projects.list'>, signal?: AbortSignal) =>
-    request<Answer<'projects.list', Page<Project>>>('GET', '/api/v1/projects', { query, signal }),
+    request<Answer<'projects.list'>>('GET', '/api/v1/projects', { query, signal }),
 };
 
 // Links the browser follows itself (downloads), not fetched by the console.

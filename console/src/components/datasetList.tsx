@@ -1,5 +1,5 @@
 // A list of datasets as the catalogue and the home page show them.
-import type { Dataset } from '../api/models';
+import type { Dataset } from '../api/client';
 import { t } from '../i18n';
 
 // The access levels, most open first (kAccessLevels in src/data/catalog/datasets.h).

@@ -4,7 +4,7 @@
 // next_cursor ("show more").
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Dataset } from '../api/models';
+import type { Dataset } from '../api/client';
 import { accessLevels, DatasetList } from '../components/datasetList';
 import { ProblemNotice } from '../components/problem';
 import { usePage } from '../components/usePage';

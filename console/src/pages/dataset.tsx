@@ -3,7 +3,7 @@
 // and contributing.
 import { useState } from 'preact/hooks';
 import { api, links } from '../api/client';
-import type { Dataset, Version } from '../api/models';
+import type { Dataset, DatasetVersion as Version } from '../api/client';
 import { AccessBadge } from '../components/datasetList';
 import { Markdown } from '../components/markdown';
 import { ProblemNotice } from '../components/problem';

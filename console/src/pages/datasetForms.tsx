@@ -2,7 +2,7 @@
 // project and consortium data) and a contribution (where the dataset accepts them).
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
-import type { Dataset } from '../api/models';
+import type { Dataset } from '../api/client';
 import { ProblemNotice } from '../components/problem';
 import { useApi } from '../components/useApi';
 import { t } from '../i18n';

@@ -2,7 +2,7 @@
 // export requests of its files; a cancel button where the person may cancel it. When the log's
 // answers say the job's state has changed, the job is read again; its end is announced.
 import { useCallback, useRef } from 'preact/hooks';
-import type { Me } from '../../api/models';
+import type { Me } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';
 import { usePage } from '../../components/usePage';

@@ -3,7 +3,7 @@
 // theirs, they are the project's PI or a co-PI, or they run the centre). A refusal is said in
 // words, never dropped.
 import { useState } from 'preact/hooks';
-import type { Me } from '../../api/models';
+import type { Me } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { t } from '../../i18n';
 import { hasEnded, ws, type Job } from './api';

@@ -1,7 +1,7 @@
 // One project: its title and status, its members, its allocations (each with its figures in
 // words and its burn-down chart), its jobs with a form to submit one, and its datasets.
 import { useState } from 'preact/hooks';
-import type { Me } from '../../api/models';
+import type { Me } from '../../api/client';
 import { DatasetList } from '../../components/datasetList';
 import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';

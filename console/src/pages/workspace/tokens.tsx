@@ -2,7 +2,7 @@
 // chosen from those the person holds, and a lifetime, its secret shown once with a copy button;
 // revoking one (asked twice).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Me } from '../../api/models';
+import type { Me } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { usePage } from '../../components/usePage';
 import { t } from '../../i18n';
