@@ -83,9 +83,9 @@ function csrfToken(): string | null {
   return csrf;
 }
 
-type Params = Record<string, string | number | boolean | undefined | null>;
+export type Params = Record<string, string | number | boolean | undefined | null>;
 
-function withQuery(path: string, query?: Params): string {
+export function withQuery(path: string, query?: Params): string {
   if (!query) return path;
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
@@ -95,8 +95,26 @@ function withQuery(path: string, query?: Params): string {
   return s ? `${path}?${s}` : path;
 }
 
-function seg(s: string): string {
+export function seg(s: string): string {
   return encodeURIComponent(s);
+}
+
+// A fetch with the session cookie; no answer, or an answer other than 2xx, is thrown as an ApiError.
+export async function send(url: string, init: RequestInit): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, credentials: 'same-origin' });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError({
+      type: 'urn:openlab:console:network',
+      title: 'The server cannot be reached',
+      status: 0,
+      detail: e instanceof Error ? e.message : String(e),
+    });
+  }
+  if (!res.ok) throw new ApiError(await readProblem(res));
+  return res;
 }
 
 export async function request<T>(
@@ -110,32 +128,17 @@ export async function request<T>(
     const token = csrfToken();
     if (token) headers['X-CSRF-Token'] = token;
   }
-  let res: Response;
-  try {
-    res = await fetch(withQuery(path, opts.query), {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError({
-      type: 'urn:openlab:console:network',
-      title: 'The server cannot be reached',
-      status: 0,
-      detail: e instanceof Error ? e.message : String(e),
-    });
-  }
-  if (res.ok) {
-    if (res.status === 204) return undefined as T;
-    return (await res.json()) as T;
-  }
-  throw new ApiError(await readProblem(res));
+  const res = await send(withQuery(path, opts.query), {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    signal: opts.signal,
+  });
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
 }
 
-export async function readProblem(res: Response): Promise<Problem> {
+async function readProblem(res: Response): Promise<Problem> {
   const type = res.headers.get('content-type') ?? '';
   if (type.includes('json')) {
     try {

@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { ProblemNotice } from '../../components/problem';
 import { t } from '../../i18n';
-import { opsApi, type Org, type Project } from './api';
+import { opsApi } from './api';
+import type { Org, Project } from '../../api/client';
 import { ListFooter, Named, Section, useCursorList, useSubmit, When } from './common';
 import type { SectionProps } from './index';
 

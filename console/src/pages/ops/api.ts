@@ -1,47 +1,25 @@
 // The API calls of the operator and review pages, typed from the OpenAPI document
 // (schema.d.ts). They go through client.ts's request, as the public pages' calls do: the session
 // cookie, the CSRF token on every write, every failure an ApiError a person can read.
-import { request } from '../../api/client';
-import type { components, operations } from '../../api/schema';
-
-type S = components['schemas'];
-export type Job = S['Job'];
-export type Org = S['Org'];
-export type User = S['User'];
-export type Project = S['Project'];
-export type AuditEntry = S['AuditEntry'];
-export type UsageRow = S['UsageRow'];
-export type UsageReport = S['UsageReport'];
-export type UtilisationReport = S['UtilisationReport'];
-export type HoardingRow = S['HoardingRow'];
-export type AccessRequest = S['AccessRequest'];
-export type Contribution = S['Contribution'];
-export type FileFlag = S['FileFlag'];
-export type ExportRequest = S['ExportRequest'];
-export type Dataset = S['Dataset'];
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
-// GET /api/v1/review/queue: the pending items the caller may decide.
-export type ReviewQueue = S['ReviewQueue'];
-
-type Query<Id extends keyof operations> = NonNullable<operations[Id]['parameters']['query']>;
-type Params = Record<string, string | number | boolean | undefined | null>;
-
-export function withQuery(path: string, query?: Params): string {
-  if (!query) return path;
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) {
-    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `${path}?${s}` : path;
-}
-
-const seg = encodeURIComponent;
+import { request, seg, withQuery, type Params, type Query } from '../../api/client';
+import type {
+  AccessRequest,
+  AuditEntry,
+  Contribution,
+  Dataset,
+  ExportRequest,
+  FileFlag,
+  HoardingRow,
+  Job,
+  Org,
+  Page,
+  Project,
+  ReviewQueue,
+  UsageReport,
+  User,
+  UtilisationReport,
+} from '../../api/client';
+import type { operations } from '../../api/schema';
 
 const v1 = '/api/v1';
 type Sig = AbortSignal | undefined;

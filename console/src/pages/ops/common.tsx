@@ -5,7 +5,8 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ProblemNotice } from '../../components/problem';
 import { locale, t, type Key } from '../../i18n';
-import { opsApi, reviewApi, type Page } from './api';
+import { opsApi, reviewApi } from './api';
+import type { Page } from '../../api/client';
 
 export interface CursorList<T> {
   items: T[];

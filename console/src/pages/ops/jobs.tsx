@@ -1,7 +1,8 @@
 // The queue and the running jobs across the centre, newest first, each list paged by the API's
 // cursor: which project and who, what it asks for, and why it waits.
 import { t, type Key } from '../../i18n';
-import { opsApi, type Job } from './api';
+import { opsApi } from './api';
+import type { Job } from '../../api/client';
 import { ListFooter, Named, Section, useCursorList, When } from './common';
 import type { SectionProps } from './index';
 

@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';
 import { formatNumber, t, type Key } from '../../i18n';
-import { opsApi, type UsageRow } from './api';
+import { opsApi } from './api';
+import type { UsageRow } from '../../api/client';
 import { formatHours } from './common';
 import type { SectionProps } from './index';
 

@@ -4,7 +4,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ProblemNotice } from '../../components/problem';
 import { locale, t } from '../../i18n';
-import { opsApi, type UtilisationReport } from './api';
+import { opsApi } from './api';
+import type { UtilisationReport } from '../../api/client';
 import { formatHours, formatPercent, Section } from './common';
 import type { SectionProps } from './index';
 

@@ -11,13 +11,8 @@ import { usePage } from '../../components/usePage';
 import { formatBytes, formatNumber, t, type Key } from '../../i18n';
 import type { Location } from '../../router';
 import { useSession } from '../../session';
-import {
-  reviewApi,
-  type AccessRequest,
-  type Contribution,
-  type ExportRequest,
-  type FileFlag,
-} from '../ops/api';
+import { reviewApi } from '../ops/api';
+import type { AccessRequest, Contribution, ExportRequest, FileFlag } from '../../api/client';
 import { Named, useName, When } from '../ops/common';
 
 type Done = (message: string) => void;

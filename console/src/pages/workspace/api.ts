@@ -1,30 +1,13 @@
 // The workspace's calls to the API, typed from the OpenAPI document (schema.d.ts), through the
 // console's one client (same origin, the session cookie, the CSRF token on writes, every failure
 // an ApiError). The live log is read here too: its answer is text with headers, not JSON.
-import { ApiError, readProblem, request } from '../../api/client';
+import { request, send, seg } from '../../api/client';
+import type { Dataset, Job, NewToken, Page, Project, ProjectMember, Token } from '../../api/client';
 import type { components, operations } from '../../api/schema';
 
 type S = components['schemas'];
-export type Project = S['Project'];
-export type ProjectMember = S['ProjectMember'];
-export type Allocation = S['Allocation'];
-export type LedgerEntry = S['LedgerEntry'];
-export type Job = S['Job'];
-export type JobInput = S['JobInput'];
-export type Dataset = S['Dataset'];
-export type ExportRequest = S['ExportRequest'];
-export type Token = S['Token'];
-export type NewToken = S['NewToken'];
-export type JobState = Job['state'];
 export type SubmitBody = operations['jobs.submit']['requestBody']['content']['application/json'];
 export type NewTokenBody = operations['tokens.create']['requestBody']['content']['application/json'];
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
-
-const seg = encodeURIComponent;
 
 // A page of a list: the first (no cursor) or the one after `cursor`.
 type Paged<T> = (cursor: string | undefined, signal: AbortSignal) => Promise<Page<T>>;
@@ -93,19 +76,7 @@ export async function readLog(
   signal: AbortSignal,
 ): Promise<LogSlice> {
   const url = `/api/v1/jobs/${seg(id)}/logs?stream=${stream}&offset=${offset}&wait=${wait}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { credentials: 'same-origin', signal, headers: { Accept: 'text/plain' } });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError({
-      type: 'urn:openlab:console:network',
-      title: 'The server cannot be reached',
-      status: 0,
-      detail: e instanceof Error ? e.message : String(e),
-    });
-  }
-  if (!res.ok) throw new ApiError(await readProblem(res));
+  const res = await send(url, { signal, headers: { Accept: 'text/plain' } });
   const bytes = new Uint8Array(await res.arrayBuffer());
   const header = Number(res.headers.get('x-log-offset'));
   return {

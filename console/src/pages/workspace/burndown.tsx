@@ -8,7 +8,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { ProblemNotice } from '../../components/problem';
 import { formatNumber, locale, t } from '../../i18n';
-import { ws, type Allocation, type LedgerEntry } from './api';
+import { ws } from './api';
+import type { Allocation, LedgerEntry } from '../../api/client';
 import { formatHours, formatTime } from './format';
 
 // The most ledger pages read for one chart (500 entries each); beyond, the chart ends with the

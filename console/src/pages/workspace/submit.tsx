@@ -4,7 +4,8 @@
 import { useState } from 'preact/hooks';
 import { ProblemNotice } from '../../components/problem';
 import { t } from '../../i18n';
-import { ws, type Job, type SubmitBody } from './api';
+import { ws, type SubmitBody } from './api';
+import type { Job } from '../../api/client';
 import { splitArgs } from './args';
 import { stateLabel } from './format';
 

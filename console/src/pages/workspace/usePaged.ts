@@ -1,7 +1,7 @@
 // A list read page by page through the API's cursors: the items so far, the next cursor, a way to
 // load the next page, the failure of the last load (to be shown), and a reload from the start.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { Page } from './api';
+import type { Page } from '../../api/client';
 
 export interface PagedList<T> {
   items: T[] | undefined;  // undefined until the first page has answered
