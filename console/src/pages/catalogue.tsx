@@ -2,12 +2,12 @@
 // (?access_level=) and a licence (?license=, typed or chosen among those of the datasets shown),
 // combined, each kept in the address so a search can be shared and reloaded, paged by the API's
 // next_cursor ("show more").
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api/client';
-import type { Dataset } from '../api/client';
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Dataset } from '../api/client';
 import { accessLevels, DatasetList } from '../components/datasetList';
 import { ProblemNotice } from '../components/problem';
 import { usePage } from '../components/usePage';
+import { usePaged } from '../components/usePaged';
 import { t } from '../i18n';
 import { navigate, type Location } from '../router';
 
@@ -23,54 +23,28 @@ export function Catalogue({ location }: { location: Location }) {
   const [tagText, setTagText] = useState(tag);
   const [levelChoice, setLevelChoice] = useState(level);
   const [licenseText, setLicenseText] = useState(license);
-  const [items, setItems] = useState<Dataset[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const controller = useRef<AbortController | null>(null);
-
-  function load(after: string | null) {
-    controller.current?.abort();
-    const c = new AbortController();
-    controller.current = c;
-    setLoading(true);
-    setError(null);
-    api
-      .listDatasets(
+  const list = usePaged<Dataset>(
+    (cursor, signal) =>
+      api.listDatasets(
         {
           q: q || undefined,
           tag: tag || undefined,
           access_level: level || undefined,
           license: license || undefined,
           limit: pageSize,
-          cursor: after ?? undefined,
+          cursor,
         },
-        c.signal,
-      )
-      .then(
-        (page) => {
-          if (c.signal.aborted) return;
-          setItems((prev) => (after ? [...prev, ...page.items] : page.items));
-          setCursor(page.next_cursor);
-          setLoading(false);
-        },
-        (e: unknown) => {
-          if (c.signal.aborted) return;
-          setError(e);
-          setLoading(false);
-        },
-      );
-  }
+        signal,
+      ),
+    [q, tag, level, license],
+  );
+  const { items, loading, error } = list;
 
   useEffect(() => {
     setText(q);
     setTagText(tag);
     setLevelChoice(level);
     setLicenseText(license);
-    setItems([]);
-    setCursor(null);
-    load(null);
-    return () => controller.current?.abort();
   }, [q, tag, level, license]);
 
   function search(e: Event) {
@@ -175,14 +149,14 @@ export function Catalogue({ location }: { location: Location }) {
             ? t('catalogue.loading')
             : items.length === 0 && !error
               ? t('catalogue.none')
-              : cursor
+              : list.more
                 ? t('catalogue.results.more', { count: items.length })
                 : t('catalogue.results', { count: items.length })}
         </p>
         {items.length > 0 && <DatasetList items={items} />}
-        {error ? <ProblemNotice error={error} retry={() => load(items.length ? cursor : null)} /> : null}
-        {cursor && !error && (
-          <button type="button" class="button-secondary" disabled={loading} onClick={() => load(cursor)}>
+        {error ? <ProblemNotice error={error} retry={list.retry} /> : null}
+        {list.more && !error && (
+          <button type="button" class="button-secondary" disabled={loading} onClick={list.loadMore}>
             {loading ? t('catalogue.loading') : t('catalogue.more')}
           </button>
         )}

@@ -5,7 +5,8 @@ import { ProblemNotice } from '../../components/problem';
 import { t } from '../../i18n';
 import { opsApi } from './api';
 import type { Org, Project } from '../../api/client';
-import { ListFooter, Named, Section, useCursorList, useSubmit, When } from './common';
+import { ListFooter, Named, Section, useSubmit, When } from './common';
+import { usePaged } from '../../components/usePaged';
 import type { SectionProps } from './index';
 
 const pageSize = 50;
@@ -21,10 +22,10 @@ const orgKinds = [
 ] as const;
 
 export function Orgs({ operator }: SectionProps) {
-  const list = useCursorList((cursor, signal) => opsApi.orgs({ limit: pageSize, cursor }, signal), []);
+  const list = usePaged((cursor, signal) => opsApi.orgs({ limit: pageSize, cursor }, signal), []);
   return (
     <>
-      {operator && <CreateOrg onCreated={list.prepend} />}
+      {operator && <CreateOrg onCreated={(x) => list.update((items) => [x, ...items])} />}
       <Section id="orgs-list" title={t('ops.orgs.list')}>
         <div aria-busy={list.loading}>
           {list.items.length > 0 && (
@@ -142,7 +143,7 @@ function CreateOrg({ onCreated }: { onCreated: (o: Org) => void }) {
 }
 
 export function Users(_: SectionProps) {
-  const list = useCursorList((cursor, signal) => opsApi.users({ limit: pageSize, cursor }, signal), []);
+  const list = usePaged((cursor, signal) => opsApi.users({ limit: pageSize, cursor }, signal), []);
   return (
     <Section id="users-list" title={t('ops.users.list')}>
       <div aria-busy={list.loading}>
@@ -187,10 +188,10 @@ export function Users(_: SectionProps) {
 }
 
 export function Projects({ operator }: SectionProps) {
-  const list = useCursorList((cursor, signal) => opsApi.projects({ limit: pageSize, cursor }, signal), []);
+  const list = usePaged((cursor, signal) => opsApi.projects({ limit: pageSize, cursor }, signal), []);
   return (
     <>
-      {operator && <CreateProject onCreated={list.prepend} />}
+      {operator && <CreateProject onCreated={(x) => list.update((items) => [x, ...items])} />}
       <Section id="projects-list" title={t('ops.projects.list')}>
         <div aria-busy={list.loading}>
           {list.items.length > 0 && (
@@ -241,7 +242,7 @@ function CreateProject({ onCreated }: { onCreated: (p: Project) => void }) {
   const [pi, setPi] = useState('');
   const [made, setMade] = useState<Project | null>(null);
   // Suggestions for the organisation: the first page of organisations (its id is what is sent).
-  const orgs = useCursorList((cursor, signal) => opsApi.orgs({ limit: 100, cursor }, signal), []);
+  const orgs = usePaged((cursor, signal) => opsApi.orgs({ limit: 100, cursor }, signal), []);
   const { busy, error, submit } = useSubmit(
     () =>
       opsApi.createProject({
@@ -274,7 +275,7 @@ function CreateProject({ onCreated }: { onCreated: (p: Project) => void }) {
         </datalist>
         <p id="project-org-hint" class="hint">{t('ops.projects.org.hint')}</p>
       </div>
-      {orgs.error ? <ProblemNotice error={orgs.error} retry={orgs.reload} /> : null}
+      {orgs.error ? <ProblemNotice error={orgs.error} retry={orgs.retry} /> : null}
       <div class="field">
         <label for="project-name">{t('ops.projects.name')}</label>
         <input id="project-name" required pattern="[a-z0-9][a-z0-9\-]{1,62}" aria-describedby="project-name-hint"

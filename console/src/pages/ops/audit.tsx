@@ -6,7 +6,8 @@ import { ApiError } from '../../api/client';
 import { t } from '../../i18n';
 import { navigate } from '../../router';
 import { auditExportLink, opsApi } from './api';
-import { ListFooter, Named, Section, useCursorList, When } from './common';
+import { ListFooter, Named, Section, When } from './common';
+import { usePaged } from '../../components/usePaged';
 import type { SectionProps } from './index';
 
 const pageSize = 50;
@@ -45,7 +46,7 @@ export function Audit({ location }: SectionProps) {
   useEffect(() => setForm(current), [key]);
   const [resolvedActor, setResolvedActor] = useState('');
 
-  const list = useCursorList(async (cursor, signal) => {
+  const list = usePaged(async (cursor, signal) => {
     const actor = await actorId(current.actor.trim(), signal);
     setResolvedActor(actor);
     return opsApi.audit(

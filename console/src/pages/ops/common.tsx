@@ -1,83 +1,16 @@
-// What the operator and review pages share: a list paged by the API's cursors ("show more"),
-// its footer (the failure in plain words, the empty list said so), names for ids, dates with
+// What the operator and review pages share: the footer of a list paged by the API's cursors
+// ("show more"; components/usePaged.ts reads it) (the failure in plain words, the empty list said so), names for ids, dates with
 // their time, hours for people, and a form's submit state.
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ProblemNotice } from '../../components/problem';
 import { locale, t, type Key } from '../../i18n';
 import { opsApi, reviewApi } from './api';
-import type { Page } from '../../api/client';
-
-export interface CursorList<T> {
-  items: T[];
-  cursor: string | null;
-  loading: boolean;
-  error: unknown;
-  loaded: boolean;
-  more: () => void;
-  reload: () => void;
-  prepend: (item: T) => void;
-}
-
-// The first page at once; each further page when asked. A change of deps starts again.
-export function useCursorList<T>(
-  load: (cursor: string | undefined, signal: AbortSignal) => Promise<Page<T>>,
-  deps: unknown[],
-): CursorList<T> {
-  const [items, setItems] = useState<T[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const controller = useRef<AbortController | null>(null);
-  const loadRef = useRef(load);
-  loadRef.current = load;
-
-  const fetchPage = useCallback((after: string | null) => {
-    controller.current?.abort();
-    const c = new AbortController();
-    controller.current = c;
-    setLoading(true);
-    setError(null);
-    loadRef.current(after ?? undefined, c.signal).then(
-      (page) => {
-        if (c.signal.aborted) return;
-        setItems((prev) => (after ? [...prev, ...page.items] : page.items));
-        setCursor(page.next_cursor);
-        setLoading(false);
-        setLoaded(true);
-      },
-      (e: unknown) => {
-        if (c.signal.aborted) return;
-        setError(e);
-        setLoading(false);
-      },
-    );
-  }, []);
-
-  useEffect(() => {
-    setItems([]);
-    setCursor(null);
-    setLoaded(false);
-    fetchPage(null);
-    return () => controller.current?.abort();
-  }, deps);
-
-  return {
-    items,
-    cursor,
-    loading,
-    error,
-    loaded,
-    more: () => fetchPage(cursor),
-    reload: () => fetchPage(loaded && items.length ? cursor : null),
-    prepend: (item: T) => setItems((prev) => [item, ...prev]),
-  };
-}
+import type { PagedList } from '../../components/usePaged';
 
 // Under a list: how many are shown, the failure if any (with a retry), "show more" while the
 // API has a next page, and in words when the list is empty.
-export function ListFooter<T>({ list, empty, more }: { list: CursorList<T>; empty: Key; more: Key }) {
+export function ListFooter<T>({ list, empty, more }: { list: PagedList<T>; empty: Key; more: Key }) {
   return (
     <>
       <p class="results-status" role="status">
@@ -86,14 +19,14 @@ export function ListFooter<T>({ list, empty, more }: { list: CursorList<T>; empt
           : list.items.length === 0 && !list.error
             ? t(empty)
             : list.items.length > 0
-              ? list.cursor
+              ? list.more
                 ? t('ops.shown.more', { count: list.items.length })
                 : t('ops.shown', { count: list.items.length })
               : ''}
       </p>
-      {list.error ? <ProblemNotice error={list.error} retry={list.reload} /> : null}
-      {list.cursor && !list.error && (
-        <button type="button" class="button-secondary" disabled={list.loading} onClick={list.more}>
+      {list.error ? <ProblemNotice error={list.error} retry={list.retry} /> : null}
+      {list.more && !list.error && (
+        <button type="button" class="button-secondary" disabled={list.loading} onClick={list.loadMore}>
           {list.loading ? t('ops.loading') : t(more)}
         </button>
       )}

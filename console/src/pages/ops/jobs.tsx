@@ -3,7 +3,8 @@
 import { t, type Key } from '../../i18n';
 import { opsApi } from './api';
 import type { Job } from '../../api/client';
-import { ListFooter, Named, Section, useCursorList, When } from './common';
+import { ListFooter, Named, Section, When } from './common';
+import { usePaged } from '../../components/usePaged';
 import type { SectionProps } from './index';
 
 const pageSize = 50;
@@ -19,7 +20,7 @@ export function Jobs(_: SectionProps) {
 }
 
 function JobList({ state, title, empty }: { state: 'queued' | 'running'; title: Key; empty: Key }) {
-  const list = useCursorList(
+  const list = usePaged(
     (cursor, signal) => opsApi.jobs({ state, order: 'newest', limit: pageSize, cursor }, signal),
     [state],
   );

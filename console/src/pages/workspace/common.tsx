@@ -2,7 +2,7 @@
 // more", or that it is empty), a loading line, and the notice for people who are not signed in.
 import { ProblemNotice } from '../../components/problem';
 import { t, type Key } from '../../i18n';
-import type { PagedList } from './usePaged';
+import type { PagedList } from '../../components/usePaged';
 
 export function Loading({ text = 'ws.loading' }: { text?: Key }) {
   return (
@@ -26,9 +26,9 @@ export function ListEnd<T>({
       {list.error ? (
         <ProblemNotice error={list.error} retry={list.retry} />
       ) : null}
-      {!list.items && !list.error ? <Loading /> : null}
-      {list.items && list.items.length === 0 && !list.more ? <p>{t(empty)}</p> : null}
-      {list.items && list.more && !list.error ? (
+      {!list.loaded && !list.error ? <Loading /> : null}
+      {list.loaded && list.items.length === 0 && !list.more ? <p>{t(empty)}</p> : null}
+      {list.loaded && list.more && !list.error ? (
         <p>
           <button type="button" class="button-secondary" disabled={list.loading} onClick={list.loadMore}>
             {list.loading ? t('ws.loading') : t(more)}

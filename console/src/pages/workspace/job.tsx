@@ -13,7 +13,7 @@ import { Loading } from './common';
 import { formatHours, formatTime, stateLabel, StateBadge } from './format';
 import { CancelButton, mayCancel, resources } from './jobs';
 import { LiveLog } from './log';
-import { usePaged } from './usePaged';
+import { usePaged } from '../../components/usePaged';
 
 export function JobPage({ id, me }: { id: string; me: Me }) {
   const job = useApi((signal) => ws.job(id, signal), [id]);
@@ -21,7 +21,7 @@ export function JobPage({ id, me }: { id: string; me: Me }) {
   // The project's members: who submitted the job, and whether this person may cancel it. A
   // failure here leaves the ids shown and no cancel button; it is said under the fields.
   const members = usePaged(j ? ws.members(j.project_id) : null, [j?.project_id]);
-  const role = members.items?.find((m) => m.user_id === me.id)?.role ?? null;
+  const role = members.items.find((m) => m.user_id === me.id)?.role ?? null;
   usePage(j ? t('ws.job.title', { name: j.name }) : job.error ? t('error.title') : null);
   const known = useRef<string | null>(null);
   if (j) known.current = j.state;
@@ -56,7 +56,7 @@ export function JobPage({ id, me }: { id: string; me: Me }) {
       <p class="ws-job-state">
         <StateBadge state={j.state} /> {j.reason && <span>{j.reason}</span>}
       </p>
-      <Fields j={j} submitter={members.items?.find((m) => m.user_id === j.user_id)?.username ?? null} />
+      <Fields j={j} submitter={members.items.find((m) => m.user_id === j.user_id)?.username ?? null} />
       {members.error ? <ProblemNotice error={members.error} retry={members.retry} /> : null}
       {mayCancel(j, me, role) && (
         <p class="actions">

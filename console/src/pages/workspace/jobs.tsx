@@ -10,7 +10,7 @@ import { hasEnded, ws } from './api';
 import type { Job } from '../../api/client';
 import { ListEnd } from './common';
 import { formatHours, formatSeconds, formatTime, StateBadge } from './format';
-import type { PagedList } from './usePaged';
+import type { PagedList } from '../../components/usePaged';
 
 // Whether the person may cancel the job: the API's policy (jobs.cancel), read on this side only
 // to show or hide the button; the server decides.
@@ -69,7 +69,7 @@ export function JobsTable({
   const replace = (j: Job) => list.update((items) => items.map((x) => (x.id === j.id ? { ...x, ...j } : x)));
   return (
     <>
-      {list.items && list.items.length > 0 && (
+      {list.items.length > 0 && (
         <div class="ws-scroll" role="region" aria-label={t('ws.jobs.title')} tabIndex={0}>
           <table class="ws-table ws-jobs">
             <thead>

@@ -14,7 +14,7 @@ import { ListEnd, Loading } from './common';
 import { formatTime, roleLabel } from './format';
 import { JobsTable } from './jobs';
 import { SubmitForm } from './submit';
-import { usePaged } from './usePaged';
+import { usePaged } from '../../components/usePaged';
 
 export function ProjectPage({ id, me }: { id: string; me: Me }) {
   const project = useApi((signal) => ws.project(id, signal), [id]);
@@ -34,7 +34,7 @@ export function ProjectPage({ id, me }: { id: string; me: Me }) {
 
 function ProjectView({ p, me }: { p: Project; me: Me }) {
   const members = usePaged(ws.members(p.id), [p.id]);
-  const mine = members.items?.find((m) => m.user_id === me.id);
+  const mine = members.items.find((m) => m.user_id === me.id);
   const role = mine ? mine.role : null;
   return (
     <article class="ws-project">
@@ -67,7 +67,7 @@ function ProjectView({ p, me }: { p: Project; me: Me }) {
       </dl>
       <section aria-labelledby="members">
         <h2 id="members">{t('ws.members.title')}</h2>
-        {members.items && members.items.length > 0 && (
+        {members.items.length > 0 && (
           <ul class="ws-members">
             {members.items.map((m) => (
               <li key={m.user_id}>
@@ -149,7 +149,7 @@ function Datasets({ projectId }: { projectId: string }) {
   return (
     <section aria-labelledby="datasets">
       <h2 id="datasets">{t('ws.datasets.title')}</h2>
-      {list.items && list.items.length > 0 && <DatasetList items={list.items} headingLevel={3} />}
+      {list.items.length > 0 && <DatasetList items={list.items} headingLevel={3} />}
       <ListEnd list={list} empty="ws.datasets.none" more="ws.datasets.more" />
     </section>
   );

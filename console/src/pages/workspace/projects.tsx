@@ -3,7 +3,7 @@ import { usePage } from '../../components/usePage';
 import { t } from '../../i18n';
 import { ws } from './api';
 import { ListEnd } from './common';
-import { usePaged } from './usePaged';
+import { usePaged } from '../../components/usePaged';
 
 export function ProjectsPage() {
   usePage(t('ws.projects.title'));
@@ -13,7 +13,7 @@ export function ProjectsPage() {
       <h1>{t('ws.projects.title')}</h1>
       <p class="lead">{t('ws.projects.intro')}</p>
       <section aria-busy={list.loading}>
-        {list.items && list.items.length > 0 && (
+        {list.items.length > 0 && (
           <ul class="ws-cards">
             {list.items.map((p) => (
               <li key={p.id} class="ws-card">

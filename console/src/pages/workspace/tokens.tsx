@@ -10,7 +10,7 @@ import { ws } from './api';
 import type { NewToken, Token } from '../../api/client';
 import { ListEnd } from './common';
 import { formatTime } from './format';
-import { usePaged } from './usePaged';
+import { usePaged } from '../../components/usePaged';
 
 // The scopes a token may carry (src/auth/authn.h, kScopes). A cookie session holds '*' (all of
 // them), and the API lists them nowhere else, so the console names them to offer them.
@@ -60,7 +60,7 @@ export function TokensPage({ me }: { me: Me }) {
       />
       <section aria-labelledby="tokens-list">
         <h2 id="tokens-list">{t('ws.tokens.list')}</h2>
-        {list.items && list.items.length > 0 && (
+        {list.items.length > 0 && (
           <table class="ws-table">
             <thead>
               <tr>

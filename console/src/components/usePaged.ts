@@ -1,19 +1,24 @@
-// A list read page by page through the API's cursors: the items so far, the next cursor, a way to
-// load the next page, the failure of the last load (to be shown), and a reload from the start.
+// A list read page by page through the API's cursors ("show more"): the items so far, whether
+// there is a next page, a way to load it, the failure of the last load (to be shown, and tried
+// again), and a reload from the start. A change of deps starts again from an empty list; a
+// reload keeps what is shown until the new first page replaces it.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { Page } from '../../api/client';
+import type { Page } from '../api/client';
 
 export interface PagedList<T> {
-  items: T[] | undefined;  // undefined until the first page has answered
+  items: T[];       // empty until the first page has answered
+  loaded: boolean;  // whether the first page has answered
   more: boolean;
   loading: boolean;
   error: unknown;
   loadMore: () => void;
   reload: () => void;
   retry: () => void;  // the load that failed, again
-  // Changes the items shown (after a write), without a load.
+  // Changes the items shown (after a write), without a load; nothing before the first page.
   update: (f: (items: T[]) => T[]) => void;
 }
+
+const none: never[] = [];
 
 // `load` null: nothing to load yet (what it needs has not arrived).
 export function usePaged<T>(
@@ -55,7 +60,11 @@ export function usePaged<T>(
     );
   }, []);
 
-  // A reload keeps what is shown until the new first page replaces it.
+  useEffect(() => {
+    setItems(undefined);
+    setCursor(null);
+  }, deps);
+
   useEffect(() => {
     fetchPage(undefined, false);
     return () => controller.current?.abort();
@@ -67,5 +76,15 @@ export function usePaged<T>(
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   const retry = useCallback(() => fetchPage(last.current.after, last.current.append), []);
   const update = useCallback((f: (items: T[]) => T[]) => setItems((old) => (old ? f(old) : old)), []);
-  return { items, more: cursor !== null, loading, error, loadMore, reload, retry, update };
+  return {
+    items: items ?? (none as T[]),
+    loaded: items !== undefined,
+    more: cursor !== null,
+    loading,
+    error,
+    loadMore,
+    reload,
+    retry,
+    update,
+  };
 }
