@@ -2,6 +2,7 @@
 // language and the person signed in), the page for the address, and the footer.
 import { useEffect, useState } from 'preact/hooks';
 import { CentreName } from './components/centre';
+import { Lazy } from './components/lazy';
 import { ProblemNotice } from './components/problem';
 import { locale, locales, setLocale, t, useLocale, type Locale } from './i18n';
 import { Catalogue } from './pages/catalogue';
@@ -9,7 +10,6 @@ import { DatasetPage } from './pages/dataset';
 import { Home } from './pages/home';
 import { NotFound } from './pages/notfound';
 import { SignIn } from './pages/signin';
-import { Lazy } from './pages/ops/lazy';
 import { WorkspaceNav, workspaceRoute } from './pages/workspace/lazy';
 import { navigate, useLocation, type Location } from './router';
 import { refreshSession, signOut, useSession } from './session';
