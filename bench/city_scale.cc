@@ -7,10 +7,14 @@
 // the 100 users who submit jobs add one more each), 20,000 grants, 5,000 datasets, and 1,000,000
 // queued jobs of those 100 projects, submitted as job arrays of 1,000 (the API's bulk path: one
 // request, one transaction).
-// Smaller scales keep the proportions, for a quick run.
+// Smaller scales keep the proportions, for a quick run. --datasets and --jobs set those two
+// counts instead of the scale's (the web console's benchmark, bench/console_lcp.sh, seeds 10,000
+// datasets and 110,000 jobs beside a scale-0.5 centre, so that 100,000 stay queued while it
+// measures); --seed-only builds the centre, prints what it made (one JSON line) and exits,
+// measuring nothing.
 //
 // Usage: city_scale --url URL --token OPERATOR_TOKEN [--scale S] [--connections N]
-//                   [--samples N] [--pipeline-jobs N]
+//                   [--samples N] [--pipeline-jobs N] [--datasets N] [--jobs N] [--seed-only]
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -47,6 +51,9 @@ struct Args {
   int pipeline_jobs = 2000;
   int server_pid = 0;  // > 0: the server's CPU is read from /proc while it idles with the backlog
   int cpus = 0;        // the CPUs the server lends (filled for the idle measurement)
+  int datasets = -1;   // >= 0: this many datasets instead of the scale's
+  int jobs = -1;       // >= 0: this many queued jobs (rounded up to arrays of 1,000)
+  bool seed_only = false;
 };
 
 [[noreturn]] void Die(const std::string& m) {
@@ -118,6 +125,7 @@ std::string LoginToken(const std::string& url, const std::string& username,
 struct Centre {
   std::vector<std::string> orgs, users, projects, submit_tokens, submit_projects;
   std::string sample_user, sample_project, sample_org;
+  int datasets = 0, jobs = 0;
 };
 
 Centre Seed(const Args& a) {
@@ -126,8 +134,10 @@ Centre Seed(const Args& a) {
   const int n_orgs = std::max(2, static_cast<int>(2000 * a.scale));
   const int n_users = std::max(4, static_cast<int>(20000 * a.scale));
   const int n_projects = n_users;  // each user is the PI of one project
-  const int n_datasets = std::max(2, static_cast<int>(5000 * a.scale));
-  const int n_jobs = std::max(1000, static_cast<int>(1000000 * a.scale));
+  const int n_datasets =
+      a.datasets >= 0 ? a.datasets : std::max(2, static_cast<int>(5000 * a.scale));
+  const int n_jobs = a.jobs >= 0 ? (a.jobs + 999) / 1000 * 1000
+                                 : std::max(1000, static_cast<int>(1000000 * a.scale));
   const int n_submitters = std::max(2, static_cast<int>(100 * a.scale));
   c.orgs.resize(n_orgs);
   c.users.resize(n_users);
@@ -227,6 +237,8 @@ Centre Seed(const Args& a) {
   for (auto& th : ts) th.join();
   Phase("queued jobs (arrays of 1,000)", t, arrays * 1000);
 
+  c.datasets = n_datasets;
+  c.jobs = arrays * 1000;
   c.sample_user = c.users[n_users / 2];
   c.sample_project = c.submit_projects[0];
   c.sample_org = c.orgs[n_orgs / 2];
@@ -532,6 +544,13 @@ void Pipeline(const Args& a, const Centre& c) {
   Idle(a, op, me, c.sample_org, user);
 }
 
+// A count given on the command line: a number, not negative.
+int Count(const std::string& v) {
+  int n = std::stoi(v);
+  if (n < 0) throw std::invalid_argument(v);
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -546,9 +565,15 @@ int main(int argc, char** argv) {
       {"--pipeline-jobs", [&](const std::string& v) { a.pipeline_jobs = std::stoi(v); }},
       {"--server-pid", [&](const std::string& v) { a.server_pid = std::stoi(v); }},
       {"--cpus", [&](const std::string& v) { a.cpus = std::stoi(v); }},
+      {"--datasets", [&](const std::string& v) { a.datasets = Count(v); }},
+      {"--jobs", [&](const std::string& v) { a.jobs = Count(v); }},
   };
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
+    if (k == "--seed-only") {  // the one option without a value
+      a.seed_only = true;
+      continue;
+    }
     auto option = options.find(k);
     if (option == options.end()) Die("unknown option " + k);
     if (i + 1 >= argc) Die(k + " needs a value");
@@ -560,7 +585,20 @@ int main(int argc, char** argv) {
   }
   if (a.url.empty() || a.token.empty()) Die("--url and --token are required");
   if (a.scale <= 0 || a.scale > 10 || a.connections < 1 || a.samples < 1) Die("bad option value");
+  if (a.datasets > 10000000 || a.jobs > 100000000) Die("bad option value");
   Centre c = Seed(a);
+  if (a.seed_only) {
+    std::cout << json::serialize(json::object{
+                     {"organisations", c.orgs.size()},
+                     {"users", c.users.size()},
+                     {"projects", c.projects.size()},
+                     {"datasets", c.datasets},
+                     {"queued_jobs", c.jobs},
+                     {"submitting_projects", c.submit_projects.size()},
+                 })
+              << "\n";
+    return 0;
+  }
   Measure(a, c);
   WriteDelay(a);
   Pipeline(a, c);
