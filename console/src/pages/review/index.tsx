@@ -201,13 +201,36 @@ function Fact({ label, children }: { label: Key; children: ComponentChildren }) 
   );
 }
 
+// Who asked, and when.
+function Asked({ by, at, label = 'review.by' }: { by: string; at: string; label?: Key }) {
+  return (
+    <>
+      <Fact label={label}>
+        <Named kind="user" id={by} />
+      </Fact>
+      <Fact label="review.when">
+        <When iso={at} />
+      </Fact>
+    </>
+  );
+}
+
+function DatasetFact({ id, name, label = 'review.dataset' }: { id: string; name: string; label?: Key }) {
+  return (
+    <Fact label={label}>
+      <a href={`/datasets/${encodeURIComponent(id)}`}>{name}</a>
+    </Fact>
+  );
+}
+
 // The decision: a reason, and a button for each way to decide. A decision that needs a reason
 // says so before anything is sent; the server's refusal is shown in words.
 interface Choice {
   label: Key;
   needsReason: boolean;
   secondary?: boolean;
-  run: (reason: string) => Promise<string>;
+  act: (reason: string) => Promise<unknown>;
+  done: string;  // what is said once it is done
 }
 
 function Decide({ id, reasonLabel, choices, onDone }: { id: string; reasonLabel: Key; choices: Choice[]; onDone: Done }) {
@@ -225,7 +248,8 @@ function Decide({ id, reasonLabel, choices, onDone }: { id: string; reasonLabel:
     setMissing(false);
     setBusy(true);
     try {
-      onDone(await c.run(reason.trim()));
+      await c.act(reason.trim());
+      onDone(c.done);
     } catch (e) {
       setError(e);
       setBusy(false);
@@ -277,12 +301,7 @@ function AccessItem({ r, onDone }: { r: AccessRequest; onDone: Done }) {
       <article aria-labelledby={hid}>
         <h3 id={hid}>{t('review.access.asks', { dataset })}</h3>
         <dl class="facts">
-          <Fact label="review.by">
-            <Named kind="user" id={r.user_id} />
-          </Fact>
-          <Fact label="review.when">
-            <When iso={r.created_at} />
-          </Fact>
+          <Asked by={r.user_id} at={r.created_at} />
           <Fact label="review.access.days">{t('review.access.daysValue', { days: r.days })}</Fact>
           {r.project_id && (
             <Fact label="review.access.project">
@@ -293,9 +312,7 @@ function AccessItem({ r, onDone }: { r: AccessRequest; onDone: Done }) {
           {r.analysts.some((u) => u !== r.user_id) && (
             <Fact label="review.access.analysts">{r.analysts.filter((u) => u !== r.user_id).join(', ')}</Fact>
           )}
-          <Fact label="review.dataset">
-            <a href={`/datasets/${encodeURIComponent(r.dataset_id)}`}>{dataset}</a>
-          </Fact>
+          <DatasetFact id={r.dataset_id} name={dataset} />
         </dl>
         <p class="purpose">
           <strong>{t('review.access.purpose')}</strong> {r.purpose}
@@ -308,19 +325,15 @@ function AccessItem({ r, onDone }: { r: AccessRequest; onDone: Done }) {
             {
               label: 'review.approve',
               needsReason: false,
-              run: async (reason) => {
-                await reviewApi.approveAccess(r.id, reason);
-                return t('review.access.approved', { who, dataset });
-              },
+              act: (reason) => reviewApi.approveAccess(r.id, reason),
+              done: t('review.access.approved', { who, dataset }),
             },
             {
               label: 'review.refuse',
               needsReason: true,
               secondary: true,
-              run: async (reason) => {
-                await reviewApi.refuseAccess(r.id, reason);
-                return t('review.access.refused', { who, dataset });
-              },
+              act: (reason) => reviewApi.refuseAccess(r.id, reason),
+              done: t('review.access.refused', { who, dataset }),
             },
           ]}
         />
@@ -339,15 +352,8 @@ function ContributionItem({ c, onDone }: { c: Contribution; onDone: Done }) {
       <article aria-labelledby={hid}>
         <h3 id={hid}>{t('review.contrib.asks', { title: c.title, dataset })}</h3>
         <dl class="facts">
-          <Fact label="review.by">
-            <Named kind="user" id={c.user_id} />
-          </Fact>
-          <Fact label="review.when">
-            <When iso={c.created_at} />
-          </Fact>
-          <Fact label="review.dataset">
-            <a href={`/datasets/${encodeURIComponent(c.dataset_id)}`}>{dataset}</a>
-          </Fact>
+          <Asked by={c.user_id} at={c.created_at} />
+          <DatasetFact id={c.dataset_id} name={dataset} />
           {c.base_version && (
             <Fact label="review.contrib.base">
               <span class="mono">{c.base_version.slice(0, 12)}</span>
@@ -373,19 +379,15 @@ function ContributionItem({ c, onDone }: { c: Contribution; onDone: Done }) {
             {
               label: 'review.accept',
               needsReason: false,
-              run: async (text) => {
-                await reviewApi.acceptContribution(c.id, text);
-                return t('review.contrib.accepted', { title: c.title, who, dataset });
-              },
+              act: (text) => reviewApi.acceptContribution(c.id, text),
+              done: t('review.contrib.accepted', { title: c.title, who, dataset }),
             },
             {
               label: 'review.reject',
               needsReason: true,
               secondary: true,
-              run: async (text) => {
-                await reviewApi.rejectContribution(c.id, text);
-                return t('review.contrib.rejected', { title: c.title, who, dataset });
-              },
+              act: (text) => reviewApi.rejectContribution(c.id, text),
+              done: t('review.contrib.rejected', { title: c.title, who, dataset }),
             },
           ]}
         />
@@ -461,15 +463,8 @@ function FlagItem({ f, onDone }: { f: FileFlag; onDone: Done }) {
       <article aria-labelledby={hid}>
         <h3 id={hid}>{t('review.flag.asks', { path: f.path, dataset })}</h3>
         <dl class="facts">
-          <Fact label="review.flag.by">
-            <Named kind="user" id={f.flagged_by} />
-          </Fact>
-          <Fact label="review.when">
-            <When iso={f.created_at} />
-          </Fact>
-          <Fact label="review.dataset">
-            <a href={`/datasets/${encodeURIComponent(f.dataset_id)}`}>{dataset}</a>
-          </Fact>
+          <Asked by={f.flagged_by} at={f.created_at} label="review.flag.by" />
+          <DatasetFact id={f.dataset_id} name={dataset} />
           <Fact label="review.flag.sha">
             <span class="mono">{f.sha256.slice(0, 16)}</span>
           </Fact>
@@ -485,19 +480,15 @@ function FlagItem({ f, onDone }: { f: FileFlag; onDone: Done }) {
             {
               label: 'review.flag.confirm',
               needsReason: true,
-              run: async (reason) => {
-                await reviewApi.decideFlag(f.id, 'confirm', reason);
-                return t('review.flag.confirmed', { path: f.path, dataset });
-              },
+              act: (reason) => reviewApi.decideFlag(f.id, 'confirm', reason),
+              done: t('review.flag.confirmed', { path: f.path, dataset }),
             },
             {
               label: 'review.flag.clear',
               needsReason: true,
               secondary: true,
-              run: async (reason) => {
-                await reviewApi.decideFlag(f.id, 'clear', reason);
-                return t('review.flag.cleared', { path: f.path, dataset });
-              },
+              act: (reason) => reviewApi.decideFlag(f.id, 'clear', reason),
+              done: t('review.flag.cleared', { path: f.path, dataset }),
             },
           ]}
         />
@@ -516,18 +507,11 @@ function ExportItem({ e, onDone }: { e: ExportRequest; onDone: Done }) {
       <article aria-labelledby={hid}>
         <h3 id={hid}>{t('review.export.asks', { count: e.files.length, job: e.job_id })}</h3>
         <dl class="facts">
-          <Fact label="review.by">
-            <Named kind="user" id={e.user_id} />
-          </Fact>
-          <Fact label="review.when">
-            <When iso={e.created_at} />
-          </Fact>
+          <Asked by={e.user_id} at={e.created_at} />
           <Fact label="review.export.project">
             <Named kind="project" id={e.project_id} />
           </Fact>
-          <Fact label="review.export.data">
-            <a href={`/datasets/${encodeURIComponent(e.dataset_id)}`}>{dataset}</a>
-          </Fact>
+          <DatasetFact id={e.dataset_id} name={dataset} label="review.export.data" />
         </dl>
         <p class="purpose">
           <strong>{t('review.export.purpose')}</strong> {e.purpose}
@@ -567,19 +551,15 @@ function ExportItem({ e, onDone }: { e: ExportRequest; onDone: Done }) {
             {
               label: 'review.approve',
               needsReason: false,
-              run: async (reason) => {
-                await reviewApi.approveExport(e.id, reason);
-                return t('review.export.approved', { count: e.files.length, who });
-              },
+              act: (reason) => reviewApi.approveExport(e.id, reason),
+              done: t('review.export.approved', { count: e.files.length, who }),
             },
             {
               label: 'review.refuse',
               needsReason: true,
               secondary: true,
-              run: async (reason) => {
-                await reviewApi.refuseExport(e.id, reason);
-                return t('review.export.refused', { count: e.files.length, who });
-              },
+              act: (reason) => reviewApi.refuseExport(e.id, reason),
+              done: t('review.export.refused', { count: e.files.length, who }),
             },
           ]}
         />
