@@ -1,29 +1,39 @@
 // The two things a signed-in person asks of a dataset's stewards: access (for restricted,
 // project and consortium data) and a contribution (where the dataset accepts them).
 import { useState } from 'preact/hooks';
-import { api } from '../api/client';
-import type { Dataset } from '../api/client';
+import { api, type Dataset } from '../api/client';
 import { ProblemNotice } from '../components/problem';
 import { useApi } from '../components/useApi';
-import { t } from '../i18n';
+import { useSubmit } from '../components/useSubmit';
+import { t, type Key } from '../i18n';
 
-function useSubmit<T>(act: () => Promise<T>) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<T | null>(null);
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      setDone(await act());
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { busy, error, done, submit };
+// The answer, once it is sent.
+function Sent({ text, onClose }: { text: string; onClose: () => void }) {
+  return (
+    <div class="notice notice-ok" role="status">
+      <p>{text}</p>
+      <button type="button" class="button-secondary" onClick={onClose}>
+        {t('common.close')}
+      </button>
+    </div>
+  );
+}
+
+// A form's end: the failure of its last sending, and its buttons.
+function Actions({ busy, error, submit, onClose }: { busy: boolean; error: unknown; submit: Key; onClose: () => void }) {
+  return (
+    <>
+      {error ? <ProblemNotice error={error} /> : null}
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? t('common.working') : t(submit)}
+        </button>
+        <button type="button" class="button-secondary" onClick={onClose}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </>
+  );
 }
 
 export function AccessRequestForm({ d, onClose }: { d: Dataset; onClose: () => void }) {
@@ -34,16 +44,7 @@ export function AccessRequestForm({ d, onClose }: { d: Dataset; onClose: () => v
   const { busy, error, done, submit } = useSubmit(() =>
     api.requestAccess(d.id, { purpose, days, ...(project ? { project_id: project } : {}) }),
   );
-  if (done) {
-    return (
-      <div class="notice notice-ok" role="status">
-        <p>{t('request.sent')}</p>
-        <button type="button" class="button-secondary" onClick={onClose}>
-          {t('common.close')}
-        </button>
-      </div>
-    );
-  }
+  if (done) return <Sent text={t('request.sent')} onClose={onClose} />;
   return (
     <form class="panel" onSubmit={submit} aria-labelledby="request-title">
       <h2 id="request-title">{t('request.title')}</h2>
@@ -87,15 +88,7 @@ export function AccessRequestForm({ d, onClose }: { d: Dataset; onClose: () => v
         </select>
       </div>
       {projects.error ? <ProblemNotice error={projects.error} retry={projects.reload} /> : null}
-      {error ? <ProblemNotice error={error} /> : null}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? t('common.working') : t('request.submit')}
-        </button>
-        <button type="button" class="button-secondary" onClick={onClose}>
-          {t('common.cancel')}
-        </button>
-      </div>
+      <Actions busy={busy} error={error} submit="request.submit" onClose={onClose} />
     </form>
   );
 }
@@ -108,16 +101,7 @@ export function ContributionForm({ d, onClose }: { d: Dataset; onClose: () => vo
   const { busy, error, done, submit } = useSubmit(() =>
     api.contribute(d.id, { title, description, consent, license_accepted: license }),
   );
-  if (done) {
-    return (
-      <div class="notice notice-ok" role="status">
-        <p>{t('contribute.sent', { id: done.id, upload: done.upload_id })}</p>
-        <button type="button" class="button-secondary" onClick={onClose}>
-          {t('common.close')}
-        </button>
-      </div>
-    );
-  }
+  if (done) return <Sent text={t('contribute.sent', { id: done.id, upload: done.upload_id })} onClose={onClose} />;
   return (
     <form class="panel" onSubmit={submit} aria-labelledby="contribute-title">
       <h2 id="contribute-title">{t('contribute.title')}</h2>
@@ -161,15 +145,7 @@ export function ContributionForm({ d, onClose }: { d: Dataset; onClose: () => vo
         />
         <label for="c-license">{t('contribute.license', { license: d.license })}</label>
       </div>
-      {error ? <ProblemNotice error={error} /> : null}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? t('common.working') : t('contribute.submit')}
-        </button>
-        <button type="button" class="button-secondary" onClick={onClose}>
-          {t('common.cancel')}
-        </button>
-      </div>
+      <Actions busy={busy} error={error} submit="contribute.submit" onClose={onClose} />
     </form>
   );
 }

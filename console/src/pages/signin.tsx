@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { ProblemNotice } from '../components/problem';
 import { usePage } from '../components/usePage';
+import { useSubmit } from '../components/useSubmit';
 import { t } from '../i18n';
 import { navigate, type Location } from '../router';
 import { signIn } from '../session';
@@ -17,23 +18,13 @@ export function SignIn({ location }: { location: Location }) {
   usePage(t('auth.title'));
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(username, password);
+  const { busy, error, submit } = useSubmit(
+    () => signIn(username, password),
+    () => {
       setPassword('');
       navigate(nextPath(location), { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    },
+  );
 
   return (
     <>

@@ -5,7 +5,8 @@ import { ProblemNotice } from '../../components/problem';
 import { t } from '../../i18n';
 import { opsApi } from './api';
 import type { Org, Project } from '../../api/client';
-import { ListFooter, Named, Section, useSubmit, When } from './common';
+import { ListFooter, Named, Section, When } from './common';
+import { useSubmit } from '../../components/useSubmit';
 import { usePaged } from '../../components/usePaged';
 import type { SectionProps } from './index';
 

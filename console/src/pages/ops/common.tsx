@@ -103,25 +103,6 @@ export function Named({ kind, id }: { kind: Kind; id: string | null | undefined 
   return name === id ? <span class="mono">{id}</span> : <span title={id}>{name}</span>;
 }
 
-export function useSubmit<T>(act: () => Promise<T>, onDone?: (v: T) => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function submit(e?: Event) {
-    e?.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const v = await act();
-      onDone?.(v);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { busy, error, submit, setError };
-}
-
 export function Section({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
   return (
     <section aria-labelledby={id} class="ops-section">

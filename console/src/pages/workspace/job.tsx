@@ -2,13 +2,12 @@
 // export requests of its files; a cancel button where the person may cancel it. When the log's
 // answers say the job's state has changed, the job is read again; its end is announced.
 import { useCallback, useRef } from 'preact/hooks';
-import type { Me } from '../../api/client';
+import type { Job, Me } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';
 import { usePage } from '../../components/usePage';
 import { formatNumber, t } from '../../i18n';
 import { hasEnded, ws } from './api';
-import type { Job } from '../../api/client';
 import { Loading } from './common';
 import { formatHours, formatTime, stateLabel, StateBadge } from './format';
 import { CancelButton, mayCancel, resources } from './jobs';

@@ -2,12 +2,11 @@
 // times, its resources and charge, and a cancel button where the person may cancel it (the job is
 // theirs, they are the project's PI or a co-PI, or they run the centre). A refusal is said in
 // words, never dropped.
-import { useState } from 'preact/hooks';
-import type { Me } from '../../api/client';
+import type { Job, Me } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
+import { useSubmit } from '../../components/useSubmit';
 import { t } from '../../i18n';
 import { hasEnded, ws } from './api';
-import type { Job } from '../../api/client';
 import { ListEnd } from './common';
 import { formatHours, formatSeconds, formatTime, StateBadge } from './format';
 import type { PagedList } from '../../components/usePaged';
@@ -20,29 +19,14 @@ export function mayCancel(job: Job, me: Me, role: string | null): boolean {
 }
 
 export function CancelButton({ job, onDone }: { job: Job; onDone: (j: Job) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [asked, setAsked] = useState(false);
-  async function cancel() {
-    setBusy(true);
-    setError(null);
-    try {
-      const j = await ws.cancel(job.id);
-      setAsked(true);
-      onDone(j);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, done: asked, submit: cancel } = useSubmit(() => ws.cancel(job.id), onDone);
   return (
     <div class="ws-cancel">
       <button
         type="button"
         class="button-secondary"
         disabled={busy}
-        onClick={cancel}
+        onClick={() => void cancel()}
         aria-label={t('ws.job.cancel.label', { name: job.name })}
       >
         {busy ? t('common.working') : t('ws.job.cancel')}

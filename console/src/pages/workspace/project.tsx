@@ -1,14 +1,13 @@
 // One project: its title and status, its members, its allocations (each with its figures in
 // words and its burn-down chart), its jobs with a form to submit one, and its datasets.
 import { useState } from 'preact/hooks';
-import type { Me } from '../../api/client';
+import type { Allocation, Job, Me, Project } from '../../api/client';
 import { DatasetList } from '../../components/datasetList';
 import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';
 import { usePage } from '../../components/usePage';
 import { t } from '../../i18n';
 import { ws } from './api';
-import type { Allocation, Job, Project } from '../../api/client';
 import { BurnDown, Summary } from './burndown';
 import { ListEnd, Loading } from './common';
 import { formatTime, roleLabel } from './format';

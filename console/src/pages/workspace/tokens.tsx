@@ -2,12 +2,12 @@
 // chosen from those the person holds, and a lifetime, its secret shown once with a copy button;
 // revoking one (asked twice).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Me } from '../../api/client';
+import type { Me, NewToken, Token } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { usePage } from '../../components/usePage';
+import { useSubmit } from '../../components/useSubmit';
 import { t } from '../../i18n';
 import { ws } from './api';
-import type { NewToken, Token } from '../../api/client';
 import { ListEnd } from './common';
 import { formatTime } from './format';
 import { usePaged } from '../../components/usePaged';
@@ -227,20 +227,7 @@ function Secret({ token, onClose }: { token: NewToken; onClose: () => void }) {
 
 function Revoke({ token, onDone }: { token: Token; onDone: () => void }) {
   const [asking, setAsking] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function revoke() {
-    setBusy(true);
-    setError(null);
-    try {
-      await ws.revokeToken(token.id);
-      onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit: revoke } = useSubmit(() => ws.revokeToken(token.id), onDone);
   return (
     <div class="ws-cancel">
       {!asking ? (
@@ -250,7 +237,7 @@ function Revoke({ token, onDone }: { token: Token; onDone: () => void }) {
       ) : (
         <span class="actions">
           <span>{t('ws.tokens.revoke.sure', { name: token.name })}</span>
-          <button type="button" disabled={busy} onClick={revoke}>
+          <button type="button" disabled={busy} onClick={() => void revoke()}>
             {busy ? t('common.working') : t('ws.tokens.revoke.yes')}
           </button>
           <button type="button" class="button-secondary" onClick={() => setAsking(false)}>
