@@ -6,6 +6,7 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { t, type Key } from '../i18n';
 import { ProblemNotice } from './problem';
+import { Loading } from './loading';
 
 const loaded = new Map<() => Promise<unknown>, ComponentType<never>>();
 
@@ -52,9 +53,7 @@ export function Lazy<P extends object>({
   }
   if (!Page) {
     return (
-      <p class="muted" role="status">
-        {t(loading)}
-      </p>
+      <Loading text={loading} />
     );
   }
   return <Page {...props} />;

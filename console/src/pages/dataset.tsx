@@ -13,6 +13,7 @@ import { formatBytes, formatDate, formatNumber, t } from '../i18n';
 import { useSession } from '../session';
 import { ApiError } from '../api/client';
 import { AccessRequestForm, ContributionForm } from './datasetForms';
+import { Loading } from '../components/loading';
 
 const filesShown = 200;
 
@@ -29,9 +30,7 @@ export function DatasetPage({ id }: { id: string }) {
   }
   if (!dataset.value) {
     return (
-      <p class="muted" role="status">
-        {t('dataset.loading')}
-      </p>
+      <Loading text="dataset.loading" />
     );
   }
   return <DatasetView d={dataset.value} />;

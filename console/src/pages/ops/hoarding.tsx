@@ -6,6 +6,7 @@ import { locale, t } from '../../i18n';
 import { opsApi } from './api';
 import { formatHours, formatPercent } from './common';
 import type { SectionProps } from './index';
+import { Loading } from '../../components/loading';
 
 export function Hoarding(_: SectionProps) {
   const report = useApi((signal) => opsApi.hoarding(signal), []);
@@ -20,9 +21,7 @@ export function Hoarding(_: SectionProps) {
         {report.error ? (
           <ProblemNotice error={report.error} retry={report.reload} />
         ) : !report.value ? (
-          <p class="muted" role="status">
-            {t('ops.loading')}
-          </p>
+          <Loading text="ops.loading" />
         ) : report.value.items.length === 0 ? (
           <p role="status">{t('ops.hoard.none')}</p>
         ) : (

@@ -14,6 +14,7 @@ import { Jobs } from './jobs';
 import { Orgs, Projects, Users } from './admin';
 import { Usage } from './usage';
 import { Utilisation } from './utilisation';
+import { Loading } from '../../components/loading';
 
 export interface SectionProps {
   location: Location;
@@ -45,9 +46,7 @@ export function OpsPage({ location }: { location: Location }) {
   );
   if (!session.known) {
     return (
-      <p class="muted" role="status">
-        {t('ops.loading')}
-      </p>
+      <Loading text="ops.loading" />
     );
   }
   if (!session.me) {

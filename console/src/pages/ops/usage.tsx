@@ -8,6 +8,7 @@ import { opsApi } from './api';
 import type { UsageRow } from '../../api/client';
 import { formatHours } from './common';
 import type { SectionProps } from './index';
+import { Loading } from '../../components/loading';
 
 type Column = 'name' | 'gpu_hours' | 'pf_hours' | 'cpu_hours' | 'jobs';
 const columns: { key: Column; label: Key }[] = [
@@ -64,9 +65,7 @@ export function Usage(_: SectionProps) {
         {report.error ? (
           <ProblemNotice error={report.error} retry={report.reload} />
         ) : !report.value ? (
-          <p class="muted" role="status">
-            {t('ops.loading')}
-          </p>
+          <Loading text="ops.loading" />
         ) : rows.length === 0 ? (
           <p role="status">{t('ops.usage.none')}</p>
         ) : (

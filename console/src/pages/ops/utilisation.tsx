@@ -8,6 +8,7 @@ import { opsApi } from './api';
 import type { UtilisationReport } from '../../api/client';
 import { formatHours, formatPercent, Section } from './common';
 import type { SectionProps } from './index';
+import { Loading } from '../../components/loading';
 
 type Span = 'hours' | 'days';
 
@@ -95,9 +96,7 @@ export function Utilisation(_: SectionProps) {
       </fieldset>
       {error ? <ProblemNotice error={error} retry={() => setAttempt((a) => a + 1)} /> : null}
       {!data && !error && (
-        <p class="muted" role="status">
-          {t('ops.loading')}
-        </p>
+        <Loading text="ops.loading" />
       )}
       {data && data.types.length === 0 && <p role="status">{t('ops.util.none')}</p>}
       {data && data.types.length > 0 && (

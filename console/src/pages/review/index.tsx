@@ -14,6 +14,7 @@ import { useSession } from '../../session';
 import { reviewApi } from '../ops/api';
 import type { AccessRequest, Contribution, ExportRequest, FileFlag } from '../../api/client';
 import { Named, useName, When } from '../ops/common';
+import { Loading } from '../../components/loading';
 
 type Done = (message: string) => void;
 
@@ -25,9 +26,7 @@ export function ReviewPage({ location }: { location: Location }) {
   usePage(session.known ? t('review.title') : null);
   if (!session.known) {
     return (
-      <p class="muted" role="status">
-        {t('ops.loading')}
-      </p>
+      <Loading text="ops.loading" />
     );
   }
   if (!session.me) {
@@ -103,9 +102,7 @@ function Queue({ location }: { location: Location }) {
           {linked.item.error ? (
             <ProblemNotice error={linked.item.error} retry={linked.item.reload} />
           ) : !linked.item.value ? (
-            <p class="muted" role="status">
-              {t('ops.loading')}
-            </p>
+            <Loading text="ops.loading" />
           ) : gone.has(linked.id) ? (
             <p>{t('review.linked.decided')}</p>
           ) : linked.item.value.state !== 'pending' && linked.item.value.state !== 'submitted' ? (
@@ -126,9 +123,7 @@ function Queue({ location }: { location: Location }) {
       {queue.error ? (
         <ProblemNotice error={queue.error} retry={queue.reload} />
       ) : !q ? (
-        <p class="muted" role="status">
-          {t('ops.loading')}
-        </p>
+        <Loading text="ops.loading" />
       ) : (
         <>
           <p class="results-status">
@@ -401,9 +396,7 @@ function ContributionDiff({ id }: { id: string }) {
   if (full.error) return <ProblemNotice error={full.error} retry={full.reload} />;
   if (!full.value) {
     return (
-      <p class="muted" role="status">
-        {t('ops.loading')}
-      </p>
+      <Loading text="ops.loading" />
     );
   }
   const { diff, files } = full.value;

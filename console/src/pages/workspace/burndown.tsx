@@ -11,6 +11,7 @@ import { formatNumber, locale, t } from '../../i18n';
 import { ws } from './api';
 import type { Allocation, LedgerEntry } from '../../api/client';
 import { formatHours, formatTime } from './format';
+import { Loading } from '../../components/loading';
 
 // The most ledger pages read for one chart (500 entries each); beyond, the chart ends with the
 // allocation's balances now.
@@ -187,9 +188,7 @@ export function BurnDown({ a }: { a: Allocation }) {
       <figcaption id={captionId}>{t('ws.alloc.chart', { resource: a.resource })}</figcaption>
       {error ? <ProblemNotice error={error} retry={() => setAttempt((n) => n + 1)} /> : null}
       {!ledger && !error ? (
-        <p class="muted" role="status">
-          {t('ws.loading')}
-        </p>
+        <Loading text="ws.loading" />
       ) : null}
       {data && <Chart a={a} data={data} />}
       {ledger && !ledger.complete && <p class="muted">{t('ws.alloc.cut', { count: formatNumber(ledger.entries.length) })}</p>}

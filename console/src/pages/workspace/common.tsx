@@ -1,16 +1,9 @@
 // Pieces the workspace's pages share: the end of a paged list (its failure in plain words, "show
-// more", or that it is empty), a loading line, and the notice for people who are not signed in.
+// more", or that it is empty).
+import { Loading } from '../../components/loading';
 import { ProblemNotice } from '../../components/problem';
 import { t, type Key } from '../../i18n';
 import type { PagedList } from '../../components/usePaged';
-
-export function Loading({ text = 'ws.loading' }: { text?: Key }) {
-  return (
-    <p class="muted" role="status">
-      {t(text)}
-    </p>
-  );
-}
 
 export function ListEnd<T>({
   list,
@@ -26,7 +19,7 @@ export function ListEnd<T>({
       {list.error ? (
         <ProblemNotice error={list.error} retry={list.retry} />
       ) : null}
-      {!list.loaded && !list.error ? <Loading /> : null}
+      {!list.loaded && !list.error ? <Loading text="ws.loading" /> : null}
       {list.loaded && list.items.length === 0 && !list.more ? <p>{t(empty)}</p> : null}
       {list.loaded && list.more && !list.error ? (
         <p>

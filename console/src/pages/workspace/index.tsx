@@ -4,12 +4,12 @@
 import { t } from '../../i18n';
 import type { Location } from '../../router';
 import { useSession } from '../../session';
-import { Loading } from './common';
 import { JobPage } from './job';
 import { ProjectPage } from './project';
 import { ProjectsPage } from './projects';
 import { TokensPage } from './tokens';
 import { usePage } from '../../components/usePage';
+import { Loading } from '../../components/loading';
 
 function SignInFirst({ location }: { location: Location }) {
   usePage(t('ws.signin.title'));
@@ -26,7 +26,7 @@ function SignInFirst({ location }: { location: Location }) {
 
 export function Workspace({ location }: { location: Location }) {
   const session = useSession();
-  if (!session.known) return <Loading />;
+  if (!session.known) return <Loading text="ws.loading" />;
   if (!session.me) return <SignInFirst location={location} />;
   const path = location.path.replace(/\/+$/, '');
   if (path === '/projects') return <ProjectsPage />;

@@ -8,11 +8,11 @@ import { useApi } from '../../components/useApi';
 import { usePage } from '../../components/usePage';
 import { formatNumber, t } from '../../i18n';
 import { hasEnded, ws } from './api';
-import { Loading } from './common';
 import { formatHours, formatTime, stateLabel, StateBadge } from './format';
 import { CancelButton, mayCancel, resources } from './jobs';
 import { LiveLog } from './log';
 import { usePaged } from '../../components/usePaged';
+import { Loading } from '../../components/loading';
 
 export function JobPage({ id, me }: { id: string; me: Me }) {
   const job = useApi((signal) => ws.job(id, signal), [id]);
@@ -43,7 +43,7 @@ export function JobPage({ id, me }: { id: string; me: Me }) {
         </>
       );
     }
-    return <Loading />;
+    return <Loading text="ws.loading" />;
   }
   return (
     <article class="ws-job">
@@ -186,7 +186,7 @@ function Exports({ jobId }: { jobId: string }) {
       {list.error ? (
         <ProblemNotice error={list.error} retry={list.reload} />
       ) : !list.value ? (
-        <Loading />
+        <Loading text="ws.loading" />
       ) : list.value.items.length === 0 ? (
         <p>{t('ws.exports.none')}</p>
       ) : (

@@ -9,11 +9,12 @@ import { usePage } from '../../components/usePage';
 import { t } from '../../i18n';
 import { ws } from './api';
 import { BurnDown, Summary } from './burndown';
-import { ListEnd, Loading } from './common';
+import { ListEnd } from './common';
 import { formatTime, roleLabel } from './format';
 import { JobsTable } from './jobs';
 import { SubmitForm } from './submit';
 import { usePaged } from '../../components/usePaged';
+import { Loading } from '../../components/loading';
 
 export function ProjectPage({ id, me }: { id: string; me: Me }) {
   const project = useApi((signal) => ws.project(id, signal), [id]);
@@ -27,7 +28,7 @@ export function ProjectPage({ id, me }: { id: string; me: Me }) {
       </>
     );
   }
-  if (!p) return <Loading />;
+  if (!p) return <Loading text="ws.loading" />;
   return <ProjectView p={p} me={me} />;
 }
 
@@ -92,7 +93,7 @@ function Allocations({ projectId }: { projectId: string }) {
       {allocs.error ? (
         <ProblemNotice error={allocs.error} retry={allocs.reload} />
       ) : !allocs.value ? (
-        <Loading />
+        <Loading text="ws.loading" />
       ) : allocs.value.items.length === 0 ? (
         <p>{t('ws.alloc.none')}</p>
       ) : (
