@@ -3,7 +3,9 @@
 // their time, hours for people, and a form's submit state.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { Loading } from '../../components/loading';
 import { ProblemNotice } from '../../components/problem';
+import type { Loaded } from '../../components/useApi';
 import { locale, t, type Key } from '../../i18n';
 import { opsApi, reviewApi } from './api';
 import type { PagedList } from '../../components/usePaged';
@@ -101,6 +103,39 @@ export function Named({ kind, id }: { kind: Kind; id: string | null | undefined 
   const name = useName(kind, id);
   if (!id) return null;
   return name === id ? <span class="mono">{id}</span> : <span title={id}>{name}</span>;
+}
+
+// A report the API answers in one piece, as a table: its failure (with a retry), that it loads,
+// that it has no rows, or its rows under their column heads.
+export function ReportTable<T>({
+  report,
+  rows,
+  none,
+  caption,
+  head,
+  children,
+}: {
+  report: Loaded<T>;
+  rows: number;
+  none: Key;
+  caption: string;
+  head: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  if (report.error) return <ProblemNotice error={report.error} retry={report.reload} />;
+  if (!report.value) return <Loading text="ops.loading" />;
+  if (rows === 0) return <p role="status">{t(none)}</p>;
+  return (
+    <div class="table-scroll">
+      <table class="data">
+        <caption class="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>{head}</tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
 }
 
 export function Section({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {

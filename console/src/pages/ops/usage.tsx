@@ -1,14 +1,12 @@
 // Usage by organisation or project over a period: GPU-hours, PF-hours, CPU-hours and jobs, in a
 // table sorted by any column (the API answers the whole report in one page).
 import { useState } from 'preact/hooks';
-import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';
 import { formatNumber, t, type Key } from '../../i18n';
 import { opsApi } from './api';
 import type { UsageRow } from '../../api/client';
-import { formatHours } from './common';
+import { formatHours, ReportTable } from './common';
 import type { SectionProps } from './index';
-import { Loading } from '../../components/loading';
 
 type Column = 'name' | 'gpu_hours' | 'pf_hours' | 'cpu_hours' | 'jobs';
 const columns: { key: Column; label: Key }[] = [
@@ -62,52 +60,40 @@ export function Usage(_: SectionProps) {
       </form>
       <section aria-labelledby="usage-title" aria-busy={report.loading}>
         <h2 id="usage-title">{group === 'org' ? t('ops.usage.byOrg') : t('ops.usage.byProject')}</h2>
-        {report.error ? (
-          <ProblemNotice error={report.error} retry={report.reload} />
-        ) : !report.value ? (
-          <Loading text="ops.loading" />
-        ) : rows.length === 0 ? (
-          <p role="status">{t('ops.usage.none')}</p>
-        ) : (
-          <div class="table-scroll">
-            <table class="data">
-              <caption class="visually-hidden">{t('ops.usage.caption')}</caption>
-              <thead>
-                <tr>
-                  {columns.map((c) => (
-                    <th
-                      key={c.key}
-                      scope="col"
-                      class={c.key === 'name' ? undefined : 'num'}
-                      aria-sort={sort.by === c.key ? (sort.desc ? 'descending' : 'ascending') : undefined}
-                    >
-                      <button type="button" class="sort" onClick={() => sortBy(c.key)}>
-                        {t(c.label)}
-                        <span aria-hidden="true">{sort.by === c.key ? (sort.desc ? ' ▼' : ' ▲') : ''}</span>
-                      </button>
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr key={r.id}>
-                    <th scope="row">
-                      {r.name || r.id}
-                      {r.name && r.name !== r.id && <span class="muted mono small"> {r.id}</span>}
-                    </th>
-                    <td class="num" title={Object.entries(r.gpu_hours_by_type).map(([k, v]) => `${k}: ${formatHours(v)}`).join(', ')}>
-                      {formatHours(r.gpu_hours)}
-                    </td>
-                    <td class="num">{formatHours(r.pf_hours)}</td>
-                    <td class="num">{formatHours(r.cpu_hours)}</td>
-                    <td class="num">{formatNumber(r.jobs)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <ReportTable
+          report={report}
+          rows={rows.length}
+          none="ops.usage.none"
+          caption={t('ops.usage.caption')}
+          head={columns.map((c) => (
+            <th
+              key={c.key}
+              scope="col"
+              class={c.key === 'name' ? undefined : 'num'}
+              aria-sort={sort.by === c.key ? (sort.desc ? 'descending' : 'ascending') : undefined}
+            >
+              <button type="button" class="sort" onClick={() => sortBy(c.key)}>
+                {t(c.label)}
+                <span aria-hidden="true">{sort.by === c.key ? (sort.desc ? ' ▼' : ' ▲') : ''}</span>
+              </button>
+            </th>
+          ))}
+        >
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <th scope="row">
+                {r.name || r.id}
+                {r.name && r.name !== r.id && <span class="muted mono small"> {r.id}</span>}
+              </th>
+              <td class="num" title={Object.entries(r.gpu_hours_by_type).map(([k, v]) => `${k}: ${formatHours(v)}`).join(', ')}>
+                {formatHours(r.gpu_hours)}
+              </td>
+              <td class="num">{formatHours(r.pf_hours)}</td>
+              <td class="num">{formatHours(r.cpu_hours)}</td>
+              <td class="num">{formatNumber(r.jobs)}</td>
+            </tr>
+          ))}
+        </ReportTable>
       </section>
     </>
   );
