@@ -138,6 +138,22 @@ export function ReportTable<T>({
   );
 }
 
+// A page for people signed in, opened by someone who is not: its title, why, and the way to sign
+// in and come back to `next`.
+export function SignInFirst({ title, text, next }: { title: Key; text: Key; next: string }) {
+  return (
+    <>
+      <h1>{t(title)}</h1>
+      <div class="notice notice-error" role="alert">
+        <p class="notice-summary">{t(text)}</p>
+        <p>
+          <a href={`/signin?next=${encodeURIComponent(next)}`}>{t('auth.signin')}</a>
+        </p>
+      </div>
+    </>
+  );
+}
+
 export function Section({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
   return (
     <section aria-labelledby={id} class="ops-section">

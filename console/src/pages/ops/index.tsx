@@ -9,6 +9,7 @@ import type { Location } from '../../router';
 import { useSession } from '../../session';
 import { usePage } from '../../components/usePage';
 import { Audit } from './audit';
+import { SignInFirst } from './common';
 import { Hoarding } from './hoarding';
 import { Jobs } from './jobs';
 import { Orgs, Projects, Users } from './admin';
@@ -50,18 +51,8 @@ export function OpsPage({ location }: { location: Location }) {
     );
   }
   if (!session.me) {
-    const next = encodeURIComponent(location.path + (location.query.toString() ? `?${location.query}` : ''));
-    return (
-      <>
-        <h1>{t('ops.title')}</h1>
-        <div class="notice notice-error" role="alert">
-          <p class="notice-summary">{t('ops.signin')}</p>
-          <p>
-            <a href={`/signin?next=${next}`}>{t('auth.signin')}</a>
-          </p>
-        </div>
-      </>
-    );
+    const next = location.path + (location.query.toString() ? `?${location.query}` : '');
+    return <SignInFirst title="ops.title" text="ops.signin" next={next} />;
   }
   if (!allowed) {
     return (

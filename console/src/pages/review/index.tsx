@@ -13,7 +13,7 @@ import type { Location } from '../../router';
 import { useSession } from '../../session';
 import { reviewApi } from '../ops/api';
 import type { AccessRequest, Contribution, ExportRequest, FileFlag } from '../../api/client';
-import { Named, useName, When } from '../ops/common';
+import { Named, SignInFirst, useName, When } from '../ops/common';
 import { Loading } from '../../components/loading';
 
 type Done = (message: string) => void;
@@ -30,17 +30,7 @@ export function ReviewPage({ location }: { location: Location }) {
     );
   }
   if (!session.me) {
-    return (
-      <>
-        <h1>{t('review.title')}</h1>
-        <div class="notice notice-error" role="alert">
-          <p class="notice-summary">{t('review.signin')}</p>
-          <p>
-            <a href={`/signin?next=${encodeURIComponent(location.path)}`}>{t('auth.signin')}</a>
-          </p>
-        </div>
-      </>
-    );
+    return <SignInFirst title="review.title" text="review.signin" next={location.path} />;
   }
   return <Queue location={location} />;
 }
