@@ -14,6 +14,7 @@ import { useSession } from '../session';
 import { ApiError } from '../api/client';
 import { AccessRequestForm, ContributionForm } from './datasetForms';
 import { Loading } from '../components/loading';
+import { Fact } from '../components/fact';
 
 const filesShown = 200;
 
@@ -43,24 +44,15 @@ function DatasetView({ d }: { d: Dataset }) {
       <h1>{d.title || d.name}</h1>
       {d.description && <p class="lead">{d.description}</p>}
       <dl class="facts">
-        <div>
-          <dt>{t('dataset.name')}</dt>
-          <dd class="mono">{d.name}</dd>
-        </div>
-        <div>
-          <dt>{t('dataset.license')}</dt>
-          <dd>{d.license}</dd>
-        </div>
+        <Fact label="dataset.name" mono>{d.name}</Fact>
+        <Fact label="dataset.license">{d.license}</Fact>
         <div>
           <dt>{t('dataset.access')}</dt>
           <dd>
             <AccessBadge level={d.access_level} /> {t(`access.${d.access_level}` as const)}
           </dd>
         </div>
-        <div>
-          <dt>{t('dataset.owner')}</dt>
-          <dd class="mono">{d.project_id ?? d.org_id}</dd>
-        </div>
+        <Fact label="dataset.owner" mono>{d.project_id ?? d.org_id}</Fact>
         <div>
           <dt>{t('dataset.updated')}</dt>
           <dd>

@@ -14,6 +14,7 @@ import { useSession } from '../../session';
 import { reviewApi } from '../ops/api';
 import type { AccessRequest, Contribution, ExportRequest, FileFlag } from '../../api/client';
 import { Named, SignInFirst, useName, When } from '../ops/common';
+import { Fact } from '../../components/fact';
 import { Loading } from '../../components/loading';
 
 type Done = (message: string) => void;
@@ -174,15 +175,6 @@ function ReviewSection({
       {count === 0 ? <p>{t(empty)}</p> : <ul class="review-list">{children}</ul>}
       {full && <p class="muted">{t('review.full', { count: queueLimit })}</p>}
     </section>
-  );
-}
-
-function Fact({ label, children }: { label: Key; children: ComponentChildren }) {
-  return (
-    <div>
-      <dt>{t(label)}</dt>
-      <dd>{children}</dd>
-    </div>
   );
 }
 

@@ -13,6 +13,7 @@ import { CancelButton, mayCancel, resources } from './jobs';
 import { LiveLog } from './log';
 import { usePaged } from '../../components/usePaged';
 import { Loading } from '../../components/loading';
+import { Fact } from '../../components/fact';
 
 export function JobPage({ id, me }: { id: string; me: Me }) {
   const job = useApi((signal) => ws.job(id, signal), [id]);
@@ -91,46 +92,19 @@ function Fields({ j, submitter }: { j: Job; submitter: string | null }) {
   const time = (iso: string | null) => (iso ? <time dateTime={iso}>{formatTime(iso)}</time> : <span class="muted">–</span>);
   return (
     <dl class="facts">
-      <div>
-        <dt>{t('ws.job.id')}</dt>
-        <dd class="mono">{j.id}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.submitted')}</dt>
-        <dd>{time(j.submitted_at)}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.started')}</dt>
-        <dd>{time(j.started_at)}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.ended')}</dt>
-        <dd>{time(j.ended_at)}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.exitCode')}</dt>
-        <dd>{j.exit_code === null ? <span class="muted">–</span> : j.exit_code}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.resources')}</dt>
-        <dd>{resources(j)}</dd>
-      </div>
+      <Fact label="ws.job.id" mono>{j.id}</Fact>
+      <Fact label="ws.job.submitted">{time(j.submitted_at)}</Fact>
+      <Fact label="ws.job.started">{time(j.started_at)}</Fact>
+      <Fact label="ws.job.ended">{time(j.ended_at)}</Fact>
+      <Fact label="ws.job.exitCode">{j.exit_code === null ? <span class="muted">–</span> : j.exit_code}</Fact>
+      <Fact label="ws.job.resources">{resources(j)}</Fact>
       <div>
         <dt>{t('ws.job.charge')}</dt>
         <dd data-figure="charge">{t('ws.job.charge.value', { hours: formatHours(j.charged_hours), resource: j.resource || '–' })}</dd>
       </div>
-      <div>
-        <dt>{t('ws.job.node')}</dt>
-        <dd class="mono">{j.node || '–'}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.class')}</dt>
-        <dd>{j.class}</dd>
-      </div>
-      <div>
-        <dt>{t('ws.job.submitter')}</dt>
-        <dd class="mono">{submitter ?? j.user_id}</dd>
-      </div>
+      <Fact label="ws.job.node" mono>{j.node || '–'}</Fact>
+      <Fact label="ws.job.class">{j.class}</Fact>
+      <Fact label="ws.job.submitter" mono>{submitter ?? j.user_id}</Fact>
       {j.sandbox && (
         <div class="ws-wide">
           <dt>{t('ws.job.sandbox')}</dt>

@@ -15,6 +15,7 @@ import { JobsTable } from './jobs';
 import { SubmitForm } from './submit';
 import { usePaged } from '../../components/usePaged';
 import { Loading } from '../../components/loading';
+import { Fact } from '../../components/fact';
 
 export function ProjectPage({ id, me }: { id: string; me: Me }) {
   const project = useApi((signal) => ws.project(id, signal), [id]);
@@ -44,19 +45,10 @@ function ProjectView({ p, me }: { p: Project; me: Me }) {
       <h1>{p.title || p.name}</h1>
       {p.description && <p class="lead">{p.description}</p>}
       <dl class="facts">
-        <div>
-          <dt>{t('ws.project.name')}</dt>
-          <dd class="mono">{p.name}</dd>
-        </div>
-        <div>
-          <dt>{t('ws.project.status')}</dt>
-          <dd>{t(`ws.project.status.${p.status}` as const)}</dd>
-        </div>
+        <Fact label="ws.project.name" mono>{p.name}</Fact>
+        <Fact label="ws.project.status">{t(`ws.project.status.${p.status}` as const)}</Fact>
         {role && (
-          <div>
-            <dt>{t('ws.project.yourRole')}</dt>
-            <dd>{roleLabel(role)}</dd>
-          </div>
+          <Fact label="ws.project.yourRole">{roleLabel(role)}</Fact>
         )}
         <div>
           <dt>{t('ws.project.created')}</dt>
