@@ -74,7 +74,12 @@ json::object TypeSchema(std::string_view t) {
   std::abort();
 }
 
-json::object ObjectSchema(std::initializer_list<Prop> props) {
+std::vector<Prop> With(std::vector<Prop> base, const std::vector<Prop>& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+json::object ObjectSchema(const std::vector<Prop>& props) {
   json::object properties;
   json::array required;
   for (const Prop& p : props) {

@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace openlab::http {
 
@@ -25,7 +26,9 @@ struct Prop {
 // The JSON Schema of a type (above). Aborts on a type it cannot read: a programming error.
 boost::json::object TypeSchema(std::string_view type);
 // An object with exactly these properties.
-boost::json::object ObjectSchema(std::initializer_list<Prop> props);
+boost::json::object ObjectSchema(const std::vector<Prop>& props);
+// `base`'s properties, then `more`: for an answer that renders one object and adds to it.
+std::vector<Prop> With(std::vector<Prop> base, const std::vector<Prop>& more);
 // A page of a list: {"items": [name], "next_cursor": string|null}.
 boost::json::object PageSchema(const std::string& name);
 

@@ -2,42 +2,26 @@
 // API tests that hold every answer to it.
 #include "auth/api/routes.h"
 #include "http/schema_doc.h"
+#include "tenants/api/routes.h"
 
 namespace openlab::http {
 
 void DescribeAuthResponses(Router& router) {
+  const std::vector<Prop> token = {{"id", "string"},           {"user_id", "string"},
+                                   {"name", "string"},         {"scopes", "[string]"},
+                                   {"created_at", "time"},     {"expires_at", "time|null"},
+                                   {"revoked_at", "time|null"}};
   router.Describe(
-      {{"Token", ObjectSchema({{"id", "string"},
-                               {"user_id", "string"},
-                               {"name", "string"},
-                               {"scopes", "[string]"},
-                               {"created_at", "time"},
-                               {"expires_at", "time|null"},
-                               {"revoked_at", "time|null"}})},
+      {{"Token", ObjectSchema(token)},
        {"NewToken",
-        ObjectSchema({{"id", "string"},
-                      {"user_id", "string"},
-                      {"name", "string"},
-                      {"scopes", "[string]"},
-                      {"created_at", "time"},
-                      {"expires_at", "time|null"},
-                      {"revoked_at", "time|null"},
-                      {"secret", "string", "shown once: send it as 'Authorization: Bearer'"}})},
-       {"Me", ObjectSchema({{"id", "string"},
-                            {"username", "string"},
-                            {"display_name", "string"},
-                            {"email", "string"},
-                            {"platform_roles", "[enum:operator,reviewer,auditor]"},
-                            {"disabled", "boolean"},
-                            {"has_password", "boolean"},
-                            {"version", "integer"},
-                            {"created_at", "time"},
-                            {"updated_at", "time"},
-                            {"scopes", "[string]", "what this token or session may do"},
-                            {"auth", "enum:session,token"},
-                            {"token_id?", "string"},
-                            {"csrf_token?", "string",
-                             "a cookie session's: send as X-CSRF-Token with every write"}})},
+        ObjectSchema(
+            With(token, {{"secret", "string", "shown once: send it as 'Authorization: Bearer'"}}))},
+       {"Me", ObjectSchema(With(UserProperties(),
+                                {{"scopes", "[string]", "what this token or session may do"},
+                                 {"auth", "enum:session,token"},
+                                 {"token_id?", "string"},
+                                 {"csrf_token?", "string",
+                                  "a cookie session's: send as X-CSRF-Token with every write"}}))},
        {"Session", ObjectSchema({{"user", "User"},
                                  {"csrf_token", "string", "send as X-CSRF-Token with every write"},
                                  {"expires_at", "time"}})}},

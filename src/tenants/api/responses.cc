@@ -5,6 +5,19 @@
 
 namespace openlab::http {
 
+std::vector<Prop> UserProperties() {
+  return {{"id", "string"},
+          {"username", "string"},
+          {"display_name", "string"},
+          {"email", "string"},
+          {"platform_roles", "[enum:operator,reviewer,auditor]"},
+          {"disabled", "boolean"},
+          {"has_password", "boolean"},
+          {"version", "integer"},
+          {"created_at", "time"},
+          {"updated_at", "time"}};
+}
+
 void DescribeTenantsResponses(Router& router) {
   constexpr const char* kOrgKind =
       "enum:company,startup,research_institute,university,school,public_agency,citizen_group";
@@ -33,16 +46,7 @@ void DescribeTenantsResponses(Router& router) {
                                              {"version", "integer"},
                                              {"created_at", "time"},
                                              {"updated_at", "time"}})},
-                   {"User", ObjectSchema({{"id", "string"},
-                                          {"username", "string"},
-                                          {"display_name", "string"},
-                                          {"email", "string"},
-                                          {"platform_roles", "[enum:operator,reviewer,auditor]"},
-                                          {"disabled", "boolean"},
-                                          {"has_password", "boolean"},
-                                          {"version", "integer"},
-                                          {"created_at", "time"},
-                                          {"updated_at", "time"}})},
+                   {"User", ObjectSchema(UserProperties())},
                    {"OrgMember", member("org_id", "enum:org_admin,member")},
                    {"ProjectMember", member("project_id", "enum:pi,co_pi,member,student")},
                    {"AuditEntry", ObjectSchema({{"id", "string"},

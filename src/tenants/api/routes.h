@@ -4,14 +4,14 @@
 // caller's relation to it, for the policy (auth/policy.h).
 #pragma once
 
-#include <vector>
-
 #include <boost/json.hpp>
 #include <string>
+#include <vector>
 
 #include "auth/policy.h"
 #include "http/api.h"
 #include "http/router.h"
+#include "http/schema_doc.h"
 #include "tenants/tenants.h"
 
 namespace openlab::http {
@@ -44,5 +44,7 @@ Status RelateToProject(Ctx& ctx, const tenants::Project& p);
 StatusOr<std::string> OrgNamedInBody(Ctx& ctx, const char* missing);
 
 boost::json::object RenderUser(const tenants::User& u);
+// The properties RenderUser writes (responses.cc), for answers that add to a user.
+std::vector<Prop> UserProperties();
 
 }  // namespace openlab::http
