@@ -11,8 +11,11 @@ PACKAGES=(
   postgresql-15 curl wrk
   slurm-wlm munge
   chromium fonts-nanum
+  python3-sklearn
 )
 # chromium runs the web console's browser suite (fonts-nanum: its screenshots show Korean).
+# python3-sklearn (Debian's scikit-learn 1.2.1, run as /usr/bin/python3): the validation metrics'
+# tests and benchmarks compare every metric it has with it, in the same run.
 # The web console builds with Node.js and npm (console/package-lock.json pins its packages, which
 # run on Debian's Node 18 as on later ones): Debian's own, unless a node is already installed.
 command -v node >/dev/null || PACKAGES+=(nodejs npm)

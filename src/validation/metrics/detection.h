@@ -1,0 +1,4 @@
+// The detection metrics (see metrics/README.md for the definitions each follows).
+#pragma once
+
+namespace openlab::validation::metrics {}  // namespace openlab::validation::metrics
