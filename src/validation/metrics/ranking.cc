@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -126,14 +127,20 @@ std::vector<double> Discounts(std::size_t n, std::optional<int> k, double log_ba
   return discount;
 }
 
+// The ranking of one query: item indices by decreasing score, ties in the order given.
+std::vector<std::size_t> StableRanking(std::span<const double> score) {
+  std::vector<std::size_t> order(score.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  return order;
+}
+
 // The DCG of one query with ties in `score` averaged: items of equal score form a group that
 // occupies consecutive ranks, and each gets the group's mean gain times the group's discounts.
 double TieAveragedDcg(std::span<const double> gain, std::span<const double> score,
                       const std::vector<double>& discount_cumsum) {
-  std::vector<std::size_t> order(gain.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  const std::vector<std::size_t> order = StableRanking(score);
   Accumulator dcg = 0;
   double previous_cumsum = 0;
   for (std::size_t start = 0; start < order.size();) {
@@ -163,15 +170,6 @@ std::vector<double> DcgPerQuery(MatrixView y_true, MatrixView y_score, std::opti
     out[q] = TieAveragedDcg(Row(y_true, q), Row(y_score, q), cumsum);
   }
   return out;
-}
-
-// The ranking of one query: item indices by decreasing score, ties in the order given.
-std::vector<std::size_t> StableRanking(std::span<const double> score) {
-  std::vector<std::size_t> order(score.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
-  return order;
 }
 
 }  // namespace
