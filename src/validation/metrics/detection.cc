@@ -80,12 +80,15 @@ double MeanOfDefined(const std::vector<double>& s) {
   return sum / static_cast<double>(kept.size());
 }
 
+// True when every coordinate, both far corners and the area are finite.
 bool FiniteBox(const CocoBox& b) {
-  return std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) && std::isfinite(b[3]);
+  return std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) && std::isfinite(b[3]) &&
+         std::isfinite(b[0] + b[2]) && std::isfinite(b[1] + b[3]) && std::isfinite(b[2] * b[3]);
 }
 
 Status CheckBox(const CocoBox& b, const std::string& where) {
-  if (!FiniteBox(b)) {
+  if (!std::isfinite(b[0]) || !std::isfinite(b[1]) || !std::isfinite(b[2]) ||
+      !std::isfinite(b[3])) {
     return InvalidArgument(
         fmt::format("{}: bbox [{}, {}, {}, {}] has a coordinate that is not a finite number", where,
                     b[0], b[1], b[2], b[3]));
@@ -95,6 +98,12 @@ Status CheckBox(const CocoBox& b, const std::string& where) {
         fmt::format("{}: bbox [{}, {}, {}, {}] has a negative width or height (the format is "
                     "[x, y, width, height])",
                     where, b[0], b[1], b[2], b[3]));
+  }
+  // The sums and the area enter the IoU: an overflow to infinity would make it NaN.
+  if (!std::isfinite(b[0] + b[2]) || !std::isfinite(b[1] + b[3]) || !std::isfinite(b[2] * b[3])) {
+    return InvalidArgument(
+        fmt::format("{}: bbox [{}, {}, {}, {}] is too large (its corner or area overflows)", where,
+                    b[0], b[1], b[2], b[3]));
   }
   return Status::Ok();
 }

@@ -106,9 +106,10 @@ std::array<double, 101> CocoRecallThresholds();
 // Evaluates `detections` against `ground_truth`.
 // Errors (InvalidArgument, naming the first offending entry): duplicate image, category or
 // annotation ids; an annotation of an image or category not listed; a box with a coordinate,
-// width or height that is not finite, or a negative width or height; a gt area that is not
-// finite or negative; a detection score that is not finite; a detection on an image not in the
-// ground truth (and, with refuse_unknown_category, of a category not in it).
+// width or height that is not finite, a negative width or height, or a far corner or area
+// (w * h) that overflows; a gt area that is not finite or negative; a detection score that is
+// not finite; a detection on an image not in the ground truth (and, with
+// refuse_unknown_category, of a category not in it).
 StatusOr<CocoDetectionResult> EvaluateCocoBoxes(const CocoGroundTruth& ground_truth,
                                                 std::span<const CocoDetection> detections,
                                                 const CocoEvalOptions& options = {});

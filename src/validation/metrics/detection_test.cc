@@ -240,6 +240,10 @@ TEST(CocoDetection, RefusesNanCoordinatesAndScores) {
                 "number");
   dt = {{1, 1, {0, 0, 10, 10}, nan}};
   ExpectRefused(EvaluateCocoBoxes(gt, dt), "detections[0]: score nan is not a finite number");
+  dt = {{1, 1, {0, 0, 1e200, 1e200}, 0.5}};
+  ExpectRefused(EvaluateCocoBoxes(gt, dt),
+                "detections[0]: bbox [0, 0, 1e+200, 1e+200] is too large (its corner or area "
+                "overflows)");
   gt.annotations[0].area = nan;
   ExpectRefused(EvaluateCocoBoxes(gt, {}),
                 "ground truth annotations[0] (id 1): area nan is not a finite, non-negative "
