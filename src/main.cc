@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/data_commands.h"
 #include "cli/export_commands.h"
+#include "cli/report_commands.h"
 #include "compute/exec/supervisor.h"
 #include "compute/sched/sim_command.h"
 #include "server/serve.h"
@@ -154,6 +155,7 @@ int main(int argc, char** argv) {
   openlab::cli::AddClientCommands(app, &output, &exit_code);
   openlab::cli::AddDataCommands(app, &output, &exit_code);
   openlab::cli::AddExportCommands(app, &output, &exit_code);
+  openlab::cli::AddReportCommands(app, &output, &exit_code);
   openlab::compute::AddSimCommand(app, &exit_code);
   openlab::compute::AddSupervisorCommand(app, &exit_code);
   try {

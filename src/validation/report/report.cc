@@ -473,7 +473,7 @@ std::string PublicKey::Document() const {
 namespace {
 
 StatusOr<PublicKey> ParsePem(std::string_view text) {
-  if (!text.ends_with(kPemEnd)) {
+  if (text.size() < kPemBegin.size() + kPemEnd.size() || !text.ends_with(kPemEnd)) {
     return InvalidArgument("the PEM key does not end with " + std::string(kPemEnd));
   }
   std::string_view body =
