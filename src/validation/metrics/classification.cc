@@ -105,10 +105,10 @@ Status CheckFinite(std::span<const double> v, const char* what) {
 }
 
 Status CheckProbabilities(std::span<const double> v, const char* what) {
-  RETURN_IF_ERROR(CheckFinite(v, what));
   bool bad = false;
-  for (double x : v) bad |= (x < 0.0) | (x > 1.0);
+  for (double x : v) bad |= !((x >= 0.0) & (x <= 1.0));  // NaN and infinities too
   if (!bad) return Status::Ok();
+  RETURN_IF_ERROR(CheckFinite(v, what));
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i] < 0.0 || v[i] > 1.0) {
       return InvalidArgument(std::string(what) + "[" + std::to_string(i) + "] = " +
@@ -461,8 +461,7 @@ StatusOr<Confusion> BuildConfusion(std::span<const Label> y_true, std::span<cons
 
 // A double's bit pattern mapped so that unsigned order is numeric order (-0.0 is 0.0).
 inline uint64_t OrderedKey(double x) {
-  if (x == 0.0) x = 0.0;
-  const uint64_t bits = std::bit_cast<uint64_t>(x);
+  const uint64_t bits = std::bit_cast<uint64_t>(x + 0.0);  // -0.0 + 0.0 is 0.0
   return (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
 }
 
@@ -1100,7 +1099,7 @@ StatusOr<double> LogLoss(std::span<const Label> y_true, const ScoreMatrix& y_pro
   };
   if (y_prob.cols == 1) {
     const Label lo = classes[0], hi = classes[1];
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; labels && i < n; ++i) {  // without labels, classes come from y_true
       if (y_true[i] != lo && y_true[i] != hi) {
         return InvalidArgument("y_true[" + std::to_string(i) + "] = " + std::to_string(y_true[i]) +
                                " is not among the labels " + LabelList(classes));

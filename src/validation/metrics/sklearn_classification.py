@@ -16,7 +16,15 @@ import warnings
 
 import numpy as np
 import sklearn
-from sklearn import metrics
+
+if not hasattr(sklearn, "__version__"):
+    sys.exit(
+        "scikit-learn is not importable by /usr/bin/python3 (only a leftover 'sklearn' folder "
+        "was found): install python3-sklearn, or unpack it with scripts/sklearn.sh and put its "
+        "folder on PYTHONPATH"
+    )
+
+from sklearn import metrics  # noqa: E402
 
 
 def to_arrays(kwargs):
