@@ -648,6 +648,8 @@ TEST(ClassificationVsScikitLearn, EveryCaseAgreesOrBothRefuse) {
   const auto refs = RunScikitLearn(cases.all);
   ASSERT_EQ(refs.size(), cases.all.size()) << "the reference answered fewer cases than asked";
   size_t compared = 0, refused = 0, undefined_refused = 0, divergences = 0;
+  size_t values = 0, identical = 0;
+  double max_rel = 0;
   for (const Case& c : cases.all) {
     const auto it = refs.find(c.name);
     ASSERT_NE(it, refs.end()) << "no reference answer for " << c.name;
@@ -677,12 +679,22 @@ TEST(ClassificationVsScikitLearn, EveryCaseAgreesOrBothRefuse) {
       continue;
     }
     for (size_t i = 0; i < ours->size(); ++i) {
+      const double a = (*ours)[i], b = ref.values[i];
+      ++values;
+      identical += a == b;
+      if (a != b) max_rel = std::max(max_rel, std::abs(a - b) / std::max(std::abs(a), std::abs(b)));
       EXPECT_TRUE(Close((*ours)[i], ref.values[i]))
           << c.name << "[" << i << "]: ours " << Num((*ours)[i]) << ", scikit-learn "
           << Num(ref.values[i]);
     }
     ++compared;
   }
+  std::printf(
+      "%zu cases: %zu compared (%zu values, %zu bit for bit, largest relative difference "
+      "%.2g), %zu refused as scikit-learn raises, %zu where it returns NaN or inf, %zu "
+      "deliberate refusals\n",
+      cases.all.size(), compared, values, identical, max_rel, refused, undefined_refused,
+      divergences);
   // Both paths are exercised: many values compared, and refusals where scikit-learn raises.
   EXPECT_GT(compared, 1000u);
   EXPECT_GT(refused, 50u);
