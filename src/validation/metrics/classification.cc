@@ -139,8 +139,31 @@ std::string LabelList(const std::vector<Label>& v) {
 
 // ---------------------------------------------------------------- class sets
 
+// The distinct values of a and b when there are at most two (sorted), else nullopt: one pass
+// once the second value is found, the common case of binary targets.
+std::optional<std::vector<Label>> AtMostTwoLabels(std::span<const Label> a,
+                                                  std::span<const Label> b) {
+  std::vector<Label> found;
+  for (std::span<const Label> s : {a, b}) {
+    size_t i = 0;
+    while (found.size() < 2 && i < s.size()) {
+      if (found.empty() || s[i] != found[0]) found.push_back(s[i]);
+      ++i;
+    }
+    if (found.size() == 2) {
+      const Label x = found[0], y = found[1];
+      bool other = false;
+      for (; i < s.size(); ++i) other |= (s[i] != x) & (s[i] != y);
+      if (other) return std::nullopt;
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 // The sorted distinct labels of one or two arrays (np.union1d / unique_labels).
 std::vector<Label> UniqueLabels(std::span<const Label> a, std::span<const Label> b = {}) {
+  if (auto few = AtMostTwoLabels(a, b)) return *std::move(few);
   Label lo = std::numeric_limits<Label>::max(), hi = std::numeric_limits<Label>::min();
   for (Label x : a) lo = std::min(lo, x), hi = std::max(hi, x);
   for (Label x : b) lo = std::min(lo, x), hi = std::max(hi, x);
@@ -857,17 +880,15 @@ StatusOr<double> CohenKappa(std::span<const Label> y1, std::span<const Label> y2
 StatusOr<double> RocAuc(std::span<const Label> y_true, std::span<const double> y_score,
                         std::span<const double> sample_weight) {
   RETURN_IF_ERROR(CheckLengths(y_true.size(), y_score.size(), "y_score"));
-  Label lo = y_true[0], hi = y_true[0];
-  for (Label x : y_true) lo = std::min(lo, x), hi = std::max(hi, x);
-  if (lo == hi) return InvalidArgument(kOneClass);
-  bool other = false;
-  for (Label x : y_true) other |= (x != lo) & (x != hi);
-  if (other) {
+  const std::optional<std::vector<Label>> classes = AtMostTwoLabels(y_true, {});
+  if (classes && classes->size() == 1) return InvalidArgument(kOneClass);
+  if (!classes) {
     return InvalidArgument(
         "y_true holds more than two classes: binary ROC AUC needs two (multiclass ROC AUC takes "
         "one score column per class)");
   }
-  ASSIGN_OR_RETURN(BinaryCurve curve, BinaryCurve::Build(y_true, y_score, hi, sample_weight));
+  ASSIGN_OR_RETURN(BinaryCurve curve,
+                   BinaryCurve::Build(y_true, y_score, classes->back(), sample_weight));
   return curve.RocAuc();
 }
 
@@ -971,14 +992,11 @@ StatusOr<double> RocAucOvr(std::span<const Label> y_true, const ScoreMatrix& y_s
 StatusOr<double> AveragePrecision(std::span<const Label> y_true, std::span<const double> y_score,
                                   Label pos_label, std::span<const double> sample_weight) {
   RETURN_IF_ERROR(CheckLengths(y_true.size(), y_score.size(), "y_score"));
-  Label lo = y_true[0], hi = y_true[0];
-  for (Label x : y_true) lo = std::min(lo, x), hi = std::max(hi, x);
-  bool other = false;
-  for (Label x : y_true) other |= (x != lo) & (x != hi);
-  if (other) return InvalidArgument("multiclass format is not supported");
-  if (lo != hi && pos_label != lo && pos_label != hi) {
+  const std::optional<std::vector<Label>> classes = AtMostTwoLabels(y_true, {});
+  if (!classes) return InvalidArgument("multiclass format is not supported");
+  if (classes->size() == 2 && !Contains(*classes, pos_label)) {
     return InvalidArgument("pos_label=" + std::to_string(pos_label) +
-                           " is not a valid label. It should be one of " + LabelList({lo, hi}));
+                           " is not a valid label. It should be one of " + LabelList(*classes));
   }
   ASSIGN_OR_RETURN(BinaryCurve curve,
                    BinaryCurve::Build(y_true, y_score, pos_label, sample_weight));
