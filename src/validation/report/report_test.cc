@@ -13,7 +13,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "common/crypto.h"
 
@@ -509,6 +512,21 @@ TEST_F(KeyFileTest, CreatedOnceThenLoaded) {
   auto third = LoadOrCreateSigningKey(dir_ / "other.json");
   ASSERT_TRUE(third.ok());
   EXPECT_FALSE(third->public_key() == first->public_key());
+}
+
+TEST_F(KeyFileTest, StartsAtOnceAgreeOnOneKey) {
+  // Each start that finds no file makes a key; only the first renamed into place is kept, and
+  // every start loads that one.
+  fs::path p = dir_ / "report-key.json";
+  std::vector<std::optional<StatusOr<SigningKey>>> keys(8);
+  std::vector<std::thread> starts;
+  for (auto& k : keys) starts.emplace_back([&k, &p] { k.emplace(LoadOrCreateSigningKey(p)); });
+  for (auto& t : starts) t.join();
+  for (auto& k : keys) {
+    ASSERT_TRUE(k->ok()) << k->status().message();
+    EXPECT_TRUE((*k)->public_key() == (*keys[0])->public_key());
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
 }
 
 TEST_F(KeyFileTest, AFileOthersMayReadIsRefused) {
