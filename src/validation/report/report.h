@@ -5,8 +5,9 @@
 // (https://github.com/secure-systems-lab/dsse) signed with the centre's Ed25519 key over DSSE's
 // pre-authentication encoding (PAE). docs/validation-reports.md describes the format for readers.
 //
-// Everything here is pure over its arguments except LoadOrCreateSigningKey (one file). All
-// functions are thread-safe; a SigningKey is immutable once made.
+// Everything here is pure over its arguments except SigningKey::Generate (the OS CSPRNG) and
+// LoadOrCreateSigningKey (one file). All functions are thread-safe; a SigningKey is immutable once
+// made.
 //
 // Verification is strict: the envelope must have exactly its three fields, each signature exactly
 // keyid and sig, base64 in its one canonical form, no duplicate keys anywhere. The signature covers
@@ -111,6 +112,7 @@ class SigningKey {
 // or inconsistent is a FailedPrecondition naming the file and what is wrong, since a new key would
 // silently orphan every report signed so far. The file is one line of JSON:
 // {"algorithm":"ed25519","seed":"<base64>","public_key":"<base64>"}.
+// Threads or processes that start at once all get the one key that reached `file` first.
 StatusOr<SigningKey> LoadOrCreateSigningKey(const std::filesystem::path& file);
 
 // ---- the statement
