@@ -10,6 +10,7 @@
 #include "cli/data_commands.h"
 #include "cli/export_commands.h"
 #include "cli/report_commands.h"
+#include "cli/validation_commands.h"
 #include "compute/exec/supervisor.h"
 #include "compute/sched/sim_command.h"
 #include "server/serve.h"
@@ -156,6 +157,7 @@ int main(int argc, char** argv) {
   openlab::cli::AddDataCommands(app, &output, &exit_code);
   openlab::cli::AddExportCommands(app, &output, &exit_code);
   openlab::cli::AddReportCommands(app, &output, &exit_code);
+  openlab::cli::AddValidationCommands(app, &output, &exit_code);
   openlab::compute::AddSimCommand(app, &exit_code);
   openlab::compute::AddSupervisorCommand(app, &exit_code);
   try {
