@@ -1,0 +1,554 @@
+#include "validation/runner/program_runner.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "compute/exec/executor.h"
+#include "compute/exec/local_executor.h"
+
+namespace openlab::validation::runner {
+
+namespace {
+
+constexpr int64_t kMaxLogTail = 16 << 20;
+constexpr int kMaxOutputDepth = 32;
+
+bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+bool ValidRunId(std::string_view id) {
+  if (id.empty() || id.size() > 128 || id == "." || id == "..") return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Components of `p` split at '/'; false if any is empty, "." or "..".
+bool CleanComponents(std::string_view p) {
+  if (p.empty()) return false;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view c = p.substr(i, j - i);
+    if (c.empty() || c == "." || c == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+bool CleanRelative(std::string_view p) { return !p.empty() && p[0] != '/' && CleanComponents(p); }
+bool CleanAbsolute(std::string_view p) {
+  return p.size() > 1 && p[0] == '/' && CleanComponents(p.substr(1));
+}
+
+// a == b, or one lies inside the other.
+bool Overlap(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  return b == a || (b.substr(0, a.size()) == a && b[a.size()] == '/');
+}
+
+bool ValidEnvName(std::string_view k) {
+  if (k.empty() || !(std::isalpha(static_cast<unsigned char>(k[0])) || k[0] == '_')) return false;
+  for (char c : k) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+// Applies the caps on output to `files` (relative path -> content): ok, or the sentence that
+// says which cap was passed.
+std::string OutputOverCaps(int64_t files, int64_t bytes, const ProgramSpec& spec) {
+  if (files > spec.max_output_files) {
+    return fmt::format("the program left more than {} files in its output directory",
+                       spec.max_output_files);
+  }
+  if (bytes > spec.max_output_bytes) {
+    return fmt::format("the program left more than {} bytes in its output directory",
+                       spec.max_output_bytes);
+  }
+  return "";
+}
+
+void ApplyOutputCaps(const ProgramSpec& spec, int64_t files, int64_t bytes, ProgramResult& result) {
+  std::string over = OutputOverCaps(files, bytes, spec);
+  if (over.empty()) return;
+  result.output_files.clear();
+  if (result.end == ProgramEnd::kTimedOut || result.end == ProgramEnd::kOutOfMemory) {
+    result.detail += "; " + over + " (none kept)";
+    return;
+  }
+  result.end = ProgramEnd::kOutputTooLarge;
+  result.detail = over + " (none kept); " + result.detail;
+}
+
+// The last `cap` bytes of the file at `path` (not followed if a link); "" if it does not exist.
+std::string FileTail(const std::string& path, int64_t cap, bool* truncated) {
+  *truncated = false;
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return "";
+  struct stat st;
+  std::string out;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    int64_t from = st.st_size > cap ? st.st_size - cap : 0;
+    *truncated = from > 0;
+    out.resize(static_cast<size_t>(st.st_size - from));
+    ssize_t n = pread(fd, out.data(), out.size(), from);
+    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  close(fd);
+  return out;
+}
+
+// Reads the regular files beneath the directory `dirfd` into `files` (paths from `prefix`),
+// never following a link, counting every file and byte even past the caps (then reading no
+// more contents). Other kinds of entries (links, fifos, sockets, devices) are skipped.
+void ReadOutputTree(int dirfd, const std::string& prefix, int depth, const ProgramSpec& spec,
+                    std::map<std::string, std::string>& files, int64_t& count, int64_t& bytes) {
+  DIR* dir = fdopendir(dirfd);
+  if (dir == nullptr) {
+    close(dirfd);
+    return;
+  }
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    if (S_ISDIR(st.st_mode)) {
+      if (depth >= kMaxOutputDepth) continue;
+      int sub = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0) ReadOutputTree(sub, rel, depth + 1, spec, files, count, bytes);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    ++count;
+    bytes += st.st_size;
+    if (!OutputOverCaps(count, bytes, spec).empty()) continue;
+    int fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) continue;
+    struct stat fst;
+    if (fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_size == st.st_size) {
+      std::string content(static_cast<size_t>(st.st_size), '\0');
+      size_t got = 0;
+      while (got < content.size()) {
+        ssize_t n = read(fd, content.data() + got, content.size() - got);
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      content.resize(got);
+      files.emplace(rel, std::move(content));
+    }
+    close(fd);
+  }
+  closedir(dir);  // closes dirfd
+}
+
+// mkdir -p beneath `base` (which exists) of the relative `rel`, each new directory `mode`.
+Status MakeDirsBeneath(const std::string& base, const std::string& rel, mode_t mode) {
+  std::string path = base;
+  size_t i = 0;
+  while (i < rel.size()) {
+    size_t j = rel.find('/', i);
+    if (j == std::string::npos) j = rel.size();
+    path += "/" + rel.substr(i, j - i);
+    if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+      return Internal(fmt::format("mkdir {}: {}", path, strerror(errno)));
+    }
+    i = j + 1;
+  }
+  return Status::Ok();
+}
+
+// Removes `path` and everything beneath it, making directories writable first where a program
+// took that away (a non-root server cannot otherwise remove what lies in them).
+Status RemoveTree(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (!ec) return Status::Ok();
+  for (auto it = fs::recursive_directory_iterator(path, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) {
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    }
+  }
+  fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(path, ec);
+  if (ec) return Internal(fmt::format("cannot remove {}: {}", path, ec.message()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view ProgramEndName(ProgramEnd end) {
+  switch (end) {
+    case ProgramEnd::kExited:
+      return "exited";
+    case ProgramEnd::kKilled:
+      return "killed";
+    case ProgramEnd::kTimedOut:
+      return "timed_out";
+    case ProgramEnd::kOutOfMemory:
+      return "out_of_memory";
+    case ProgramEnd::kOutputTooLarge:
+      return "output_too_large";
+  }
+  return "exited";
+}
+
+std::string LogTail(std::string_view text, int64_t cap, bool* truncated) {
+  *truncated = static_cast<int64_t>(text.size()) > cap;
+  if (*truncated) text = text.substr(text.size() - static_cast<size_t>(cap));
+  return std::string(text);
+}
+
+Status ValidateProgramSpec(const ProgramSpec& spec) {
+  if (!ValidRunId(spec.run_id)) {
+    return InvalidArgument("run_id must be 1-128 characters of [A-Za-z0-9._-], not '.' or '..'");
+  }
+  if (spec.argv.empty() || spec.argv[0].empty() || spec.argv[0][0] != '/') {
+    return InvalidArgument("argv[0] must be an absolute path");
+  }
+  for (const auto& a : spec.argv) {
+    if (HasNul(a)) return InvalidArgument("an argument holds a NUL byte");
+  }
+  for (const auto& [k, v] : spec.env) {
+    if (!ValidEnvName(k)) {
+      return InvalidArgument(fmt::format("'{}' is not an environment variable name", k));
+    }
+    if (HasNul(v)) return InvalidArgument(fmt::format("the value of {} holds a NUL byte", k));
+  }
+  std::vector<std::pair<std::string, std::string>> places;  // (layout path, what it is)
+  if (!CleanRelative(spec.output_at)) {
+    return InvalidArgument(fmt::format(
+        "output_at '{}' must be a relative path without '.', '..' or empty parts", spec.output_at));
+  }
+  places.emplace_back(spec.output_at, "the output directory");
+  if (!spec.shared_at.empty()) {
+    if (!CleanRelative(spec.shared_at)) {
+      return InvalidArgument(
+          fmt::format("shared_at '{}' must be a relative path without '.', '..' or empty parts",
+                      spec.shared_at));
+    }
+    places.emplace_back(spec.shared_at, "the shared directory");
+  }
+  for (const auto& in : spec.inputs) {
+    if (!CleanAbsolute(in.host_path) || HasNul(in.host_path)) {
+      return InvalidArgument(fmt::format(
+          "input '{}': its host path '{}' must be absolute, without '.', '..' or empty parts",
+          in.at, in.host_path));
+    }
+    if (!CleanRelative(in.at)) {
+      return InvalidArgument(fmt::format(
+          "input at '{}' must be a relative path without '.', '..' or empty parts", in.at));
+    }
+    places.emplace_back(in.at, fmt::format("input {}", in.at));
+  }
+  for (size_t i = 0; i < places.size(); ++i) {
+    for (size_t j = i + 1; j < places.size(); ++j) {
+      if (Overlap(places[i].first, places[j].first)) {
+        return InvalidArgument(fmt::format("{} and {} overlap in the layout ('{}', '{}')",
+                                           places[i].second, places[j].second, places[i].first,
+                                           places[j].first));
+      }
+    }
+  }
+  if (!spec.workdir_at.empty() && !CleanRelative(spec.workdir_at)) {
+    return InvalidArgument(
+        fmt::format("workdir_at '{}' must be a relative path without '.', '..' or empty parts",
+                    spec.workdir_at));
+  }
+  if (spec.time_limit_seconds < 1 || spec.time_limit_seconds > 86400) {
+    return InvalidArgument("time_limit_seconds must be 1..86400");
+  }
+  if (spec.memory_bytes <= 0) return InvalidArgument("memory_bytes must be positive");
+  if (spec.log_tail_bytes < 1 || spec.log_tail_bytes > kMaxLogTail) {
+    return InvalidArgument("log_tail_bytes must be 1..16777216");
+  }
+  if (spec.max_output_bytes < 1 || spec.max_output_bytes > (int64_t{1} << 30)) {
+    return InvalidArgument("max_output_bytes must be 1..1073741824");
+  }
+  if (spec.max_output_files < 1 || spec.max_output_files > 100000) {
+    return InvalidArgument("max_output_files must be 1..100000");
+  }
+  return Status::Ok();
+}
+
+// --- SandboxProgramRunner ------------------------------------------------------------------
+
+StatusOr<std::unique_ptr<SandboxProgramRunner>> SandboxProgramRunner::Create(Options options) {
+  if (!CleanAbsolute(options.root)) {
+    return InvalidArgument("the runner's root must be an absolute path without '.' or '..'");
+  }
+  if (geteuid() == 0 && (options.uid <= 0 || options.gid <= 0)) {
+    return InvalidArgument(
+        "a root server runs programs as an identity of their own: give the runner a uid and "
+        "gid above 0");
+  }
+  if (geteuid() != 0 && (options.uid != -1 || options.gid != -1)) {
+    return InvalidArgument("only a root server runs programs as another uid: leave uid -1");
+  }
+  for (const std::string& dir : {options.root, options.root + "/layouts"}) {
+    if (mkdir(dir.c_str(), 0711) != 0 && errno != EEXIST) {
+      return Internal(fmt::format("mkdir {}: {}", dir, strerror(errno)));
+    }
+  }
+  compute::LocalExecutor::Options eo;
+  eo.openlab_bin = options.supervisor_bin;
+  eo.root = options.root + "/jobs";
+  eo.cgroup_root = options.cgroup_root;
+  eo.sandbox = "required";
+  ASSIGN_OR_RETURN(auto executor, compute::LocalExecutor::Create(eo));
+  auto runner = std::unique_ptr<SandboxProgramRunner>(
+      new SandboxProgramRunner(std::move(options), std::move(executor)));
+  SandboxProgramRunner* raw = runner.get();
+  raw->executor_->ReportEnds([raw](const std::string&) { raw->Ended(); });
+  return runner;
+}
+
+SandboxProgramRunner::SandboxProgramRunner(Options options,
+                                           std::unique_ptr<compute::Executor> executor)
+    : options_(std::move(options)), executor_(std::move(executor)) {}
+
+SandboxProgramRunner::~SandboxProgramRunner() { executor_->ReportEnds(nullptr); }
+
+void SandboxProgramRunner::Ended() {
+  MutexLock lock(&mu_);
+  ++ends_;
+  ended_.SignalAll();
+}
+
+std::string SandboxProgramRunner::LayoutRoot(const std::string& run_id) const {
+  return options_.root + "/layouts/" + run_id;
+}
+
+std::string SandboxProgramRunner::Describe() const {
+  return "programs run as jobs: " + executor_->Describe() + "; network off";
+}
+
+Status SandboxProgramRunner::Discard(const std::string& run_id) {
+  if (!ValidRunId(run_id)) return InvalidArgument("not a run_id");
+  RETURN_IF_ERROR(RemoveTree(LayoutRoot(run_id)));
+  return RemoveTree(options_.root + "/jobs/" + run_id);
+}
+
+StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
+  RETURN_IF_ERROR(ValidateProgramSpec(spec));
+  const std::string layout = LayoutRoot(spec.run_id);
+  const std::string job_dir = options_.root + "/jobs/" + spec.run_id;
+  struct stat st;
+  if (lstat(job_dir.c_str(), &st) == 0) {
+    return AlreadyExists(fmt::format("run {} was already started", spec.run_id));
+  }
+  for (const auto& in : spec.inputs) {
+    if (lstat(in.host_path.c_str(), &st) != 0) {
+      return FailedPrecondition(
+          fmt::format("input {}: {}: {}", in.at, in.host_path, strerror(errno)));
+    }
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+      return FailedPrecondition(fmt::format(
+          "input {}: {} is neither a directory nor a regular file", in.at, in.host_path));
+    }
+  }
+  if (mkdir(layout.c_str(), 0755) != 0) {
+    if (errno == EEXIST) {
+      return AlreadyExists(fmt::format("run {} was already started", spec.run_id));
+    }
+    return Internal(fmt::format("mkdir {}: {}", layout, strerror(errno)));
+  }
+  // The layout: inputs as links to their host paths (bound read-only at those paths inside),
+  // the output and shared directories owned by the program's identity.
+  for (const auto& in : spec.inputs) {
+    size_t slash = in.at.rfind('/');
+    if (slash != std::string::npos) {
+      RETURN_IF_ERROR(MakeDirsBeneath(layout, in.at.substr(0, slash), 0755));
+    }
+    std::string link = layout + "/" + in.at;
+    if (symlink(in.host_path.c_str(), link.c_str()) != 0) {
+      return Internal(fmt::format("symlink {}: {}", link, strerror(errno)));
+    }
+  }
+  std::vector<std::string> writable;
+  for (const std::string* at : {&spec.output_at, &spec.shared_at}) {
+    if (at->empty()) continue;
+    RETURN_IF_ERROR(MakeDirsBeneath(layout, *at, 0755));
+    std::string dir = layout + "/" + *at;
+    if (options_.uid > 0 && chown(dir.c_str(), options_.uid, options_.gid) != 0) {
+      return Internal(fmt::format("chown {}: {}", dir, strerror(errno)));
+    }
+    writable.push_back(dir);
+  }
+  if (!spec.workdir_at.empty()) {
+    std::string wd = layout + "/" + spec.workdir_at;
+    if (lstat(wd.c_str(), &st) != 0)
+      RETURN_IF_ERROR(MakeDirsBeneath(layout, spec.workdir_at, 0755));
+  }
+
+  compute::LaunchSpec ls;
+  ls.job_id = spec.run_id;
+  ls.argv = spec.argv;
+  ls.env = spec.env;
+  ls.workdir = spec.workdir_at.empty() ? layout : layout + "/" + spec.workdir_at;
+  ls.job_dir = job_dir;
+  ls.cpus = 1;
+  ls.memory_bytes = spec.memory_bytes;
+  ls.time_limit_seconds = spec.time_limit_seconds;
+  ls.grace_seconds = 1;
+  ls.run_uid = options_.uid;
+  ls.run_gid = options_.gid;
+  ls.network = false;
+  ls.writable_paths = writable;
+  ls.readable_paths = {layout};
+  for (const auto& in : spec.inputs) ls.readable_paths.push_back(in.host_path);
+  ls.max_processes = 256;
+  ls.tmp_bytes = int64_t{256} << 20;
+  ls.require_sandbox = true;
+
+  ASSIGN_OR_RETURN(std::string handle, executor_->Launch(ls));
+  compute::ExecStatus es;
+  for (;;) {
+    uint64_t seen;
+    {
+      MutexLock lock(&mu_);
+      seen = ends_;
+    }
+    ASSIGN_OR_RETURN(es, executor_->Poll(handle));
+    if (compute::IsTerminal(es.state)) break;
+    // Woken by the executor's report of an end; the bound only guards against a missed one.
+    MutexLock lock(&mu_);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (ends_ == seen) {
+      if (ended_.WaitUntil(&mu_, until) == std::cv_status::timeout) break;
+    }
+  }
+
+  ProgramResult r;
+  r.detail = es.detail;
+  switch (es.state) {
+    case compute::ExecState::kCompleted:
+      r.end = ProgramEnd::kExited;
+      r.exit_code = 0;
+      break;
+    case compute::ExecState::kTimeout:
+      r.end = ProgramEnd::kTimedOut;
+      break;
+    case compute::ExecState::kFailed:
+      if (es.detail.starts_with("the job could not be started") ||
+          es.detail.starts_with("the supervisor could not start")) {
+        return FailedPrecondition(fmt::format("the program could not be started: {}", es.detail));
+      }
+      if (es.detail.starts_with("out_of_memory")) {
+        r.end = ProgramEnd::kOutOfMemory;
+      } else if (es.term_signal != 0) {
+        r.end = ProgramEnd::kKilled;
+        r.signal = es.term_signal;
+      } else {
+        r.end = ProgramEnd::kExited;
+        r.exit_code = es.exit_code;
+      }
+      break;
+    default:
+      return Internal(fmt::format("the program's supervisor ended it: {}", es.detail));
+  }
+  r.stdout_tail = FileTail(job_dir + "/stdout", spec.log_tail_bytes, &r.stdout_truncated);
+  r.stderr_tail = FileTail(job_dir + "/stderr", spec.log_tail_bytes, &r.stderr_truncated);
+  int64_t count = 0, bytes = 0;
+  std::string out_dir = layout + "/" + spec.output_at;
+  int fd = open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) ReadOutputTree(fd, "", 0, spec, r.output_files, count, bytes);
+  ApplyOutputCaps(spec, count, bytes, r);
+  return r;
+}
+
+// --- FakeProgramRunner ---------------------------------------------------------------------
+
+void FakeProgramRunner::Script(const std::string& run_id, FakeProgram program) {
+  MutexLock lock(&mu_);
+  scripts_[run_id] = std::move(program);
+}
+
+void FakeProgramRunner::FailNextRun(Status status) {
+  MutexLock lock(&mu_);
+  fail_next_ = std::move(status);
+}
+
+std::vector<ProgramSpec> FakeProgramRunner::runs() const {
+  MutexLock lock(&mu_);
+  return runs_;
+}
+
+std::string FakeProgramRunner::LayoutRoot(const std::string& run_id) const {
+  return "/openlab-fake/layouts/" + run_id;
+}
+
+Status FakeProgramRunner::Discard(const std::string& run_id) {
+  if (!ValidRunId(run_id)) return InvalidArgument("not a run_id");
+  MutexLock lock(&mu_);
+  used_.erase(run_id);
+  return Status::Ok();
+}
+
+StatusOr<ProgramResult> FakeProgramRunner::Run(const ProgramSpec& spec) {
+  RETURN_IF_ERROR(ValidateProgramSpec(spec));
+  FakeProgram p;
+  {
+    MutexLock lock(&mu_);
+    if (used_.count(spec.run_id) > 0) {
+      return AlreadyExists(fmt::format("run {} was already started", spec.run_id));
+    }
+    if (!fail_next_.ok()) {
+      Status s = std::move(fail_next_);
+      fail_next_ = Status::Ok();
+      return s;
+    }
+    used_[spec.run_id] = true;
+    runs_.push_back(spec);
+    if (auto it = scripts_.find(spec.run_id); it != scripts_.end()) p = it->second;
+  }
+  ProgramResult r;
+  r.end = p.end == ProgramEnd::kOutputTooLarge ? ProgramEnd::kExited : p.end;
+  switch (r.end) {
+    case ProgramEnd::kExited:
+      r.exit_code = p.exit_code;
+      r.detail = fmt::format("the job exited with code {}", p.exit_code);
+      break;
+    case ProgramEnd::kKilled:
+      r.signal = p.signal;
+      r.detail = fmt::format("the job was killed by signal {}", p.signal);
+      break;
+    case ProgramEnd::kTimedOut:
+      r.detail = fmt::format("time limit of {} s exceeded", spec.time_limit_seconds);
+      break;
+    case ProgramEnd::kOutOfMemory:
+      r.detail =
+          fmt::format("out_of_memory: the job was killed (limit {} bytes)", spec.memory_bytes);
+      break;
+    case ProgramEnd::kOutputTooLarge:
+      break;
+  }
+  r.stdout_tail = LogTail(p.stdout_text, spec.log_tail_bytes, &r.stdout_truncated);
+  r.stderr_tail = LogTail(p.stderr_text, spec.log_tail_bytes, &r.stderr_truncated);
+  int64_t count = 0, bytes = 0;
+  for (auto& [path, content] : p.output_files) {
+    ++count;
+    bytes += static_cast<int64_t>(content.size());
+    r.output_files.emplace(path, content);
+  }
+  ApplyOutputCaps(spec, count, bytes, r);
+  return r;
+}
+
+}  // namespace openlab::validation::runner
