@@ -548,6 +548,51 @@ TEST_F(ValidationCliTest, ReportOfAScoredSubmissionIsWrittenAndVerifies) {
   EXPECT_FALSE(fs::exists(root_ + "/work/report-.json"));
 }
 
+TEST_F(ValidationCliTest, WaitExitsNonZeroWhenTheSubmissionEndsInvalid) {
+  // A truth of one class only, every row public: ROC AUC cannot score it, so a file that fits
+  // the rows still ends invalid, after it was taken.
+  auto ds = Cli("alice", {"data", "create", "flat-truth", "--project", project_, "--license",
+                          "CC-BY-4.0", "--access", "hidden"});
+  ASSERT_EQ(ds.code, 0) << ds.err;
+  std::string flat = Trim(ds.out);
+  std::string truth = "id,label\n";
+  for (int i = 0; i < kRows; ++i) truth += Id(i) + ",0\n";
+  WriteFile(root_ + "/flat/truth.csv", truth);
+  ASSERT_EQ(Cli("alice", {"data", "push", root_ + "/flat", flat}).code, 0);
+  WriteFile(root_ + "/flat.json",
+            json::serialize(json::object{
+                {"project_id", project_},
+                {"name", "flat"},
+                {"title", "One class"},
+                {"task_type", "binary"},
+                {"metrics", json::array{"roc_auc"}},
+                {"public_fraction", 1.0},
+                {"phases", json::array{json::object{{"name", "main"},
+                                                    {"starts_at", "2020-01-01T00:00:00Z"},
+                                                    {"ends_at", "2099-01-01T00:00:00Z"},
+                                                    {"truth_dataset", flat}}}}}));
+  auto created = Cli("alice", {"benchmark", "create", "-f", root_ + "/flat.json"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  WriteFile(root_ + "/work/p.csv", PredictionsCsv(true));
+  auto r = Cli("bob", {"submit", "flat", "-p", "p.csv", "--wait"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  auto lines = SplitLines(r.err);
+  ASSERT_EQ(lines.size(), 2u) << r.err;  // the notice, then the error
+  EXPECT_EQ(lines[0].rfind("openlab: submitted sub_", 0), 0u) << r.err;
+  std::string id = Words(r.out).at(0);
+  EXPECT_EQ(r.out, id + "  invalid\n");
+  EXPECT_EQ(lines[1].rfind(fmt::format("openlab: error: submission {} ended invalid: metric "
+                                       "roc_auc cannot score this split: ",
+                                       id),
+                           0),
+            0u)
+      << r.err;
+  // It is not counted.
+  auto show = Cli("bob", {"submission", "show", id, "--json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_EQ(json::parse(show.out).at("counted").as_bool(), false);
+}
+
 TEST_F(ValidationCliTest, BadInputFailsWithOneLineOnStderr) {
   ASSERT_NO_FATAL_FAILURE(CreateBenchmark());
   WriteFile(root_ + "/work/good.csv", PredictionsCsv(true));
