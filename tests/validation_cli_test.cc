@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -34,7 +35,9 @@ using testing::ReadFile;
 using testing::ServerProcess;
 using testing::Trim;
 
-constexpr int kRows = 40;
+// Enough rows that each side of the split (drawn by the benchmark's random key) surely holds
+// both classes: ROC AUC needs them.
+constexpr int kRows = 200;
 constexpr const char* kPassword = "a long enough password";
 
 void WriteFile(const std::string& path, const std::string& data) {
@@ -407,11 +410,14 @@ TEST_F(ValidationCliTest, TeamsSubmitScoreRankAndExport) {
   EXPECT_EQ(rows[0],
             "rank,entrant,name,team_id,user_id,submission_id,score,roc_auc,accuracy,brier,"
             "submitted_at");
-  EXPECT_EQ(rows[1].rfind(fmt::format("1,{},owls,{},{},{},1,1,1,0.01", team_id, team_id,
-                                      user_ids_["bob"], bob_id),
-                          0),
-            0u)
-      << rows[1];
+  // The scores with every digit: bob's Brier score is (0.1)² summed over his public rows, so it
+  // is 0.01 give or take the rounding of that sum.
+  std::string bob_row =
+      fmt::format("1,{},owls,{},{},{},1,1,1,", team_id, team_id, user_ids_["bob"], bob_id);
+  ASSERT_EQ(rows[1].rfind(bob_row, 0), 0u) << rows[1];
+  std::string rest = rows[1].substr(bob_row.size());
+  EXPECT_NEAR(std::stod(rest.substr(0, rest.find(','))), 0.01, 1e-12) << rows[1];
+  EXPECT_EQ(rest.substr(rest.find(',') + 1).size(), 24u) << rows[1];  // submitted_at
   EXPECT_EQ(rows[2].rfind(fmt::format("2,{},carol,,{},{},0.5,0.5,", user_ids_["carol"],
                                       user_ids_["carol"], carol_id),
                           0),
@@ -484,17 +490,21 @@ TEST_F(ValidationCliTest, NewTruthIsReportedAndRescored) {
   json::value after = WaitForEnd("bob", bob_id);
   EXPECT_EQ(after.at("state").as_string(), "scored");
   EXPECT_NE(after.at("truth_version_id").as_string(), v1);
-  // Row 3 is now a 0 where bob said 0.9: one miss of the 40 rows, on one side of the split.
-  // The organiser sees both sides.
+  // Row 3 is now a 0 where bob said 0.9: one miss, on one side of the split, so that side's
+  // accuracy is 1 - 1/n for its n rows and the other side's is 1. The organiser sees both.
   auto org_view = Cli("alice", {"submission", "show", bob_id, "--json"});
   ASSERT_EQ(org_view.code, 0) << org_view.err;
   auto ov = json::parse(org_view.out);
-  double misses = 0;
+  std::vector<double> accuracy;
   for (const char* split : {"scores_public", "scores_private"}) {
-    misses += 1.0 - ov.at(split).at("accuracy").as_double();
+    accuracy.push_back(ov.at(split).at("accuracy").as_double());
   }
-  EXPECT_GT(misses, 0.0);
-  EXPECT_LT(misses, 0.2);
+  std::sort(accuracy.begin(), accuracy.end());
+  EXPECT_EQ(accuracy[1], 1.0) << org_view.out;
+  ASSERT_LT(accuracy[0], 1.0) << org_view.out;
+  double n = 1.0 / (1.0 - accuracy[0]);
+  EXPECT_NEAR(n, std::round(n), 1e-6) << org_view.out;
+  EXPECT_LT(n, kRows + 0.5) << org_view.out;
 
   // One submission again, by its id (organisers).
   auto one = Cli("alice", {"submission", "rescore", bob_id});
@@ -598,7 +608,9 @@ TEST_F(ValidationCliTest, BadInputFailsWithOneLineOnStderr) {
   WriteFile(root_ + "/work/good.csv", PredictionsCsv(true));
   WriteFile(root_ + "/work/preds.txt", PredictionsCsv(true));
   std::string unknown = PredictionsCsv(true);
-  unknown.replace(unknown.find("r38,"), 4, "zz9,");
+  // Line 3 names the second row written.
+  std::string third = "\n" + Id(kRows - 2) + ",";
+  unknown.replace(unknown.find(third), third.size(), "\nzz9,");
   WriteFile(root_ + "/work/unknown.csv", unknown);
   WriteFile(root_ + "/work/header.csv", "id,prob\nr00,0.1\n");
   WriteFile(root_ + "/work/empty.csv", "");
