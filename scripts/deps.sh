@@ -11,11 +11,14 @@ PACKAGES=(
   postgresql-15 curl wrk
   slurm-wlm munge
   chromium fonts-nanum
-  python3-sklearn
+  python3-numpy python3-joblib python3-threadpoolctl python3-decorator libgomp1
+  libblas3 liblapack3 libgfortran5 liblbfgsb0
 )
 # chromium runs the web console's browser suite (fonts-nanum: its screenshots show Korean).
-# python3-sklearn (Debian's scikit-learn 1.2.1, run as /usr/bin/python3): the validation metrics'
-# tests and benchmarks compare every metric it has with it, in the same run.
+# The validation metrics' tests and benchmarks compare every metric scikit-learn has with Debian's
+# scikit-learn 1.2.1, run by /usr/bin/python3 in the same run: these are its run-time
+# dependencies; scripts/sklearn.sh unpacks python3-sklearn and python3-scipy themselves (their
+# installed form would remove libboost1.81-dev: see there).
 # The web console builds with Node.js and npm (console/package-lock.json pins its packages, which
 # run on Debian's Node 18 as on later ones): Debian's own, unless a node is already installed.
 command -v node >/dev/null || PACKAGES+=(nodejs npm)

@@ -40,6 +40,8 @@ if ! OPENLAB_TEST_SLURM_CONF=$(scripts/slurm.sh start "$slurmdir"); then
 fi
 echo "Slurm for the tests: SLURM_CONF=$OPENLAB_TEST_SLURM_CONF"
 
+# Debian's scikit-learn, which the validation metrics' tests run in the same run.
+scripts/sklearn.sh "$BUILD/sklearn" >/dev/null
 (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600)
 # The web console: built, checked against the API's document, and driven in Chromium against a
 # real server (a Chromium that does not start fails the run).
