@@ -120,6 +120,10 @@ int main(int argc, char** argv) {
                 "Where the GPU device nodes are (nvidiaN, nvidiactl, nvidia-uvm; default /dev)");
   s->add_option("--centre-name", serve.centre_name,
                 "The centre's name, on its public page (default openlab)");
+  s->add_option("--scoring-lease-ms", serve.scoring_lease_ms,
+                 "How long a submission's scoring lease lasts unrenewed before another attempt "
+                 "takes it (after a crash; default 30000)")
+      ->check(CLI::Range(int64_t{1000}, int64_t{3600000}));
   s->add_option("--centre-description", serve.centre_description,
                 "What the centre says of itself on its public page");
   s->add_option("--console-dir", serve.console_dir,

@@ -30,12 +30,11 @@ struct Principal {
 };
 
 // The scopes a token may carry.
-inline constexpr const char* kScopes[] = {"orgs:read",         "orgs:write",   "projects:read",
-                                          "projects:write",    "users:read",   "users:write",
-                                          "tokens:read",       "tokens:write", "allocations:read",
-                                          "allocations:write", "jobs:read",    "jobs:write",
-                                          "ops:read",          "audit:read",   "data:read",
-                                          "data:write",        "metrics:read", "*"};
+inline constexpr const char* kScopes[] = {
+    "orgs:read",   "orgs:write",   "projects:read",   "projects:write",   "users:read",
+    "users:write", "tokens:read",  "tokens:write",    "allocations:read", "allocations:write",
+    "jobs:read",   "jobs:write",   "ops:read",        "audit:read",       "data:read",
+    "data:write",  "metrics:read", "validation:read", "validation:write", "*"};
 bool IsScope(const std::string& s);
 // Whether `scope` reads ("x:read"): what a "x:write" token includes, and what public data opens
 // to anonymous callers.

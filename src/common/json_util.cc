@@ -162,6 +162,16 @@ const json::array* JsonReader::Array(std::string_view key, bool required, size_t
   return &v->get_array();
 }
 
+const json::object* JsonReader::Object(std::string_view key, bool required) {
+  const json::value* v = Get(key, required);
+  if (v == nullptr) return nullptr;
+  if (!v->is_object()) {
+    Fail(fmt::format("field '{}' must be an object", key));
+    return nullptr;
+  }
+  return &v->get_object();
+}
+
 Status JsonReader::Finish() {
   if (!status_.ok()) return status_;
   for (const auto& kv : obj_) {

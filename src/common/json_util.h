@@ -44,6 +44,8 @@ class JsonReader {
                                                               size_t max_items, size_t max_len);
   // An array of at most `max_items` values, for the caller to read item by item.
   const boost::json::array* Array(std::string_view key, bool required, size_t max_items);
+  // An object, for the caller to read with a JsonReader of its own.
+  const boost::json::object* Object(std::string_view key, bool required);
   // True if the key is present (even if null).
   bool Has(std::string_view key) const { return obj_.contains(key); }
 

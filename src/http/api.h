@@ -27,6 +27,13 @@ class DataService;
 struct Dataset;
 }  // namespace openlab::data
 
+namespace openlab::validation {
+class ScoringService;
+namespace report {
+class SigningKey;
+}  // namespace report
+}  // namespace openlab::validation
+
 namespace openlab::http {
 
 struct ApiOptions {
@@ -52,6 +59,14 @@ struct ApiOptions {
   std::function<void()> on_grants_changed;
   // The data commons (datasets, chunk store); null: its routes answer 503.
   data::DataService* data = nullptr;
+  // Validation's scorer (validation/service.h): it parses a phase's hidden truth and keeps the
+  // submissions' predictions files; null: submissions are refused (503).
+  validation::ScoringService* scoring = nullptr;
+  // The centre's Ed25519 key that signs validation reports (validation/report/report.h); its
+  // public half is served at /.well-known/openlab-report-key.json and in the OpenAPI document.
+  // Null: reports are refused (503).
+  const validation::report::SigningKey* report_key = nullptr;
+  std::string report_key_document;  // the public key's JSON document ("" without a key)
   // Copies of the files of export requests (data/inputs/job_inputs.h); "" = exports are refused.
   std::string exports_root;
   // The server's public URL, for links in metadata documents (Croissant, DCAT).

@@ -50,6 +50,10 @@ struct World {
   // b-member) that read a restricted dataset of project PA; export_b the mirror image (a job of
   // PA by member-a that read PB's data). Both pending.
   std::string export_a, export_b;
+  // Validation: an invite-only benchmark of each project (its truth a hidden dataset of the
+  // project), a submission to each by a project member, and a team of that member on each.
+  std::string truth_a, truth_b, bmk_a, bmk_b, sub_a, sub_b, team_a, team_b;
+  std::string report_a, report_b;  // a report of a scored submission of each benchmark
 };
 
 // A restricted dataset of `data_project`, a finished sealed job of `job_project` by `user` that
@@ -205,6 +209,53 @@ std::unique_ptr<World> MakeWorld() {
     return Status::Ok();
   });
   if (!s.ok()) throw std::runtime_error(s.ToString());
+  // Validation fixtures, made through the API as an organiser and a participant would.
+  auto now_s = [&](int64_t delta) { return FormatTime(now + delta); };
+  for (bool own : {true, false}) {
+    const std::string& pi = w->token[own ? "pi-a" : "b-admin"];
+    const std::string& member = w->token[own ? "member-a" : "b-member"];
+    auto ds = w->h->Call("POST", "/api/v1/datasets", pi,
+                         fmt::format(R"({{"project_id":"{}","name":"truth","license":"CC-BY-4.0",)"
+                                     R"("access_level":"hidden"}})",
+                                     own ? w->pa : w->pb));
+    std::string truth = ds.Str("id");
+    if (w->h->Push(pi, truth, {{"truth.csv", "id,value\nr1,1\nr2,2\nr3,3\n"}}, "v1").status !=
+        201) {
+      throw std::runtime_error("truth push failed");
+    }
+    auto b = w->h->Call(
+        "POST", "/api/v1/benchmarks", pi,
+        fmt::format(R"({{"project_id":"{}","name":"bench-{}","title":"T","task_type":"regression",)"
+                    R"("visibility":"invite","metrics":["mae"],"rules":{{"max_per_day":100}},)"
+                    R"("public_fraction":1,)"
+                    R"("phases":[{{"name":"dev","starts_at":"{}","ends_at":"{}",)"
+                    R"("truth_dataset":"{}"}}]}})",
+                    own ? w->pa : w->pb, own ? "a" : "b", now_s(-3600000), now_s(86400000), truth));
+    if (b.status != 201) throw std::runtime_error("benchmark: " + b.body);
+    auto team = w->h->Call("POST", "/api/v1/benchmarks/" + b.Str("id") + "/teams", member,
+                           R"({"name":"team"})");
+    if (team.status != 201) throw std::runtime_error("team: " + team.body);
+    // A submission scored, with its report.
+    auto scored = w->h->Call("POST", "/api/v1/benchmarks/" + b.Str("id") + "/submissions", member,
+                             "id,value\nr1,1\nr2,2\nr3,3\n", {{"content-type", "text/csv"}});
+    if (scored.status != 201) throw std::runtime_error("submission: " + scored.body);
+    if (!w->h->scoring().Drain().ok()) throw std::runtime_error("scoring failed");
+    auto rep = w->h->Call("POST", "/api/v1/submissions/" + scored.Str("id") + "/reports", member);
+    if (rep.status != 201) throw std::runtime_error("report: " + rep.body);
+    (own ? w->report_a : w->report_b) = rep.Str("id");
+    (own ? w->truth_a : w->truth_b) = truth;
+    (own ? w->bmk_a : w->bmk_b) = b.Str("id");
+    (own ? w->team_a : w->team_b) = team.Str("id");
+  }
+  // Then one submission to each left waiting (the scorer is not called again).
+  for (bool own : {true, false}) {
+    auto sub =
+        w->h->Call("POST", "/api/v1/benchmarks/" + (own ? w->bmk_a : w->bmk_b) + "/submissions",
+                   w->token[own ? "member-a" : "b-member"], "id,value\nr1,1\nr2,2\nr3,4\n",
+                   {{"content-type", "text/csv"}});
+    if (sub.status != 201) throw std::runtime_error("submission: " + sub.body);
+    (own ? w->sub_a : w->sub_b) = sub.Str("id");
+  }
   return w;
 }
 
@@ -253,6 +304,13 @@ std::vector<Row> Matrix() {
   std::vector<int> review_own = {401, 403, 403, 403, 404, 200, 404, 200, 200, 403, 403};
   std::vector<int> review_other = {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404};
   std::vector<int> operator_only = {401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 403};
+  // Validation columns.
+  auto bmk = [](World& w, bool own) { return "/api/v1/benchmarks/" + (own ? w.bmk_a : w.bmk_b); };
+  std::vector<int> bench_read_own = {404, 404, 200, 200, 404, 200, 404, 200, 200, 200, 200};
+  std::vector<int> bench_read_other = {404, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404};
+  std::vector<int> organisers_own = {401, 404, 200, 403, 404, 200, 404, 200, 200, 403, 403};
+  std::vector<int> organisers_own204 = {401, 404, 204, 403, 404, 204, 404, 204, 204, 403, 403};
+  std::vector<int> organisers_other = {401, 404, 200, 403, 404, 404, 404, 404, 404, 404, 404};
   return {
       {"GET", "/healthz", [](World&, auto&, bool) { return Fixed("/healthz"); }, all200, all200},
       {"GET", "/readyz", [](World&, auto&, bool) { return Fixed("/readyz"); }, all200, all200},
@@ -748,6 +806,118 @@ std::vector<Row> Matrix() {
        operator_only, operator_only},
       {"POST", "/api/v1/data/gc", [](World&, auto&, bool) { return Fixed("/api/v1/data/gc"); },
        operator_only, operator_only},
+      // Validation: invite-only benchmarks, seen by their project, their organisation's admins
+      // and the operator and auditor; taken part in by the project's members (and invitees).
+      {"GET", "/api/v1/benchmarks", [](World&, auto&, bool) { return Fixed("/api/v1/benchmarks"); },
+       all200, all200},
+      {"POST",
+       "/api/v1/benchmarks",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/benchmarks",
+                      fmt::format(R"({{"project_id":"{}","name":"new-bench","title":"T",)"
+                                  R"("task_type":"regression","metrics":["mae"],"phases":[{{)"
+                                  R"("name":"test","starts_at":"2027-01-01T00:00:00Z",)"
+                                  R"("ends_at":"2027-02-01T00:00:00Z","truth_dataset":"{}"}}]}})",
+                                  prj(w, own), own ? w.truth_a : w.truth_b));
+       },
+       {401, 403, 403, 403, 403, 403, 403, 201, 201, 403, 403},
+       {401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+      {"GET", "/api/v1/benchmarks/{id}",
+       [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own)); }, bench_read_own,
+       bench_read_other},
+      {"PATCH", "/api/v1/benchmarks/{id}",
+       [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own), R"({"title":"New"})"); },
+       organisers_own, organisers_other},
+      {"POST",
+       "/api/v1/benchmarks/{id}/invites",
+       [bmk](World& w, auto&, bool own) {
+         return Fixed(bmk(w, own) + "/invites", R"({"user":"stranger"})");
+       },
+       organisers_own204,
+       {401, 404, 204, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/benchmarks/{id}/teams",
+       [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own) + "/teams"); }, bench_read_own,
+       bench_read_other},
+      {"POST",
+       "/api/v1/benchmarks/{id}/teams",
+       [bmk](World& w, auto&, bool own) {
+         return Fixed(bmk(w, own) + "/teams", R"({"name":"new"})");
+       },
+       // The operator and auditor see it but take no part; the member who made the fixture's
+       // team is in one already.
+       {401, 404, 403, 403, 404, 201, 404, 201, 201, 409, 201},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/teams/{id}",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/teams/" + (own ? w.team_a : w.team_b));
+       },
+       bench_read_own, bench_read_other},
+      {"POST",
+       "/api/v1/teams/{id}/members",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/teams/" + (own ? w.team_a : w.team_b) + "/members",
+                      R"({"user":"student-a"})");
+       },
+       // Only a member of the team adds (the fixture's member-a; student-a, a participant too).
+       {401, 404, 403, 403, 404, 403, 404, 403, 403, 200, 403},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/benchmarks/{id}/submissions",
+       [bmk](World& w, auto&, bool own) {
+         return Fixed(bmk(w, own) + "/submissions", "id,value\nr1,1\nr2,2\nr3,3\n");
+       },
+       {401, 404, 403, 403, 404, 201, 404, 201, 201, 201, 201},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/benchmarks/{id}/submissions",
+       [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own) + "/submissions"); },
+       bench_read_own, bench_read_other},
+      {"POST", "/api/v1/benchmarks/{id}/rescore",
+       [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own) + "/rescore", "{}"); },
+       organisers_own, organisers_other},
+      {"GET", "/api/v1/benchmarks/{id}/leaderboard",
+       [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own) + "/leaderboard"); },
+       bench_read_own, bench_read_other},
+      {"GET",
+       "/api/v1/submissions/{id}",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/submissions/" + (own ? w.sub_a : w.sub_b));
+       },
+       {401, 404, 200, 200, 404, 200, 404, 200, 200, 200, 200},
+       {401, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST",
+       "/api/v1/submissions/{id}/cancel",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/submissions/" + (own ? w.sub_a : w.sub_b) + "/cancel");
+       },
+       // Only its submitter (member-a) cancels it.
+       {401, 404, 403, 403, 404, 403, 404, 403, 403, 200, 403},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"POST", "/api/v1/submissions/{id}/rescore",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/submissions/" + (own ? w.sub_a : w.sub_b) + "/rescore");
+       },
+       organisers_own, organisers_other},
+      {"POST",
+       "/api/v1/submissions/{id}/reports",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/submissions/" + (own ? w.sub_a : w.sub_b) + "/reports");
+       },
+       // Its submitter only; the fixture's submission is not scored yet: 409 past the policy.
+       {401, 404, 403, 403, 404, 403, 404, 403, 403, 409, 403},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/reports/{id}",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/reports/" + (own ? w.report_a : w.report_b));
+       },
+       all200, all200},
+      {"GET", "/api/v1/reports/{id}/envelope",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/reports/" + (own ? w.report_a : w.report_b) + "/envelope");
+       },
+       all200, all200},
+      {"GET", "/.well-known/openlab-report-key.json",
+       [](World&, auto&, bool) { return Fixed("/.well-known/openlab-report-key.json"); }, all200,
+       all200},
       // Audit.
       {"GET",
        "/api/v1/audit",

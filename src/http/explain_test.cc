@@ -244,6 +244,36 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
     }
     upload_ =
         Must("POST", "/api/v1/datasets/" + dataset_ + "/uploads", member_, "{}", 201).Str("id");
+    // Validation: a public benchmark over a hidden truth, two submissions scored, a team.
+    std::string truth =
+        Must("POST", "/api/v1/datasets", pi_,
+             fmt::format(R"({{"project_id":"{}","name":"truth","license":"CC-BY-4.0",)"
+                         R"("access_level":"hidden"}})",
+                         projects_[0]),
+             201)
+            .Str("id");
+    Push(pi_, truth, "truth.csv", "id,value\nr1,1\nr2,2\nr3,3\n");
+    benchmark_ =
+        Must("POST", "/api/v1/benchmarks", pi_,
+             fmt::format(
+                 R"({{"project_id":"{}","name":"meters","title":"T","task_type":"regression",)"
+                 R"("visibility":"public","metrics":["mae","rmse"],)"
+                 R"("phases":[{{"name":"dev","starts_at":"2020-01-01T00:00:00Z",)"
+                 R"("ends_at":"2099-01-01T00:00:00Z","truth_dataset":"{}"}}]}})",
+                 projects_[0], truth),
+             201)
+            .Str("id");
+    for (const std::string& who : {pi_, member_}) {
+      submission_ = h_.Call("POST", "/api/v1/benchmarks/" + benchmark_ + "/submissions", who,
+                            "id,value\nr1,1\nr2,2\nr3,4\n", {{"content-type", "text/csv"}})
+                        .Str("id");
+    }
+    EXPECT_TRUE(h_.scoring().Drain().ok());
+    report_ = Must("POST", "/api/v1/submissions/" + submission_ + "/reports", member_, "", 201)
+                  .Str("id");
+    team_ = Must("POST", "/api/v1/benchmarks/" + benchmark_ + "/teams", outsider_,
+                 R"({"name":"volts"})", 201)
+                .Str("id");
   }
 
   // The value of a path parameter, from the segment before it; nullopt if none was seeded.
@@ -258,6 +288,10 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
     if (before == "datasets") return dataset_;
     if (before == "uploads") return upload_;
     if (before == "access-requests") return request_;
+    if (before == "benchmarks") return benchmark_;
+    if (before == "submissions") return submission_;
+    if (before == "teams") return team_;
+    if (before == "reports") return report_;
     return std::nullopt;  // exports, contributions: none seeded; their point reads are skipped
   }
 
@@ -283,7 +317,11 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
                                                              {"wait", "0"},
                                                              {"order", "newest"},
                                                              {"access_level", "open"},
-                                                             {"license", "CC-BY-4.0"}};
+                                                             {"license", "CC-BY-4.0"},
+                                                             {"phase", "dev"},
+                                                             {"mine", "true"},
+                                                             {"split", "public"},
+                                                             {"metric", "rmse"}};
     if (auto it = fixed.find(name); it != fixed.end()) return it->second;
     if (name == "project_id") return projects_[0];
     if (name == "org_id") return orgs_[0];
@@ -332,6 +370,7 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
   std::vector<std::string> orgs_, projects_;
   std::string pi_, member_, outsider_, pi_id_, member_id_;
   std::string allocation_, job_, token_, dataset_, upload_, request_;
+  std::string benchmark_, submission_, team_, report_;
 };
 
 TEST_P(ExplainTest, EveryListAndViewIsServedByAnIndex) {

@@ -72,8 +72,14 @@ void RegisterSystemRoutes(Router& router, Api& api) {
     add(std::move(r));
   }
   add({"GET", "/api/v1/openapi.json", "openapi.read", nullptr, StoreUse::kNone,
-       [&router](Ctx& ctx) -> Status {
-         ctx.json = OpenApiDocument(router);
+       [&router, &api](Ctx& ctx) -> Status {
+         boost::json::object doc = OpenApiDocument(router);
+         // The key that signs validation reports, for verifiers who read the document.
+         if (!api.options().report_key_document.empty()) {
+           doc["info"].as_object()["x-openlab-report-key"] =
+               boost::json::parse(api.options().report_key_document);
+         }
+         ctx.json = std::move(doc);
          return Status::Ok();
        },
        "This API's OpenAPI 3.1 document"});

@@ -8,6 +8,8 @@
 #include "data/schema.h"
 #include "tenants/api/routes.h"
 #include "tenants/schema.h"
+#include "validation/api/routes.h"
+#include "validation/schema.h"
 
 namespace openlab::server {
 
@@ -17,6 +19,8 @@ const std::vector<http::Capability>& Capabilities() {
       {"auth", auth::Migrations, http::RegisterAuthCapability, http::AuthPolicyRules},
       {"compute", compute::Migrations, http::RegisterComputeCapability, http::ComputePolicyRules},
       {"data", data::Migrations, http::RegisterDataCapability, http::DataPolicyRules},
+      {"validation", validation::Migrations, http::RegisterValidationCapability,
+       http::ValidationPolicyRules},
   };
   return kAll;
 }

@@ -33,6 +33,8 @@
 #include "server/capabilities.h"
 #include "store/db.h"
 #include "store/migrations.h"
+#include "validation/report/report.h"
+#include "validation/service.h"
 
 namespace openlab::server {
 
@@ -225,6 +227,27 @@ int Serve(const ServeOptions& a) {
       std::make_unique<data::PackStore>(data::NewLocalPackBackend(state_abs + "/data/packs"), po));
   ao.data = &data_service;
   ao.exports_root = state_abs + "/data/exports";
+  // Validation's scorer: the one reader of hidden ground truth. A submission a crash interrupted
+  // holds a lease that expires, and is scored again (validation/service.h).
+  validation::ScoringOptions vo;
+  vo.files_root = state_abs + "/validation/submissions";
+  std::filesystem::create_directories(vo.files_root, dec);
+  std::filesystem::permissions(state_abs + "/validation", std::filesystem::perms::owner_all, dec);
+  vo.lease.lease_ms = a.scoring_lease_ms;
+  vo.idle_poll_ms = std::min<int64_t>(2000, a.scoring_lease_ms);
+  validation::ScoringService scoring(db->get(), Clock::Real(),
+                                     validation::TruthFromDataCommons(&data_service), vo);
+  scoring.Start();
+  ao.scoring = &scoring;
+  // The key that signs validation reports: made at first start, kept beside the state.
+  auto report_key =
+      validation::report::LoadOrCreateSigningKey(state_abs + "/validation/report-signing-key.json");
+  if (!report_key.ok()) {
+    std::cerr << "openlab: error: " << report_key.status().message() << "\n";
+    return 1;
+  }
+  ao.report_key = &*report_key;
+  ao.report_key_document = report_key->PublicKeyDocument();
   compute::ServiceOptions co;
   // Data inputs: shared read-only cache entries bound into each job by the sandbox; copies in
   // the job's directory where there is no sandbox to bind them (--sandbox off, or auto on a

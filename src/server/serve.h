@@ -50,6 +50,8 @@ struct ServeOptions {
   std::string local_gpu_type = "GPU";
   std::string device_dir = "/dev";
   std::string console_dir;
+  // Validation's scorer: how long a scoring lease lasts before another attempt may take it.
+  int64_t scoring_lease_ms = 30000;
   std::string centre_name = "openlab";  // on the console and GET /api/v1/centre
   std::string centre_description;  // the web console's built files; "": console/ beside the binary
   // Password hashing (Argon2id) threads and the hashes that may wait for one (0: defaults from

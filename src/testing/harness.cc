@@ -20,6 +20,8 @@
 
 namespace openlab::testing {
 
+namespace json = boost::json;
+
 std::vector<Backend> Backends() {
   std::vector<Backend> out = {Backend::kSqlite};
   const char* pg = std::getenv("OPENLAB_TEST_PG_URL");
@@ -119,6 +121,16 @@ ApiHarness::ApiHarness(Backend b, HarnessOptions options) : tdb_(b) {
     opts.jobs_root = files_root_ + "/jobs";
     opts.exports_root = files_root_ + "/exports";
   }
+  validation::ScoringOptions so;
+  so.files_root = files_root_ + "/submissions";
+  scoring_ = std::make_unique<validation::ScoringService>(
+      db, options.clock ? options.clock : Clock::Real(),
+      validation::TruthFromDataCommons(data_.get()), so);
+  opts.scoring = scoring_.get();
+  report_key_ = std::make_unique<validation::report::SigningKey>(
+      validation::report::SigningKey::Generate());
+  opts.report_key = report_key_.get();
+  opts.report_key_document = report_key_->PublicKeyDocument();
   api_ = std::make_unique<http::Api>(db, options.clock ? options.clock : Clock::Real(), &metrics_,
                                      server::Capabilities(), opts);
   operator_token_ = MakeUser("operator", {"operator"}, {"*"}, &operator_id_);
@@ -128,6 +140,8 @@ ApiHarness::~ApiHarness() {
   if (!files_root_.empty()) data::RemoveReadOnlyTree(files_root_);  // job data copies are 0555
 }
 
+// Pushes `files` as a new version the way the CLI does: chunk, ask what is missing, send
+// that, register the files, commit. Returns the commit reply.
 std::string ApiHarness::MakeUser(const std::string& username, const std::vector<std::string>& roles,
                                  const std::vector<std::string>& scopes, std::string* user_id) {
   std::string secret;

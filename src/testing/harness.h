@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +19,8 @@
 #include "http/api.h"
 #include "store/db.h"
 #include "testing/recording_db.h"
+#include "validation/report/report.h"
+#include "validation/service.h"
 
 namespace openlab::testing {
 
@@ -73,6 +76,11 @@ class ApiHarness {
   data::DataService& data() { return *data_; }
   // The chunk store's in-memory backend (for fault injection: bit flips, torn writes).
   data::MemPackBackend& packs() { return *packs_; }
+  // Validation's scorer, reading truth from data(); its thread is not started: a test scores
+  // what waits with scoring().Drain().
+  validation::ScoringService& scoring() { return *scoring_; }
+  // The key the Api signs validation reports with (made for this harness).
+  const validation::report::SigningKey& report_key() const { return *report_key_; }
   store::Database& db() { return tdb_.db(); }
   // The recorder the API runs over; nullptr unless made with `record`.
   RecordingDatabase* recorder() { return recorder_.get(); }
@@ -89,6 +97,11 @@ class ApiHarness {
                  const std::string& token = "", const std::string& body = "",
                  std::vector<std::pair<std::string, std::string>> headers = {});
 
+  // Pushes `files` (path -> bytes) as a new version of dataset `ds` the way the command line
+  // does: chunk, ask what is missing, send that, register the files, commit (tagged `tag`).
+  // Returns the commit's reply.
+  Reply Push(const std::string& token, const std::string& ds,
+             const std::map<std::string, std::string>& files, const std::string& tag = "");
   // The operator created like on first start, with a "*" token.
   const std::string& operator_token() const { return operator_token_; }
   const std::string& operator_id() const { return operator_id_; }
@@ -109,6 +122,8 @@ class ApiHarness {
   http::Metrics metrics_;
   data::MemPackBackend* packs_ = nullptr;  // owned by data_
   std::unique_ptr<data::DataService> data_;
+  std::unique_ptr<validation::ScoringService> scoring_;
+  std::unique_ptr<validation::report::SigningKey> report_key_;
   std::unique_ptr<http::Api> api_;
   std::string operator_token_, operator_id_;
   std::string files_root_;

@@ -81,54 +81,10 @@ class DataApiTest : public ::testing::TestWithParam<Backend> {
     return r.Str("id");
   }
 
-  // Pushes `files` as a new version the way the CLI does: chunk, ask what is missing, send
-  // that, register the files, commit. Returns the commit reply.
+  // Pushes `files` as a new version the way the CLI does (ApiHarness::Push).
   Reply Push(const std::string& token, const std::string& ds,
              const std::map<std::string, std::string>& files, const std::string& tag = "") {
-    auto r = h_.Call("POST", "/api/v1/datasets/" + ds + "/uploads", token, "{}");
-    EXPECT_EQ(r.status, 201) << r.body;
-    std::string up = r.Str("id");
-    data::ChunkerParams p = data::ChunkerParams::WithAverage(8 * 1024);
-    json::array file_list;
-    for (const auto& [path, content] : files) {
-      auto fc =
-          data::ChunkBuffer(reinterpret_cast<const uint8_t*>(content.data()), content.size(), p);
-      json::array ids;
-      for (const auto& c : fc.chunks) ids.emplace_back(data::ToHex(c.id));
-      auto m = h_.Call("POST", "/api/v1/uploads/" + up + "/missing", token,
-                       json::serialize(json::object{{"chunks", ids}}));
-      EXPECT_EQ(m.status, 200) << m.body;
-      std::set<std::string> missing;
-      for (const auto& v : m.json.at("missing").as_array())
-        missing.insert(std::string(v.as_string()));
-      std::string batch;
-      for (const auto& c : fc.chunks) {
-        if (missing.erase(data::ToHex(c.id))) {
-          data::AppendChunkRecord(&batch, c.id,
-                                  std::string_view(content).substr(c.offset, c.length));
-        }
-      }
-      if (!batch.empty()) {
-        auto put = h_.Call("PUT", "/api/v1/uploads/" + up + "/chunks", token, batch,
-                           {{"content-type", data::kChunkBatchType}});
-        EXPECT_EQ(put.status, 200) << put.body;
-      }
-      json::array chunks;
-      for (const auto& c : fc.chunks) chunks.push_back(json::array{data::ToHex(c.id), c.length});
-      int64_t segments = chunks.empty() ? 0 : 1;
-      json::object body{{"files", json::array{json::object{{"path", path},
-                                                           {"size", fc.size},
-                                                           {"sha256", data::ToHex(fc.sha256)},
-                                                           {"segments", segments}}}}};
-      if (segments > 0) {
-        body["segments"] =
-            json::array{json::object{{"path", path}, {"seq", 0}, {"chunks", chunks}}};
-      }
-      auto f = h_.Call("POST", "/api/v1/uploads/" + up + "/files", token, json::serialize(body));
-      EXPECT_EQ(f.status, 200) << f.body;
-    }
-    std::string commit = tag.empty() ? "{}" : fmt::format(R"({{"tag":"{}"}})", tag);
-    return h_.Call("POST", "/api/v1/uploads/" + up + "/commit", token, commit);
+    return h_.Push(token, ds, files, tag);
   }
 
   std::map<std::string, std::string> Corpus() {

@@ -23,6 +23,8 @@ const knownScopes = [
   'allocations:write',
   'data:read',
   'data:write',
+  'validation:read',
+  'validation:write',
   'tokens:read',
   'tokens:write',
   'orgs:read',

@@ -1,0 +1,141 @@
+#include "validation/schema.h"
+
+namespace openlab::validation {
+namespace {
+
+// Benchmarks (owned by a project), their phases (each naming its participants' input version
+// and its hidden ground-truth version), the organisations a benchmark is listed for, its
+// invitations, its teams; submissions with their state history and the lease a scorer holds;
+// the leaderboard's counted entry per entrant (a team, or a participant alone) and phase; the
+// signed validation reports.
+const char* kV19Validation = R"SQL(
+CREATE TABLE benchmarks (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  visibility TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  public_permille BIGINT NOT NULL,
+  split_key TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  version BIGINT NOT NULL);
+CREATE INDEX benchmarks_by_project ON benchmarks(project_id, id);
+CREATE INDEX benchmarks_by_visibility ON benchmarks(visibility, id);
+CREATE TABLE benchmark_orgs (
+  benchmark_id TEXT NOT NULL REFERENCES benchmarks(id),
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  PRIMARY KEY (benchmark_id, org_id));
+CREATE INDEX benchmark_orgs_by_org ON benchmark_orgs(org_id, benchmark_id);
+CREATE TABLE benchmark_invites (
+  benchmark_id TEXT NOT NULL REFERENCES benchmarks(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  invited_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (benchmark_id, user_id));
+CREATE INDEX benchmark_invites_by_user ON benchmark_invites(user_id, benchmark_id);
+CREATE TABLE benchmark_phases (
+  id TEXT PRIMARY KEY,
+  benchmark_id TEXT NOT NULL REFERENCES benchmarks(id),
+  position BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  starts_at BIGINT NOT NULL,
+  ends_at BIGINT NOT NULL,
+  input_dataset_id TEXT NOT NULL,
+  input_version_id TEXT NOT NULL,
+  truth_dataset_id TEXT NOT NULL,
+  truth_version_id TEXT NOT NULL,
+  truth_file TEXT NOT NULL,
+  UNIQUE (benchmark_id, name),
+  UNIQUE (benchmark_id, position));
+CREATE TABLE benchmark_teams (
+  id TEXT PRIMARY KEY,
+  benchmark_id TEXT NOT NULL REFERENCES benchmarks(id),
+  name TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (benchmark_id, name));
+CREATE TABLE benchmark_team_members (
+  benchmark_id TEXT NOT NULL REFERENCES benchmarks(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  team_id TEXT NOT NULL REFERENCES benchmark_teams(id),
+  joined_at BIGINT NOT NULL,
+  PRIMARY KEY (benchmark_id, user_id));
+CREATE INDEX benchmark_team_members_by_team ON benchmark_team_members(team_id, user_id);
+CREATE TABLE submissions (
+  id TEXT PRIMARY KEY,
+  benchmark_id TEXT NOT NULL REFERENCES benchmarks(id),
+  phase_id TEXT NOT NULL REFERENCES benchmark_phases(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  team_id TEXT NOT NULL,
+  entrant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  format TEXT NOT NULL,
+  description TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  rows BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  counted BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts BIGINT NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_expires_at BIGINT NOT NULL,
+  truth_version_id TEXT NOT NULL,
+  scores_public TEXT NOT NULL,
+  scores_private TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  scored_at BIGINT NOT NULL);
+CREATE INDEX submissions_by_phase ON submissions(phase_id, id);
+CREATE INDEX submissions_by_entrant ON submissions(phase_id, entrant, id);
+CREATE INDEX submissions_by_user ON submissions(user_id, id);
+CREATE INDEX submissions_by_state ON submissions(state, lease_expires_at, id);
+CREATE TABLE submission_events (
+  submission_id TEXT NOT NULL REFERENCES submissions(id),
+  seq BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  note TEXT NOT NULL,
+  PRIMARY KEY (submission_id, seq));
+CREATE TABLE leaderboard_entries (
+  phase_id TEXT NOT NULL REFERENCES benchmark_phases(id),
+  entrant TEXT NOT NULL,
+  submission_id TEXT NOT NULL REFERENCES submissions(id),
+  user_id TEXT NOT NULL,
+  team_id TEXT NOT NULL,
+  public_primary DOUBLE PRECISION NOT NULL,
+  private_primary DOUBLE PRECISION NOT NULL,
+  scores_public TEXT NOT NULL,
+  scores_private TEXT NOT NULL,
+  submitted_at BIGINT NOT NULL,
+  PRIMARY KEY (phase_id, entrant));
+CREATE INDEX leaderboard_by_public ON leaderboard_entries(phase_id, public_primary, entrant);
+CREATE INDEX leaderboard_by_private ON leaderboard_entries(phase_id, private_primary, entrant);
+CREATE TABLE validation_reports (
+  id TEXT PRIMARY KEY,
+  submission_id TEXT NOT NULL REFERENCES submissions(id),
+  user_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  created_at BIGINT NOT NULL);
+CREATE INDEX validation_reports_by_submission ON validation_reports(submission_id, id)
+)SQL";
+
+}  // namespace
+
+std::vector<store::MigrationPart> Migrations() {
+  return {
+      {19, 0,
+       "validation: benchmarks, phases, teams, invitations, submissions and their history, "
+       "leaderboard entries, validation reports",
+       kV19Validation, ""},
+  };
+}
+
+}  // namespace openlab::validation

@@ -1,0 +1,103 @@
+// The scoring service: the worker that takes each waiting submission under a lease, scores it
+// with the scorer (scorer.h) and records the result, so that no submission is ever stuck.
+//
+//   - every state change is one committed transaction (validation.h), with its event;
+//   - a submission is scored under a lease (LeaseOptions) that a heartbeat renews while the
+//     scorer works; a server that dies (SIGKILL, a lost machine) leaves a lease that expires, and
+//     whichever scorer claims next takes the submission again; after max_attempts lost leases it
+//     ends failed with that reason, and does not count;
+//   - predictions that do not fit the truth end invalid, with the scorer's reason; a fault of the
+//     centre (the truth unreadable, the file gone) ends failed: neither counts.
+//
+// The predictions files live under `files_root` (one file per submission, written and synced
+// before the submission's record commits, never served back to anyone). The ground truth is read
+// through `TruthReader` (the data commons' chunk store in the server; a map in tests), parsed
+// once per phase and truth version, and kept in memory for the next submissions.
+//
+// Thread-safety: every public member may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "common/status.h"
+#include "store/db.h"
+#include "validation/scorer.h"
+#include "validation/validation.h"
+
+namespace openlab::data {
+class DataService;
+}  // namespace openlab::data
+
+namespace openlab::validation {
+
+struct ScoringOptions {
+  std::string files_root;  // where the predictions files are kept
+  LeaseOptions lease;
+  int64_t idle_poll_ms = 2000;  // also looks for lost leases this often when nothing pokes it
+  std::string owner;            // this scorer's lease name ("" = a fresh random one)
+};
+
+class ScoringService {
+ public:
+  // The bytes of a phase's truth file.
+  using TruthReader = std::function<StatusOr<std::string>(const Phase&)>;
+
+  // `db` and `clock` must outlive the service. The thread starts with Start().
+  ScoringService(store::Database* db, Clock* clock, TruthReader truth, ScoringOptions o);
+  ~ScoringService();
+  ScoringService(const ScoringService&) = delete;
+  ScoringService& operator=(const ScoringService&) = delete;
+
+  void Start();
+  void Stop();
+  // Something may wait now (a submission, a re-score): the thread looks at once.
+  void Poke();
+
+  // Scores what waits now in the calling thread until nothing does; returns how many ended
+  // (scored, invalid or failed). The thread runs the same.
+  StatusOr<int> Drain();
+
+  // The phase's truth, parsed (cached per phase and truth version).
+  StatusOr<std::shared_ptr<const Truth>> TruthOf(const Benchmark& b, const Phase& p);
+
+  // A submission's predictions file: stored durably (temp, fsync, rename) before its record
+  // commits; read back by the scorer; removed with its submission.
+  Status StoreFile(const std::string& id, std::string_view bytes);
+  StatusOr<std::string> ReadFile(const std::string& id) const;
+
+  const std::string& owner() const { return opts_.owner; }
+  const ScoringOptions& options() const { return opts_; }
+
+ private:
+  // Scores one claimed submission; records how it ended.
+  Status ScoreOne(const Submission& s);
+  void Loop();
+
+  store::Database* db_;
+  Clock* clock_;
+  TruthReader truth_reader_;
+  ScoringOptions opts_;
+
+  Mutex mu_;
+  CondVar cv_;
+  bool poked_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
+
+  Mutex cache_mu_;
+  // Keyed by phase id and truth version id.
+  std::map<std::string, std::shared_ptr<const Truth>> truths_ GUARDED_BY(cache_mu_);
+};
+
+// The truth reader of a server: the phase's truth file from the data commons' chunk store,
+// every chunk verified as it is read. `data` must outlive the reader.
+ScoringService::TruthReader TruthFromDataCommons(data::DataService* data);
+
+}  // namespace openlab::validation

@@ -1,0 +1,558 @@
+// Validation through the in-process Api (SQLite, and PostgreSQL under `make test`): an
+// organiser publishes a benchmark whose ground truth is hidden, participants submit predictions
+// files, the scorer scores them under a lease, the leaderboards rank them, the private ranking
+// opens when the phase ends; malformed files are refused and never counted; quotas count only
+// valid submissions; a lost lease is taken again, and a submission that loses too many fails.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "common/clock.h"
+#include "testing/harness.h"
+#include "validation/report/report.h"
+#include "validation/validation.h"
+
+namespace openlab {
+namespace {
+
+namespace json = boost::json;
+using testing::ApiHarness;
+using testing::Backend;
+using testing::Reply;
+
+constexpr int64_t kHour = 3600 * 1000;
+constexpr int64_t kStart = 1'800'000'000'000;  // 2027-01-15
+
+class ValidationApiTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  ValidationApiTest() : clock_(kStart), h_(GetParam(), testing::HarnessOptions{.clock = &clock_}) {
+    auto r = h_.Call("POST", "/api/v1/orgs", Op(),
+                     R"({"name":"city","kind":"public_agency","region":"KR-29"})");
+    org_ = r.Str("id");
+    pi_ = h_.MakeUser("pi");
+    alice_ = h_.MakeUser("alice", {}, {"*"}, &alice_id_);
+    bob_ = h_.MakeUser("bob", {}, {"*"}, &bob_id_);
+    carol_ = h_.MakeUser("carol", {}, {"*"}, &carol_id_);
+    h_.Call("PUT", "/api/v1/orgs/" + org_ + "/members/pi", Op(), R"({"role":"member"})");
+    r = h_.Call("POST", "/api/v1/projects", pi_,
+                fmt::format(R"({{"org_id":"{}","name":"energy"}})", org_));
+    project_ = r.Str("id");
+    // The ground truth: 400 rows of a regression target, hidden.
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> u(0, 100);
+    std::string truth = "id,value\n";
+    for (int i = 0; i < 400; ++i) {
+      values_.push_back(std::round(u(rng) * 100) / 100);
+      truth += fmt::format("m{},{}\n", i, values_.back());
+    }
+    truth_ds_ = CreateDataset("meter-truth", "hidden");
+    EXPECT_EQ(h_.Push(pi_, truth_ds_, {{"truth.csv", truth}}, "v1").status, 201);
+    inputs_ds_ = CreateDataset("meter-inputs", "registered");
+    EXPECT_EQ(h_.Push(pi_, inputs_ds_, {{"ids.csv", "id\nm0\n"}}, "v1").status, 201);
+  }
+
+  std::string Op() { return h_.operator_token(); }
+
+  std::string CreateDataset(const std::string& name, const std::string& level) {
+    auto r = h_.Call("POST", "/api/v1/datasets", pi_,
+                     fmt::format(R"({{"project_id":"{}","name":"{}","license":"CC-BY-4.0",)"
+                                 R"("access_level":"{}"}})",
+                                 project_, name, level));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Str("id");
+  }
+
+  Reply CreateBenchmark(const std::string& name, const std::string& extra = "") {
+    return h_.Call(
+        "POST", "/api/v1/benchmarks", pi_,
+        fmt::format(
+            R"({{"project_id":"{}","name":"{}","title":"Meter forecasting","task_type":"regression",)"
+            R"("metrics":[{{"name":"mae","primary":true}},"rmse","r2"],)"
+            R"("rules":{{"max_per_day":3,"max_total":10}},)"
+            R"("phases":[{{"name":"final","starts_at":"{}","ends_at":"{}","input_dataset":"{}",)"
+            R"("truth_dataset":"{}","truth_version":"v1"}}]{}}})",
+            project_, name, FormatTime(kStart - kHour), FormatTime(kStart + 2 * kHour), inputs_ds_,
+            truth_ds_, extra));
+  }
+
+  // Predictions off the truth by `noise` (deterministic), as CSV.
+  std::string Predictions(double noise, int rows = 400, int dup = -1) {
+    std::string out = "id,value\n";
+    for (int i = 0; i < rows; ++i) {
+      out += fmt::format("m{},{}\n", i, values_[i] + noise * ((i % 3) - 1));
+      if (i == dup) out += fmt::format("m{},{}\n", i, values_[i]);
+    }
+    return out;
+  }
+
+  Reply Submit(const std::string& token, const std::string& bmk, const std::string& body,
+               const std::string& type = "text/csv") {
+    return h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/submissions", token, body,
+                   {{"content-type", type}});
+  }
+
+  int Drain() {
+    auto n = h_.scoring().Drain();
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return n.ok() ? *n : -1;
+  }
+
+  FakeClock clock_;
+  ApiHarness h_;
+  std::string org_, project_, pi_, alice_, bob_, carol_, alice_id_, bob_id_, carol_id_;
+  std::string truth_ds_, inputs_ds_;
+  std::vector<double> values_;
+};
+
+TEST_P(ValidationApiTest,
+       TwoParticipantsAreScoredAndRankedAndThePrivateRankingOpensWhenThePhaseEnds) {
+  auto b = CreateBenchmark("meters");
+  ASSERT_EQ(b.status, 201) << b.body;
+  std::string bmk = b.Str("id");
+  EXPECT_EQ(b.json.at("phases").as_array().size(), 1u);
+  EXPECT_FALSE(b.json.as_object().contains("split_key"));
+  // Alice is close; Bob, in JSON lines, further off.
+  auto a = Submit(alice_, bmk, Predictions(0.5));
+  ASSERT_EQ(a.status, 201) << a.body;
+  EXPECT_EQ(a.Str("state"), "queued");
+  EXPECT_EQ(a.json.at("rows").as_int64(), 400);
+  std::string lines;
+  for (int i = 0; i < 400; ++i) {
+    lines +=
+        fmt::format("{{\"id\":\"m{}\",\"value\":{}}}\n", i, values_[i] + 3 * ((i % 2) ? 1 : -1));
+  }
+  auto bo = Submit(bob_, bmk, lines, "application/x-ndjson");
+  ASSERT_EQ(bo.status, 201) << bo.body;
+  EXPECT_EQ(Drain(), 2);
+  auto sa = h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_);
+  ASSERT_EQ(sa.status, 200) << sa.body;
+  EXPECT_EQ(sa.Str("state"), "scored");
+  double mae = sa.json.at("scores_public").at("mae").as_double();
+  EXPECT_NEAR(mae, 0.5 * 2.0 / 3.0, 0.05);              // two rows in three are off by 0.5
+  EXPECT_TRUE(sa.json.at("scores_private").is_null());  // not before the phase ends
+  // The history: queued, scoring, scored, with times.
+  auto events = sa.json.at("events").as_array();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].at("state").as_string(), "queued");
+  EXPECT_EQ(events[2].at("state").as_string(), "scored");
+
+  auto board = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", carol_);
+  ASSERT_EQ(board.status, 200) << board.body;
+  auto rows = board.json.at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("name").as_string(), "alice");
+  EXPECT_EQ(rows[0].at("rank").as_int64(), 1);
+  EXPECT_EQ(rows[1].at("name").as_string(), "bob");
+  EXPECT_EQ(rows[1].at("rank").as_int64(), 2);
+  EXPECT_FALSE(board.json.at("higher_is_better").as_bool());  // MAE: lower is better
+  // Another metric re-ranks the same counted submissions.
+  auto by_r2 = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?metric=r2", carol_);
+  ASSERT_EQ(by_r2.status, 200) << by_r2.body;
+  EXPECT_EQ(by_r2.json.at("items").as_array()[0].at("name").as_string(), "alice");
+
+  // The private ranking: organisers now, participants once the phase has ended.
+  auto priv = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?split=private", alice_);
+  EXPECT_EQ(priv.status, 403) << priv.body;
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?split=private", pi_).status,
+            200);
+  clock_.Advance(3 * kHour);
+  priv = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?split=private", alice_);
+  ASSERT_EQ(priv.status, 200) << priv.body;
+  EXPECT_EQ(priv.json.at("items").as_array().size(), 2u);
+  sa = h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_);
+  EXPECT_TRUE(sa.json.at("scores_private").is_object());
+  // The CSV export.
+  auto csv = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?format=csv", carol_);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body.substr(0, csv.body.find('\n')),
+            "rank,entrant,name,team_id,user_id,submission_id,score,mae,rmse,r2,submitted_at");
+  EXPECT_NE(csv.body.find(",alice,"), std::string::npos);
+  // And no more submissions once it has ended.
+  auto late = Submit(alice_, bmk, Predictions(0.1));
+  EXPECT_EQ(late.status, 409) << late.body;
+}
+
+TEST_P(ValidationApiTest, AMalformedFileIsRefusedNamingItsFirstBadLineAndIsNeverCounted) {
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  struct Case {
+    std::string body, want;
+  };
+  std::vector<Case> cases = {
+      {Predictions(0, 400, 5), "line 8: id 'm5' appears twice"},
+      {Predictions(0, 399),
+       "1 of the 400 test rows have no prediction; the first missing is id 'm399'"},
+      {"id,value\nm0,1\nnope,2\n", "line 3: id 'nope' is not a test row"},
+      {"id,value\nm0,abc\n", "line 2: value 'abc' is not a number"},
+      {"id,value\nm0,nan\n", "line 2: value 'nan' is not a finite number"},
+      {"id,score\nm0,1\n", "line 1: the header must be 'id,value'"},
+      {"id,value\nm0,1,2\n", "line 2: expected 2 fields, found 3"},
+  };
+  for (const auto& c : cases) {
+    auto r = Submit(alice_, bmk, c.body);
+    EXPECT_EQ(r.status, 400) << c.want;
+    EXPECT_NE(r.body.find(c.want), std::string::npos) << r.body;
+  }
+  auto j = Submit(alice_, bmk, "{\"id\":\"m0\",\"value\":1}\n[1]\n", "application/x-ndjson");
+  EXPECT_EQ(j.status, 400);
+  EXPECT_NE(j.body.find("line 2: not a JSON object"), std::string::npos) << j.body;
+  // None counted: the day's three submissions are still all there.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Submit(alice_, bmk, Predictions(i)).status, 201);
+  auto over = Submit(alice_, bmk, Predictions(4));
+  EXPECT_EQ(over.status, 429) << over.body;
+}
+
+TEST_P(ValidationApiTest, CancelledAndFailedSubmissionsDoNotCountAgainstTheQuota) {
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = Submit(alice_, bmk, Predictions(i));
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(r.Str("id"));
+  }
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(9)).status, 429);
+  // Someone else cannot cancel Alice's submission; she can.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/submissions/" + ids[0] + "/cancel", bob_).status, 404);
+  auto c = h_.Call("POST", "/api/v1/submissions/" + ids[0] + "/cancel", alice_);
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(c.Str("state"), "cancelled");
+  EXPECT_FALSE(c.json.at("counted").as_bool());
+  // A submission whose file the centre lost fails, and does not count either.
+  std::filesystem::remove(h_.scoring().options().files_root + "/" + ids[1]);
+  EXPECT_EQ(Drain(), 1 + 0 + 1);  // ids[1] failed, ids[2] scored
+  auto f = h_.Call("GET", "/api/v1/submissions/" + ids[1], alice_);
+  EXPECT_EQ(f.Str("state"), "failed");
+  EXPECT_FALSE(f.json.at("counted").as_bool());
+  EXPECT_NE(f.Str("reason").find("lost the predictions file"), std::string::npos);
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(7)).status, 201);
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(8)).status, 201);
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(9)).status, 429);
+}
+
+TEST_P(ValidationApiTest, ALostLeaseIsTakenAgainAndTooManyLostLeasesFailTheSubmission) {
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  auto a = Submit(alice_, bmk, Predictions(0.5));
+  auto b = Submit(bob_, bmk, Predictions(1.5));
+  ASSERT_EQ(b.status, 201);
+  validation::LeaseOptions lo;
+  // A scorer takes Alice's submission and dies (no renewal, no end).
+  ASSERT_TRUE(h_.db()
+                  .Write([&](store::Tx& tx) -> Status {
+                    auto s = validation::ClaimSubmission(tx, "dead-scorer", lo, clock_.NowMs());
+                    if (!s.ok()) return s.status();
+                    EXPECT_EQ((*s)->id, a.Str("id"));
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_).Str("state"), "scoring");
+  // While its lease holds, nobody else takes it: the live scorer scores Bob's only.
+  EXPECT_EQ(Drain(), 1);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_).Str("state"), "scoring");
+  clock_.Advance(lo.lease_ms + 1);
+  EXPECT_EQ(Drain(), 1);
+  auto s = h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_);
+  EXPECT_EQ(s.Str("state"), "scored");
+  EXPECT_EQ(s.json.at("attempts").as_int64(), 2);
+
+  // Bob's next one loses its lease max_attempts times: it ends failed, not counted.
+  auto c = Submit(bob_, bmk, Predictions(2.5));
+  for (int i = 0; i < lo.max_attempts; ++i) {
+    ASSERT_TRUE(h_.db()
+                    .Write([&](store::Tx& tx) -> Status {
+                      auto claimed = validation::ClaimSubmission(tx, "dead-" + std::to_string(i),
+                                                                 lo, clock_.NowMs());
+                      if (!claimed.ok()) return claimed.status();
+                      EXPECT_TRUE(claimed->has_value());
+                      return Status::Ok();
+                    })
+                    .ok());
+    clock_.Advance(lo.lease_ms + 1);
+  }
+  EXPECT_EQ(Drain(), 0);
+  auto f = h_.Call("GET", "/api/v1/submissions/" + c.Str("id"), bob_);
+  EXPECT_EQ(f.Str("state"), "failed");
+  EXPECT_FALSE(f.json.at("counted").as_bool());
+  EXPECT_NE(f.Str("reason").find("interrupted 3 times"), std::string::npos) << f.body;
+  // An organiser re-scores it: it is scored this time.
+  auto r = h_.Call("POST", "/api/v1/submissions/" + c.Str("id") + "/rescore", pi_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Drain(), 1);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/submissions/" + c.Str("id"), bob_).Str("state"), "scored");
+  // A participant may not re-score.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/submissions/" + c.Str("id") + "/rescore", bob_).status, 403);
+}
+
+TEST_P(ValidationApiTest, ANewGroundTruthVersionIsReportedAndEveryScoredSubmissionIsRescored) {
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  ASSERT_EQ(Submit(alice_, bmk, Predictions(0.5)).status, 201);
+  ASSERT_EQ(Submit(bob_, bmk, Predictions(1.0)).status, 201);
+  EXPECT_EQ(Drain(), 2);
+  // The organisers correct the truth: every value one more.
+  std::string truth = "id,value\n";
+  for (int i = 0; i < 400; ++i) truth += fmt::format("m{},{}\n", i, values_[i] + 1);
+  ASSERT_EQ(h_.Push(pi_, truth_ds_, {{"truth.csv", truth}}, "v2").status, 201);
+  auto e =
+      h_.Call("PATCH", "/api/v1/benchmarks/" + bmk, pi_,
+              fmt::format(R"({{"phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+                          R"("truth_dataset":"{}","truth_version":"v2"}}]}})",
+                          FormatTime(kStart - kHour), FormatTime(kStart + 2 * kHour), truth_ds_));
+  ASSERT_EQ(e.status, 200) << e.body;
+  ASSERT_EQ(e.json.at("truth_changed").as_array().size(), 1u);
+  auto r = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/rescore", pi_, "{}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json.at("queued").as_int64(), 2);
+  EXPECT_EQ(Drain(), 2);
+  auto board = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", pi_);
+  auto rows = board.json.at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  // Against the new truth both are off by about 1 (Alice was off by a third before).
+  for (const auto& row : rows) {
+    EXPECT_NEAR(row.at("score").as_double(), 1.0, 0.1);
+    auto sub = h_.Call(
+        "GET", "/api/v1/submissions/" + std::string(row.at("submission_id").as_string()), pi_);
+    EXPECT_EQ(sub.json.at("truth_version_id"), e.json.at("phases").at(0).at("truth_version_id"));
+    EXPECT_EQ(sub.json.at("events").as_array().size(), 6u);  // queued, scoring, scored, x 2
+  }
+}
+
+TEST_P(ValidationApiTest, VisibilityDecidesWhoSeesAndWhoTakesPart) {
+  auto b = CreateBenchmark("private-meters", R"(,"visibility":"invite")");
+  ASSERT_EQ(b.status, 201) << b.body;
+  std::string bmk = b.Str("id");
+  // Not invited: not even told it exists.
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk, alice_).status, 404);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", alice_).status, 404);
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(0)).status, 404);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk, "").status, 404);
+  auto list = h_.Call("GET", "/api/v1/benchmarks", alice_);
+  EXPECT_EQ(list.json.at("items").as_array().size(), 0u);
+  // Invited: she sees it and takes part.
+  EXPECT_EQ(
+      h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/invites", pi_, R"({"user":"alice"})").status,
+      204);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk, alice_).status, 200);
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(0)).status, 201);
+  list = h_.Call("GET", "/api/v1/benchmarks", alice_);
+  EXPECT_EQ(list.json.at("items").as_array().size(), 1u);
+  // A participant cannot edit it or invite others.
+  EXPECT_EQ(h_.Call("PATCH", "/api/v1/benchmarks/" + bmk, alice_, R"({"title":"mine"})").status,
+            403);
+  // A public one is seen anonymously, but taking part needs an account.
+  auto pub = CreateBenchmark("open-meters", R"(,"visibility":"public")");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + pub.Str("id"), "").status, 200);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + pub.Str("id") + "/leaderboard", "").status, 200);
+  EXPECT_EQ(Submit("", pub.Str("id"), Predictions(0)).status, 401);
+}
+
+TEST_P(ValidationApiTest, ATeamSharesOneQuotaAndOneLeaderboardEntry) {
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  auto t = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/teams", alice_, R"({"name":"volts"})");
+  ASSERT_EQ(t.status, 201) << t.body;
+  auto add =
+      h_.Call("POST", "/api/v1/teams/" + t.Str("id") + "/members", alice_, R"({"user":"bob"})");
+  ASSERT_EQ(add.status, 200) << add.body;
+  // Carol, not a member, cannot add herself.
+  EXPECT_EQ(
+      h_.Call("POST", "/api/v1/teams/" + t.Str("id") + "/members", carol_, R"({"user":"carol"})")
+          .status,
+      403);
+  // Bob cannot form a second team.
+  EXPECT_EQ(
+      h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/teams", bob_, R"({"name":"amps"})").status,
+      409);
+  ASSERT_EQ(Submit(alice_, bmk, Predictions(2)).status, 201);
+  ASSERT_EQ(Submit(bob_, bmk, Predictions(0.5)).status, 201);
+  ASSERT_EQ(Submit(bob_, bmk, Predictions(1)).status, 201);
+  EXPECT_EQ(Submit(alice_, bmk, Predictions(3)).status, 429);  // three a day for the team
+  EXPECT_EQ(Drain(), 3);
+  auto board = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", carol_);
+  auto rows = board.json.at("items").as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("name").as_string(), "volts");
+  // The best counts (rules.counts best): Bob's 0.5.
+  auto bob_best = h_.Call(
+      "GET", "/api/v1/submissions/" + std::string(rows[0].at("submission_id").as_string()), alice_);
+  EXPECT_EQ(bob_best.Str("user_id"), bob_id_);
+  // Team members see each other's submissions; others do not.
+  auto mine = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/submissions", alice_);
+  EXPECT_EQ(mine.json.at("items").as_array().size(), 3u);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/submissions", carol_)
+                .json.at("items")
+                .as_array()
+                .size(),
+            0u);
+}
+
+TEST_P(ValidationApiTest, TheGroundTruthMustBeHiddenAndNoRouteServesItsBytes) {
+  std::string open_ds = CreateDataset("open-truth", "open");
+  ASSERT_EQ(h_.Push(pi_, open_ds, {{"truth.csv", "id,value\nm0,1\n"}}).status, 201);
+  auto r = h_.Call(
+      "POST", "/api/v1/benchmarks", pi_,
+      fmt::format(R"({{"project_id":"{}","name":"leaky","title":"t","task_type":"regression",)"
+                  R"("metrics":["mae"],"phases":[{{"name":"test","starts_at":"{}","ends_at":"{}",)"
+                  R"("truth_dataset":"{}"}}]}})",
+                  project_, FormatTime(kStart), FormatTime(kStart + kHour), open_ds));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("must be 'hidden'"), std::string::npos) << r.body;
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  ASSERT_EQ(Submit(alice_, bmk, Predictions(0.5)).status, 201);
+  Drain();
+  // The participant tries the data commons' routes on the truth dataset.
+  for (const std::string& path :
+       {"/api/v1/datasets/" + truth_ds_, "/api/v1/datasets/" + truth_ds_ + "/versions",
+        "/api/v1/datasets/" + truth_ds_ + "/versions/v1/files",
+        "/api/v1/datasets/" + truth_ds_ + "/versions/v1/file?path=truth.csv",
+        "/api/v1/datasets/" + truth_ds_ + "/versions/v1/manifest",
+        "/api/v1/datasets/" + truth_ds_ + "/croissant"}) {
+    auto g = h_.Call("GET", path, alice_);
+    EXPECT_TRUE(g.status == 404 || g.status == 403) << path << " " << g.status;
+  }
+  // Even its owners cannot download hidden bytes.
+  EXPECT_EQ(
+      h_.Call("GET", "/api/v1/datasets/" + truth_ds_ + "/versions/v1/file?path=truth.csv", pi_)
+          .status,
+      403);
+  // And nothing the participant is answered holds a label: no value of the truth appears in
+  // their submission, their list or the leaderboard.
+  std::string all = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/submissions", alice_).body +
+                    h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", alice_).body +
+                    h_.Call("GET", "/api/v1/benchmarks/" + bmk, alice_).body;
+  int seen = 0;
+  for (size_t i = 0; i < 50; ++i) {
+    std::string v = fmt::format("{}", values_[i]);
+    if (v.size() >= 4 && all.find(v) != std::string::npos) ++seen;
+  }
+  EXPECT_EQ(seen, 0);
+}
+
+TEST_P(ValidationApiTest, AReportIsSignedVerifiesAndFailsAfterOneChangedByte) {
+  std::string bmk = CreateBenchmark("meters").Str("id");
+  auto a = Submit(alice_, bmk, Predictions(0.5));
+  ASSERT_EQ(a.status, 201);
+  // Not before it is scored.
+  auto early = h_.Call("POST", "/api/v1/submissions/" + a.Str("id") + "/reports", alice_);
+  EXPECT_EQ(early.status, 409) << early.body;
+  Drain();
+  // Not by someone else.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/submissions/" + a.Str("id") + "/reports", bob_).status, 404);
+  auto r = h_.Call("POST", "/api/v1/submissions/" + a.Str("id") + "/reports", alice_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json::object& st = r.json.at("statement").as_object();
+  EXPECT_EQ(st.at("subject").at(0).at("digest").at("sha256"), a.json.at("sha256"));
+  // During the phase it states the public scores only.
+  for (const auto& m : st.at("predicate").at("metrics").as_array()) {
+    EXPECT_EQ(m.at("split").as_string(), "public");
+  }
+  // Anyone holding its id reads it (a customer, anonymously), and its envelope verifies.
+  auto envelope = h_.Call("GET", "/api/v1/reports/" + r.Str("id") + "/envelope", "");
+  ASSERT_EQ(envelope.status, 200);
+  auto key = validation::report::ParsePublicKey(
+      h_.Call("GET", "/.well-known/openlab-report-key.json", "").body);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto verified = validation::report::VerifyEnvelope(envelope.body, *key);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->contents.benchmark_id, bmk);
+  std::string changed = envelope.body;
+  changed[changed.find("\"payload\":\"") + 20] ^= 1;
+  EXPECT_FALSE(validation::report::VerifyEnvelope(changed, *key).ok());
+  // The key is in the OpenAPI document too.
+  auto doc = h_.Call("GET", "/api/v1/openapi.json", "");
+  EXPECT_EQ(doc.json.at("info").at("x-openlab-report-key").at("keyid").as_string(), key->KeyId());
+  // Once the phase has ended, a new report states the private scores as well.
+  clock_.Advance(3 * kHour);
+  auto after = h_.Call("POST", "/api/v1/submissions/" + a.Str("id") + "/reports", alice_);
+  ASSERT_EQ(after.status, 201) << after.body;
+  int priv = 0;
+  for (const auto& m : after.json.at("statement").at("predicate").at("metrics").as_array()) {
+    priv += m.at("split").as_string() == "private";
+  }
+  EXPECT_EQ(priv, 3);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/reports/rpt_nosuchreport", "").status, 404);
+}
+
+// The hostile participant's sweep: every route of the API, every method, with the ids of
+// everything this benchmark touches, as a participant and as the organiser. The truth's values
+// carry a marker (".73519") that no answer may hold: no route serves a label.
+TEST_P(ValidationApiTest, NoRouteAnswersALabelToAnyone) {
+  std::string truth = "id,value\n";
+  for (int i = 0; i < 50; ++i) truth += fmt::format("m{},{}.73519\n", i, 1000 + i);
+  std::string marked = CreateDataset("marked-truth", "hidden");
+  ASSERT_EQ(h_.Push(pi_, marked, {{"truth.csv", truth}}, "v1").status, 201);
+  auto b = h_.Call(
+      "POST", "/api/v1/benchmarks", pi_,
+      fmt::format(
+          R"({{"project_id":"{}","name":"marked","title":"Marked","task_type":"regression",)"
+          R"("visibility":"public","metrics":["mae","rmse","r2"],)"
+          R"("phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+          R"("truth_dataset":"{}","input_dataset":"{}"}}]}})",
+          project_, FormatTime(kStart - kHour), FormatTime(kStart + kHour), marked, inputs_ds_));
+  ASSERT_EQ(b.status, 201) << b.body;
+  std::string bmk = b.Str("id");
+  std::string preds = "id,value\n";
+  for (int i = 0; i < 50; ++i) preds += fmt::format("m{},{}\n", i, 1000 + i);
+  auto sub = Submit(alice_, bmk, preds);
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  Drain();
+  auto rep = h_.Call("POST", "/api/v1/submissions/" + sub.Str("id") + "/reports", alice_);
+  ASSERT_EQ(rep.status, 201) << rep.body;
+  auto team = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/teams", bob_, R"({"name":"t"})");
+  clock_.Advance(2 * kHour);  // the phase has ended: the private split is open too
+  std::map<std::string, std::string> ids = {{"benchmarks", bmk},
+                                            {"submissions", sub.Str("id")},
+                                            {"teams", team.Str("id")},
+                                            {"reports", rep.Str("id")},
+                                            {"datasets", marked},
+                                            {"projects", project_},
+                                            {"orgs", org_},
+                                            {"users", alice_id_}};
+  int calls = 0;
+  for (const auto& route : h_.api().router().routes()) {
+    std::string path;
+    std::string before;
+    bool unknown = false;
+    for (size_t pos = 1; pos <= route.pattern.size();) {
+      size_t end = route.pattern.find('/', pos);
+      if (end == std::string::npos) end = route.pattern.size();
+      std::string seg = route.pattern.substr(pos, end - pos);
+      if (seg.size() > 2 && seg.front() == '{') {
+        std::string name = seg.substr(1, seg.size() - 2);
+        if (name == "version") {
+          seg = "v1";
+        } else if (auto it = ids.find(before); it != ids.end()) {
+          seg = it->second;
+        } else {
+          unknown = true;
+        }
+      }
+      path += "/" + seg;
+      before = seg;
+      pos = end + 1;
+    }
+    // Calls that would end the callers' own sessions or memberships would only shorten the sweep.
+    if (unknown || route.method == "DELETE" || route.pattern.find("logout") != std::string::npos ||
+        route.pattern.find("/tokens") != std::string::npos) {
+      continue;
+    }
+    std::string query =
+        "?phase=final&split=private&path=truth.csv&format=csv&all=true&files=true&version=v1";
+    for (const std::string& who : {alice_, pi_}) {
+      for (const std::string& body : {std::string(), std::string("{}"), preds}) {
+        auto r = h_.Call(route.method, path + query, who, body);
+        ++calls;
+        EXPECT_EQ(r.body.find(".73519"), std::string::npos)
+            << route.method << " " << route.pattern
+            << " answered a label: " << r.body.substr(0, 300);
+      }
+    }
+  }
+  EXPECT_GT(calls, 300);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ValidationApiTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return testing::BackendName(info.param); });
+
+}  // namespace
+}  // namespace openlab
