@@ -675,7 +675,8 @@ TEST_F(ValidationCliTest, BadInputFailsWithOneLineOnStderr) {
   // No server to reach.
   auto away = Cli("bob", {"benchmark", "ls"});
   server_.reset();
-  ExpectOneLineError(Cli("bob", {"benchmark", "ls"}), "server gone", "cannot reach http://");
+  ExpectOneLineError(Cli("bob", {"benchmark", "ls"}), "server gone",
+                     "cannot reach openlab at http://");
   EXPECT_EQ(away.code, 0) << away.err;
 }
 

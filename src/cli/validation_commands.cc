@@ -68,10 +68,8 @@ StatusOr<HttpResult> Send(const std::string& method, const std::string& path,
                           const std::string& what = "", const Headers& extra = {}) {
   Client c(LoadCredentials());
   auto r = c.Call(method, path, body, extra);
-  if (!r.ok()) {
-    return Unavailable(
-        fmt::format("cannot reach {}: {}", c.credentials().url, r.status().message()));
-  }
+  if (!r.ok()) return r.status();  // "cannot reach openlab at URL: ..."
+
   if (r->status != want) return client::ServerError(what, *r);
   return r;
 }
@@ -111,16 +109,21 @@ StatusOr<json::array> ListAll(const std::string& path, const std::string& what) 
   return items;
 }
 
+// The whole of a regular file of at most `limit` bytes (read in pieces: memory follows the file,
+// not the limit).
 StatusOr<std::string> ReadWholeFile(const std::string& path, size_t limit, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(fmt::format("cannot read {} {}: {}", what, path, std::strerror(errno)));
-  std::string data(limit + 1, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (in.bad()) return NotFound(fmt::format("cannot read {} {}", what, path));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > limit) {
-    return InvalidArgument(fmt::format("{} {} is larger than {} bytes", what, path, limit));
+  std::string data;
+  char buf[1 << 16];
+  while (in) {
+    in.read(buf, sizeof buf);
+    data.append(buf, static_cast<size_t>(in.gcount()));
+    if (data.size() > limit) {
+      return InvalidArgument(fmt::format("{} {} is larger than {} bytes", what, path, limit));
+    }
   }
+  if (in.bad()) return NotFound(fmt::format("cannot read {} {}", what, path));
   return data;
 }
 
