@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang clang-tidy libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libssl-dev libsodium-dev libzstd-dev zlib1g-dev
-  libspdlog-dev libfmt-dev libcli11-dev libseccomp-dev
+  libspdlog-dev libfmt-dev libcli11-dev libseccomp-dev libyaml-cpp-dev libzip-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 curl wrk
   slurm-wlm munge
@@ -14,6 +14,7 @@ PACKAGES=(
   python3-numpy python3-joblib python3-threadpoolctl python3-decorator libgomp1
   libblas3 liblapack3 libgfortran5 liblbfgsb0
 )
+# libyaml-cpp-dev and libzip-dev read Codabench competition bundles (src/validation/bundle/).
 # chromium runs the web console's browser suite (fonts-nanum: its screenshots show Korean).
 # The validation metrics' tests and benchmarks compare every metric scikit-learn has with Debian's
 # scikit-learn 1.2.1, run by /usr/bin/python3 in the same run: these are its run-time
