@@ -5,6 +5,7 @@ import { CentreName } from './components/centre';
 import { Lazy } from './components/lazy';
 import { ProblemNotice } from './components/problem';
 import { locale, locales, setLocale, t, useLocale, type Locale } from './i18n';
+import { BenchmarksNav, benchmarksRoute } from './pages/benchmarks/lazy';
 import { Catalogue } from './pages/catalogue';
 import { DatasetPage } from './pages/dataset';
 import { Home } from './pages/home';
@@ -27,6 +28,8 @@ function route(location: Location) {
   if (path === '/signin') return <SignIn location={location} />;
   const workspace = workspaceRoute(location, path);
   if (workspace) return workspace;
+  const benchmarks = benchmarksRoute(location, path);
+  if (benchmarks) return benchmarks;
   if (path === '/ops' || path.startsWith('/ops/')) return <Lazy load={loadOps} props={{ location }} />;
   if (path === '/review') return <Lazy load={loadReview} props={{ location }} />;
   return <NotFound />;
@@ -108,6 +111,7 @@ export function App() {
                   {t('nav.catalogue')}
                 </NavLink>
               </li>
+              <BenchmarksNav path={path} />
               <WorkspaceNav path={path} />
               {me && (
                 <li>

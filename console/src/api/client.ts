@@ -138,6 +138,21 @@ export async function request<T>(
   return (await res.json()) as T;
 }
 
+// A write whose body is a file's bytes as they are (a predictions file), with its media type; the
+// answer is read as JSON, failures as for request().
+export async function upload<T>(
+  path: string,
+  body: Blob,
+  contentType: string,
+  opts: { query?: Params; signal?: AbortSignal } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': contentType };
+  const token = csrfToken();
+  if (token) headers['X-CSRF-Token'] = token;
+  const res = await send(withQuery(path, opts.query), { method: 'POST', headers, body, signal: opts.signal });
+  return (await res.json()) as T;
+}
+
 async function readProblem(res: Response): Promise<Problem> {
   const type = res.headers.get('content-type') ?? '';
   if (type.includes('json')) {

@@ -49,6 +49,13 @@ export function Home() {
             </p>
           </li>
           <li class="card">
+            <h3>{t('bench.home.title')}</h3>
+            <p>{t('bench.home.text')}</p>
+            <p>
+              <a href="/benchmarks">{t('bench.home.link')}</a>
+            </p>
+          </li>
+          <li class="card">
             <h3>{t('home.testbeds.title')}</h3>
             <p>{t('home.testbeds.text')}</p>
           </li>
