@@ -695,8 +695,9 @@ Status ExtractMembers(zip_t* z, const std::vector<Member>& members, const std::s
     if (m.name.compare(0, prefix.size(), prefix) != 0 || m.name.size() == prefix.size()) continue;
     std::string rel = m.name.substr(prefix.size());
     if (--budget.files_left < 0) {
-      return InvalidArgument(fmt::format("the bundle holds more than {} files (at {}): refused",
-                                         limits.max_files, label));
+      return InvalidArgument(
+          fmt::format("the bundle holds more than {} files and folders (at {}): refused",
+                      limits.max_files, label));
     }
     if (m.dir) {
       RETURN_IF_ERROR(MakeDirs(target, rel));

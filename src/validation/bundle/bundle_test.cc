@@ -369,7 +369,7 @@ TEST_F(BundleTest, ZipBombsAndTooManyFilesAreRefused) {
   BundleLimits few;
   few.max_files = 2;
   EXPECT_EQ(Refused(GoodBundle(), few),
-            "the bundle holds more than 2 files (at reference_data.zip): refused");
+            "the bundle holds more than 2 files and folders (at reference_data.zip): refused");
   // Within the limits, the same bundle reads.
   BundleLimits enough;
   enough.max_total_bytes = 8 << 20;
@@ -472,6 +472,28 @@ TEST(CompetitionYaml, RefusesWhatIsNotCodabenchV2) {
             "competition.yaml line 2: nested more than 32 levels deep");
   EXPECT_EQ(YamlError("- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - x\n"),
             "competition.yaml line 1: nested more than 32 levels deep");
+}
+
+TEST(CompetitionYaml, FlowStyleAndDefaults) {
+  auto s = ParseCompetitionYaml(
+      "version: 2\ntitle: Minimal\nphases:\n"
+      "  - {index: 0, name: Only, start: 2025-01-01 08:30:00Z, tasks: [0]}\n"
+      "tasks:\n  - {index: 0, name: T, scoring_program: ./prog/}\n"
+      "leaderboards:\n  - title: R\n    columns:\n      - {key: a}\n"
+      "      - {key: b, sorting: asc}\n");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->phases[0].start_ms, 1735720200000);  // 2025-01-01T08:30:00Z
+  EXPECT_EQ(s->tasks[0].scoring_program, "prog");
+  EXPECT_EQ(s->tasks[0].reference_data, "");
+  const Leaderboard& lb = s->leaderboards[0];
+  EXPECT_EQ(lb.key, "leaderboard0");
+  ASSERT_EQ(lb.columns.size(), 2u);
+  EXPECT_EQ(lb.columns[0].title, "a");  // a column without a title shows its key
+  EXPECT_EQ(lb.columns[0].index, 0);
+  EXPECT_TRUE(lb.columns[0].higher_is_better);
+  EXPECT_EQ(lb.columns[1].index, 1);
+  EXPECT_FALSE(lb.columns[1].higher_is_better);
+  EXPECT_TRUE(s->not_imported.empty());
 }
 
 TEST(CompetitionYaml, ComputedColumnsNameTheirSources) {
