@@ -25,6 +25,7 @@ import {
   launchBrowser,
   newContext,
   paths,
+  reportLcp,
   screenshot,
   seed,
   startServer,
@@ -180,6 +181,7 @@ describe('the benchmarks', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmarks' }).getAttribute('aria-current'),
       'page',
     );
+    await reportLcp(page, 'benchmarks');
     await check(page, 'bench-list');
   });
 
@@ -447,6 +449,7 @@ describe('the benchmarks', () => {
     assert.equal(verify['Digest of the report file'], `sha256:${report.sha256}`);
     const file = `${report.id}.json`;
     assert.equal(await p.locator('pre code').textContent(), `openlab report verify ${file} --key openlab-report-key.json`);
+    await reportLcp(p, 'report');
     await check(p, 'bench-report');
 
     // The two downloads, as the visitor's browser saves them, and the command the page gives.

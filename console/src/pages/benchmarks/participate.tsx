@@ -351,7 +351,11 @@ function SubmissionItem({
         <div>
           <dt>{t('bench.subs.file')}</dt>
           <dd>
-            {t('bench.subs.file.value', { rows: formatNumber(s.rows), size: formatBytes(s.size), format: s.format })}
+            {t(s.kind === 'code' ? 'bench.subs.code.value' : 'bench.subs.file.value', {
+              rows: formatNumber(s.rows),
+              size: formatBytes(s.size),
+              format: s.format,
+            })}
           </dd>
         </div>
         <div>
