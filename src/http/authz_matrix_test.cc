@@ -910,6 +910,14 @@ std::vector<Row> Matrix() {
          return Fixed("/api/v1/reports/" + (own ? w.report_a : w.report_b));
        },
        all200, all200},
+      {"GET",
+       "/api/v1/submissions/{id}/log",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/submissions/" + (own ? w.sub_a : w.sub_b) + "/log");
+       },
+       // A predictions file has no log: those allowed learn that (404), like those who are not.
+       {401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404},
+       {401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
       {"GET", "/api/v1/reports/{id}/envelope",
        [](World& w, auto&, bool own) {
          return Fixed("/api/v1/reports/" + (own ? w.report_a : w.report_b) + "/envelope");

@@ -269,8 +269,8 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
                         .Str("id");
     }
     EXPECT_TRUE(h_.scoring().Drain().ok());
-    report_ = Must("POST", "/api/v1/submissions/" + submission_ + "/reports", member_, "", 201)
-                  .Str("id");
+    report_ =
+        Must("POST", "/api/v1/submissions/" + submission_ + "/reports", member_, "", 201).Str("id");
     team_ = Must("POST", "/api/v1/benchmarks/" + benchmark_ + "/teams", outsider_,
                  R"({"name":"volts"})", 201)
                 .Str("id");
@@ -321,7 +321,8 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
                                                              {"phase", "dev"},
                                                              {"mine", "true"},
                                                              {"split", "public"},
-                                                             {"metric", "rmse"}};
+                                                             {"metric", "rmse"},
+                                                             {"kind", "predictions"}};
     if (auto it = fixed.find(name); it != fixed.end()) return it->second;
     if (name == "project_id") return projects_[0];
     if (name == "org_id") return orgs_[0];

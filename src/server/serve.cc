@@ -235,6 +235,30 @@ int Serve(const ServeOptions& a) {
   std::filesystem::permissions(state_abs + "/validation", std::filesystem::perms::owner_all, dec);
   vo.lease.lease_ms = a.scoring_lease_ms;
   vo.idle_poll_ms = std::min<int64_t>(2000, a.scoring_lease_ms);
+  // Code submissions run as programs in the job sandbox (never outside it), with no network;
+  // without a sandbox here they end failed, not counted, and the server says so.
+  std::unique_ptr<validation::runner::ProgramRunner> code_runner;
+  {
+    validation::runner::SandboxProgramRunner::Options ro;
+    std::string lean = std::filesystem::path(self).parent_path() / "openlab-supervise";
+    ro.supervisor_bin = access(lean.c_str(), X_OK) == 0 ? lean : self;
+    ro.root = state_abs + "/validation/runs";
+    if (geteuid() == 0) {
+      // The last uid of the jobs' range: the compute identities hand out the range from its start.
+      auto range = compute::ParseUidRange(a.job_uid_range);
+      if (range.ok()) ro.uid = ro.gid = range->last;
+    }
+    auto made = validation::runner::SandboxProgramRunner::Create(ro);
+    if (made.ok()) {
+      code_runner = std::move(made).value();
+      vo.runner = code_runner.get();
+      vo.inputs =
+          validation::InputsFromDataCommons(&data_service, state_abs + "/validation/inputs");
+      Log(LogLevel::kInfo, "code submissions", {{"runner", code_runner->Describe()}});
+    } else {
+      Log(LogLevel::kWarn, "code submissions are not run here", {{"why", made.status().message()}});
+    }
+  }
   validation::ScoringService scoring(db->get(), Clock::Real(),
                                      validation::TruthFromDataCommons(&data_service), vo);
   scoring.Start();

@@ -123,12 +123,14 @@ ApiHarness::ApiHarness(Backend b, HarnessOptions options) : tdb_(b) {
   }
   validation::ScoringOptions so;
   so.files_root = files_root_ + "/submissions";
+  so.runner = options.program_runner;
+  so.inputs = validation::InputsFromDataCommons(data_.get(), files_root_ + "/inputs");
   scoring_ = std::make_unique<validation::ScoringService>(
       db, options.clock ? options.clock : Clock::Real(),
       validation::TruthFromDataCommons(data_.get()), so);
   opts.scoring = scoring_.get();
-  report_key_ = std::make_unique<validation::report::SigningKey>(
-      validation::report::SigningKey::Generate());
+  report_key_ =
+      std::make_unique<validation::report::SigningKey>(validation::report::SigningKey::Generate());
   opts.report_key = report_key_.get();
   opts.report_key_document = report_key_->PublicKeyDocument();
   api_ = std::make_unique<http::Api>(db, options.clock ? options.clock : Clock::Real(), &metrics_,

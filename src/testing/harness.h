@@ -65,6 +65,8 @@ struct HarnessOptions {
   bool record = false;
   // The web console the Api serves outside /api/ (null: none).
   const http::StaticSite* console = nullptr;
+  // What runs validation's code submissions (null: none; they end failed).
+  validation::runner::ProgramRunner* program_runner = nullptr;
 };
 
 class ApiHarness {

@@ -15,23 +15,34 @@
 #include "common/log.h"
 #include "data/catalog/datasets.h"
 #include "data/service.h"
+#include "validation/code_tree.h"
 
 namespace openlab::validation {
 
 namespace {
 
+// A submission's file name: its id, or its id and a suffix ("sub_....log").
 bool SafeId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
+  if (id.empty() || id.size() > 80 || id.front() == '.') return false;
   for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-')) {
       return false;
     }
   }
-  return true;
+  return id.find("..") == std::string::npos;
 }
 
 Status Errno(const std::string& what) {
   return Internal(fmt::format("{}: {}", what, std::strerror(errno)));
+}
+
+Status WriteMarker(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("open " + path);
+  ::fsync(fd);
+  ::close(fd);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -40,17 +51,18 @@ ScoringService::ScoringService(store::Database* db, Clock* clock, TruthReader tr
                                ScoringOptions o)
     : db_(db), clock_(clock), truth_reader_(std::move(truth)), opts_(std::move(o)) {
   if (opts_.owner.empty()) opts_.owner = "scorer-" + RandomToken(8);
+  if (opts_.work_root.empty()) opts_.work_root = opts_.files_root + "/work";
 }
 
 ScoringService::~ScoringService() { Stop(); }
 
 void ScoringService::Start() {
-  if (thread_.joinable()) return;
+  if (!threads_.empty()) return;
   {
     MutexLock l(&mu_);
     stop_ = false;
   }
-  thread_ = std::thread([this] { Loop(); });
+  for (int i = 0; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this] { Loop(); });
 }
 
 void ScoringService::Stop() {
@@ -59,7 +71,8 @@ void ScoringService::Stop() {
     stop_ = true;
   }
   cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
 }
 
 void ScoringService::Poke() {
@@ -235,12 +248,27 @@ Status ScoringService::ScoreOne(const Submission& s) {
                         "the centre could not read the ground truth; the organisers "
                         "are told, and a re-score follows once it is mended");
   }
-  auto bytes = ReadFile(s.id);
-  if (!bytes.ok()) return end_unscored("failed", "the centre lost the predictions file");
-  if (Sha256Hex(*bytes) != s.sha256) {
-    return end_unscored("failed", "the stored predictions file does not match its digest");
+  std::string format = s.format;
+  std::string bytes;
+  if (s.kind == "code") {
+    auto out = RunCode(s, b, *phase);
+    if (!out.ok()) {
+      Log(LogLevel::kWarn, "code run failed",
+          {{"submission", s.id}, {"error", out.status().ToString()}});
+      return end_unscored("failed", "the centre could not run the code; not counted");
+    }
+    if (!out->end_state.empty()) return end_unscored(out->end_state, out->reason);
+    format = out->format;
+    bytes = std::move(out->bytes);
+  } else {
+    auto stored = ReadFile(s.id);
+    if (!stored.ok()) return end_unscored("failed", "the centre lost the predictions file");
+    if (Sha256Hex(*stored) != s.sha256) {
+      return end_unscored("failed", "the stored predictions file does not match its digest");
+    }
+    bytes = std::move(*stored);
   }
-  auto preds = ParsePredictions(**truth, s.format, *bytes);
+  auto preds = ParsePredictions(**truth, format, bytes);
   if (!preds.ok()) return end_unscored("invalid", preds.status().message());
   std::vector<std::string> names;
   for (const auto& m : b.metrics) names.push_back(m.name);
@@ -251,6 +279,82 @@ Status ScoringService::ScoreOne(const Submission& s) {
                          clock_->NowMs())
         .status();
   });
+}
+
+StatusOr<std::string> ScoringService::ReadLog(const std::string& id) const {
+  if (!SafeId(id)) return Internal("a submission file's id is not an id");
+  std::ifstream in(opts_.files_root + "/" + id + ".log", std::ios::binary);
+  if (!in) return NotFound(fmt::format("submission {} has no log (it has not run)", id));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s,
+                                                             const Benchmark& b, const Phase& p) {
+  CodeOutput out;
+  if (opts_.runner == nullptr) {
+    out.end_state = "failed";
+    out.reason = "this server runs no code submissions; not counted";
+    return out;
+  }
+  ASSIGN_OR_RETURN(std::string stored, ReadFile(s.id));
+  auto tree = ParseCodeTree(stored);
+  if (!tree.ok() || CodeTreeDigest(*tree) != s.sha256) {
+    out.end_state = "failed";
+    out.reason = "the stored code does not match its digest; not counted";
+    return out;
+  }
+  // A fresh copy of the code for each attempt, read-only to the program.
+  std::string run_id = fmt::format("{}-{}", s.id, s.attempts);
+  std::string code_dir = opts_.work_root + "/" + run_id;
+  std::error_code ec;
+  std::filesystem::remove_all(code_dir, ec);
+  RETURN_IF_ERROR(WriteCodeTree(*tree, code_dir));
+  runner::ProgramSpec spec;
+  spec.run_id = run_id;
+  std::string root = opts_.runner->LayoutRoot(run_id);
+  spec.argv = {"/bin/sh", "-c", tree->entry};
+  spec.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
+              {"HOME", "/tmp"},
+              {"LANG", "C.UTF-8"},
+              {"OPENLAB_INPUT", root + "/input"},
+              {"OPENLAB_OUTPUT", root + "/output"}};
+  spec.inputs.push_back({code_dir, "code"});
+  if (!p.input_version_id.empty() && opts_.inputs) {
+    ASSIGN_OR_RETURN(std::string inputs, opts_.inputs(p));
+    spec.inputs.push_back({inputs, "input"});
+  }
+  spec.workdir_at = "code";
+  spec.time_limit_seconds = b.rules.max_runtime_s;
+  spec.memory_bytes = b.rules.max_memory_mb << 20;
+  spec.max_output_bytes = b.rules.max_bytes;
+  spec.max_output_files = 10;
+  auto result = opts_.runner->Run(spec);
+  (void)opts_.runner->Discard(run_id);
+  std::filesystem::remove_all(code_dir, ec);
+  RETURN_IF_ERROR(result.status());
+  std::string log = fmt::format("{}\n--- stdout{} ---\n{}\n--- stderr{} ---\n{}\n", result->detail,
+                                result->stdout_truncated ? " (its end)" : "", result->stdout_tail,
+                                result->stderr_truncated ? " (its end)" : "", result->stderr_tail);
+  RETURN_IF_ERROR(StoreFile(s.id + ".log", log));
+  if (!result->succeeded()) {
+    out.end_state = "failed";
+    out.reason = fmt::format("the code did not finish: {}; not counted", result->detail);
+    return out;
+  }
+  for (const auto& [name, fmt_name] :
+       {std::pair{"predictions.csv", "csv"}, std::pair{"predictions.jsonl", "jsonl"}}) {
+    auto it = result->output_files.find(name);
+    if (it != result->output_files.end()) {
+      out.format = fmt_name;
+      out.bytes = std::move(it->second);
+      return out;
+    }
+  }
+  out.end_state = "invalid";
+  out.reason = "the code wrote no predictions.csv or predictions.jsonl to $OPENLAB_OUTPUT";
+  return out;
 }
 
 ScoringService::TruthReader TruthFromDataCommons(data::DataService* data) {
@@ -269,6 +373,23 @@ ScoringService::TruthReader TruthFromDataCommons(data::DataService* data) {
       return Status::Ok();
     }));
     return out;
+  };
+}
+
+std::function<StatusOr<std::string>(const Phase&)> InputsFromDataCommons(data::DataService* data,
+                                                                         const std::string& dir) {
+  auto mu = std::make_shared<Mutex>();
+  return [data, dir, mu](const Phase& p) -> StatusOr<std::string> {
+    std::string dest = dir + "/" + p.input_dataset_id + "/" + p.input_version_id;
+    MutexLock l(mu.get());
+    if (std::filesystem::exists(dest + "/.complete")) return dest + "/files";
+    std::error_code ec;
+    std::filesystem::remove_all(dest, ec);
+    std::filesystem::create_directories(dest, ec);
+    RETURN_IF_ERROR(
+        data->Materialize(p.input_dataset_id, p.input_version_id, dest + "/files").status());
+    RETURN_IF_ERROR(WriteMarker(dest + "/.complete"));
+    return dest + "/files";
   };
 }
 

@@ -23,11 +23,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "common/status.h"
 #include "store/db.h"
+#include "validation/runner/program_runner.h"
 #include "validation/scorer.h"
 #include "validation/validation.h"
 
@@ -38,10 +40,17 @@ class DataService;
 namespace openlab::validation {
 
 struct ScoringOptions {
-  std::string files_root;  // where the predictions files are kept
+  std::string files_root;  // where the submissions' files (and code runs' logs) are kept
+  std::string work_root;   // where code submissions are unpacked to run ("" = files_root/work)
   LeaseOptions lease;
   int64_t idle_poll_ms = 2000;  // also looks for lost leases this often when nothing pokes it
   std::string owner;            // this scorer's lease name ("" = a fresh random one)
+  int workers = 2;              // threads scoring at once (a code run holds one for its length)
+  // Code submissions run through `runner` (in the sandbox, no network), with the phase's inputs
+  // at input/ (the host directory `inputs` gives, "" for a phase without inputs). Null: code
+  // submissions end failed ("this server runs no code"), not counted.
+  runner::ProgramRunner* runner = nullptr;
+  std::function<StatusOr<std::string>(const Phase&)> inputs;
 };
 
 class ScoringService {
@@ -72,12 +81,23 @@ class ScoringService {
   Status StoreFile(const std::string& id, std::string_view bytes);
   StatusOr<std::string> ReadFile(const std::string& id) const;
 
+  // What a code submission's run printed (the tails of its stdout and stderr, and how it ended);
+  // NotFound before it ran.
+  StatusOr<std::string> ReadLog(const std::string& id) const;
+
   const std::string& owner() const { return opts_.owner; }
   const ScoringOptions& options() const { return opts_; }
 
  private:
   // Scores one claimed submission; records how it ended.
   Status ScoreOne(const Submission& s);
+  // Runs a code submission; its predictions file and format, or the state and reason it ends
+  // with (`ended` set).
+  struct CodeOutput {
+    std::string format, bytes;
+    std::string end_state, reason;  // set when the run gave no predictions
+  };
+  StatusOr<CodeOutput> RunCode(const Submission& s, const Benchmark& b, const Phase& p);
   void Loop();
 
   store::Database* db_;
@@ -89,7 +109,7 @@ class ScoringService {
   CondVar cv_;
   bool poked_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 
   Mutex cache_mu_;
   // Keyed by phase id and truth version id.
@@ -99,5 +119,10 @@ class ScoringService {
 // The truth reader of a server: the phase's truth file from the data commons' chunk store,
 // every chunk verified as it is read. `data` must outlive the reader.
 ScoringService::TruthReader TruthFromDataCommons(data::DataService* data);
+// The inputs of code submissions: a phase's input version written out once under `dir` from the
+// data commons (read-only files, every chunk verified; data/service.h Materialize) and shared by
+// every run of the phase.
+std::function<StatusOr<std::string>(const Phase&)> InputsFromDataCommons(data::DataService* data,
+                                                                         const std::string& dir);
 
 }  // namespace openlab::validation

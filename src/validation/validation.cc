@@ -73,7 +73,10 @@ std::string RulesJson(const Rules& r) {
   return json::serialize(json::object{{"max_per_day", r.max_per_day},
                                       {"max_total", r.max_total},
                                       {"max_bytes", r.max_bytes},
-                                      {"counts", r.counts}});
+                                      {"counts", r.counts},
+                                      {"code", r.code},
+                                      {"max_runtime_s", r.max_runtime_s},
+                                      {"max_memory_mb", r.max_memory_mb}});
 }
 
 std::string ScoresJson(const Scores& s) {
@@ -114,6 +117,10 @@ Benchmark BenchmarkFromRow(const Row& r) {
   b.rules.max_total = ro.at("max_total").as_int64();
   b.rules.max_bytes = ro.at("max_bytes").as_int64();
   b.rules.counts = std::string(ro.at("counts").as_string());
+  // Added after the first benchmarks: absent means the defaults.
+  if (const json::value* v = ro.if_contains("code")) b.rules.code = v->as_bool();
+  if (const json::value* v = ro.if_contains("max_runtime_s")) b.rules.max_runtime_s = v->as_int64();
+  if (const json::value* v = ro.if_contains("max_memory_mb")) b.rules.max_memory_mb = v->as_int64();
   b.public_permille = r.Int(9);
   b.split_key = r.Str(10);
   b.created_by = r.Str(11);
@@ -193,6 +200,12 @@ Status CheckRules(const Rules& r) {
   }
   if (r.counts != "best" && r.counts != "last") {
     return InvalidArgument("rules.counts must be 'best' or 'last'");
+  }
+  if (r.max_runtime_s < 1 || r.max_runtime_s > 86400) {
+    return InvalidArgument("rules.max_runtime_s must be between 1 and 86400");
+  }
+  if (r.max_memory_mb < 64 || r.max_memory_mb > 1 << 20) {
+    return InvalidArgument("rules.max_memory_mb must be between 64 and 1048576");
   }
   return Status::Ok();
 }

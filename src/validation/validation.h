@@ -47,6 +47,10 @@ struct Rules {
   int64_t max_bytes = 64 << 20;  // a predictions file
   std::string counts = "best";   // which scored submission ranks: "best" (on the public split)
                                  // or "last"
+  // Code submissions: taken at all, and each run's limits (in the sandbox, no network).
+  bool code = false;
+  int64_t max_runtime_s = 600;
+  int64_t max_memory_mb = 4096;
 };
 
 struct Phase {

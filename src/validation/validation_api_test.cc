@@ -3,8 +3,13 @@
 // files, the scorer scores them under a lease, the leaderboards rank them, the private ranking
 // opens when the phase ends; malformed files are refused and never counted; quotas count only
 // valid submissions; a lost lease is taken again, and a submission that loses too many fails.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -14,6 +19,7 @@
 #include "common/clock.h"
 #include "testing/harness.h"
 #include "validation/report/report.h"
+#include "validation/runner/program_runner.h"
 #include "validation/validation.h"
 
 namespace openlab {
@@ -29,7 +35,10 @@ constexpr int64_t kStart = 1'800'000'000'000;  // 2027-01-15
 
 class ValidationApiTest : public ::testing::TestWithParam<Backend> {
  protected:
-  ValidationApiTest() : clock_(kStart), h_(GetParam(), testing::HarnessOptions{.clock = &clock_}) {
+  ValidationApiTest()
+      : clock_(kStart),
+        runner_(MakeRunner(runs_.path)),
+        h_(GetParam(), testing::HarnessOptions{.clock = &clock_, .program_runner = runner_.get()}) {
     auto r = h_.Call("POST", "/api/v1/orgs", Op(),
                      R"({"name":"city","kind":"public_agency","region":"KR-29"})");
     org_ = r.Str("id");
@@ -52,7 +61,9 @@ class ValidationApiTest : public ::testing::TestWithParam<Backend> {
     truth_ds_ = CreateDataset("meter-truth", "hidden");
     EXPECT_EQ(h_.Push(pi_, truth_ds_, {{"truth.csv", truth}}, "v1").status, 201);
     inputs_ds_ = CreateDataset("meter-inputs", "registered");
-    EXPECT_EQ(h_.Push(pi_, inputs_ds_, {{"ids.csv", "id\nm0\n"}}, "v1").status, 201);
+    std::string ids = "id\n";
+    for (int i = 0; i < 400; ++i) ids += fmt::format("m{}\n", i);
+    EXPECT_EQ(h_.Push(pi_, inputs_ds_, {{"ids.csv", ids}}, "v1").status, 201);
   }
 
   std::string Op() { return h_.operator_token(); }
@@ -101,7 +112,35 @@ class ValidationApiTest : public ::testing::TestWithParam<Backend> {
     return n.ok() ? *n : -1;
   }
 
+  // The real sandbox runs code submissions (openlab-supervise beside OPENLAB_BIN).
+  static std::unique_ptr<validation::runner::ProgramRunner> MakeRunner(const std::string& root) {
+    const char* bin = std::getenv("OPENLAB_BIN");
+    if (bin == nullptr) return nullptr;
+    validation::runner::SandboxProgramRunner::Options o;
+    o.supervisor_bin = (std::filesystem::path(bin).parent_path() / "openlab-supervise").string();
+    o.root = root;
+    if (geteuid() == 0) o.uid = o.gid = 299999;
+    auto r = validation::runner::SandboxProgramRunner::Create(o);
+    if (!r.ok()) ADD_FAILURE() << "no sandbox for code submissions: " << r.status().ToString();
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+
+  struct TempDir {
+    TempDir() {
+      char tmpl[] = "/tmp/openlab-runs-XXXXXX";
+      path = ::mkdtemp(tmpl);
+      ::chmod(path.c_str(), 0755);
+    }
+    ~TempDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+    std::string path;
+  };
+
   FakeClock clock_;
+  TempDir runs_;
+  std::unique_ptr<validation::runner::ProgramRunner> runner_;
   ApiHarness h_;
   std::string org_, project_, pi_, alice_, bob_, carol_, alice_id_, bob_id_, carol_id_;
   std::string truth_ds_, inputs_ds_;
@@ -549,6 +588,104 @@ TEST_P(ValidationApiTest, NoRouteAnswersALabelToAnyone) {
     }
   }
   EXPECT_GT(calls, 300);
+}
+
+// The issue's first "done when": a benchmark whose truth is hidden, one participant submits a
+// predictions file and another code that runs in the sandbox without network on the phase's
+// inputs; both are scored and ranked, and the private ranking appears when the phase ends.
+TEST_P(ValidationApiTest, APredictionsFileAndCodeRunInTheSandboxAreBothScoredAndRanked) {
+  auto b = CreateBenchmark("meters", R"(,"rules_unused":0)");
+  ASSERT_EQ(b.status, 400);  // unknown fields are refused
+  b = h_.Call(
+      "POST", "/api/v1/benchmarks", pi_,
+      fmt::format(
+          R"({{"project_id":"{}","name":"meters","title":"Meters","task_type":"regression",)"
+          R"("metrics":["mae","rmse"],"rules":{{"code":true,"max_runtime_s":60}},)"
+          R"("phases":[{{"name":"final","starts_at":"{}","ends_at":"{}","input_dataset":"{}",)"
+          R"("truth_dataset":"{}"}}]}})",
+          project_, FormatTime(kStart - kHour), FormatTime(kStart + kHour), inputs_ds_, truth_ds_));
+  ASSERT_EQ(b.status, 201) << b.body;
+  std::string bmk = b.Str("id");
+  ASSERT_EQ(Submit(alice_, bmk, Predictions(0.5)).status, 201);
+  // Bob's code predicts 50 for every id of the inputs, after trying the network and the
+  // server's files (both must fail: it says what it saw in its log).
+  // A socket listening on this machine's loopback: the sandbox's loopback is another.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  std::string predict = R"(import os, socket
+try:
+    socket.create_connection(("127.0.0.1", PORT), timeout=2)
+    print("network: reached")
+except OSError as e:
+    print("network: unreachable")
+try:
+    open("/etc/shadow").read()
+    print("shadow: read")
+except OSError:
+    print("shadow: refused")
+ids = open(os.path.join(os.environ["OPENLAB_INPUT"], "ids.csv")).read().split()[1:]
+with open(os.path.join(os.environ["OPENLAB_OUTPUT"], "predictions.csv"), "w") as f:
+    f.write("id,value\n")
+    for i in ids:
+        f.write(f"{i},50\n")
+)";
+  predict.replace(predict.find("PORT"), 4, std::to_string(port));
+  json::object code{
+      {"entry", "python3 predict.py"},
+      {"files", json::object{{"predict.py", validation::report::Base64Encode(predict)}}}};
+  auto c = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/submissions?kind=code", bob_,
+                   json::serialize(code), {{"content-type", "application/json"}});
+  ASSERT_EQ(c.status, 201) << c.body;
+  EXPECT_EQ(c.Str("kind"), "code");
+  EXPECT_EQ(Drain(), 2);
+  auto sc = h_.Call("GET", "/api/v1/submissions/" + c.Str("id"), bob_);
+  ASSERT_EQ(sc.Str("state"), "scored") << sc.body;
+  auto log = h_.Call("GET", "/api/v1/submissions/" + c.Str("id") + "/log", bob_);
+  ASSERT_EQ(log.status, 200) << log.body;
+  EXPECT_NE(log.body.find("network: unreachable"), std::string::npos) << log.body;
+  EXPECT_NE(log.body.find("shadow: refused"), std::string::npos) << log.body;
+  ::close(listener);
+  // Both ranked: Alice (off by a third on average) above Bob's constant.
+  auto board = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", carol_);
+  auto rows = board.json.at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("name").as_string(), "alice");
+  EXPECT_EQ(rows[1].at("name").as_string(), "bob");
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?split=private", bob_).status,
+            403);
+  clock_.Advance(2 * kHour);
+  auto priv = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard?split=private", bob_);
+  ASSERT_EQ(priv.status, 200);
+  EXPECT_EQ(priv.json.at("items").as_array().size(), 2u);
+  // Code that fails, and code that writes nothing, end without counting.
+  clock_.Advance(-2 * kHour);
+  json::object crash{{"entry", "exit 3"}, {"files", json::object{{"a.txt", "eA=="}}}};
+  auto f = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/submissions?kind=code", bob_,
+                   json::serialize(crash), {{"content-type", "application/json"}});
+  ASSERT_EQ(f.status, 201) << f.body;
+  json::object silent{{"entry", "true"}, {"files", json::object{{"a.txt", "eA=="}}}};
+  auto q = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/submissions?kind=code", bob_,
+                   json::serialize(silent), {{"content-type", "application/json"}});
+  ASSERT_EQ(q.status, 201) << q.body;
+  EXPECT_EQ(Drain(), 2);
+  auto fs = h_.Call("GET", "/api/v1/submissions/" + f.Str("id"), bob_);
+  EXPECT_EQ(fs.Str("state"), "failed");
+  EXPECT_FALSE(fs.json.at("counted").as_bool());
+  auto qs = h_.Call("GET", "/api/v1/submissions/" + q.Str("id"), bob_);
+  EXPECT_EQ(qs.Str("state"), "invalid");
+  EXPECT_NE(qs.Str("reason").find("predictions.csv"), std::string::npos);
+  // Malformed code is refused at once.
+  auto bad = h_.Call("POST", "/api/v1/benchmarks/" + bmk + "/submissions?kind=code", bob_,
+                     R"({"entry":"true","files":{"../x":"eA=="}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("not a clean relative path"), std::string::npos) << bad.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ValidationApiTest, ::testing::ValuesIn(testing::Backends()),

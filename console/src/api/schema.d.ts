@@ -1328,7 +1328,7 @@ export interface paths {
         /** Submissions: a participant's own and their team's; every one to organisers (?mine=true: their own) */
         get: operations["submissions.list"];
         put?: never;
-        /** Submit a predictions file (the request's body: text/csv, or JSON lines with application/x-ndjson); checked against the test rows at once, scored soon after */
+        /** Submit a predictions file (the request's body: text/csv, or JSON lines with application/x-ndjson), checked against the test rows at once and scored soon after; or, with ?kind=code where the benchmark takes code, the code as {"entry", "files"} (run in the sandbox, no network, on the phase's inputs) */
         post: operations["submissions.create"];
         delete?: never;
         options?: never;
@@ -1379,6 +1379,23 @@ export interface paths {
         };
         /** One submission: state and its history with times, scores (private ones once the phase has ended) */
         get: operations["submissions.read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/submissions/{id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a code submission's run printed (the tails of stdout and stderr): to its submitter unless the phase's inputs are restricted, to organisers always */
+        get: operations["submissions.read.log"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2154,11 +2171,12 @@ export interface components {
             /** @enum {string} */
             kind: "predictions" | "code";
             /** @enum {string} */
-            format: "csv" | "jsonl";
+            format: "csv" | "jsonl" | "code";
             description: string;
-            /** @description of the predictions file */
+            /** @description of the predictions file, or of the code tree's listing (code_tree.h) */
             sha256: string;
             size: number;
+            /** @description predictions: the rows; code: the files */
             rows: number;
             /** @enum {string} */
             state: "queued" | "scoring" | "scored" | "failed" | "cancelled" | "invalid";
@@ -8728,7 +8746,7 @@ export interface operations {
                     orgs?: string[];
                     /** @description names, or {name, primary}; the first is primary by default */
                     metrics: string[];
-                    /** @description max_per_day, max_total, max_bytes, counts (best|last) */
+                    /** @description max_per_day, max_total, max_bytes, counts (best|last), code (code submissions taken), max_runtime_s, max_memory_mb */
                     rules?: Record<string, never>;
                     /** @description the share of test rows ranked publicly (0.5) */
                     public_fraction?: number;
@@ -9407,6 +9425,7 @@ export interface operations {
                 phase?: string;
                 format?: string;
                 description?: string;
+                kind?: string;
             };
             header?: never;
             path: {
@@ -9657,6 +9676,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Submission"];
+                };
+            };
+            /** @description No valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed by the policy */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused (problem+json): the request is malformed or too large */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error (RFC 9457 problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "submissions.read.log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description No valid token or session */
@@ -10000,7 +10086,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Not found */

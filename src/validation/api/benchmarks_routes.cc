@@ -69,7 +69,13 @@ StatusOr<validation::Rules> ReadRules(const json::object* v, validation::Rules b
   auto total = r.Int("max_total", false, 1, 1000000);
   auto bytes = r.Int("max_bytes", false, 1, int64_t{1} << 30);
   auto counts = r.String("counts", {.max_len = 10});
+  auto code = r.Bool("code", false);
+  auto runtime = r.Int("max_runtime_s", false, 1, 86400);
+  auto memory = r.Int("max_memory_mb", false, 64, 1 << 20);
   RETURN_IF_ERROR(r.Finish());
+  if (code) base.code = *code;
+  if (runtime) base.max_runtime_s = *runtime;
+  if (memory) base.max_memory_mb = *memory;
   if (per_day) base.max_per_day = *per_day;
   if (total) base.max_total = *total;
   if (bytes) base.max_bytes = *bytes;
@@ -303,7 +309,9 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
         F{"visibility", "string", false, "public|registered|organisations|invite"},
         F{"orgs", "array", false, "the organisations admitted (visibility organisations)"},
         F{"metrics", "array", true, "names, or {name, primary}; the first is primary by default"},
-        F{"rules", "object", false, "max_per_day, max_total, max_bytes, counts (best|last)"},
+        F{"rules", "object", false,
+          "max_per_day, max_total, max_bytes, counts (best|last), code (code submissions "
+          "taken), max_runtime_s, max_memory_mb"},
         F{"public_fraction", "number", false, "the share of test rows ranked publicly (0.5)"},
         F{"phases", "array", true,
           "{name, starts_at, ends_at, input_dataset, input_version, truth_dataset, "

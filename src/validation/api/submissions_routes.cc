@@ -9,9 +9,11 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "data/catalog/datasets.h"
 #include "http/render.h"
 #include "tenants/tenants.h"
 #include "validation/api/routes.h"
+#include "validation/code_tree.h"
 #include "validation/scorer.h"
 #include "validation/service.h"
 #include "validation/validation.h"
@@ -69,42 +71,54 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
   ASSIGN_OR_RETURN(Benchmark b, validation::GetBenchmark(ctx.Tx(), ctx.target_id));
   ASSIGN_OR_RETURN(const validation::Phase* phase,
                    b.FindPhase(ctx.QueryParam("phase").value_or(""), ctx.now));
-  std::string format = ctx.QueryParam("format").value_or("");
-  if (format.empty()) {
-    std::string type = ctx.req->Header("content-type");
-    format = type.rfind("application/x-ndjson", 0) == 0 || type.rfind("application/jsonl", 0) == 0
-                 ? "jsonl"
-                 : "csv";
-  }
-  if (format != "csv" && format != "jsonl") {
-    return InvalidArgument("format is csv or jsonl");
-  }
+  std::string kind = ctx.QueryParam("kind").value_or("predictions");
+  if (kind != "predictions" && kind != "code")
+    return InvalidArgument("kind is predictions or code");
   std::string description = ctx.QueryParam("description").value_or("");
   if (description.size() > 500) return InvalidArgument("description: at most 500 characters");
   const std::string& bytes = ctx.req->body;
-  if (bytes.empty())
-    return InvalidArgument("the request's body is the predictions file; it is empty");
+  if (bytes.empty()) {
+    return InvalidArgument("the request's body is the predictions file (or the code); it is empty");
+  }
   if (static_cast<int64_t>(bytes.size()) > b.rules.max_bytes) {
     return InvalidArgument(fmt::format("the file has {} bytes; this benchmark takes at most {}",
                                        bytes.size(), b.rules.max_bytes));
   }
-  // Checked against the test rows now: a file that does not fit is refused and never counted.
-  auto truth = scoring->TruthOf(b, *phase);
-  if (!truth.ok()) {
-    return Unavailable(
-        "the centre cannot read this phase's ground truth now; its organisers "
-        "are to mend it");
-  }
-  ASSIGN_OR_RETURN(auto preds, validation::ParsePredictions(**truth, format, bytes));
   validation::NewSubmission n;
+  n.kind = kind;
+  if (kind == "code") {
+    if (!b.rules.code) return InvalidArgument("this benchmark takes predictions files, not code");
+    // The code is checked now; it runs in the sandbox once the scorer takes it.
+    ASSIGN_OR_RETURN(auto tree, validation::ParseCodeTree(bytes));
+    n.format = "code";
+    n.sha256 = validation::CodeTreeDigest(tree);
+    n.rows = static_cast<int64_t>(tree.files.size());
+  } else {
+    std::string format = ctx.QueryParam("format").value_or("");
+    if (format.empty()) {
+      std::string type = ctx.req->Header("content-type");
+      format = type.rfind("application/x-ndjson", 0) == 0 || type.rfind("application/jsonl", 0) == 0
+                   ? "jsonl"
+                   : "csv";
+    }
+    if (format != "csv" && format != "jsonl") return InvalidArgument("format is csv or jsonl");
+    // Checked against the test rows now: a file that does not fit is refused, never counted.
+    auto truth = scoring->TruthOf(b, *phase);
+    if (!truth.ok()) {
+      return Unavailable(
+          "the centre cannot read this phase's ground truth now; its organisers "
+          "are to mend it");
+    }
+    ASSIGN_OR_RETURN(auto preds, validation::ParsePredictions(**truth, format, bytes));
+    n.format = format;
+    n.sha256 = Sha256Hex(bytes);
+    n.rows = preds.rows;
+  }
   n.benchmark_id = b.id;
   n.phase = phase->id;
   n.user_id = ctx.principal.user_id;
-  n.format = format;
   n.description = description;
-  n.sha256 = Sha256Hex(bytes);
   n.size = static_cast<int64_t>(bytes.size());
-  n.rows = preds.rows;
   std::string id = NewId("sub");
   ASSIGN_OR_RETURN(Submission s, validation::CreateSubmission(ctx.Tx(), id, n, ctx.now));
   RETURN_IF_ERROR(scoring->StoreFile(id, bytes));
@@ -149,6 +163,30 @@ Status ReadSubmissionHandler(Ctx& ctx) {
   ASSIGN_OR_RETURN(Submission s, validation::GetSubmission(ctx.Tx(), ctx.target_id));
   ASSIGN_OR_RETURN(bool show, ShowPrivate(ctx, s));
   ctx.json = Render(s, show);
+  return Status::Ok();
+}
+
+// A code submission's log: to its submitter where the phase's inputs are not restricted (a log
+// could carry restricted data out), to organisers always.
+Status LogHandler(Ctx& ctx, Api& api) {
+  validation::ScoringService* scoring = api.options().scoring;
+  if (scoring == nullptr) return Unavailable("this server scores no submissions");
+  ASSIGN_OR_RETURN(Submission s, validation::GetSubmission(ctx.Tx(), ctx.target_id));
+  if (s.kind != "code") return NotFound("a predictions file has no log; code submissions do");
+  if (!IsOrganiser(ctx)) {
+    ASSIGN_OR_RETURN(Benchmark b, validation::GetBenchmark(ctx.Tx(), s.benchmark_id));
+    ASSIGN_OR_RETURN(const validation::Phase* p, b.FindPhase(s.phase_id, ctx.now));
+    if (!p->input_dataset_id.empty()) {
+      ASSIGN_OR_RETURN(auto d, data::GetDataset(ctx.Tx(), p->input_dataset_id));
+      if (d.access_level == "restricted") {
+        return PermissionDenied(
+            "this phase's inputs are restricted: its runs' logs stay with the organisers");
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(std::string log, scoring->ReadLog(s.id));
+  ctx.raw_body = std::move(log);
+  ctx.content_type = "text/plain; charset=utf-8";
   return Status::Ok();
 }
 
@@ -332,9 +370,11 @@ void RegisterSubmissionRoutes(Router& router, Api& api) {
                StoreUse::kWrite,
                [&api](Ctx& ctx) { return CreateSubmissionHandler(ctx, api); },
                "Submit a predictions file (the request's body: text/csv, or JSON lines with "
-               "application/x-ndjson); checked against the test rows at once, scored soon after",
+               "application/x-ndjson), checked against the test rows at once and scored soon "
+               "after; or, with ?kind=code where the benchmark takes code, the code as "
+               "{\"entry\", \"files\"} (run in the sandbox, no network, on the phase's inputs)",
                {},
-               {"phase", "format", "description"},
+               {"phase", "format", "description", "kind"},
                false,
                201};
   create.max_body = size_t{1} << 30;
@@ -385,6 +425,16 @@ void RegisterSubmissionRoutes(Router& router, Api& api) {
              "phase has ended)"};
   read.cacheable = false;
   add(std::move(read));
+  Route log{"GET",
+            "/api/v1/submissions/{id}/log",
+            "submissions.read",
+            SubmissionTarget,
+            StoreUse::kRead,
+            [&api](Ctx& ctx) { return LogHandler(ctx, api); },
+            "What a code submission's run printed (the tails of stdout and stderr): to its "
+            "submitter unless the phase's inputs are restricted, to organisers always"};
+  log.cacheable = false;  // written by the scorer outside the store
+  add(std::move(log));
   add({"POST", "/api/v1/submissions/{id}/cancel", "submissions.cancel", SubmissionTarget,
        StoreUse::kWrite, [&api](Ctx& ctx) { return ChangeSubmissionHandler(ctx, api, false); },
        "Cancel a submission not yet scored (it no longer counts)"});
