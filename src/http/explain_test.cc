@@ -257,7 +257,7 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
         Must("POST", "/api/v1/benchmarks", pi_,
              fmt::format(
                  R"({{"project_id":"{}","name":"meters","title":"T","task_type":"regression",)"
-                 R"("visibility":"public","metrics":["mae","rmse"],)"
+                 R"("visibility":"public","metrics":["mae","rmse"],"public_fraction":1,)"
                  R"("phases":[{{"name":"dev","starts_at":"2020-01-01T00:00:00Z",)"
                  R"("ends_at":"2099-01-01T00:00:00Z","truth_dataset":"{}"}}]}})",
                  projects_[0], truth),

@@ -252,8 +252,8 @@ int Serve(const ServeOptions& a) {
     if (made.ok()) {
       code_runner = std::move(made).value();
       vo.runner = code_runner.get();
-      vo.inputs =
-          validation::InputsFromDataCommons(&data_service, state_abs + "/validation/inputs");
+      vo.versions =
+          validation::VersionsFromDataCommons(&data_service, state_abs + "/validation/versions");
       Log(LogLevel::kInfo, "code submissions", {{"runner", code_runner->Describe()}});
     } else {
       Log(LogLevel::kWarn, "code submissions are not run here", {{"why", made.status().message()}});

@@ -124,7 +124,7 @@ ApiHarness::ApiHarness(Backend b, HarnessOptions options) : tdb_(b) {
   validation::ScoringOptions so;
   so.files_root = files_root_ + "/submissions";
   so.runner = options.program_runner;
-  so.inputs = validation::InputsFromDataCommons(data_.get(), files_root_ + "/inputs");
+  so.versions = validation::VersionsFromDataCommons(data_.get(), files_root_ + "/versions");
   scoring_ = std::make_unique<validation::ScoringService>(
       db, options.clock ? options.clock : Clock::Real(),
       validation::TruthFromDataCommons(data_.get()), so);

@@ -127,6 +127,13 @@ CREATE TABLE validation_reports (
 CREATE INDEX validation_reports_by_submission ON validation_reports(submission_id, id)
 )SQL";
 
+// A phase of a benchmark scored by the organiser's own program (task type "custom") names the
+// dataset version that holds the program (its `metadata` file at the root).
+const char* kV20ScoringPrograms = R"SQL(
+ALTER TABLE benchmark_phases ADD COLUMN program_dataset_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE benchmark_phases ADD COLUMN program_version_id TEXT NOT NULL DEFAULT ''
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -135,6 +142,7 @@ std::vector<store::MigrationPart> Migrations() {
        "validation: benchmarks, phases, teams, invitations, submissions and their history, "
        "leaderboard entries, validation reports",
        kV19Validation, ""},
+      {20, 0, "validation: phases scored by the organiser's program", kV20ScoringPrograms, ""},
   };
 }
 

@@ -16,6 +16,7 @@
 #include "data/catalog/datasets.h"
 #include "data/service.h"
 #include "validation/code_tree.h"
+#include "validation/runner/codabench_program.h"
 
 namespace openlab::validation {
 
@@ -242,11 +243,16 @@ Status ScoringService::ScoreOne(const Submission& s) {
     if (p.id == s.phase_id) phase = &p;
   }
   if (phase == nullptr) return end_unscored("failed", "the submission's phase is gone");
-  auto truth = TruthOf(b, *phase);
-  if (!truth.ok()) {
-    return end_unscored("failed",
-                        "the centre could not read the ground truth; the organisers "
-                        "are told, and a re-score follows once it is mended");
+  // A built-in task's truth first: a truth the centre cannot read fails every submission alike.
+  std::shared_ptr<const Truth> truth;
+  if (b.task_type != "custom") {
+    auto t = TruthOf(b, *phase);
+    if (!t.ok()) {
+      return end_unscored("failed",
+                          "the centre could not read the ground truth; the organisers are told, "
+                          "and a re-score follows once it is mended");
+    }
+    truth = *t;
   }
   std::string format = s.format;
   std::string bytes;
@@ -268,17 +274,124 @@ Status ScoringService::ScoreOne(const Submission& s) {
     }
     bytes = std::move(*stored);
   }
-  auto preds = ParsePredictions(**truth, format, bytes);
-  if (!preds.ok()) return end_unscored("invalid", preds.status().message());
-  std::vector<std::string> names;
-  for (const auto& m : b.metrics) names.push_back(m.name);
-  auto scores = Score(**truth, *preds, names);
-  if (!scores.ok()) return end_unscored("invalid", scores.status().message());
+  SplitScores scores;
+  if (b.task_type == "custom") {
+    // The organiser's program scores the whole test set: both rankings are its scores.
+    auto run = RunScoringProgram(s, b, *phase, format, bytes);
+    if (!run.ok()) {
+      Log(LogLevel::kWarn, "scoring program failed to start",
+          {{"submission", s.id}, {"error", run.status().ToString()}});
+      return end_unscored("failed", "the centre could not run the scoring program; not counted");
+    }
+    if (!run->end_state.empty()) return end_unscored(run->end_state, run->reason);
+    scores.pub = run->scores;
+    scores.priv = run->scores;
+  } else {
+    auto preds = ParsePredictions(*truth, format, bytes);
+    if (!preds.ok()) return end_unscored("invalid", preds.status().message());
+    std::vector<std::string> names;
+    for (const auto& m : b.metrics) names.push_back(m.name);
+    auto split = Score(*truth, *preds, names);
+    if (!split.ok()) return end_unscored("invalid", split.status().message());
+    scores = std::move(*split);
+  }
   return db_->Write([&](store::Tx& tx) {
-    return FinishScoring(tx, s.id, opts_.owner, phase->truth_version_id, scores->pub, scores->priv,
+    return FinishScoring(tx, s.id, opts_.owner, phase->truth_version_id, scores.pub, scores.priv,
                          clock_->NowMs())
         .status();
   });
+}
+
+StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
+    const Submission& s, const Benchmark& b, const Phase& p, const std::string& format,
+    const std::string& bytes) {
+  ProgramScores out;
+  if (opts_.runner == nullptr || !opts_.versions) {
+    out.end_state = "failed";
+    out.reason = "this server runs no scoring programs; not counted";
+    return out;
+  }
+  ASSIGN_OR_RETURN(std::string truth_dir, opts_.versions(p.truth_dataset_id, p.truth_version_id));
+  ASSIGN_OR_RETURN(std::string program_dir,
+                   opts_.versions(p.program_dataset_id, p.program_version_id));
+  std::ifstream meta_in(program_dir + "/metadata", std::ios::binary);
+  std::ostringstream meta_text;
+  meta_text << meta_in.rdbuf();
+  auto metadata = runner::ParseProgramMetadata(meta_text.str(), "scoring_program/metadata");
+  if (!metadata.ok()) {
+    out.end_state = "failed";
+    out.reason =
+        "the benchmark's scoring program is broken (its organisers are to mend it); "
+        "not counted";
+    return out;
+  }
+  // The submission as the program's input/res/predictions.<format>.
+  std::string run_id = fmt::format("{}-score-{}", s.id, s.attempts);
+  std::string res_dir = opts_.work_root + "/" + run_id;
+  std::error_code ec;
+  std::filesystem::remove_all(res_dir, ec);
+  std::filesystem::create_directories(res_dir, ec);
+  std::filesystem::permissions(res_dir, std::filesystem::perms(0755), ec);
+  RETURN_IF_ERROR(WriteCodeTree(CodeTree{"", {{"predictions." + format, bytes}}}, res_dir));
+  std::string root = opts_.runner->LayoutRoot(run_id);
+  runner::ProgramDirs dirs{root + "/program", root + "/input", root + "/output", ""};
+  auto words = runner::ExpandCommand(*metadata, dirs, "scoring_program/metadata");
+  std::optional<std::string> argv0;
+  if (words.ok()) {
+    auto resolved = runner::ResolveProgram(
+        words->front(), [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; });
+    if (resolved.ok()) argv0 = *resolved;
+  }
+  if (!argv0) {
+    std::filesystem::remove_all(res_dir, ec);
+    out.end_state = "failed";
+    out.reason =
+        "the benchmark's scoring program cannot start (its organisers are to mend it); "
+        "not counted";
+    return out;
+  }
+  runner::ProgramSpec spec;
+  spec.run_id = run_id;
+  spec.argv = *words;
+  spec.argv[0] = *argv0;
+  spec.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}};
+  spec.inputs = {{program_dir, "program"}, {truth_dir, "input/ref"}, {res_dir, "input/res"}};
+  spec.workdir_at = "program";
+  spec.time_limit_seconds = std::min<int64_t>(b.rules.max_runtime_s, 3600);
+  spec.memory_bytes = b.rules.max_memory_mb << 20;
+  spec.max_output_bytes = 1 << 20;
+  spec.max_output_files = 100;
+  auto result = opts_.runner->Run(spec);
+  (void)opts_.runner->Discard(run_id);
+  std::filesystem::remove_all(res_dir, ec);
+  RETURN_IF_ERROR(result.status());
+  // What the program printed is the organisers' (it may print the truth): kept in the log that
+  // only they read for a custom task's submission.
+  std::string log = fmt::format("scoring program: {}\n--- stdout ---\n{}\n--- stderr ---\n{}\n",
+                                result->detail, result->stdout_tail, result->stderr_tail);
+  RETURN_IF_ERROR(StoreFile(s.id + ".scoring.log", log));
+  if (!result->succeeded()) {
+    out.end_state = "invalid";
+    out.reason =
+        fmt::format("the scoring program refused the submission ({}); not counted", result->detail);
+    return out;
+  }
+  auto scores = runner::ScoresFromOutput(result->output_files);
+  if (!scores.ok()) {
+    out.end_state = "invalid";
+    out.reason = "the scoring program wrote no scores for it; not counted";
+    return out;
+  }
+  for (const auto& m : b.metrics) {
+    auto it = scores->find(m.name);
+    if (it == scores->end()) {
+      out.end_state = "invalid";
+      out.reason = fmt::format("the scoring program gave no '{}'; not counted", m.name);
+      return out;
+    }
+    out.scores[m.name] = it->second;
+  }
+  return out;
 }
 
 StatusOr<std::string> ScoringService::ReadLog(const std::string& id) const {
@@ -321,8 +434,8 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
               {"OPENLAB_INPUT", root + "/input"},
               {"OPENLAB_OUTPUT", root + "/output"}};
   spec.inputs.push_back({code_dir, "code"});
-  if (!p.input_version_id.empty() && opts_.inputs) {
-    ASSIGN_OR_RETURN(std::string inputs, opts_.inputs(p));
+  if (!p.input_version_id.empty() && opts_.versions) {
+    ASSIGN_OR_RETURN(std::string inputs, opts_.versions(p.input_dataset_id, p.input_version_id));
     spec.inputs.push_back({inputs, "input"});
   }
   spec.workdir_at = "code";
@@ -376,18 +489,17 @@ ScoringService::TruthReader TruthFromDataCommons(data::DataService* data) {
   };
 }
 
-std::function<StatusOr<std::string>(const Phase&)> InputsFromDataCommons(data::DataService* data,
-                                                                         const std::string& dir) {
+VersionReader VersionsFromDataCommons(data::DataService* data, const std::string& dir) {
   auto mu = std::make_shared<Mutex>();
-  return [data, dir, mu](const Phase& p) -> StatusOr<std::string> {
-    std::string dest = dir + "/" + p.input_dataset_id + "/" + p.input_version_id;
+  return [data, dir, mu](const std::string& dataset_id,
+                         const std::string& version_id) -> StatusOr<std::string> {
+    std::string dest = dir + "/" + dataset_id + "/" + version_id;
     MutexLock l(mu.get());
     if (std::filesystem::exists(dest + "/.complete")) return dest + "/files";
     std::error_code ec;
     std::filesystem::remove_all(dest, ec);
     std::filesystem::create_directories(dest, ec);
-    RETURN_IF_ERROR(
-        data->Materialize(p.input_dataset_id, p.input_version_id, dest + "/files").status());
+    RETURN_IF_ERROR(data->Materialize(dataset_id, version_id, dest + "/files").status());
     RETURN_IF_ERROR(WriteMarker(dest + "/.complete"));
     return dest + "/files";
   };

@@ -46,11 +46,13 @@ struct ScoringOptions {
   int64_t idle_poll_ms = 2000;  // also looks for lost leases this often when nothing pokes it
   std::string owner;            // this scorer's lease name ("" = a fresh random one)
   int workers = 2;              // threads scoring at once (a code run holds one for its length)
-  // Code submissions run through `runner` (in the sandbox, no network), with the phase's inputs
-  // at input/ (the host directory `inputs` gives, "" for a phase without inputs). Null: code
-  // submissions end failed ("this server runs no code"), not counted.
+  // Code submissions and organisers' scoring programs (task type "custom") run through `runner`
+  // (in the sandbox, no network). `versions` gives the host directory holding a dataset
+  // version's files (the phase's inputs for code; the truth and the program for a scoring
+  // program), written once. Null runner: those submissions end failed, not counted.
   runner::ProgramRunner* runner = nullptr;
-  std::function<StatusOr<std::string>(const Phase&)> inputs;
+  std::function<StatusOr<std::string>(const std::string& dataset_id, const std::string& version_id)>
+      versions;
 };
 
 class ScoringService {
@@ -98,6 +100,14 @@ class ScoringService {
     std::string end_state, reason;  // set when the run gave no predictions
   };
   StatusOr<CodeOutput> RunCode(const Submission& s, const Benchmark& b, const Phase& p);
+  // Scores a predictions file with the phase's scoring program (task type "custom"): its scores
+  // by key, or the state and reason the submission ends with.
+  struct ProgramScores {
+    Scores scores;
+    std::string end_state, reason;
+  };
+  StatusOr<ProgramScores> RunScoringProgram(const Submission& s, const Benchmark& b, const Phase& p,
+                                            const std::string& format, const std::string& bytes);
   void Loop();
 
   store::Database* db_;
@@ -119,10 +129,12 @@ class ScoringService {
 // The truth reader of a server: the phase's truth file from the data commons' chunk store,
 // every chunk verified as it is read. `data` must outlive the reader.
 ScoringService::TruthReader TruthFromDataCommons(data::DataService* data);
-// The inputs of code submissions: a phase's input version written out once under `dir` from the
-// data commons (read-only files, every chunk verified; data/service.h Materialize) and shared by
-// every run of the phase.
-std::function<StatusOr<std::string>(const Phase&)> InputsFromDataCommons(data::DataService* data,
-                                                                         const std::string& dir);
+// Dataset versions for programs: written out once under `dir` from the data commons (read-only
+// files, every chunk verified; data/service.h Materialize) and shared by every run that reads
+// them. `dir` is the server's own: a hidden truth written there never leaves (only a scoring
+// program's sandbox sees it).
+using VersionReader = std::function<StatusOr<std::string>(const std::string& dataset_id,
+                                                          const std::string& version_id)>;
+VersionReader VersionsFromDataCommons(data::DataService* data, const std::string& dir);
 
 }  // namespace openlab::validation

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <set>
 
 #include "common/clock.h"
@@ -57,7 +58,7 @@ constexpr const char* kBenchmarkCols =
     "public_permille, split_key, created_by, created_at, updated_at, version";
 constexpr const char* kPhaseCols =
     "id, benchmark_id, position, name, starts_at, ends_at, input_dataset_id, input_version_id, "
-    "truth_dataset_id, truth_version_id, truth_file";
+    "truth_dataset_id, truth_version_id, truth_file, program_dataset_id, program_version_id";
 constexpr const char* kSubmissionCols =
     "id, benchmark_id, phase_id, user_id, team_id, entrant, kind, format, description, sha256, "
     "size, rows, state, counted, reason, attempts, lease_owner, lease_expires_at, "
@@ -65,7 +66,10 @@ constexpr const char* kSubmissionCols =
 
 std::string MetricsJson(const std::vector<MetricChoice>& metrics) {
   json::array a;
-  for (const auto& m : metrics) a.push_back(json::object{{"name", m.name}, {"primary", m.primary}});
+  for (const auto& m : metrics) {
+    a.push_back(json::object{
+        {"name", m.name}, {"primary", m.primary}, {"higher_is_better", m.higher_is_better}});
+  }
   return json::serialize(a);
 }
 
@@ -108,7 +112,9 @@ Benchmark BenchmarkFromRow(const Row& r) {
     c.name = std::string(m.at("name").as_string());
     c.primary = m.at("primary").as_bool();
     const MetricInfo* info = FindMetric(b.task_type, c.name);
-    c.higher_is_better = info == nullptr || info->higher_is_better;
+    const json::value* hib = m.as_object().if_contains("higher_is_better");
+    c.higher_is_better =
+        info != nullptr ? info->higher_is_better : hib == nullptr || hib->as_bool();
     b.metrics.push_back(std::move(c));
   }
   json::value rules = json::parse(r.Str(8));
@@ -143,6 +149,8 @@ Phase PhaseFromRow(const Row& r) {
   p.truth_dataset_id = r.Str(8);
   p.truth_version_id = r.Str(9);
   p.truth_file = r.Str(10);
+  p.program_dataset_id = r.Str(11);
+  p.program_version_id = r.Str(12);
   return p;
 }
 
@@ -211,7 +219,7 @@ Status CheckRules(const Rules& r) {
 }
 
 // Checks a phase and pins its dataset versions (tags and prefixes become version ids).
-Status PinPhase(Tx& tx, Phase* p) {
+Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
   if (!IsSlug(p->name)) {
     return InvalidArgument(
         fmt::format("phase name '{}' must be 2-64 lower-case letters, digits and dashes", p->name));
@@ -229,11 +237,39 @@ Status PinPhase(Tx& tx, Phase* p) {
   ASSIGN_OR_RETURN(auto tv, data::ResolveVersion(tx, truth_ds.id, p->truth_version_id));
   p->truth_dataset_id = truth_ds.id;
   p->truth_version_id = tv.id;
-  if (p->truth_file.empty()) p->truth_file = "truth.csv";
-  auto f = data::GetFile(tx, truth_ds.id, tv.id, p->truth_file);
-  if (!f.ok()) {
-    return InvalidArgument(fmt::format("phase {}: version {} of {} has no file '{}'", p->name,
-                                       tv.id.substr(0, 12), truth_ds.name, p->truth_file));
+  if (task_type == "custom") {
+    // The program reads the whole truth version; it is the organiser's, in a dataset of theirs.
+    p->truth_file.clear();
+    if (p->program_dataset_id.empty()) {
+      return InvalidArgument(fmt::format(
+          "phase {}: a custom task names its scoring program: 'scoring_program_dataset'", p->name));
+    }
+    ASSIGN_OR_RETURN(auto prog_ds, data::GetDataset(tx, p->program_dataset_id));
+    ASSIGN_OR_RETURN(
+        auto pv,
+        data::ResolveVersion(tx, prog_ds.id,
+                             p->program_version_id.empty() ? "latest" : p->program_version_id));
+    if (!data::GetFile(tx, prog_ds.id, pv.id, "metadata").ok()) {
+      return InvalidArgument(fmt::format(
+          "phase {}: version {} of {} has no 'metadata' file at its root (the scoring program's "
+          "command)",
+          p->name, pv.id.substr(0, 12), prog_ds.name));
+    }
+    p->program_dataset_id = prog_ds.id;
+    p->program_version_id = pv.id;
+  } else {
+    if (!p->program_dataset_id.empty()) {
+      return InvalidArgument(fmt::format(
+          "phase {}: a scoring program is for custom tasks; {} tasks use the built-in metrics",
+          p->name, task_type));
+    }
+    p->program_version_id.clear();
+    if (p->truth_file.empty()) p->truth_file = "truth.csv";
+    auto f = data::GetFile(tx, truth_ds.id, tv.id, p->truth_file);
+    if (!f.ok()) {
+      return InvalidArgument(fmt::format("phase {}: version {} of {} has no file '{}'", p->name,
+                                         tv.id.substr(0, 12), truth_ds.name, p->truth_file));
+    }
   }
   if (!p->input_dataset_id.empty()) {
     ASSIGN_OR_RETURN(auto in_ds, data::GetDataset(tx, p->input_dataset_id));
@@ -252,12 +288,12 @@ Status PinPhase(Tx& tx, Phase* p) {
 }
 
 Status InsertPhase(Tx& tx, const Phase& p) {
-  auto n =
-      tx.Exec(fmt::format("INSERT INTO benchmark_phases ({}) VALUES "
-                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                          kPhaseCols),
-              {p.id, p.benchmark_id, p.position, p.name, p.starts_at, p.ends_at, p.input_dataset_id,
-               p.input_version_id, p.truth_dataset_id, p.truth_version_id, p.truth_file});
+  auto n = tx.Exec(fmt::format("INSERT INTO benchmark_phases ({}) VALUES "
+                               "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                               kPhaseCols),
+                   {p.id, p.benchmark_id, p.position, p.name, p.starts_at, p.ends_at,
+                    p.input_dataset_id, p.input_version_id, p.truth_dataset_id, p.truth_version_id,
+                    p.truth_file, p.program_dataset_id, p.program_version_id});
   if (n.status().code() == StatusCode::kAlreadyExists) {
     return AlreadyExists(fmt::format("the benchmark already has a phase named '{}'", p.name));
   }
@@ -373,7 +409,7 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   if (b.title.empty() || b.title.size() > 200) return InvalidArgument("title: 1-200 characters");
   if (b.description.size() > 20000) return InvalidArgument("description: at most 20000 characters");
   if (!OneOf(kTaskTypes, b.task_type)) {
-    return InvalidArgument("task_type must be one of binary, multiclass, regression");
+    return InvalidArgument("task_type must be one of binary, multiclass, regression, custom");
   }
   if (!OneOf(kVisibilities, b.visibility)) {
     return InvalidArgument("visibility must be one of public, registered, organisations, invite");
@@ -383,6 +419,25 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   std::set<std::string> names;
   for (auto& m : b.metrics) {
     const MetricInfo* info = FindMetric(b.task_type, m.name);
+    if (b.task_type == "custom") {
+      // The organiser's program names its scores; a metric is one of its keys.
+      bool key =
+          !m.name.empty() && m.name.size() <= 64 &&
+          std::all_of(m.name.begin(), m.name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+          });
+      if (!key) {
+        return InvalidArgument(fmt::format(
+            "metric '{}': a custom task's metric is a key of its program's scores (1-64 letters, "
+            "digits, '_', '-', '.')",
+            m.name.substr(0, 80)));
+      }
+      if (!names.insert(m.name).second) {
+        return InvalidArgument(fmt::format("metric '{}' given twice", m.name));
+      }
+      primaries += m.primary ? 1 : 0;
+      continue;
+    }
     if (info == nullptr) {
       std::string offered;
       for (const auto& i : MetricsFor(b.task_type))
@@ -427,7 +482,7 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   RETURN_IF_ERROR(WriteOrgs(tx, b));
   int64_t pos = 0;
   for (auto& p : b.phases) {
-    RETURN_IF_ERROR(PinPhase(tx, &p));
+    RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
     p.id = NewId("phs");
     p.benchmark_id = b.id;
     p.position = pos++;
@@ -493,7 +548,7 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
   }
   if (e.phases) {
     for (Phase p : *e.phases) {
-      RETURN_IF_ERROR(PinPhase(tx, &p));
+      RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
       auto it = std::find_if(b.phases.begin(), b.phases.end(),
                              [&](const Phase& x) { return x.name == p.name; });
       if (it == b.phases.end()) {
@@ -506,18 +561,22 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
         continue;
       }
       if (it->truth_version_id != p.truth_version_id ||
-          it->truth_dataset_id != p.truth_dataset_id || it->truth_file != p.truth_file) {
+          it->truth_dataset_id != p.truth_dataset_id || it->truth_file != p.truth_file ||
+          it->program_version_id != p.program_version_id) {
         out.truth_changed.push_back(it->id);
       }
       p.id = it->id;
       p.benchmark_id = b.id;
       p.position = it->position;
-      RETURN_IF_ERROR(tx.Exec("UPDATE benchmark_phases SET starts_at = $2, ends_at = $3, "
-                              "input_dataset_id = $4, input_version_id = $5, truth_dataset_id = "
-                              "$6, truth_version_id = $7, truth_file = $8 WHERE id = $1",
-                              {p.id, p.starts_at, p.ends_at, p.input_dataset_id, p.input_version_id,
-                               p.truth_dataset_id, p.truth_version_id, p.truth_file})
-                          .status());
+      RETURN_IF_ERROR(
+          tx.Exec("UPDATE benchmark_phases SET starts_at = $2, ends_at = $3, "
+                  "input_dataset_id = $4, input_version_id = $5, truth_dataset_id = "
+                  "$6, truth_version_id = $7, truth_file = $8, program_dataset_id = $9, "
+                  "program_version_id = $10 WHERE id = $1",
+                  {p.id, p.starts_at, p.ends_at, p.input_dataset_id, p.input_version_id,
+                   p.truth_dataset_id, p.truth_version_id, p.truth_file, p.program_dataset_id,
+                   p.program_version_id})
+              .status());
       *it = p;
     }
   }

@@ -28,7 +28,9 @@
 
 namespace openlab::validation {
 
-inline constexpr const char* kTaskTypes[] = {"binary", "multiclass", "regression"};
+// "custom": scored by the organiser's own program (Codabench's layout: runner/
+// codabench_program.h), whose scores file's keys are the benchmark's metrics.
+inline constexpr const char* kTaskTypes[] = {"binary", "multiclass", "regression", "custom"};
 inline constexpr const char* kVisibilities[] = {"public", "registered", "organisations", "invite"};
 // A submission's states. Terminal: scored, failed, cancelled, invalid.
 inline constexpr const char* kSubmissionStates[] = {"queued", "scoring",   "scored",
@@ -38,7 +40,7 @@ bool IsTerminalSubmissionState(const std::string& state);
 struct MetricChoice {
   std::string name;              // a metric the task type offers (scorer.h: MetricsFor)
   bool primary = false;          // exactly one is: it ranks the leaderboard
-  bool higher_is_better = true;  // from the metric's definition, not chosen
+  bool higher_is_better = true;  // from the metric's definition (custom tasks: the organiser's)
 };
 
 struct Rules {
@@ -61,6 +63,9 @@ struct Phase {
   std::string input_dataset_id, input_version_id;
   std::string truth_dataset_id, truth_version_id;
   std::string truth_file = "truth.csv";  // the file of the truth version that holds the labels
+  // Task type "custom": the version holding the scoring program (its `metadata` at the root);
+  // the program reads the whole truth version as input/ref and the submission as input/res.
+  std::string program_dataset_id, program_version_id;
 };
 
 struct Benchmark {

@@ -688,6 +688,74 @@ with open(os.path.join(os.environ["OPENLAB_OUTPUT"], "predictions.csv"), "w") as
   EXPECT_NE(bad.body.find("not a clean relative path"), std::string::npos) << bad.body;
 }
 
+// A custom task: the organiser's own scoring program (Codabench's layout: a metadata file whose
+// command uses $program, $input, $output) reads the hidden truth as input/ref and the
+// submission as input/res in the sandbox, and its scores file's keys are the leaderboard's.
+TEST_P(ValidationApiTest, AnOrganisersScoringProgramScoresInTheSandbox) {
+  std::string program = CreateDataset("meter-scorer", "project");
+  std::string score_py = R"(import json, os, sys
+inp, out = sys.argv[1], sys.argv[2]
+truth = dict(l.split(",") for l in open(os.path.join(inp, "ref", "truth.csv")).read().split()[1:])
+res = os.path.join(inp, "res")
+pred = dict(l.split(",") for l in open(os.path.join(res, os.listdir(res)[0])).read().split()[1:])
+if set(pred) != set(truth):
+    print("ids differ", file=sys.stderr)
+    sys.exit(1)
+err = [abs(float(pred[k]) - float(truth[k])) for k in truth]
+json.dump({"mae": sum(err) / len(err), "within_one": sum(e <= 1 for e in err) / len(err)},
+          open(os.path.join(out, "scores.json"), "w"))
+)";
+  ASSERT_EQ(h_.Push(pi_, program,
+                    {{"metadata", "command: python $program/score.py $input $output\n"},
+                     {"score.py", score_py}},
+                    "v1")
+                .status,
+            201);
+  auto b = h_.Call(
+      "POST", "/api/v1/benchmarks", pi_,
+      fmt::format(
+          R"({{"project_id":"{}","name":"custom-meters","title":"Custom","task_type":"custom",)"
+          R"("metrics":[{{"name":"mae","primary":true,"higher_is_better":false}},"within_one"],)"
+          R"("phases":[{{"name":"final","starts_at":"{}","ends_at":"{}","truth_dataset":"{}",)"
+          R"("scoring_program_dataset":"{}"}}]}})",
+          project_, FormatTime(kStart - kHour), FormatTime(kStart + kHour), truth_ds_, program));
+  ASSERT_EQ(b.status, 201) << b.body;
+  std::string bmk = b.Str("id");
+  EXPECT_EQ(b.json.at("phases").at(0).at("scoring_program_dataset_id").as_string(), program);
+  auto a = Submit(alice_, bmk, Predictions(0.5));
+  ASSERT_EQ(a.status, 201) << a.body;
+  auto bo = Submit(bob_, bmk, Predictions(3));
+  ASSERT_EQ(bo.status, 201);
+  auto bad = Submit(carol_, bmk, "id,value\nm0,1\n");  // the program refuses it, not the server
+  ASSERT_EQ(bad.status, 201) << bad.body;
+  EXPECT_EQ(Drain(), 3);
+  auto sa = h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_);
+  ASSERT_EQ(sa.Str("state"), "scored") << sa.body;
+  EXPECT_NEAR(sa.json.at("scores_public").at("mae").as_double(), 267 * 0.5 / 400,
+              1e-9);  // 267 rows off by 0.5
+  EXPECT_DOUBLE_EQ(sa.json.at("scores_public").at("within_one").as_double(), 1.0);
+  auto sc = h_.Call("GET", "/api/v1/submissions/" + bad.Str("id"), carol_);
+  EXPECT_EQ(sc.Str("state"), "invalid");
+  EXPECT_FALSE(sc.json.at("counted").as_bool());
+  EXPECT_EQ(sc.Str("reason").find("ids differ"), std::string::npos);  // its stderr stays inside
+  auto board = h_.Call("GET", "/api/v1/benchmarks/" + bmk + "/leaderboard", carol_);
+  auto rows = board.json.at("items").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("name").as_string(), "alice");
+  EXPECT_FALSE(board.json.at("higher_is_better").as_bool());
+  // A program version without a metadata file is refused at publication.
+  std::string empty = CreateDataset("no-scorer", "project");
+  ASSERT_EQ(h_.Push(pi_, empty, {{"score.py", score_py}}, "v1").status, 201);
+  auto refused = h_.Call(
+      "POST", "/api/v1/benchmarks", pi_,
+      fmt::format(R"({{"project_id":"{}","name":"broken","title":"B","task_type":"custom",)"
+                  R"("metrics":["mae"],"phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+                  R"("truth_dataset":"{}","scoring_program_dataset":"{}"}}]}})",
+                  project_, FormatTime(kStart), FormatTime(kStart + kHour), truth_ds_, empty));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("no 'metadata' file"), std::string::npos) << refused.body;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ValidationApiTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

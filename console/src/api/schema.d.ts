@@ -1597,7 +1597,7 @@ export interface components {
             /** @description markdown */
             description: string;
             /** @enum {string} */
-            task_type: "binary" | "multiclass" | "regression";
+            task_type: "binary" | "multiclass" | "regression" | "custom";
             /** @enum {string} */
             visibility: "public" | "registered" | "organisations" | "invite";
             /** @description the organisations admitted (visibility organisations) */
@@ -1637,7 +1637,11 @@ export interface components {
             /** @description a hidden dataset: only the scorer reads it */
             truth_dataset_id: string;
             truth_version_id: string;
+            /** @description "" for a custom task (its program reads the whole version) */
             truth_file: string;
+            /** @description custom tasks: the program's dataset */
+            scoring_program_dataset_id: string;
+            scoring_program_version_id: string;
         };
         BenchmarkRules: {
             /** @description counted submissions per entrant, phase and UTC day */
@@ -2171,7 +2175,7 @@ export interface components {
             /** @enum {string} */
             kind: "predictions" | "code";
             /** @enum {string} */
-            format: "csv" | "jsonl" | "code";
+            format: "csv" | "jsonl" | "json" | "txt" | "code";
             description: string;
             /** @description of the predictions file, or of the code tree's listing (code_tree.h) */
             sha256: string;
@@ -8738,7 +8742,7 @@ export interface operations {
                     title: string;
                     /** @description Markdown */
                     description?: string;
-                    /** @description binary|multiclass|regression */
+                    /** @description binary|multiclass|regression, or custom (scored by the organiser's program) */
                     task_type: string;
                     /** @description public|registered|organisations|invite */
                     visibility?: string;
@@ -8750,7 +8754,7 @@ export interface operations {
                     rules?: Record<string, never>;
                     /** @description the share of test rows ranked publicly (0.5) */
                     public_fraction?: number;
-                    /** @description {name, starts_at, ends_at, input_dataset, input_version, truth_dataset, truth_version, truth_file} */
+                    /** @description {name, starts_at, ends_at, input_dataset, input_version, truth_dataset, truth_version, truth_file, scoring_program_dataset, scoring_program_version} */
                     phases: string[];
                 };
             };

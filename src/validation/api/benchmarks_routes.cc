@@ -59,7 +59,9 @@ json::object RenderPhase(const validation::Phase& p) {
                       {"input_version_id", p.input_version_id},
                       {"truth_dataset_id", p.truth_dataset_id},
                       {"truth_version_id", p.truth_version_id},
-                      {"truth_file", p.truth_file}};
+                      {"truth_file", p.truth_file},
+                      {"scoring_program_dataset_id", p.program_dataset_id},
+                      {"scoring_program_version_id", p.program_version_id}};
 }
 
 StatusOr<validation::Rules> ReadRules(const json::object* v, validation::Rules base) {
@@ -95,7 +97,11 @@ StatusOr<validation::Phase> ReadPhase(const json::value& v) {
   auto t_ds = r.String("truth_dataset", {.required = true, .max_len = 100});
   auto t_v = r.String("truth_version", {.max_len = 64});
   auto t_f = r.String("truth_file", {.max_len = 500});
+  auto prog_ds = r.String("scoring_program_dataset", {.max_len = 100});
+  auto prog_v = r.String("scoring_program_version", {.max_len = 64});
   RETURN_IF_ERROR(r.Finish());
+  p.program_dataset_id = prog_ds.value_or("");
+  p.program_version_id = prog_v.value_or("");
   p.name = *name;
   ASSIGN_OR_RETURN(p.starts_at, ParseTime(*starts, "starts_at"));
   ASSIGN_OR_RETURN(p.ends_at, ParseTime(*ends, "ends_at"));
@@ -149,9 +155,11 @@ Status CreateBenchmarkHandler(Ctx& ctx) {
       JsonReader mr(m.as_object());
       auto n = mr.String("name", {.required = true, .max_len = 64});
       auto primary = mr.Bool("primary", false);
+      auto higher = mr.Bool("higher_is_better", false);  // custom tasks: the organiser says
       RETURN_IF_ERROR(mr.Finish());
       c.name = *n;
       c.primary = primary.value_or(false);
+      c.higher_is_better = higher.value_or(true);
     } else {
       return InvalidArgument("each metric is a name or {\"name\", \"primary\"}");
     }
@@ -305,7 +313,8 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
        {F{"project_id", "string", true, "the organising project"},
         F{"name", "string", true, "a unique slug"}, F{"title", "string", true, ""},
         F{"description", "string", false, "Markdown"},
-        F{"task_type", "string", true, "binary|multiclass|regression"},
+        F{"task_type", "string", true,
+          "binary|multiclass|regression, or custom (scored by the organiser's program)"},
         F{"visibility", "string", false, "public|registered|organisations|invite"},
         F{"orgs", "array", false, "the organisations admitted (visibility organisations)"},
         F{"metrics", "array", true, "names, or {name, primary}; the first is primary by default"},
@@ -315,7 +324,7 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
         F{"public_fraction", "number", false, "the share of test rows ranked publicly (0.5)"},
         F{"phases", "array", true,
           "{name, starts_at, ends_at, input_dataset, input_version, truth_dataset, "
-          "truth_version, truth_file}"}},
+          "truth_version, truth_file, scoring_program_dataset, scoring_program_version}"}},
        {},
        false,
        201});

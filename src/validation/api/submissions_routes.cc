@@ -101,18 +101,24 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
                    ? "jsonl"
                    : "csv";
     }
-    if (format != "csv" && format != "jsonl") return InvalidArgument("format is csv or jsonl");
-    // Checked against the test rows now: a file that does not fit is refused, never counted.
-    auto truth = scoring->TruthOf(b, *phase);
-    if (!truth.ok()) {
-      return Unavailable(
-          "the centre cannot read this phase's ground truth now; its organisers "
-          "are to mend it");
-    }
-    ASSIGN_OR_RETURN(auto preds, validation::ParsePredictions(**truth, format, bytes));
     n.format = format;
     n.sha256 = Sha256Hex(bytes);
-    n.rows = preds.rows;
+    if (b.task_type == "custom") {
+      // The organiser's program reads it (input/res); nothing here knows its shape.
+      if (format != "csv" && format != "jsonl" && format != "json" && format != "txt") {
+        return InvalidArgument("format is csv, jsonl, json or txt");
+      }
+    } else {
+      if (format != "csv" && format != "jsonl") return InvalidArgument("format is csv or jsonl");
+      // Checked against the test rows now: a file that does not fit is refused, never counted.
+      auto truth = scoring->TruthOf(b, *phase);
+      if (!truth.ok()) {
+        return Unavailable(
+            "the centre cannot read this phase's ground truth now; its organisers are to mend it");
+      }
+      ASSIGN_OR_RETURN(auto preds, validation::ParsePredictions(**truth, format, bytes));
+      n.rows = preds.rows;
+    }
   }
   n.benchmark_id = b.id;
   n.phase = phase->id;
