@@ -54,15 +54,16 @@ BUILD="$BUILD" JOBS="$JOBS" scripts/tidy.sh
 # Fuzz: libFuzzer + ASan/UBSan, bounded, from the checked-in corpora: raw HTTP requests through
 # parsing, routing, policy and handlers; the scheduler's trace parser with a short replay; and a
 # signed validation report's envelope, statement and public key; organisers' program metadata
-# and the scores files their programs write; a Codabench bundle's competition.yaml.
+# and the scores files their programs write; a Codabench bundle's competition.yaml; participants'
+# predictions files, scored with every metric of their task type, and code submissions' JSON.
 # This clang build also checks the thread-safety annotations (-Werror=thread-safety), so it builds
 # every library with a lock, not only those the fuzz targets link: the server, the executors, the
 # compute service and the data CLI.
 cmake -S . -B "$BUILD-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENLAB_FUZZ=ON \
   -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 ninja -C "$BUILD-fuzz" -j "$JOBS" fuzz_request fuzz_trace fuzz_manifest fuzz_upload \
-  fuzz_report_envelope fuzz_codabench fuzz_bundle_yaml openlab_server openlab_exec \
-  openlab_service openlab_slurm openlab_cli_data
+  fuzz_report_envelope fuzz_codabench fuzz_bundle_yaml fuzz_predictions openlab_server \
+  openlab_exec openlab_service openlab_slurm openlab_cli_data
 fuzz() {  # target corpus seconds
   local scratch
   scratch=$(mktemp -d /tmp/openlab-fuzz.XXXXXX)
@@ -79,3 +80,4 @@ fuzz fuzz_upload upload "$(( FUZZ_SECONDS / 2 ))"
 fuzz fuzz_report_envelope report_envelope "$(( FUZZ_SECONDS / 2 ))"
 fuzz fuzz_codabench codabench "$(( FUZZ_SECONDS / 2 ))"
 fuzz fuzz_bundle_yaml bundle_yaml "$(( FUZZ_SECONDS / 2 ))"
+fuzz fuzz_predictions predictions "$(( FUZZ_SECONDS / 2 ))"
