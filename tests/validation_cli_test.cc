@@ -2,10 +2,13 @@
 // real binary as server and as client, over loopback TCP. An organiser pushes a hidden ground
 // truth and publishes a benchmark from a spec file; participants form a team and submit
 // predictions (CSV and JSON lines), the server's scorer scores them, the leaderboard ranks them
-// and exports as CSV; the organiser edits the benchmark to a new truth and re-scores; each bad
+// and exports as CSV; the organiser edits the benchmark to a new truth and re-scores; code
+// submissions (a directory and its entry command) run in the server's sandbox on the phase's
+// inputs and are scored, their logs printed (withheld where the inputs are restricted); each bad
 // input is refused with one line on stderr and a non-zero exit.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "common/crypto.h"
 #include "server_process.h"
 
 namespace openlab {
@@ -198,6 +202,38 @@ class ValidationCliTest : public ::testing::Test {
     return s;
   }
 
+  // A dataset of the test rows' ids (ids.csv) at `access`, for a phase's inputs; its id.
+  std::string PushInputs(const std::string& name, const std::string& access) {
+    auto ds = Cli("alice", {"data", "create", name, "--project", project_, "--license", "CC-BY-4.0",
+                            "--access", access});
+    EXPECT_EQ(ds.code, 0) << ds.err;
+    std::string id = Trim(ds.out);
+    std::string ids = "id\n";
+    for (int i = 0; i < kRows; ++i) ids += Id(i) + "\n";
+    WriteFile(root_ + "/" + name + "/ids.csv", ids);
+    auto push = Cli("alice", {"data", "push", root_ + "/" + name, id});
+    EXPECT_EQ(push.code, 0) << push.err;
+    return id;
+  }
+
+  // Publishes a registered binary benchmark that takes code, its phase reading `inputs`.
+  void CreateCodeBenchmark(const std::string& name, const std::string& inputs) {
+    json::object phase = Phase();
+    phase["input_dataset"] = inputs;
+    WriteFile(root_ + "/" + name + ".json",
+              json::serialize(json::object{
+                  {"project_id", project_},
+                  {"name", name},
+                  {"title", "Who leaves, predicted by code"},
+                  {"task_type", "binary"},
+                  {"metrics", json::array{"roc_auc", "accuracy"}},
+                  {"rules",
+                   json::object{{"code", true}, {"max_runtime_s", 300}, {"max_memory_mb", 1024}}},
+                  {"phases", json::array{phase}}}));
+    auto created = Cli("alice", {"benchmark", "create", "--file", root_ + "/" + name + ".json"});
+    ASSERT_EQ(created.code, 0) << created.err;
+  }
+
   std::string PredictionsJsonl(bool good) {
     std::string s;
     for (int i = 0; i < kRows; ++i) {
@@ -263,8 +299,8 @@ TEST_F(ValidationCliTest, BenchmarkIsPublishedShownAndListed) {
   EXPECT_NE(show.out.find("brier              lower   Brier score: mean (y - p)²"),
             std::string::npos)
       << show.out;
-  EXPECT_NE(show.out.find("max_per_day  3\n"), std::string::npos) << show.out;
-  EXPECT_NE(show.out.find("counts       best\n"), std::string::npos) << show.out;
+  EXPECT_TRUE(HasLine(show.out, {"max_per_day", "3"})) << show.out;
+  EXPECT_TRUE(HasLine(show.out, {"counts", "best"})) << show.out;
   EXPECT_NE(show.out.find("Predict which subscribers leave."), std::string::npos) << show.out;
 
   auto js = Cli("bob", {"benchmark", "show", benchmark_, "--json"});
@@ -678,6 +714,174 @@ TEST_F(ValidationCliTest, BadInputFailsWithOneLineOnStderr) {
   ExpectOneLineError(Cli("bob", {"benchmark", "ls"}), "server gone",
                      "cannot reach openlab at http://");
   EXPECT_EQ(away.code, 0) << away.err;
+}
+
+// The code of a model: predict.py reads the phase's inputs ($OPENLAB_INPUT/ids.csv), asks
+// lib/rule.py (beside an empty lib/__init__.py) for each row's score, writes
+// $OPENLAB_OUTPUT/predictions.csv, and says what it did on stdout and stderr.
+std::map<std::string, std::string> ModelFiles() {
+  return {{"predict.py", R"(import os, sys
+from lib.rule import score
+ids = open(os.path.join(os.environ["OPENLAB_INPUT"], "ids.csv")).read().split()[1:]
+with open(os.path.join(os.environ["OPENLAB_OUTPUT"], "predictions.csv"), "w") as f:
+    f.write("id,score\n")
+    for i in ids:
+        f.write(f"{i},{score(i)}\n")
+print(f"predicted {len(ids)} rows")
+print("model: odd ids leave", file=sys.stderr)
+)"},
+          {"lib/__init__.py", ""},
+          {"lib/rule.py", "def score(i):\n    return 0.9 if int(i[1:]) % 2 else 0.1\n"}};
+}
+
+// The digest a code submission is known by (validation/code_tree.h): the SHA-256 of its
+// listing, each file's SHA-256 and path in path order, then the entry.
+std::string CodeDigest(const std::map<std::string, std::string>& files, const std::string& entry) {
+  std::string listing;
+  for (const auto& [path, bytes] : files) listing += Sha256Hex(bytes) + "  " + path + "\n";
+  return Sha256Hex(listing + "entry  " + entry + "\n");
+}
+
+TEST_F(ValidationCliTest, CodeRunsInTheSandboxOnThePhaseInputsIsScoredAndItsLogPrinted) {
+  std::string inputs = PushInputs("churn-inputs", "registered");
+  ASSERT_NO_FATAL_FAILURE(CreateCodeBenchmark("churn-code", inputs));
+  auto files = ModelFiles();
+  for (const auto& [path, bytes] : files) WriteFile(root_ + "/work/model/" + path, bytes);
+
+  auto r = Cli("bob", {"submit", "churn-code", "--code", "model", "--entry", "python3 predict.py",
+                       "--description", "odd ids leave", "--wait"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto lines = SplitLines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  auto first = Words(lines[0]);
+  ASSERT_EQ(first.size(), 2u) << r.out;
+  std::string id = first[0];
+  EXPECT_EQ(id.rfind("sub_", 0), 0u) << r.out;
+  EXPECT_EQ(first[1], "scored");
+  EXPECT_EQ(Words(lines[1]), (std::vector<std::string>{"METRIC", "PUBLIC", "PRIVATE"}));
+  EXPECT_EQ(Words(lines[2]),
+            (std::vector<std::string>{"roc_auc", "1", "(when", "the", "phase", "ends)"}));
+  EXPECT_EQ(Words(lines[3]),
+            (std::vector<std::string>{"accuracy", "1", "(when", "the", "phase", "ends)"}));
+
+  // The server knows it as code: its three files (the empty one too) and its entry.
+  auto show = Cli("bob", {"submission", "show", id, "--json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  auto s = json::parse(show.out);
+  EXPECT_EQ(s.at("kind").as_string(), "code");
+  EXPECT_EQ(s.at("rows").as_int64(), 3);
+  EXPECT_EQ(s.at("sha256").as_string(), CodeDigest(files, "python3 predict.py"));
+  EXPECT_EQ(s.at("description").as_string(), "odd ids leave");
+
+  // What it printed, as the server keeps it.
+  auto log = Cli("bob", {"submission", "log", id});
+  ASSERT_EQ(log.code, 0) << log.err;
+  EXPECT_EQ(log.err, "");
+  EXPECT_NE(log.out.find("--- stdout ---\npredicted 200 rows\n"), std::string::npos) << log.out;
+  EXPECT_NE(log.out.find("--- stderr ---\nmodel: odd ids leave\n"), std::string::npos) << log.out;
+
+  // Code that fails ends failed, not counted, and the error says where its log is.
+  WriteFile(root_ + "/work/broken/run.sh", "echo giving up >&2\nexit 3\n");
+  auto failed =
+      Cli("bob", {"submit", "churn-code", "--code", "broken", "--entry", "sh run.sh", "--wait"});
+  EXPECT_EQ(failed.code, 1) << failed.out << failed.err;
+  std::string failed_id = Words(failed.out).at(0);
+  EXPECT_EQ(failed.out, failed_id + "  failed\n");
+  auto err = SplitLines(failed.err);
+  ASSERT_EQ(err.size(), 2u) << failed.err;  // the notice, then the error
+  EXPECT_EQ(err[1].rfind(fmt::format("openlab: error: submission {} ended failed: the code did "
+                                     "not finish: ",
+                                     failed_id),
+                         0),
+            0u)
+      << failed.err;
+  EXPECT_NE(err[1].find(fmt::format("; what it printed: `openlab submission log {}`", failed_id)),
+            std::string::npos)
+      << failed.err;
+  auto failed_log = Cli("bob", {"submission", "log", failed_id});
+  ASSERT_EQ(failed_log.code, 0) << failed_log.err;
+  EXPECT_NE(failed_log.out.find("--- stderr ---\ngiving up\n"), std::string::npos)
+      << failed_log.out;
+  auto board = Cli("carol", {"leaderboard", "churn-code", "--json"});
+  ASSERT_EQ(board.code, 0) << board.err;
+  auto items = json::parse(board.out).at("items").as_array();
+  ASSERT_EQ(items.size(), 1u) << board.out;
+  EXPECT_EQ(items[0].at("submission_id").as_string(), id);
+}
+
+TEST_F(ValidationCliTest, TheLogOfCodeOnRestrictedInputsStaysWithTheOrganisers) {
+  std::string inputs = PushInputs("churn-restricted", "restricted");
+  ASSERT_NO_FATAL_FAILURE(CreateCodeBenchmark("churn-private", inputs));
+  for (const auto& [path, bytes] : ModelFiles()) WriteFile(root_ + "/work/model/" + path, bytes);
+  auto r = Cli("bob", {"submit", "churn-private", "--code", "model", "--entry",
+                       "python3 predict.py", "--wait", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::string id(json::parse(r.out).at("id").as_string());
+  ExpectOneLineError(Cli("bob", {"submission", "log", id}), "restricted inputs",
+                     fmt::format("reading the log of submission {}: this phase's inputs are "
+                                 "restricted: its runs' logs stay with the organisers (HTTP 403",
+                                 id));
+  auto organiser = Cli("alice", {"submission", "log", id});
+  ASSERT_EQ(organiser.code, 0) << organiser.err;
+  EXPECT_NE(organiser.out.find("predicted 200 rows"), std::string::npos) << organiser.out;
+}
+
+TEST_F(ValidationCliTest, BadCodeSubmissionsFailWithOneLineOnStderr) {
+  ASSERT_NO_FATAL_FAILURE(CreateBenchmark());
+  std::string inputs = PushInputs("churn-inputs", "registered");
+  ASSERT_NO_FATAL_FAILURE(CreateCodeBenchmark("churn-code", inputs));
+  for (const auto& [path, bytes] : ModelFiles()) WriteFile(root_ + "/work/model/" + path, bytes);
+  WriteFile(root_ + "/work/good.csv", PredictionsCsv(true));
+  // A directory holding a symbolic link, and one holding a named pipe.
+  for (const auto& [path, bytes] : ModelFiles()) WriteFile(root_ + "/work/linked/" + path, bytes);
+  ASSERT_EQ(::symlink("/etc/passwd", (root_ + "/work/linked/lib/passwd").c_str()), 0);
+  WriteFile(root_ + "/work/piped/predict.py", "print(1)\n");
+  ASSERT_EQ(::mkfifo((root_ + "/work/piped/queue").c_str(), 0644), 0);
+  fs::create_directories(root_ + "/work/hollow/empty");
+
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "-p", "good.csv", "--code", "model",
+                                 "--entry", "python3 predict.py"}),
+                     "both", "give --predictions FILE or --code DIR, not both");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code"}), "neither",
+                     "give --predictions FILE, or --code DIR with --entry CMD");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "model"}), "no entry",
+                     "--code needs --entry CMD, the command that writes the predictions");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "-p", "good.csv", "--entry", "x"}),
+                     "entry without code", "--entry goes with --code DIR");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "nosuch", "--entry", "x"}),
+                     "missing directory",
+                     "cannot read the code directory nosuch: No such file or directory");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "good.csv", "--entry", "x"}),
+                     "a file for a directory",
+                     "--code good.csv: good.csv is a file, not a directory");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "linked", "--entry", "x"}),
+                     "symbolic link",
+                     "linked/lib/passwd is a symbolic link; a code submission takes regular files "
+                     "only");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "piped", "--entry", "x"}),
+                     "named pipe",
+                     "piped/queue is a named pipe; a code submission takes regular "
+                     "files only");
+  ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "hollow", "--entry", "x"}),
+                     "no files", "the code directory hollow holds no files");
+  // The server's refusals: code to a benchmark of predictions files, a bad entry.
+  ExpectOneLineError(
+      Cli("bob", {"submit", "churn", "--code", "model", "--entry", "python3 predict.py"}),
+      "code where files are taken",
+      "submitting the code in model: this benchmark takes predictions files, not code (HTTP 400");
+  ExpectOneLineError(
+      Cli("bob", {"submit", "churn-code", "--code", "model", "--entry", std::string(2001, 'x')}),
+      "entry too long", "\"entry\" is too long or holds a NUL (HTTP 400");
+  // A predictions file has no log.
+  auto file = Cli("bob", {"submit", "churn", "-p", "good.csv", "--json"});
+  ASSERT_EQ(file.code, 0) << file.err;
+  std::string file_id(json::parse(file.out).at("id").as_string());
+  ExpectOneLineError(Cli("bob", {"submission", "log", file_id}), "log of a file",
+                     "a predictions file has no log; code submissions do (HTTP 404");
+  // Nothing refused was recorded.
+  auto mine = Cli("bob", {"submission", "ls", "churn-code", "--json"});
+  ASSERT_EQ(mine.code, 0) << mine.err;
+  EXPECT_EQ(json::parse(mine.out).at("items").as_array().size(), 0u) << mine.out;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -469,9 +472,105 @@ void PrintSubmission(const json::value& s, const json::value* benchmark) {
 
 struct SubmitArgs {
   std::string benchmark, predictions, phase, format, description;
+  std::string code, entry;  // a code submission: the directory and the command that predicts
   bool wait = false;
   int timeout = 600;
 };
+
+// ---- code submissions
+
+// The most files a code submission holds (the server's limit, validation/code_tree.h).
+constexpr size_t kMaxCodeFiles = 10000;
+// The most bytes of code read: base64 makes them 4/3 as many, within the server's body limit.
+constexpr size_t kMaxCodeBytes = kMaxPredictionsBytes / 4 * 3;
+
+// Standard base64 (RFC 4648 section 4, with padding), as the server reads a code file.
+std::string Base64(std::string_view data) {
+  if (sodium_init() < 0) std::abort();
+  size_t len = sodium_base64_encoded_len(data.size(), sodium_base64_VARIANT_ORIGINAL);
+  std::string out(len, '\0');
+  sodium_bin2base64(out.data(), len, reinterpret_cast<const unsigned char*>(data.data()),
+                    data.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(len - 1);  // drop the terminating NUL
+  return out;
+}
+
+// What a directory entry that is not a regular file or a directory is, for the error.
+const char* KindOf(std::filesystem::file_type t) {
+  switch (t) {
+    case std::filesystem::file_type::symlink:
+      return "a symbolic link";
+    case std::filesystem::file_type::fifo:
+      return "a named pipe";
+    case std::filesystem::file_type::socket:
+      return "a socket";
+    case std::filesystem::file_type::block:
+    case std::filesystem::file_type::character:
+      return "a device";
+    default:
+      return "not a regular file";
+  }
+}
+
+// The body of a code submission: {"entry": CMD, "files": {"relative/path": "<base64>"}} with
+// every regular file under `dir`, in path order. Refuses (naming it) a symbolic link or any
+// entry that is neither a file nor a directory, rather than leave it out; directories holding
+// no file are not sent (the format has files only).
+StatusOr<std::string> CodeBody(const std::string& dir, const std::string& entry) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::file_status top = fs::symlink_status(dir, ec);
+  if (ec || !fs::exists(top)) {
+    return NotFound(fmt::format("cannot read the code directory {}: {}", dir,
+                                ec ? ec.message() : "No such file or directory"));
+  }
+  if (!fs::is_directory(top)) {
+    return InvalidArgument(fmt::format("--code {}: {} is {}, not a directory", dir, dir,
+                                       fs::is_symlink(top) ? "a symbolic link" : "a file"));
+  }
+  std::map<std::string, std::string> files;  // relative path -> bytes
+  size_t total = 0;
+  fs::recursive_directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    fs::file_status st = it->symlink_status(ec);
+    if (ec) break;
+    std::string rel = it->path().lexically_relative(dir).generic_string();
+    if (fs::is_directory(st)) continue;
+    if (!fs::is_regular_file(st)) {
+      return InvalidArgument(fmt::format(
+          "{} is {}; a code submission takes regular files only: {}",
+          (fs::path(dir) / rel).string(), KindOf(st.type()),
+          fs::is_symlink(st) ? "copy in what it points to, or remove it" : "remove it"));
+    }
+    if (files.size() == kMaxCodeFiles) {
+      return InvalidArgument(
+          fmt::format("{} holds more than {} files; a code submission takes at most {}", dir,
+                      kMaxCodeFiles, kMaxCodeFiles));
+    }
+    if (rel.find('\\') != std::string::npos) {
+      return InvalidArgument(fmt::format("{}: a file name with a backslash is not taken",
+                                         (fs::path(dir) / rel).string()));
+    }
+    ASSIGN_OR_RETURN(std::string bytes,
+                     ReadWholeFile((fs::path(dir) / rel).string(), kMaxCodeBytes, "the code file"));
+    total += bytes.size();
+    if (total > kMaxCodeBytes) {
+      return InvalidArgument(
+          fmt::format("the code in {} is larger than {} bytes in all", dir, kMaxCodeBytes));
+    }
+    files.emplace(std::move(rel), std::move(bytes));
+  }
+  if (ec) return NotFound(fmt::format("cannot read the code directory {}: {}", dir, ec.message()));
+  if (files.empty()) {
+    return InvalidArgument(fmt::format("the code directory {} holds no files", dir));
+  }
+  json::object out_files;
+  for (auto& [path, bytes] : files) {
+    out_files[path] = Base64(bytes);
+    std::string().swap(bytes);  // the base64 copy is what is kept
+  }
+  return json::serialize(json::object{{"entry", entry}, {"files", std::move(out_files)}});
+}
 
 // csv or jsonl: as --format says, else from the file's name.
 StatusOr<std::string> FormatOf(const SubmitArgs& a) {
@@ -518,20 +617,49 @@ Status EndedUnscored(const json::value& s) {
                                         reason.empty() || reason == "-" ? "" : ": " + reason));
 }
 
-Status Submit(const Output& out, const SubmitArgs& a) {
-  ASSIGN_OR_RETURN(std::string format, FormatOf(a));
-  ASSIGN_OR_RETURN(std::string bytes,
-                   ReadWholeFile(a.predictions, kMaxPredictionsBytes, "the predictions file"));
-  if (bytes.empty()) {
-    return InvalidArgument(fmt::format("the predictions file {} is empty", a.predictions));
+// The arguments' one meaning: a predictions file, or code with its entry command.
+Status CheckSubmitArgs(const SubmitArgs& a) {
+  bool code = !a.code.empty();
+  if (code && !a.predictions.empty()) {
+    return InvalidArgument("give --predictions FILE or --code DIR, not both");
   }
-  std::string path =
-      fmt::format("/api/v1/benchmarks/{}/submissions?format={}", Seg(a.benchmark), format);
+  if (!code && a.predictions.empty()) {
+    return InvalidArgument("give --predictions FILE, or --code DIR with --entry CMD");
+  }
+  if (code && a.entry.empty()) {
+    return InvalidArgument("--code needs --entry CMD, the command that writes the predictions");
+  }
+  if (!code && !a.entry.empty()) return InvalidArgument("--entry goes with --code DIR");
+  if (code && !a.format.empty()) {
+    return InvalidArgument(
+        "--format is for a predictions file; code writes predictions.csv or "
+        "predictions.jsonl");
+  }
+  return Status::Ok();
+}
+
+Status Submit(const Output& out, const SubmitArgs& a) {
+  RETURN_IF_ERROR(CheckSubmitArgs(a));
+  std::string bytes, path, type, what;
+  if (!a.code.empty()) {
+    ASSIGN_OR_RETURN(bytes, CodeBody(a.code, a.entry));
+    path = fmt::format("/api/v1/benchmarks/{}/submissions?kind=code", Seg(a.benchmark));
+    type = "application/json";
+    what = "submitting the code in " + a.code;
+  } else {
+    ASSIGN_OR_RETURN(std::string format, FormatOf(a));
+    ASSIGN_OR_RETURN(bytes,
+                     ReadWholeFile(a.predictions, kMaxPredictionsBytes, "the predictions file"));
+    if (bytes.empty()) {
+      return InvalidArgument(fmt::format("the predictions file {} is empty", a.predictions));
+    }
+    path = fmt::format("/api/v1/benchmarks/{}/submissions?format={}", Seg(a.benchmark), format);
+    type = format == "jsonl" ? "application/x-ndjson" : "text/csv";
+    what = "submitting " + a.predictions;
+  }
   if (!a.phase.empty()) path += "&phase=" + Query(a.phase);
   if (!a.description.empty()) path += "&description=" + Query(a.description);
-  std::string type = format == "jsonl" ? "application/x-ndjson" : "text/csv";
-  ASSIGN_OR_RETURN(HttpResult r, Send("POST", path, bytes, 201, "submitting " + a.predictions,
-                                      {{"Content-Type", type}}));
+  ASSIGN_OR_RETURN(HttpResult r, Send("POST", path, bytes, 201, what, {{"Content-Type", type}}));
   boost::system::error_code ec;
   json::value s = json::parse(r.body, ec);
   if (ec || !s.is_object()) return Internal("the server's answer is not a JSON object");
@@ -553,7 +681,22 @@ Status Submit(const Output& out, const SubmitArgs& a) {
     auto b = GetBenchmark(a.benchmark);
     PrintScores(s, b.ok() ? MetricOrder(*b) : std::vector<std::string>{});
   }
-  return EndedUnscored(s);
+  Status ended = EndedUnscored(s);
+  if (!ended.ok() && Field(s, "kind") == "code") {
+    return Status(ended.code(), fmt::format("{}; what it printed: `openlab submission log {}`",
+                                            ended.message(), id));
+  }
+  return ended;
+}
+
+// A code submission's log: the tails of its run's stdout and stderr, as the server keeps them.
+Status SubmissionLog(const std::string& id) {
+  ASSIGN_OR_RETURN(HttpResult r, Send("GET", "/api/v1/submissions/" + Seg(id) + "/log",
+                                      std::nullopt, 200, "reading the log of submission " + id));
+  std::cout << r.body;
+  if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
+  std::cout.flush();
+  return Status::Ok();
 }
 
 struct ListSubmissionArgs {
@@ -832,11 +975,18 @@ void AddValidationCommands(CLI::App& app, const Output* out, int* exit_code) {
   // ---- openlab submit
   auto submit = std::make_shared<SubmitArgs>();
   auto* sub = app.add_subcommand(
-      "submit", "Submit a predictions file to a benchmark; prints its id and state");
+      "submit",
+      "Submit a predictions file, or code the centre runs, to a benchmark; prints its "
+      "id and state");
   sub->add_option("benchmark", submit->benchmark, "Benchmark name or id")->required();
   sub->add_option("--predictions,-p", submit->predictions,
-                  "The predictions file: CSV with a header, or JSON lines")
-      ->required();
+                  "The predictions file: CSV with a header, or JSON lines");
+  sub->add_option("--code", submit->code,
+                  "A directory of code, every file sent, run in the sandbox on the phase's inputs "
+                  "(benchmarks whose rules take code)");
+  sub->add_option("--entry", submit->entry,
+                  "With --code: the command, run in the code's directory, that writes "
+                  "$OPENLAB_OUTPUT/predictions.csv (or .jsonl), e.g. \"python3 predict.py\"");
   sub->add_option("--phase", submit->phase, "Phase name or id (default: the open phase)");
   sub->add_option("--format", submit->format,
                   "csv or jsonl (default: from the file's name: .csv, .jsonl, .ndjson)")
@@ -848,7 +998,8 @@ void AddValidationCommands(CLI::App& app, const Output* out, int* exit_code) {
   sub->callback([submit, out, exit_code] { Finish(exit_code, Submit(*out, *submit)); });
 
   // ---- openlab submission
-  auto* subs = app.add_subcommand("submission", "Submissions: list, show, cancel, re-score");
+  auto* subs =
+      app.add_subcommand("submission", "Submissions: list, show, cancel, re-score, a run's log");
   subs->require_subcommand(1);
   auto sl = std::make_shared<ListSubmissionArgs>();
   auto* slc = subs->add_subcommand(
@@ -875,6 +1026,11 @@ void AddValidationCommands(CLI::App& app, const Output* out, int* exit_code) {
   src->callback([sr, out, exit_code] {
     Finish(exit_code, ChangeSubmission(*out, *sr, "rescore", "re-scoring"));
   });
+  auto slog = std::make_shared<std::string>();
+  auto* slogc = subs->add_subcommand(
+      "log", "What a code submission's run printed: the tails of its stdout and stderr");
+  slogc->add_option("id", *slog, "Submission id")->required();
+  slogc->callback([slog, exit_code] { Finish(exit_code, SubmissionLog(*slog)); });
 
   // ---- openlab leaderboard
   auto board = std::make_shared<LeaderboardArgs>();
