@@ -11,8 +11,9 @@
 #include <set>
 #include <unordered_set>
 
-#include "data/chunks/digest.h"
 #include "common/fd.h"
+#include "data/chunks/digest.h"
+#include "data/chunks/file_chunker.h"
 #include "data/review/review.h"
 
 namespace openlab::data {
@@ -248,9 +249,10 @@ class RangeSource : public BodySource {
 
 }  // namespace
 
-StatusOr<std::shared_ptr<BodySource>> DataService::OpenRange(
-    store::Tx& tx, const std::string& domain, const std::vector<ChunkEntry>& chunks, uint64_t begin,
-    uint64_t end) {
+StatusOr<std::shared_ptr<BodySource>> DataService::OpenRange(store::Tx& tx,
+                                                             const std::string& domain,
+                                                             const std::vector<ChunkEntry>& chunks,
+                                                             uint64_t begin, uint64_t end) {
   std::vector<ChunkEntry> sel;
   std::vector<Digest> ids;
   uint64_t off = 0, skip = 0;
@@ -433,6 +435,49 @@ StatusOr<DataService::GcReport> DataService::CollectGarbage(int64_t now, int64_t
     }
   }
   return rep;
+}
+
+StatusOr<Version> DataService::ImportFiles(const std::string& dataset_id,
+                                           const std::string& user_id,
+                                           const std::map<std::string, std::string>& files,
+                                           const std::string& tag, const std::string& message,
+                                           int64_t now) {
+  Upload upload;
+  Dataset dataset;
+  RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(dataset, GetDataset(tx, dataset_id));
+    ASSIGN_OR_RETURN(upload, OpenUpload(tx, dataset_id, user_id, false, now));
+    return Status::Ok();
+  }));
+  ChunkerParams params;
+  for (const auto& [path, bytes] : files) {
+    struct FileChunks fc =
+        ChunkBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), params);
+    std::vector<WireChunk> batch;
+    std::vector<ChunkEntry> entries;
+    for (const auto& c : fc.chunks) {
+      batch.push_back({c.id, std::string_view(bytes).substr(c.offset, c.length)});
+      entries.push_back({c.id, static_cast<uint32_t>(c.length)});
+      if (batch.size() == kMaxChunksPerBatch) {
+        RETURN_IF_ERROR(PutChunks(upload, dataset.domain, batch, now).status());
+        batch.clear();
+      }
+    }
+    if (!batch.empty()) RETURN_IF_ERROR(PutChunks(upload, dataset.domain, batch, now).status());
+    RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+      if (!entries.empty()) RETURN_IF_ERROR(AddSegment(tx, upload, path, 0, entries));
+      return AddFile(
+          tx, upload,
+          {path, ToHex(fc.sha256), static_cast<int64_t>(fc.size), entries.empty() ? 0 : 1});
+    }));
+  }
+  Version version;
+  RETURN_IF_ERROR(db_->Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto committed, CommitPush(tx, upload.id, tag, message, now));
+    version = committed.version;
+    return Status::Ok();
+  }));
+  return version;
 }
 
 }  // namespace openlab::data

@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "common/body_source.h"
 #include "common/mutex.h"
 #include "common/status.h"
 #include "data/catalog/datasets.h"
 #include "data/chunks/pack_store.h"
 #include "data/chunks/wire.h"
-#include "common/body_source.h"
 #include "store/db.h"
 
 namespace openlab::data {
@@ -44,8 +44,8 @@ class DataService {
   // A streamed body of bytes [begin, end) of a file made of `chunks`. Locations are looked up
   // now; bytes are read and verified as the body is sent.
   StatusOr<std::shared_ptr<BodySource>> OpenRange(store::Tx& tx, const std::string& domain,
-                                                        const std::vector<ChunkEntry>& chunks,
-                                                        uint64_t begin, uint64_t end);
+                                                  const std::vector<ChunkEntry>& chunks,
+                                                  uint64_t begin, uint64_t end);
   // Reads one chunk (verified), looking its location up again if it moved meanwhile.
   Status ReadChunk(const std::string& domain, const Digest& id, ChunkLocation loc,
                    std::string* out);
@@ -84,6 +84,14 @@ class DataService {
   // personal data are left out. For data in jobs (data/inputs/job_inputs.h).
   StatusOr<MaterializeReport> Materialize(const std::string& dataset_id,
                                           const std::string& version_id, const std::string& dest);
+
+  // Stores `files` (path -> bytes) as a new version of dataset `dataset_id`, as `user_id` would
+  // push them (an upload of theirs, chunked and verified here, committed with `message` and
+  // tagged `tag` if not empty): for the server's own imports (a competition bundle's data).
+  // REQUIRES: the caller decided that `user_id` may push to the dataset.
+  StatusOr<Version> ImportFiles(const std::string& dataset_id, const std::string& user_id,
+                                const std::map<std::string, std::string>& files,
+                                const std::string& tag, const std::string& message, int64_t now);
 
   store::Database* db() { return db_; }
   PackStore* packs() { return packs_.get(); }

@@ -822,6 +822,15 @@ std::vector<Row> Matrix() {
        },
        {401, 403, 403, 403, 403, 403, 403, 201, 201, 403, 403},
        {401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+      {"POST",
+       "/api/v1/benchmarks/import",
+       [prj](World& w, auto&, bool own) {
+         return Fixed("/api/v1/benchmarks/import?name=imported&project_id=" + prj(w, own),
+                      "not a zip");
+       },
+       // Past the policy, the PI's and co-PI's body is refused: it is no bundle.
+       {401, 403, 403, 403, 403, 403, 403, 400, 400, 403, 403},
+       {401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
       {"GET", "/api/v1/benchmarks/{id}",
        [bmk](World& w, auto&, bool own) { return Fixed(bmk(w, own)); }, bench_read_own,
        bench_read_other},

@@ -10,13 +10,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "testing/harness.h"
 #include "validation/report/report.h"
 #include "validation/runner/program_runner.h"
@@ -754,6 +758,125 @@ json.dump({"mae": sum(err) / len(err), "within_one": sum(e <= 1 for e in err) / 
                   project_, FormatTime(kStart), FormatTime(kStart + kHour), truth_ds_, empty));
   EXPECT_EQ(refused.status, 400);
   EXPECT_NE(refused.body.find("no 'metadata' file"), std::string::npos) << refused.body;
+}
+
+// A zip of `files` (path -> bytes), as libzip writes it.
+std::string ZipOf(const std::map<std::string, std::string>& files) {
+  std::string path = std::filesystem::temp_directory_path() / ("openlab-zip-" + RandomToken(8));
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_EXCL, &err);
+  EXPECT_NE(z, nullptr);
+  for (const auto& [name, bytes] : files) {
+    zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+    EXPECT_GE(zip_file_add(z, name.c_str(), src, ZIP_FL_ENC_UTF_8), 0) << name;
+  }
+  EXPECT_EQ(zip_close(z), 0);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::filesystem::remove(path);
+  return ss.str();
+}
+
+// The issue's third "done when": a competition bundle built to Codabench's documented v2
+// structure (competition.yaml, zipped reference data and scoring program, pages) imports as a
+// benchmark unchanged and scores a submission through its own program in the sandbox.
+TEST_P(ValidationApiTest, ACodabenchBundleImportsAndScoresThroughItsOwnProgram) {
+  std::string truth = "id,value\n";
+  for (int i = 0; i < 400; ++i) truth += fmt::format("m{},{}\n", i, values_[i]);
+  std::string score_py = R"(import json, os, sys
+inp, out = sys.argv[1], sys.argv[2]
+def read(path):
+    return dict(r.split(",") for r in open(path).read().split()[1:])
+ref = read(os.path.join(inp, "ref", "truth.csv"))
+res = read(os.path.join(inp, "res", "predictions.csv"))
+err = [abs(float(res[k]) - float(v)) for k, v in ref.items()]
+with open(os.path.join(out, "scores.txt"), "w") as f:
+    f.write("mae: %r\n" % (sum(err) / len(err)))
+    f.write("within_one: %r\n" % (sum(e <= 1 for e in err) / len(err)))
+)";
+  std::string yaml = R"(version: 2
+title: Meter forecasting (imported)
+description: Forecast each meter's reading
+docker_image: codalab/codalab-legacy:py3
+pages:
+  - title: Overview
+    file: overview.md
+phases:
+  - index: 0
+    name: Development
+    start: 2027-01-01
+    end: 2027-02-01
+    max_submissions_per_day: 4
+    max_submissions: 20
+    execution_time_limit: 120
+    tasks:
+      - 0
+tasks:
+  - index: 0
+    name: Meters
+    scoring_program: scoring_program.zip
+    reference_data: reference_data.zip
+leaderboards:
+  - index: 0
+    title: Results
+    key: main
+    columns:
+      - title: MAE
+        key: mae
+        index: 0
+        sorting: asc
+      - title: Within one
+        key: within_one
+        index: 1
+)";
+  std::string bundle =
+      ZipOf({{"competition.yaml", yaml},
+             {"overview.md", "# Meters\nForecast each meter.\n"},
+             {"scoring_program.zip",
+              ZipOf({{"metadata", "command: python3 $program/score.py $input $output\n"},
+                     {"score.py", score_py}})},
+             {"reference_data.zip", ZipOf({{"truth.csv", truth}})}});
+  // Only the project's PI or co-PIs import; a participant may not.
+  EXPECT_EQ(h_.Call("POST", "/api/v1/benchmarks/import?project_id=" + project_ + "&name=imported",
+                    alice_, bundle, {{"content-type", "application/zip"}})
+                .status,
+            403);
+  auto b = h_.Call(
+      "POST",
+      "/api/v1/benchmarks/import?project_id=" + project_ + "&name=imported&visibility=public", pi_,
+      bundle, {{"content-type", "application/zip"}});
+  ASSERT_EQ(b.status, 201) << b.body;
+  EXPECT_EQ(b.Str("task_type"), "custom");
+  EXPECT_EQ(b.Str("title"), "Meter forecasting (imported)");
+  EXPECT_EQ(b.json.at("rules").at("max_per_day").as_int64(), 4);
+  EXPECT_EQ(b.json.at("rules").at("max_runtime_s").as_int64(), 120);
+  const auto& metrics = b.json.at("metrics").as_array();
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(metrics[0].at("name").as_string(), "mae");
+  EXPECT_TRUE(metrics[0].at("primary").as_bool());
+  EXPECT_FALSE(metrics[0].at("higher_is_better").as_bool());
+  const auto& phase = b.json.at("phases").at(0);
+  EXPECT_EQ(phase.at("name").as_string(), "development");
+  // The reference data is hidden: not even the organiser downloads it.
+  std::string ref = std::string(phase.at("truth_dataset_id").as_string());
+  auto ds = h_.Call("GET", "/api/v1/datasets/" + ref, pi_);
+  EXPECT_EQ(ds.Str("access_level"), "hidden");
+  EXPECT_EQ(
+      h_.Call("GET", "/api/v1/datasets/" + ref + "/versions/v1/file?path=truth.csv", pi_).status,
+      403);
+  auto a = Submit(alice_, b.Str("id"), Predictions(0.5));
+  ASSERT_EQ(a.status, 201) << a.body;
+  EXPECT_EQ(Drain(), 1);
+  auto sa = h_.Call("GET", "/api/v1/submissions/" + a.Str("id"), alice_);
+  ASSERT_EQ(sa.Str("state"), "scored") << sa.body;
+  EXPECT_NEAR(sa.json.at("scores_public").at("mae").as_double(), 267 * 0.5 / 400, 1e-9);
+  auto board = h_.Call("GET", "/api/v1/benchmarks/" + b.Str("id") + "/leaderboard", "");
+  ASSERT_EQ(board.json.at("items").as_array().size(), 1u);
+  // A bundle that is not one is refused with its reason.
+  auto bad = h_.Call("POST", "/api/v1/benchmarks/import?project_id=" + project_ + "&name=bad", pi_,
+                     "not a zip", {{"content-type", "application/zip"}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ValidationApiTest, ::testing::ValuesIn(testing::Backends()),

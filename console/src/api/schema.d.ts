@@ -1318,6 +1318,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/benchmarks/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a Codabench v2 competition bundle (the body, a zip) as a benchmark of the project: its reference data hidden, its scoring program run in the sandbox */
+        post: operations["benchmarks.create.import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/benchmarks/{id}/submissions": {
         parameters: {
             query?: never;
@@ -1616,6 +1633,8 @@ export interface components {
             version: number;
             /** @description an edit's answer: the phases whose ground truth is a new version */
             truth_changed?: string[];
+            /** @description an import's answer: what of the bundle was not imported */
+            not_imported?: string[];
         };
         BenchmarkMetric: {
             name: string;
@@ -1655,6 +1674,12 @@ export interface components {
              * @enum {string}
              */
             counts: "best" | "last";
+            /** @description code submissions are taken (run in the sandbox) */
+            code: boolean;
+            /** @description a code run or a scoring program, at most */
+            max_runtime_s: number;
+            /** @description a code run or a scoring program's memory, at most */
+            max_memory_mb: number;
         };
         BenchmarkTeam: {
             id: string;
@@ -9324,6 +9349,66 @@ export interface operations {
             };
             /** @description Conflicts with the current state (a stale version, a repeat) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused (problem+json): the request is malformed or too large */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error (RFC 9457 problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "benchmarks.create.import": {
+        parameters: {
+            query?: {
+                project_id?: string;
+                name?: string;
+                visibility?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Benchmark"];
+                };
+            };
+            /** @description No valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed by the policy */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

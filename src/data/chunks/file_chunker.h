@@ -36,10 +36,13 @@ struct FileChunks {
 //
 // Errors: NotFound, PermissionDenied, or Internal (not a regular file, a read error), each
 // naming the path. REQUIRES: ValidateChunkerParams(p).ok()
-StatusOr<FileChunks> ChunkFile(const std::string& path, const ChunkerParams& p, int threads = 2);
+// (`struct FileChunks`: the catalogue's FileChunks() function, data/catalog/datasets.h, would
+// hide the type where both are seen.)
+StatusOr<struct FileChunks> ChunkFile(const std::string& path, const ChunkerParams& p,
+                                      int threads = 2);
 
 // The same over a memory buffer, on the calling thread (tests and small inputs).
 // REQUIRES: ValidateChunkerParams(p).ok()
-FileChunks ChunkBuffer(const uint8_t* data, size_t n, const ChunkerParams& p);
+struct FileChunks ChunkBuffer(const uint8_t* data, size_t n, const ChunkerParams& p);
 
 }  // namespace openlab::data

@@ -7,6 +7,7 @@ namespace openlab::http {
 
 void RegisterValidationCapability(Router& router, Api& api) {
   RegisterBenchmarkRoutes(router, api);
+  RegisterImportRoutes(router, api);
   RegisterSubmissionRoutes(router, api);
   RegisterReportRoutes(router, api);
   DescribeValidationResponses(router);

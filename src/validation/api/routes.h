@@ -22,6 +22,7 @@ void RegisterValidationCapability(Router& router, Api& api);
 void RegisterBenchmarkRoutes(Router& router, Api& api);
 void RegisterSubmissionRoutes(Router& router, Api& api);
 void RegisterReportRoutes(Router& router, Api& api);
+void RegisterImportRoutes(Router& router, Api& api);  // Codabench bundles (import_routes.cc)
 // What those routes answer (responses.cc): RegisterValidationCapability calls it last.
 void DescribeValidationResponses(Router& router);
 
@@ -33,6 +34,8 @@ Status BenchmarkTarget(Ctx& ctx);  // path {id} is a benchmark (its id or name)
 Status SubmissionTarget(Ctx& ctx);
 Status TeamTarget(Ctx& ctx);  // path {id} is a team (self: a member)
 Status ReportTarget(Ctx& ctx);  // path {id} is a report
+// Query parameter "project_id" names a project (for routes whose body is not JSON).
+Status ProjectInQueryTarget(Ctx& ctx);
 
 // Organisers (the benchmark's project, the organisation's admins, the operator) see everything
 // of a benchmark: its private ranking during a phase, every submission.
