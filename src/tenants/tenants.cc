@@ -328,6 +328,10 @@ StatusOr<std::map<std::string, T>> ByIds(Tx& tx, const char* cols, const char* t
 }
 }  // namespace
 
+StatusOr<std::map<std::string, User>> GetUsers(Tx& tx, const std::vector<std::string>& ids) {
+  return ByIds(tx, kUserCols, "users", ids, ToUser);
+}
+
 StatusOr<std::map<std::string, Org>> GetOrgs(Tx& tx, const std::vector<std::string>& ids) {
   return ByIds(tx, kOrgCols, "orgs", ids, ToOrg);
 }

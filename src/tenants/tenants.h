@@ -88,6 +88,8 @@ StatusOr<std::optional<std::string>> HashNewPassword(PasswordHasher& hasher,
                                                      std::string_view password);
 StatusOr<User> CreateUser(Tx& tx, const NewUser& in, int64_t now);
 StatusOr<User> GetUser(Tx& tx, const std::string& id);
+// The users with these ids, in one query, by id; ids not found are left out.
+StatusOr<std::map<std::string, User>> GetUsers(Tx& tx, const std::vector<std::string>& ids);
 StatusOr<User> GetUserByName(Tx& tx, const std::string& username);
 // Resolves "usr_..." ids or usernames.
 StatusOr<User> FindUser(Tx& tx, const std::string& id_or_name);

@@ -82,14 +82,15 @@ StatusOr<CodeTree> ParseCodeTree(std::string_view text) {
       return InvalidArgument(fmt::format("'{}' is given twice", path.substr(0, 100)));
     }
   }
-  // A file may not also be a directory of another ("a" and "a/b").
-  std::string prev;
+  // A file may not also be a directory of another ("a" and "a/b"): each path's parents are
+  // no file.
   for (const auto& [p, b] : t.files) {
-    if (!prev.empty() && p.size() > prev.size() && p.compare(0, prev.size(), prev) == 0 &&
-        p[prev.size()] == '/') {
-      return InvalidArgument(fmt::format("'{}' is a file and a directory", prev.substr(0, 100)));
+    for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+      if (t.files.count(p.substr(0, slash)) != 0) {
+        return InvalidArgument(
+            fmt::format("'{}' is a file and a directory", p.substr(0, slash).substr(0, 100)));
+      }
     }
-    prev = p;
   }
   return t;
 }

@@ -393,6 +393,10 @@ Status CheckHeader(const std::vector<std::string>& h, const std::string& task) {
     return InvalidArgument("the header must be 'id,label' and optionally 'p:<class>' columns");
   }
   for (size_t i = 2; i < h.size(); ++i) {
+    if (std::find(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(i), h[i]) !=
+        h.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return InvalidArgument(fmt::format("column '{}' is given twice", h[i].substr(0, 80)));
+    }
     if (h[i].rfind("p:", 0) != 0) {
       return InvalidArgument(
           fmt::format("column '{}': probability columns are named p:<class>", h[i].substr(0, 80)));
@@ -497,6 +501,11 @@ StatusOr<SplitScores> Score(const Truth& truth, const Predictions& p,
       if (!r.ok()) {
         return InvalidArgument(
             fmt::format("metric {} cannot score this split: {}", name, r.status().message()));
+      }
+      if (!std::isfinite(*r)) {
+        // Finite predictions can still overflow a metric (values near the largest double).
+        return InvalidArgument(
+            fmt::format("metric {} is not a finite number for these predictions", name));
       }
       (want_public ? out.pub : out.priv)[name] = *r;
     }

@@ -704,6 +704,18 @@ StatusOr<std::vector<Team>> ListTeams(Tx& tx, const std::string& benchmark_id) {
   return out;
 }
 
+StatusOr<std::map<std::string, std::string>> TeamNames(Tx& tx,
+                                                       const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> out;
+  if (ids.empty()) return out;
+  std::vector<Value> params(ids.begin(), ids.end());
+  std::string in = store::PaddedInList(&params, 1);
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT id, name FROM benchmark_teams WHERE id IN (" + in + ")", params));
+  for (const Row& r : rows) out[r.Str(0)] = r.Str(1);
+  return out;
+}
+
 StatusOr<std::string> TeamOf(Tx& tx, const std::string& benchmark_id, const std::string& user_id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT team_id FROM benchmark_team_members WHERE "
                                        "benchmark_id = $1 AND user_id = $2",

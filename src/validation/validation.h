@@ -142,6 +142,9 @@ StatusOr<std::vector<Team>> ListTeams(store::Tx& tx, const std::string& benchmar
 // Adds `user_id` (a participant of the benchmark, which the caller checked) to the team.
 StatusOr<Team> AddTeamMember(store::Tx& tx, const std::string& team_id, const std::string& user_id,
                              int64_t now);
+// The names of these teams, in one query, by id; ids not found are left out.
+StatusOr<std::map<std::string, std::string>> TeamNames(store::Tx& tx,
+                                                       const std::vector<std::string>& ids);
 // The user's team on the benchmark, or "" when they enter alone.
 StatusOr<std::string> TeamOf(store::Tx& tx, const std::string& benchmark_id,
                              const std::string& user_id);

@@ -22,7 +22,9 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "testing/harness.h"
+#include "validation/code_tree.h"
 #include "validation/report/report.h"
+#include "validation/scorer.h"
 #include "validation/runner/program_runner.h"
 #include "validation/validation.h"
 
@@ -877,6 +879,35 @@ leaderboards:
   auto bad = h_.Call("POST", "/api/v1/benchmarks/import?project_id=" + project_ + "&name=bad", pi_,
                      "not a zip", {{"content-type", "application/zip"}});
   EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+// Regressions the predictions fuzz target found (fuzz/corpus/predictions/crash_*).
+TEST(ScorerRegression, ARepeatedProbabilityColumnIsRefused) {
+  auto t = validation::ParseTruth("multiclass", "id,label\n1,a\n2,b\n3,c\n",
+                                  "000102030405060708090a0b0c0d0e0f", 500);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto p = validation::ParsePredictions(*t, "csv",
+                                        "id,label,p:a,p:b,p:b\n1,a,1,0,0\n2,b,0,1,0\n3,c,0,0,1\n");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "line 1: column 'p:b' is given twice");
+}
+
+TEST(ScorerRegression, PredictionsThatOverflowAMetricAreRefusedNotScoredInfinite) {
+  auto t = validation::ParseTruth("regression", "id,value\n1,0\n2,0\n3,0\n4,0\n",
+                                  "000102030405060708090a0b0c0d0e0f", 1000);
+  ASSERT_TRUE(t.ok());
+  auto p = validation::ParsePredictions(*t, "csv",
+                                        "id,value\n1,1.7e308\n2,-1.7e308\n3,1.7e308\n4,1e308\n");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto s = validation::Score(*t, *p, {"mse"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), "metric mse is not a finite number for these predictions");
+}
+
+TEST(ScorerRegression, AFileThatIsAlsoADirectoryIsRefusedWhateverSortsBetween) {
+  auto t = validation::ParseCodeTree(R"({"entry":"x","files":{"a":"","a-b":"","a/b":""}})");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "'a' is a file and a directory");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ValidationApiTest, ::testing::ValuesIn(testing::Backends()),

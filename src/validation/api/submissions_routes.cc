@@ -237,13 +237,25 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-StatusOr<std::string> EntrantName(Ctx& ctx, const validation::LeaderboardRow& r) {
-  if (!r.team_id.empty()) {
-    ASSIGN_OR_RETURN(auto t, validation::GetTeam(ctx.Tx(), r.team_id));
-    return t.name;
+// The rows' names (a team's name, or the username), read in two queries for the whole page.
+StatusOr<std::vector<std::string>> EntrantNames(
+    Ctx& ctx, const std::vector<validation::LeaderboardRow>& rows) {
+  std::vector<std::string> teams, users;
+  for (const auto& r : rows)
+    (r.team_id.empty() ? users : teams).push_back(r.team_id.empty() ? r.user_id : r.team_id);
+  ASSIGN_OR_RETURN(auto team_names, validation::TeamNames(ctx.Tx(), teams));
+  ASSIGN_OR_RETURN(auto user_rows, tenants::GetUsers(ctx.Tx(), users));
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    if (!r.team_id.empty()) {
+      auto it = team_names.find(r.team_id);
+      out.push_back(it == team_names.end() ? r.team_id : it->second);
+    } else {
+      auto it = user_rows.find(r.user_id);
+      out.push_back(it == user_rows.end() ? r.user_id : it->second.username);
+    }
   }
-  ASSIGN_OR_RETURN(auto u, tenants::GetUser(ctx.Tx(), r.user_id));
-  return u.username;
+  return out;
 }
 
 Status LeaderboardHandler(Ctx& ctx) {
@@ -287,13 +299,15 @@ Status LeaderboardHandler(Ctx& ctx) {
     std::string out = "rank,entrant,name,team_id,user_id,submission_id,score";
     for (const auto& m : b.metrics) out += "," + CsvField(m.name);
     out += ",submitted_at\n";
-    for (const auto& r : rows) {
-      ASSIGN_OR_RETURN(std::string name, EntrantName(ctx, r));
-      out += fmt::format("{},{},{},{},{},{},{:.17g}", r.rank, r.entrant, CsvField(name), r.team_id,
+    ASSIGN_OR_RETURN(auto names, EntrantNames(ctx, rows));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      const std::string& name = names[i];
+      out += fmt::format("{},{},{},{},{},{},{}", r.rank, r.entrant, CsvField(name), r.team_id,
                          r.user_id, r.submission_id, r.primary);
       for (const auto& m : b.metrics) {
         auto it = r.scores.find(m.name);
-        out += it == r.scores.end() ? "," : fmt::format(",{:.17g}", it->second);
+        out += it == r.scores.end() ? "," : fmt::format(",{}", it->second);
       }
       out += "," + FormatTime(r.submitted_at) + "\n";
     }
@@ -305,8 +319,10 @@ Status LeaderboardHandler(Ctx& ctx) {
     return Status::Ok();
   }
   json::array items;
-  for (const auto& r : rows) {
-    ASSIGN_OR_RETURN(std::string name, EntrantName(ctx, r));
+  ASSIGN_OR_RETURN(auto names, EntrantNames(ctx, rows));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    const std::string& name = names[i];
     items.push_back(json::object{{"rank", r.rank},
                                  {"entrant", r.entrant},
                                  {"name", name},
