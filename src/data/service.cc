@@ -450,7 +450,10 @@ StatusOr<Version> DataService::ImportFiles(const std::string& dataset_id,
     return Status::Ok();
   }));
   ChunkerParams params;
-  for (const auto& [path, bytes] : files) {
+  for (const auto& file : files) {
+    // Named copies: a lambda below uses them (clang 14 captures no structured binding).
+    const std::string& path = file.first;
+    const std::string& bytes = file.second;
     struct FileChunks fc =
         ChunkBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), params);
     std::vector<WireChunk> batch;
