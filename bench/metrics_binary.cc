@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
     score[i] = std::round(s * 1e4) / 1e4;
     y8[i] = pos ? 1 : 0;
     pred8[i] = score[i] >= 0.5 ? 1 : 0;
-    y[i] = y8[i];
-    pred[i] = pred8[i];
+    y[i] = pos ? 1 : 0;
+    pred[i] = score[i] >= 0.5 ? 1 : 0;
   }
   if (!out.empty()) {
     WriteRaw(out + "/y_true.int8", y8);

@@ -107,9 +107,10 @@ Status WriteCodeTree(const CodeTree& tree, const std::string& dir) {
   for (const auto& [p, bytes] : tree.files) {
     std::filesystem::path file = std::filesystem::path(dir) / p;
     std::filesystem::create_directories(file.parent_path(), ec);
-    if (ec)
+    if (ec) {
       return Internal(
           fmt::format("cannot create {}: {}", file.parent_path().string(), ec.message()));
+    }
     mode_t mode = bytes.rfind("#!", 0) == 0 ? 0755 : 0644;
     int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "common/json_util.h"
 #include "http/render.h"
@@ -146,7 +147,7 @@ Status CreateBenchmarkHandler(Ctx& ctx) {
   b.task_type = *task;
   b.visibility = visibility.value_or("registered");
   b.orgs = orgs.value_or(std::vector<std::string>{});
-  if (fraction) b.public_permille = static_cast<int64_t>(*fraction * 1000 + 0.5);
+  if (fraction) b.public_permille = std::lround(*fraction * 1000);
   for (const auto& m : *metrics) {
     validation::MetricChoice c;
     if (m.is_string()) {

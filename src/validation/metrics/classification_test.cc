@@ -239,7 +239,7 @@ class Cases {
       if (labels) kw.Ints("labels", *labels);
       if (*name) kw.Str("weights", name);
       Add(tag + "/kappa_" + (*name ? name : "none"), "cohen_kappa_score", kw,
-          [=] { return Scalar(CohenKappa(yt, yp, labels, weights, w)); });
+          [=, weights = weights] { return Scalar(CohenKappa(yt, yp, labels, weights, w)); });
     }
     for (auto [norm, name] :
          {std::pair{Normalize::kNone, ""}, std::pair{Normalize::kTrue, "true"},
@@ -248,7 +248,7 @@ class Cases {
       if (labels) kw.Ints("labels", *labels);
       if (*name) kw.Str("normalize", name);
       Add(tag + "/confusion_" + (*name ? name : "counts"), "confusion_matrix", kw,
-          [=] { return ConfusionMatrix(yt, yp, labels, w, norm); });
+          [=, norm = norm] { return ConfusionMatrix(yt, yp, labels, w, norm); });
     }
     for (Average avg : {Average::kBinary, Average::kMicro, Average::kMacro, Average::kWeighted,
                         Average::kSamples}) {
