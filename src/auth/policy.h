@@ -16,7 +16,9 @@ struct Relation {
   std::optional<std::string> org_role;      // role in the object's organisation
   std::optional<std::string> project_role;  // role in the object's project
   bool self = false;                        // the object is the principal (or theirs)
-  // For datasets (resolved from the dataset's access level and the caller's memberships):
+  // For datasets (resolved from the dataset's access level and the caller's memberships), and
+  // for benchmarks (validation/api/routes.h RelateToBenchmark: meta_visible, may see it;
+  // data_audience, may take part; public_meta, a public one):
   bool data_owner = false;     // member of the owning project (or organisation, for its own)
   bool data_audience = false;  // the access level admits the caller to the bytes
   bool meta_visible = false;   // may see the metadata
