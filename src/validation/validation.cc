@@ -918,10 +918,15 @@ StatusOr<int64_t> RescorePhase(Tx& tx, const std::string& phase_id, int64_t now)
 StatusOr<std::optional<Submission>> ClaimSubmission(Tx& tx, const std::string& owner,
                                                     const LeaseOptions& o, int64_t now) {
   for (;;) {
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM submissions WHERE state = 'queued' OR "
-                                         "(state = 'scoring' AND lease_expires_at < $1) ORDER BY "
-                                         "id LIMIT 1",
+    // A lost lease first (the oldest loss), then the oldest queued: each along the state index
+    // (a queued submission holds no lease: its lease_expires_at is 0).
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM submissions WHERE state = 'scoring' AND "
+                                         "lease_expires_at < $1 ORDER BY lease_expires_at LIMIT 1",
                                          {now}));
+    if (rows.empty()) {
+      ASSIGN_OR_RETURN(rows, tx.Query("SELECT id FROM submissions WHERE state = 'queued' AND "
+                                      "lease_expires_at = 0 ORDER BY id LIMIT 1"));
+    }
     if (rows.empty()) return std::optional<Submission>();
     ASSIGN_OR_RETURN(Submission s, GetSubmission(tx, rows[0].Str(0)));
     if (s.state == "scoring" && s.attempts >= o.max_attempts) {
