@@ -9,7 +9,8 @@
 //   multiclass  truth: id,label (a class name)  predictions: id,label and optionally one column
 //                                                "p:<class>" per class (probabilities)
 //   regression  truth: id,value                 predictions: id,value
-// Predictions name every test row exactly once, in any order.
+// Predictions name every test row exactly once, in any order. (A custom task's file is read by
+// the organiser's own program instead: service.h RunScoringProgram.)
 #pragma once
 
 #include <cstdint>
