@@ -116,6 +116,14 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view cmd, const std:
     return InvalidArgument(fmt::format(
         "{}: {} is refused: openlab runs the command directly, without a shell", where, what));
   };
+  // An escaped '$' would be a literal dollar sign in a word, where "${" could then read as a
+  // variable when the command is expanded: every '$' starts a variable, so it is refused.
+  auto literal_dollar = [&] {
+    return InvalidArgument(fmt::format(
+        "{}: an escaped '$' is refused: a '$' always starts a variable ($program, $input, "
+        "$output, $shared)",
+        where));
+  };
   for (size_t i = 0; i < cmd.size();) {
     char c = cmd[i];
     if (quote == '\'') {
@@ -132,6 +140,7 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view cmd, const std:
       }
       if (c == '`') return no_shell("'`'");
       if (c == '\\' && i + 1 < cmd.size()) {
+        if (cmd[i + 1] == '$') return literal_dollar();
         word += cmd[i + 1];
         i += 2;
         continue;
@@ -152,6 +161,7 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view cmd, const std:
       }
       if (c == '\\') {
         if (i + 1 >= cmd.size()) return InvalidArgument(where + ": the command ends in '\\'");
+        if (cmd[i + 1] == '$') return literal_dollar();
         word += cmd[i + 1];
         in_word = true;
         i += 2;

@@ -103,6 +103,17 @@ TEST(ProgramMetadata, RefusesShellSyntax) {
   EXPECT_THAT(m->words, ElementsAre("python3", "a.py", "x|y;z>w", "*"));
 }
 
+// Regression (fuzz_codabench, fuzz/corpus/codabench/escaped-dollar-brace): an escaped '$' made
+// a literal "${n..." in a word that ExpandCommand then read as a variable, so a command that
+// parsed did not expand.
+TEST(ProgramMetadata, RefusesAnEscapedDollar) {
+  const std::string want =
+      "metadata line 1: an escaped '$' is refused: a '$' always starts a variable ($program, "
+      "$input, $output, $shared)";
+  EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 \\${name}\n")), want);
+  EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 \"a \\${n}\" $input\n")), want);
+}
+
 TEST(ProgramMetadata, ExpandRefusesAVariableWithoutADirectory) {
   auto m = ParseProgramMetadata("command: python3 $program/ingest.py $shared\n");
   ASSERT_TRUE(m.ok());
