@@ -25,9 +25,6 @@
 #include <string>
 #include <vector>
 
-#include "data/chunks/digest.h"
-#include "data/chunks/file_chunker.h"
-#include "data/chunks/wire.h"
 #include "http/router.h"
 #include "testing/harness.h"
 #include "testing/recording_db.h"
@@ -159,26 +156,8 @@ class ExplainTest : public ::testing::TestWithParam<testing::Backend> {
   // Pushes one small file as a new version of `ds`, the way the CLI does.
   void Push(const std::string& token, const std::string& ds, const std::string& path,
             const std::string& content) {
-    std::string up =
-        Must("POST", "/api/v1/datasets/" + ds + "/uploads", token, "{}", 201).Str("id");
-    upload_ = up;
-    auto fc = data::ChunkBuffer(reinterpret_cast<const uint8_t*>(content.data()), content.size(),
-                                data::ChunkerParams::WithAverage(8 * 1024));
-    std::string batch;
-    json::array chunks;
-    for (const auto& c : fc.chunks) {
-      data::AppendChunkRecord(&batch, c.id, std::string_view(content).substr(c.offset, c.length));
-      chunks.push_back(json::array{data::ToHex(c.id), c.length});
-    }
-    testing::Reply put = h_.Call("PUT", "/api/v1/uploads/" + up + "/chunks", token, batch,
-                                 {{"content-type", data::kChunkBatchType}});
-    EXPECT_EQ(put.status, 200) << put.body;
-    json::object file{
-        {"path", path}, {"size", fc.size}, {"sha256", data::ToHex(fc.sha256)}, {"segments", 1}};
-    json::object segment{{"path", path}, {"seq", 0}, {"chunks", chunks}};
-    json::object body{{"files", json::array{file}}, {"segments", json::array{segment}}};
-    Must("POST", "/api/v1/uploads/" + up + "/files", token, json::serialize(body), 200);
-    Must("POST", "/api/v1/uploads/" + up + "/commit", token, "{}", 201);
+    testing::Reply r = h_.Push(token, ds, {{path, content}});
+    EXPECT_EQ(r.status, 201) << r.body;
   }
 
   // A small centre: two organisations, projects with members, grants, jobs in several states,

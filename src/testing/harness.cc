@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "auth/authn.h"
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "data/chunks/file_chunker.h"
+#include "data/chunks/wire.h"
 #include "data/inputs/job_inputs.h"
 #include "server/capabilities.h"
 #include "store/migrations.h"
@@ -144,6 +147,51 @@ ApiHarness::~ApiHarness() {
 
 // Pushes `files` as a new version the way the CLI does: chunk, ask what is missing, send
 // that, register the files, commit. Returns the commit reply.
+Reply ApiHarness::Push(const std::string& token, const std::string& ds,
+                       const std::map<std::string, std::string>& files, const std::string& tag) {
+  auto r = Call("POST", "/api/v1/datasets/" + ds + "/uploads", token, "{}");
+  if (r.status != 201) return r;
+  std::string up = r.Str("id");
+  data::ChunkerParams p = data::ChunkerParams::WithAverage(8 * 1024);
+  for (const auto& [path, content] : files) {
+    auto fc =
+        data::ChunkBuffer(reinterpret_cast<const uint8_t*>(content.data()), content.size(), p);
+    json::array ids;
+    for (const auto& c : fc.chunks) ids.emplace_back(data::ToHex(c.id));
+    auto m = Call("POST", "/api/v1/uploads/" + up + "/missing", token,
+                  json::serialize(json::object{{"chunks", ids}}));
+    if (m.status != 200) return m;
+    std::set<std::string> missing;
+    for (const auto& v : m.json.at("missing").as_array())
+      missing.insert(std::string(v.as_string()));
+    std::string batch;
+    for (const auto& c : fc.chunks) {
+      if (missing.erase(data::ToHex(c.id))) {
+        data::AppendChunkRecord(&batch, c.id, std::string_view(content).substr(c.offset, c.length));
+      }
+    }
+    if (!batch.empty()) {
+      auto put = Call("PUT", "/api/v1/uploads/" + up + "/chunks", token, batch,
+                      {{"content-type", data::kChunkBatchType}});
+      if (put.status != 200) return put;
+    }
+    json::array chunks;
+    for (const auto& c : fc.chunks) chunks.push_back(json::array{data::ToHex(c.id), c.length});
+    int64_t segments = chunks.empty() ? 0 : 1;
+    json::object body{{"files", json::array{json::object{{"path", path},
+                                                         {"size", fc.size},
+                                                         {"sha256", data::ToHex(fc.sha256)},
+                                                         {"segments", segments}}}}};
+    if (segments > 0) {
+      body["segments"] = json::array{json::object{{"path", path}, {"seq", 0}, {"chunks", chunks}}};
+    }
+    auto f = Call("POST", "/api/v1/uploads/" + up + "/files", token, json::serialize(body));
+    if (f.status != 200) return f;
+  }
+  std::string commit = tag.empty() ? "{}" : fmt::format(R"({{"tag":"{}"}})", tag);
+  return Call("POST", "/api/v1/uploads/" + up + "/commit", token, commit);
+}
+
 std::string ApiHarness::MakeUser(const std::string& username, const std::vector<std::string>& roles,
                                  const std::vector<std::string>& scopes, std::string* user_id) {
   std::string secret;

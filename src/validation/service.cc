@@ -354,29 +354,23 @@ StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
   spec.run_id = run_id;
   spec.argv = *words;
   spec.argv[0] = *argv0;
-  spec.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}};
   spec.inputs = {{program_dir, "program"}, {truth_dir, "input/ref"}, {res_dir, "input/res"}};
   spec.workdir_at = "program";
   spec.time_limit_seconds = std::min<int64_t>(b.rules.max_runtime_s, 3600);
   spec.memory_bytes = b.rules.max_memory_mb << 20;
   spec.max_output_bytes = 1 << 20;
   spec.max_output_files = 100;
-  auto result = opts_.runner->Run(spec);
-  (void)opts_.runner->Discard(run_id);
-  std::filesystem::remove_all(res_dir, ec);
-  RETURN_IF_ERROR(result.status());
-  // What the program printed is the organisers' (it may print the truth): kept in the log that
-  // only they read for a custom task's submission.
-  std::string log = fmt::format("scoring program: {}\n--- stdout ---\n{}\n--- stderr ---\n{}\n",
-                                result->detail, result->stdout_tail, result->stderr_tail);
-  RETURN_IF_ERROR(StoreFile(s.id + ".scoring.log", log));
-  if (!result->succeeded()) {
+  // What the program printed is the organisers' (it may print the truth): kept in a log that no
+  // route serves for a custom task's submission.
+  ASSIGN_OR_RETURN(auto result, RunProgram(std::move(spec), res_dir, s.id + ".scoring.log",
+                                           "scoring program: "));
+  if (!result.succeeded()) {
     out.end_state = "invalid";
     out.reason =
-        fmt::format("the scoring program refused the submission ({}); not counted", result->detail);
+        fmt::format("the scoring program refused the submission ({}); not counted", result.detail);
     return out;
   }
-  auto scores = runner::ScoresFromOutput(result->output_files);
+  auto scores = runner::ScoresFromOutput(result.output_files);
   if (!scores.ok()) {
     out.end_state = "invalid";
     out.reason = "the scoring program wrote no scores for it; not counted";
@@ -395,12 +389,32 @@ StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
 }
 
 StatusOr<std::string> ScoringService::ReadLog(const std::string& id) const {
-  if (!SafeId(id)) return Internal("a submission file's id is not an id");
-  std::ifstream in(opts_.files_root + "/" + id + ".log", std::ios::binary);
-  if (!in) return NotFound(fmt::format("submission {} has no log (it has not run)", id));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto log = ReadFile(id + ".log");
+  if (!log.ok() && log.status().code() == StatusCode::kNotFound) {
+    return NotFound(fmt::format("submission {} has no log (it has not run)", id));
+  }
+  return log;
+}
+
+StatusOr<runner::ProgramResult> ScoringService::RunProgram(runner::ProgramSpec spec,
+                                                           const std::string& scratch,
+                                                           const std::string& log_name,
+                                                           const std::string& label) {
+  // Nothing of the server's environment: these, and what the caller adds.
+  spec.env.insert(
+      {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}});
+  std::string run_id = spec.run_id;
+  auto result = opts_.runner->Run(spec);
+  (void)opts_.runner->Discard(run_id);
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  RETURN_IF_ERROR(result.status());
+  RETURN_IF_ERROR(StoreFile(
+      log_name,
+      fmt::format("{}{}\n--- stdout{} ---\n{}\n--- stderr{} ---\n{}\n", label, result->detail,
+                  result->stdout_truncated ? " (its end)" : "", result->stdout_tail,
+                  result->stderr_truncated ? " (its end)" : "", result->stderr_tail)));
+  return std::move(*result);
 }
 
 StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s,
@@ -428,11 +442,7 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
   spec.run_id = run_id;
   std::string root = opts_.runner->LayoutRoot(run_id);
   spec.argv = {"/bin/sh", "-c", tree->entry};
-  spec.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
-              {"HOME", "/tmp"},
-              {"LANG", "C.UTF-8"},
-              {"OPENLAB_INPUT", root + "/input"},
-              {"OPENLAB_OUTPUT", root + "/output"}};
+  spec.env = {{"OPENLAB_INPUT", root + "/input"}, {"OPENLAB_OUTPUT", root + "/output"}};
   spec.inputs.push_back({code_dir, "code"});
   if (!p.input_version_id.empty() && opts_.versions) {
     ASSIGN_OR_RETURN(std::string inputs, opts_.versions(p.input_dataset_id, p.input_version_id));
@@ -443,23 +453,16 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
   spec.memory_bytes = b.rules.max_memory_mb << 20;
   spec.max_output_bytes = b.rules.max_bytes;
   spec.max_output_files = 10;
-  auto result = opts_.runner->Run(spec);
-  (void)opts_.runner->Discard(run_id);
-  std::filesystem::remove_all(code_dir, ec);
-  RETURN_IF_ERROR(result.status());
-  std::string log = fmt::format("{}\n--- stdout{} ---\n{}\n--- stderr{} ---\n{}\n", result->detail,
-                                result->stdout_truncated ? " (its end)" : "", result->stdout_tail,
-                                result->stderr_truncated ? " (its end)" : "", result->stderr_tail);
-  RETURN_IF_ERROR(StoreFile(s.id + ".log", log));
-  if (!result->succeeded()) {
+  ASSIGN_OR_RETURN(auto result, RunProgram(std::move(spec), code_dir, s.id + ".log", ""));
+  if (!result.succeeded()) {
     out.end_state = "failed";
-    out.reason = fmt::format("the code did not finish: {}; not counted", result->detail);
+    out.reason = fmt::format("the code did not finish: {}; not counted", result.detail);
     return out;
   }
   for (const auto& [name, fmt_name] :
        {std::pair{"predictions.csv", "csv"}, std::pair{"predictions.jsonl", "jsonl"}}) {
-    auto it = result->output_files.find(name);
-    if (it != result->output_files.end()) {
+    auto it = result.output_files.find(name);
+    if (it != result.output_files.end()) {
       out.format = fmt_name;
       out.bytes = std::move(it->second);
       return out;

@@ -100,6 +100,11 @@ class ScoringService {
     std::string end_state, reason;  // set when the run gave no predictions
   };
   StatusOr<CodeOutput> RunCode(const Submission& s, const Benchmark& b, const Phase& p);
+  // Runs `spec` through the runner with the environment every program gets (PATH, HOME, LANG,
+  // and what `spec.env` adds), then discards the run and `scratch` (the folder written for it)
+  // and keeps the tails of its output, after `label`, as the file `log_name`.
+  StatusOr<runner::ProgramResult> RunProgram(runner::ProgramSpec spec, const std::string& scratch,
+                                             const std::string& log_name, const std::string& label);
   // Scores a predictions file with the phase's scoring program (task type "custom"): its scores
   // by key, or the state and reason the submission ends with.
   struct ProgramScores {
