@@ -14,6 +14,7 @@
 #include "tenants/tenants.h"
 #include "validation/api/routes.h"
 #include "validation/code_tree.h"
+#include "validation/run_charges.h"
 #include "validation/scorer.h"
 #include "validation/service.h"
 #include "validation/validation.h"
@@ -88,6 +89,7 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
   n.kind = kind;
   if (kind == "code") {
     if (!b.rules.code) return InvalidArgument("this benchmark takes predictions files, not code");
+    RETURN_IF_ERROR(validation::CheckRunCanBePaid(ctx.Tx(), b, ctx.now));
     // The code is checked now; it runs in the sandbox once the scorer takes it.
     ASSIGN_OR_RETURN(auto tree, validation::ParseCodeTree(bytes));
     n.format = "code";
@@ -100,6 +102,8 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
       format = type.rfind("application/x-ndjson", 0) == 0 || type.rfind("application/jsonl", 0) == 0
                    ? "jsonl"
                    : "csv";
+      // A detection task's COCO results array (its only JSON document among the built-in tasks).
+      if (b.task_type == "detection" && type.rfind("application/json", 0) == 0) format = "json";
     }
     n.format = format;
     n.sha256 = Sha256Hex(bytes);
@@ -109,7 +113,14 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
         return InvalidArgument("format is csv, jsonl, json or txt");
       }
     } else {
-      if (format != "csv" && format != "jsonl") return InvalidArgument("format is csv or jsonl");
+      if (b.task_type == "detection") {
+        // A COCO results array, or JSON lines of one detection each.
+        if (format != "json" && format != "jsonl") {
+          return InvalidArgument("format is json or jsonl");
+        }
+      } else if (format != "csv" && format != "jsonl") {
+        return InvalidArgument("format is csv or jsonl");
+      }
       // Checked against the test rows now: a file that does not fit is refused, never counted.
       auto truth = scoring->TruthOf(b, *phase);
       if (!truth.ok()) {
