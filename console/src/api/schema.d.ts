@@ -1614,7 +1614,7 @@ export interface components {
             /** @description markdown */
             description: string;
             /** @enum {string} */
-            task_type: "binary" | "multiclass" | "regression" | "custom";
+            task_type: "binary" | "multiclass" | "regression" | "multilabel" | "ranking" | "forecasting" | "detection" | "custom";
             /** @enum {string} */
             visibility: "public" | "registered" | "organisations" | "invite";
             /** @description the organisations admitted (visibility organisations) */
