@@ -134,6 +134,59 @@ ALTER TABLE benchmark_phases ADD COLUMN program_dataset_id TEXT NOT NULL DEFAULT
 ALTER TABLE benchmark_phases ADD COLUMN program_version_id TEXT NOT NULL DEFAULT ''
 )SQL";
 
+// A code run's charge on the compute ledger (run_charges.h): the hold of the run in progress and
+// when it started.
+const char* kV22RunCharges = R"SQL(
+ALTER TABLE submissions ADD COLUMN hold_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN run_started_at BIGINT NOT NULL DEFAULT 0
+)SQL";
+
+// Every metric of each counted entry, on each split, one row apiece, so that a leaderboard ranked
+// by any metric (not only the primary, which leaderboard_entries indexes) is read along an index:
+// value is the entry's score on the split, the private one falling back to the public one as the
+// entry's private_primary does. Kept in step with leaderboard_entries by the use cases; filled
+// here from the entries a database already holds.
+const char* kV21LeaderboardScores = R"SQL(
+CREATE TABLE leaderboard_scores (
+  phase_id TEXT NOT NULL,
+  entrant TEXT NOT NULL,
+  split TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (phase_id, entrant, split, metric),
+  FOREIGN KEY (phase_id, entrant) REFERENCES leaderboard_entries(phase_id, entrant));
+CREATE INDEX leaderboard_scores_by_value ON leaderboard_scores(phase_id, split, metric, value,
+  entrant);
+INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
+  SELECT e.phase_id, e.entrant, 'public', p.key, p.value
+  FROM leaderboard_entries e, json_each(e.scores_public) p;
+INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
+  SELECT e.phase_id, e.entrant, 'private', p.key,
+    COALESCE((SELECT v.value FROM json_each(e.scores_private) v WHERE v.key = p.key), p.value)
+  FROM leaderboard_entries e, json_each(e.scores_public) p
+)SQL";
+
+// The same for PostgreSQL, whose scores (JSON in TEXT columns) are read with jsonb_each_text.
+const char* kV21LeaderboardScoresPg = R"SQL(
+CREATE TABLE leaderboard_scores (
+  phase_id TEXT NOT NULL,
+  entrant TEXT NOT NULL,
+  split TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (phase_id, entrant, split, metric),
+  FOREIGN KEY (phase_id, entrant) REFERENCES leaderboard_entries(phase_id, entrant));
+CREATE INDEX leaderboard_scores_by_value ON leaderboard_scores(phase_id, split, metric, value,
+  entrant);
+INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
+  SELECT e.phase_id, e.entrant, 'public', p.key, p.value::DOUBLE PRECISION
+  FROM leaderboard_entries e CROSS JOIN LATERAL jsonb_each_text(e.scores_public::jsonb) p;
+INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
+  SELECT e.phase_id, e.entrant, 'private', p.key,
+    COALESCE(e.scores_private::jsonb ->> p.key, p.value)::DOUBLE PRECISION
+  FROM leaderboard_entries e CROSS JOIN LATERAL jsonb_each_text(e.scores_public::jsonb) p
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -143,6 +196,9 @@ std::vector<store::MigrationPart> Migrations() {
        "leaderboard entries, validation reports",
        kV19Validation, ""},
       {20, 0, "validation: phases scored by the organiser's program", kV20ScoringPrograms, ""},
+      {21, 0, "validation: leaderboard scores per metric (any metric ranked along an index)",
+       kV21LeaderboardScores, kV21LeaderboardScoresPg},
+      {22, 0, "validation: code runs charged to a compute allocation", kV22RunCharges, ""},
   };
 }
 

@@ -14,6 +14,7 @@
 #include "common/json_util.h"
 #include "data/catalog/datasets.h"
 #include "tenants/tenants.h"
+#include "validation/run_charges.h"
 #include "validation/scorer.h"
 
 namespace openlab::validation {
@@ -62,7 +63,8 @@ constexpr const char* kPhaseCols =
 constexpr const char* kSubmissionCols =
     "id, benchmark_id, phase_id, user_id, team_id, entrant, kind, format, description, sha256, "
     "size, rows, state, counted, reason, attempts, lease_owner, lease_expires_at, "
-    "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at";
+    "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at, hold_id, "
+    "run_started_at";
 
 std::string MetricsJson(const std::vector<MetricChoice>& metrics) {
   json::array a;
@@ -80,7 +82,8 @@ std::string RulesJson(const Rules& r) {
                                       {"counts", r.counts},
                                       {"code", r.code},
                                       {"max_runtime_s", r.max_runtime_s},
-                                      {"max_memory_mb", r.max_memory_mb}});
+                                      {"max_memory_mb", r.max_memory_mb},
+                                      {"code_charge", r.code_charge}});
 }
 
 std::string ScoresJson(const Scores& s) {
@@ -127,6 +130,9 @@ Benchmark BenchmarkFromRow(const Row& r) {
   if (const json::value* v = ro.if_contains("code")) b.rules.code = v->as_bool();
   if (const json::value* v = ro.if_contains("max_runtime_s")) b.rules.max_runtime_s = v->as_int64();
   if (const json::value* v = ro.if_contains("max_memory_mb")) b.rules.max_memory_mb = v->as_int64();
+  if (const json::value* v = ro.if_contains("code_charge")) {
+    b.rules.code_charge = std::string(v->as_string());
+  }
   b.public_permille = r.Int(9);
   b.split_key = r.Str(10);
   b.created_by = r.Str(11);
@@ -180,6 +186,8 @@ Submission SubmissionFromRow(const Row& r) {
   s.created_at = r.Int(21);
   s.updated_at = r.Int(22);
   s.scored_at = r.Int(23);
+  s.hold_id = r.Str(24);
+  s.run_started_at = r.Int(25);
   return s;
 }
 
@@ -215,11 +223,31 @@ Status CheckRules(const Rules& r) {
   if (r.max_memory_mb < 64 || r.max_memory_mb > 1 << 20) {
     return InvalidArgument("rules.max_memory_mb must be between 64 and 1048576");
   }
+  if (r.code_charge != "organiser" && r.code_charge != "centre") {
+    return InvalidArgument("rules.code_charge must be 'organiser' or 'centre'");
+  }
   return Status::Ok();
 }
 
-// Checks a phase and pins its dataset versions (tags and prefixes become version ids).
-Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
+// A dataset a phase of a benchmark of `project_id` names as its `what`: the project's own, or,
+// where `shared_ok`, one that every signed-in user may read anyway (open or registered). Another
+// project's is answered as one that does not exist: a benchmark is never a way to score against,
+// or run code over, data its organisers may not read.
+StatusOr<data::Dataset> PhaseDataset(Tx& tx, const std::string& project_id, const Phase& p,
+                                     const std::string& id, bool shared_ok, const char* what) {
+  auto d = data::GetDataset(tx, id);
+  if (d.ok() && (d->project_id == project_id ||
+                 (shared_ok && (d->access_level == "open" || d->access_level == "registered")))) {
+    return d;
+  }
+  if (!d.ok() && d.status().code() != StatusCode::kNotFound) return d.status();
+  return InvalidArgument(fmt::format(
+      "phase {}: {} '{}' is not a dataset of the benchmark's project", p.name, what, id));
+}
+
+// Checks a phase of a benchmark of `project_id` and pins its dataset versions (tags and prefixes
+// become version ids).
+Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_type, Phase* p) {
   if (!IsSlug(p->name)) {
     return InvalidArgument(
         fmt::format("phase name '{}' must be 2-64 lower-case letters, digits and dashes", p->name));
@@ -227,7 +255,8 @@ Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
   if (p->ends_at <= p->starts_at) {
     return InvalidArgument(fmt::format("phase {}: ends_at must be after starts_at", p->name));
   }
-  ASSIGN_OR_RETURN(auto truth_ds, data::GetDataset(tx, p->truth_dataset_id));
+  ASSIGN_OR_RETURN(auto truth_ds,
+                   PhaseDataset(tx, project_id, *p, p->truth_dataset_id, false, "truth_dataset"));
   if (truth_ds.access_level != "hidden") {
     return InvalidArgument(fmt::format(
         "phase {}: the ground truth dataset {} is at access level '{}'; it must be 'hidden', so "
@@ -244,7 +273,8 @@ Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
       return InvalidArgument(fmt::format(
           "phase {}: a custom task names its scoring program: 'scoring_program_dataset'", p->name));
     }
-    ASSIGN_OR_RETURN(auto prog_ds, data::GetDataset(tx, p->program_dataset_id));
+    ASSIGN_OR_RETURN(auto prog_ds, PhaseDataset(tx, project_id, *p, p->program_dataset_id, true,
+                                                "scoring_program_dataset"));
     ASSIGN_OR_RETURN(
         auto pv,
         data::ResolveVersion(tx, prog_ds.id,
@@ -272,7 +302,8 @@ Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
     }
   }
   if (!p->input_dataset_id.empty()) {
-    ASSIGN_OR_RETURN(auto in_ds, data::GetDataset(tx, p->input_dataset_id));
+    ASSIGN_OR_RETURN(auto in_ds,
+                     PhaseDataset(tx, project_id, *p, p->input_dataset_id, true, "input_dataset"));
     if (in_ds.access_level == "hidden") {
       return InvalidArgument(
           fmt::format("phase {}: the input dataset {} is hidden; participants could not read it",
@@ -350,6 +381,68 @@ Status SetState(Tx& tx, Submission* s, const std::string& state, const std::stri
   return AddEvent(tx, s->id, state, now, reason);
 }
 
+// Whether `s` takes the place of `chosen` as its entrant's counted submission, submissions
+// being offered in id order: a scored one with a public primary score, the latest under
+// counts "last", the first of the best under "best".
+bool Displaces(const Benchmark& b, const std::optional<Submission>& chosen, const Submission& s) {
+  const MetricChoice& primary = b.primary();
+  if (s.state != "scored") return false;
+  auto it = s.scores_public.find(primary.name);
+  if (it == s.scores_public.end()) return false;
+  if (!chosen || b.rules.counts == "last") return true;
+  double best = chosen->scores_public.at(primary.name);
+  return primary.higher_is_better ? it->second > best : it->second < best;
+}
+
+// Replaces the entrant's entry (and its per-metric scores) by `chosen`'s, or removes it.
+Status WriteEntry(Tx& tx, const Benchmark& b, const std::string& phase_id,
+                  const std::string& entrant, const std::optional<Submission>& chosen) {
+  // The entry's per-metric scores go first (they refer to the entry) and come back after it.
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM leaderboard_scores WHERE phase_id = $1 AND entrant = $2",
+                          {phase_id, entrant})
+                      .status());
+  RETURN_IF_ERROR(tx.Exec("DELETE FROM leaderboard_entries WHERE phase_id = $1 AND entrant = $2",
+                          {phase_id, entrant})
+                      .status());
+  if (!chosen) return Status::Ok();
+  const MetricChoice& primary = b.primary();
+  double pub = chosen->scores_public.at(primary.name);
+  auto priv_it = chosen->scores_private.find(primary.name);
+  double priv = priv_it == chosen->scores_private.end() ? pub : priv_it->second;
+  RETURN_IF_ERROR(
+      tx.Exec(
+            "INSERT INTO leaderboard_entries (phase_id, entrant, submission_id, user_id, team_id, "
+            "public_primary, private_primary, scores_public, scores_private, submitted_at) VALUES "
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            {phase_id, entrant, chosen->id, chosen->user_id, chosen->team_id, pub, priv,
+             ScoresJson(chosen->scores_public), ScoresJson(chosen->scores_private),
+             chosen->created_at})
+          .status());
+  // One row per metric and split, in one statement: the public score, and the private one (the
+  // public one where the private split has none, as for private_primary).
+  std::vector<Value> params = {phase_id, entrant};
+  std::string values;
+  auto add = [&](const char* split, const std::string& metric, double value) {
+    values += fmt::format("{}($1, $2, '{}', ${}, ${})", values.empty() ? "" : ", ", split,
+                          params.size() + 1, params.size() + 2);
+    params.emplace_back(metric);
+    params.emplace_back(value);
+  };
+  for (const MetricChoice& m : b.metrics) {
+    auto p = chosen->scores_public.find(m.name);
+    if (p == chosen->scores_public.end()) continue;
+    auto v = chosen->scores_private.find(m.name);
+    add("public", m.name, p->second);
+    add("private", m.name, v == chosen->scores_private.end() ? p->second : v->second);
+  }
+  if (values.empty()) return Status::Ok();
+  return tx
+      .Exec("INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value) VALUES " +
+                values,
+            params)
+      .status();
+}
+
 // The entrant's counted submission on the phase's leaderboard, chosen again from its scored
 // submissions (after a score, a cancellation or a re-score).
 Status RecomputeEntry(Tx& tx, const Benchmark& b, const std::string& phase_id,
@@ -358,36 +451,41 @@ Status RecomputeEntry(Tx& tx, const Benchmark& b, const std::string& phase_id,
                                                    "$1 AND entrant = $2 ORDER BY id",
                                                    kSubmissionCols),
                                        {phase_id, entrant}));
-  const MetricChoice& primary = b.primary();
   std::optional<Submission> chosen;
   for (const Row& r : rows) {
     Submission s = SubmissionFromRow(r);
-    if (s.state != "scored") continue;
-    auto it = s.scores_public.find(primary.name);
-    if (it == s.scores_public.end()) continue;
-    if (!chosen || b.rules.counts == "last") {
-      chosen = std::move(s);
-      continue;
-    }
-    double best = chosen->scores_public.at(primary.name);
-    if (primary.higher_is_better ? it->second > best : it->second < best) chosen = std::move(s);
+    if (Displaces(b, chosen, s)) chosen = std::move(s);
   }
-  RETURN_IF_ERROR(tx.Exec("DELETE FROM leaderboard_entries WHERE phase_id = $1 AND entrant = $2",
-                          {phase_id, entrant})
-                      .status());
-  if (!chosen) return Status::Ok();
-  double pub = chosen->scores_public.at(primary.name);
-  auto priv_it = chosen->scores_private.find(primary.name);
-  double priv = priv_it == chosen->scores_private.end() ? pub : priv_it->second;
-  return tx
-      .Exec(
-          "INSERT INTO leaderboard_entries (phase_id, entrant, submission_id, user_id, team_id, "
-          "public_primary, private_primary, scores_public, scores_private, submitted_at) VALUES "
-          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-          {phase_id, entrant, chosen->id, chosen->user_id, chosen->team_id, pub, priv,
-           ScoresJson(chosen->scores_public), ScoresJson(chosen->scores_private),
-           chosen->created_at})
-      .status();
+  return WriteEntry(tx, b, phase_id, entrant, chosen);
+}
+
+// Every entrant's counted submission on the phase, chosen again (after the rule that chooses it
+// changed): one read of the phase's scored submissions; only the entries that change are
+// written.
+Status RecomputePhase(Tx& tx, const Benchmark& b, const std::string& phase_id) {
+  ASSIGN_OR_RETURN(auto current, tx.Query("SELECT entrant, submission_id FROM leaderboard_entries "
+                                          "WHERE phase_id = $1",
+                                          {phase_id}));
+  std::map<std::string, std::string> counted;  // entrant -> its counted submission
+  for (const Row& r : current) counted[r.Str(0)] = r.Str(1);
+  ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM submissions WHERE phase_id = "
+                                                   "$1 AND state = 'scored' ORDER BY entrant, id",
+                                                   kSubmissionCols),
+                                       {phase_id}));
+  std::map<std::string, std::optional<Submission>> chosen;
+  for (const auto& [entrant, id] : counted) chosen[entrant];  // none, unless one is found below
+  for (const Row& r : rows) {
+    Submission s = SubmissionFromRow(r);
+    std::optional<Submission>& c = chosen[s.entrant];
+    if (Displaces(b, c, s)) c = std::move(s);
+  }
+  for (const auto& [entrant, c] : chosen) {
+    auto it = counted.find(entrant);
+    std::string was = it == counted.end() ? "" : it->second;
+    if ((c ? c->id : "") == was) continue;
+    RETURN_IF_ERROR(WriteEntry(tx, b, phase_id, entrant, c));
+  }
+  return Status::Ok();
 }
 
 StatusOr<Submission> LeasedTo(Tx& tx, const std::string& id, const std::string& owner) {
@@ -482,7 +580,7 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   RETURN_IF_ERROR(WriteOrgs(tx, b));
   int64_t pos = 0;
   for (auto& p : b.phases) {
-    RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
+    RETURN_IF_ERROR(PinPhase(tx, b.project_id, b.task_type, &p));
     p.id = NewId("phs");
     p.benchmark_id = b.id;
     p.position = pos++;
@@ -542,13 +640,15 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
   if (e.orgs) b.orgs = *e.orgs;
   RETURN_IF_ERROR(CheckOrgs(tx, b));
   RETURN_IF_ERROR(WriteOrgs(tx, b));
+  bool recount = false;  // which submission counts changes: the entries are chosen again
   if (e.rules) {
     RETURN_IF_ERROR(CheckRules(*e.rules));
+    recount = e.rules->counts != b.rules.counts;
     b.rules = *e.rules;
   }
   if (e.phases) {
     for (Phase p : *e.phases) {
-      RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
+      RETURN_IF_ERROR(PinPhase(tx, b.project_id, b.task_type, &p));
       auto it = std::find_if(b.phases.begin(), b.phases.end(),
                              [&](const Phase& x) { return x.name == p.name; });
       if (it == b.phases.end()) {
@@ -587,6 +687,9 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
               "rules = $5, updated_at = $6, version = $7 WHERE id = $1",
               {b.id, b.title, b.description, b.visibility, RulesJson(b.rules), now, b.version})
           .status());
+  if (recount) {
+    for (const Phase& p : b.phases) RETURN_IF_ERROR(RecomputePhase(tx, b, p.id));
+  }
   out.benchmark = std::move(b);
   return out;
 }
@@ -824,7 +927,7 @@ StatusOr<Submission> CreateSubmission(Tx& tx, const std::string& id, const NewSu
   s.created_at = s.updated_at = now;
   RETURN_IF_ERROR(tx.Exec(fmt::format("INSERT INTO submissions ({}) VALUES ($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12, 'queued', 1, '', 0, '', 0, "
-                                      "'', '', '', $13, $13, 0)",
+                                      "'', '', '', $13, $13, 0, '', 0)",
                                       kSubmissionCols),
                           {s.id, s.benchmark_id, s.phase_id, s.user_id, s.team_id, s.entrant,
                            s.kind, s.format, s.description, s.sha256, s.size, s.rows, now})
@@ -888,6 +991,9 @@ StatusOr<Submission> CancelSubmission(Tx& tx, const std::string& id, int64_t now
     return Conflict(
         fmt::format("submission {} has ended ({}); only a waiting one is cancelled", id, s.state));
   }
+  // A run under way is charged for its time so far (its program is left to end on its own; what
+  // it gives is not scored).
+  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(SetState(tx, &s, "cancelled", "cancelled by its owner", now));
   return GetSubmission(tx, id);
 }
@@ -929,6 +1035,10 @@ StatusOr<std::optional<Submission>> ClaimSubmission(Tx& tx, const std::string& o
     }
     if (rows.empty()) return std::optional<Submission>();
     ASSIGN_OR_RETURN(Submission s, GetSubmission(tx, rows[0].Str(0)));
+    if (s.state == "scoring") {
+      // A lost lease's run, if one was going, held its core until its last heartbeat.
+      RETURN_IF_ERROR(SettleRun(tx, &s, s.lease_expires_at - o.lease_ms, now));
+    }
     if (s.state == "scoring" && s.attempts >= o.max_attempts) {
       RETURN_IF_ERROR(SetState(tx, &s, "failed",
                                fmt::format("scoring was interrupted {} times (the server stopped "
@@ -960,6 +1070,7 @@ StatusOr<Submission> FinishScoring(Tx& tx, const std::string& id, const std::str
                                    const std::string& truth_version_id, const Scores& pub,
                                    const Scores& priv, int64_t now) {
   ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(tx.Exec("UPDATE submissions SET truth_version_id = $2, scores_public = $3, "
                           "scores_private = $4, scored_at = $5 WHERE id = $1",
                           {id, truth_version_id, ScoresJson(pub), ScoresJson(priv), now})
@@ -974,8 +1085,20 @@ StatusOr<Submission> EndUnscored(Tx& tx, const std::string& id, const std::strin
                                  const std::string& state, const std::string& reason, int64_t now) {
   if (state != "invalid" && state != "failed") return Internal("EndUnscored: invalid or failed");
   ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(SetState(tx, &s, state, reason, now));
   return GetSubmission(tx, id);
+}
+
+Status StartRun(Tx& tx, const std::string& id, const std::string& owner, int64_t now) {
+  ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  ASSIGN_OR_RETURN(Benchmark b, GetBenchmark(tx, s.benchmark_id));
+  return BeginRun(tx, &s, b, now);
+}
+
+Status EndRun(Tx& tx, const std::string& id, const std::string& owner, int64_t now) {
+  ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  return SettleRun(tx, &s, now, now);
 }
 
 // ---- leaderboards
@@ -996,10 +1119,52 @@ StatusOr<std::vector<LeaderboardRow>> Leaderboard(Tx& tx, const Benchmark& b,
   if (choice == b.metrics.end()) {
     return InvalidArgument(fmt::format("benchmark {} has no metric '{}'", b.name, metric));
   }
-  const char* column = q.private_split ? "private_primary" : "public_primary";
   const char* order = choice->higher_is_better ? "DESC" : "ASC";
+  const char* better = choice->higher_is_better ? ">" : "<";
+  std::vector<Row> rows;
+  int64_t strictly_better = 0;  // entries ranked strictly above the page's first row
+  if (metric == primary.name) {
+    // The primary metric's scores are columns of the entries, each split with its own index.
+    const char* column = q.private_split ? "private_primary" : "public_primary";
+    ASSIGN_OR_RETURN(rows,
+                     tx.Query(fmt::format("SELECT entrant, submission_id, user_id, team_id, "
+                                          "scores_public, scores_private, submitted_at, {0} FROM "
+                                          "leaderboard_entries WHERE phase_id = $1 ORDER BY {0} "
+                                          "{1}, entrant LIMIT $2 OFFSET $3",
+                                          column, order),
+                              {q.phase_id, int64_t{q.limit}, q.offset}));
+    if (rows.empty()) return std::vector<LeaderboardRow>();
+    // The first row's rank: one more than the entries strictly better.
+    ASSIGN_OR_RETURN(auto n, tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_entries WHERE "
+                                                  "phase_id = $1 AND {} {} $2",
+                                                  column, better),
+                                      {q.phase_id, rows.front().Double(7)}));
+    strictly_better = n[0].Int(0);
+  } else {
+    // Another metric: the page along leaderboard_scores' index (phase, split, metric, value,
+    // entrant), then its entries by their key; the rank of the first row as for the primary.
+    std::string split = q.private_split ? "private" : "public";
+    ASSIGN_OR_RETURN(
+        rows, tx.Query(fmt::format("SELECT e.entrant, e.submission_id, e.user_id, e.team_id, "
+                                   "e.scores_public, e.scores_private, e.submitted_at, s.value "
+                                   "FROM (SELECT entrant, value FROM leaderboard_scores WHERE "
+                                   "phase_id = $1 AND split = $2 AND metric = $3 ORDER BY value "
+                                   "{0}, entrant LIMIT $4 OFFSET $5) s JOIN leaderboard_entries e "
+                                   "ON e.phase_id = $1 AND e.entrant = s.entrant ORDER BY s.value "
+                                   "{0}, s.entrant",
+                                   order),
+                       {q.phase_id, split, metric, int64_t{q.limit}, q.offset}));
+    if (rows.empty()) return std::vector<LeaderboardRow>();
+    ASSIGN_OR_RETURN(auto n, tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_scores WHERE "
+                                                  "phase_id = $1 AND split = $2 AND metric = $3 "
+                                                  "AND value {} $4",
+                                                  better),
+                                      {q.phase_id, split, metric, rows.front().Double(7)}));
+    strictly_better = n[0].Int(0);
+  }
   std::vector<LeaderboardRow> out;
-  auto row_of = [&](const Row& r) {
+  out.reserve(rows.size());
+  for (const Row& r : rows) {
     LeaderboardRow l;
     l.entrant = r.Str(0);
     l.submission_id = r.Str(1);
@@ -1007,58 +1172,13 @@ StatusOr<std::vector<LeaderboardRow>> Leaderboard(Tx& tx, const Benchmark& b,
     l.team_id = r.Str(3);
     l.scores = ScoresFrom(r.Str(q.private_split ? 5 : 4));
     l.submitted_at = r.Int(6);
-    auto it = l.scores.find(metric);
-    l.primary = it == l.scores.end() ? 0 : it->second;
-    return l;
-  };
-  if (metric == primary.name) {
-    ASSIGN_OR_RETURN(auto rows,
-                     tx.Query(fmt::format("SELECT entrant, submission_id, user_id, team_id, "
-                                          "scores_public, scores_private, submitted_at, {0} FROM "
-                                          "leaderboard_entries WHERE phase_id = $1 ORDER BY {0} "
-                                          "{1}, entrant LIMIT $2 OFFSET $3",
-                                          column, order),
-                              {q.phase_id, int64_t{q.limit}, q.offset}));
-    for (const Row& r : rows) {
-      out.push_back(row_of(r));
-      out.back().primary = r.Double(7);
-    }
-    if (out.empty()) return out;
-    // The first row's rank: one more than the entries strictly better.
-    ASSIGN_OR_RETURN(auto better,
-                     tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_entries WHERE "
-                                          "phase_id = $1 AND {} {} $2",
-                                          column, choice->higher_is_better ? ">" : "<"),
-                              {q.phase_id, out.front().primary}));
-    out.front().rank = better[0].Int(0) + 1;
-  } else {
-    // Another metric re-ranks the counted submissions: read them all, sort here.
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT entrant, submission_id, user_id, team_id, "
-                                         "scores_public, scores_private, submitted_at FROM "
-                                         "leaderboard_entries WHERE phase_id = $1",
-                                         {q.phase_id}));
-    std::vector<LeaderboardRow> all;
-    for (const Row& r : rows) all.push_back(row_of(r));
-    std::stable_sort(all.begin(), all.end(), [&](const LeaderboardRow& x, const LeaderboardRow& y) {
-      if (x.primary != y.primary) {
-        return choice->higher_is_better ? x.primary > y.primary : x.primary < y.primary;
-      }
-      return x.entrant < y.entrant;
-    });
-    int64_t rank = 0;
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (i == 0 || all[i].primary != all[i - 1].primary) rank = static_cast<int64_t>(i) + 1;
-      all[i].rank = rank;
-    }
-    for (int64_t i = q.offset;
-         i < static_cast<int64_t>(all.size()) && out.size() < static_cast<size_t>(q.limit); ++i) {
-      out.push_back(all[i]);
-    }
-    return out;
-  }
-  for (size_t i = 1; i < out.size(); ++i) {
-    out[i].rank = out[i].primary == out[i - 1].primary ? out[i - 1].rank
-                                                       : q.offset + static_cast<int64_t>(i) + 1;
+    l.primary = r.Double(7);
+    // Equal scores share a rank; a new score ranks by its place in the whole ranking.
+    size_t i = out.size();
+    l.rank = i == 0                            ? strictly_better + 1
+             : l.primary == out.back().primary ? out.back().rank
+                                               : q.offset + static_cast<int64_t>(i) + 1;
+    out.push_back(std::move(l));
   }
   return out;
 }
@@ -1085,6 +1205,21 @@ StatusOr<Report> GetReport(Tx& tx, const std::string& id) {
   if (rows.empty()) return NotFound(fmt::format("no report {}", id));
   const Row& r = rows[0];
   return Report{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4), r.Int(5)};
+}
+
+StatusOr<std::vector<Report>> ListReports(Tx& tx, const std::string& submission_id,
+                                          const std::string& after, int limit) {
+  // Along validation_reports_by_submission (submission_id, id).
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, submission_id, user_id, sha256, created_at "
+                                       "FROM validation_reports WHERE submission_id = $1 AND id > "
+                                       "$2 ORDER BY id LIMIT $3",
+                                       {submission_id, after, int64_t{limit}}));
+  std::vector<Report> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) {
+    out.push_back(Report{r.Str(0), r.Str(1), r.Str(2), r.Str(3), "", r.Int(4)});
+  }
+  return out;
 }
 
 StatusOr<int64_t> CountPublicBenchmarks(Tx& tx, int64_t bound, bool* more) {

@@ -55,6 +55,10 @@ struct Rules {
   bool code = false;
   int64_t max_runtime_s = 600;
   int64_t max_memory_mb = 4096;
+  // Who pays for a code submission's run (one CPU core for its wall time; run_charges.h):
+  // "organiser", the benchmark's project's CPU allocation; or "centre", no project (set by an
+  // operator only: a centre-run challenge, a class).
+  std::string code_charge = "organiser";
 };
 
 struct Phase {
@@ -100,7 +104,8 @@ StatusOr<Benchmark> GetBenchmark(store::Tx& tx, const std::string& id_or_name);
 
 // What an organiser may change. Unset fields stay. Submissions are kept; a phase whose truth
 // version changes has its submissions' scores marked stale (Benchmark changes report them) and
-// an organiser re-scores them with RescorePhase.
+// an organiser re-scores them with RescorePhase. A change of rules.counts chooses every
+// entrant's counted submission again, on every phase.
 struct BenchmarkEdit {
   std::optional<std::string> title, description, visibility;
   std::optional<std::vector<std::string>> orgs;
@@ -172,6 +177,10 @@ struct Submission {
   std::string lease_owner;
   int64_t lease_expires_at = 0;
   std::string truth_version_id;  // the ground truth it was scored against
+  // A code run's charge (run_charges.h): the compute hold of the run in progress ("" when none
+  // is open) and when that run started.
+  std::string hold_id;
+  int64_t run_started_at = 0;
   Scores scores_public, scores_private;
   int64_t created_at = 0, updated_at = 0, scored_at = 0;
   std::vector<SubmissionEvent> events;  // filled by GetSubmission
@@ -233,6 +242,12 @@ StatusOr<Submission> FinishScoring(store::Tx& tx, const std::string& id, const s
 // centre could not score it): neither counts.
 StatusOr<Submission> EndUnscored(store::Tx& tx, const std::string& id, const std::string& owner,
                                  const std::string& state, const std::string& reason, int64_t now);
+// A code submission's run, leased to `owner` (run_charges.h): StartRun before it places its hold
+// on the benchmark's compute allocation (ResourceExhausted when none can pay: the caller ends the
+// submission failed); EndRun after it charges the time used. Whatever ends the submission
+// (FinishScoring, EndUnscored, CancelSubmission, a lost lease) settles an open hold too.
+Status StartRun(store::Tx& tx, const std::string& id, const std::string& owner, int64_t now);
+Status EndRun(store::Tx& tx, const std::string& id, const std::string& owner, int64_t now);
 
 // ---- leaderboards
 
@@ -246,12 +261,20 @@ struct LeaderboardRow {
 struct LeaderboardQuery {
   std::string phase_id;
   bool private_split = false;
-  std::string metric;  // "" = the primary; another metric re-ranks the counted submissions
+  std::string metric;  // "" = the primary; another ranks the same counted submissions by it
   int64_t offset = 0;
   int limit = 100;
 };
+// One page of the phase's counted entries ranked by the metric (its direction from the
+// benchmark's MetricChoice), best first, equal scores in entrant order; `primary` is each row's
+// score by that metric on the split (the private one, where the private split has none, is the
+// public one). Any metric is read along an index (the primary's in leaderboard_entries, the
+// others' in leaderboard_scores, which the use cases keep in step with the entries), so a page
+// costs its rows plus one count of the entries better than its first. InvalidArgument for a
+// metric the benchmark does not have.
 StatusOr<std::vector<LeaderboardRow>> Leaderboard(store::Tx& tx, const Benchmark& b,
                                                   const LeaderboardQuery& q);
+// The number of entrants ranked on the phase's leaderboard.
 StatusOr<int64_t> LeaderboardSize(store::Tx& tx, const std::string& phase_id);
 
 // ---- reports
@@ -263,6 +286,11 @@ struct Report {
 StatusOr<Report> AddReport(store::Tx& tx, const std::string& submission_id,
                            const std::string& user_id, const std::string& envelope, int64_t now);
 StatusOr<Report> GetReport(store::Tx& tx, const std::string& id);
+// A submission's reports in id order (random ids: a stable order for paging, not the order of
+// issue), at most `limit` after the id `after` ("" for the first page); their envelopes are
+// left empty (GetReport reads one).
+StatusOr<std::vector<Report>> ListReports(store::Tx& tx, const std::string& submission_id,
+                                          const std::string& after = "", int limit = 100);
 
 // ---- figures for the centre's page
 
