@@ -14,7 +14,6 @@
 #include "common/json_util.h"
 #include "data/catalog/datasets.h"
 #include "tenants/tenants.h"
-#include "validation/run_charges.h"
 #include "validation/scorer.h"
 
 namespace openlab::validation {
@@ -63,8 +62,7 @@ constexpr const char* kPhaseCols =
 constexpr const char* kSubmissionCols =
     "id, benchmark_id, phase_id, user_id, team_id, entrant, kind, format, description, sha256, "
     "size, rows, state, counted, reason, attempts, lease_owner, lease_expires_at, "
-    "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at, hold_id, "
-    "run_started_at";
+    "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at";
 
 std::string MetricsJson(const std::vector<MetricChoice>& metrics) {
   json::array a;
@@ -82,8 +80,7 @@ std::string RulesJson(const Rules& r) {
                                       {"counts", r.counts},
                                       {"code", r.code},
                                       {"max_runtime_s", r.max_runtime_s},
-                                      {"max_memory_mb", r.max_memory_mb},
-                                      {"code_charge", r.code_charge}});
+                                      {"max_memory_mb", r.max_memory_mb}});
 }
 
 std::string ScoresJson(const Scores& s) {
@@ -130,9 +127,6 @@ Benchmark BenchmarkFromRow(const Row& r) {
   if (const json::value* v = ro.if_contains("code")) b.rules.code = v->as_bool();
   if (const json::value* v = ro.if_contains("max_runtime_s")) b.rules.max_runtime_s = v->as_int64();
   if (const json::value* v = ro.if_contains("max_memory_mb")) b.rules.max_memory_mb = v->as_int64();
-  if (const json::value* v = ro.if_contains("code_charge")) {
-    b.rules.code_charge = std::string(v->as_string());
-  }
   b.public_permille = r.Int(9);
   b.split_key = r.Str(10);
   b.created_by = r.Str(11);
@@ -186,8 +180,6 @@ Submission SubmissionFromRow(const Row& r) {
   s.created_at = r.Int(21);
   s.updated_at = r.Int(22);
   s.scored_at = r.Int(23);
-  s.hold_id = r.Str(24);
-  s.run_started_at = r.Int(25);
   return s;
 }
 
@@ -223,31 +215,11 @@ Status CheckRules(const Rules& r) {
   if (r.max_memory_mb < 64 || r.max_memory_mb > 1 << 20) {
     return InvalidArgument("rules.max_memory_mb must be between 64 and 1048576");
   }
-  if (r.code_charge != "organiser" && r.code_charge != "centre") {
-    return InvalidArgument("rules.code_charge must be 'organiser' or 'centre'");
-  }
   return Status::Ok();
 }
 
-// A dataset a phase of a benchmark of `project_id` names as its `what`: the project's own, or,
-// where `shared_ok`, one that every signed-in user may read anyway (open or registered). Another
-// project's is answered as one that does not exist: a benchmark is never a way to score against,
-// or run code over, data its organisers may not read.
-StatusOr<data::Dataset> PhaseDataset(Tx& tx, const std::string& project_id, const Phase& p,
-                                     const std::string& id, bool shared_ok, const char* what) {
-  auto d = data::GetDataset(tx, id);
-  if (d.ok() && (d->project_id == project_id ||
-                 (shared_ok && (d->access_level == "open" || d->access_level == "registered")))) {
-    return d;
-  }
-  if (!d.ok() && d.status().code() != StatusCode::kNotFound) return d.status();
-  return InvalidArgument(fmt::format(
-      "phase {}: {} '{}' is not a dataset of the benchmark's project", p.name, what, id));
-}
-
-// Checks a phase of a benchmark of `project_id` and pins its dataset versions (tags and prefixes
-// become version ids).
-Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_type, Phase* p) {
+// Checks a phase and pins its dataset versions (tags and prefixes become version ids).
+Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
   if (!IsSlug(p->name)) {
     return InvalidArgument(
         fmt::format("phase name '{}' must be 2-64 lower-case letters, digits and dashes", p->name));
@@ -255,8 +227,7 @@ Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_t
   if (p->ends_at <= p->starts_at) {
     return InvalidArgument(fmt::format("phase {}: ends_at must be after starts_at", p->name));
   }
-  ASSIGN_OR_RETURN(auto truth_ds,
-                   PhaseDataset(tx, project_id, *p, p->truth_dataset_id, false, "truth_dataset"));
+  ASSIGN_OR_RETURN(auto truth_ds, data::GetDataset(tx, p->truth_dataset_id));
   if (truth_ds.access_level != "hidden") {
     return InvalidArgument(fmt::format(
         "phase {}: the ground truth dataset {} is at access level '{}'; it must be 'hidden', so "
@@ -273,8 +244,7 @@ Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_t
       return InvalidArgument(fmt::format(
           "phase {}: a custom task names its scoring program: 'scoring_program_dataset'", p->name));
     }
-    ASSIGN_OR_RETURN(auto prog_ds, PhaseDataset(tx, project_id, *p, p->program_dataset_id, true,
-                                                "scoring_program_dataset"));
+    ASSIGN_OR_RETURN(auto prog_ds, data::GetDataset(tx, p->program_dataset_id));
     ASSIGN_OR_RETURN(
         auto pv,
         data::ResolveVersion(tx, prog_ds.id,
@@ -302,8 +272,7 @@ Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_t
     }
   }
   if (!p->input_dataset_id.empty()) {
-    ASSIGN_OR_RETURN(auto in_ds,
-                     PhaseDataset(tx, project_id, *p, p->input_dataset_id, true, "input_dataset"));
+    ASSIGN_OR_RETURN(auto in_ds, data::GetDataset(tx, p->input_dataset_id));
     if (in_ds.access_level == "hidden") {
       return InvalidArgument(
           fmt::format("phase {}: the input dataset {} is hidden; participants could not read it",
@@ -580,7 +549,7 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   RETURN_IF_ERROR(WriteOrgs(tx, b));
   int64_t pos = 0;
   for (auto& p : b.phases) {
-    RETURN_IF_ERROR(PinPhase(tx, b.project_id, b.task_type, &p));
+    RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
     p.id = NewId("phs");
     p.benchmark_id = b.id;
     p.position = pos++;
@@ -648,7 +617,7 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
   }
   if (e.phases) {
     for (Phase p : *e.phases) {
-      RETURN_IF_ERROR(PinPhase(tx, b.project_id, b.task_type, &p));
+      RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
       auto it = std::find_if(b.phases.begin(), b.phases.end(),
                              [&](const Phase& x) { return x.name == p.name; });
       if (it == b.phases.end()) {
@@ -927,7 +896,7 @@ StatusOr<Submission> CreateSubmission(Tx& tx, const std::string& id, const NewSu
   s.created_at = s.updated_at = now;
   RETURN_IF_ERROR(tx.Exec(fmt::format("INSERT INTO submissions ({}) VALUES ($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12, 'queued', 1, '', 0, '', 0, "
-                                      "'', '', '', $13, $13, 0, '', 0)",
+                                      "'', '', '', $13, $13, 0)",
                                       kSubmissionCols),
                           {s.id, s.benchmark_id, s.phase_id, s.user_id, s.team_id, s.entrant,
                            s.kind, s.format, s.description, s.sha256, s.size, s.rows, now})
@@ -991,9 +960,6 @@ StatusOr<Submission> CancelSubmission(Tx& tx, const std::string& id, int64_t now
     return Conflict(
         fmt::format("submission {} has ended ({}); only a waiting one is cancelled", id, s.state));
   }
-  // A run under way is charged for its time so far (its program is left to end on its own; what
-  // it gives is not scored).
-  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(SetState(tx, &s, "cancelled", "cancelled by its owner", now));
   return GetSubmission(tx, id);
 }
@@ -1035,10 +1001,6 @@ StatusOr<std::optional<Submission>> ClaimSubmission(Tx& tx, const std::string& o
     }
     if (rows.empty()) return std::optional<Submission>();
     ASSIGN_OR_RETURN(Submission s, GetSubmission(tx, rows[0].Str(0)));
-    if (s.state == "scoring") {
-      // A lost lease's run, if one was going, held its core until its last heartbeat.
-      RETURN_IF_ERROR(SettleRun(tx, &s, s.lease_expires_at - o.lease_ms, now));
-    }
     if (s.state == "scoring" && s.attempts >= o.max_attempts) {
       RETURN_IF_ERROR(SetState(tx, &s, "failed",
                                fmt::format("scoring was interrupted {} times (the server stopped "
@@ -1070,7 +1032,6 @@ StatusOr<Submission> FinishScoring(Tx& tx, const std::string& id, const std::str
                                    const std::string& truth_version_id, const Scores& pub,
                                    const Scores& priv, int64_t now) {
   ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
-  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(tx.Exec("UPDATE submissions SET truth_version_id = $2, scores_public = $3, "
                           "scores_private = $4, scored_at = $5 WHERE id = $1",
                           {id, truth_version_id, ScoresJson(pub), ScoresJson(priv), now})
@@ -1085,20 +1046,8 @@ StatusOr<Submission> EndUnscored(Tx& tx, const std::string& id, const std::strin
                                  const std::string& state, const std::string& reason, int64_t now) {
   if (state != "invalid" && state != "failed") return Internal("EndUnscored: invalid or failed");
   ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
-  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(SetState(tx, &s, state, reason, now));
   return GetSubmission(tx, id);
-}
-
-Status StartRun(Tx& tx, const std::string& id, const std::string& owner, int64_t now) {
-  ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
-  ASSIGN_OR_RETURN(Benchmark b, GetBenchmark(tx, s.benchmark_id));
-  return BeginRun(tx, &s, b, now);
-}
-
-Status EndRun(Tx& tx, const std::string& id, const std::string& owner, int64_t now) {
-  ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
-  return SettleRun(tx, &s, now, now);
 }
 
 // ---- leaderboards
@@ -1205,21 +1154,6 @@ StatusOr<Report> GetReport(Tx& tx, const std::string& id) {
   if (rows.empty()) return NotFound(fmt::format("no report {}", id));
   const Row& r = rows[0];
   return Report{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4), r.Int(5)};
-}
-
-StatusOr<std::vector<Report>> ListReports(Tx& tx, const std::string& submission_id,
-                                          const std::string& after, int limit) {
-  // Along validation_reports_by_submission (submission_id, id).
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, submission_id, user_id, sha256, created_at "
-                                       "FROM validation_reports WHERE submission_id = $1 AND id > "
-                                       "$2 ORDER BY id LIMIT $3",
-                                       {submission_id, after, int64_t{limit}}));
-  std::vector<Report> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) {
-    out.push_back(Report{r.Str(0), r.Str(1), r.Str(2), r.Str(3), "", r.Int(4)});
-  }
-  return out;
 }
 
 StatusOr<int64_t> CountPublicBenchmarks(Tx& tx, int64_t bound, bool* more) {

@@ -55,10 +55,6 @@ struct Rules {
   bool code = false;
   int64_t max_runtime_s = 600;
   int64_t max_memory_mb = 4096;
-  // Who pays for a code submission's run (one CPU core for its wall time; run_charges.h):
-  // "organiser", the benchmark's project's CPU allocation; or "centre", no project (set by an
-  // operator only: a centre-run challenge, a class).
-  std::string code_charge = "organiser";
 };
 
 struct Phase {
@@ -177,10 +173,6 @@ struct Submission {
   std::string lease_owner;
   int64_t lease_expires_at = 0;
   std::string truth_version_id;  // the ground truth it was scored against
-  // A code run's charge (run_charges.h): the compute hold of the run in progress ("" when none
-  // is open) and when that run started.
-  std::string hold_id;
-  int64_t run_started_at = 0;
   Scores scores_public, scores_private;
   int64_t created_at = 0, updated_at = 0, scored_at = 0;
   std::vector<SubmissionEvent> events;  // filled by GetSubmission
@@ -242,12 +234,6 @@ StatusOr<Submission> FinishScoring(store::Tx& tx, const std::string& id, const s
 // centre could not score it): neither counts.
 StatusOr<Submission> EndUnscored(store::Tx& tx, const std::string& id, const std::string& owner,
                                  const std::string& state, const std::string& reason, int64_t now);
-// A code submission's run, leased to `owner` (run_charges.h): StartRun before it places its hold
-// on the benchmark's compute allocation (ResourceExhausted when none can pay: the caller ends the
-// submission failed); EndRun after it charges the time used. Whatever ends the submission
-// (FinishScoring, EndUnscored, CancelSubmission, a lost lease) settles an open hold too.
-Status StartRun(store::Tx& tx, const std::string& id, const std::string& owner, int64_t now);
-Status EndRun(store::Tx& tx, const std::string& id, const std::string& owner, int64_t now);
 
 // ---- leaderboards
 
@@ -286,11 +272,6 @@ struct Report {
 StatusOr<Report> AddReport(store::Tx& tx, const std::string& submission_id,
                            const std::string& user_id, const std::string& envelope, int64_t now);
 StatusOr<Report> GetReport(store::Tx& tx, const std::string& id);
-// A submission's reports in id order (random ids: a stable order for paging, not the order of
-// issue), at most `limit` after the id `after` ("" for the first page); their envelopes are
-// left empty (GetReport reads one).
-StatusOr<std::vector<Report>> ListReports(store::Tx& tx, const std::string& submission_id,
-                                          const std::string& after = "", int limit = 100);
 
 // ---- figures for the centre's page
 
