@@ -218,8 +218,25 @@ Status CheckRules(const Rules& r) {
   return Status::Ok();
 }
 
-// Checks a phase and pins its dataset versions (tags and prefixes become version ids).
-Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
+// A dataset a phase of a benchmark of `project_id` names as its `what`: the project's own, or,
+// where `shared_ok`, one that every signed-in user may read anyway (open or registered). Another
+// project's is answered as one that does not exist: a benchmark is never a way to score against,
+// or run code over, data its organisers may not read.
+StatusOr<data::Dataset> PhaseDataset(Tx& tx, const std::string& project_id, const Phase& p,
+                                     const std::string& id, bool shared_ok, const char* what) {
+  auto d = data::GetDataset(tx, id);
+  if (d.ok() && (d->project_id == project_id ||
+                 (shared_ok && (d->access_level == "open" || d->access_level == "registered")))) {
+    return d;
+  }
+  if (!d.ok() && d.status().code() != StatusCode::kNotFound) return d.status();
+  return InvalidArgument(fmt::format(
+      "phase {}: {} '{}' is not a dataset of the benchmark's project", p.name, what, id));
+}
+
+// Checks a phase of a benchmark of `project_id` and pins its dataset versions (tags and prefixes
+// become version ids).
+Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_type, Phase* p) {
   if (!IsSlug(p->name)) {
     return InvalidArgument(
         fmt::format("phase name '{}' must be 2-64 lower-case letters, digits and dashes", p->name));
@@ -227,7 +244,8 @@ Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
   if (p->ends_at <= p->starts_at) {
     return InvalidArgument(fmt::format("phase {}: ends_at must be after starts_at", p->name));
   }
-  ASSIGN_OR_RETURN(auto truth_ds, data::GetDataset(tx, p->truth_dataset_id));
+  ASSIGN_OR_RETURN(auto truth_ds,
+                   PhaseDataset(tx, project_id, *p, p->truth_dataset_id, false, "truth_dataset"));
   if (truth_ds.access_level != "hidden") {
     return InvalidArgument(fmt::format(
         "phase {}: the ground truth dataset {} is at access level '{}'; it must be 'hidden', so "
@@ -244,7 +262,8 @@ Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
       return InvalidArgument(fmt::format(
           "phase {}: a custom task names its scoring program: 'scoring_program_dataset'", p->name));
     }
-    ASSIGN_OR_RETURN(auto prog_ds, data::GetDataset(tx, p->program_dataset_id));
+    ASSIGN_OR_RETURN(auto prog_ds, PhaseDataset(tx, project_id, *p, p->program_dataset_id, true,
+                                                "scoring_program_dataset"));
     ASSIGN_OR_RETURN(
         auto pv,
         data::ResolveVersion(tx, prog_ds.id,
@@ -272,7 +291,8 @@ Status PinPhase(Tx& tx, const std::string& task_type, Phase* p) {
     }
   }
   if (!p->input_dataset_id.empty()) {
-    ASSIGN_OR_RETURN(auto in_ds, data::GetDataset(tx, p->input_dataset_id));
+    ASSIGN_OR_RETURN(auto in_ds,
+                     PhaseDataset(tx, project_id, *p, p->input_dataset_id, true, "input_dataset"));
     if (in_ds.access_level == "hidden") {
       return InvalidArgument(
           fmt::format("phase {}: the input dataset {} is hidden; participants could not read it",
@@ -549,7 +569,7 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   RETURN_IF_ERROR(WriteOrgs(tx, b));
   int64_t pos = 0;
   for (auto& p : b.phases) {
-    RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
+    RETURN_IF_ERROR(PinPhase(tx, b.project_id, b.task_type, &p));
     p.id = NewId("phs");
     p.benchmark_id = b.id;
     p.position = pos++;
@@ -617,7 +637,7 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
   }
   if (e.phases) {
     for (Phase p : *e.phases) {
-      RETURN_IF_ERROR(PinPhase(tx, b.task_type, &p));
+      RETURN_IF_ERROR(PinPhase(tx, b.project_id, b.task_type, &p));
       auto it = std::find_if(b.phases.begin(), b.phases.end(),
                              [&](const Phase& x) { return x.name == p.name; });
       if (it == b.phases.end()) {

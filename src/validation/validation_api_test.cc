@@ -221,6 +221,68 @@ TEST_P(ValidationApiTest,
   EXPECT_EQ(late.status, 409) << late.body;
 }
 
+// A benchmark is not a way into another project's data: scoring against its hidden truth would
+// make every submission an oracle on its labels, and code run over its restricted inputs could
+// carry them out in its predictions. Another project's dataset is answered as one that does not
+// exist; only data every signed-in user reads anyway (open, registered) may be a phase's inputs.
+TEST_P(ValidationApiTest, APhaseNamesOnlyItsOwnProjectsDataOrDataEveryoneReads) {
+  std::string eve = h_.MakeUser("eve");
+  h_.Call("PUT", "/api/v1/orgs/" + org_ + "/members/eve", Op(), R"({"role":"member"})");
+  auto r = h_.Call("POST", "/api/v1/projects", eve,
+                   fmt::format(R"({{"org_id":"{}","name":"solar"}})", org_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string solar = r.Str("id");
+  auto dataset = [&](const std::string& name, const std::string& level) {
+    auto d = h_.Call("POST", "/api/v1/datasets", eve,
+                     fmt::format(R"({{"project_id":"{}","name":"{}","license":"CC-BY-4.0",)"
+                                 R"("access_level":"{}"}})",
+                                 solar, name, level));
+    EXPECT_EQ(d.status, 201) << d.body;
+    return d.Str("id");
+  };
+  std::string their_truth = dataset("solar-truth", "hidden");
+  EXPECT_EQ(h_.Push(eve, their_truth, {{"truth.csv", "id,value\ns1,4\n"}}, "v1").status, 201);
+  std::string their_secret = dataset("solar-secret", "restricted");
+  EXPECT_EQ(h_.Push(eve, their_secret, {{"ids.csv", "id\ns1\n"}}, "v1").status, 201);
+  std::string their_open = dataset("solar-open", "registered");
+  EXPECT_EQ(h_.Push(eve, their_open, {{"ids.csv", "id\nm0\n"}}, "v1").status, 201);
+  auto create = [&](const std::string& name, const std::string& input, const std::string& truth) {
+    return h_.Call(
+        "POST", "/api/v1/benchmarks", pi_,
+        fmt::format(R"({{"project_id":"{}","name":"{}","title":"T","task_type":"regression",)"
+                    R"("metrics":["mae"],"phases":[{{"name":"final","starts_at":"{}",)"
+                    R"("ends_at":"{}","input_dataset":"{}","truth_dataset":"{}"}}]}})",
+                    project_, name, FormatTime(kStart - kHour), FormatTime(kStart + kHour), input,
+                    truth));
+  };
+  // Their hidden truth: refused as if it did not exist (the same words as an unknown id).
+  auto b = create("oracle", inputs_ds_, their_truth);
+  EXPECT_EQ(b.status, 400) << b.body;
+  EXPECT_NE(b.body.find("is not a dataset of the benchmark's project"), std::string::npos)
+      << b.body;
+  std::string unknown_id = "dst_01M90000000000000000000000";
+  auto unknown = create("oracle", inputs_ds_, unknown_id);
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  std::string detail(b.json.at("detail").as_string());
+  detail.replace(detail.find(their_truth), their_truth.size(), unknown_id);
+  EXPECT_EQ(unknown.json.at("detail").as_string(), detail);
+  // Their restricted data as the inputs code would run over: refused the same way.
+  b = create("exfil", their_secret, truth_ds_);
+  EXPECT_EQ(b.status, 400) << b.body;
+  EXPECT_NE(b.body.find("input_dataset"), std::string::npos) << b.body;
+  // Data every signed-in user reads may be the inputs.
+  b = create("shared-inputs", their_open, truth_ds_);
+  EXPECT_EQ(b.status, 201) << b.body;
+  // Nor can an edit bring their truth in later.
+  auto e =
+      h_.Call("PATCH", "/api/v1/benchmarks/" + b.Str("id"), pi_,
+              fmt::format(R"({{"phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+                          R"("truth_dataset":"{}"}}]}})",
+                          FormatTime(kStart - kHour), FormatTime(kStart + kHour), their_truth));
+  EXPECT_EQ(e.status, 400) << e.body;
+  EXPECT_NE(e.body.find("truth_dataset"), std::string::npos) << e.body;
+}
+
 TEST_P(ValidationApiTest, AMalformedFileIsRefusedNamingItsFirstBadLineAndIsNeverCounted) {
   std::string bmk = CreateBenchmark("meters").Str("id");
   struct Case {
