@@ -125,6 +125,11 @@ class ValidationCliTest : public ::testing::Test {
                       fmt::format(R"({{"org_id":"{}","name":"churn","pi":"alice"}})", org_id));
     ASSERT_TRUE(prj.ok() && prj->status == 201) << (prj.ok() ? prj->body : "");
     project_ = std::string(json::parse(prj->body).at("id").as_string());
+    // The project pays for its benchmarks' code runs from a CPU allocation.
+    auto grant = c.Call("POST", "/api/v1/projects/" + project_ + "/allocations",
+                        std::string(R"({"resource":"cpu","hours":10,)"
+                                    R"("expires_at":"2099-01-01T00:00:00Z"})"));
+    ASSERT_TRUE(grant.ok() && grant->status == 201) << (grant.ok() ? grant->body : "");
     for (const char* name : {"alice", "bob", "carol", "dave"}) {
       auto login = Cli(name, {"login", "--url", server_->url(), "-u", name, "--password-stdin"},
                        std::string(kPassword) + "\n");

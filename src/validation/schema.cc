@@ -134,6 +134,13 @@ ALTER TABLE benchmark_phases ADD COLUMN program_dataset_id TEXT NOT NULL DEFAULT
 ALTER TABLE benchmark_phases ADD COLUMN program_version_id TEXT NOT NULL DEFAULT ''
 )SQL";
 
+// A code run's charge on the compute ledger (run_charges.h): the hold of the run in progress and
+// when it started.
+const char* kV22RunCharges = R"SQL(
+ALTER TABLE submissions ADD COLUMN hold_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN run_started_at BIGINT NOT NULL DEFAULT 0
+)SQL";
+
 // Every metric of each counted entry, on each split, one row apiece, so that a leaderboard ranked
 // by any metric (not only the primary, which leaderboard_entries indexes) is read along an index:
 // value is the entry's score on the split, the private one falling back to the public one as the
@@ -191,6 +198,7 @@ std::vector<store::MigrationPart> Migrations() {
       {20, 0, "validation: phases scored by the organiser's program", kV20ScoringPrograms, ""},
       {21, 0, "validation: leaderboard scores per metric (any metric ranked along an index)",
        kV21LeaderboardScores, kV21LeaderboardScoresPg},
+      {22, 0, "validation: code runs charged to a compute allocation", kV22RunCharges, ""},
   };
 }
 

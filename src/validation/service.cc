@@ -257,7 +257,22 @@ Status ScoringService::ScoreOne(const Submission& s) {
   std::string format = s.format;
   std::string bytes;
   if (s.kind == "code") {
+    // The run's hold on the benchmark's compute allocation, then the run, then its charge.
+    Status begun =
+        db_->Write([&](store::Tx& tx) { return StartRun(tx, s.id, opts_.owner, clock_->NowMs()); });
+    if (begun.code() == StatusCode::kResourceExhausted) {
+      return end_unscored("failed",
+                          "the benchmark's project has no CPU allocation left to pay for the run; "
+                          "not counted (its organisers may re-score it once it has)");
+    }
+    RETURN_IF_ERROR(begun);
     auto out = RunCode(s, b, *phase);
+    Status charged =
+        db_->Write([&](store::Tx& tx) { return EndRun(tx, s.id, opts_.owner, clock_->NowMs()); });
+    if (!charged.ok()) {
+      Log(LogLevel::kWarn, "code run's charge not settled yet",
+          {{"submission", s.id}, {"error", charged.ToString()}});
+    }
     if (!out.ok()) {
       Log(LogLevel::kWarn, "code run failed",
           {{"submission", s.id}, {"error", out.status().ToString()}});

@@ -14,6 +14,7 @@
 #include "common/json_util.h"
 #include "data/catalog/datasets.h"
 #include "tenants/tenants.h"
+#include "validation/run_charges.h"
 #include "validation/scorer.h"
 
 namespace openlab::validation {
@@ -62,7 +63,8 @@ constexpr const char* kPhaseCols =
 constexpr const char* kSubmissionCols =
     "id, benchmark_id, phase_id, user_id, team_id, entrant, kind, format, description, sha256, "
     "size, rows, state, counted, reason, attempts, lease_owner, lease_expires_at, "
-    "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at";
+    "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at, hold_id, "
+    "run_started_at";
 
 std::string MetricsJson(const std::vector<MetricChoice>& metrics) {
   json::array a;
@@ -80,7 +82,8 @@ std::string RulesJson(const Rules& r) {
                                       {"counts", r.counts},
                                       {"code", r.code},
                                       {"max_runtime_s", r.max_runtime_s},
-                                      {"max_memory_mb", r.max_memory_mb}});
+                                      {"max_memory_mb", r.max_memory_mb},
+                                      {"code_charge", r.code_charge}});
 }
 
 std::string ScoresJson(const Scores& s) {
@@ -127,6 +130,9 @@ Benchmark BenchmarkFromRow(const Row& r) {
   if (const json::value* v = ro.if_contains("code")) b.rules.code = v->as_bool();
   if (const json::value* v = ro.if_contains("max_runtime_s")) b.rules.max_runtime_s = v->as_int64();
   if (const json::value* v = ro.if_contains("max_memory_mb")) b.rules.max_memory_mb = v->as_int64();
+  if (const json::value* v = ro.if_contains("code_charge")) {
+    b.rules.code_charge = std::string(v->as_string());
+  }
   b.public_permille = r.Int(9);
   b.split_key = r.Str(10);
   b.created_by = r.Str(11);
@@ -180,6 +186,8 @@ Submission SubmissionFromRow(const Row& r) {
   s.created_at = r.Int(21);
   s.updated_at = r.Int(22);
   s.scored_at = r.Int(23);
+  s.hold_id = r.Str(24);
+  s.run_started_at = r.Int(25);
   return s;
 }
 
@@ -214,6 +222,9 @@ Status CheckRules(const Rules& r) {
   }
   if (r.max_memory_mb < 64 || r.max_memory_mb > 1 << 20) {
     return InvalidArgument("rules.max_memory_mb must be between 64 and 1048576");
+  }
+  if (r.code_charge != "organiser" && r.code_charge != "centre") {
+    return InvalidArgument("rules.code_charge must be 'organiser' or 'centre'");
   }
   return Status::Ok();
 }
@@ -916,7 +927,7 @@ StatusOr<Submission> CreateSubmission(Tx& tx, const std::string& id, const NewSu
   s.created_at = s.updated_at = now;
   RETURN_IF_ERROR(tx.Exec(fmt::format("INSERT INTO submissions ({}) VALUES ($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12, 'queued', 1, '', 0, '', 0, "
-                                      "'', '', '', $13, $13, 0)",
+                                      "'', '', '', $13, $13, 0, '', 0)",
                                       kSubmissionCols),
                           {s.id, s.benchmark_id, s.phase_id, s.user_id, s.team_id, s.entrant,
                            s.kind, s.format, s.description, s.sha256, s.size, s.rows, now})
@@ -980,6 +991,9 @@ StatusOr<Submission> CancelSubmission(Tx& tx, const std::string& id, int64_t now
     return Conflict(
         fmt::format("submission {} has ended ({}); only a waiting one is cancelled", id, s.state));
   }
+  // A run under way is charged for its time so far (its program is left to end on its own; what
+  // it gives is not scored).
+  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(SetState(tx, &s, "cancelled", "cancelled by its owner", now));
   return GetSubmission(tx, id);
 }
@@ -1021,6 +1035,10 @@ StatusOr<std::optional<Submission>> ClaimSubmission(Tx& tx, const std::string& o
     }
     if (rows.empty()) return std::optional<Submission>();
     ASSIGN_OR_RETURN(Submission s, GetSubmission(tx, rows[0].Str(0)));
+    if (s.state == "scoring") {
+      // A lost lease's run, if one was going, held its core until its last heartbeat.
+      RETURN_IF_ERROR(SettleRun(tx, &s, s.lease_expires_at - o.lease_ms, now));
+    }
     if (s.state == "scoring" && s.attempts >= o.max_attempts) {
       RETURN_IF_ERROR(SetState(tx, &s, "failed",
                                fmt::format("scoring was interrupted {} times (the server stopped "
@@ -1052,6 +1070,7 @@ StatusOr<Submission> FinishScoring(Tx& tx, const std::string& id, const std::str
                                    const std::string& truth_version_id, const Scores& pub,
                                    const Scores& priv, int64_t now) {
   ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(tx.Exec("UPDATE submissions SET truth_version_id = $2, scores_public = $3, "
                           "scores_private = $4, scored_at = $5 WHERE id = $1",
                           {id, truth_version_id, ScoresJson(pub), ScoresJson(priv), now})
@@ -1066,8 +1085,20 @@ StatusOr<Submission> EndUnscored(Tx& tx, const std::string& id, const std::strin
                                  const std::string& state, const std::string& reason, int64_t now) {
   if (state != "invalid" && state != "failed") return Internal("EndUnscored: invalid or failed");
   ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  RETURN_IF_ERROR(SettleRun(tx, &s, now, now));
   RETURN_IF_ERROR(SetState(tx, &s, state, reason, now));
   return GetSubmission(tx, id);
+}
+
+Status StartRun(Tx& tx, const std::string& id, const std::string& owner, int64_t now) {
+  ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  ASSIGN_OR_RETURN(Benchmark b, GetBenchmark(tx, s.benchmark_id));
+  return BeginRun(tx, &s, b, now);
+}
+
+Status EndRun(Tx& tx, const std::string& id, const std::string& owner, int64_t now) {
+  ASSIGN_OR_RETURN(Submission s, LeasedTo(tx, id, owner));
+  return SettleRun(tx, &s, now, now);
 }
 
 // ---- leaderboards

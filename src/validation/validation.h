@@ -55,6 +55,10 @@ struct Rules {
   bool code = false;
   int64_t max_runtime_s = 600;
   int64_t max_memory_mb = 4096;
+  // Who pays for a code submission's run (one CPU core for its wall time; run_charges.h):
+  // "organiser", the benchmark's project's CPU allocation; or "centre", no project (set by an
+  // operator only: a centre-run challenge, a class).
+  std::string code_charge = "organiser";
 };
 
 struct Phase {
@@ -173,6 +177,10 @@ struct Submission {
   std::string lease_owner;
   int64_t lease_expires_at = 0;
   std::string truth_version_id;  // the ground truth it was scored against
+  // A code run's charge (run_charges.h): the compute hold of the run in progress ("" when none
+  // is open) and when that run started.
+  std::string hold_id;
+  int64_t run_started_at = 0;
   Scores scores_public, scores_private;
   int64_t created_at = 0, updated_at = 0, scored_at = 0;
   std::vector<SubmissionEvent> events;  // filled by GetSubmission
@@ -234,6 +242,12 @@ StatusOr<Submission> FinishScoring(store::Tx& tx, const std::string& id, const s
 // centre could not score it): neither counts.
 StatusOr<Submission> EndUnscored(store::Tx& tx, const std::string& id, const std::string& owner,
                                  const std::string& state, const std::string& reason, int64_t now);
+// A code submission's run, leased to `owner` (run_charges.h): StartRun before it places its hold
+// on the benchmark's compute allocation (ResourceExhausted when none can pay: the caller ends the
+// submission failed); EndRun after it charges the time used. Whatever ends the submission
+// (FinishScoring, EndUnscored, CancelSubmission, a lost lease) settles an open hold too.
+Status StartRun(store::Tx& tx, const std::string& id, const std::string& owner, int64_t now);
+Status EndRun(store::Tx& tx, const std::string& id, const std::string& owner, int64_t now);
 
 // ---- leaderboards
 

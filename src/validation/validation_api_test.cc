@@ -678,6 +678,11 @@ TEST_P(ValidationApiTest, APredictionsFileAndCodeRunInTheSandboxAreBothScoredAnd
           project_, FormatTime(kStart - kHour), FormatTime(kStart + kHour), inputs_ds_, truth_ds_));
   ASSERT_EQ(b.status, 201) << b.body;
   std::string bmk = b.Str("id");
+  // The organisers pay for code runs from their project's CPU allocation (run_charges_test.cc).
+  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
+                    R"({"resource":"cpu","hours":1,"expires_at":"2099-01-01T00:00:00Z"})")
+                .status,
+            201);
   ASSERT_EQ(Submit(alice_, bmk, Predictions(0.5)).status, 201);
   // Bob's code predicts 50 for every id of the inputs, after trying the network and the
   // server's files (both must fail: it says what it saw in its log).

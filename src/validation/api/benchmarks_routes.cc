@@ -65,7 +65,8 @@ json::object RenderPhase(const validation::Phase& p) {
                       {"scoring_program_version_id", p.program_version_id}};
 }
 
-StatusOr<validation::Rules> ReadRules(const json::object* v, validation::Rules base) {
+StatusOr<validation::Rules> ReadRules(const Ctx& ctx, const json::object* v,
+                                      validation::Rules base) {
   if (v == nullptr) return base;
   JsonReader r(*v);
   auto per_day = r.Int("max_per_day", false, 1, 10000);
@@ -75,7 +76,19 @@ StatusOr<validation::Rules> ReadRules(const json::object* v, validation::Rules b
   auto code = r.Bool("code", false);
   auto runtime = r.Int("max_runtime_s", false, 1, 86400);
   auto memory = r.Int("max_memory_mb", false, 64, 1 << 20);
+  auto charge = r.String("code_charge", {.max_len = 20});
   RETURN_IF_ERROR(r.Finish());
+  if (charge && *charge != base.code_charge) {
+    if (*charge != "organiser" && *charge != "centre") {
+      return InvalidArgument("rules.code_charge must be 'organiser' or 'centre'");
+    }
+    // Who pays is the centre's decision when it is the centre.
+    if (!ctx.principal.HasRole("operator")) {
+      return PermissionDenied(
+          "only an operator changes rules.code_charge (whether the centre pays for code runs)");
+    }
+    base.code_charge = *charge;
+  }
   if (code) base.code = *code;
   if (runtime) base.max_runtime_s = *runtime;
   if (memory) base.max_memory_mb = *memory;
@@ -166,7 +179,7 @@ Status CreateBenchmarkHandler(Ctx& ctx) {
     }
     b.metrics.push_back(std::move(c));
   }
-  ASSIGN_OR_RETURN(b.rules, ReadRules(rules, validation::Rules{}));
+  ASSIGN_OR_RETURN(b.rules, ReadRules(ctx, rules, validation::Rules{}));
   ASSIGN_OR_RETURN(b.phases, ReadPhases(phases));
   b.created_by = ctx.principal.user_id;
   ASSIGN_OR_RETURN(b, validation::CreateBenchmark(ctx.Tx(), std::move(b), ctx.now));
@@ -191,7 +204,7 @@ Status EditBenchmarkHandler(Ctx& ctx) {
   RETURN_IF_ERROR(r.Finish());
   ASSIGN_OR_RETURN(Benchmark current, validation::GetBenchmark(ctx.Tx(), ctx.target_id));
   if (rules != nullptr) {
-    ASSIGN_OR_RETURN(auto rr, ReadRules(rules, current.rules));
+    ASSIGN_OR_RETURN(auto rr, ReadRules(ctx, rules, current.rules));
     e.rules = rr;
   }
   if (phases != nullptr) {
@@ -285,7 +298,8 @@ json::object RenderBenchmark(const Benchmark& b) {
                                              {"counts", b.rules.counts},
                                              {"code", b.rules.code},
                                              {"max_runtime_s", b.rules.max_runtime_s},
-                                             {"max_memory_mb", b.rules.max_memory_mb}}},
+                                             {"max_memory_mb", b.rules.max_memory_mb},
+                                             {"code_charge", b.rules.code_charge}}},
                       {"public_fraction", static_cast<double>(b.public_permille) / 1000.0},
                       {"phases", std::move(phases)},
                       {"created_by", b.created_by},
@@ -324,7 +338,8 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
         F{"metrics", "array", true, "names, or {name, primary}; the first is primary by default"},
         F{"rules", "object", false,
           "max_per_day, max_total, max_bytes, counts (best|last), code (code submissions "
-          "taken), max_runtime_s, max_memory_mb"},
+          "taken), max_runtime_s, max_memory_mb, code_charge (organiser: the benchmark's "
+          "project pays for code runs from its CPU allocation; centre: set by an operator)"},
         F{"public_fraction", "number", false, "the share of test rows ranked publicly (0.5)"},
         F{"phases", "array", true,
           "{name, starts_at, ends_at, input_dataset, input_version, truth_dataset, "

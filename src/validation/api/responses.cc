@@ -21,7 +21,10 @@ void DescribeValidationResponses(Router& router) {
              {"counts", "enum:best,last", "which scored submission ranks"},
              {"code", "boolean", "code submissions are taken (run in the sandbox)"},
              {"max_runtime_s", "integer", "a code run or a scoring program, at most"},
-             {"max_memory_mb", "integer", "a code run or a scoring program's memory, at most"}})},
+             {"max_memory_mb", "integer", "a code run or a scoring program's memory, at most"},
+             {"code_charge", "enum:organiser,centre",
+              "who pays for code runs: organiser (the benchmark's project, from its CPU "
+              "allocation; one core for the run's time) or centre"}})},
        {"BenchmarkPhase",
         ObjectSchema(
             {{"id", "string"},

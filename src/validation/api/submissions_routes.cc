@@ -14,6 +14,7 @@
 #include "tenants/tenants.h"
 #include "validation/api/routes.h"
 #include "validation/code_tree.h"
+#include "validation/run_charges.h"
 #include "validation/scorer.h"
 #include "validation/service.h"
 #include "validation/validation.h"
@@ -88,6 +89,7 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
   n.kind = kind;
   if (kind == "code") {
     if (!b.rules.code) return InvalidArgument("this benchmark takes predictions files, not code");
+    RETURN_IF_ERROR(validation::CheckRunCanBePaid(ctx.Tx(), b, ctx.now));
     // The code is checked now; it runs in the sandbox once the scorer takes it.
     ASSIGN_OR_RETURN(auto tree, validation::ParseCodeTree(bytes));
     n.format = "code";
