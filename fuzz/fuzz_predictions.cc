@@ -1,12 +1,16 @@
 // libFuzzer target: the scorer's parsers of participants' files (validation/scorer.h,
 // ParsePredictions, then Score with every metric of the task type) and a code submission's JSON
-// (validation/code_tree.h, ParseCodeTree). The first byte picks the task type (binary,
-// multiclass, regression) and the format (csv, jsonl); the rest is the predictions file, scored
-// against a small truth made once (50 rows, ids 1..50, a fixed split key). Every input parses or
-// fails with InvalidArgument; parsed predictions cover every test row; a score is a finite number
-// or an InvalidArgument naming the metric, never a crash, an Internal error or a NaN. The same
-// text is read as a code submission: what parses keeps the header's invariants, its digest is 64
-// hex digits, and the tree written back as JSON parses to the same tree and digest.
+// (validation/code_tree.h, ParseCodeTree). The first byte picks the task type and the format
+// (kCases, by its value modulo 16; '0'..'5' are binary, multiclass, regression in csv then jsonl,
+// '6'..'=' multilabel, ranking, forecasting in csv then jsonl, then detection in json and jsonl,
+// and two formats a task does not take); the rest is the predictions file, scored against a
+// small truth of that task made once (a fixed split key, half public). Every input parses or
+// fails with InvalidArgument; parsed predictions cover every test row once (detection: each
+// detection is on a test image, of a truth category, with a finite box and score); a score is a
+// finite number (a detection statistic within [-1, 1]) or an InvalidArgument naming the metric,
+// never a crash, an Internal error or a NaN. The same text is read as a code submission: what
+// parses keeps the header's invariants, its digest is 64 hex digits, and the tree written back
+// as JSON parses to the same tree and digest.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -24,8 +28,20 @@ namespace {
 
 using namespace openlab::validation;
 
-constexpr const char* kTasks[] = {"binary", "multiclass", "regression"};
-constexpr const char* kFormats[] = {"csv", "jsonl"};
+struct Case {
+  const char* task;
+  const char* format;
+};
+constexpr Case kCases[16] = {
+    {"binary", "csv"},      {"multiclass", "csv"},   {"regression", "csv"},
+    {"binary", "jsonl"},    {"multiclass", "jsonl"}, {"regression", "jsonl"},
+    {"multilabel", "csv"},  {"multilabel", "jsonl"}, {"ranking", "csv"},
+    {"ranking", "jsonl"},   {"forecasting", "csv"},  {"forecasting", "jsonl"},
+    {"detection", "json"},  {"detection", "jsonl"},  {"detection", "csv"},
+    {"multilabel", "json"},
+};
+constexpr const char* kTasks[] = {"binary",  "multiclass",  "regression", "multilabel",
+                                  "ranking", "forecasting", "detection"};
 constexpr int kRows = 50;
 constexpr std::string_view kSplitKey = "000102030405060708090a0b0c0d0e0f";
 
@@ -34,49 +50,113 @@ constexpr std::string_view kSplitKey = "000102030405060708090a0b0c0d0e0f";
   std::abort();
 }
 
-// The truth of each task type: ids 1..50; binary labels alternate, multiclass labels cycle
-// through a, b, c, regression values spread around zero.
-const Truth& TruthFor(int task) {
+// The truth of each task type. Binary, multiclass, regression: ids 1..50; binary labels
+// alternate, multiclass labels cycle through a, b, c, regression values spread around zero.
+// Multilabel: ids 1..50 with sets of a, b, c (some empty). Ranking: queries q1..q10 of docs
+// d1..d5. Forecasting: series s1..s10, 3 history steps and 5 test steps each. Detection: images
+// 1..10, categories 1 and 2, boxes small to large, one crowd box.
+std::string TruthText(std::string_view task) {
+  std::string text;
+  if (task == "binary" || task == "multiclass" || task == "regression") {
+    text = task == "regression" ? "id,value\n" : "id,label\n";
+    for (int i = 1; i <= kRows; ++i) {
+      if (task == "binary") {
+        text += fmt::format("{},{}\n", i, i % 2);
+      } else if (task == "multiclass") {
+        text += fmt::format("{},{}\n", i, "abc"[i % 3]);
+      } else {
+        text += fmt::format("{},{}\n", i, (i - 25) * 0.75);
+      }
+    }
+  } else if (task == "multilabel") {
+    const char* sets[] = {"a", "a b", "", "c", "b c"};
+    text = "id,labels\n";
+    for (int i = 1; i <= kRows; ++i) text += fmt::format("{},{}\n", i, sets[i % 5]);
+  } else if (task == "ranking") {
+    text = "query,doc,relevance\n";
+    for (int q = 1; q <= 10; ++q) {
+      for (int d = 1; d <= 5; ++d) text += fmt::format("q{},d{},{}\n", q, d, (q + d) % 3);
+    }
+  } else if (task == "forecasting") {
+    text = "series,t,value,part\n";
+    for (int s = 1; s <= 10; ++s) {
+      for (int t = 1; t <= 8; ++t) {
+        text += fmt::format("s{},{},{},{}\n", s, t, s * 10 + t + (t * s) % 5,
+                            t <= 3 ? "history" : "test");
+      }
+    }
+  } else {
+    text = R"({"categories": [{"id": 1, "name": "car"}, {"id": 2, "name": "bus"}], "images": [)";
+    for (int i = 1; i <= 10; ++i) text += fmt::format("{}{{\"id\": {}}}", i > 1 ? ", " : "", i);
+    text += "], \"annotations\": [";
+    for (int i = 1; i <= 20; ++i) {
+      double side = 8.0 * i;
+      text += fmt::format(
+          R"({}{{"id": {}, "image_id": {}, "category_id": {}, "bbox": [{}, {}, {}, {}], "area": {}, "iscrowd": {}}})",
+          i > 1 ? ", " : "", i, (i - 1) % 10 + 1, i % 2 + 1, i, 2 * i, side, side, side * side,
+          i == 7 ? 1 : 0);
+    }
+    text += "]}";
+  }
+  return text;
+}
+
+const Truth& TruthFor(std::string_view task) {
   static const std::vector<Truth> kTruths = [] {
     std::vector<Truth> out;
     for (const char* task : kTasks) {
-      std::string text = std::string_view(task) == "regression" ? "id,value\n" : "id,label\n";
-      for (int i = 1; i <= kRows; ++i) {
-        if (std::string_view(task) == "binary") {
-          text += fmt::format("{},{}\n", i, i % 2);
-        } else if (std::string_view(task) == "multiclass") {
-          text += fmt::format("{},{}\n", i, "abc"[i % 3]);
-        } else {
-          text += fmt::format("{},{}\n", i, (i - 25) * 0.75);
-        }
-      }
-      auto t = ParseTruth(task, text, kSplitKey, 500);
+      auto t = ParseTruth(task, TruthText(task), kSplitKey, 500);
       if (!t.ok()) Finding("the fuzz target's own truth does not parse: " + t.status().message());
       out.push_back(std::move(*t));
     }
     return out;
   }();
-  return kTruths[task];
+  for (size_t i = 0; i < std::size(kTasks); ++i) {
+    if (task == kTasks[i]) return kTruths[i];
+  }
+  Finding("no truth for " + std::string(task));
 }
 
-void CheckPredictions(int task, const char* format, std::string_view text) {
-  const Truth& truth = TruthFor(task);
-  auto p = ParsePredictions(truth, format, text);
+void CheckDetections(const Truth& truth, const Predictions& p) {
+  if (p.rows != static_cast<int64_t>(p.detections.size())) Finding("rows are not the detections");
+  for (const auto& d : p.detections) {
+    if (truth.row_of.count(std::to_string(d.image_id)) == 0) Finding("a detection off the images");
+    if (d.category_id != 1 && d.category_id != 2) Finding("a detection of another category");
+    for (double x : d.bbox) {
+      if (!std::isfinite(x)) Finding("a box that is not finite");
+    }
+    if (d.bbox[2] < 0 || d.bbox[3] < 0 || !std::isfinite(d.score))
+      Finding("a box or score out of range");
+  }
+}
+
+void CheckPredictions(const Case& c, std::string_view text) {
+  const Truth& truth = TruthFor(c.task);
+  auto p = ParsePredictions(truth, c.format, text);
   if (!p.ok()) {
     if (p.status().code() != openlab::StatusCode::kInvalidArgument) {
       Finding("a predictions error of another kind: " + p.status().message());
     }
     return;
   }
-  if (p->rows != kRows || p->values.size() != static_cast<size_t>(kRows)) {
+  const size_t rows = truth.ids.size();
+  if (truth.task_type == "detection") {
+    CheckDetections(truth, *p);
+  } else if (p->rows != static_cast<int64_t>(rows) || p->values.size() != rows) {
     Finding("parsed predictions do not cover every test row once");
   }
   for (double v : p->values) {
     if (!std::isfinite(v)) Finding("a parsed prediction that is not finite");
     if (truth.task_type == "binary" && (v < 0 || v > 1)) Finding("a binary score outside [0, 1]");
   }
+  if (truth.task_type == "multilabel") {
+    if (p->labels.size() != rows * truth.classes.size()) Finding("a label matrix of another size");
+    for (int8_t v : p->labels) {
+      if (v != 0 && v != 1) Finding("a predicted label that is not 0 or 1");
+    }
+  }
   if (!p->probs.empty()) {
-    if (p->probs.size() != static_cast<size_t>(kRows)) Finding("probabilities on some rows only");
+    if (p->probs.size() != rows) Finding("probabilities on some rows only");
     for (const auto& row : p->probs) {
       if (row.size() != truth.classes.size()) Finding("a row of probabilities of another size");
       for (double v : row) {
@@ -97,10 +177,13 @@ void CheckPredictions(int task, const char* format, std::string_view text) {
     for (const Scores* split : {&s->pub, &s->priv}) {
       for (const auto& [name, v] : *split) {
         if (!std::isfinite(v)) Finding(fmt::format("metric {} scored {}", name, v));
+        if (truth.task_type == "detection" && (v < -1 || v > 1)) {
+          Finding(fmt::format("metric {} scored {}", name, v));
+        }
       }
     }
     if (s->pub.size() != (truth.public_rows > 0 ? 1u : 0u) ||
-        s->priv.size() != (truth.public_rows < kRows ? 1u : 0u)) {
+        s->priv.size() != (truth.public_rows < static_cast<int64_t>(rows) ? 1u : 0u)) {
       Finding(fmt::format("metric {}: a split with rows and no score", m.name));
     }
   }
@@ -179,10 +262,8 @@ void CheckCodeTree(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  int task = data[0] % 3;
-  const char* format = kFormats[(data[0] / 3) % 2];
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  CheckPredictions(task, format, text);
+  CheckPredictions(kCases[data[0] % 16], text);
   CheckCodeTree(text);
   return 0;
 }

@@ -853,8 +853,9 @@ StatusOr<KeyedRecord> KeyedFromJson(std::string_view line, const std::string& ta
   ASSIGN_OR_RETURN(KeyedRecord r, KeyedFromParts(l, keys));
   bool has_value = false;
   for (const auto& [k, x] : o) {
-    if (std::find_if(l.keys.begin(), l.keys.end(), [&](const char* name) { return k == name; }) !=
-        l.keys.end()) {
+    std::string_view field = k;  // a structured binding cannot be captured before C++20's clang 16
+    if (std::find_if(l.keys.begin(), l.keys.end(),
+                     [field](const char* name) { return field == name; }) != l.keys.end()) {
       continue;
     }
     if (k == l.value && task == "multilabel") {
