@@ -41,7 +41,7 @@ namespace openlab::validation {
 struct MetricInfo {
   const char* name;
   bool higher_is_better;
-  bool needs_probabilities;  // multiclass: needs the p:<class> columns
+  bool needs_probabilities;  // multiclass, multilabel: needs the p:<class> columns
   const char* definition;    // one line, as the report shows it
 };
 // The metrics a task type offers (empty for an unknown task type).
@@ -67,7 +67,7 @@ struct Truth {
                                                // (empty vectors when the file has none)
   metrics::CocoGroundTruth coco;               // detection: ids are the image ids
   std::vector<uint8_t> is_public;              // 1: the row is on the public split
-  int64_t public_rows = 0;
+  int64_t public_rows = 0;                     // rows (detection: images) on the public split
 };
 // The key of a row of two parts (ranking's query and doc, forecasting's series and t).
 std::string RowKey(std::string_view unit, std::string_view part);
