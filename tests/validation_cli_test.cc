@@ -597,6 +597,39 @@ TEST_F(ValidationCliTest, ReportOfAScoredSubmissionIsWrittenAndVerifies) {
   ExpectOneLineError(Cli("carol", {"report", "create", bob_id}), "another's submission",
                      "creating the report: ");
   EXPECT_FALSE(fs::exists(root_ + "/work/report-.json"));
+
+  // `report ls`: the three reports issued (the one whose file existed too: the server issued it
+  // before the CLI found the file), oldest first, their envelopes left to `report create`.
+  std::string first_id = file.substr(7, file.size() - 7 - 5);  // report-<id>.json
+  std::string second_id(r.at("id").as_string());
+  auto ls = Cli("bob", {"report", "ls", bob_id, "--json"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  auto listed = json::parse(ls.out).at("items").as_array();
+  ASSERT_EQ(listed.size(), 3u) << ls.out;
+  EXPECT_EQ(listed[0].at("id").as_string(), first_id) << ls.out;
+  EXPECT_EQ(listed[1].at("id").as_string(), second_id) << ls.out;
+  for (const auto& x : listed) {
+    EXPECT_EQ(x.at("submission_id").as_string(), bob_id);
+    EXPECT_FALSE(x.as_object().contains("envelope")) << ls.out;
+  }
+  auto table = Cli("bob", {"report", "ls", bob_id});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_EQ(Lines(table.out), 4) << table.out;
+  EXPECT_TRUE(HasLine(table.out, {"ID", "CREATED_AT", "SHA256"})) << table.out;
+  EXPECT_TRUE(HasLine(table.out, {second_id, std::string(r.at("created_at").as_string()),
+                                  std::string(r.at("sha256").as_string())}))
+      << table.out;
+  // Only to those who may have one issued; a submission without any says how to have one.
+  ExpectOneLineError(Cli("carol", {"report", "ls", bob_id}), "another's reports",
+                     "listing the reports: ");
+  auto waiting = Cli("bob", {"submit", "churn", "-p", "bob.csv", "--json"});
+  ASSERT_EQ(waiting.code, 0) << waiting.err;
+  std::string waiting_id(json::parse(waiting.out).at("id").as_string());
+  auto none = Cli("bob", {"report", "ls", waiting_id});
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_EQ(none.out, fmt::format("submission {} has no reports; `openlab report create {}` "
+                                  "issues one\n",
+                                  waiting_id, waiting_id));
 }
 
 TEST_F(ValidationCliTest, WaitExitsNonZeroWhenTheSubmissionEndsInvalid) {
@@ -849,8 +882,10 @@ TEST_F(ValidationCliTest, BadCodeSubmissionsFailWithOneLineOnStderr) {
                      "both", "give --predictions FILE or --code DIR, not both");
   ExpectOneLineError(Cli("bob", {"submit", "churn-code"}), "neither",
                      "give --predictions FILE, or --code DIR with --entry CMD");
+  // No entry command: the server's answer (only a phase with an ingestion program goes without).
   ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "model"}), "no entry",
-                     "--code needs --entry CMD, the command that writes the predictions");
+                     "runs the code's own entry command: name the command that writes the "
+                     "predictions (\"entry\"; openlab submit --code DIR --entry CMD)");
   ExpectOneLineError(Cli("bob", {"submit", "churn-code", "-p", "good.csv", "--entry", "x"}),
                      "entry without code", "--entry goes with --code DIR");
   ExpectOneLineError(Cli("bob", {"submit", "churn-code", "--code", "nosuch", "--entry", "x"}),

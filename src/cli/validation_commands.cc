@@ -626,9 +626,6 @@ Status CheckSubmitArgs(const SubmitArgs& a) {
   if (!code && a.predictions.empty()) {
     return InvalidArgument("give --predictions FILE, or --code DIR with --entry CMD");
   }
-  if (code && a.entry.empty()) {
-    return InvalidArgument("--code needs --entry CMD, the command that writes the predictions");
-  }
   if (!code && !a.entry.empty()) return InvalidArgument("--entry goes with --code DIR");
   if (code && !a.format.empty()) {
     return InvalidArgument(
@@ -893,6 +890,31 @@ Status CreateReport(const Output& out, const ReportArgs& a) {
   return Status::Ok();
 }
 
+// A submission's reports, oldest first (the API pages them in id order).
+Status ListReports(const Output& out, const std::string& submission) {
+  ASSIGN_OR_RETURN(json::array items, ListAll("/api/v1/submissions/" + Seg(submission) + "/reports",
+                                              "listing the reports"));
+  std::stable_sort(items.begin(), items.end(), [](const json::value& a, const json::value& b) {
+    return Field(a, "created_at") < Field(b, "created_at");
+  });
+  if (out.json) {
+    PrintJson(json::object{{"items", std::move(items)}});
+    return Status::Ok();
+  }
+  if (items.empty()) {
+    std::cout << fmt::format(
+        "submission {} has no reports; `openlab report create {}` issues one\n", submission,
+        submission);
+    return Status::Ok();
+  }
+  std::vector<std::vector<std::string>> rows{{"ID", "CREATED_AT", "SHA256"}};
+  for (const auto& r : items) {
+    rows.push_back({Field(r, "id"), Field(r, "created_at"), Field(r, "sha256")});
+  }
+  PrintRows(rows);
+  return Status::Ok();
+}
+
 CLI::App* ReportCommand(CLI::App& app) {
   try {
     return app.get_subcommand("report");
@@ -986,7 +1008,8 @@ void AddValidationCommands(CLI::App& app, const Output* out, int* exit_code) {
                   "(benchmarks whose rules take code)");
   sub->add_option("--entry", submit->entry,
                   "With --code: the command, run in the code's directory, that writes "
-                  "$OPENLAB_OUTPUT/predictions.csv (or .jsonl), e.g. \"python3 predict.py\"");
+                  "$OPENLAB_OUTPUT/predictions.csv (or .jsonl), e.g. \"python3 predict.py\"; "
+                  "left out where the phase's ingestion program runs the code");
   sub->add_option("--phase", submit->phase, "Phase name or id (default: the open phase)");
   sub->add_option("--format", submit->format,
                   "csv or jsonl (default: from the file's name: .csv, .jsonl, .ndjson)")
@@ -1051,6 +1074,13 @@ void AddValidationCommands(CLI::App& app, const Output* out, int* exit_code) {
   rc->add_option("submission", rep->submission, "Submission id")->required();
   rc->add_option("-o,--output", rep->file, "Where to write it (default report-<id>.json)");
   rc->callback([rep, out, exit_code] { Finish(exit_code, CreateReport(*out, *rep)); });
+
+  // ---- openlab report ls
+  auto rl = std::make_shared<std::string>();
+  auto* rlc = ReportCommand(app)->add_subcommand(
+      "ls", "The reports issued of a submission of yours (or your team's), oldest first");
+  rlc->add_option("submission", *rl, "Submission id")->required();
+  rlc->callback([rl, out, exit_code] { Finish(exit_code, ListReports(*out, *rl)); });
 }
 
 }  // namespace openlab::cli

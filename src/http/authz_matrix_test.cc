@@ -914,6 +914,15 @@ std::vector<Row> Matrix() {
        // Its submitter only; the fixture's submission is not scored yet: 409 past the policy.
        {401, 404, 403, 403, 404, 403, 404, 403, 403, 409, 403},
        {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
+      {"GET",
+       "/api/v1/submissions/{id}/reports",
+       [](World& w, auto&, bool own) {
+         return Fixed("/api/v1/submissions/" + (own ? w.sub_a : w.sub_b) + "/reports");
+       },
+       // Those who may have one issued: its submitter (the operator and organisers read the
+       // submission, but a report's id is its capability).
+       {401, 404, 403, 403, 404, 403, 404, 403, 403, 200, 403},
+       {401, 404, 403, 403, 404, 404, 404, 404, 404, 404, 404}},
       {"GET", "/api/v1/reports/{id}",
        [](World& w, auto&, bool own) {
          return Fixed("/api/v1/reports/" + (own ? w.report_a : w.report_b));

@@ -59,7 +59,8 @@ constexpr const char* kBenchmarkCols =
     "public_permille, split_key, created_by, created_at, updated_at, version";
 constexpr const char* kPhaseCols =
     "id, benchmark_id, position, name, starts_at, ends_at, input_dataset_id, input_version_id, "
-    "truth_dataset_id, truth_version_id, truth_file, program_dataset_id, program_version_id";
+    "truth_dataset_id, truth_version_id, truth_file, program_dataset_id, program_version_id, "
+    "ingestion_dataset_id, ingestion_version_id";
 constexpr const char* kSubmissionCols =
     "id, benchmark_id, phase_id, user_id, team_id, entrant, kind, format, description, sha256, "
     "size, rows, state, counted, reason, attempts, lease_owner, lease_expires_at, "
@@ -157,6 +158,8 @@ Phase PhaseFromRow(const Row& r) {
   p.truth_file = r.Str(10);
   p.program_dataset_id = r.Str(11);
   p.program_version_id = r.Str(12);
+  p.ingestion_dataset_id = r.Str(13);
+  p.ingestion_version_id = r.Str(14);
   return p;
 }
 
@@ -301,6 +304,24 @@ Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_t
                                          tv.id.substr(0, 12), truth_ds.name, p->truth_file));
     }
   }
+  if (!p->ingestion_dataset_id.empty()) {
+    ASSIGN_OR_RETURN(auto ing_ds, PhaseDataset(tx, project_id, *p, p->ingestion_dataset_id, true,
+                                               "ingestion_program_dataset"));
+    ASSIGN_OR_RETURN(
+        auto iv,
+        data::ResolveVersion(tx, ing_ds.id,
+                             p->ingestion_version_id.empty() ? "latest" : p->ingestion_version_id));
+    if (!data::GetFile(tx, ing_ds.id, iv.id, "metadata").ok()) {
+      return InvalidArgument(fmt::format(
+          "phase {}: version {} of {} has no 'metadata' file at its root (the ingestion "
+          "program's command)",
+          p->name, iv.id.substr(0, 12), ing_ds.name));
+    }
+    p->ingestion_dataset_id = ing_ds.id;
+    p->ingestion_version_id = iv.id;
+  } else {
+    p->ingestion_version_id.clear();
+  }
   if (!p->input_dataset_id.empty()) {
     ASSIGN_OR_RETURN(auto in_ds,
                      PhaseDataset(tx, project_id, *p, p->input_dataset_id, true, "input_dataset"));
@@ -319,12 +340,13 @@ Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_t
 }
 
 Status InsertPhase(Tx& tx, const Phase& p) {
-  auto n = tx.Exec(fmt::format("INSERT INTO benchmark_phases ({}) VALUES "
-                               "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                               kPhaseCols),
-                   {p.id, p.benchmark_id, p.position, p.name, p.starts_at, p.ends_at,
-                    p.input_dataset_id, p.input_version_id, p.truth_dataset_id, p.truth_version_id,
-                    p.truth_file, p.program_dataset_id, p.program_version_id});
+  auto n = tx.Exec(
+      fmt::format("INSERT INTO benchmark_phases ({}) VALUES "
+                  "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                  kPhaseCols),
+      {p.id, p.benchmark_id, p.position, p.name, p.starts_at, p.ends_at, p.input_dataset_id,
+       p.input_version_id, p.truth_dataset_id, p.truth_version_id, p.truth_file,
+       p.program_dataset_id, p.program_version_id, p.ingestion_dataset_id, p.ingestion_version_id});
   if (n.status().code() == StatusCode::kAlreadyExists) {
     return AlreadyExists(fmt::format("the benchmark already has a phase named '{}'", p.name));
   }
@@ -662,7 +684,8 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
       }
       if (it->truth_version_id != p.truth_version_id ||
           it->truth_dataset_id != p.truth_dataset_id || it->truth_file != p.truth_file ||
-          it->program_version_id != p.program_version_id) {
+          it->program_version_id != p.program_version_id ||
+          it->ingestion_version_id != p.ingestion_version_id) {
         out.truth_changed.push_back(it->id);
       }
       p.id = it->id;
@@ -672,10 +695,11 @@ StatusOr<EditResult> EditBenchmark(Tx& tx, const std::string& id, const Benchmar
           tx.Exec("UPDATE benchmark_phases SET starts_at = $2, ends_at = $3, "
                   "input_dataset_id = $4, input_version_id = $5, truth_dataset_id = "
                   "$6, truth_version_id = $7, truth_file = $8, program_dataset_id = $9, "
-                  "program_version_id = $10 WHERE id = $1",
+                  "program_version_id = $10, ingestion_dataset_id = $11, ingestion_version_id = "
+                  "$12 WHERE id = $1",
                   {p.id, p.starts_at, p.ends_at, p.input_dataset_id, p.input_version_id,
                    p.truth_dataset_id, p.truth_version_id, p.truth_file, p.program_dataset_id,
-                   p.program_version_id})
+                   p.program_version_id, p.ingestion_dataset_id, p.ingestion_version_id})
               .status());
       *it = p;
     }
@@ -1205,6 +1229,21 @@ StatusOr<Report> GetReport(Tx& tx, const std::string& id) {
   if (rows.empty()) return NotFound(fmt::format("no report {}", id));
   const Row& r = rows[0];
   return Report{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4), r.Int(5)};
+}
+
+StatusOr<std::vector<Report>> ListReports(Tx& tx, const std::string& submission_id,
+                                          const std::string& after, int limit) {
+  // Along validation_reports_by_submission (submission_id, id).
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, submission_id, user_id, sha256, created_at "
+                                       "FROM validation_reports WHERE submission_id = $1 AND id > "
+                                       "$2 ORDER BY id LIMIT $3",
+                                       {submission_id, after, int64_t{limit}}));
+  std::vector<Report> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) {
+    out.push_back(Report{r.Str(0), r.Str(1), r.Str(2), r.Str(3), "", r.Int(4)});
+  }
+  return out;
 }
 
 StatusOr<int64_t> CountPublicBenchmarks(Tx& tx, int64_t bound, bool* more) {

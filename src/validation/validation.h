@@ -72,6 +72,11 @@ struct Phase {
   // Task type "custom": the version holding the scoring program (its `metadata` at the root);
   // the program reads the whole truth version as input/ref and the submission as input/res.
   std::string program_dataset_id, program_version_id;
+  // Optional, for code submissions: the version holding an ingestion program (Codabench's
+  // layout, its `metadata` at the root) that runs the participant's code instead of its entry
+  // command: it sees the phase's inputs at $input, the code at $submission_program, and writes
+  // the predictions to $output.
+  std::string ingestion_dataset_id, ingestion_version_id;
 };
 
 struct Benchmark {
@@ -286,6 +291,11 @@ struct Report {
 StatusOr<Report> AddReport(store::Tx& tx, const std::string& submission_id,
                            const std::string& user_id, const std::string& envelope, int64_t now);
 StatusOr<Report> GetReport(store::Tx& tx, const std::string& id);
+// A submission's reports in id order (random ids: a stable order for paging, not the order of
+// issue), at most `limit` after the id `after` ("" for the first page); their envelopes are
+// left empty (GetReport reads one).
+StatusOr<std::vector<Report>> ListReports(store::Tx& tx, const std::string& submission_id,
+                                          const std::string& after = "", int limit = 100);
 
 // ---- figures for the centre's page
 

@@ -36,6 +36,8 @@ std::vector<auth::Rule> ValidationPolicyRules() {
       // A report is issued to its submitter (or team) and read by whoever holds its id (a
       // random capability: the owner hands it to customers); the signing key is public.
       {"reports.create", "validation:write", kSelf, "submissions.read"},
+      // Listing a submission's reports hands out their ids: to those who may have one issued.
+      {"reports.list", "validation:read", kSelf, "submissions.read"},
       {"reports.read", "validation:read", kAnyone, ""},
       {"reports.key", "", kAnyone, ""},
   };

@@ -104,6 +104,24 @@ Status CreateReportHandler(Ctx& ctx, const ApiOptions& opts) {
   return Status::Ok();
 }
 
+// A submission's reports, to whoever may have one issued: their ids (each one the report's
+// capability), when and the envelope's digest.
+Status ListReportsHandler(Ctx& ctx) {
+  ASSIGN_OR_RETURN(auto page, ReadPage(ctx));
+  ASSIGN_OR_RETURN(auto items,
+                   validation::ListReports(ctx.Tx(), ctx.target_id, page.after, page.limit));
+  RenderPage(
+      ctx, items, page,
+      [](const validation::Report& r) {
+        return json::object{{"id", r.id},
+                            {"submission_id", r.submission_id},
+                            {"created_at", TimeOrNull(r.created_at)},
+                            {"sha256", r.sha256}};
+      },
+      +[](const validation::Report& r) -> const std::string& { return r.id; });
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ReportTarget(Ctx& ctx) {
@@ -126,6 +144,17 @@ void RegisterReportRoutes(Router& router, Api& api) {
        {},
        false,
        201});
+  Route list{"GET",
+             "/api/v1/submissions/{id}/reports",
+             "reports.list",
+             SubmissionTarget,
+             StoreUse::kRead,
+             ListReportsHandler,
+             "The reports issued of a submission (its owner or team), in id order",
+             {},
+             {},
+             true};
+  add(std::move(list));
   add({"GET", "/api/v1/reports/{id}", "reports.read", ReportTarget, StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(auto r, validation::GetReport(ctx.Tx(), ctx.target_id));
