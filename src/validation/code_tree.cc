@@ -41,7 +41,7 @@ Status CheckPath(const std::string& p) {
 
 }  // namespace
 
-StatusOr<CodeTree> ParseCodeTree(std::string_view text) {
+StatusOr<CodeTree> ParseCodeTree(std::string_view text, bool entry_required) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) {
@@ -55,11 +55,14 @@ StatusOr<CodeTree> ParseCodeTree(std::string_view text) {
   }
   const json::value* entry = o.if_contains("entry");
   const json::value* files = o.if_contains("files");
-  if (entry == nullptr || !entry->is_string() || entry->as_string().empty()) {
+  if (entry != nullptr && !entry->is_string()) {
+    return InvalidArgument("\"entry\" is a command line, as a string");
+  }
+  if (entry_required && (entry == nullptr || entry->as_string().empty())) {
     return InvalidArgument("\"entry\", the command that writes the predictions, is missing");
   }
-  if (entry->as_string().size() > kMaxEntryLength ||
-      std::string_view(entry->as_string()).find('\0') != std::string_view::npos) {
+  std::string_view entry_text = entry == nullptr ? "" : std::string_view(entry->as_string());
+  if (entry_text.size() > kMaxEntryLength || entry_text.find('\0') != std::string_view::npos) {
     return InvalidArgument("\"entry\" is too long or holds a NUL");
   }
   if (files == nullptr || !files->is_object() || files->as_object().empty()) {
@@ -69,7 +72,7 @@ StatusOr<CodeTree> ParseCodeTree(std::string_view text) {
     return InvalidArgument(fmt::format("more than {} files", kMaxCodeFiles));
   }
   CodeTree t;
-  t.entry = std::string(entry->as_string());
+  t.entry = std::string(entry_text);
   for (const auto& [k, x] : files->as_object()) {
     std::string path(k);
     RETURN_IF_ERROR(CheckPath(path));

@@ -21,11 +21,12 @@ struct CodeTree {
   std::map<std::string, std::string> files;  // clean relative path -> bytes
 };
 
-// InvalidArgument naming the first problem: not an object of exactly "entry" and "files", an
-// empty or over-long entry, a path that is absolute, empty, has "." or ".." components, a NUL,
-// a backslash, or repeats another; a file that is also a directory of another; bad base64; more
-// than kMaxCodeFiles files.
-StatusOr<CodeTree> ParseCodeTree(std::string_view json);
+// InvalidArgument naming the first problem: not an object of "files" and "entry" (and nothing
+// else), an over-long entry, or an empty or absent one where `entry_required` (a phase with an
+// ingestion program runs the code itself: there the entry may be left out), a path that is
+// absolute, empty, has "." or ".." components, a NUL, a backslash, or repeats another; a file
+// that is also a directory of another; bad base64; more than kMaxCodeFiles files.
+StatusOr<CodeTree> ParseCodeTree(std::string_view json, bool entry_required = true);
 
 // SHA-256 (hex) of the tree's canonical listing: for each file in path order "<sha256 of its
 // bytes>  <path>\n", then "entry  <entry>\n". Two trees with the same files and entry have the

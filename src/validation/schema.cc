@@ -187,6 +187,12 @@ INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
   FROM leaderboard_entries e CROSS JOIN LATERAL jsonb_each_text(e.scores_public::jsonb) p
 )SQL";
 
+// A phase's ingestion program (Codabench's layout), which runs code submissions.
+const char* kV23IngestionPrograms = R"SQL(
+ALTER TABLE benchmark_phases ADD COLUMN ingestion_dataset_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE benchmark_phases ADD COLUMN ingestion_version_id TEXT NOT NULL DEFAULT ''
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -199,6 +205,7 @@ std::vector<store::MigrationPart> Migrations() {
       {21, 0, "validation: leaderboard scores per metric (any metric ranked along an index)",
        kV21LeaderboardScores, kV21LeaderboardScoresPg},
       {22, 0, "validation: code runs charged to a compute allocation", kV22RunCharges, ""},
+      {23, 0, "validation: phases' ingestion programs", kV23IngestionPrograms, ""},
   };
 }
 

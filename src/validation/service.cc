@@ -149,6 +149,26 @@ StatusOr<std::shared_ptr<const Truth>> ScoringService::TruthOf(const Benchmark& 
   return truth;
 }
 
+namespace {
+
+// The argument list of the organiser's program in `program_dir`: its `metadata` command with
+// the variables made `dirs`, the program found. An error (naming `file`) when it cannot start.
+StatusOr<std::vector<std::string>> ProgramArgv(const std::string& program_dir,
+                                               const runner::ProgramDirs& dirs,
+                                               std::string_view file) {
+  std::ifstream in(program_dir + "/metadata", std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  ASSIGN_OR_RETURN(auto metadata, runner::ParseProgramMetadata(text.str(), file));
+  ASSIGN_OR_RETURN(auto argv, runner::ExpandCommand(metadata, dirs, file));
+  ASSIGN_OR_RETURN(argv[0], runner::ResolveProgram(argv[0], [](const std::string& path) {
+                     return ::access(path.c_str(), X_OK) == 0;
+                   }));
+  return argv;
+}
+
+}  // namespace
+
 Status ScoringService::StoreFile(const std::string& id, std::string_view bytes) {
   if (!SafeId(id)) return Internal("a submission file's id is not an id");
   std::filesystem::create_directories(opts_.files_root);
@@ -256,6 +276,7 @@ Status ScoringService::ScoreOne(const Submission& s) {
   }
   std::string format = s.format;
   std::string bytes;
+  std::map<std::string, std::string> code_files;  // a custom task's code output, all of it
   if (s.kind == "code") {
     // The run's hold on the benchmark's compute allocation, then the run, then its charge.
     Status begun =
@@ -281,6 +302,7 @@ Status ScoringService::ScoreOne(const Submission& s) {
     if (!out->end_state.empty()) return end_unscored(out->end_state, out->reason);
     format = out->format;
     bytes = std::move(out->bytes);
+    code_files = std::move(out->files);
   } else {
     auto stored = ReadFile(s.id);
     if (!stored.ok()) return end_unscored("failed", "the centre lost the predictions file");
@@ -292,7 +314,10 @@ Status ScoringService::ScoreOne(const Submission& s) {
   SplitScores scores;
   if (b.task_type == "custom") {
     // The organiser's program scores the whole test set: both rankings are its scores.
-    auto run = RunScoringProgram(s, b, *phase, format, bytes);
+    auto run = RunScoringProgram(
+        s, b, *phase,
+        s.kind == "code" ? code_files
+                         : std::map<std::string, std::string>{{"predictions." + format, bytes}});
     if (!run.ok()) {
       Log(LogLevel::kWarn, "scoring program failed to start",
           {{"submission", s.id}, {"error", run.status().ToString()}});
@@ -318,8 +343,8 @@ Status ScoringService::ScoreOne(const Submission& s) {
 }
 
 StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
-    const Submission& s, const Benchmark& b, const Phase& p, const std::string& format,
-    const std::string& bytes) {
+    const Submission& s, const Benchmark& b, const Phase& p,
+    const std::map<std::string, std::string>& res_files) {
   ProgramScores out;
   if (opts_.runner == nullptr || !opts_.versions) {
     out.end_state = "failed";
@@ -329,35 +354,19 @@ StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
   ASSIGN_OR_RETURN(std::string truth_dir, opts_.versions(p.truth_dataset_id, p.truth_version_id));
   ASSIGN_OR_RETURN(std::string program_dir,
                    opts_.versions(p.program_dataset_id, p.program_version_id));
-  std::ifstream meta_in(program_dir + "/metadata", std::ios::binary);
-  std::ostringstream meta_text;
-  meta_text << meta_in.rdbuf();
-  auto metadata = runner::ParseProgramMetadata(meta_text.str(), "scoring_program/metadata");
-  if (!metadata.ok()) {
-    out.end_state = "failed";
-    out.reason =
-        "the benchmark's scoring program is broken (its organisers are to mend it); "
-        "not counted";
-    return out;
-  }
-  // The submission as the program's input/res/predictions.<format>.
+  // The submission as the program's input/res: the predictions file as predictions.<format>, or
+  // what the code (or its ingestion program) wrote.
   std::string run_id = fmt::format("{}-score-{}", s.id, s.attempts);
   std::string res_dir = opts_.work_root + "/" + run_id;
   std::error_code ec;
   std::filesystem::remove_all(res_dir, ec);
   std::filesystem::create_directories(res_dir, ec);
   std::filesystem::permissions(res_dir, std::filesystem::perms(0755), ec);
-  RETURN_IF_ERROR(WriteCodeTree(CodeTree{"", {{"predictions." + format, bytes}}}, res_dir));
+  RETURN_IF_ERROR(WriteCodeTree(CodeTree{"", res_files}, res_dir));
   std::string root = opts_.runner->LayoutRoot(run_id);
-  runner::ProgramDirs dirs{root + "/program", root + "/input", root + "/output", ""};
-  auto words = runner::ExpandCommand(*metadata, dirs, "scoring_program/metadata");
-  std::optional<std::string> argv0;
-  if (words.ok()) {
-    auto resolved = runner::ResolveProgram(
-        words->front(), [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; });
-    if (resolved.ok()) argv0 = *resolved;
-  }
-  if (!argv0) {
+  runner::ProgramDirs dirs{root + "/program", root + "/input", root + "/output", "", ""};
+  auto argv = ProgramArgv(program_dir, dirs, "scoring_program/metadata");
+  if (!argv.ok()) {
     std::filesystem::remove_all(res_dir, ec);
     out.end_state = "failed";
     out.reason =
@@ -367,8 +376,7 @@ StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
   }
   runner::ProgramSpec spec;
   spec.run_id = run_id;
-  spec.argv = *words;
-  spec.argv[0] = *argv0;
+  spec.argv = std::move(*argv);
   spec.inputs = {{program_dir, "program"}, {truth_dir, "input/ref"}, {res_dir, "input/res"}};
   spec.workdir_at = "program";
   spec.time_limit_seconds = std::min<int64_t>(b.rules.max_runtime_s, 3600);
@@ -441,7 +449,7 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
     return out;
   }
   ASSIGN_OR_RETURN(std::string stored, ReadFile(s.id));
-  auto tree = ParseCodeTree(stored);
+  auto tree = ParseCodeTree(stored, /*entry_required=*/false);
   if (!tree.ok() || CodeTreeDigest(*tree) != s.sha256) {
     out.end_state = "failed";
     out.reason = "the stored code does not match its digest; not counted";
@@ -456,26 +464,70 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
   runner::ProgramSpec spec;
   spec.run_id = run_id;
   std::string root = opts_.runner->LayoutRoot(run_id);
-  spec.argv = {"/bin/sh", "-c", tree->entry};
-  spec.env = {{"OPENLAB_INPUT", root + "/input"}, {"OPENLAB_OUTPUT", root + "/output"}};
-  spec.inputs.push_back({code_dir, "code"});
+  std::string inputs;
   if (!p.input_version_id.empty() && opts_.versions) {
-    ASSIGN_OR_RETURN(std::string inputs, opts_.versions(p.input_dataset_id, p.input_version_id));
-    spec.inputs.push_back({inputs, "input"});
+    ASSIGN_OR_RETURN(inputs, opts_.versions(p.input_dataset_id, p.input_version_id));
   }
-  spec.workdir_at = "code";
+  if (p.ingestion_version_id.empty()) {
+    // The code's own entry command, in its folder; the inputs at $OPENLAB_INPUT.
+    if (tree->entry.empty()) {
+      std::filesystem::remove_all(code_dir, ec);
+      out.end_state = "invalid";
+      out.reason = "the code names no entry command, and this phase has no ingestion program";
+      return out;
+    }
+    spec.argv = {"/bin/sh", "-c", tree->entry};
+    spec.env = {{"OPENLAB_INPUT", root + "/input"}, {"OPENLAB_OUTPUT", root + "/output"}};
+    spec.inputs.push_back({code_dir, "code"});
+    if (!inputs.empty()) spec.inputs.push_back({inputs, "input"});
+    spec.workdir_at = "code";
+  } else {
+    // The organiser's ingestion program runs the code (Codabench's layout): its own files at
+    // $program, the inputs at $input, the code at $submission_program, a scratch $shared.
+    ASSIGN_OR_RETURN(std::string program,
+                     opts_.versions(p.ingestion_dataset_id, p.ingestion_version_id));
+    runner::ProgramDirs dirs{root + "/program", inputs.empty() ? "" : root + "/input",
+                             root + "/output", root + "/shared", root + "/submission"};
+    auto argv = ProgramArgv(program, dirs, "ingestion_program/metadata");
+    if (!argv.ok()) {
+      std::filesystem::remove_all(code_dir, ec);
+      out.end_state = "failed";
+      out.reason =
+          "the benchmark's ingestion program cannot start (its organisers are to mend it); "
+          "not counted";
+      return out;
+    }
+    spec.argv = std::move(*argv);
+    spec.inputs.push_back({program, "program"});
+    spec.inputs.push_back({code_dir, "submission"});
+    if (!inputs.empty()) spec.inputs.push_back({inputs, "input"});
+    spec.shared_at = "shared";
+    spec.workdir_at = "program";
+  }
   spec.time_limit_seconds = b.rules.max_runtime_s;
   spec.memory_bytes = b.rules.max_memory_mb << 20;
   spec.max_output_bytes = b.rules.max_bytes;
-  spec.max_output_files = 10;
+  spec.max_output_files = b.task_type == "custom" ? 100 : 10;
   ASSIGN_OR_RETURN(auto result, RunProgram(std::move(spec), code_dir, s.id + ".log", ""));
   if (!result.succeeded()) {
     out.end_state = "failed";
     out.reason = fmt::format("the code did not finish: {}; not counted", result.detail);
     return out;
   }
-  for (const auto& [name, fmt_name] :
-       {std::pair{"predictions.csv", "csv"}, std::pair{"predictions.jsonl", "jsonl"}}) {
+  if (b.task_type == "custom") {
+    // The organiser's scoring program reads whatever the run wrote, as Codabench's does.
+    if (result.output_files.empty()) {
+      out.end_state = "invalid";
+      out.reason = "the code wrote nothing to its output folder";
+      return out;
+    }
+    out.files = std::move(result.output_files);
+    return out;
+  }
+  std::vector<std::pair<const char*, const char*>> names = {{"predictions.csv", "csv"},
+                                                            {"predictions.jsonl", "jsonl"}};
+  if (b.task_type == "detection") names.push_back({"predictions.json", "json"});
+  for (const auto& [name, fmt_name] : names) {
     auto it = result.output_files.find(name);
     if (it != result.output_files.end()) {
       out.format = fmt_name;
@@ -484,7 +536,10 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
     }
   }
   out.end_state = "invalid";
-  out.reason = "the code wrote no predictions.csv or predictions.jsonl to $OPENLAB_OUTPUT";
+  out.reason = fmt::format("the code wrote no {} to its output folder ($OPENLAB_OUTPUT)",
+                           b.task_type == "detection"
+                               ? "predictions.json, predictions.jsonl or predictions.csv"
+                               : "predictions.csv or predictions.jsonl");
   return out;
 }
 

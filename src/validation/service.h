@@ -96,8 +96,9 @@ class ScoringService {
   // Runs a code submission; its predictions file and format, or the state and reason it ends
   // with (`ended` set).
   struct CodeOutput {
-    std::string format, bytes;
-    std::string end_state, reason;  // set when the run gave no predictions
+    std::string format, bytes;                 // a built-in task's predictions file
+    std::map<std::string, std::string> files;  // a custom task's: all the run wrote
+    std::string end_state, reason;             // set when the run gave no predictions
   };
   StatusOr<CodeOutput> RunCode(const Submission& s, const Benchmark& b, const Phase& p);
   // Runs `spec` through the runner with the environment every program gets (PATH, HOME, LANG,
@@ -105,14 +106,14 @@ class ScoringService {
   // and keeps the tails of its output, after `label`, as the file `log_name`.
   StatusOr<runner::ProgramResult> RunProgram(runner::ProgramSpec spec, const std::string& scratch,
                                              const std::string& log_name, const std::string& label);
-  // Scores a predictions file with the phase's scoring program (task type "custom"): its scores
-  // by key, or the state and reason the submission ends with.
+  // Scores a submission with the phase's scoring program (task type "custom"), `res_files` being
+  // its input/res: its scores by key, or the state and reason the submission ends with.
   struct ProgramScores {
     Scores scores;
     std::string end_state, reason;
   };
   StatusOr<ProgramScores> RunScoringProgram(const Submission& s, const Benchmark& b, const Phase& p,
-                                            const std::string& format, const std::string& bytes);
+                                            const std::map<std::string, std::string>& res_files);
   void Loop();
 
   store::Database* db_;

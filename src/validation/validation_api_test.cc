@@ -952,6 +952,116 @@ leaderboards:
   EXPECT_EQ(bad.status, 400) << bad.body;
 }
 
+// A Codabench code competition: the bundle's ingestion program runs each participant's code
+// (Codabench's layout and variables, unchanged) over the task's input data, which participants
+// do not download; the scoring program scores what it wrote. The code names no entry command.
+TEST_P(ValidationApiTest, ACodabenchCodeCompetitionRunsEachSubmissionThroughItsIngestionProgram) {
+  std::string truth = "id,value\n", ids = "id\n";
+  double want_mae = 0;
+  for (int i = 0; i < 400; ++i) {
+    truth += fmt::format("m{},{}\n", i, values_[i]);
+    ids += fmt::format("m{}\n", i);
+    want_mae += std::abs(50 - values_[i]) / 400;
+  }
+  std::string ingestion_py = R"(import importlib.util, os, sys
+inp, out, prog, sub = sys.argv[1:5]
+print("layout:", sorted(os.listdir(os.path.dirname(out))))
+print("program:", os.path.samefile(prog, os.getcwd()))
+spec = importlib.util.spec_from_file_location("model", os.path.join(sub, "model.py"))
+model = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(model)
+with open(os.path.join(out, "predictions.csv"), "w") as f:
+    f.write("id,value\n")
+    for i in open(os.path.join(inp, "ids.csv")).read().split()[1:]:
+        f.write("%s,%r\n" % (i, model.predict(i)))
+)";
+  std::string score_py = R"(import os, sys
+inp, out = sys.argv[1], sys.argv[2]
+def read(path):
+    return dict(r.split(",") for r in open(path).read().split()[1:])
+ref = read(os.path.join(inp, "ref", "truth.csv"))
+res = read(os.path.join(inp, "res", "predictions.csv"))
+err = [abs(float(res[k]) - float(v)) for k, v in ref.items()]
+open(os.path.join(out, "scores.json"), "w").write('{"mae": %r}' % (sum(err) / len(err)))
+)";
+  std::string yaml = R"(version: 2
+title: Meters, by code
+phases:
+  - index: 0
+    name: Final
+    start: 2027-01-01
+    end: 2027-02-01
+    execution_time_limit: 120
+    tasks:
+      - 0
+tasks:
+  - index: 0
+    name: Meters
+    scoring_program: scoring_program.zip
+    ingestion_program: ingestion_program.zip
+    reference_data: reference_data.zip
+    input_data: input_data.zip
+leaderboards:
+  - index: 0
+    title: Results
+    key: main
+    columns:
+      - title: MAE
+        key: mae
+        index: 0
+        sorting: asc
+)";
+  std::string bundle =
+      ZipOf({{"competition.yaml", yaml},
+             {"scoring_program.zip",
+              ZipOf({{"metadata", "command: python3 $program/score.py $input $output\n"},
+                     {"score.py", score_py}})},
+             {"ingestion_program.zip",
+              ZipOf({{"metadata",
+                      "command: python $ingestion_program/ingestion.py $input $output "
+                      "$ingestion_program $submission_program\n"},
+                     {"ingestion.py", ingestion_py}})},
+             {"reference_data.zip", ZipOf({{"truth.csv", truth}})},
+             {"input_data.zip", ZipOf({{"ids.csv", ids}})}});
+  auto b = h_.Call(
+      "POST",
+      "/api/v1/benchmarks/import?project_id=" + project_ + "&name=by-code&visibility=public", pi_,
+      bundle, {{"content-type", "application/zip"}});
+  ASSERT_EQ(b.status, 201) << b.body;
+  EXPECT_TRUE(b.json.at("rules").at("code").as_bool());
+  const auto& phase = b.json.at("phases").at(0);
+  EXPECT_FALSE(phase.at("ingestion_program_dataset_id").as_string().empty());
+  // The input data reaches only the ingestion program: participants do not download it.
+  std::string input(phase.at("input_dataset_id").as_string());
+  EXPECT_EQ(h_.Call("GET", "/api/v1/datasets/" + input, pi_).Str("access_level"), "restricted");
+  EXPECT_EQ(
+      h_.Call("GET", "/api/v1/datasets/" + input + "/versions/v1/file?path=ids.csv", alice_).status,
+      404);
+  ASSERT_EQ(h_.Call("POST", "/api/v1/projects/" + project_ + "/allocations", Op(),
+                    R"({"resource":"cpu","hours":1,"expires_at":"2099-01-01T00:00:00Z"})")
+                .status,
+            201);
+  // Alice's model, without an entry command: the ingestion program imports and calls it.
+  json::object code{{"files", json::object{{"model.py", validation::report::Base64Encode(
+                                                            "def predict(i):\n    return 50\n")}}}};
+  auto c = h_.Call("POST", "/api/v1/benchmarks/" + b.Str("id") + "/submissions?kind=code", alice_,
+                   json::serialize(code), {{"content-type", "application/json"}});
+  ASSERT_EQ(c.status, 201) << c.body;
+  EXPECT_EQ(Drain(), 1);
+  auto sc = h_.Call("GET", "/api/v1/submissions/" + c.Str("id"), alice_);
+  ASSERT_EQ(sc.Str("state"), "scored") << sc.body;
+  EXPECT_NEAR(sc.json.at("scores_public").at("mae").as_double(), want_mae, 1e-9);
+  // Its log stays with the organisers (the inputs are restricted); it shows the run's layout:
+  // no reference data there, and the run started in the program's folder.
+  EXPECT_EQ(h_.Call("GET", "/api/v1/submissions/" + c.Str("id") + "/log", alice_).status, 403);
+  auto log = h_.Call("GET", "/api/v1/submissions/" + c.Str("id") + "/log", pi_);
+  ASSERT_EQ(log.status, 200) << log.body;
+  EXPECT_NE(log.body.find("layout: ['input', 'output', 'program', 'shared', 'submission']"),
+            std::string::npos)
+      << log.body;
+  EXPECT_NE(log.body.find("program: True"), std::string::npos) << log.body;
+}
+
 // Regressions the predictions fuzz target found (fuzz/corpus/predictions/crash_*).
 TEST(ScorerRegression, ARepeatedProbabilityColumnIsRefused) {
   auto t = validation::ParseTruth("multiclass", "id,label\n1,a\n2,b\n3,c\n",

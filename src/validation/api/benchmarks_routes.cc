@@ -62,7 +62,9 @@ json::object RenderPhase(const validation::Phase& p) {
                       {"truth_version_id", p.truth_version_id},
                       {"truth_file", p.truth_file},
                       {"scoring_program_dataset_id", p.program_dataset_id},
-                      {"scoring_program_version_id", p.program_version_id}};
+                      {"scoring_program_version_id", p.program_version_id},
+                      {"ingestion_program_dataset_id", p.ingestion_dataset_id},
+                      {"ingestion_program_version_id", p.ingestion_version_id}};
 }
 
 StatusOr<validation::Rules> ReadRules(const Ctx& ctx, const json::object* v,
@@ -113,7 +115,11 @@ StatusOr<validation::Phase> ReadPhase(const json::value& v) {
   auto t_f = r.String("truth_file", {.max_len = 500});
   auto prog_ds = r.String("scoring_program_dataset", {.max_len = 100});
   auto prog_v = r.String("scoring_program_version", {.max_len = 64});
+  auto ing_ds = r.String("ingestion_program_dataset", {.max_len = 100});
+  auto ing_v = r.String("ingestion_program_version", {.max_len = 64});
   RETURN_IF_ERROR(r.Finish());
+  p.ingestion_dataset_id = ing_ds.value_or("");
+  p.ingestion_version_id = ing_v.value_or("");
   p.program_dataset_id = prog_ds.value_or("");
   p.program_version_id = prog_v.value_or("");
   p.name = *name;

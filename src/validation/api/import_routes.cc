@@ -1,7 +1,8 @@
 // Importing a Codabench v2 competition bundle as a benchmark, unchanged: each task's reference
-// data becomes a hidden dataset of the organising project, its scoring program a project-level
-// dataset, its input data a dataset at the registered level; the phases, their limits and the
-// leaderboard's columns become a custom benchmark scored by that program in the sandbox
+// data becomes a hidden dataset of the organising project, its scoring and ingestion programs
+// project-level datasets, its input data a restricted dataset (code runs over it; participants
+// do not download it, as on Codabench); the phases, their limits and the leaderboard's columns
+// become a custom benchmark scored by that program in the sandbox
 // (validation/bundle/bundle.h reads the bundle; docs/validation-programs.md says what is kept).
 #include <fmt/format.h>
 #include <unistd.h>
@@ -139,13 +140,14 @@ Status ImportBundleHandler(Ctx& ctx, Api& api) {
     return InvalidArgument("the bundle has no leaderboard column: nothing would be ranked");
   }
   // Each task's data and program, as datasets of the project.
-  std::map<int64_t, std::array<std::string, 3>> tasks;  // index -> truth, program, inputs
+  // index -> truth, scoring program, inputs, ingestion program
+  std::map<int64_t, std::array<std::string, 4>> tasks;
   for (const auto& t : bundle.tasks) {
     std::string base = fmt::format("{}-task-{}", name->substr(0, 40), t.index);
     if (t.reference_data_dir.empty()) {
       return InvalidArgument(fmt::format("task {} has no reference_data", t.index));
     }
-    std::array<std::string, 3> ids;
+    std::array<std::string, 4> ids;
     ASSIGN_OR_RETURN(ids[0],
                      ImportDataset(ctx, api, project, base + "-ref", t.name + ": reference data",
                                    "hidden", t.reference_data_dir));
@@ -155,7 +157,12 @@ Status ImportBundleHandler(Ctx& ctx, Api& api) {
     if (!t.input_data_dir.empty()) {
       ASSIGN_OR_RETURN(ids[2],
                        ImportDataset(ctx, api, project, base + "-input", t.name + ": input data",
-                                     "registered", t.input_data_dir));
+                                     "restricted", t.input_data_dir));
+    }
+    if (!t.ingestion_program_dir.empty()) {
+      ASSIGN_OR_RETURN(ids[3], ImportDataset(ctx, api, project, base + "-ingestion",
+                                             t.name + ": ingestion program", "project",
+                                             t.ingestion_program_dir));
     }
     tasks[t.index] = ids;
   }
@@ -192,6 +199,10 @@ Status ImportBundleHandler(Ctx& ctx, Api& api) {
     p.program_version_id = "v1";
     p.input_dataset_id = ids[2];
     p.input_version_id = ids[2].empty() ? "" : "v1";
+    // A task with an ingestion program takes code, which that program runs.
+    p.ingestion_dataset_id = ids[3];
+    p.ingestion_version_id = ids[3].empty() ? "" : "v1";
+    if (!ids[3].empty()) b.rules.code = true;
     b.phases.push_back(std::move(p));
   }
   RETURN_IF_ERROR(api.db()->Write([&](store::Tx& tx) -> Status {

@@ -91,7 +91,14 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
     if (!b.rules.code) return InvalidArgument("this benchmark takes predictions files, not code");
     RETURN_IF_ERROR(validation::CheckRunCanBePaid(ctx.Tx(), b, ctx.now));
     // The code is checked now; it runs in the sandbox once the scorer takes it.
-    ASSIGN_OR_RETURN(auto tree, validation::ParseCodeTree(bytes));
+    // A phase with an ingestion program runs the code through it: no entry command needed.
+    ASSIGN_OR_RETURN(auto tree, validation::ParseCodeTree(bytes, /*entry_required=*/false));
+    if (tree.entry.empty() && phase->ingestion_version_id.empty()) {
+      return InvalidArgument(fmt::format(
+          "phase {} runs the code's own entry command: name the command that writes the "
+          "predictions (\"entry\"; openlab submit --code DIR --entry CMD)",
+          phase->name));
+    }
     n.format = "code";
     n.sha256 = validation::CodeTreeDigest(tree);
     n.rows = static_cast<int64_t>(tree.files.size());

@@ -389,7 +389,7 @@ TEST_F(BundleTest, MissingOrBadProgramsAreRefused) {
                    {"scoring_program.zip",
                     Zip({{"metadata", "command: python3 $program/s.py $hidden $output\n"}})})),
       "scoring_program.zip/metadata line 1: unknown variable $hidden: openlab gives "
-      "$program, $input, $output and $shared");
+      "$program, $input, $output, $shared, $ingestion_program and $submission_program");
   EXPECT_EQ(Refused(With(GoodBundle(), {"scoring_program.zip", "not a zip"})),
             "tasks[0].scoring_program: scoring_program.zip: not a readable zip file (Not a zip "
             "archive)");

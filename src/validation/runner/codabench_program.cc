@@ -13,7 +13,12 @@ namespace openlab::validation::runner {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kVariables = {"program", "input", "output", "shared"};
+// Codabench's names: an ingestion program's own folder is also $ingestion_program, and the
+// participant's code it runs is $submission_program.
+constexpr std::array<std::string_view, 6> kVariables = {
+    "program", "input", "output", "shared", "ingestion_program", "submission_program"};
+constexpr std::string_view kVariableList =
+    "$program, $input, $output, $shared, $ingestion_program and $submission_program";
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -88,10 +93,9 @@ StatusOr<std::string> ReadVariable(std::string_view s, size_t& i, const std::str
     while (i < s.size() && IsNameChar(s[i])) name += s[i++];
   }
   if (name.empty() || !IsNameStart(name[0])) {
-    return InvalidArgument(fmt::format(
-        "{}: '{}' is not a variable: openlab gives $program, $input, $output and $shared "
-        "(a '$' always starts one)",
-        where, s.substr(start, std::max<size_t>(i - start, 1))));
+    return InvalidArgument(
+        fmt::format("{}: '{}' is not a variable: openlab gives {} (a '$' always starts one)", where,
+                    s.substr(start, std::max<size_t>(i - start, 1)), kVariableList));
   }
   for (char c : name) {
     if (!IsNameChar(c)) {
@@ -102,8 +106,7 @@ StatusOr<std::string> ReadVariable(std::string_view s, size_t& i, const std::str
     if (name == v) return name;
   }
   return InvalidArgument(
-      fmt::format("{}: unknown variable ${}: openlab gives $program, $input, $output and $shared",
-                  where, name));
+      fmt::format("{}: unknown variable ${}: openlab gives {}", where, name, kVariableList));
 }
 
 // Splits a command into words as a POSIX shell would, without any of a shell's other work.
@@ -119,10 +122,9 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view cmd, const std:
   // An escaped '$' would be a literal dollar sign in a word, where "${" could then read as a
   // variable when the command is expanded: every '$' starts a variable, so it is refused.
   auto literal_dollar = [&] {
-    return InvalidArgument(fmt::format(
-        "{}: an escaped '$' is refused: a '$' always starts a variable ($program, $input, "
-        "$output, $shared)",
-        where));
+    return InvalidArgument(
+        fmt::format("{}: an escaped '$' is refused: a '$' always starts a variable ({})", where,
+                    kVariableList));
   };
   for (size_t i = 0; i < cmd.size();) {
     char c = cmd[i];
@@ -587,7 +589,8 @@ StatusOr<ProgramMetadata> ParseProgramMetadata(std::string_view text, std::strin
 StatusOr<std::vector<std::string>> ExpandCommand(const ProgramMetadata& metadata,
                                                  const ProgramDirs& dirs, std::string_view file) {
   auto value_of = [&](std::string_view name) -> const std::string* {
-    if (name == "program") return &dirs.program;
+    if (name == "program" || name == "ingestion_program") return &dirs.program;
+    if (name == "submission_program") return &dirs.submission;
     if (name == "input") return &dirs.input;
     if (name == "output") return &dirs.output;
     if (name == "shared") return &dirs.shared;

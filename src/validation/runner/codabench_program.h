@@ -9,8 +9,10 @@
 // otherwise ignore something the organiser meant). The command is split into words (single and
 // double quotes group, a backslash escapes the next character) and run directly, without a
 // shell: pipes, redirections, `;`, `&`, backquotes and `$(...)` are refused. The variables
-// $program, $input, $output and $shared (also written ${program}, ...) are replaced by the
-// directories the program sees; any other `$name` is refused, naming it.
+// $program, $input, $output and $shared (also written ${program}, ...), and for an ingestion
+// program Codabench's $ingestion_program (its own folder, as $program) and $submission_program
+// (the participant's code), are replaced by the directories the program sees; any other `$name`
+// is refused, naming it.
 //
 // A scoring program writes its scores into its output directory, as scores.json (one JSON object
 // whose values are finite numbers) or scores.txt (lines `key: value`, value a finite number).
@@ -49,12 +51,13 @@ struct ProgramMetadata {
 StatusOr<ProgramMetadata> ParseProgramMetadata(std::string_view text,
                                                std::string_view file = "metadata");
 
-// The directories a program sees, as paths inside its sandbox.
+// The directories a program sees, as paths inside its sandbox ("" for one it is not given).
 struct ProgramDirs {
-  std::string program;
+  std::string program;  // also $ingestion_program
   std::string input;
   std::string output;
   std::string shared;
+  std::string submission;  // $submission_program: the code an ingestion program runs
 };
 
 // The command's words with every variable replaced. InvalidArgument (naming `file`) for a

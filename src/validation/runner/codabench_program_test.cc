@@ -55,8 +55,8 @@ TEST(ProgramMetadata, QuotesBracesAndCarriageReturns) {
 
 TEST(ProgramMetadata, RefusesWhatItDoesNotKnow) {
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 $program/x.py $hidden\n")),
-            "metadata line 1: unknown variable $hidden: openlab gives $program, $input, $output "
-            "and $shared");
+            "metadata line 1: unknown variable $hidden: openlab gives $program, $input, $output, "
+            "$shared, $ingestion_program and $submission_program");
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 x.py\nimage: foo\n", "prog/metadata")),
             "prog/metadata line 2: unknown key 'image': openlab reads only command and "
             "description");
@@ -73,8 +73,8 @@ TEST(ProgramMetadata, RefusesWhatItDoesNotKnow) {
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: 'python3 x.py\n")),
             "metadata line 1: an unclosed ' quote");
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 $1\n")),
-            "metadata line 1: '$1' is not a variable: openlab gives $program, $input, $output and "
-            "$shared (a '$' always starts one)");
+            "metadata line 1: '$1' is not a variable: openlab gives $program, $input, $output, "
+            "$shared, $ingestion_program and $submission_program (a '$' always starts one)");
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 ${program\n")),
             "metadata line 1: '${' without its '}'");
   EXPECT_EQ(ErrorOf(ParseProgramMetadata(std::string(kMaxMetadataBytes + 1, '#'))),
@@ -109,9 +109,26 @@ TEST(ProgramMetadata, RefusesShellSyntax) {
 TEST(ProgramMetadata, RefusesAnEscapedDollar) {
   const std::string want =
       "metadata line 1: an escaped '$' is refused: a '$' always starts a variable ($program, "
-      "$input, $output, $shared)";
+      "$input, $output, $shared, $ingestion_program and $submission_program)";
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 \\${name}\n")), want);
   EXPECT_EQ(ErrorOf(ParseProgramMetadata("command: python3 \"a \\${n}\" $input\n")), want);
+}
+
+// An ingestion program written for Codabench (its legacy names for the folders).
+TEST(ProgramMetadata, ExpandsCodabenchsIngestionNames) {
+  auto m = ParseProgramMetadata(
+      "command: python3 $ingestion_program/ingestion.py $input $output $ingestion_program "
+      "${submission_program}\n");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ProgramDirs dirs = kDirs;
+  dirs.submission = "/box/submission";
+  EXPECT_THAT(*ExpandCommand(*m, dirs),
+              ElementsAre("python3", "/box/program/ingestion.py", "/box/input", "/box/output",
+                          "/box/program", "/box/submission"));
+  // A scoring program is given no submission program to run.
+  EXPECT_EQ(ErrorOf(ExpandCommand(*m, kDirs, "scoring_program/metadata")),
+            "scoring_program/metadata: the command uses $submission_program, which this program "
+            "is not given");
 }
 
 TEST(ProgramMetadata, ExpandRefusesAVariableWithoutADirectory) {
