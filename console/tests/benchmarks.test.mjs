@@ -8,12 +8,16 @@
 // paged from the address; the private ranking is disabled for him with its reason until the phase
 // ends; a cancel the server refuses and a file over the day's quota are told in words; he issues a
 // signed report, and an anonymous visitor reads it, downloads the file and the key it points to,
-// and `openlab report verify` checks them offline. Every page passes axe-core with no serious or
-// critical violation and is photographed under $OPENLAB_ARTIFACTS; the pages speak Korean too.
+// and `openlab report verify` checks them offline; the submission lists its reports, issues another
+// and opens it from the list. Once the organiser takes code, a code form appears: a missing folder
+// and command, code too large for the rules and a path the server refuses are told in words, and
+// a folder sent with its command is listed, run in the sandbox and scored. Every page passes
+// axe-core with no serious or critical violation and is photographed under $OPENLAB_ARTIFACTS;
+// the pages speak Korean too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -477,6 +481,126 @@ describe('the benchmarks', () => {
     await p.getByRole('alert').getByText('There is no report at this address. Check that it was copied whole.').waitFor();
     await check(p, 'bench-report-not-found');
     await visitor.close();
+  });
+
+  it('lists a scored submission\'s reports, issues another from the list and opens it', async () => {
+    await page.goto(`${server.url}/benchmarks/${name}`);
+    const mine = page.locator('li.bench-sub', { has: page.getByRole('heading', { name: 'gradient boosting' }) });
+    const reports = mine.getByRole('region', { name: 'Signed reports' });
+    const links = reports.getByRole('link', { name: /^Report issued / });
+    // The one issued above, as the API lists it to its owner.
+    await links.first().waitFor();
+    const [sub] = (await apis.bob('GET', `/api/v1/benchmarks/${benchmark.id}/submissions`)).json.items;
+    const before = (await apis.bob('GET', `/api/v1/submissions/${sub.id}/reports`)).json.items;
+    assert.deepEqual(before.map((r) => `/reports/${r.id}`), [reportUrl]);
+    assert.deepEqual(await links.evaluateAll((as) => as.map((a) => a.getAttribute('href'))), [reportUrl]);
+    // Another participant's reports are not listed to them.
+    await assert.rejects(apis.carol('GET', `/api/v1/submissions/${sub.id}/reports`), /404/);
+
+    await mine.getByRole('button', { name: 'Issue a signed report of gradient boosting' }).click();
+    await links.nth(1).waitFor();
+    const after = (await apis.bob('GET', `/api/v1/submissions/${sub.id}/reports`)).json.items;
+    assert.equal(after.length, 2);
+    const added = after.find((r) => `/reports/${r.id}` !== reportUrl);
+    // Oldest first: the new one last.
+    assert.deepEqual(await links.evaluateAll((as) => as.map((a) => a.getAttribute('href'))), [reportUrl, `/reports/${added.id}`]);
+    await check(page, 'bench-reports-listed');
+    await links.nth(1).click();
+    await page.waitForURL(`${server.url}/reports/${added.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Validation report' }).waitFor();
+    const shown = await page.locator('article > dl.facts').evaluate((el) =>
+      Object.fromEntries([...el.querySelectorAll(':scope > div')].map((d) => [d.querySelector('dt').textContent, d.querySelector('dd').textContent])));
+    assert.equal(shown.Benchmark, `${title} (${benchmark.id})`);
+    assert.equal(added.submission_id, sub.id);
+  });
+
+  it('offers the code form where the benchmark takes code, and takes a folder of code through it', async () => {
+    await page.goto(`${server.url}/benchmarks/${name}`);
+    await page.getByRole('heading', { name: 'Send predictions' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Send code' }).count(), 0, 'this benchmark takes no code yet');
+    // The organiser takes code from now on; its runs are charged to her project's CPU hours.
+    const op = client(server.url, { token: server.token });
+    await op('POST', `/api/v1/projects/${benchmark.project_id}/allocations`, {
+      resource: 'cpu', hours: 10, expires_at: iso(Date.now() + 30 * 86400_000),
+    });
+    await apis.alice('PATCH', `/api/v1/benchmarks/${benchmark.id}`, { rules: { code: true, max_runtime_s: 120 } });
+    await page.reload();
+    const form = page.locator('form', { has: page.getByRole('heading', { name: 'Send code' }) });
+    await form.waitFor();
+    await form.getByText('for at most 120 seconds').waitFor();
+
+    // Nothing chosen and no command: told next to each field, nothing sent.
+    await form.getByRole('button', { name: 'Send the code' }).click();
+    assert.equal(await form.locator('#bench-code-files-error').textContent(), 'Choose the folder of your code, or its files.');
+    assert.equal(
+      await form.locator('#bench-code-entry-error').textContent(),
+      'Name the command that runs your code, for example python3 predict.py.',
+    );
+    assert.equal(await form.getByLabel('Command that runs it').getAttribute('aria-invalid'), 'true');
+    await check(page, 'bench-code-missing');
+
+    // A folder: predict.sh copies the answers it carries to where the run's predictions go.
+    const dir = await mkdtemp(join(tmpdir(), 'openlab-console-code-'));
+    const files = {
+      'predict.sh': 'cp answers/predictions.csv "$OPENLAB_OUTPUT/predictions.csv"\necho copied\n',
+      'answers/predictions.csv': perfect,
+    };
+    try {
+      await mkdir(join(dir, 'model', 'answers'), { recursive: true });
+      for (const [path, bytes] of Object.entries(files)) await writeFile(join(dir, 'model', path), bytes);
+      // Too large for the rules: told before anything is sent.
+      const maxBytes = benchmark.rules.max_bytes;
+      await apis.alice('PATCH', `/api/v1/benchmarks/${benchmark.id}`, { rules: { max_bytes: 1000 } });
+      try {
+        await page.reload();
+        await form.getByLabel('A folder').setInputFiles(join(dir, 'model'));
+        assert.match(
+          await form.locator('#bench-code-files-error').textContent(),
+          /^Your code is \d\.\d KB once encoded for sending; this benchmark takes at most 1 KB\. /,
+        );
+        await form.getByLabel('Command that runs it').fill('sh predict.sh');
+        await form.getByRole('button', { name: 'Send the code' }).click();
+        assert.equal((await apis.bob('GET', `/api/v1/benchmarks/${benchmark.id}/submissions`)).json.items.length, 1);
+      } finally {
+        await apis.alice('PATCH', `/api/v1/benchmarks/${benchmark.id}`, { rules: { max_bytes: maxBytes } });
+      }
+
+      // What the server refuses is told in its words: a file name with a backslash.
+      await page.reload();
+      await form.getByLabel('Or some files').setInputFiles({
+        name: 'bad\\name.sh', mimeType: 'text/plain', buffer: Buffer.from('true\n'),
+      });
+      await form.getByLabel('Command that runs it').fill('sh predict.sh');
+      await form.getByRole('button', { name: 'Send the code' }).click();
+      const refused = form.locator('#bench-code-files-error');
+      await refused.waitFor();
+      assert.match(await refused.textContent(), /^The code was refused and not counted: .*backslash.*\. Mend it and send it again\.$/);
+
+      // The folder, its command and a description: taken, listed, run and scored.
+      await form.getByLabel('A folder').setInputFiles(join(dir, 'model'));
+      await form.getByText('2 files chosen').waitFor();
+      assert.match(await form.locator('#bench-code-chosen').textContent(), /: answers\/predictions\.csv, predict\.sh$/);
+      await form.getByLabel('Description (optional)').fill('code that copies the answers');
+      await form.getByRole('button', { name: 'Send the code' }).click();
+      await form.getByRole('status').getByText(/^Your code was taken \(2 files\): Queued\./).waitFor();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const mine = page.locator('li.bench-sub', { has: page.getByRole('heading', { name: 'code that copies the answers' }) });
+    await mine.waitFor();
+    assert.match(await mine.locator('.bench-sub-facts').textContent(), /2 files of code/);
+    const listed = (await apis.bob('GET', `/api/v1/benchmarks/${benchmark.id}/submissions`)).json.items;
+    const code = listed.find((s) => s.kind === 'code');
+    assert.equal(code.description, 'code that copies the answers');
+    assert.equal(code.rows, 2);
+    // The digest the API names code by (validation/code_tree.h): its listing, then its command.
+    const listing = Object.keys(files).sort().map((p) => `${sha256(files[p])}  ${p}\n`).join('');
+    assert.equal(code.sha256, sha256(listing + 'entry  sh predict.sh\n'));
+    assert.equal(await mine.locator('.bench-digest').textContent(), `sha256:${code.sha256}`);
+    await mine.locator('.bench-state-scored').waitFor({ timeout: 60000 });
+    assert.equal((await apis.bob('GET', `/api/v1/submissions/${code.id}`)).json.scores_public.accuracy, 1);
+    await mine.getByRole('region', { name: 'Signed reports' }).getByText('No report of it has been issued yet.').waitFor();
+    await check(page, 'bench-code-scored');
   });
 
   it('speaks Korean on the benchmark and report pages', async () => {

@@ -1462,7 +1462,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The reports issued of a submission (its owner or team), in id order */
+        get: operations["reports.list"];
         put?: never;
         /** Issue a signed validation report of a scored submission (its owner or team) */
         post: operations["reports.create"];
@@ -1661,6 +1662,9 @@ export interface components {
             /** @description custom tasks: the program's dataset */
             scoring_program_dataset_id: string;
             scoring_program_version_id: string;
+            /** @description code submissions: the ingestion program's dataset, which runs the code */
+            ingestion_program_dataset_id: string;
+            ingestion_program_version_id: string;
         };
         BenchmarkRules: {
             /** @description counted submissions per entrant, phase and UTC day */
@@ -1680,6 +1684,11 @@ export interface components {
             max_runtime_s: number;
             /** @description a code run or a scoring program's memory, at most */
             max_memory_mb: number;
+            /**
+             * @description who pays for code runs: organiser (the benchmark's project, from its CPU allocation; one core for the run's time) or centre
+             * @enum {string}
+             */
+            code_charge: "organiser" | "centre";
         };
         BenchmarkTeam: {
             id: string;
@@ -2152,6 +2161,15 @@ export interface components {
             /** @description SubjectPublicKeyInfo, PEM */
             public_key_pem: string;
         };
+        ReportSummary: {
+            /** @description whoever holds it reads the report */
+            id: string;
+            submission_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description of the envelope as issued */
+            sha256: string;
+        };
         RescoreResult: {
             phase_id: string;
             queued: number;
@@ -2400,6 +2418,11 @@ export interface components {
         };
         SubmissionPage: {
             items: components["schemas"]["Submission"][];
+            /** @description pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        ReportSummaryPage: {
+            items: components["schemas"]["ReportSummary"][];
             /** @description pass as ?cursor= for the next page; null on the last page */
             next_cursor: string | null;
         };
@@ -8775,7 +8798,7 @@ export interface operations {
                     orgs?: string[];
                     /** @description names, or {name, primary}; the first is primary by default */
                     metrics: string[];
-                    /** @description max_per_day, max_total, max_bytes, counts (best|last), code (code submissions taken), max_runtime_s, max_memory_mb */
+                    /** @description max_per_day, max_total, max_bytes, counts (best|last), code (code submissions taken), max_runtime_s, max_memory_mb, code_charge (organiser: the benchmark's project pays for code runs from its CPU allocation; centre: set by an operator) */
                     rules?: Record<string, never>;
                     /** @description the share of test rows ranked publicly (0.5) */
                     public_fraction?: number;
@@ -10006,6 +10029,76 @@ export interface operations {
             };
             /** @description Conflicts with the current state (a stale version, a repeat) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused (problem+json): the request is malformed or too large */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error (RFC 9457 problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "reports.list": {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSummaryPage"];
+                };
+            };
+            /** @description No valid token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed by the policy */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ export type SubmissionEvent = S['SubmissionEvent'];
 export type Leaderboard = S['Leaderboard'];
 export type LeaderboardRow = S['LeaderboardRow'];
 export type Report = S['Report'];
+export type ReportSummary = S['ReportSummary'];
 export type ReportKey = S['ReportKey'];
 
 export interface BoardQuery {
@@ -51,8 +52,19 @@ export const bench = {
       format === 'csv' ? 'text/csv' : 'application/x-ndjson',
       { query: { phase, format, description: description || undefined } },
     ),
+  // Code (validation/code_tree.h): the JSON {"entry", "files": {path: base64}}, already encoded
+  // (its size is checked against the rules before it is sent).
+  submitCode: (id: string, body: Blob, phase: string, description: string) =>
+    upload<Submission>(`/api/v1/benchmarks/${seg(id)}/submissions`, body, 'application/json', {
+      query: { kind: 'code', phase, description: description || undefined },
+    }),
   cancel: (id: string) => request<Submission>('POST', `/api/v1/submissions/${seg(id)}/cancel`),
   issueReport: (id: string) => request<Report>('POST', `/api/v1/submissions/${seg(id)}/reports`),
+  reports: (id: string, cursor: string | undefined, signal: AbortSignal) =>
+    request<Page<ReportSummary>>('GET', `/api/v1/submissions/${seg(id)}/reports`, {
+      query: { limit: 50, cursor },
+      signal,
+    }),
   report: (id: string, signal?: AbortSignal) =>
     request<Report>('GET', `/api/v1/reports/${seg(id)}`, { signal }),
 };

@@ -1,14 +1,17 @@
 // Taking part, for a signed-in person: the submit form (a predictions file, the phase, a
 // description; a refused file's first bad line told next to the field; what the quota leaves)
 // and their submissions (their own and their team's) with each one's state, its history, its
-// scores, cancelling one that waits and issuing a signed report of a scored one. Submissions not
-// yet ended are read again each second until they end.
+// scores, cancelling one that waits, and a scored one's signed reports (those issued, each a
+// link to its page, and issuing another). Where the benchmark takes code, a second form sends a
+// folder of code and its command (codeForm.tsx). Submissions not yet ended are read again each
+// second until they end.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Me } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { useApi } from '../../components/useApi';
 import { usePaged, type PagedList } from '../../components/usePaged';
 import { formatBytes, formatNumber, t } from '../../i18n';
+import { CodeForm } from './codeForm';
 import {
   bench,
   phaseState,
@@ -16,6 +19,7 @@ import {
   type Benchmark,
   type Phase,
   type Report,
+  type ReportSummary,
   type Submission,
 } from './api';
 import { formatScore, formatTime, StateBadge, stateLabel, Time } from './format';
@@ -78,6 +82,13 @@ export function Participate({
           onSubmitted={(s) => list.update((items) => [s, ...items.filter((x) => x.id !== s.id)])}
         />
       )}
+      {b.rules.code && open.length > 0 ? (
+        <CodeForm
+          b={b}
+          open={open}
+          onSubmitted={(s) => list.update((items) => [s, ...items.filter((x) => x.id !== s.id)])}
+        />
+      ) : null}
       <MySubmissions b={b} mine={mine} list={list} />
     </section>
   );
@@ -327,7 +338,12 @@ function SubmissionItem({
     }
   }
   const cancel = () => act(async () => onChanged(await bench.cancel(s.id)));
-  const issue = () => act(async () => setReport(await bench.issueReport(s.id)));
+  const [issued, setIssued] = useState(0);
+  const issue = () =>
+    act(async () => {
+      setReport(await bench.issueReport(s.id));
+      setIssued((n) => n + 1);
+    });
 
   return (
     <li class="bench-sub" aria-labelledby={headingId} data-submission={s.id}>
@@ -364,6 +380,7 @@ function SubmissionItem({
         </div>
       </dl>
       {s.state === 'scored' && <Scores b={b} s={s} phase={phase} />}
+      {s.state === 'scored' && <Reports id={s.id} issued={issued} />}
       <details class="bench-history" onToggle={(e) => setHistoryOpen((e.currentTarget as HTMLDetailsElement).open)}>
         <summary>{t('bench.subs.history')}</summary>
         {historyOpen && <History id={s.id} state={s.state} />}
@@ -375,7 +392,7 @@ function SubmissionItem({
             {t('bench.subs.cancel')}
           </button>
         )}
-        {s.state === 'scored' && !report && (
+        {s.state === 'scored' && (
           <button type="button" class="button-secondary" disabled={busy} onClick={issue}
             aria-label={t('bench.subs.report.label', { name: title })}>
             {busy ? t('common.working') : t('bench.subs.report')}
@@ -394,6 +411,44 @@ function SubmissionItem({
         )}
       </div>
     </li>
+  );
+}
+
+// The signed reports issued of a scored submission, oldest first, each a link to its page; read
+// again when one more is issued.
+function Reports({ id, issued }: { id: string; issued: number }) {
+  const list = usePaged<ReportSummary>((cursor, signal) => bench.reports(id, cursor, signal), [id, issued]);
+  const items = [...list.items].sort((x, y) => (x.created_at < y.created_at ? -1 : x.created_at > y.created_at ? 1 : 0));
+  const headingId = `sub-${id}-reports`;
+  return (
+    <section class="bench-reports" aria-labelledby={headingId}>
+      <h5 id={headingId}>{t('bench.subs.reports')}</h5>
+      {list.error ? <ProblemNotice error={list.error} retry={list.retry} /> : null}
+      {!list.loaded && !list.error ? (
+        <p class="muted" role="status">
+          {t('bench.subs.reports.loading')}
+        </p>
+      ) : null}
+      {list.loaded && items.length === 0 ? <p class="muted">{t('bench.subs.reports.none')}</p> : null}
+      {items.length > 0 && (
+        <ul>
+          {items.map((r) => (
+            <li key={r.id}>
+              <a href={`/reports/${encodeURIComponent(r.id)}`}>
+                {t('bench.subs.reports.link', { time: formatTime(r.created_at) })}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+      {list.loaded && list.more && !list.error ? (
+        <p>
+          <button type="button" class="button-secondary" disabled={list.loading} onClick={list.loadMore}>
+            {list.loading ? t('bench.subs.reports.loading') : t('bench.subs.reports.more')}
+          </button>
+        </p>
+      ) : null}
+    </section>
   );
 }
 
