@@ -3,8 +3,9 @@
 // either direction and on either split; the ranking by such a metric follows the counted
 // submission (a better one scored, the best-or-last rule changed, a re-score); and a database
 // made before leaderboard_scores existed (schema version 20) gets its entries' scores filled in
-// by the migration. The scores are set through the scorer's use cases (ClaimSubmission,
-// FinishScoring), so each entrant's numbers, and so the ties, are chosen by the test.
+// by the migration, and its phases' entry counts. The scores are set through the scorer's use cases
+// (ClaimSubmission, FinishScoring), so each entrant's numbers, and so the ties, are chosen by the
+// test.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -259,6 +260,7 @@ TEST_P(LeaderboardTest, TheRankingByAnotherMetricFollowsTheCountedSubmission) {
   std::string c = Scored("bob", {{"mae", 1.0}, {"rmse", 1.0}, {"r2", 0.95}}, {});
   EXPECT_EQ(Board("metric=rmse"), (std::vector<Ranked>{{"bob", 1, 1.0, c}, {"alice", 2, 2.5, a}}));
   EXPECT_EQ(Board("metric=r2"), (std::vector<Ranked>{{"bob", 1, 0.95, c}, {"alice", 2, 0.6, a}}));
+  EXPECT_EQ(Get("").json.at("total").as_int64(), 2);  // entrants, not submissions
   // A worse one by MAE does not count under "best", whatever its RMSE.
   std::string d = Scored("bob", {{"mae", 1.8}, {"rmse", 0.5}, {"r2", 0.2}}, {});
   EXPECT_EQ(Board("metric=rmse"), (std::vector<Ranked>{{"bob", 1, 1.0, c}, {"alice", 2, 2.5, a}}));
@@ -300,6 +302,7 @@ TEST_P(LeaderboardTest, TheRankingByAnotherMetricFollowsTheCountedSubmission) {
                     return Finish(tx, a, {{"mae", 2.0}, {"rmse", 4.0}, {"r2", 0.6}}, {});
                   })
                   .ok());
+  EXPECT_EQ(Get("metric=r2").json.at("total").as_int64(), 2);
   // A tie on RMSE: shared rank, entrant order.
   std::vector<Ranked> tied = {{"alice", 1, 4.0, a}, {"bob", 1, 4.0, c}};
   if (users_.at("bob") < users_.at("alice")) std::swap(tied[0], tied[1]);
@@ -333,6 +336,7 @@ TEST_P(LeaderboardTest, TheMigrationFillsInTheScoresOfExistingEntries) {
                     ASSIGN_OR_RETURN(later, tx.Query("SELECT version, description, applied_at FROM "
                                                      "schema_migrations WHERE version > 21"));
                     RETURN_IF_ERROR(tx.Exec("DROP TABLE leaderboard_scores").status());
+                    RETURN_IF_ERROR(tx.Exec("DROP TABLE leaderboard_sizes").status());
                     return tx.Exec("DELETE FROM schema_migrations WHERE version >= 21").status();
                   })
                   .ok());
@@ -362,6 +366,7 @@ TEST_P(LeaderboardTest, TheMigrationFillsInTheScoresOfExistingEntries) {
                   })
                   .ok());
   EXPECT_EQ(rows, 3 * 3 * 2);
+  EXPECT_EQ(Get("metric=r2").json.at("total").as_int64(), 3);  // the phase's count, filled in
   for (const auto& q : queries) EXPECT_EQ(Board(q), before[q]) << q;
   EXPECT_EQ(WithoutIds(Board("metric=rmse")),
             Expected({{"alice", 1.0}, {"bob", 2.0}, {"carol", 1.0}}, false));
@@ -371,6 +376,7 @@ TEST_P(LeaderboardTest, TheMigrationFillsInTheScoresOfExistingEntries) {
   Scored("dave", {{"mae", 0.5}, {"rmse", 0.5}, {"r2", 0.1}}, {});
   EXPECT_EQ(WithoutIds(Board("metric=rmse")),
             Expected({{"alice", 1.0}, {"bob", 2.0}, {"carol", 1.0}, {"dave", 0.5}}, false));
+  EXPECT_EQ(Get("").json.at("total").as_int64(), 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LeaderboardTest, ::testing::ValuesIn(testing::Backends()),

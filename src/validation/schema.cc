@@ -145,7 +145,8 @@ ALTER TABLE submissions ADD COLUMN run_started_at BIGINT NOT NULL DEFAULT 0
 // by any metric (not only the primary, which leaderboard_entries indexes) is read along an index:
 // value is the entry's score on the split, the private one falling back to the public one as the
 // entry's private_primary does. Kept in step with leaderboard_entries by the use cases; filled
-// here from the entries a database already holds.
+// here from the entries a database already holds. leaderboard_sizes counts each phase's entries,
+// so that a page need not count them.
 const char* kV21LeaderboardScores = R"SQL(
 CREATE TABLE leaderboard_scores (
   phase_id TEXT NOT NULL,
@@ -163,7 +164,12 @@ INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
 INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
   SELECT e.phase_id, e.entrant, 'private', p.key,
     COALESCE((SELECT v.value FROM json_each(e.scores_private) v WHERE v.key = p.key), p.value)
-  FROM leaderboard_entries e, json_each(e.scores_public) p
+  FROM leaderboard_entries e, json_each(e.scores_public) p;
+CREATE TABLE leaderboard_sizes (
+  phase_id TEXT PRIMARY KEY REFERENCES benchmark_phases(id),
+  entries BIGINT NOT NULL);
+INSERT INTO leaderboard_sizes (phase_id, entries)
+  SELECT phase_id, COUNT(*) FROM leaderboard_entries GROUP BY phase_id
 )SQL";
 
 // The same for PostgreSQL, whose scores (JSON in TEXT columns) are read with jsonb_each_text.
@@ -184,7 +190,12 @@ INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
 INSERT INTO leaderboard_scores (phase_id, entrant, split, metric, value)
   SELECT e.phase_id, e.entrant, 'private', p.key,
     COALESCE(e.scores_private::jsonb ->> p.key, p.value)::DOUBLE PRECISION
-  FROM leaderboard_entries e CROSS JOIN LATERAL jsonb_each_text(e.scores_public::jsonb) p
+  FROM leaderboard_entries e CROSS JOIN LATERAL jsonb_each_text(e.scores_public::jsonb) p;
+CREATE TABLE leaderboard_sizes (
+  phase_id TEXT PRIMARY KEY REFERENCES benchmark_phases(id),
+  entries BIGINT NOT NULL);
+INSERT INTO leaderboard_sizes (phase_id, entries)
+  SELECT phase_id, COUNT(*) FROM leaderboard_entries GROUP BY phase_id
 )SQL";
 
 // A phase's ingestion program (Codabench's layout), which runs code submissions.

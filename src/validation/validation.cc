@@ -423,9 +423,18 @@ Status WriteEntry(Tx& tx, const Benchmark& b, const std::string& phase_id,
   RETURN_IF_ERROR(tx.Exec("DELETE FROM leaderboard_scores WHERE phase_id = $1 AND entrant = $2",
                           {phase_id, entrant})
                       .status());
-  RETURN_IF_ERROR(tx.Exec("DELETE FROM leaderboard_entries WHERE phase_id = $1 AND entrant = $2",
-                          {phase_id, entrant})
-                      .status());
+  ASSIGN_OR_RETURN(int64_t removed,
+                   tx.Exec("DELETE FROM leaderboard_entries WHERE phase_id = $1 AND entrant = $2",
+                           {phase_id, entrant}));
+  // The phase's count changes only when an entrant gains or loses its entry (so concurrent
+  // scorers of one phase contend for its row only then).
+  if (int64_t change = (chosen ? 1 : 0) - removed; change != 0) {
+    RETURN_IF_ERROR(tx.Exec("INSERT INTO leaderboard_sizes (phase_id, entries) VALUES ($1, $2) "
+                            "ON CONFLICT (phase_id) DO UPDATE SET entries = "
+                            "leaderboard_sizes.entries + excluded.entries",
+                            {phase_id, change})
+                        .status());
+  }
   if (!chosen) return Status::Ok();
   const MetricChoice& primary = b.primary();
   double pub = chosen->scores_public.at(primary.name);
@@ -1128,10 +1137,10 @@ Status EndRun(Tx& tx, const std::string& id, const std::string& owner, int64_t n
 // ---- leaderboards
 
 StatusOr<int64_t> LeaderboardSize(Tx& tx, const std::string& phase_id) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM leaderboard_entries WHERE phase_id "
-                                       "= $1",
-                                       {phase_id}));
-  return rows[0].Int(0);
+  // Kept by WriteEntry: one row, not a count of the phase's entries on every page.
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT entries FROM leaderboard_sizes WHERE phase_id = $1", {phase_id}));
+  return rows.empty() ? 0 : rows[0].Int(0);
 }
 
 StatusOr<std::vector<LeaderboardRow>> Leaderboard(Tx& tx, const Benchmark& b,
