@@ -11,7 +11,8 @@
 // and `openlab report verify` checks them offline; the submission lists its reports, issues another
 // and opens it from the list. Once the organiser takes code, a code form appears: a missing folder
 // and command, code too large for the rules and a path the server refuses are told in words, and
-// a folder sent with its command is listed, run in the sandbox and scored. Every page passes
+// a folder sent with its command is listed, run in the sandbox and scored; where the phase's
+// ingestion program runs the code, a folder is sent without a command and scored. Every page passes
 // axe-core with no serious or critical violation and is photographed under $OPENLAB_ARTIFACTS;
 // the pages speak Korean too.
 import assert from 'node:assert/strict';
@@ -601,6 +602,66 @@ describe('the benchmarks', () => {
     assert.equal((await apis.bob('GET', `/api/v1/submissions/${code.id}`)).json.scores_public.accuracy, 1);
     await mine.getByRole('region', { name: 'Signed reports' }).getByText('No report of it has been issued yet.').waitFor();
     await check(page, 'bench-code-scored');
+  });
+
+  it('takes code without a command where the phase\'s ingestion program runs it', async () => {
+    // The organiser's ingestion program (Codabench's layout): it copies the answers the code
+    // carries to where the run's predictions go.
+    const program = (await apis.alice('POST', '/api/v1/datasets', {
+      project_id: benchmark.project_id, name: 'traffic-ingestion', title: 'Traffic jams: the ingestion program',
+      description: 'Runs the participants\' code.', license: 'proprietary', access_level: 'project',
+    })).json;
+    const token = (await apis.alice('POST', '/api/v1/tokens', {
+      name: 'ingestion', scopes: ['data:read', 'data:write'], expires_in_days: 1,
+    })).json.secret;
+    const dir = await mkdtemp(join(tmpdir(), 'openlab-console-ingestion-'));
+    try {
+      await mkdir(join(dir, 'program'));
+      await writeFile(join(dir, 'program', 'metadata'), 'command: sh $program/ingest.sh $submission_program $output\n');
+      await writeFile(join(dir, 'program', 'ingest.sh'), 'cp "$1/answers/predictions.csv" "$2/predictions.csv"\n');
+      await run(paths.bin, ['data', 'push', join(dir, 'program'), program.id, '--tag', 'v1'], {
+        env: { ...process.env, OPENLAB_URL: server.url, OPENLAB_TOKEN: token, HOME: dir },
+      });
+      const current = (await apis.alice('GET', `/api/v1/benchmarks/${benchmark.id}`)).json;
+      const edited = (await apis.alice('PATCH', `/api/v1/benchmarks/${benchmark.id}`, {
+        phases: current.phases.map((p) => ({
+          name: p.name, starts_at: p.starts_at, ends_at: p.ends_at, truth_dataset: p.truth_dataset_id,
+          truth_file: p.truth_file, ...(p.name === 'main' ? { ingestion_program_dataset: program.id } : {}),
+        })),
+      })).json;
+      // The main phase's programs changed (its truth did not: only the main phase is named).
+      const main = edited.phases.find((p) => p.name === 'main');
+      assert.deepEqual(edited.truth_changed, [main.id]);
+      assert.equal(main.ingestion_program_dataset_id, program.id);
+
+      await page.goto(`${server.url}/benchmarks/${name}`);
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'Send code' }) });
+      const entry = form.getByLabel('Command that runs it (optional)');
+      await entry.waitFor();
+      await form.getByText("This phase's own ingestion program runs your code").waitFor();
+      await mkdir(join(dir, 'model', 'answers'), { recursive: true });
+      await writeFile(join(dir, 'model', 'answers', 'predictions.csv'), perfect);
+      await form.getByLabel('Or some files').setInputFiles(join(dir, 'model', 'answers', 'predictions.csv'));
+      await form.getByText('1 files chosen').waitFor();
+      await form.getByRole('button', { name: 'Send the code' }).click();
+      // A file picked alone is sent under its name: the program finds no answers/ folder.
+      const failed = page.locator('li.bench-sub').first();
+      await failed.locator('.bench-state-failed').waitFor({ timeout: 60000 });
+      // The folder, with no command: the ingestion program runs it and it is scored.
+      await form.getByLabel('A folder').setInputFiles(join(dir, 'model'));
+      await form.getByLabel('Description (optional)').fill('answers through the ingestion program');
+      await form.getByRole('button', { name: 'Send the code' }).click();
+      await form.getByRole('status').getByText(/^Your code was taken \(1 files\): Queued\./).waitFor();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const mine = page.locator('li.bench-sub', { has: page.getByRole('heading', { name: 'answers through the ingestion program' }) });
+    await mine.locator('.bench-state-scored').waitFor({ timeout: 60000 });
+    const listed = (await apis.bob('GET', `/api/v1/benchmarks/${benchmark.id}/submissions`)).json.items;
+    const sub = listed.find((x) => x.description === 'answers through the ingestion program');
+    assert.equal(sub.scores_public.accuracy, 1);
+    assert.equal(sub.sha256, sha256(`${sha256(perfect)}  answers/predictions.csv\nentry  \n`));
+    await check(page, 'bench-code-ingestion');
   });
 
   it('speaks Korean on the benchmark and report pages', async () => {
