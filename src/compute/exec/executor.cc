@@ -116,6 +116,7 @@ Status ValidateLaunchSpec(const LaunchSpec& spec) {
     return InvalidArgument("max_processes must be between 1 and 1000000");
   }
   if (spec.tmp_bytes <= 0) return InvalidArgument("tmp_bytes must be positive");
+  if (spec.max_file_bytes < 0) return InvalidArgument("max_file_bytes must not be negative");
   return Status::Ok();
 }
 

@@ -69,6 +69,12 @@ struct LaunchSpec {
   std::vector<std::string> readable_paths;
   int max_processes = 4096;              // 1..1000000: processes and threads of the whole job
   int64_t tmp_bytes = int64_t{1} << 30;  // > 0: size of its private /tmp and /dev/shm, each
+  // >= 0: the largest file any process of the job may write, 0 for no limit (RLIMIT_FSIZE, set
+  // for sandboxed and plain jobs alike). It bounds every file the job writes, its stdout and
+  // stderr in job_dir included: a write past it fails, and the process gets SIGXFSZ, which kills
+  // it unless it ignores the signal (then the write fails with EFBIG). It bounds each file, not
+  // their number: a caller that must bound a directory watches it (validation/runner).
+  int64_t max_file_bytes = 0;
   // Never run this job outside the sandbox, whatever the executor's mode (it reads data that
   // must not leave: restricted inputs).
   bool require_sandbox = false;

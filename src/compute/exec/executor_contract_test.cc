@@ -494,6 +494,7 @@ TEST_P(ExecutorContractTest, InvalidSpecsAreRejected) {
       {"negative time limit", [](LaunchSpec& s) { s.time_limit_seconds = -5; }},
       {"zero cpus", [](LaunchSpec& s) { s.cpus = 0; }},
       {"negative memory", [](LaunchSpec& s) { s.memory_bytes = -1; }},
+      {"negative max_file_bytes", [](LaunchSpec& s) { s.max_file_bytes = -1; }},
       {"negative gpu", [](LaunchSpec& s) { s.gpu_indices = {-1}; }},
       {"job id with a slash", [](LaunchSpec& s) { s.job_id = "../x"; }},
       {"job id with shell syntax", [](LaunchSpec& s) { s.job_id = "x;rm -rf /"; }},
@@ -878,6 +879,30 @@ TEST_F(LocalExecutorTest, MemoryLimitIsApplied) {
   }
 }
 
+// A job writes past max_file_bytes into a file of its workdir and into its stdout: each writer
+// is killed by SIGXFSZ at the limit, and no file grows past it.
+void ExpectMaxFileBytesStops(Executor& ex, LaunchSpec spec) {
+  constexpr int64_t kLimit = 1 << 20;
+  spec.max_file_bytes = kLimit;
+  spec.argv = {"/bin/sh", "-c",
+               "head -c 4000000 /dev/zero > big; echo \"file writer: $?\" >&2; "
+               "exec head -c 4000000 /dev/zero"};
+  auto h = ex.Launch(spec);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ExecStatus st = WaitTerminal(ex, *h);
+  EXPECT_EQ(st.state, ExecState::kFailed) << st.detail;
+  EXPECT_EQ(st.term_signal, SIGXFSZ) << st.detail;
+  // 128 + SIGXFSZ: the shell saw its child killed by the signal.
+  EXPECT_THAT(ReadAll(spec.job_dir + "/stderr"),
+              HasSubstr("file writer: " + std::to_string(128 + SIGXFSZ) + "\n"));
+  EXPECT_EQ(fs::file_size(spec.workdir + "/big"), static_cast<uintmax_t>(kLimit));
+  EXPECT_EQ(fs::file_size(spec.job_dir + "/stdout"), static_cast<uintmax_t>(kLimit));
+}
+
+TEST_F(LocalExecutorTest, AFileLargerThanMaxFileBytesStopsItsWriter) {
+  ExpectMaxFileBytesStops(*ex_, Spec("fsize", ""));
+}
+
 TEST_F(LocalExecutorTest, MissingBinaryIsInvalidArgument) {
   auto ex = LocalExecutor::Create({.openlab_bin = tmp_ + "/no-openlab", .root = root_});
   EXPECT_EQ(ex.status().code(), StatusCode::kInvalidArgument);
@@ -916,6 +941,32 @@ TEST(LocalSandbox, JobPathsMayLieUnderVarTmp) {
   fs::remove_all(tmp, ec);
 }
 
+// The same limit in the sandbox, which sets the job's rlimits itself.
+TEST(LocalSandbox, AFileLargerThanMaxFileBytesStopsItsWriter) {
+  std::string bin = SupervisorBin();
+  if (bin.empty()) GTEST_SKIP() << "set OPENLAB_BIN to an openlab binary with `supervise`";
+  std::string tmp = MakeTempDir();
+  ASSERT_FALSE(tmp.empty());
+  auto ex =
+      LocalExecutor::Create({.openlab_bin = bin, .root = tmp + "/jobs", .sandbox = "required"});
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  LaunchSpec s;
+  s.job_id = "fsize";
+  s.argv = {"/bin/true"};
+  s.env = {{"PATH", "/usr/bin:/bin"}};
+  s.workdir = tmp + "/work";
+  fs::create_directories(s.workdir);
+  if (geteuid() == 0) {
+    s.run_uid = s.run_gid = 61234;
+    ASSERT_EQ(chown(s.workdir.c_str(), 61234, 61234), 0);
+  }
+  s.job_dir = tmp + "/jobs/fsize";
+  s.time_limit_seconds = 60;
+  ExpectMaxFileBytesStops(**ex, s);
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+}
+
 TEST(ExecutorSpec, SuperviseSubcommandIsRegisteredAndHidden) {
   CLI::App app{"test"};
   int exit_code = -1;
@@ -936,6 +987,32 @@ TEST(ExecutorSpec, JobEnvironmentSetsCudaVisibleDevices) {
   EXPECT_EQ(env["A"], "1");
   spec.gpu_indices.clear();
   EXPECT_EQ(JobEnvironment(spec)["CUDA_VISIBLE_DEVICES"], "");
+}
+
+TEST(ExecutorSpec, MaxFileBytesTravelsToTheSupervisorAndOlderSpecsStillRead) {
+  internal::SupervisorConfig c;
+  c.spec.job_id = "j";
+  c.spec.argv = {"/bin/true"};
+  c.spec.workdir = "/tmp";
+  c.spec.job_dir = "/tmp/j";
+  c.spec.time_limit_seconds = 10;
+  c.spec.max_file_bytes = 12345;
+  std::string text = internal::ConfigToJson(c);
+  auto back = internal::ConfigFromJson(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->spec.max_file_bytes, 12345);
+  // A spec file written before the field existed: no limit.
+  std::string old = text;
+  size_t at = old.find(",\"max_file_bytes\":12345");
+  ASSERT_NE(at, std::string::npos) << old;
+  old.erase(at, std::string(",\"max_file_bytes\":12345").size());
+  back = internal::ConfigFromJson(old);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->spec.max_file_bytes, 0);
+  std::string negative = text;
+  negative.replace(negative.find("12345"), 5, "-1");
+  EXPECT_EQ(internal::ConfigFromJson(negative).status().message(),
+            "max_file_bytes must not be negative");
 }
 
 TEST(ExecutorSpec, StatusFileRoundTrips) {

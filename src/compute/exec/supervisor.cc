@@ -294,6 +294,11 @@ class Supervisor {
       rlim_t m = static_cast<rlim_t>(spec_.memory_bytes);
       rlimits.push_back({RLIMIT_AS, {m, m}});
     }
+    // Every file the job writes, its stdout and stderr included (opened below, written by it).
+    if (spec_.max_file_bytes > 0) {
+      rlim_t f = static_cast<rlim_t>(spec_.max_file_bytes);
+      rlimits.push_back({RLIMIT_FSIZE, {f, f}});
+    }
 
     int out = open(JoinPath(job_dir_, internal::kStdoutFile).c_str(),
                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);

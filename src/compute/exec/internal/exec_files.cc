@@ -163,6 +163,7 @@ std::string ConfigToJson(const SupervisorConfig& config) {
   o["max_processes"] = s.max_processes;
   o["tmp_bytes"] = s.tmp_bytes;
   o["require_sandbox"] = s.require_sandbox;
+  o["max_file_bytes"] = s.max_file_bytes;
   return ToJson(o);
 }
 
@@ -218,6 +219,10 @@ StatusOr<SupervisorConfig> ConfigFromJson(const std::string& text) {
   s.max_processes = static_cast<int>(procs);
   ASSIGN_OR_RETURN(s.tmp_bytes, GetInt(o, "tmp_bytes"));
   ASSIGN_OR_RETURN(s.require_sandbox, GetBool(o, "require_sandbox"));
+  // Optional: spec files written before it existed have no limit.
+  if (o.if_contains("max_file_bytes") != nullptr) {
+    ASSIGN_OR_RETURN(s.max_file_bytes, GetInt(o, "max_file_bytes"));
+  }
   RETURN_IF_ERROR(ValidateLaunchSpec(s));
   return c;
 }
