@@ -3,14 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 
 #include "compute/exec/executor.h"
 #include "compute/exec/local_executor.h"
@@ -21,6 +21,7 @@ namespace {
 
 constexpr int64_t kMaxLogTail = 16 << 20;
 constexpr int kMaxOutputDepth = 32;
+constexpr int64_t kGiB = int64_t{1} << 30;
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
@@ -81,9 +82,9 @@ std::string OutputOverCaps(int64_t files, int64_t bytes, const ProgramSpec& spec
   return "";
 }
 
-void ApplyOutputCaps(const ProgramSpec& spec, int64_t files, int64_t bytes, ProgramResult& result) {
-  std::string over = OutputOverCaps(files, bytes, spec);
-  if (over.empty()) return;
+// The run passed a cap (`over` says which) and ended on its own: none of its output is kept, and
+// it ends kOutputTooLarge unless a limit of ours ended it first.
+void ApplyOver(const std::string& over, ProgramResult& result) {
   result.output_files.clear();
   if (result.end == ProgramEnd::kTimedOut || result.end == ProgramEnd::kOutOfMemory) {
     result.detail += "; " + over + " (none kept)";
@@ -91,6 +92,113 @@ void ApplyOutputCaps(const ProgramSpec& spec, int64_t files, int64_t bytes, Prog
   }
   result.end = ProgramEnd::kOutputTooLarge;
   result.detail = over + " (none kept); " + result.detail;
+}
+
+void ApplyOutputCaps(const ProgramSpec& spec, int64_t files, int64_t bytes, ProgramResult& result) {
+  std::string over = OutputOverCaps(files, bytes, spec);
+  if (!over.empty()) ApplyOver(over, result);
+}
+
+// The caps on one watched directory, and what a walk of it found so far.
+struct DirCaps {
+  const char* name;  // "output", "shared"
+  int64_t files;     // regular files; entries of other kinds are capped at as many
+  int64_t bytes;     // the regular files' sizes, all together
+};
+struct Tally {
+  int64_t files = 0, others = 0, bytes = 0;
+  bool too_deep = false;
+  bool Over(const DirCaps& caps) const {
+    return too_deep || files > caps.files || others > caps.files || bytes > caps.bytes;
+  }
+};
+
+// Counts what lies beneath the directory `dirfd` (closed here), never following a link, and
+// stops as soon as a cap is passed. True then.
+bool TallyTree(int dirfd, int depth, const DirCaps& caps, Tally& t) {
+  DIR* dir = fdopendir(dirfd);
+  if (dir == nullptr) {
+    close(dirfd);
+    return false;
+  }
+  bool over = false;
+  while (!over) {
+    dirent* e = readdir(dir);
+    if (e == nullptr) break;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    struct stat st;
+    if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISREG(st.st_mode)) {
+      ++t.files;
+      t.bytes += st.st_size;
+    } else {
+      ++t.others;
+      if (S_ISDIR(st.st_mode) && !t.Over(caps)) {
+        if (depth >= kMaxOutputDepth) {
+          t.too_deep = true;
+        } else {
+          int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (sub >= 0) TallyTree(sub, depth + 1, caps, t);
+        }
+      }
+    }
+    over = t.Over(caps);
+  }
+  closedir(dir);  // closes dirfd
+  return over;
+}
+
+// Walks the directory at `path` against `caps`: "" within them, else the sentence that says
+// which cap was passed ("wrote" while the program runs, "left" once it ended).
+std::string DirOverCaps(const std::string& path, const DirCaps& caps, std::string_view verb) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return "";
+  Tally t;
+  if (!TallyTree(fd, 0, caps, t)) return "";
+  if (t.too_deep) {
+    return fmt::format("the program nested directories more than {} deep in its {} directory",
+                       kMaxOutputDepth, caps.name);
+  }
+  if (t.files > caps.files) {
+    return fmt::format("the program {} more than {} files in its {} directory", verb, caps.files,
+                       caps.name);
+  }
+  if (t.others > caps.files) {
+    return fmt::format(
+        "the program {} more than {} directories, links or other entries in its {} directory", verb,
+        caps.files, caps.name);
+  }
+  return fmt::format("the program {} more than {} bytes in its {} directory", verb, caps.bytes,
+                     caps.name);
+}
+
+// "" while the program's stdout and stderr are below MaxLogBytes, else which reached it.
+std::string LogsOverCap(const std::string& job_dir, const ProgramSpec& spec) {
+  const int64_t cap = MaxLogBytes(spec);
+  for (const char* stream : {"stdout", "stderr"}) {
+    struct stat st;
+    std::string path = job_dir + "/" + stream;
+    if (lstat(path.c_str(), &st) == 0 && st.st_size >= cap) {
+      return fmt::format("the program printed {} bytes to its {}, the most a run may print", cap,
+                         stream);
+    }
+  }
+  return "";
+}
+
+// What a run has passed of its caps, looking at its files: "" for none.
+std::string RunOverCaps(const ProgramSpec& spec, const std::string& layout,
+                        const std::string& job_dir, std::string_view verb) {
+  std::string over = LogsOverCap(job_dir, spec);
+  if (over.empty()) {
+    over = DirOverCaps(layout + "/" + spec.output_at,
+                       {"output", spec.max_output_files, spec.max_output_bytes}, verb);
+  }
+  if (over.empty() && !spec.shared_at.empty()) {
+    over = DirOverCaps(layout + "/" + spec.shared_at,
+                       {"shared", spec.max_shared_files, spec.max_shared_bytes}, verb);
+  }
+  return over;
 }
 
 // The last `cap` bytes of the file at `path` (not followed if a link); "" if it does not exist.
@@ -172,23 +280,113 @@ Status MakeDirsBeneath(const std::string& base, const std::string& rel, mode_t m
   return Status::Ok();
 }
 
-// Removes `path` and everything beneath it, making directories writable first where a program
-// took that away (a non-root server cannot otherwise remove what lies in them).
-Status RemoveTree(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (!ec) return Status::Ok();
-  for (auto it = fs::recursive_directory_iterator(path, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) {
-      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    }
+// Opens the directory `name` beneath `dirfd` (never a link), making it the owner's to read,
+// enter and empty first where a program took that away (a non-root server could not otherwise
+// remove what lies in it). -1 with errno on failure.
+int OpenDirToEmpty(int dirfd, const char* name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0) {
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   }
-  fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-  fs::remove_all(path, ec);
-  if (ec) return Internal(fmt::format("cannot remove {}: {}", path, ec.message()));
-  return Status::Ok();
+  if (fd >= 0) (void)fchmod(fd, 0700);
+  return fd;
+}
+
+// Removes `path` and everything beneath it, never following a link. A program may leave a tree
+// of any depth (a directory in a directory, without end): the walk holds two descriptors at
+// most and no path longer than one name, going back up by ".." (checked against the directory
+// it came from).
+Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return Internal(fmt::format("cannot remove {}: {}", path, strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Internal(fmt::format("cannot remove {}: {}", path, strerror(errno)));
+    }
+    return Status::Ok();
+  }
+  auto failed = [&](std::string_view what, int err) {
+    return Internal(fmt::format("cannot remove {}: {}: {}", path, what, strerror(err)));
+  };
+  int fd = OpenDirToEmpty(AT_FDCWD, path.c_str());
+  if (fd < 0) return failed("open", errno);
+  struct Level {
+    std::string name;  // the directory entered, beneath the one below
+    dev_t dev;         // the directory it lies in
+    ino_t ino;
+  };
+  std::vector<Level> up;
+  for (;;) {
+    // One pass: remove what is not a directory, up to the first directory.
+    std::string sub;
+    int scan = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* dir = scan >= 0 ? fdopendir(scan) : nullptr;
+    if (dir == nullptr) {
+      int e = errno;
+      if (scan >= 0) close(scan);
+      close(fd);
+      return failed("reading a directory", e);
+    }
+    int unlink_errno = 0;
+    while (dirent* e = readdir(dir)) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      struct stat es;
+      if (fstatat(fd, e->d_name, &es, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISDIR(es.st_mode)) {
+        sub = e->d_name;
+        break;
+      }
+      if (unlinkat(fd, e->d_name, 0) != 0 && errno != ENOENT) {
+        unlink_errno = errno;
+        break;
+      }
+    }
+    closedir(dir);
+    if (unlink_errno != 0) {
+      close(fd);
+      return failed("unlink", unlink_errno);
+    }
+    if (!sub.empty()) {
+      struct stat here;
+      if (fstat(fd, &here) != 0) {
+        int e = errno;
+        close(fd);
+        return failed("fstat", e);
+      }
+      int child = OpenDirToEmpty(fd, sub.c_str());
+      int e = errno;
+      close(fd);
+      if (child < 0) return failed("open", e);
+      up.push_back({std::move(sub), here.st_dev, here.st_ino});
+      fd = child;
+      continue;
+    }
+    // This directory is empty: remove it from the one it lies in.
+    if (up.empty()) {
+      close(fd);
+      if (rmdir(path.c_str()) != 0 && errno != ENOENT) return failed("rmdir", errno);
+      return Status::Ok();
+    }
+    int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(fd);
+    Level level = std::move(up.back());
+    up.pop_back();
+    struct stat ps;
+    if (parent < 0 || fstat(parent, &ps) != 0 || ps.st_dev != level.dev || ps.st_ino != level.ino) {
+      if (parent >= 0) close(parent);
+      return Internal(
+          fmt::format("cannot remove {}: a directory beneath it moved while it was removed", path));
+    }
+    if (unlinkat(parent, level.name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      int e = errno;
+      close(parent);
+      return failed("rmdir", e);
+    }
+    fd = parent;
+  }
 }
 
 }  // namespace
@@ -207,6 +405,16 @@ std::string_view ProgramEndName(ProgramEnd end) {
       return "output_too_large";
   }
   return "exited";
+}
+
+int64_t MaxLogBytes(const ProgramSpec& spec) {
+  return std::min(kGiB, std::max(int64_t{64} << 20, 64 * spec.log_tail_bytes));
+}
+
+int64_t MaxFileBytes(const ProgramSpec& spec) {
+  int64_t m = std::max(spec.max_output_bytes, MaxLogBytes(spec));
+  if (!spec.shared_at.empty()) m = std::max(m, spec.max_shared_bytes);
+  return std::min(kGiB, m);
 }
 
 std::string LogTail(std::string_view text, int64_t cap, bool* truncated) {
@@ -283,6 +491,12 @@ Status ValidateProgramSpec(const ProgramSpec& spec) {
   }
   if (spec.max_output_files < 1 || spec.max_output_files > 100000) {
     return InvalidArgument("max_output_files must be 1..100000");
+  }
+  if (spec.max_shared_bytes < 1 || spec.max_shared_bytes > 16 * kGiB) {
+    return InvalidArgument("max_shared_bytes must be 1..17179869184");
+  }
+  if (spec.max_shared_files < 1 || spec.max_shared_files > 1000000) {
+    return InvalidArgument("max_shared_files must be 1..1000000");
   }
   return Status::Ok();
 }
@@ -416,9 +630,11 @@ StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
   ls.max_processes = 256;
   ls.tmp_bytes = int64_t{256} << 20;
   ls.require_sandbox = true;
+  ls.max_file_bytes = MaxFileBytes(spec);
 
   ASSIGN_OR_RETURN(std::string handle, executor_->Launch(ls));
   compute::ExecStatus es;
+  std::string stopped_for;  // the cap the running program passed, once it did
   for (;;) {
     uint64_t seen;
     {
@@ -427,6 +643,14 @@ StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
     }
     ASSIGN_OR_RETURN(es, executor_->Poll(handle));
     if (compute::IsTerminal(es.state)) break;
+    // The caps are watched while it runs: a program that writes without end is stopped.
+    if (stopped_for.empty()) {
+      stopped_for = RunOverCaps(spec, layout, job_dir, "wrote");
+      if (!stopped_for.empty()) {
+        RETURN_IF_ERROR(executor_->Cancel(handle));
+        continue;
+      }
+    }
     // Woken by the executor's report of an end; the bound only guards against a missed one.
     MutexLock lock(&mu_);
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -460,11 +684,30 @@ StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
         r.exit_code = es.exit_code;
       }
       break;
+    case compute::ExecState::kCancelled:
+      if (!stopped_for.empty()) {
+        r.end = ProgramEnd::kOutputTooLarge;
+        r.detail = stopped_for + "; the program was stopped (none of its output kept)";
+        break;
+      }
+      [[fallthrough]];
     default:
       return Internal(fmt::format("the program's supervisor ended it: {}", es.detail));
   }
   r.stdout_tail = FileTail(job_dir + "/stdout", spec.log_tail_bytes, &r.stdout_truncated);
   r.stderr_tail = FileTail(job_dir + "/stderr", spec.log_tail_bytes, &r.stderr_truncated);
+  if (r.end == ProgramEnd::kOutputTooLarge) return r;
+  // Ended on its own: the same caps, and a writer killed at the largest file.
+  std::string over = RunOverCaps(spec, layout, job_dir, "left");
+  if (over.empty() && r.end == ProgramEnd::kKilled && r.signal == SIGXFSZ) {
+    over = fmt::format(
+        "a file the program wrote reached {} bytes, the most one file may hold (SIGXFSZ)",
+        MaxFileBytes(spec));
+  }
+  if (!over.empty()) {
+    ApplyOver(over, r);
+    return r;
+  }
   int64_t count = 0, bytes = 0;
   std::string out_dir = layout + "/" + spec.output_at;
   int fd = open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -541,13 +784,37 @@ StatusOr<ProgramResult> FakeProgramRunner::Run(const ProgramSpec& spec) {
   }
   r.stdout_tail = LogTail(p.stdout_text, spec.log_tail_bytes, &r.stdout_truncated);
   r.stderr_tail = LogTail(p.stderr_text, spec.log_tail_bytes, &r.stderr_truncated);
+  // As the real runner looks: the logs, the output, then the shared directory.
+  const int64_t log_cap = MaxLogBytes(spec);
+  std::string over;
+  if (static_cast<int64_t>(p.stdout_text.size()) >= log_cap) {
+    over = fmt::format("the program printed {} bytes to its stdout, the most a run may print",
+                       log_cap);
+  } else if (static_cast<int64_t>(p.stderr_text.size()) >= log_cap) {
+    over = fmt::format("the program printed {} bytes to its stderr, the most a run may print",
+                       log_cap);
+  }
   int64_t count = 0, bytes = 0;
   for (auto& [path, content] : p.output_files) {
     ++count;
     bytes += static_cast<int64_t>(content.size());
     r.output_files.emplace(path, content);
   }
-  ApplyOutputCaps(spec, count, bytes, r);
+  if (over.empty()) over = OutputOverCaps(count, bytes, spec);
+  if (over.empty() && !spec.shared_at.empty()) {
+    int64_t shared_bytes = 0;
+    for (const auto& [path, content] : p.shared_files) {
+      shared_bytes += static_cast<int64_t>(content.size());
+    }
+    if (static_cast<int64_t>(p.shared_files.size()) > spec.max_shared_files) {
+      over = fmt::format("the program left more than {} files in its shared directory",
+                         spec.max_shared_files);
+    } else if (shared_bytes > spec.max_shared_bytes) {
+      over = fmt::format("the program left more than {} bytes in its shared directory",
+                         spec.max_shared_bytes);
+    }
+  }
+  if (!over.empty()) ApplyOver(over, r);
   return r;
 }
 

@@ -22,6 +22,21 @@
 // following links, at most max_output_files of them and max_output_bytes in all: beyond that the
 // run ends kOutputTooLarge and none come back). A run's files stay until Discard(run_id).
 //
+// What a run may put on the server's disk is bounded while it runs, not only once it ended, so a
+// program that writes without end cannot fill the disk:
+//   - no file it writes (output, shared, its stdout and stderr) grows past MaxFileBytes(spec):
+//     the write that would fails and the writer gets SIGXFSZ (killed, unless it ignores it);
+//   - its output directory and its shared directory are watched (about once a second, a walk
+//     that follows no link and stops at the first cap passed): more than max_output_files /
+//     max_shared_files regular files, or more than that many entries of other kinds
+//     (directories, links, ...), more than max_output_bytes / max_shared_bytes in all, or
+//     directories nested deeper than 32, and the program is stopped;
+//   - its stdout and its stderr are watched the same way: MaxLogBytes(spec) on either, and the
+//     program is stopped.
+// Each ends the run kOutputTooLarge, its detail saying which cap (and none of its output comes
+// back); so does a writer killed by SIGXFSZ, and the same caps found passed when the program
+// ended on its own. Between two looks a program adds at most what it writes in a second.
+//
 // Errors of Run are the runner's, never the program's: InvalidArgument for a bad spec (see
 // ValidateProgramSpec), AlreadyExists for a run_id already used and not discarded,
 // FailedPrecondition when the program could not be started at all (an input that does not exist,
@@ -72,7 +87,20 @@ struct ProgramSpec {
   int64_t log_tail_bytes = 64 * 1024;       // 1..16 MiB, kept of stdout and of stderr each
   int64_t max_output_bytes = 64 << 20;      // 1..1 GiB: the output files, all together
   int64_t max_output_files = 1000;          // 1..100000
+  // The shared directory, when there is one: its files all together, 1..16 GiB (one file is at
+  // most MaxFileBytes, 1 GiB at most), and how many, 1..1000000.
+  int64_t max_shared_bytes = int64_t{1} << 30;
+  int64_t max_shared_files = 10000;
 };
+
+// The most a run's stdout, and its stderr, may hold: 64 times log_tail_bytes, at least 64 MiB
+// (a long honest run prints progress lines for hours: 64 MiB is a line of 100 bytes ten times a
+// second for 18 hours), at most 1 GiB. Reaching it ends the run kOutputTooLarge.
+int64_t MaxLogBytes(const ProgramSpec& spec);
+// The largest file a run may write, its stdout and stderr included (LaunchSpec::max_file_bytes):
+// the largest of max_output_bytes, max_shared_bytes (with a shared directory) and
+// MaxLogBytes, at most 1 GiB.
+int64_t MaxFileBytes(const ProgramSpec& spec);
 
 // Checks `spec` without touching the system: the run_id, an absolute argv[0], no NUL byte,
 // environment names [A-Za-z_][A-Za-z0-9_]*, absolute clean host paths, layout paths relative,
@@ -86,7 +114,7 @@ enum class ProgramEnd {
   kKilled,          // killed by `signal` (not by a limit of ours)
   kTimedOut,        // ran past time_limit_seconds, and was killed
   kOutOfMemory,     // killed for using more than memory_bytes (where the machine can tell)
-  kOutputTooLarge,  // left more than max_output_bytes or max_output_files in its output
+  kOutputTooLarge,  // wrote past a cap on its output, shared directory, logs or one file
 };
 // "exited", "killed", "timed_out", "out_of_memory", "output_too_large".
 std::string_view ProgramEndName(ProgramEnd end);
@@ -114,7 +142,8 @@ class ProgramRunner {
   virtual StatusOr<ProgramResult> Run(const ProgramSpec& spec) = 0;
   // The absolute path at which the program sees its layout's root.
   virtual std::string LayoutRoot(const std::string& run_id) const = 0;
-  // Removes a run's files. OK for a run_id never used (or discarded already).
+  // Removes a run's files, however deep a tree its program left (links are removed, never
+  // followed). OK for a run_id never used (or discarded already).
   virtual Status Discard(const std::string& run_id) = 0;
   // One line for operators: how programs are confined.
   virtual std::string Describe() const = 0;
@@ -123,7 +152,9 @@ class ProgramRunner {
 // The real runner: each program is a job of a LocalExecutor of its own (each under an
 // openlab-supervise process, in the job sandbox, sandbox required: a program never runs outside
 // it), with network off, its inputs and layout read-only, its output and shared directories
-// writable, memory_bytes as the job's memory limit and time_limit_seconds as its time limit.
+// writable, memory_bytes as the job's memory limit, time_limit_seconds as its time limit and
+// MaxFileBytes as its largest file; Run watches the output, shared directory and logs while the
+// job runs and cancels it at the first cap passed (see the header comment).
 //
 // Files under Options::root: layouts/<run_id>/ (the layout; inputs appear there as symbolic
 // links to their host paths, which the sandbox binds read-only at the same paths) and
@@ -165,8 +196,9 @@ class SandboxProgramRunner : public ProgramRunner {
 };
 
 // The in-memory twin: runs nothing. The test says what each run does (a FakeProgram: its exit
-// code or signal, a time-out, an out-of-memory end, what it prints, the files it leaves); the
-// fake applies the same spec checks, the same caps on logs and output, and the same errors.
+// code or signal, a time-out, an out-of-memory end, what it prints, the files it leaves in its
+// output and shared directories); the fake applies the same spec checks, the same caps on logs,
+// output and shared files, and the same errors.
 // Runs that were not scripted exit 0 leaving nothing.
 class FakeProgramRunner : public ProgramRunner {
  public:
@@ -176,6 +208,7 @@ class FakeProgramRunner : public ProgramRunner {
     int signal = 0;
     std::string stdout_text, stderr_text;
     std::map<std::string, std::string> output_files;
+    std::map<std::string, std::string> shared_files;  // what it leaves in its shared directory
   };
   // What runs named `run_id` do.
   void Script(const std::string& run_id, FakeProgram program) EXCLUDES(mu_);

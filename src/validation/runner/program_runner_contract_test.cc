@@ -8,6 +8,7 @@
 // they fail, saying what is missing (a program never runs outside the sandbox).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -158,9 +160,32 @@ class ProgramRunnerContract : public testing::TestWithParam<DriverParam> {
     return r;
   }
 
+  // What a sandbox run's files take on disk, its job directory and its layout (links not
+  // followed: the inputs are not the run's); 0 for the twin, which writes nothing.
+  int64_t DiskUsed(const std::string& run_id) {
+    if (!GetParam().sandbox) return 0;
+    int64_t used = 0;
+    for (const std::string& dir : {tmp_ + "/runner/jobs/" + run_id, runner().LayoutRoot(run_id)}) {
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(dir, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        struct stat st;
+        if (lstat(it->path().c_str(), &st) != 0) continue;
+        int64_t blocks = static_cast<int64_t>(st.st_blocks) * 512;
+        used += S_ISREG(st.st_mode) ? std::max<int64_t>(st.st_size, blocks) : blocks;
+      }
+    }
+    return used;
+  }
+
   std::unique_ptr<Driver> driver_;
   std::string tmp_;
 };
+
+// Without the caps, each program below writes until its time limit of 60 s: gigabytes. With
+// them, what a run leaves is bounded by the caps, by MaxFileBytes for one file, and by what the
+// program writes before the runner next looks.
+constexpr int64_t kDiskBound = int64_t{256} << 20;
 
 TEST_P(ProgramRunnerContract, ReadsItsInputsAndItsOutputComesBack) {
   Case c;
@@ -266,6 +291,92 @@ TEST_P(ProgramRunnerContract, TooManyOutputBytesComeBackAsNone) {
   EXPECT_EQ(r->output_files.size(), 2u);
 }
 
+TEST_P(ProgramRunnerContract, EndlesslyManySmallOutputFilesAreStopped) {
+  Case c;
+  c.sh = "i=0; while :; do echo x > output/f$i; i=$((i+1)); done";
+  for (int i = 0; i <= 50; ++i) c.fake.output_files[fmt::format("f{}", i)] = "x\n";
+  ProgramSpec s = Spec("many", c);
+  s.max_output_files = 50;
+  auto r = Run(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->end, ProgramEnd::kOutputTooLarge) << r->detail;
+  EXPECT_THAT(r->detail, HasSubstr("more than 50 files in its output directory"));
+  EXPECT_TRUE(r->output_files.empty());
+  EXPECT_LT(DiskUsed("many"), kDiskBound);
+  EXPECT_TRUE(runner().Discard("many").ok());
+}
+
+TEST_P(ProgramRunnerContract, AnEndlesslyGrowingOutputFileIsStopped) {
+  Case c;
+  // cat is killed by SIGXFSZ at MaxFileBytes; the loop starts it again, until the runner stops
+  // the program for its output.
+  c.sh = "while :; do cat /dev/zero >> output/big; done";
+  c.fake.output_files["big"] = std::string((1 << 20) + 1, '\0');
+  ProgramSpec s = Spec("grow", c);
+  s.max_output_bytes = 1 << 20;
+  auto r = Run(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->end, ProgramEnd::kOutputTooLarge) << r->detail;
+  EXPECT_THAT(r->detail, HasSubstr("more than 1048576 bytes in its output directory"));
+  EXPECT_TRUE(r->output_files.empty());
+  if (GetParam().sandbox) {
+    // The one file never grew past the largest a run may write.
+    EXPECT_EQ(MaxFileBytes(s), int64_t{64} << 20);
+    EXPECT_LE(fs::file_size(runner().LayoutRoot("grow") + "/output/big"),
+              static_cast<uintmax_t>(MaxFileBytes(s)));
+  }
+  EXPECT_LT(DiskUsed("grow"), MaxFileBytes(s) + (int64_t{4} << 20));
+  EXPECT_TRUE(runner().Discard("grow").ok());
+}
+
+TEST_P(ProgramRunnerContract, EndlessWritesIntoTheSharedDirectoryAreStopped) {
+  Case c;
+  c.sh = "i=0; while :; do head -c 65536 /dev/zero > shared/f$i; i=$((i+1)); done";
+  for (int i = 0; i <= 32; ++i) {
+    c.fake.shared_files[fmt::format("f{}", i)] = std::string(65536, '\0');
+  }
+  ProgramSpec s = Spec("shared", c);
+  s.shared_at = "shared";
+  s.max_shared_bytes = 2 << 20;
+  auto r = Run(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->end, ProgramEnd::kOutputTooLarge) << r->detail;
+  EXPECT_THAT(r->detail, HasSubstr("more than 2097152 bytes in its shared directory"));
+  EXPECT_LT(DiskUsed("shared"), kDiskBound);
+  // Within the caps, the shared directory is the program's to use.
+  c.sh = "head -c 65536 /dev/zero > shared/a && cat shared/a > /dev/null";
+  c.fake.shared_files = {{"a", std::string(65536, '\0')}};
+  s = Spec("shared-ok", c);
+  s.shared_at = "shared";
+  s.max_shared_bytes = 2 << 20;
+  r = Run(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->succeeded()) << r->detail << "\n" << r->stderr_tail;
+}
+
+TEST_P(ProgramRunnerContract, EndlessPrintingIsStopped) {
+  Case c;
+  // yes is killed by SIGXFSZ when stdout reaches the largest file; the loop starts it again.
+  c.sh = "while :; do yes 0123456789abcdef; done";
+  ProgramSpec limits;
+  limits.log_tail_bytes = 4096;
+  const int64_t cap = MaxLogBytes(limits);
+  EXPECT_EQ(cap, int64_t{64} << 20);  // the floor: 64 x 4096 is less
+  c.fake.stdout_text = std::string(static_cast<size_t>(cap), 'y');
+  ProgramSpec s = Spec("print", c);
+  s.log_tail_bytes = 4096;
+  auto r = Run(s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->end, ProgramEnd::kOutputTooLarge) << r->detail;
+  EXPECT_THAT(r->detail,
+              HasSubstr("the program printed 67108864 bytes to its stdout, the most a run may "
+                        "print"));
+  EXPECT_TRUE(r->stdout_truncated);
+  EXPECT_EQ(r->stdout_tail.size(), 4096u);
+  EXPECT_LT(DiskUsed("print"), cap + (int64_t{4} << 20));
+  EXPECT_TRUE(runner().Discard("print").ok());
+}
+
 TEST_P(ProgramRunnerContract, ARunIdRunsOnceUntilDiscarded) {
   Case c;
   c.sh = "true";
@@ -306,6 +417,10 @@ TEST_P(ProgramRunnerContract, BadSpecsAreRefusedBeforeAnythingRuns) {
             "'1X' is not an environment variable name");
   EXPECT_EQ(refused([](ProgramSpec& s) { s.time_limit_seconds = 0; }),
             "time_limit_seconds must be 1..86400");
+  EXPECT_EQ(refused([](ProgramSpec& s) { s.max_shared_bytes = 0; }),
+            "max_shared_bytes must be 1..17179869184");
+  EXPECT_EQ(refused([](ProgramSpec& s) { s.max_shared_files = 1000001; }),
+            "max_shared_files must be 1..1000000");
   // None of them used the run id.
   auto r = Run(Spec("bad", c));
   EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -333,6 +448,23 @@ TEST(FakeProgramRunner, FailsTheNextRunOnce) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->end, ProgramEnd::kOutOfMemory);
   EXPECT_EQ(ProgramEndName(r->end), "out_of_memory");
+}
+
+TEST(ProgramRunnerLimits, LogsAndFilesAreBounded) {
+  ProgramSpec s;
+  EXPECT_EQ(MaxLogBytes(s), int64_t{64} << 20);  // log_tail_bytes 64 KiB: the floor
+  EXPECT_EQ(MaxFileBytes(s), int64_t{64} << 20);
+  s.log_tail_bytes = 16 << 20;
+  EXPECT_EQ(MaxLogBytes(s), int64_t{1} << 30);
+  s.log_tail_bytes = 4 << 20;
+  EXPECT_EQ(MaxLogBytes(s), int64_t{256} << 20);
+  s.max_output_bytes = int64_t{512} << 20;
+  EXPECT_EQ(MaxFileBytes(s), int64_t{512} << 20);
+  // The shared directory's cap counts only where there is one; one file stays at 1 GiB at most.
+  s.max_shared_bytes = int64_t{8} << 30;
+  EXPECT_EQ(MaxFileBytes(s), int64_t{512} << 20);
+  s.shared_at = "shared";
+  EXPECT_EQ(MaxFileBytes(s), int64_t{1} << 30);
 }
 
 // --- the sandbox runner's own cases ---------------------------------------------------------
@@ -549,6 +681,55 @@ open(os.path.join(out, "plain.txt"), "w").write("kept\n")
 )"));
   EXPECT_TRUE(r.succeeded()) << r.detail << "\n" << r.stderr_tail;
   EXPECT_THAT(r.output_files, UnorderedElementsAre(Pair("plain.txt", "kept\n")));
+}
+
+TEST_F(SandboxProgramRunnerTest, AProgramThatIgnoresSigxfszIsStillStopped) {
+  // Python ignores SIGXFSZ: its writes past the largest file fail, and this one goes on.
+  ProgramSpec s = Python("stubborn", R"(
+import sys
+while True:
+    try:
+        sys.stdout.write("x" * 65536)
+        sys.stdout.flush()
+    except OSError:
+        pass
+)");
+  ProgramResult r = MustRun(s);
+  EXPECT_EQ(r.end, ProgramEnd::kOutputTooLarge) << r.detail;
+  EXPECT_EQ(r.detail,
+            "the program printed 67108864 bytes to its stdout, the most a run may print; the "
+            "program was stopped (none of its output kept)");
+}
+
+TEST_F(SandboxProgramRunnerTest, EndlessDirectoriesAreStopped) {
+  ProgramSpec s = Python("dirs", R"(
+import os, sys
+i = 0
+while True:
+    os.mkdir(os.path.join(sys.argv[2], "d%d" % i))
+    i += 1
+)");
+  s.max_output_files = 50;
+  ProgramResult r = MustRun(s);
+  EXPECT_EQ(r.end, ProgramEnd::kOutputTooLarge) << r.detail;
+  EXPECT_THAT(r.detail, HasSubstr("more than 50 directories, links or other entries in its output "
+                                  "directory"));
+  s = Python("deep", R"(
+import os, sys
+os.chdir(sys.argv[2])
+while True:
+    os.mkdir("d")
+    os.chdir("d")
+)");
+  r = MustRun(s);
+  EXPECT_EQ(r.end, ProgramEnd::kOutputTooLarge) << r.detail;
+  EXPECT_THAT(r.detail, HasSubstr("the program nested directories more than 32 deep in its output "
+                                  "directory"));
+  // However deep the tree it left, Discard removes it (no path of it fits in PATH_MAX).
+  ASSERT_TRUE(runner_->Discard("deep").ok());
+  EXPECT_FALSE(fs::exists(runner_->LayoutRoot("deep")));
+  ASSERT_TRUE(runner_->Discard("dirs").ok());
+  EXPECT_FALSE(fs::exists(runner_->LayoutRoot("dirs")));
 }
 
 TEST_F(SandboxProgramRunnerTest, AMissingInputIsAFailedPrecondition) {
