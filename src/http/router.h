@@ -3,6 +3,7 @@
 // matrix test and the OpenAPI document.
 #pragma once
 
+#include <any>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
@@ -41,6 +42,9 @@ struct Ctx {
   std::string target_id;  // the resolved object id (e.g. a user id for a username)
   // A new password's hash, made by the route's prepare step before the transaction opens.
   std::optional<std::string> password_hash;
+  // What another route's prepare step made for its handler (the route knows its type: e.g. a
+  // shared_ptr to a parsed body), so slow work on the body stays out of the write transaction.
+  std::any prepared;
   int64_t now = 0;
   store::Tx* tx = nullptr;  // set for routes that use the store
 

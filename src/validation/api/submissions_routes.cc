@@ -4,7 +4,9 @@
 // the scoring service (validation/service.h), woken after each commit.
 #include <fmt/format.h>
 
+#include <any>
 #include <boost/json.hpp>
+#include <memory>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -66,10 +68,24 @@ StatusOr<bool> ShowPrivate(Ctx& ctx, const Submission& s) {
   return PhaseEnded(ctx, s);
 }
 
-Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
+// What the prepare step of a submission makes of the request's body: the record to insert, read
+// and checked against the phase it was meant for.
+struct PreparedSubmission {
+  std::string phase_id;
+  validation::NewSubmission n;
+};
+
+// Reads and checks the body outside the write transaction (a large predictions file parsed
+// against the truth, or a code tree unpacked, holds no other writer up); the handler then checks
+// the phase and the quota in the transaction, and stores the file.
+Status PrepareSubmission(Ctx& ctx, Api& api) {
   validation::ScoringService* scoring = api.options().scoring;
   if (scoring == nullptr) return Unavailable("this server scores no submissions");
-  ASSIGN_OR_RETURN(Benchmark b, validation::GetBenchmark(ctx.Tx(), ctx.target_id));
+  Benchmark b;
+  RETURN_IF_ERROR(api.db()->Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(b, validation::GetBenchmark(tx, ctx.target_id));
+    return Status::Ok();
+  }));
   ASSIGN_OR_RETURN(const validation::Phase* phase,
                    b.FindPhase(ctx.QueryParam("phase").value_or(""), ctx.now));
   std::string kind = ctx.QueryParam("kind").value_or("predictions");
@@ -85,13 +101,16 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
     return InvalidArgument(fmt::format("the file has {} bytes; this benchmark takes at most {}",
                                        bytes.size(), b.rules.max_bytes));
   }
-  validation::NewSubmission n;
+  auto prepared = std::make_shared<PreparedSubmission>();
+  prepared->phase_id = phase->id;
+  validation::NewSubmission& n = prepared->n;
   n.kind = kind;
+  n.description = description;
+  n.size = static_cast<int64_t>(bytes.size());
   if (kind == "code") {
     if (!b.rules.code) return InvalidArgument("this benchmark takes predictions files, not code");
-    RETURN_IF_ERROR(validation::CheckRunCanBePaid(ctx.Tx(), b, ctx.now));
-    // The code is checked now; it runs in the sandbox once the scorer takes it.
-    // A phase with an ingestion program runs the code through it: no entry command needed.
+    // The code is checked now; it runs in the sandbox once the scorer takes it. A phase with an
+    // ingestion program runs the code through it: no entry command needed.
     ASSIGN_OR_RETURN(auto tree, validation::ParseCodeTree(bytes, /*entry_required=*/false));
     if (tree.entry.empty() && phase->ingestion_version_id.empty()) {
       return InvalidArgument(fmt::format(
@@ -138,11 +157,30 @@ Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
       n.rows = preds.rows;
     }
   }
+  ctx.prepared = std::shared_ptr<const PreparedSubmission>(std::move(prepared));
+  return Status::Ok();
+}
+
+Status CreateSubmissionHandler(Ctx& ctx, Api& api) {
+  validation::ScoringService* scoring = api.options().scoring;
+  const auto* prepared = std::any_cast<std::shared_ptr<const PreparedSubmission>>(&ctx.prepared);
+  if (scoring == nullptr || prepared == nullptr) {
+    return Internal("a submission reached its handler unprepared");
+  }
+  // The phase and the quota, now, in the transaction: the phase read when the file was checked
+  // must still be the open one.
+  ASSIGN_OR_RETURN(Benchmark b, validation::GetBenchmark(ctx.Tx(), ctx.target_id));
+  ASSIGN_OR_RETURN(const validation::Phase* phase,
+                   b.FindPhase(ctx.QueryParam("phase").value_or(""), ctx.now));
+  if (phase->id != (*prepared)->phase_id) {
+    return Conflict("the benchmark's phases changed while the file was read; send it again");
+  }
+  validation::NewSubmission n = (*prepared)->n;
+  if (n.kind == "code") RETURN_IF_ERROR(validation::CheckRunCanBePaid(ctx.Tx(), b, ctx.now));
+  const std::string& bytes = ctx.req->body;
   n.benchmark_id = b.id;
   n.phase = phase->id;
   n.user_id = ctx.principal.user_id;
-  n.description = description;
-  n.size = static_cast<int64_t>(bytes.size());
   std::string id = NewId("sub");
   ASSIGN_OR_RETURN(Submission s, validation::CreateSubmission(ctx.Tx(), id, n, ctx.now));
   RETURN_IF_ERROR(scoring->StoreFile(id, bytes));
@@ -418,6 +456,8 @@ void RegisterSubmissionRoutes(Router& router, Api& api) {
                false,
                201};
   create.max_body = size_t{1} << 30;
+  create.authorize_before_prepare = true;
+  create.prepare = [&api](Ctx& ctx) { return PrepareSubmission(ctx, api); };
   add(std::move(create));
   // A submission's private scores open with time (the phase's end), not with a write: these
   // reads are not cached.
