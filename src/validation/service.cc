@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/crypto.h"
@@ -63,7 +64,73 @@ void ScoringService::Start() {
     MutexLock l(&mu_);
     stop_ = false;
   }
+  auto swept = SweepOrphans();
+  if (!swept.ok()) {
+    Log(LogLevel::kWarn, "sweeping orphaned submission files failed",
+        {{"error", swept.status().ToString()}});
+  } else if (*swept > 0) {
+    Log(LogLevel::kInfo, "orphaned submission files removed", {{"count", std::to_string(*swept)}});
+  }
   for (int i = 0; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+StatusOr<int> ScoringService::SweepOrphans(std::chrono::seconds min_age) {
+  namespace fs = std::filesystem;
+  auto now = fs::file_time_type::clock::now();
+  auto old_enough = [&](const fs::directory_entry& e, std::chrono::seconds age) {
+    std::error_code ec;
+    auto t = e.last_write_time(ec);
+    return !ec && now - t >= age;
+  };
+  int removed = 0;
+  std::error_code ec, list_ec;
+  // A submission's files are named by its id: "sub_X", "sub_X.log", "sub_X.scoring.log".
+  std::map<std::string, std::vector<fs::path>> by_id;
+  for (const auto& e : fs::directory_iterator(opts_.files_root, list_ec)) {
+    if (!e.is_regular_file() || !old_enough(e, min_age)) continue;
+    std::string name = e.path().filename().string();
+    if (name.ends_with(".tmp")) {
+      if (fs::remove(e.path(), ec)) ++removed;
+      continue;
+    }
+    by_id[name.substr(0, name.find('.'))].push_back(e.path());
+  }
+  if (list_ec && list_ec != std::errc::no_such_file_or_directory) {
+    return Internal(fmt::format("listing {}: {}", opts_.files_root, list_ec.message()));
+  }
+  std::vector<std::string> ids;
+  for (const auto& [id, paths] : by_id) ids.push_back(id);
+  for (size_t at = 0; at < ids.size(); at += 200) {
+    std::vector<std::string> batch(
+        ids.begin() + static_cast<std::ptrdiff_t>(at),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + 200)));
+    std::set<std::string> known;
+    RETURN_IF_ERROR(db_->Read([&](store::Tx& tx) -> Status {
+      std::string marks;
+      std::vector<store::Value> args;
+      for (const auto& id : batch) {
+        marks += fmt::format("{}${}", marks.empty() ? "" : ", ", args.size() + 1);
+        args.emplace_back(id);
+      }
+      ASSIGN_OR_RETURN(
+          auto rows,
+          tx.Query(fmt::format("SELECT id FROM submissions WHERE id IN ({})", marks), args));
+      for (const auto& r : rows) known.insert(r.Str(0));
+      return Status::Ok();
+    }));
+    for (const auto& id : batch) {
+      if (known.count(id) > 0) continue;
+      for (const auto& p : by_id[id]) {
+        if (fs::remove(p, ec)) ++removed;
+      }
+    }
+  }
+  for (const auto& e : fs::directory_iterator(opts_.work_root, list_ec)) {
+    if (e.is_directory() && old_enough(e, std::chrono::hours(24))) {
+      if (fs::remove_all(e.path(), ec) > 0) ++removed;
+    }
+  }
+  return removed;
 }
 
 void ScoringService::Stop() {

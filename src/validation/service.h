@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,6 +87,13 @@ class ScoringService {
   // What a code submission's run printed (the tails of its stdout and stderr, and how it ended);
   // NotFound before it ran.
   StatusOr<std::string> ReadLog(const std::string& id) const;
+
+  // Removes what a crash left behind: under files_root, a submission's files (and .tmp files)
+  // whose submission was never recorded (the server died, or the transaction failed, after the
+  // file was stored), once older than `min_age` (a request in flight has stored its file but not
+  // yet committed); under work_root, runs' scratch folders older than a day (no run lasts that
+  // long). Start() runs it once. Returns how many entries it removed.
+  StatusOr<int> SweepOrphans(std::chrono::seconds min_age = std::chrono::hours(1));
 
   const std::string& owner() const { return opts_.owner; }
   const ScoringOptions& options() const { return opts_; }

@@ -1062,6 +1062,49 @@ leaderboards:
   EXPECT_NE(log.body.find("program: True"), std::string::npos) << log.body;
 }
 
+// A server that dies after storing a submission's file and before its record commits leaves the
+// file behind; the next start sweeps such files (and runs' scratch folders) once they are old
+// enough that no request can still be committing them, and keeps every recorded submission's.
+TEST_P(ValidationApiTest, FilesLeftByACrashAreSweptAndRecordedOnesKept) {
+  namespace fs = std::filesystem;
+  auto b = CreateBenchmark("meters");
+  ASSERT_EQ(b.status, 201) << b.body;
+  auto kept = Submit(alice_, b.Str("id"), Predictions(0.5));
+  ASSERT_EQ(kept.status, 201) << kept.body;
+  std::string root = h_.scoring().options().files_root;
+  std::string work = h_.scoring().options().work_root;
+  auto write = [](const std::string& path) {
+    fs::create_directories(fs::path(path).parent_path());
+    std::ofstream(path) << "id,value\n";
+  };
+  std::string orphan = root + "/sub_01M9ORPHANED0000000000000000";
+  write(orphan);
+  write(orphan + ".log");
+  write(root + "/sub_01M9HALFWRITTEN00000000000000.tmp");
+  write(work + "/sub_01M9OLDRUN-1/predict.py");
+  std::string fresh = root + "/sub_01M9STILLCOMMITTING000000000";
+  write(fresh);
+  auto age = [](const std::string& path, std::chrono::hours h) {
+    fs::last_write_time(path, fs::file_time_type::clock::now() - h);
+  };
+  for (const std::string& p : {orphan, orphan + ".log", root + "/" + kept.Str("id")}) {
+    age(p, std::chrono::hours(2));
+  }
+  age(root + "/sub_01M9HALFWRITTEN00000000000000.tmp", std::chrono::hours(2));
+  age(work + "/sub_01M9OLDRUN-1", std::chrono::hours(30));
+  auto swept = h_.scoring().SweepOrphans();
+  ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+  EXPECT_EQ(*swept, 4);
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_FALSE(fs::exists(orphan + ".log"));
+  EXPECT_FALSE(fs::exists(root + "/sub_01M9HALFWRITTEN00000000000000.tmp"));
+  EXPECT_FALSE(fs::exists(work + "/sub_01M9OLDRUN-1"));
+  EXPECT_TRUE(fs::exists(fresh));  // too young: a request may be committing it
+  // The recorded submission's file stays, and it is scored.
+  EXPECT_EQ(Drain(), 1);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/submissions/" + kept.Str("id"), alice_).Str("state"), "scored");
+}
+
 // Regressions the predictions fuzz target found (fuzz/corpus/predictions/crash_*).
 TEST(ScorerRegression, ARepeatedProbabilityColumnIsRefused) {
   auto t = validation::ParseTruth("multiclass", "id,label\n1,a\n2,b\n3,c\n",
