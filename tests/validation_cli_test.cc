@@ -695,8 +695,12 @@ TEST_F(ValidationCliTest, BadInputFailsWithOneLineOnStderr) {
   ExpectOneLineError(Cli("bob", {"submit", "churn", "-p", "missing.csv"}), "missing file",
                      "cannot read the predictions file missing.csv");
   ExpectOneLineError(Cli("bob", {"submit", "churn", "-p", "preds.txt"}), "unknown extension",
-                     "cannot tell the format of preds.txt from its name (.csv, .jsonl or "
-                     ".ndjson): give --format csv or --format jsonl");
+                     "cannot tell the format of preds.txt from its name (.csv, .jsonl, .ndjson "
+                     "or .json): give --format csv, jsonl or json");
+  // A JSON document is a detection task's: this binary benchmark says which formats it takes.
+  WriteFile(root_ + "/work/preds.json", "[]");
+  ExpectOneLineError(Cli("bob", {"submit", "churn", "-p", "preds.json"}), "json for binary",
+                     "format is csv or jsonl");
   ExpectOneLineError(Cli("bob", {"submit", "churn", "-p", "empty.csv"}), "empty file",
                      "the predictions file empty.csv is empty");
   ExpectOneLineError(Cli("bob", {"submit", "churn", "-p", "unknown.csv"}), "unknown id",

@@ -572,7 +572,8 @@ StatusOr<std::string> CodeBody(const std::string& dir, const std::string& entry)
   return json::serialize(json::object{{"entry", entry}, {"files", std::move(out_files)}});
 }
 
-// csv or jsonl: as --format says, else from the file's name.
+// csv, jsonl or json (a detection task's COCO results array): as --format says, else from the
+// file's name.
 StatusOr<std::string> FormatOf(const SubmitArgs& a) {
   if (!a.format.empty()) return a.format;
   auto ends = [&](std::string_view suffix) {
@@ -583,9 +584,10 @@ StatusOr<std::string> FormatOf(const SubmitArgs& a) {
   };
   if (ends(".csv")) return std::string("csv");
   if (ends(".jsonl") || ends(".ndjson")) return std::string("jsonl");
+  if (ends(".json")) return std::string("json");
   return InvalidArgument(fmt::format(
-      "cannot tell the format of {} from its name (.csv, .jsonl or .ndjson): give --format csv "
-      "or --format jsonl",
+      "cannot tell the format of {} from its name (.csv, .jsonl, .ndjson or .json): give "
+      "--format csv, jsonl or json",
       a.predictions));
 }
 
@@ -651,7 +653,9 @@ Status Submit(const Output& out, const SubmitArgs& a) {
       return InvalidArgument(fmt::format("the predictions file {} is empty", a.predictions));
     }
     path = fmt::format("/api/v1/benchmarks/{}/submissions?format={}", Seg(a.benchmark), format);
-    type = format == "jsonl" ? "application/x-ndjson" : "text/csv";
+    type = format == "jsonl"  ? "application/x-ndjson"
+           : format == "json" ? "application/json"
+                              : "text/csv";
     what = "submitting " + a.predictions;
   }
   if (!a.phase.empty()) path += "&phase=" + Query(a.phase);
@@ -1012,8 +1016,9 @@ void AddValidationCommands(CLI::App& app, const Output* out, int* exit_code) {
                   "left out where the phase's ingestion program runs the code");
   sub->add_option("--phase", submit->phase, "Phase name or id (default: the open phase)");
   sub->add_option("--format", submit->format,
-                  "csv or jsonl (default: from the file's name: .csv, .jsonl, .ndjson)")
-      ->check(CLI::IsMember({"csv", "jsonl"}));
+                  "csv, jsonl or json (a detection task's COCO results; default: from the file's "
+                  "name: .csv, .jsonl, .ndjson, .json)")
+      ->check(CLI::IsMember({"csv", "jsonl", "json"}));
   sub->add_option("--description", submit->description, "What this submission is (500 chars)");
   sub->add_flag("--wait", submit->wait, "Wait until it is scored and print the scores");
   sub->add_option("--timeout", submit->timeout, "Seconds --wait waits at most (default 600)")

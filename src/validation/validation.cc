@@ -538,7 +538,9 @@ StatusOr<Benchmark> CreateBenchmark(Tx& tx, Benchmark b, int64_t now) {
   if (b.title.empty() || b.title.size() > 200) return InvalidArgument("title: 1-200 characters");
   if (b.description.size() > 20000) return InvalidArgument("description: at most 20000 characters");
   if (!OneOf(kTaskTypes, b.task_type)) {
-    return InvalidArgument("task_type must be one of binary, multiclass, regression, custom");
+    std::string all;
+    for (const char* t : kTaskTypes) all += fmt::format("{}{}", all.empty() ? "" : ", ", t);
+    return InvalidArgument(fmt::format("task_type must be one of {}", all));
   }
   if (!OneOf(kVisibilities, b.visibility)) {
     return InvalidArgument("visibility must be one of public, registered, organisations, invite");

@@ -338,7 +338,8 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
         F{"name", "string", true, "a unique slug"}, F{"title", "string", true, ""},
         F{"description", "string", false, "Markdown"},
         F{"task_type", "string", true,
-          "binary|multiclass|regression, or custom (scored by the organiser's program)"},
+          "binary|multiclass|multilabel|regression|ranking|forecasting|detection, or custom "
+          "(scored by the organiser's program)"},
         F{"visibility", "string", false, "public|registered|organisations|invite"},
         F{"orgs", "array", false, "the organisations admitted (visibility organisations)"},
         F{"metrics", "array", true, "names, or {name, primary}; the first is primary by default"},
