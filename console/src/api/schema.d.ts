@@ -8790,7 +8790,7 @@ export interface operations {
                     title: string;
                     /** @description Markdown */
                     description?: string;
-                    /** @description binary|multiclass|regression, or custom (scored by the organiser's program) */
+                    /** @description binary|multiclass|multilabel|regression|ranking|forecasting|detection, or custom (scored by the organiser's program) */
                     task_type: string;
                     /** @description public|registered|organisations|invite */
                     visibility?: string;

@@ -45,11 +45,11 @@ export const bench = {
     }),
   submission: (id: string, signal?: AbortSignal) =>
     request<Submission>('GET', `/api/v1/submissions/${seg(id)}`, { signal }),
-  submit: (id: string, file: File, format: 'csv' | 'jsonl', phase: string, description: string) =>
+  submit: (id: string, file: File, format: 'csv' | 'jsonl' | 'json', phase: string, description: string) =>
     upload<Submission>(
       `/api/v1/benchmarks/${seg(id)}/submissions`,
       file,
-      format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+      format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'application/x-ndjson',
       { query: { phase, format, description: description || undefined } },
     ),
   // Code (validation/code_tree.h): the JSON {"entry", "files": {path: base64}}, already encoded

@@ -94,8 +94,17 @@ export function Participate({
   );
 }
 
-function formatOf(name: string): 'csv' | 'jsonl' {
-  return /\.(jsonl|ndjson)$/i.test(name) ? 'jsonl' : 'csv';
+type PredictionsFormat = 'csv' | 'jsonl' | 'json';
+
+// A JSON document (not lines) is taken by a detection task (COCO results) and a custom one.
+function takesJson(b: Benchmark): boolean {
+  return b.task_type === 'detection' || b.task_type === 'custom';
+}
+
+function formatOf(name: string, b: Benchmark): PredictionsFormat {
+  if (/\.(jsonl|ndjson)$/i.test(name)) return 'jsonl';
+  if (/\.json$/i.test(name) && takesJson(b)) return 'json';
+  return 'csv';
 }
 
 function SubmitForm({
@@ -113,7 +122,7 @@ function SubmitForm({
 }) {
   const [phase, setPhase] = useState((open[0] as Phase).name);
   const [file, setFile] = useState<File | null>(null);
-  const [format, setFormat] = useState<'csv' | 'jsonl'>('csv');
+  const [format, setFormat] = useState<PredictionsFormat>('csv');
   const [description, setDescription] = useState('');
   const [busy, setBusy] = useState(false);
   const [fileError, setFileError] = useState<string | null>(null);
@@ -134,7 +143,7 @@ function SubmitForm({
     setFileError(null);
     setDone(null);
     if (!f) return;
-    setFormat(formatOf(f.name));
+    setFormat(formatOf(f.name, b));
     if (f.size > b.rules.max_bytes) {
       setFileError(t('bench.submit.tooLarge', { size: formatBytes(f.size), max: formatBytes(b.rules.max_bytes) }));
     }
@@ -205,6 +214,12 @@ function SubmitForm({
           <input type="radio" name="bench-format" checked={format === 'jsonl'} onChange={() => setFormat('jsonl')} />
           {t('bench.submit.format.jsonl')}
         </label>
+        {takesJson(b) && (
+          <label>
+            <input type="radio" name="bench-format" checked={format === 'json'} onChange={() => setFormat('json')} />
+            {t('bench.submit.format.json')}
+          </label>
+        )}
       </fieldset>
       <div class="field">
         <label for="bench-phase">{t('bench.submit.phase')}</label>
