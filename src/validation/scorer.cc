@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstring>
@@ -1231,11 +1232,33 @@ StatusOr<double> MeanMase(const SplitView& v) {
   return sum / static_cast<double>(v.unit_truth.size());
 }
 
-SplitFn CocoStat(int i) {
-  return [i](const SplitView& v) -> StatusOr<double> {
-    RETURN_IF_ERROR(v.coco.status());
-    return v.coco->stats[static_cast<size_t>(i)];
-  };
+// The 12 numbers of COCOeval.summarize(), in its order, each a metric (all higher-is-better).
+std::vector<MetricEntry> CocoEntries() {
+  static constexpr std::array<std::pair<const char*, const char*>, 12> kStats = {{
+      {"ap",
+       "COCO AP: precision averaged over IoU 0.50:0.05:0.95, recall and categories (max 100 "
+       "detections per image)"},
+      {"ap50", "COCO AP at IoU 0.50"},
+      {"ap75", "COCO AP at IoU 0.75"},
+      {"ap_small", "COCO AP of boxes of area < 32² (-1: no such box)"},
+      {"ap_medium", "COCO AP of boxes of area 32² to 96² (-1: no such box)"},
+      {"ap_large", "COCO AP of boxes of area > 96² (-1: no such box)"},
+      {"ar1", "COCO AR with at most 1 detection per image"},
+      {"ar10", "COCO AR with at most 10 detections per image"},
+      {"ar100", "COCO AR with at most 100 detections per image"},
+      {"ar_small", "COCO AR of boxes of area < 32² (-1: no such box)"},
+      {"ar_medium", "COCO AR of boxes of area 32² to 96² (-1: no such box)"},
+      {"ar_large", "COCO AR of boxes of area > 96² (-1: no such box)"},
+  }};
+  std::vector<MetricEntry> out;
+  for (size_t i = 0; i < kStats.size(); ++i) {
+    SplitFn stat = [i](const SplitView& v) -> StatusOr<double> {
+      RETURN_IF_ERROR(v.coco.status());
+      return v.coco->stats[i];
+    };
+    out.push_back({{kStats[i].first, true, false, kStats[i].second}, nullptr, std::move(stat)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -1503,43 +1526,7 @@ const std::map<std::string, std::vector<MetricEntry>>& Table() {
             nullptr,
             [](const SplitView& v) { return m::MeanAbsolutePercentageError(v.truth, v.pred); }},
        }},
-      {"detection",
-       {
-           {{"ap", true, false,
-             "COCO AP: precision averaged over IoU 0.50:0.05:0.95, recall "
-             "and categories (max 100 detections per image)"},
-            nullptr,
-            CocoStat(0)},
-           {{"ap50", true, false, "COCO AP at IoU 0.50"}, nullptr, CocoStat(1)},
-           {{"ap75", true, false, "COCO AP at IoU 0.75"}, nullptr, CocoStat(2)},
-           {{"ap_small", true, false, "COCO AP of boxes of area < 32² (-1: no such box)"},
-            nullptr,
-            CocoStat(3)},
-           {{"ap_medium", true, false, "COCO AP of boxes of area 32² to 96² (-1: no such box)"},
-            nullptr,
-            CocoStat(4)},
-           {{"ap_large", true, false, "COCO AP of boxes of area > 96² (-1: no such box)"},
-            nullptr,
-            CocoStat(5)},
-           {{"ar1", true, false, "COCO AR with at most 1 detection per image"},
-            nullptr,
-            CocoStat(6)},
-           {{"ar10", true, false, "COCO AR with at most 10 detections per image"},
-            nullptr,
-            CocoStat(7)},
-           {{"ar100", true, false, "COCO AR with at most 100 detections per image"},
-            nullptr,
-            CocoStat(8)},
-           {{"ar_small", true, false, "COCO AR of boxes of area < 32² (-1: no such box)"},
-            nullptr,
-            CocoStat(9)},
-           {{"ar_medium", true, false, "COCO AR of boxes of area 32² to 96² (-1: no such box)"},
-            nullptr,
-            CocoStat(10)},
-           {{"ar_large", true, false, "COCO AR of boxes of area > 96² (-1: no such box)"},
-            nullptr,
-            CocoStat(11)},
-       }},
+      {"detection", CocoEntries()},
   };
   return kTable;
 }
