@@ -5,7 +5,7 @@
 # validation use cases (bench/validation_leaderboard.cc), then GET .../leaderboard is timed (first
 # page, a middle and the last page, ?metric= another metric, ?format=csv) beside GET /healthz in
 # the same run: one keep-alive connection, median and p99; then wrk, 4 connections for 10 s, on
-# the first page and /healthz.
+# /healthz, the first page and the first page by another metric.
 # Usage: bench/validation_leaderboard.sh [SUBMISSIONS] [ENTRANTS] [--pg URL]
 # From the repository root, after `ninja -C build openlab validation_leaderboard`. Environment:
 # BIN, BENCH (the two programs), REQUESTS (timed requests per case, default 200), TMPDIR.
@@ -48,7 +48,8 @@ if command -v wrk >/dev/null; then
   cat > "$work/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
-  for path in /healthz "/api/v1/benchmarks/$BMK/leaderboard"; do
+  for path in /healthz "/api/v1/benchmarks/$BMK/leaderboard" \
+      "/api/v1/benchmarks/$BMK/leaderboard?metric=rmse"; do
     wrk -t2 -c4 -d10s --latency -s "$work/auth.lua" "$URL$path" > "$work/wrk.txt"
     printf 'wrk -c4 10 s  %-52s %s req/s  p50 %s  p99 %s\n' "$path" \
       "$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")" \
