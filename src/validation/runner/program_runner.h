@@ -24,7 +24,7 @@
 //
 // What a run may put on the server's disk is bounded while it runs, not only once it ended, so a
 // program that writes without end cannot fill the disk:
-//   - no file it writes (output, shared, its stdout and stderr) grows past MaxFileBytes(spec):
+//   - no file it writes (output, shared, /tmp, its stdout and stderr) grows past MaxFileBytes:
 //     the write that would fails and the writer gets SIGXFSZ (killed, unless it ignores it);
 //   - its output directory and its shared directory are watched (about once a second, a walk
 //     that follows no link and stops at the first cap passed): more than max_output_files /
