@@ -9,7 +9,8 @@ import { ApiError } from '../../api/client';
 import { ProblemNotice } from '../../components/problem';
 import { formatBytes, formatNumber, t } from '../../i18n';
 import { bench, type Benchmark, type Phase, type Submission } from './api';
-import { formatTime, stateLabel } from './format';
+import { stateLabel } from './format';
+import { PhaseAndDescription } from './submitFields';
 
 // The server's bounds (validation/code_tree.h).
 const maxFiles = 10000;
@@ -228,29 +229,14 @@ export function CodeForm({
           </p>
         )}
       </div>
-      <div class="field">
-        <label for="bench-code-phase">{t('bench.submit.phase')}</label>
-        <select id="bench-code-phase" value={current.name} onChange={(e) => setPhase(e.currentTarget.value)}>
-          {open.map((p) => (
-            <option key={p.id} value={p.name}>
-              {t('bench.submit.phase.option', { phase: p.name, time: formatTime(p.ends_at) })}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="bench-code-description">{t('bench.submit.description')}</label>
-        <input
-          id="bench-code-description"
-          maxLength={500}
-          value={description}
-          aria-describedby="bench-code-description-hint"
-          onInput={(e) => setDescription(e.currentTarget.value)}
-        />
-        <p id="bench-code-description-hint" class="hint">
-          {t('bench.submit.description.hint')}
-        </p>
-      </div>
+      <PhaseAndDescription
+        idPrefix="bench-code"
+        open={open}
+        phase={current.name}
+        onPhase={setPhase}
+        description={description}
+        onDescription={setDescription}
+      />
       {error ? (
         <ProblemNotice
           error={error}

@@ -12,6 +12,7 @@ import { useApi } from '../../components/useApi';
 import { usePaged, type PagedList } from '../../components/usePaged';
 import { formatBytes, formatNumber, t } from '../../i18n';
 import { CodeForm } from './codeForm';
+import { PhaseAndDescription } from './submitFields';
 import {
   bench,
   phaseState,
@@ -221,29 +222,14 @@ function SubmitForm({
           </label>
         )}
       </fieldset>
-      <div class="field">
-        <label for="bench-phase">{t('bench.submit.phase')}</label>
-        <select id="bench-phase" value={chosen.name} onChange={(e) => setPhase(e.currentTarget.value)}>
-          {open.map((p) => (
-            <option key={p.id} value={p.name}>
-              {t('bench.submit.phase.option', { phase: p.name, time: formatTime(p.ends_at) })}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="bench-description">{t('bench.submit.description')}</label>
-        <input
-          id="bench-description"
-          maxLength={500}
-          value={description}
-          aria-describedby="bench-description-hint"
-          onInput={(e) => setDescription(e.currentTarget.value)}
-        />
-        <p id="bench-description-hint" class="hint">
-          {t('bench.submit.description.hint')}
-        </p>
-      </div>
+      <PhaseAndDescription
+        idPrefix="bench"
+        open={open}
+        phase={chosen.name}
+        onPhase={setPhase}
+        description={description}
+        onDescription={setDescription}
+      />
       <p class="bench-quota" data-figure="quota">
         {loaded
           ? t('bench.submit.quota', {
