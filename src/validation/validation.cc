@@ -1156,50 +1156,8 @@ StatusOr<std::vector<LeaderboardRow>> Leaderboard(Tx& tx, const Benchmark& b,
   }
   const char* order = choice->higher_is_better ? "DESC" : "ASC";
   const char* better = choice->higher_is_better ? ">" : "<";
-  std::vector<Row> rows;
-  int64_t strictly_better = 0;  // entries ranked strictly above the page's first row
-  if (metric == primary.name) {
-    // The primary metric's scores are columns of the entries, each split with its own index.
-    const char* column = q.private_split ? "private_primary" : "public_primary";
-    ASSIGN_OR_RETURN(rows,
-                     tx.Query(fmt::format("SELECT entrant, submission_id, user_id, team_id, "
-                                          "scores_public, scores_private, submitted_at, {0} FROM "
-                                          "leaderboard_entries WHERE phase_id = $1 ORDER BY {0} "
-                                          "{1}, entrant LIMIT $2 OFFSET $3",
-                                          column, order),
-                              {q.phase_id, int64_t{q.limit}, q.offset}));
-    if (rows.empty()) return std::vector<LeaderboardRow>();
-    // The first row's rank: one more than the entries strictly better.
-    ASSIGN_OR_RETURN(auto n, tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_entries WHERE "
-                                                  "phase_id = $1 AND {} {} $2",
-                                                  column, better),
-                                      {q.phase_id, rows.front().Double(7)}));
-    strictly_better = n[0].Int(0);
-  } else {
-    // Another metric: the page along leaderboard_scores' index (phase, split, metric, value,
-    // entrant), then its entries by their key; the rank of the first row as for the primary.
-    std::string split = q.private_split ? "private" : "public";
-    ASSIGN_OR_RETURN(
-        rows, tx.Query(fmt::format("SELECT e.entrant, e.submission_id, e.user_id, e.team_id, "
-                                   "e.scores_public, e.scores_private, e.submitted_at, s.value "
-                                   "FROM (SELECT entrant, value FROM leaderboard_scores WHERE "
-                                   "phase_id = $1 AND split = $2 AND metric = $3 ORDER BY value "
-                                   "{0}, entrant LIMIT $4 OFFSET $5) s JOIN leaderboard_entries e "
-                                   "ON e.phase_id = $1 AND e.entrant = s.entrant ORDER BY s.value "
-                                   "{0}, s.entrant",
-                                   order),
-                       {q.phase_id, split, metric, int64_t{q.limit}, q.offset}));
-    if (rows.empty()) return std::vector<LeaderboardRow>();
-    ASSIGN_OR_RETURN(auto n, tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_scores WHERE "
-                                                  "phase_id = $1 AND split = $2 AND metric = $3 "
-                                                  "AND value {} $4",
-                                                  better),
-                                      {q.phase_id, split, metric, rows.front().Double(7)}));
-    strictly_better = n[0].Int(0);
-  }
-  std::vector<LeaderboardRow> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) {
+  // An entry's row as the page shows it; `value` is the ranking metric's.
+  auto entry_of = [&](const Row& r, double value) {
     LeaderboardRow l;
     l.entrant = r.Str(0);
     l.submission_id = r.Str(1);
@@ -1207,13 +1165,73 @@ StatusOr<std::vector<LeaderboardRow>> Leaderboard(Tx& tx, const Benchmark& b,
     l.team_id = r.Str(3);
     l.scores = ScoresFrom(r.Str(q.private_split ? 5 : 4));
     l.submitted_at = r.Int(6);
-    l.primary = r.Double(7);
-    // Equal scores share a rank; a new score ranks by its place in the whole ranking.
-    size_t i = out.size();
-    l.rank = i == 0                            ? strictly_better + 1
-             : l.primary == out.back().primary ? out.back().rank
-                                               : q.offset + static_cast<int64_t>(i) + 1;
-    out.push_back(std::move(l));
+    l.primary = value;
+    return l;
+  };
+  constexpr const char* kEntryCols =
+      "entrant, submission_id, user_id, team_id, scores_public, scores_private, submitted_at";
+  std::vector<LeaderboardRow> out;
+  int64_t strictly_better = 0;  // entries ranked strictly above the page's first row
+  if (metric == primary.name) {
+    // The primary metric's scores are columns of the entries, each split with its own index.
+    const char* column = q.private_split ? "private_primary" : "public_primary";
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query(fmt::format("SELECT {2}, {0} FROM leaderboard_entries WHERE "
+                                          "phase_id = $1 ORDER BY {0} {1}, entrant LIMIT $2 "
+                                          "OFFSET $3",
+                                          column, order, kEntryCols),
+                              {q.phase_id, int64_t{q.limit}, q.offset}));
+    if (rows.empty()) return out;
+    for (const Row& r : rows) out.push_back(entry_of(r, r.Double(7)));
+    // The first row's rank: one more than the entries strictly better.
+    ASSIGN_OR_RETURN(auto n, tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_entries WHERE "
+                                                  "phase_id = $1 AND {} {} $2",
+                                                  column, better),
+                                      {q.phase_id, out.front().primary}));
+    strictly_better = n[0].Int(0);
+  } else {
+    // Another metric: the page along leaderboard_scores' index (phase, split, metric, value,
+    // entrant), skipping the offset on that narrow index alone, then the page's entries by their
+    // key, put in the page's order; the rank of the first row as for the primary.
+    std::string split = q.private_split ? "private" : "public";
+    ASSIGN_OR_RETURN(auto page,
+                     tx.Query(fmt::format("SELECT entrant, value FROM leaderboard_scores WHERE "
+                                          "phase_id = $1 AND split = $2 AND metric = $3 ORDER BY "
+                                          "value {0}, entrant LIMIT $4 OFFSET $5",
+                                          order),
+                              {q.phase_id, split, metric, int64_t{q.limit}, q.offset}));
+    if (page.empty()) return out;
+    std::string marks;
+    std::vector<Value> args = {q.phase_id};
+    for (const Row& r : page) {
+      marks += fmt::format("{}${}", marks.empty() ? "" : ", ", args.size() + 1);
+      args.emplace_back(r.Str(0));
+    }
+    ASSIGN_OR_RETURN(auto rows, tx.Query(fmt::format("SELECT {} FROM leaderboard_entries WHERE "
+                                                     "phase_id = $1 AND entrant IN ({})",
+                                                     kEntryCols, marks),
+                                         args));
+    std::map<std::string, const Row*> by_entrant;
+    for (const Row& r : rows) by_entrant[r.Str(0)] = &r;
+    for (const Row& p : page) {
+      auto it = by_entrant.find(p.Str(0));
+      if (it == by_entrant.end()) {
+        return Internal(fmt::format("leaderboard scores of {} have no entry", p.Str(0)));
+      }
+      out.push_back(entry_of(*it->second, p.Double(1)));
+    }
+    ASSIGN_OR_RETURN(auto n, tx.Query(fmt::format("SELECT COUNT(*) FROM leaderboard_scores WHERE "
+                                                  "phase_id = $1 AND split = $2 AND metric = $3 "
+                                                  "AND value {} $4",
+                                                  better),
+                                      {q.phase_id, split, metric, out.front().primary}));
+    strictly_better = n[0].Int(0);
+  }
+  // Equal scores share a rank; a new score ranks by its place in the whole ranking.
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].rank = i == 0                                 ? strictly_better + 1
+                  : out[i].primary == out[i - 1].primary ? out[i - 1].rank
+                                                         : q.offset + static_cast<int64_t>(i) + 1;
   }
   return out;
 }
