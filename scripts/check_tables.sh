@@ -28,7 +28,7 @@ for cap in "${capabilities[@]}"; do
   [ -f "$schema" ] || { echo "openlab: error: $schema is missing" >&2; exit 1; }
   grep -oE 'CREATE (VIRTUAL )?TABLE (IF NOT EXISTS )?[a-z_][a-z_0-9]*' "$schema" |
     awk -v cap="$cap" '{print $NF, cap}'
-done | sort >"$owners"
+done | sort -u >"$owners"  # a table made by both stores' scripts of one migration counts once
 if [ ! -s "$owners" ]; then
   echo "openlab: error: no CREATE TABLE found in src/*/schema.cc" >&2
   exit 1
