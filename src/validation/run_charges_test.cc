@@ -42,6 +42,7 @@ class TimedRunner : public validation::runner::ProgramRunner {
     return fake_->LayoutRoot(run_id);
   }
   Status Discard(const std::string& run_id) override { return fake_->Discard(run_id); }
+  Status Stop(const std::string& run_id) override { return fake_->Stop(run_id); }
   std::string Describe() const override { return "timed fake"; }
   int64_t run_ms = 0;
 

@@ -139,6 +139,13 @@ void ScoringService::Stop() {
     stop_ = true;
   }
   cv_.SignalAll();
+  // A run would otherwise hold the stop up for as long as its time limit.
+  std::vector<std::string> running;
+  {
+    MutexLock l(&runs_mu_);
+    for (const auto& [submission, run] : active_runs_) running.push_back(submission);
+  }
+  for (const auto& id : running) StopRunOf(id);
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -297,6 +304,8 @@ Status ScoringService::ScoreOne(const Submission& s) {
       });
       if (!r.ok()) {
         Log(LogLevel::kWarn, "scoring lease lost", {{"submission", s.id}, {"error", r.ToString()}});
+        // Cancelled, or taken by another scorer: what runs for it here is for nobody now.
+        if (r.code() == StatusCode::kAborted) StopRunOf(s.id);
       }
     }
   });
@@ -361,6 +370,7 @@ Status ScoringService::ScoreOne(const Submission& s) {
       Log(LogLevel::kWarn, "code run's charge not settled yet",
           {{"submission", s.id}, {"error", charged.ToString()}});
     }
+    if (Stopping()) return Aborted("the server is stopping: the submission is taken again later");
     if (!out.ok()) {
       Log(LogLevel::kWarn, "code run failed",
           {{"submission", s.id}, {"error", out.status().ToString()}});
@@ -385,6 +395,7 @@ Status ScoringService::ScoreOne(const Submission& s) {
         s, b, *phase,
         s.kind == "code" ? code_files
                          : std::map<std::string, std::string>{{"predictions." + format, bytes}});
+    if (Stopping()) return Aborted("the server is stopping: the submission is taken again later");
     if (!run.ok()) {
       Log(LogLevel::kWarn, "scoring program failed to start",
           {{"submission", s.id}, {"error", run.status().ToString()}});
@@ -452,7 +463,7 @@ StatusOr<ScoringService::ProgramScores> ScoringService::RunScoringProgram(
   spec.max_output_files = 100;
   // What the program printed is the organisers' (it may print the truth): kept in a log that no
   // route serves for a custom task's submission.
-  ASSIGN_OR_RETURN(auto result, RunProgram(std::move(spec), res_dir, s.id + ".scoring.log",
+  ASSIGN_OR_RETURN(auto result, RunProgram(s.id, std::move(spec), res_dir, s.id + ".scoring.log",
                                            "scoring program: "));
   if (!result.succeeded()) {
     out.end_state = "invalid";
@@ -486,7 +497,25 @@ StatusOr<std::string> ScoringService::ReadLog(const std::string& id) const {
   return log;
 }
 
-StatusOr<runner::ProgramResult> ScoringService::RunProgram(runner::ProgramSpec spec,
+void ScoringService::StopRunOf(const std::string& submission_id) {
+  std::string run;
+  {
+    MutexLock l(&runs_mu_);
+    auto it = active_runs_.find(submission_id);
+    if (it == active_runs_.end()) return;
+    run = it->second;
+  }
+  Status s = opts_.runner->Stop(run);
+  if (s.ok()) Log(LogLevel::kInfo, "run stopped", {{"submission", submission_id}, {"run", run}});
+}
+
+bool ScoringService::Stopping() {
+  MutexLock l(&mu_);
+  return stop_;
+}
+
+StatusOr<runner::ProgramResult> ScoringService::RunProgram(const std::string& submission_id,
+                                                           runner::ProgramSpec spec,
                                                            const std::string& scratch,
                                                            const std::string& log_name,
                                                            const std::string& label) {
@@ -494,7 +523,17 @@ StatusOr<runner::ProgramResult> ScoringService::RunProgram(runner::ProgramSpec s
   spec.env.insert(
       {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", "/tmp"}, {"LANG", "C.UTF-8"}});
   std::string run_id = spec.run_id;
+  {
+    MutexLock l(&runs_mu_);
+    active_runs_[submission_id] = run_id;
+  }
+  // Stop() may have looked at the runs just before this one was listed.
+  if (Stopping()) (void)opts_.runner->Stop(run_id);
   auto result = opts_.runner->Run(spec);
+  {
+    MutexLock l(&runs_mu_);
+    active_runs_.erase(submission_id);
+  }
   (void)opts_.runner->Discard(run_id);
   std::error_code ec;
   std::filesystem::remove_all(scratch, ec);
@@ -575,7 +614,7 @@ StatusOr<ScoringService::CodeOutput> ScoringService::RunCode(const Submission& s
   spec.memory_bytes = b.rules.max_memory_mb << 20;
   spec.max_output_bytes = b.rules.max_bytes;
   spec.max_output_files = b.task_type == "custom" ? 100 : 10;
-  ASSIGN_OR_RETURN(auto result, RunProgram(std::move(spec), code_dir, s.id + ".log", ""));
+  ASSIGN_OR_RETURN(auto result, RunProgram(s.id, std::move(spec), code_dir, s.id + ".log", ""));
   if (!result.succeeded()) {
     out.end_state = "failed";
     out.reason = fmt::format("the code did not finish: {}; not counted", result.detail);

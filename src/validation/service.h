@@ -68,6 +68,8 @@ class ScoringService {
   ScoringService& operator=(const ScoringService&) = delete;
 
   void Start();
+  // Stops the threads; a code run or scoring program in progress is stopped, and its submission
+  // left as it is (scoring, under a lease that expires): the next start takes it again.
   void Stop();
   // Something may wait now (a submission, a re-score): the thread looks at once.
   void Poke();
@@ -75,6 +77,11 @@ class ScoringService {
   // Scores what waits now in the calling thread until nothing does; returns how many ended
   // (scored, invalid or failed). The thread runs the same.
   StatusOr<int> Drain();
+
+  // Stops the program running for a submission here (its code, its ingestion or scoring
+  // program), if one is: called when it is cancelled, and by the scorer's heartbeat when it finds
+  // the submission no longer leased to it.
+  void StopRunOf(const std::string& submission_id);
 
   // The phase's truth, parsed (cached per phase and truth version).
   StatusOr<std::shared_ptr<const Truth>> TruthOf(const Benchmark& b, const Phase& p);
@@ -112,7 +119,8 @@ class ScoringService {
   // Runs `spec` through the runner with the environment every program gets (PATH, HOME, LANG,
   // and what `spec.env` adds), then discards the run and `scratch` (the folder written for it)
   // and keeps the tails of its output, after `label`, as the file `log_name`.
-  StatusOr<runner::ProgramResult> RunProgram(runner::ProgramSpec spec, const std::string& scratch,
+  StatusOr<runner::ProgramResult> RunProgram(const std::string& submission_id,
+                                             runner::ProgramSpec spec, const std::string& scratch,
                                              const std::string& log_name, const std::string& label);
   // Scores a submission with the phase's scoring program (task type "custom"), `res_files` being
   // its input/res: its scores by key, or the state and reason the submission ends with.
@@ -123,6 +131,7 @@ class ScoringService {
   StatusOr<ProgramScores> RunScoringProgram(const Submission& s, const Benchmark& b, const Phase& p,
                                             const std::map<std::string, std::string>& res_files);
   void Loop();
+  bool Stopping() EXCLUDES(mu_);
 
   store::Database* db_;
   Clock* clock_;
@@ -134,6 +143,10 @@ class ScoringService {
   bool poked_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
+
+  // The run in progress per submission (submission id -> run id), for StopRunOf.
+  Mutex runs_mu_;
+  std::map<std::string, std::string> active_runs_ GUARDED_BY(runs_mu_);
 
   Mutex cache_mu_;
   // Keyed by phase id and truth version id.

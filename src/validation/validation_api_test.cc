@@ -18,6 +18,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/crypto.h"
@@ -950,6 +951,81 @@ leaderboards:
   auto bad = h_.Call("POST", "/api/v1/benchmarks/import?project_id=" + project_ + "&name=bad", pi_,
                      "not a zip", {{"content-type", "application/zip"}});
   EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+// A code submission whose program never ends, for the two tests below: submitted, then scored in
+// a thread of its own until its program has printed that it started. Returns the submission id.
+std::string StartEndlessRun(ApiHarness& h, const std::string& project, const std::string& inputs,
+                            const std::string& truth, const std::string& token,
+                            const std::string& runs_root, std::thread* scorer) {
+  auto b = h.Call(
+      "POST", "/api/v1/benchmarks", token,
+      fmt::format(R"({{"project_id":"{}","name":"endless","title":"T","task_type":"regression",)"
+                  R"("metrics":["mae"],"rules":{{"code":true,"max_runtime_s":3000}},)"
+                  R"("phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+                  R"("input_dataset":"{}","truth_dataset":"{}"}}]}})",
+                  project, FormatTime(kStart - kHour), FormatTime(kStart + kHour), inputs, truth));
+  EXPECT_EQ(b.status, 201) << b.body;
+  EXPECT_EQ(h.Call("POST", "/api/v1/projects/" + project + "/allocations", h.operator_token(),
+                   R"({"resource":"cpu","hours":1,"expires_at":"2099-01-01T00:00:00Z"})")
+                .status,
+            201);
+  json::object code{{"entry", "echo started; exec sleep 3000"},
+                    {"files", json::object{{"a.txt", "eA=="}}}};
+  auto c = h.Call("POST", "/api/v1/benchmarks/" + b.Str("id") + "/submissions?kind=code", token,
+                  json::serialize(code), {{"content-type", "application/json"}});
+  EXPECT_EQ(c.status, 201) << c.body;
+  std::string id = c.Str("id");
+  *scorer = std::thread([&h] { (void)h.scoring().Drain(); });
+  // Its program has started once its stdout says so (a bounded wait).
+  std::string out = runs_root + "/jobs/" + id + "-1/stdout";
+  for (int i = 0; i < 3000; ++i) {
+    std::ifstream in(out);
+    std::string line;
+    if (std::getline(in, line) && line == "started") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return id;
+}
+
+// A participant who cancels a running code submission stops its program at once: the run is not
+// left to use its whole time limit, and is charged only up to the cancellation.
+TEST_P(ValidationApiTest, CancellingARunningCodeSubmissionStopsItsProgram) {
+  std::thread scorer;
+  std::string id = StartEndlessRun(h_, project_, inputs_ds_, truth_ds_, pi_, runs_.path, &scorer);
+  EXPECT_EQ(h_.Call("GET", "/api/v1/submissions/" + id, pi_).Str("state"), "scoring");
+  auto cancel = h_.Call("POST", "/api/v1/submissions/" + id + "/cancel", pi_);
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  scorer.join();  // returns once the program is stopped (it would sleep 3,000 s otherwise)
+  auto s = h_.Call("GET", "/api/v1/submissions/" + id, pi_);
+  EXPECT_EQ(s.Str("state"), "cancelled") << s.body;
+  EXPECT_FALSE(s.json.at("counted").as_bool());
+}
+
+// A server going down stops the program it runs and leaves the submission to be taken again
+// (its lease expires), its run charged up to the stop; shutting down does not wait for the run.
+TEST_P(ValidationApiTest, StoppingTheServerStopsARunAndLeavesItsSubmissionToBeTakenAgain) {
+  std::thread scorer;
+  std::string id = StartEndlessRun(h_, project_, inputs_ds_, truth_ds_, pi_, runs_.path, &scorer);
+  h_.scoring().Stop();
+  scorer.join();
+  auto s = h_.Call("GET", "/api/v1/submissions/" + id, pi_);
+  EXPECT_EQ(s.Str("state"), "scoring") << s.body;
+  Status st = h_.db().Read([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto sub, validation::GetSubmission(tx, id));
+    EXPECT_EQ(sub.hold_id, "");  // settled when the run stopped
+    EXPECT_EQ(sub.attempts, 1);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  // Once its lease has run out, the next scorer takes it again.
+  clock_.Advance(kHour);
+  st = h_.db().Write([&](store::Tx& tx) -> Status {
+    ASSIGN_OR_RETURN(auto got, validation::ClaimSubmission(tx, "next", {}, clock_.NowMs()));
+    EXPECT_TRUE(got.has_value() && got->id == id && got->attempts == 2);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
 }
 
 // A Codabench code competition: the bundle's ingestion program runs each participant's code

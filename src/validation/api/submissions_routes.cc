@@ -258,6 +258,9 @@ Status ChangeSubmissionHandler(Ctx& ctx, Api& api, bool rescore) {
                            : validation::CancelSubmission(ctx.Tx(), ctx.target_id, ctx.now));
   if (auto* scoring = api.options().scoring) {
     ctx.after_commit.push_back([scoring] { scoring->Poke(); });
+    // A cancelled submission's run here is stopped at once (a scorer elsewhere finds it at its
+    // next heartbeat).
+    if (!rescore) ctx.after_commit.push_back([scoring, id = s.id] { scoring->StopRunOf(id); });
   }
   ctx.audit_detail = "state=" + s.state;
   ASSIGN_OR_RETURN(bool show, ShowPrivate(ctx, s));

@@ -403,6 +403,8 @@ std::string_view ProgramEndName(ProgramEnd end) {
       return "out_of_memory";
     case ProgramEnd::kOutputTooLarge:
       return "output_too_large";
+    case ProgramEnd::kStopped:
+      return "stopped";
   }
   return "exited";
 }
@@ -555,12 +557,29 @@ std::string SandboxProgramRunner::Describe() const {
 
 Status SandboxProgramRunner::Discard(const std::string& run_id) {
   if (!ValidRunId(run_id)) return InvalidArgument("not a run_id");
+  {
+    MutexLock lock(&mu_);
+    stopping_.erase(run_id);
+  }
   RETURN_IF_ERROR(RemoveTree(LayoutRoot(run_id)));
   return RemoveTree(options_.root + "/jobs/" + run_id);
 }
 
+namespace {
+ProgramResult StoppedBeforeItsEnd() {
+  ProgramResult r;
+  r.end = ProgramEnd::kStopped;
+  r.detail = "stopped before its end (none of its output kept)";
+  return r;
+}
+}  // namespace
+
 StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
   RETURN_IF_ERROR(ValidateProgramSpec(spec));
+  {
+    MutexLock lock(&mu_);
+    if (stopping_.count(spec.run_id) > 0) return StoppedBeforeItsEnd();
+  }
   const std::string layout = LayoutRoot(spec.run_id);
   const std::string job_dir = options_.root + "/jobs/" + spec.run_id;
   struct stat st;
@@ -633,6 +652,22 @@ StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
   ls.max_file_bytes = MaxFileBytes(spec);
 
   ASSIGN_OR_RETURN(std::string handle, executor_->Launch(ls));
+  bool stop_now;
+  {
+    // Under the lock Stop takes: either Stop finds the handle and cancels, or this finds its mark.
+    MutexLock lock(&mu_);
+    running_[spec.run_id] = handle;
+    stop_now = stopping_.count(spec.run_id) > 0;
+  }
+  struct Forget {
+    SandboxProgramRunner* self;
+    const std::string& run_id;
+    ~Forget() {
+      MutexLock lock(&self->mu_);
+      self->running_.erase(run_id);
+    }
+  } forget{this, spec.run_id};
+  if (stop_now) RETURN_IF_ERROR(executor_->Cancel(handle));
   compute::ExecStatus es;
   std::string stopped_for;  // the cap the running program passed, once it did
   for (;;) {
@@ -684,13 +719,25 @@ StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
         r.exit_code = es.exit_code;
       }
       break;
-    case compute::ExecState::kCancelled:
+    case compute::ExecState::kCancelled: {
       if (!stopped_for.empty()) {
         r.end = ProgramEnd::kOutputTooLarge;
         r.detail = stopped_for + "; the program was stopped (none of its output kept)";
         break;
       }
-      [[fallthrough]];
+      bool stop_asked;
+      {
+        MutexLock lock(&mu_);
+        stop_asked = stopping_.count(spec.run_id) > 0;
+      }
+      if (stop_asked) {
+        r = StoppedBeforeItsEnd();
+        r.stdout_tail = FileTail(job_dir + "/stdout", spec.log_tail_bytes, &r.stdout_truncated);
+        r.stderr_tail = FileTail(job_dir + "/stderr", spec.log_tail_bytes, &r.stderr_truncated);
+        return r;
+      }
+      return Internal(fmt::format("the program's supervisor ended it: {}", es.detail));
+    }
     default:
       return Internal(fmt::format("the program's supervisor ended it: {}", es.detail));
   }
@@ -716,7 +763,28 @@ StatusOr<ProgramResult> SandboxProgramRunner::Run(const ProgramSpec& spec) {
   return r;
 }
 
+Status SandboxProgramRunner::Stop(const std::string& run_id) {
+  if (!ValidRunId(run_id)) return InvalidArgument("not a run_id");
+  std::string handle;
+  {
+    MutexLock lock(&mu_);
+    stopping_[run_id] = true;
+    auto it = running_.find(run_id);
+    if (it == running_.end()) return Status::Ok();  // Run finds the mark when it starts
+    handle = it->second;
+  }
+  return executor_->Cancel(handle);
+}
+
 // --- FakeProgramRunner ---------------------------------------------------------------------
+
+Status FakeProgramRunner::Stop(const std::string& run_id) {
+  if (!ValidRunId(run_id)) return InvalidArgument("not a run_id");
+  MutexLock lock(&mu_);
+  stopping_[run_id] = true;
+  changed_.SignalAll();
+  return Status::Ok();
+}
 
 void FakeProgramRunner::Script(const std::string& run_id, FakeProgram program) {
   MutexLock lock(&mu_);
@@ -741,6 +809,7 @@ Status FakeProgramRunner::Discard(const std::string& run_id) {
   if (!ValidRunId(run_id)) return InvalidArgument("not a run_id");
   MutexLock lock(&mu_);
   used_.erase(run_id);
+  stopping_.erase(run_id);
   return Status::Ok();
 }
 
@@ -760,6 +829,9 @@ StatusOr<ProgramResult> FakeProgramRunner::Run(const ProgramSpec& spec) {
     used_[spec.run_id] = true;
     runs_.push_back(spec);
     if (auto it = scripts_.find(spec.run_id); it != scripts_.end()) p = it->second;
+    // As a program that never ends by itself, until Stop(run_id) (which may come first).
+    while (p.until_stopped && stopping_.count(spec.run_id) == 0) changed_.Wait(&mu_);
+    if (stopping_.count(spec.run_id) > 0) return StoppedBeforeItsEnd();
   }
   ProgramResult r;
   r.end = p.end == ProgramEnd::kOutputTooLarge ? ProgramEnd::kExited : p.end;
@@ -780,6 +852,7 @@ StatusOr<ProgramResult> FakeProgramRunner::Run(const ProgramSpec& spec) {
           fmt::format("out_of_memory: the job was killed (limit {} bytes)", spec.memory_bytes);
       break;
     case ProgramEnd::kOutputTooLarge:
+    case ProgramEnd::kStopped:  // until_stopped scripts end above
       break;
   }
   r.stdout_tail = LogTail(p.stdout_text, spec.log_tail_bytes, &r.stdout_truncated);

@@ -115,8 +115,10 @@ enum class ProgramEnd {
   kTimedOut,        // ran past time_limit_seconds, and was killed
   kOutOfMemory,     // killed for using more than memory_bytes (where the machine can tell)
   kOutputTooLarge,  // wrote past a cap on its output, shared directory, logs or one file
+  kStopped,         // stopped by Stop(run_id): its caller no longer wants it (a cancellation, a
+                    // server going down)
 };
-// "exited", "killed", "timed_out", "out_of_memory", "output_too_large".
+// "exited", "killed", "timed_out", "out_of_memory", "output_too_large", "stopped".
 std::string_view ProgramEndName(ProgramEnd end);
 
 struct ProgramResult {
@@ -145,6 +147,10 @@ class ProgramRunner {
   // Removes a run's files, however deep a tree its program left (links are removed, never
   // followed). OK for a run_id never used (or discarded already).
   virtual Status Discard(const std::string& run_id) = 0;
+  // Stops a run, from any thread: a run in progress has its program and all it started killed,
+  // and its Run returns, ending kStopped (none of its output comes back); a run not started yet
+  // ends kStopped as soon as it starts, without running. The mark stays until Discard(run_id).
+  virtual Status Stop(const std::string& run_id) = 0;
   // One line for operators: how programs are confined.
   virtual std::string Describe() const = 0;
 };
@@ -182,6 +188,7 @@ class SandboxProgramRunner : public ProgramRunner {
   StatusOr<ProgramResult> Run(const ProgramSpec& spec) override;
   std::string LayoutRoot(const std::string& run_id) const override;
   Status Discard(const std::string& run_id) override;
+  Status Stop(const std::string& run_id) override EXCLUDES(mu_);
   std::string Describe() const override;
 
  private:
@@ -193,6 +200,10 @@ class SandboxProgramRunner : public ProgramRunner {
   Mutex mu_;
   CondVar ended_;  // signalled whenever the executor reports that a job ended
   uint64_t ends_ GUARDED_BY(mu_) = 0;
+  // The runs in progress: run_id -> the executor's handle; and those asked to stop (until
+  // Discard).
+  std::map<std::string, std::string> running_ GUARDED_BY(mu_);
+  std::map<std::string, bool> stopping_ GUARDED_BY(mu_);
 };
 
 // The in-memory twin: runs nothing. The test says what each run does (a FakeProgram: its exit
@@ -209,6 +220,9 @@ class FakeProgramRunner : public ProgramRunner {
     std::string stdout_text, stderr_text;
     std::map<std::string, std::string> output_files;
     std::map<std::string, std::string> shared_files;  // what it leaves in its shared directory
+    // Runs until Stop(run_id) is called (as a program that never ends by itself), then ends
+    // kStopped.
+    bool until_stopped = false;
   };
   // What runs named `run_id` do.
   void Script(const std::string& run_id, FakeProgram program) EXCLUDES(mu_);
@@ -220,10 +234,13 @@ class FakeProgramRunner : public ProgramRunner {
   StatusOr<ProgramResult> Run(const ProgramSpec& spec) override EXCLUDES(mu_);
   std::string LayoutRoot(const std::string& run_id) const override;
   Status Discard(const std::string& run_id) override EXCLUDES(mu_);
+  Status Stop(const std::string& run_id) override EXCLUDES(mu_);
   std::string Describe() const override { return "fake: runs nothing"; }
 
  private:
   mutable Mutex mu_;
+  CondVar changed_;                                       // a run was asked to stop
+  std::map<std::string, bool> stopping_ GUARDED_BY(mu_);  // asked to stop (until Discard)
   std::map<std::string, FakeProgram> scripts_ GUARDED_BY(mu_);
   std::map<std::string, bool> used_ GUARDED_BY(mu_);
   std::vector<ProgramSpec> runs_ GUARDED_BY(mu_);

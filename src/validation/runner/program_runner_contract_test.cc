@@ -23,6 +23,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "compute/exec/sandbox.h"
 #include "validation/runner/codabench_program.h"
@@ -375,6 +376,50 @@ TEST_P(ProgramRunnerContract, EndlessPrintingIsStopped) {
   EXPECT_EQ(r->stdout_tail.size(), 4096u);
   EXPECT_LT(DiskUsed("print"), cap + (int64_t{4} << 20));
   EXPECT_TRUE(runner().Discard("print").ok());
+}
+
+// A caller that no longer wants a run (a cancelled submission, a server going down) stops it:
+// the program is killed and Run returns kStopped, long before the time limit it would reach; a
+// run stopped before it starts does not run at all.
+TEST_P(ProgramRunnerContract, ARunStoppedByItsCallerEndsStopped) {
+  Case c;
+  c.sh = "echo started && exec sleep 600";
+  c.fake.until_stopped = true;
+  ProgramSpec spec = Spec("stopped", c);
+  spec.time_limit_seconds = 600;
+  StatusOr<ProgramResult> r = Internal("not run");
+  std::thread run([&] { r = Run(spec); });
+  // Once it has started (its stdout says so; a bounded wait), or at once for the twin.
+  for (int i = 0; GetParam().sandbox && i < 3000; ++i) {
+    if (ReadFile(tmp_ + "/runner/jobs/stopped/stdout") == "started\n") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(runner().Stop("stopped").ok());
+  run.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->end, ProgramEnd::kStopped) << r->detail;
+  EXPECT_EQ(ProgramEndName(r->end), "stopped");
+  EXPECT_FALSE(r->succeeded());
+  EXPECT_TRUE(r->output_files.empty());
+  EXPECT_TRUE(runner().Discard("stopped").ok());
+
+  // Stopped first: its Run ends at once, and nothing ran.
+  Case first;
+  first.sh = "touch output/ran && exec sleep 600";
+  first.fake.output_files = {{"ran", ""}};
+  ASSERT_TRUE(runner().Stop("stopped-first").ok());
+  auto f = Run(Spec("stopped-first", first));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->end, ProgramEnd::kStopped) << f->detail;
+  EXPECT_TRUE(f->output_files.empty());
+  EXPECT_FALSE(fs::exists(runner().LayoutRoot("stopped-first") + "/output/ran"));
+  // Discard forgets the mark: the id runs again.
+  EXPECT_TRUE(runner().Discard("stopped-first").ok());
+  Case again;
+  again.sh = "true";
+  auto g = Run(Spec("stopped-first", again));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_TRUE(g->succeeded()) << g->detail;
 }
 
 TEST_P(ProgramRunnerContract, ARunIdRunsOnceUntilDiscarded) {
