@@ -730,7 +730,7 @@ open(os.path.join(out, "plain.txt"), "w").write("kept\n")
 
 TEST_F(SandboxProgramRunnerTest, AProgramThatIgnoresSigxfszIsStillStopped) {
   // Python ignores SIGXFSZ: its writes past the largest file fail, and this one goes on.
-  ProgramSpec s = Python("stubborn", R"(
+  ProgramSpec s = Python("persistent", R"(
 import sys
 while True:
     try:

@@ -212,7 +212,6 @@ export function CodeForm({
           id="bench-code-entry"
           class="mono"
           value={entry}
-          placeholder="python3 predict.py"
           aria-describedby={entryDescribed}
           aria-invalid={entryError ? true : undefined}
           onInput={(e) => {
