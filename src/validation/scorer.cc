@@ -98,6 +98,20 @@ m::PrfOptions Averaged(m::Average a, size_t classes) {
 
 const std::map<std::string, std::vector<MetricEntry>>& Table();
 
+// A metric's value on a split, or why it has none: the metric's own refusal, or a value that is
+// not finite (finite predictions can still overflow a metric, values near the largest double).
+StatusOr<double> MetricValue(const std::string& name, StatusOr<double> r) {
+  if (!r.ok()) {
+    return InvalidArgument(
+        fmt::format("metric {} cannot score this split: {}", name, r.status().message()));
+  }
+  if (!std::isfinite(*r)) {
+    return InvalidArgument(
+        fmt::format("metric {} is not a finite number for these predictions", name));
+  }
+  return *r;
+}
+
 }  // namespace
 
 const std::vector<MetricInfo>& MetricsFor(const std::string& task_type) {
@@ -1172,16 +1186,8 @@ StatusOr<SplitScores> ScoreSplitViews(const Truth& truth, const Predictions& p,
         return InvalidArgument(fmt::format(
             "metric {} needs the probability of each class: add p:<class> columns", name));
       }
-      auto r = e->split_fn(view);
-      if (!r.ok()) {
-        return InvalidArgument(
-            fmt::format("metric {} cannot score this split: {}", name, r.status().message()));
-      }
-      if (!std::isfinite(*r)) {
-        return InvalidArgument(
-            fmt::format("metric {} is not a finite number for these predictions", name));
-      }
-      (want_public ? out.pub : out.priv)[name] = *r;
+      ASSIGN_OR_RETURN((want_public ? out.pub : out.priv)[name],
+                       MetricValue(name, e->split_fn(view)));
     }
   }
   return out;
@@ -1285,17 +1291,8 @@ StatusOr<SplitScores> Score(const Truth& truth, const Predictions& p,
         return InvalidArgument(fmt::format(
             "metric {} needs the probability of each class: add p:<class> columns", name));
       }
-      auto r = e->fn(t, v, probs, truth.classes.size());
-      if (!r.ok()) {
-        return InvalidArgument(
-            fmt::format("metric {} cannot score this split: {}", name, r.status().message()));
-      }
-      if (!std::isfinite(*r)) {
-        // Finite predictions can still overflow a metric (values near the largest double).
-        return InvalidArgument(
-            fmt::format("metric {} is not a finite number for these predictions", name));
-      }
-      (want_public ? out.pub : out.priv)[name] = *r;
+      ASSIGN_OR_RETURN((want_public ? out.pub : out.priv)[name],
+                       MetricValue(name, e->fn(t, v, probs, truth.classes.size())));
     }
   }
   return out;

@@ -6,11 +6,10 @@
 // next to its field before anything is sent; what the server refuses is told in words.
 import { useRef, useState } from 'preact/hooks';
 import { ApiError } from '../../api/client';
-import { ProblemNotice } from '../../components/problem';
 import { formatBytes, formatNumber, t } from '../../i18n';
 import { bench, type Benchmark, type Phase, type Submission } from './api';
 import { stateLabel } from './format';
-import { PhaseAndDescription } from './submitFields';
+import { PhaseAndDescription, SubmitFoot } from './submitFields';
 
 // The server's bounds (validation/code_tree.h).
 const maxFiles = 10000;
@@ -236,29 +235,13 @@ export function CodeForm({
         description={description}
         onDescription={setDescription}
       />
-      {error ? (
-        <ProblemNotice
-          error={error}
-          kinds={{
-            'resource-exhausted': 'bench.submit.error.quota',
-            conflict: 'bench.submit.error.closed',
-            forbidden: 'bench.submit.error.forbidden',
-            'payload-too-large': 'bench.code.error.tooLarge',
-          }}
-        />
-      ) : null}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? t('bench.submit.sending') : t('bench.code.send')}
-        </button>
-      </div>
-      <div role="status" class="bench-submitted">
-        {done ? (
-          <p class="notice notice-ok">
-            {t('bench.code.done', { state: stateLabel(done.state), count: formatNumber(done.rows) })}
-          </p>
-        ) : null}
-      </div>
+      <SubmitFoot
+        error={error}
+        tooLarge="bench.code.error.tooLarge"
+        busy={busy}
+        send={t('bench.code.send')}
+        done={done ? t('bench.code.done', { state: stateLabel(done.state), count: formatNumber(done.rows) }) : null}
+      />
     </form>
   );
 }

@@ -12,7 +12,7 @@ import { useApi } from '../../components/useApi';
 import { usePaged, type PagedList } from '../../components/usePaged';
 import { formatBytes, formatNumber, t } from '../../i18n';
 import { CodeForm } from './codeForm';
-import { PhaseAndDescription } from './submitFields';
+import { PhaseAndDescription, SubmitFoot } from './submitFields';
 import {
   bench,
   phaseState,
@@ -241,29 +241,13 @@ function SubmitForm({
           : t('bench.submit.quota.loading')}
       </p>
       <p class="hint">{t('bench.submit.quota.hint')}</p>
-      {error ? (
-        <ProblemNotice
-          error={error}
-          kinds={{
-            'resource-exhausted': 'bench.submit.error.quota',
-            conflict: 'bench.submit.error.closed',
-            forbidden: 'bench.submit.error.forbidden',
-            'payload-too-large': 'bench.submit.error.tooLarge',
-          }}
-        />
-      ) : null}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? t('bench.submit.sending') : t('bench.submit.send')}
-        </button>
-      </div>
-      <div role="status" class="bench-submitted">
-        {done ? (
-          <p class="notice notice-ok">
-            {t('bench.submit.done', { state: stateLabel(done.state), rows: formatNumber(done.rows) })}
-          </p>
-        ) : null}
-      </div>
+      <SubmitFoot
+        error={error}
+        tooLarge="bench.submit.error.tooLarge"
+        busy={busy}
+        send={t('bench.submit.send')}
+        done={done ? t('bench.submit.done', { state: stateLabel(done.state), rows: formatNumber(done.rows) }) : null}
+      />
     </form>
   );
 }

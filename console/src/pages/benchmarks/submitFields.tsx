@@ -1,6 +1,9 @@
-// What both submit forms (a predictions file, code) ask last: the phase, among the open ones, and
-// a description of the submission. `idPrefix` keeps the two forms' element ids apart on one page.
-import { t } from '../../i18n';
+// What both submit forms (a predictions file, code) share: the phase, among the open ones, and a
+// description of the submission, which they ask last (`idPrefix` keeps the two forms' element ids
+// apart on one page); and their foot: the refusal in words, the send button, what was sent.
+import type { ComponentChildren } from 'preact';
+import { ProblemNotice } from '../../components/problem';
+import { t, type Key } from '../../i18n';
 import type { Phase } from './api';
 import { formatTime } from './format';
 
@@ -43,6 +46,44 @@ export function PhaseAndDescription({
         <p id={`${idPrefix}-description-hint`} class="hint">
           {t('bench.submit.description.hint')}
         </p>
+      </div>
+    </>
+  );
+}
+
+export function SubmitFoot({
+  error,
+  tooLarge,
+  busy,
+  send,
+  done,
+}: {
+  error: unknown;
+  tooLarge: Key; // what a body over the benchmark's max_bytes is told
+  busy: boolean;
+  send: string;
+  done: ComponentChildren | null; // what was sent, once it was
+}) {
+  return (
+    <>
+      {error ? (
+        <ProblemNotice
+          error={error}
+          kinds={{
+            'resource-exhausted': 'bench.submit.error.quota',
+            conflict: 'bench.submit.error.closed',
+            forbidden: 'bench.submit.error.forbidden',
+            'payload-too-large': tooLarge,
+          }}
+        />
+      ) : null}
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? t('bench.submit.sending') : send}
+        </button>
+      </div>
+      <div role="status" class="bench-submitted">
+        {done ? <p class="notice notice-ok">{done}</p> : null}
       </div>
     </>
   );
