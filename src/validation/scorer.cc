@@ -1269,6 +1269,21 @@ std::vector<MetricEntry> CocoEntries() {
 
 }  // namespace
 
+Status CheckTruthServes(const Truth& truth, const std::vector<std::string>& metrics) {
+  for (const auto& name : metrics) {
+    if (truth.task_type == "forecasting" && name == "mase") {
+      bool any = std::any_of(truth.histories.begin(), truth.histories.end(),
+                             [](const std::vector<double>& h) { return !h.empty(); });
+      if (!any) {
+        return InvalidArgument(
+            "metric mase scales each series' errors by its history, and the truth has no history "
+            "rows (part = history)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<SplitScores> Score(const Truth& truth, const Predictions& p,
                             const std::vector<std::string>& metrics) {
   if (ScoredBySplitView(truth.task_type)) return ScoreSplitViews(truth, p, metrics);

@@ -78,6 +78,11 @@ std::string RowKey(std::string_view unit, std::string_view part);
 StatusOr<Truth> ParseTruth(const std::string& task_type, std::string_view text,
                            std::string_view split_key, int64_t public_permille);
 
+// What the chosen metrics need of a truth beyond its parsing (mase: the series' history rows):
+// InvalidArgument naming the metric and what is missing. Checked when a phase is published, so
+// that the organisers learn it then, rather than each submission ending invalid.
+Status CheckTruthServes(const Truth& truth, const std::vector<std::string>& metrics);
+
 struct Predictions {
   std::vector<double> values;              // per truth row: binary score, regression value,
                                            // multiclass predicted class index, ranking score,

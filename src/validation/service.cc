@@ -223,6 +223,26 @@ StatusOr<std::shared_ptr<const Truth>> ScoringService::TruthOf(const Benchmark& 
   return truth;
 }
 
+Status ScoringService::CheckTruth(const std::string& task_type, const Phase& p,
+                                  const std::vector<std::string>& metrics) {
+  auto bytes = truth_reader_(p);
+  if (!bytes.ok()) {
+    return FailedPrecondition(fmt::format("phase {}: the ground truth cannot be read: {}", p.name,
+                                          bytes.status().message()));
+  }
+  // Any key splits the rows: what is checked does not depend on which side a row falls.
+  auto truth = ParseTruth(task_type, *bytes, std::string(32, '0'), 500);
+  if (!truth.ok()) {
+    return InvalidArgument(fmt::format("phase {}: the ground truth ({}) is not a {} task's: {}",
+                                       p.name, p.truth_file, task_type, truth.status().message()));
+  }
+  Status serves = CheckTruthServes(*truth, metrics);
+  if (!serves.ok()) {
+    return InvalidArgument(fmt::format("phase {}: {}", p.name, serves.message()));
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 // The argument list of the organiser's program in `program_dir`: its `metadata` command with

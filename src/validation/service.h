@@ -85,6 +85,11 @@ class ScoringService {
 
   // The phase's truth, parsed (cached per phase and truth version).
   StatusOr<std::shared_ptr<const Truth>> TruthOf(const Benchmark& b, const Phase& p);
+  // Reads and parses a phase's truth as a `task_type` task's, and checks it serves `metrics`
+  // (scorer.h CheckTruthServes), for an organiser publishing or editing the phase (`p` pinned:
+  // validation.h PinPhase): InvalidArgument saying what is wrong with it, naming the phase.
+  Status CheckTruth(const std::string& task_type, const Phase& p,
+                    const std::vector<std::string>& metrics);
 
   // A submission's predictions file: stored durably (temp, fsync, rename) before its record
   // commits; read back by the scorer; removed with its submission.

@@ -201,6 +201,31 @@ TEST_P(TaskTypesApiTest, AMetricOfAnotherTaskTypeIsRefused) {
       << r.body;
 }
 
+// A truth that does not fit its task, or a metric it cannot serve, is told to the organiser when
+// publishing (naming the phase and the truth's line), not found by each submission ending
+// invalid; so is an edit that brings such a truth in.
+TEST_P(TaskTypesApiTest, ATruthThatDoesNotServeItsTaskIsRefusedWhenPublished) {
+  auto r = PostBenchmark("broken", "ranking", R"(["ndcg@10"])", "truth.csv",
+                         "query,doc,relevance\nq,a,1\nq,b,high\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(
+      r.body.find("phase final: the ground truth (truth.csv) is not a ranking task's: line 3"),
+      std::string::npos)
+      << r.body;
+  // mase scales by each series' history: a truth without history rows cannot serve it.
+  r = PostBenchmark("no-history", "forecasting", R"(["mase","mae"])", "truth.csv",
+                    "series,t,value\nnorth,4,16\nsouth,3,5\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("phase final: metric mase scales each series' errors by its history, and "
+                        "the truth has no history rows (part = history)"),
+            std::string::npos)
+      << r.body;
+  // Without mase, the same truth serves.
+  std::string bmk = CreateBenchmark("plain-load", "forecasting", R"(["mae"])", "truth.csv",
+                                    "series,t,value\nnorth,4,16\nsouth,3,5\n");
+  EXPECT_FALSE(bmk.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TaskTypesApiTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return testing::BackendName(info.param); });
 

@@ -248,8 +248,8 @@ StatusOr<data::Dataset> PhaseDataset(Tx& tx, const std::string& project_id, cons
       "phase {}: {} '{}' is not a dataset of the benchmark's project", p.name, what, id));
 }
 
-// Checks a phase of a benchmark of `project_id` and pins its dataset versions (tags and prefixes
-// become version ids).
+}  // namespace
+
 Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_type, Phase* p) {
   if (!IsSlug(p->name)) {
     return InvalidArgument(
@@ -338,6 +338,8 @@ Status PinPhase(Tx& tx, const std::string& project_id, const std::string& task_t
   }
   return Status::Ok();
 }
+
+namespace {
 
 Status InsertPhase(Tx& tx, const Phase& p) {
   auto n = tx.Exec(

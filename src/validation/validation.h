@@ -30,9 +30,8 @@ namespace openlab::validation {
 
 // "custom": scored by the organiser's own program (Codabench's layout: runner/
 // codabench_program.h), whose scores file's keys are the benchmark's metrics.
-inline constexpr const char* kTaskTypes[] = {"binary",     "multiclass", "regression",
-                                             "multilabel", "ranking",    "forecasting",
-                                             "detection",  "custom"};
+inline constexpr const char* kTaskTypes[] = {"binary",  "multiclass",  "regression", "multilabel",
+                                             "ranking", "forecasting", "detection",  "custom"};
 inline constexpr const char* kVisibilities[] = {"public", "registered", "organisations", "invite"};
 // A submission's states. Terminal: scored, failed, cancelled, invalid.
 inline constexpr const char* kSubmissionStates[] = {"queued", "scoring",   "scored",
@@ -123,6 +122,10 @@ struct EditResult {
 };
 StatusOr<EditResult> EditBenchmark(store::Tx& tx, const std::string& id, const BenchmarkEdit& e,
                                    std::optional<int64_t> if_version, int64_t now);
+// What CreateBenchmark and EditBenchmark do to each phase they are given: checks it (its dates,
+// its datasets the benchmark's project's own or readable by all) and pins its dataset versions.
+Status PinPhase(store::Tx& tx, const std::string& project_id, const std::string& task_type,
+                Phase* p);
 
 // The caller's standing towards a benchmark, for the policy module.
 struct BenchmarkAccess {

@@ -284,6 +284,39 @@ TEST_P(ValidationApiTest, APhaseNamesOnlyItsOwnProjectsDataOrDataEveryoneReads) 
   EXPECT_NE(e.body.find("truth_dataset"), std::string::npos) << e.body;
 }
 
+// An organiser whose truth does not read as the task's learns it when publishing (or editing
+// the phase to a new truth version), with the line; nothing is published.
+TEST_P(ValidationApiTest, AMalformedTruthIsRefusedWhenThePhaseIsPublishedOrEdited) {
+  std::string bad = CreateDataset("meter-truth-bad", "hidden");
+  ASSERT_EQ(h_.Push(pi_, bad, {{"truth.csv", "id,value\nm0,1\nm1,oops\n"}}, "v1").status, 201);
+  auto create = [&](const std::string& name, const std::string& truth) {
+    return h_.Call(
+        "POST", "/api/v1/benchmarks", pi_,
+        fmt::format(R"({{"project_id":"{}","name":"{}","title":"T","task_type":"regression",)"
+                    R"("metrics":["mae"],"phases":[{{"name":"final","starts_at":"{}",)"
+                    R"("ends_at":"{}","truth_dataset":"{}"}}]}})",
+                    project_, name, FormatTime(kStart - kHour), FormatTime(kStart + kHour), truth));
+  };
+  auto b = create("meters-bad", bad);
+  EXPECT_EQ(b.status, 400) << b.body;
+  EXPECT_NE(b.body.find("phase final: the ground truth (truth.csv) is not a regression task's: "
+                        "line 3"),
+            std::string::npos)
+      << b.body;
+  EXPECT_EQ(h_.Call("GET", "/api/v1/benchmarks/meters-bad", pi_).status, 404);
+  // Published with a good truth, then edited to the bad one: refused, the phase unchanged.
+  b = create("meters-good", truth_ds_);
+  ASSERT_EQ(b.status, 201) << b.body;
+  auto e = h_.Call("PATCH", "/api/v1/benchmarks/" + b.Str("id"), pi_,
+                   fmt::format(R"({{"phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+                               R"("truth_dataset":"{}"}}]}})",
+                               FormatTime(kStart - kHour), FormatTime(kStart + kHour), bad));
+  EXPECT_EQ(e.status, 400) << e.body;
+  EXPECT_NE(e.body.find("is not a regression task's: line 3"), std::string::npos) << e.body;
+  auto after = h_.Call("GET", "/api/v1/benchmarks/" + b.Str("id"), pi_);
+  EXPECT_EQ(after.json.at("phases").at(0).at("truth_dataset_id").as_string(), truth_ds_);
+}
+
 TEST_P(ValidationApiTest, AMalformedFileIsRefusedNamingItsFirstBadLineAndIsNeverCounted) {
   std::string bmk = CreateBenchmark("meters").Str("id");
   struct Case {

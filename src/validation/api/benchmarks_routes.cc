@@ -11,6 +11,7 @@
 #include "tenants/api/routes.h"
 #include "validation/api/routes.h"
 #include "validation/scorer.h"
+#include "validation/service.h"
 #include "validation/validation.h"
 
 namespace openlab::http {
@@ -141,6 +142,54 @@ StatusOr<std::vector<validation::Phase>> ReadPhases(const json::array* a) {
     out.push_back(std::move(p));
   }
   return out;
+}
+
+// Before the transaction of a create or an edit (the truth may be large): each phase given is
+// pinned as the handler will pin it, and its ground truth read and parsed as the task's and
+// checked to serve the metrics, so that an organiser learns of a truth that does not fit when
+// publishing it, not from each submission ending invalid. What is wrong with the body itself is
+// left to the handler, which says so in its own words.
+Status CheckTruthsPrepare(Ctx& ctx, Api& api, bool create) {
+  validation::ScoringService* scoring = api.options().scoring;
+  if (scoring == nullptr) return Status::Ok();  // nothing would read the truth here
+  ASSIGN_OR_RETURN(json::object body, ctx.Body());
+  const json::value* given = body.if_contains("phases");
+  if (given == nullptr || !given->is_array()) return Status::Ok();
+  auto phases = ReadPhases(&given->as_array());
+  if (!phases.ok()) return Status::Ok();
+  std::string project_id, task_type;
+  std::vector<std::string> metrics;
+  if (create) {
+    const json::value* project = body.if_contains("project_id");
+    const json::value* task = body.if_contains("task_type");
+    const json::value* chosen = body.if_contains("metrics");
+    if (project == nullptr || !project->is_string() || task == nullptr || !task->is_string() ||
+        chosen == nullptr || !chosen->is_array()) {
+      return Status::Ok();
+    }
+    project_id = std::string(project->as_string());
+    task_type = std::string(task->as_string());
+    for (const auto& m : chosen->as_array()) {
+      if (m.is_string()) metrics.emplace_back(m.as_string());
+      const json::value* n = m.is_object() ? m.as_object().if_contains("name") : nullptr;
+      if (n != nullptr && n->is_string()) metrics.emplace_back(n->as_string());
+    }
+  } else {
+    RETURN_IF_ERROR(api.db()->Read([&](store::Tx& tx) -> Status {
+      ASSIGN_OR_RETURN(Benchmark b, validation::GetBenchmark(tx, ctx.target_id));
+      project_id = b.project_id;
+      task_type = b.task_type;
+      for (const auto& m : b.metrics) metrics.push_back(m.name);
+      return Status::Ok();
+    }));
+  }
+  if (task_type == "custom" || validation::MetricsFor(task_type).empty()) return Status::Ok();
+  for (validation::Phase& p : *phases) {
+    RETURN_IF_ERROR(api.db()->Read(
+        [&](store::Tx& tx) { return validation::PinPhase(tx, project_id, task_type, &p); }));
+    RETURN_IF_ERROR(scoring->CheckTruth(task_type, p, metrics));
+  }
+  return Status::Ok();
 }
 
 Status CreateBenchmarkHandler(Ctx& ctx) {
@@ -327,33 +376,38 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
        {},
        {},
        true});
-  add({"POST",
-       "/api/v1/benchmarks",
-       "benchmarks.create",
-       ProjectInBodyTarget,
-       StoreUse::kWrite,
-       CreateBenchmarkHandler,
-       "Publish a benchmark of a project: its phases (hidden ground truth), metrics and rules",
-       {F{"project_id", "string", true, "the organising project"},
-        F{"name", "string", true, "a unique slug"}, F{"title", "string", true, ""},
-        F{"description", "string", false, "Markdown"},
-        F{"task_type", "string", true,
-          "binary|multiclass|multilabel|regression|ranking|forecasting|detection, or custom "
-          "(scored by the organiser's program)"},
-        F{"visibility", "string", false, "public|registered|organisations|invite"},
-        F{"orgs", "array", false, "the organisations admitted (visibility organisations)"},
-        F{"metrics", "array", true, "names, or {name, primary}; the first is primary by default"},
-        F{"rules", "object", false,
-          "max_per_day, max_total, max_bytes, counts (best|last), code (code submissions "
-          "taken), max_runtime_s, max_memory_mb, code_charge (organiser: the benchmark's "
-          "project pays for code runs from its CPU allocation; centre: set by an operator)"},
-        F{"public_fraction", "number", false, "the share of test rows ranked publicly (0.5)"},
-        F{"phases", "array", true,
-          "{name, starts_at, ends_at, input_dataset, input_version, truth_dataset, "
-          "truth_version, truth_file, scoring_program_dataset, scoring_program_version}"}},
-       {},
-       false,
-       201});
+  Route create{
+      "POST",
+      "/api/v1/benchmarks",
+      "benchmarks.create",
+      ProjectInBodyTarget,
+      StoreUse::kWrite,
+      CreateBenchmarkHandler,
+      "Publish a benchmark of a project: its phases (hidden ground truth), metrics and rules",
+      {F{"project_id", "string", true, "the organising project"},
+       F{"name", "string", true, "a unique slug"}, F{"title", "string", true, ""},
+       F{"description", "string", false, "Markdown"},
+       F{"task_type", "string", true,
+         "binary|multiclass|multilabel|regression|ranking|forecasting|detection, or custom "
+         "(scored by the organiser's program)"},
+       F{"visibility", "string", false, "public|registered|organisations|invite"},
+       F{"orgs", "array", false, "the organisations admitted (visibility organisations)"},
+       F{"metrics", "array", true, "names, or {name, primary}; the first is primary by default"},
+       F{"rules", "object", false,
+         "max_per_day, max_total, max_bytes, counts (best|last), code (code submissions "
+         "taken), max_runtime_s, max_memory_mb, code_charge (organiser: the benchmark's "
+         "project pays for code runs from its CPU allocation; centre: set by an operator)"},
+       F{"public_fraction", "number", false, "the share of test rows ranked publicly (0.5)"},
+       F{"phases", "array", true,
+         "{name, starts_at, ends_at, input_dataset, input_version, truth_dataset, "
+         "truth_version, truth_file, scoring_program_dataset, scoring_program_version, "
+         "ingestion_program_dataset, ingestion_program_version}"}},
+      {},
+      false,
+      201};
+  create.authorize_before_prepare = true;
+  create.prepare = [&api](Ctx& ctx) { return CheckTruthsPrepare(ctx, api, true); };
+  add(std::move(create));
   add({"GET", "/api/v1/benchmarks/{id}", "benchmarks.read", BenchmarkTarget, StoreUse::kRead,
        [](Ctx& ctx) -> Status {
          ASSIGN_OR_RETURN(Benchmark b, validation::GetBenchmark(ctx.Tx(), ctx.target_id));
@@ -361,18 +415,21 @@ void RegisterBenchmarkRoutes(Router& router, Api& api) {
          return Status::Ok();
        },
        "One benchmark: phases, metrics (with their definitions), rules"});
-  add({"PATCH",
-       "/api/v1/benchmarks/{id}",
-       "benchmarks.update",
-       BenchmarkTarget,
-       StoreUse::kWrite,
-       EditBenchmarkHandler,
-       "Edit a benchmark (submissions are kept); a phase's new truth version is reported in "
-       "truth_changed, to re-score",
-       {F{"title", "string", false, ""}, F{"description", "string", false, ""},
-        F{"visibility", "string", false, ""}, F{"orgs", "array", false, ""},
-        F{"rules", "object", false, ""},
-        F{"phases", "array", false, "by name: existing ones edited, new ones added"}}});
+  Route edit{"PATCH",
+             "/api/v1/benchmarks/{id}",
+             "benchmarks.update",
+             BenchmarkTarget,
+             StoreUse::kWrite,
+             EditBenchmarkHandler,
+             "Edit a benchmark (submissions are kept); a phase's new truth version is reported in "
+             "truth_changed, to re-score",
+             {F{"title", "string", false, ""}, F{"description", "string", false, ""},
+              F{"visibility", "string", false, ""}, F{"orgs", "array", false, ""},
+              F{"rules", "object", false, ""},
+              F{"phases", "array", false, "by name: existing ones edited, new ones added"}}};
+  edit.authorize_before_prepare = true;
+  edit.prepare = [&api](Ctx& ctx) { return CheckTruthsPrepare(ctx, api, false); };
+  add(std::move(edit));
   add({"POST",
        "/api/v1/benchmarks/{id}/invites",
        "benchmarks.update",
