@@ -8802,7 +8802,7 @@ export interface operations {
                     rules?: Record<string, never>;
                     /** @description the share of test rows ranked publicly (0.5) */
                     public_fraction?: number;
-                    /** @description {name, starts_at, ends_at, input_dataset, input_version, truth_dataset, truth_version, truth_file, scoring_program_dataset, scoring_program_version} */
+                    /** @description {name, starts_at, ends_at, input_dataset, input_version, truth_dataset, truth_version, truth_file, scoring_program_dataset, scoring_program_version, ingestion_program_dataset, ingestion_program_version} */
                     phases: string[];
                 };
             };
