@@ -27,6 +27,7 @@
 #include "client/push.h"
 #include "common/clock.h"
 #include "server_process.h"
+#include "validation/report/report.h"
 
 namespace openlab {
 namespace {
@@ -433,6 +434,98 @@ TEST_F(ValidationCrashTest, KilledWhileScoringNoSubmissionIsStuckAndOnlyScoredOn
               cur == prev ? rows[i - 1].at("rank").as_int64() : static_cast<int64_t>(i) + 1)
         << board.body;
   }
+}
+
+// A code submission whose run is under way when the server dies: after the restart its lease
+// expires, its run is taken again from the start and scored; the compute hold of the killed run
+// is settled (nothing is left held on the organisers' allocation), its time charged up to the
+// last heartbeat, once.
+TEST_F(ValidationCrashTest, KilledWhileCodeRunsTheRunIsTakenAgainAndItsHoldSettled) {
+  auto org = Call(op_, "POST", "/api/v1/orgs",
+                  std::string(R"({"name":"gist","kind":"university","region":"KR-29"})"));
+  ASSERT_EQ(org.status, 201) << org.body;
+  std::string org_id(Json(org).at("id").as_string());
+  std::string pi_id, p_id;
+  pi_ = MakeUser("pi", &pi_id);
+  std::string participant = MakeUser("p0", &p_id);
+  ASSERT_LT(Call(op_, "PUT", "/api/v1/orgs/" + org_id + "/members/pi",
+                 std::string(R"({"role":"member"})"))
+                .status,
+            300);
+  auto prj = Call(pi_, "POST", "/api/v1/projects",
+                  fmt::format(R"({{"org_id":"{}","name":"energy"}})", org_id));
+  ASSERT_EQ(prj.status, 201) << prj.body;
+  std::string project(Json(prj).at("id").as_string());
+  ASSERT_EQ(Call(op_, "POST", "/api/v1/projects/" + project + "/allocations",
+                 std::string(R"({"resource":"cpu","hours":2,"expires_at":"2099-01-01T00:00:00Z"})"))
+                .status,
+            201);
+  fs::create_directories(root_ + "/truth");
+  std::ofstream(root_ + "/truth/truth.csv", std::ios::binary) << "id,value\na,1\nb,2\nc,3\n";
+  auto ds = Call(pi_, "POST", "/api/v1/datasets",
+                 fmt::format(R"({{"project_id":"{}","name":"abc-truth","license":"CC-BY-4.0",)"
+                             R"("access_level":"hidden"}})",
+                             project));
+  ASSERT_EQ(ds.status, 201) << ds.body;
+  client::PushOptions po;
+  po.dir = root_ + "/truth";
+  po.dataset = std::string(Json(ds).at("id").as_string());
+  po.tag = "v1";
+  ASSERT_TRUE(client::Push({Url(), pi_}, po).ok());
+  int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  auto b = Call(pi_, "POST", "/api/v1/benchmarks",
+                fmt::format(R"({{"project_id":"{}","name":"by-code","title":"By code",)"
+                            R"("task_type":"regression","metrics":["mae"],"public_fraction":1,)"
+                            R"("rules":{{"code":true,"max_runtime_s":120}},)"
+                            R"("phases":[{{"name":"final","starts_at":"{}","ends_at":"{}",)"
+                            R"("truth_dataset":"{}"}}]}})",
+                            project, FormatTime((now_s - 3600) * 1000),
+                            FormatTime((now_s + 86400) * 1000), po.dataset));
+  ASSERT_EQ(b.status, 201) << b.body;
+  bmk_ = std::string(Json(b).at("id").as_string());
+  // The code takes a few seconds before it writes its (perfect) predictions: long enough to be
+  // killed while it runs.
+  std::string run_sh =
+      "sleep 3\nprintf 'id,value\\na,1\\nb,2\\nc,3\\n' > \"$OPENLAB_OUTPUT/predictions.csv\"\n";
+  std::string encoded = validation::report::Base64Encode(run_sh);
+  auto c = Call(participant, "POST", "/api/v1/benchmarks/" + bmk_ + "/submissions?kind=code",
+                fmt::format(R"({{"entry":"sh run.sh","files":{{"run.sh":"{}"}}}})", encoded),
+                {{"Content-Type", "application/json"}});
+  ASSERT_EQ(c.status, 201) << c.body;
+  std::string id(Json(c).at("id").as_string());
+
+  int queued = 0;
+  std::set<std::string> dead;
+  std::set<std::string> killed = KillWhileScoring(60s, &queued, &dead);
+  ASSERT_EQ(killed, std::set<std::string>{id});
+  Start({"--scoring-lease-ms", "1000"});
+  ASSERT_GT(server_->port(), 0) << server_->log();
+
+  // Bounded: the old lease (30 s) runs out, then the run takes a few seconds.
+  json::object s;
+  auto deadline = std::chrono::steady_clock::now() + 180s;
+  for (;;) {
+    auto r = Call(participant, "GET", "/api/v1/submissions/" + id);
+    ASSERT_EQ(r.status, 200) << r.body;
+    s = Json(r).as_object();
+    std::string state(s.at("state").as_string());
+    if (state != "queued" && state != "scoring") break;
+    ASSERT_TRUE(std::chrono::steady_clock::now() < deadline) << r.body;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(s.at("state").as_string(), "scored") << json::serialize(s);
+  EXPECT_GE(s.at("attempts").as_int64(), 2) << json::serialize(s);
+  EXPECT_EQ(s.at("scores_public").at("mae").as_double(), 0.0);
+  // Nothing is left held on the allocation: the killed run's hold and the new run's are settled.
+  auto allocs = Call(pi_, "GET", "/api/v1/projects/" + project + "/allocations");
+  ASSERT_EQ(allocs.status, 200) << allocs.body;
+  json::value listed = Json(allocs);
+  const auto& items = listed.at("items").as_array();
+  ASSERT_EQ(items.size(), 1u) << allocs.body;
+  EXPECT_EQ(items[0].at("held_hours").to_number<double>(), 0.0) << allocs.body;
+  EXPECT_GT(items[0].at("used_hours").to_number<double>(), 0.0) << allocs.body;
 }
 
 }  // namespace

@@ -33,11 +33,13 @@ Status BeginRun(store::Tx& tx, Submission* s, const Benchmark& b, int64_t now) {
                                                 s->id, "system", now));
     hold = h.id;
   }
-  RETURN_IF_ERROR(tx.Exec("UPDATE submissions SET hold_id = $2, run_started_at = $3 WHERE id = $1",
+  RETURN_IF_ERROR(tx.Exec("UPDATE submissions SET hold_id = $2, run_started_at = $3, run_seen_at = "
+                          "$3 WHERE id = $1",
                           {s->id, hold, now})
                       .status());
   s->hold_id = hold;
   s->run_started_at = now;
+  s->run_seen_at = now;
   return Status::Ok();
 }
 

@@ -10,7 +10,7 @@
 // Each is called inside the transaction that changes the submission, so the hold and the
 // submission's record never disagree: a server killed during a run leaves the hold open on the
 // submission, and the scorer that next claims it settles it up to the last heartbeat (the time
-// the run is known to have held its core). Under code_charge = "centre" nothing is held.
+// the run is known to have held its core: `run_seen_at`, which RenewLease keeps). Under code_charge = "centre" nothing is held.
 #pragma once
 
 #include <cstdint>

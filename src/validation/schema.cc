@@ -204,6 +204,12 @@ ALTER TABLE benchmark_phases ADD COLUMN ingestion_dataset_id TEXT NOT NULL DEFAU
 ALTER TABLE benchmark_phases ADD COLUMN ingestion_version_id TEXT NOT NULL DEFAULT ''
 )SQL";
 
+// When a run's scorer was last heard from (its start, then each heartbeat): a run whose server
+// died is charged up to then.
+const char* kV24RunSeen = R"SQL(
+ALTER TABLE submissions ADD COLUMN run_seen_at BIGINT NOT NULL DEFAULT 0
+)SQL";
+
 }  // namespace
 
 std::vector<store::MigrationPart> Migrations() {
@@ -217,6 +223,7 @@ std::vector<store::MigrationPart> Migrations() {
        kV21LeaderboardScores, kV21LeaderboardScoresPg},
       {22, 0, "validation: code runs charged to a compute allocation", kV22RunCharges, ""},
       {23, 0, "validation: phases' ingestion programs", kV23IngestionPrograms, ""},
+      {24, 0, "validation: a run's last heartbeat", kV24RunSeen, ""},
   };
 }
 

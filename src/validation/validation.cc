@@ -65,7 +65,7 @@ constexpr const char* kSubmissionCols =
     "id, benchmark_id, phase_id, user_id, team_id, entrant, kind, format, description, sha256, "
     "size, rows, state, counted, reason, attempts, lease_owner, lease_expires_at, "
     "truth_version_id, scores_public, scores_private, created_at, updated_at, scored_at, hold_id, "
-    "run_started_at";
+    "run_started_at, run_seen_at";
 
 std::string MetricsJson(const std::vector<MetricChoice>& metrics) {
   json::array a;
@@ -191,6 +191,7 @@ Submission SubmissionFromRow(const Row& r) {
   s.scored_at = r.Int(23);
   s.hold_id = r.Str(24);
   s.run_started_at = r.Int(25);
+  s.run_seen_at = r.Int(26);
   return s;
 }
 
@@ -964,7 +965,7 @@ StatusOr<Submission> CreateSubmission(Tx& tx, const std::string& id, const NewSu
   s.created_at = s.updated_at = now;
   RETURN_IF_ERROR(tx.Exec(fmt::format("INSERT INTO submissions ({}) VALUES ($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12, 'queued', 1, '', 0, '', 0, "
-                                      "'', '', '', $13, $13, 0, '', 0)",
+                                      "'', '', '', $13, $13, 0, '', 0, 0)",
                                       kSubmissionCols),
                           {s.id, s.benchmark_id, s.phase_id, s.user_id, s.team_id, s.entrant,
                            s.kind, s.format, s.description, s.sha256, s.size, s.rows, now})
@@ -1074,7 +1075,7 @@ StatusOr<std::optional<Submission>> ClaimSubmission(Tx& tx, const std::string& o
     ASSIGN_OR_RETURN(Submission s, GetSubmission(tx, rows[0].Str(0)));
     if (s.state == "scoring") {
       // A lost lease's run, if one was going, held its core until its last heartbeat.
-      RETURN_IF_ERROR(SettleRun(tx, &s, s.lease_expires_at - o.lease_ms, now));
+      RETURN_IF_ERROR(SettleRun(tx, &s, std::max(s.run_seen_at, s.run_started_at), now));
     }
     if (s.state == "scoring" && s.attempts >= o.max_attempts) {
       RETURN_IF_ERROR(SetState(tx, &s, "failed",
@@ -1096,9 +1097,9 @@ StatusOr<std::optional<Submission>> ClaimSubmission(Tx& tx, const std::string& o
 
 Status RenewLease(Tx& tx, const std::string& id, const std::string& owner, const LeaseOptions& o,
                   int64_t now) {
-  ASSIGN_OR_RETURN(auto n, tx.Exec("UPDATE submissions SET lease_expires_at = $3 WHERE id = $1 "
-                                   "AND lease_owner = $2 AND state = 'scoring'",
-                                   {id, owner, now + o.lease_ms}));
+  ASSIGN_OR_RETURN(auto n, tx.Exec("UPDATE submissions SET lease_expires_at = $3, run_seen_at = $4 "
+                                   "WHERE id = $1 AND lease_owner = $2 AND state = 'scoring'",
+                                   {id, owner, now + o.lease_ms, now}));
   if (n == 0) return Aborted(fmt::format("submission {} is no longer leased to this scorer", id));
   return Status::Ok();
 }

@@ -189,6 +189,7 @@ struct Submission {
   // is open) and when that run started.
   std::string hold_id;
   int64_t run_started_at = 0;
+  int64_t run_seen_at = 0;  // its scorer's last heartbeat (or the run's start)
   Scores scores_public, scores_private;
   int64_t created_at = 0, updated_at = 0, scored_at = 0;
   std::vector<SubmissionEvent> events;  // filled by GetSubmission
