@@ -4,7 +4,9 @@
 // short lease, killed again while scoring, and restarted once more. In the end no submission is
 // stuck: each is scored, or failed with its reason; an interrupted one was taken again (its
 // attempts and its history say so); only scored ones count against the quota, and the
-// leaderboard ranks each participant's counted submission.
+// leaderboard ranks each participant's counted submission. And a code submission killed while
+// its code runs in the sandbox is taken again and scored after the restart, its compute hold
+// settled.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
