@@ -427,7 +427,9 @@ TEST_P(ValidationApiTest, ALostLeaseIsTakenAgainAndTooManyLostLeasesFailTheSubmi
 }
 
 TEST_P(ValidationApiTest, ANewGroundTruthVersionIsReportedAndEveryScoredSubmissionIsRescored) {
-  std::string bmk = CreateBenchmark("meters").Str("id");
+  // Every row public: the scores below are the whole test set's, whatever the secret split (on
+  // half the rows, Bob's mean error of 1 strays past 0.1 about one run in twenty).
+  std::string bmk = CreateBenchmark("meters", R"(,"public_fraction":1)").Str("id");
   ASSERT_EQ(Submit(alice_, bmk, Predictions(0.5)).status, 201);
   ASSERT_EQ(Submit(bob_, bmk, Predictions(1.0)).status, 201);
   EXPECT_EQ(Drain(), 2);
@@ -451,7 +453,7 @@ TEST_P(ValidationApiTest, ANewGroundTruthVersionIsReportedAndEveryScoredSubmissi
   ASSERT_EQ(rows.size(), 2u);
   // Against the new truth both are off by about 1 (Alice was off by a third before).
   for (const auto& row : rows) {
-    EXPECT_NEAR(row.at("score").as_double(), 1.0, 0.1);
+    EXPECT_NEAR(row.at("score").as_double(), 1.0, 0.01);  // 400 rows: i % 3 not quite even
     auto sub = h_.Call(
         "GET", "/api/v1/submissions/" + std::string(row.at("submission_id").as_string()), pi_);
     EXPECT_EQ(sub.json.at("truth_version_id"), e.json.at("phases").at(0).at("truth_version_id"));
