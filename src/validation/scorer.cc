@@ -677,6 +677,21 @@ StatusOr<Record> RecordFromCsv(const std::vector<std::string>& header,
   return r;
 }
 
+// The columns of a header from `from` on: each once, each a probability column "p:<class>".
+Status CheckProbabilityColumns(const std::vector<std::string>& h, size_t from) {
+  for (size_t i = from; i < h.size(); ++i) {
+    if (std::find(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(i), h[i]) !=
+        h.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return InvalidArgument(fmt::format("column '{}' is given twice", h[i].substr(0, 80)));
+    }
+    if (h[i].rfind("p:", 0) != 0) {
+      return InvalidArgument(
+          fmt::format("column '{}': probability columns are named p:<class>", h[i].substr(0, 80)));
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckHeader(const std::vector<std::string>& h, const std::string& task) {
   std::string want = task == "binary" ? "id,score" : task == "regression" ? "id,value" : "";
   if (!want.empty()) {
@@ -688,17 +703,7 @@ Status CheckHeader(const std::vector<std::string>& h, const std::string& task) {
   if (h.size() < 2 || h[0] != "id" || h[1] != "label") {
     return InvalidArgument("the header must be 'id,label' and optionally 'p:<class>' columns");
   }
-  for (size_t i = 2; i < h.size(); ++i) {
-    if (std::find(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(i), h[i]) !=
-        h.begin() + static_cast<std::ptrdiff_t>(i)) {
-      return InvalidArgument(fmt::format("column '{}' is given twice", h[i].substr(0, 80)));
-    }
-    if (h[i].rfind("p:", 0) != 0) {
-      return InvalidArgument(
-          fmt::format("column '{}': probability columns are named p:<class>", h[i].substr(0, 80)));
-    }
-  }
-  return Status::Ok();
+  return CheckProbabilityColumns(h, 2);
 }
 
 StatusOr<Record> RecordFromJson(std::string_view line, const std::string& task) {
@@ -818,17 +823,7 @@ Status CheckKeyedHeader(const std::vector<std::string>& h, const std::string& ta
   if (!ok) {
     return InvalidArgument("the header must be 'id,labels' and optionally 'p:<class>' columns");
   }
-  for (size_t i = fixed; i < h.size(); ++i) {
-    if (std::find(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(i), h[i]) !=
-        h.begin() + static_cast<std::ptrdiff_t>(i)) {
-      return InvalidArgument(fmt::format("column '{}' is given twice", h[i].substr(0, 80)));
-    }
-    if (h[i].rfind("p:", 0) != 0) {
-      return InvalidArgument(
-          fmt::format("column '{}': probability columns are named p:<class>", h[i].substr(0, 80)));
-    }
-  }
-  return Status::Ok();
+  return CheckProbabilityColumns(h, fixed);
 }
 
 StatusOr<KeyedRecord> KeyedFromCsv(const std::vector<std::string>& header,
