@@ -982,33 +982,46 @@ class KeyedCollector {
   Predictions p_;
 };
 
-StatusOr<Predictions> ParseKeyedPredictions(const Truth& truth, std::string_view format,
-                                            std::string_view text) {
+// Reads a predictions file, CSV with a header or JSON lines, into `sink` (its Add(line, record),
+// its Finish()): `check_header` checks the CSV header, `from_csv` and `from_json` make a line a
+// record of the task. Errors name the line.
+template <typename Sink, typename Header, typename FromCsv, typename FromJson>
+StatusOr<Predictions> ReadPredictionLines(std::string_view format, std::string_view text,
+                                          Sink& sink, Header check_header, FromCsv from_csv,
+                                          FromJson from_json) {
   if (format != "csv" && format != "jsonl") {
     return InvalidArgument("the predictions' format is csv or jsonl");
   }
-  KeyedCollector c(truth);
   std::vector<std::string> header;
   RETURN_IF_ERROR(ForEachLine(text, [&](int64_t n, std::string_view line) -> Status {
     if (line.empty()) return AtLine(n, InvalidArgument("an empty line"));
     if (format == "jsonl") {
-      auto r = KeyedFromJson(line, truth.task_type);
+      auto r = from_json(line);
       RETURN_IF_ERROR(AtLine(n, r.status()));
-      return c.Add(n, *r);
+      return sink.Add(n, std::move(*r));
     }
     auto f = SplitCsv(line);
     RETURN_IF_ERROR(AtLine(n, f.status()));
     if (n == 1) {
-      RETURN_IF_ERROR(AtLine(n, CheckKeyedHeader(*f, truth.task_type)));
+      RETURN_IF_ERROR(AtLine(n, check_header(*f)));
       header = std::move(*f);
       return Status::Ok();
     }
-    auto r = KeyedFromCsv(header, *f, truth.task_type);
+    auto r = from_csv(header, *f);
     RETURN_IF_ERROR(AtLine(n, r.status()));
-    return c.Add(n, *r);
+    return sink.Add(n, std::move(*r));
   }));
   if (format == "csv" && header.empty()) return InvalidArgument("the file is empty");
-  return c.Finish();
+  return sink.Finish();
+}
+
+StatusOr<Predictions> ParseKeyedPredictions(const Truth& truth, std::string_view format,
+                                            std::string_view text) {
+  KeyedCollector c(truth);
+  return ReadPredictionLines(
+      format, text, c, [&](const auto& h) { return CheckKeyedHeader(h, truth.task_type); },
+      [&](const auto& h, const auto& f) { return KeyedFromCsv(h, f, truth.task_type); },
+      [&](std::string_view line) { return KeyedFromJson(line, truth.task_type); });
 }
 
 // A detection's image and category are the truth's; its box is [x, y, w, h] with w, h >= 0 and
@@ -1074,31 +1087,11 @@ StatusOr<Predictions> ParsePredictions(const Truth& truth, std::string_view form
                                        std::string_view text) {
   if (truth.task_type == "detection") return ParseDetections(truth, format, text);
   if (ScoredBySplitView(truth.task_type)) return ParseKeyedPredictions(truth, format, text);
-  if (format != "csv" && format != "jsonl") {
-    return InvalidArgument("the predictions' format is csv or jsonl");
-  }
   Collector c(truth);
-  std::vector<std::string> header;
-  RETURN_IF_ERROR(ForEachLine(text, [&](int64_t n, std::string_view line) -> Status {
-    if (line.empty()) return AtLine(n, InvalidArgument("an empty line"));
-    if (format == "jsonl") {
-      auto r = RecordFromJson(line, truth.task_type);
-      RETURN_IF_ERROR(AtLine(n, r.status()));
-      return c.Add(n, std::move(*r));
-    }
-    auto f = SplitCsv(line);
-    RETURN_IF_ERROR(AtLine(n, f.status()));
-    if (n == 1) {
-      RETURN_IF_ERROR(AtLine(n, CheckHeader(*f, truth.task_type)));
-      header = std::move(*f);
-      return Status::Ok();
-    }
-    auto r = RecordFromCsv(header, *f, truth.task_type);
-    RETURN_IF_ERROR(AtLine(n, r.status()));
-    return c.Add(n, std::move(*r));
-  }));
-  if (format == "csv" && header.empty()) return InvalidArgument("the file is empty");
-  return c.Finish();
+  return ReadPredictionLines(
+      format, text, c, [&](const auto& h) { return CheckHeader(h, truth.task_type); },
+      [&](const auto& h, const auto& f) { return RecordFromCsv(h, f, truth.task_type); },
+      [&](std::string_view line) { return RecordFromJson(line, truth.task_type); });
 }
 
 namespace {

@@ -64,14 +64,20 @@ void ScoringService::Start() {
     MutexLock l(&mu_);
     stop_ = false;
   }
-  auto swept = SweepOrphans();
-  if (!swept.ok()) {
-    Log(LogLevel::kWarn, "sweeping orphaned submission files failed",
-        {{"error", swept.status().ToString()}});
-  } else if (*swept > 0) {
-    Log(LogLevel::kInfo, "orphaned submission files removed", {{"count", std::to_string(*swept)}});
-  }
-  for (int i = 0; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this] { Loop(); });
+  // The sweep lists every stored file: the first worker makes it before it scores, so that the
+  // server's start does not wait for it.
+  threads_.emplace_back([this] {
+    auto swept = SweepOrphans();
+    if (!swept.ok()) {
+      Log(LogLevel::kWarn, "sweeping orphaned submission files failed",
+          {{"error", swept.status().ToString()}});
+    } else if (*swept > 0) {
+      Log(LogLevel::kInfo, "orphaned submission files removed",
+          {{"count", std::to_string(*swept)}});
+    }
+    Loop();
+  });
+  for (int i = 1; i < std::max(1, opts_.workers); ++i) threads_.emplace_back([this] { Loop(); });
 }
 
 StatusOr<int> ScoringService::SweepOrphans(std::chrono::seconds min_age) {

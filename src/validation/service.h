@@ -104,7 +104,8 @@ class ScoringService {
   // whose submission was never recorded (the server died, or the transaction failed, after the
   // file was stored), once older than `min_age` (a request in flight has stored its file but not
   // yet committed); under work_root, runs' scratch folders older than a day (no run lasts that
-  // long). Start() runs it once. Returns how many entries it removed.
+  // long). Start() has its first worker run it once, before it scores. Returns how many entries
+  // it removed.
   StatusOr<int> SweepOrphans(std::chrono::seconds min_age = std::chrono::hours(1));
 
   const std::string& owner() const { return opts_.owner; }
